@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs each libFuzzer target in <build dir>/fuzz for a bounded time.
+# Seeds come from fuzz/corpus/<target>/ when present; findings go to build/fuzz-findings/.
+set -euo pipefail
+dir=${1:-build/fuzz}
+secs=${2:-15}
+root=$(cd "$(dirname "$0")/.." && pwd)
+out="$root/build/fuzz-findings"
+mkdir -p "$out"
+status=0
+shopt -s nullglob
+for bin in "$dir"/fuzz/*_fuzz; do
+  name=$(basename "$bin")
+  corpus="$root/build/fuzz-corpus/$name"
+  mkdir -p "$corpus"
+  seeds=()
+  [ -d "$root/fuzz/corpus/$name" ] && seeds+=("$root/fuzz/corpus/$name")
+  echo "fuzz-smoke: $name for ${secs}s"
+  if ! "$bin" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+      -artifact_prefix="$out/$name-" "$corpus" "${seeds[@]}" > "$out/$name.log" 2>&1; then
+    echo "fuzz-smoke: $name FAILED; log: $out/$name.log"
+    tail -40 "$out/$name.log"
+    status=1
+  else
+    grep -E "^Done|stat::number_of_executed_units" "$out/$name.log" | tail -1 || true
+  fi
+done
+exit $status

@@ -1,0 +1,39 @@
+// Time helpers: Unix nanoseconds everywhere, plus the text forms Loki uses.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace skald {
+
+constexpr int64_t kNanosPerMilli = 1'000'000;
+constexpr int64_t kNanosPerSecond = 1'000'000'000;
+constexpr int64_t kNanosPerMinute = 60 * kNanosPerSecond;
+constexpr int64_t kNanosPerHour = 60 * kNanosPerMinute;
+constexpr int64_t kNanosPerDay = 24 * kNanosPerHour;
+
+// Wall-clock now in Unix nanoseconds.
+int64_t NowNanos();
+// Monotonic clock in nanoseconds (for durations and deadlines).
+int64_t MonotonicNanos();
+
+// RFC3339 with nanoseconds, UTC, trailing zeros of the fraction trimmed
+// (Go's time.RFC3339Nano): 2024-01-02T03:04:05.123Z.
+std::string FormatRFC3339Nano(int64_t unix_nanos);
+// Go's time.Time.String() form used in Loki's validation messages:
+// 2024-01-02 03:04:05.123 +0000 UTC.
+std::string FormatGoTime(int64_t unix_nanos);
+// Parses RFC3339 / RFC3339Nano (with Z or ±hh:mm offset).
+StatusOr<int64_t> ParseRFC3339(std::string_view text);
+
+// Prometheus duration: [0-9]+(ms|s|m|h|d|w|y) concatenated ("1h30m"), no fractions.
+StatusOr<int64_t> ParsePromDuration(std::string_view text);
+// Go time.ParseDuration: optional sign, decimal fractions, units ns us µs ms s m h.
+StatusOr<int64_t> ParseGoDuration(std::string_view text);
+// Go time.Duration.String(): "1h0m0s", "1.5s", "300ms", "0s".
+std::string FormatGoDuration(int64_t nanos);
+
+}  // namespace skald
