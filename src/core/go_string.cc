@@ -83,9 +83,9 @@ void AppendHexEscape(std::string* out, unsigned char c) {
 bool IsPrintableRune(char32_t r) {
   if (r < 0x20 || r == 0x7F) return false;
   if (r >= 0x80 && r < 0xA0) return false;
-  if (r == 0xAD) return false;                           // soft hyphen
-  if (r >= 0x2028 && r <= 0x202E) return false;          // line/para separators, bidi
-  if (r >= 0x2060 && r <= 0x206F) return false;          // invisible formatting
+  if (r == 0xAD) return false;                   // soft hyphen
+  if (r >= 0x2028 && r <= 0x202E) return false;  // line/para separators, bidi
+  if (r >= 0x2060 && r <= 0x206F) return false;  // invisible formatting
   if (r == 0xFEFF || r == 0xFFFE || r == 0xFFFF) return false;
   return true;
 }
@@ -127,16 +127,44 @@ void AppendGoQuoted(std::string* out, std::string_view s) {
       continue;
     }
     switch (c) {
-      case '"': out->append("\\\""); i++; continue;
-      case '\\': out->append("\\\\"); i++; continue;
-      case '\a': out->append("\\a"); i++; continue;
-      case '\b': out->append("\\b"); i++; continue;
-      case '\f': out->append("\\f"); i++; continue;
-      case '\n': out->append("\\n"); i++; continue;
-      case '\r': out->append("\\r"); i++; continue;
-      case '\t': out->append("\\t"); i++; continue;
-      case '\v': out->append("\\v"); i++; continue;
-      default: break;
+      case '"':
+        out->append("\\\"");
+        i++;
+        continue;
+      case '\\':
+        out->append("\\\\");
+        i++;
+        continue;
+      case '\a':
+        out->append("\\a");
+        i++;
+        continue;
+      case '\b':
+        out->append("\\b");
+        i++;
+        continue;
+      case '\f':
+        out->append("\\f");
+        i++;
+        continue;
+      case '\n':
+        out->append("\\n");
+        i++;
+        continue;
+      case '\r':
+        out->append("\\r");
+        i++;
+        continue;
+      case '\t':
+        out->append("\\t");
+        i++;
+        continue;
+      case '\v':
+        out->append("\\v");
+        i++;
+        continue;
+      default:
+        break;
     }
     if (c < 0x80) {  // remaining control bytes and DEL
       AppendHexEscape(out, c);
@@ -212,14 +240,30 @@ Status ParseGoStringLiteral(std::string_view text, std::string* value, size_t* c
     char e = text[i + 1];
     i += 2;
     switch (e) {
-      case 'a': value->push_back('\a'); break;
-      case 'b': value->push_back('\b'); break;
-      case 'f': value->push_back('\f'); break;
-      case 'n': value->push_back('\n'); break;
-      case 'r': value->push_back('\r'); break;
-      case 't': value->push_back('\t'); break;
-      case 'v': value->push_back('\v'); break;
-      case '\\': value->push_back('\\'); break;
+      case 'a':
+        value->push_back('\a');
+        break;
+      case 'b':
+        value->push_back('\b');
+        break;
+      case 'f':
+        value->push_back('\f');
+        break;
+      case 'n':
+        value->push_back('\n');
+        break;
+      case 'r':
+        value->push_back('\r');
+        break;
+      case 't':
+        value->push_back('\t');
+        break;
+      case 'v':
+        value->push_back('\v');
+        break;
+      case '\\':
+        value->push_back('\\');
+        break;
       case '\'':
       case '"':
         if (e != quote) return Status::InvalidArgument("invalid escape sequence");
@@ -250,7 +294,14 @@ Status ParseGoStringLiteral(std::string_view text, std::string* value, size_t* c
         i += n;
         break;
       }
-      case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': {
+      case '0':
+      case '1':
+      case '2':
+      case '3':
+      case '4':
+      case '5':
+      case '6':
+      case '7': {
         if (i + 2 > text.size()) return Status::InvalidArgument("invalid escape sequence");
         int v = e - '0';
         for (size_t k = 0; k < 2; k++) {

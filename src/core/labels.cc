@@ -104,7 +104,8 @@ class LabelParser {
         // Quoted (UTF-8) names are not accepted by Loki's label rules.
         return Error("unexpected quoted label name in label set, expected identifier");
       }
-      if (!IsNameStart(s_[pos_])) return Error(Unexpected() + " in label set, expected identifier or \"}\"");
+      if (!IsNameStart(s_[pos_]))
+        return Error(Unexpected() + " in label set, expected identifier or \"}\"");
       size_t start = pos_;
       while (pos_ < s_.size() && (IsNameStart(s_[pos_]) || (s_[pos_] >= '0' && s_[pos_] <= '9'))) {
         pos_++;

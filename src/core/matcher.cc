@@ -8,10 +8,14 @@ namespace skald {
 
 std::string_view MatchTypeOperator(MatchType t) {
   switch (t) {
-    case MatchType::kEqual: return "=";
-    case MatchType::kNotEqual: return "!=";
-    case MatchType::kRegexMatch: return "=~";
-    case MatchType::kRegexNoMatch: return "!~";
+    case MatchType::kEqual:
+      return "=";
+    case MatchType::kNotEqual:
+      return "!=";
+    case MatchType::kRegexMatch:
+      return "=~";
+    case MatchType::kRegexNoMatch:
+      return "!~";
   }
   return "?";
 }
@@ -57,8 +61,10 @@ StatusOr<Matcher> Matcher::Create(MatchType type, std::string name, std::string 
 
 bool Matcher::Matches(std::string_view v) const {
   switch (type_) {
-    case MatchType::kEqual: return v == value_;
-    case MatchType::kNotEqual: return v != value_;
+    case MatchType::kEqual:
+      return v == value_;
+    case MatchType::kNotEqual:
+      return v != value_;
     case MatchType::kRegexMatch:
       if (!set_matches_.empty()) {
         for (const auto& s : set_matches_) {

@@ -40,10 +40,14 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status OK() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
-  static Status Unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
+  static Status Unauthenticated(std::string m) {
+    return {StatusCode::kUnauthenticated, std::move(m)};
+  }
   static Status TooLarge(std::string m) { return {StatusCode::kTooLarge, std::move(m)}; }
   static Status Unprocessable(std::string m) { return {StatusCode::kUnprocessable, std::move(m)}; }
   static Status ResourceExhausted(std::string m) {
@@ -101,10 +105,10 @@ class [[nodiscard]] StatusOr {
 #define SKALD_CONCAT_INNER_(a, b) a##b
 #define SKALD_CONCAT_(a, b) SKALD_CONCAT_INNER_(a, b)
 
-#define SKALD_RETURN_IF_ERROR(expr)          \
-  do {                                       \
-    ::skald::Status skald_st_ = (expr);      \
-    if (!skald_st_.ok()) return skald_st_;   \
+#define SKALD_RETURN_IF_ERROR(expr)        \
+  do {                                     \
+    ::skald::Status skald_st_ = (expr);    \
+    if (!skald_st_.ok()) return skald_st_; \
   } while (0)
 
 #define SKALD_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \

@@ -6,7 +6,14 @@ namespace {
 bool IsTenantChar(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   switch (c) {
-    case '!': case '-': case '_': case '.': case '*': case '\'': case '(': case ')':
+    case '!':
+    case '-':
+    case '_':
+    case '.':
+    case '*':
+    case '\'':
+    case '(':
+    case ')':
       return true;
     default:
       return false;
@@ -23,7 +30,8 @@ Status ValidateTenantID(std::string_view id) {
   for (char c : id) {
     if (!IsTenantChar(c)) {
       return Status::InvalidArgument("tenant ID '" + std::string(id) +
-                                     "' contains unsupported character '" + std::string(1, c) + "'");
+                                     "' contains unsupported character '" + std::string(1, c) +
+                                     "'");
     }
   }
   return Status::OK();

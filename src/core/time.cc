@@ -187,13 +187,26 @@ StatusOr<int64_t> ParsePromDuration(std::string_view s) {
       unit = kNanosPerMilli, rank = 0, pos += 2;
     } else if (pos < s.size()) {
       switch (s[pos]) {
-        case 's': unit = kNanosPerSecond, rank = 1; break;
-        case 'm': unit = kNanosPerMinute, rank = 2; break;
-        case 'h': unit = kNanosPerHour, rank = 3; break;
-        case 'd': unit = kNanosPerDay, rank = 4; break;
-        case 'w': unit = 7 * kNanosPerDay, rank = 5; break;
-        case 'y': unit = 365 * kNanosPerDay, rank = 6; break;
-        default: return bad();
+        case 's':
+          unit = kNanosPerSecond, rank = 1;
+          break;
+        case 'm':
+          unit = kNanosPerMinute, rank = 2;
+          break;
+        case 'h':
+          unit = kNanosPerHour, rank = 3;
+          break;
+        case 'd':
+          unit = kNanosPerDay, rank = 4;
+          break;
+        case 'w':
+          unit = 7 * kNanosPerDay, rank = 5;
+          break;
+        case 'y':
+          unit = 365 * kNanosPerDay, rank = 6;
+          break;
+        default:
+          return bad();
       }
       pos++;
     } else {
@@ -244,12 +257,18 @@ StatusOr<int64_t> ParseGoDuration(std::string_view s) {
     while (pos < s.size() && !(s[pos] >= '0' && s[pos] <= '9') && s[pos] != '.') pos++;
     std::string_view unit = s.substr(ustart, pos - ustart);
     long double mult;
-    if (unit == "ns") mult = 1;
-    else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs") mult = 1e3L;
-    else if (unit == "ms") mult = 1e6L;
-    else if (unit == "s") mult = 1e9L;
-    else if (unit == "m") mult = 60e9L;
-    else if (unit == "h") mult = 3600e9L;
+    if (unit == "ns")
+      mult = 1;
+    else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs")
+      mult = 1e3L;
+    else if (unit == "ms")
+      mult = 1e6L;
+    else if (unit == "s")
+      mult = 1e9L;
+    else if (unit == "m")
+      mult = 60e9L;
+    else if (unit == "h")
+      mult = 3600e9L;
     else {
       (void)orig;
       return bad();

@@ -17,7 +17,9 @@ TEST(GoStringTest, QuoteMatchesStrconvQuote) {
 
 TEST(GoStringTest, UnquoteDoubleAndRaw) {
   EXPECT_EQ(*GoUnquote(R"("a\"b")"), "a\"b");
-  EXPECT_EQ(*GoUnquote(R"("\u00e9\U0001F600\x41\101")"), "é\xF0\x9F\x98\x80" "AA");
+  EXPECT_EQ(*GoUnquote(R"("\u00e9\U0001F600\x41\101")"),
+            "é\xF0\x9F\x98\x80"
+            "AA");
   EXPECT_EQ(*GoUnquote("`a\\b\"c`"), "a\\b\"c");
   EXPECT_FALSE(GoUnquote(R"("abc)").ok());
   EXPECT_FALSE(GoUnquote(R"("\q")").ok());

@@ -17,7 +17,9 @@ TEST(LabelsTest, ParseHandlesGoEscapes) {
   auto l = ParseLabels(R"({a="x\"y\\z\n", b="\u00e9\x41"})");
   ASSERT_TRUE(l.ok()) << l.status().ToString();
   EXPECT_EQ(l->Get("a"), "x\"y\\z\n");
-  EXPECT_EQ(l->Get("b"), "\xC3\xA9" "A");
+  EXPECT_EQ(l->Get("b"),
+            "\xC3\xA9"
+            "A");
   EXPECT_EQ(l->ToString(), R"({a="x\"y\\z\n", b="éA"})");
 }
 
@@ -48,8 +50,8 @@ TEST(LabelsTest, DuplicatesAreKeptAndReported) {
 
 TEST(LabelsTest, ParseErrors) {
   for (const char* bad : {"", "{", "{a}", "{a=}", "{a=1}", "{a=\"1\"", "{a=\"1\" b=\"2\"}",
-                          "{1a=\"x\"}", "{a=\"unterminated}", "{a=\"x\"} trailing",
-                          "{a.b=\"x\"}", "{\"a\"=\"x\"}", "{a=\"\\q\"}"}) {
+                          "{1a=\"x\"}", "{a=\"unterminated}", "{a=\"x\"} trailing", "{a.b=\"x\"}",
+                          "{\"a\"=\"x\"}", "{a=\"\\q\"}"}) {
     auto l = ParseLabels(bad);
     EXPECT_FALSE(l.ok()) << bad;
     if (!l.ok()) {

@@ -19,7 +19,8 @@ TEST(TenantTest, AuthOnRequiresHeader) {
 }
 
 TEST(TenantTest, InvalidIDs) {
-  EXPECT_EQ(ValidateTenantID("a/b").message(), "tenant ID 'a/b' contains unsupported character '/'");
+  EXPECT_EQ(ValidateTenantID("a/b").message(),
+            "tenant ID 'a/b' contains unsupported character '/'");
   EXPECT_EQ(ValidateTenantID(std::string(151, 'a')).message(),
             "tenant ID is too long: max 150 characters");
   EXPECT_FALSE(ValidateTenantID("..").ok());

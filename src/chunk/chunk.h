@@ -1,0 +1,106 @@
+// Skald's chunk format: one stream's entries over a time range, immutable, made of
+// compressed columnar blocks (block.h). ChunkWriter assembles finished blocks into chunk
+// bytes; ChunkReader parses chunk bytes held in caller memory and decodes blocks on demand.
+// Byte layout: docs/formats/chunk.md. This header also brings in codec.h and block.h.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chunk/block.h"
+#include "chunk/codec.h"
+#include "core/status.h"
+
+namespace skald::chunk {
+
+// Current (and only) chunk format version.
+inline constexpr uint8_t kChunkFormatVersion = 1;
+
+struct ChunkHeader {
+  uint8_t version = kChunkFormatVersion;
+  Codec codec = Codec::kNone;  // the codec the chunk was written with
+  std::string tenant;
+  uint64_t fingerprint = 0;
+  std::string labels;              // canonical label string, e.g. {app="x", env="prod"}
+  int64_t min_ts = 0, max_ts = 0;  // over all blocks; 0/0 for a chunk without entries
+  uint64_t entries = 0;
+};
+
+// Builds a whole chunk from finished blocks (in any time order; blocks may overlap in time).
+// Blocks keep the order they were added in. Not thread-safe.
+class ChunkWriter {
+ public:
+  ChunkWriter(Codec codec, std::string tenant, uint64_t fingerprint, std::string labels);
+
+  // Takes ownership of a block from BlockBuilder::Finish. Blocks with no entries are ignored.
+  void AddBlock(EncodedBlock block);
+
+  // Sum of the stored sizes of the blocks added so far (what counts toward chunk_target_size).
+  size_t compressed_bytes() const { return compressed_bytes_; }
+  size_t block_count() const { return blocks_.size(); }
+  // Total entries over the blocks added so far.
+  uint64_t entries() const { return entries_; }
+
+  // Returns the full chunk bytes. Afterwards the writer holds no blocks (it can be reused
+  // for another chunk of the same stream).
+  std::string Finish();
+
+ private:
+  Codec codec_;
+  std::string tenant_;
+  uint64_t fingerprint_;
+  std::string labels_;
+  std::vector<EncodedBlock> blocks_;
+  size_t compressed_bytes_ = 0;
+  uint64_t entries_ = 0;
+};
+
+// Parses a chunk held in caller-owned memory (must outlive the reader and any DecodedBlock
+// filled from it). Open verifies magic, version, the header and block-index checksums and
+// that the index is consistent with the header and the chunk size; block checksums are
+// verified in ReadBlock. Const methods are thread-safe (each thread needs its own
+// DecodedBlock).
+class ChunkReader {
+ public:
+  // Errors: Corruption for anything that does not parse or fails a checksum (including
+  // truncation and trailing bytes); never reads outside `bytes`.
+  static StatusOr<ChunkReader> Open(std::string_view bytes);
+
+  const ChunkHeader& header() const { return header_; }
+  const std::vector<BlockMeta>& blocks() const { return blocks_; }
+  // The stored bytes of block i (for DecodeBlock or copying).
+  std::string_view block_bytes(size_t i) const;
+
+  // Decodes block i into *out, reusing its buffers (no allocation per call in steady state).
+  // Errors: InvalidArgument if i is out of range; Corruption on checksum failure or if the
+  // block disagrees with its index entry (entries, min/max ts, uncompressed size).
+  Status ReadBlock(size_t i, DecodedBlock* out) const;
+  // Like ReadBlock but decodes only the timestamp column (for time skipping and metric
+  // queries that need no line bytes); out->has_lines() is false afterwards.
+  Status ReadTimestamps(size_t i, DecodedBlock* out) const;
+
+ private:
+  ChunkReader() = default;
+  Status Read(size_t i, DecodedBlock* out, BlockColumns cols) const;
+
+  std::string_view data_;
+  ChunkHeader header_;
+  std::vector<BlockMeta> blocks_;
+};
+
+// One entry with owned data (tests, tools; not for hot paths).
+struct OwnedEntry {
+  int64_t ts = 0;
+  std::string line;
+  std::vector<std::pair<std::string, std::string>> metadata;
+  bool operator==(const OwnedEntry&) const = default;
+};
+
+// Decodes every block of a chunk, appending all entries to *out in block order.
+// Errors as ChunkReader::Open / ReadBlock.
+Status DecodeChunkEntries(std::string_view chunk, std::vector<OwnedEntry>* out);
+
+}  // namespace skald::chunk

@@ -1,0 +1,259 @@
+#include "distributor/distributor.h"
+
+#include <map>
+
+#include "server/metrics.h"
+
+namespace skald::distributor {
+
+namespace {
+
+constexpr std::string_view kServiceName = "service_name";
+constexpr std::string_view kUnknownService = "unknown_service";
+
+std::string FormatRFC3339Seconds(int64_t ns) {
+  int64_t secs = ns / kNanosPerSecond;
+  if (ns < 0 && ns % kNanosPerSecond != 0) secs--;
+  return FormatRFC3339Nano(secs * kNanosPerSecond);
+}
+
+// Adds service_name from the first discovery label present (Loki 3.x default).
+Labels WithServiceName(const Labels& in, const std::vector<std::string>& discover) {
+  if (discover.empty() || in.Has(kServiceName)) return in;
+  std::string value(kUnknownService);
+  for (const auto& name : discover) {
+    std::string_view v = in.Get(name);
+    if (!v.empty()) {
+      value = std::string(v);
+      break;
+    }
+  }
+  std::vector<Label> items = in.items();
+  items.push_back({std::string(kServiceName), std::move(value)});
+  return Labels(std::move(items));
+}
+
+}  // namespace
+
+Distributor::Distributor(Limits limits, ingester::Ingester* ingester, metrics::Registry* registry)
+    : limits_(std::move(limits)), ingester_(ingester), registry_(registry) {
+  if (registry_ != nullptr) {
+    registry_->AddCounter("loki_distributor_lines_received_total",
+                          "Log lines received (after validation) per tenant.", {"tenant"});
+    registry_->AddCounter("loki_distributor_bytes_received_total",
+                          "Line bytes received (after validation) per tenant.", {"tenant"});
+    registry_->AddCounter("loki_discarded_samples_total", "Entries discarded, by reason.",
+                          {"reason", "tenant"});
+    registry_->AddCounter("loki_discarded_bytes_total", "Bytes discarded, by reason.",
+                          {"reason", "tenant"});
+  }
+}
+
+void Distributor::Discard(std::string_view reason, std::string_view tenant, uint64_t lines,
+                          uint64_t bytes) {
+  if (registry_ == nullptr) return;
+  std::vector<std::string> lv = {std::string(reason), std::string(tenant)};
+  registry_->AddCounter("loki_discarded_samples_total", "", {"reason", "tenant"})
+      .WithLabels(lv)
+      .Inc(static_cast<double>(lines));
+  registry_->AddCounter("loki_discarded_bytes_total", "", {"reason", "tenant"})
+      .WithLabels(lv)
+      .Inc(static_cast<double>(bytes));
+}
+
+std::string Distributor::GroupErrors(const std::vector<std::string>& errors) {
+  if (errors.empty()) return "";
+  if (errors.size() == 1) return errors[0];
+  std::vector<std::pair<std::string, size_t>> groups;  // first-seen order
+  std::map<std::string, size_t> index;
+  for (const auto& e : errors) {
+    auto [it, inserted] = index.emplace(e, groups.size());
+    if (inserted) {
+      groups.push_back({e, 1});
+    } else {
+      groups[it->second].second++;
+    }
+  }
+  std::string out;
+  for (const auto& [msg, n] : groups) {
+    if (!out.empty()) out += "; ";
+    out += std::to_string(n) + " errors like: " + msg;
+  }
+  return out;
+}
+
+Status Distributor::Push(std::string_view tenant, const api::PushRequest& req) {
+  if (req.streams.empty()) {
+    return Status::Unprocessable("error at least one valid stream is required for ingestion");
+  }
+  const int64_t now = NowNanos();
+  const int64_t oldest_ok = now - limits_.reject_old_samples_max_age;
+  const int64_t newest_ok = now + limits_.creation_grace_period;
+  std::vector<std::string> errors;
+  std::vector<std::string> ingester_errors;
+  uint64_t lines_ok = 0, bytes_ok = 0;
+
+  thread_local std::vector<ingester::AppendEntry> batch;
+  thread_local std::vector<chunk::MetaPair> meta;
+
+  for (const api::PushStream& stream : req.streams) {
+    if (stream.entries.empty()) continue;
+    uint64_t stream_bytes = 0;
+    for (const auto& e : stream.entries) stream_bytes += e.line.size();
+    auto reject_stream = [&](std::string_view reason, std::string msg) {
+      errors.push_back(std::move(msg));
+      Discard(reason, tenant, stream.entries.size(), stream_bytes);
+    };
+
+    auto parsed = ParseLabels(stream.labels);
+    if (!parsed.ok()) {
+      reject_stream("invalid_labels", "error parsing labels '" + std::string(stream.labels) +
+                                          "' with error: " + parsed.status().message());
+      continue;
+    }
+    if (parsed->empty() && limits_.discover_service_name.empty()) {
+      reject_stream("missing_labels", "error at least one label pair is required per stream");
+      continue;
+    }
+    Labels labels = WithServiceName(*parsed, limits_.discover_service_name);
+    const std::string ls = labels.ToString();
+    int counted = 0;
+    for (const auto& l : labels) counted += l.name == kServiceName ? 0 : 1;
+    if (counted > limits_.max_label_names_per_series) {
+      reject_stream("max_label_names_per_series",
+                    "entry for stream '" + ls + "' has " + std::to_string(counted) +
+                        " label names; limit " +
+                        std::to_string(limits_.max_label_names_per_series));
+      continue;
+    }
+    std::string_view dup = labels.FindDuplicateName();
+    if (!dup.empty()) {
+      reject_stream("duplicate_label_names",
+                    "stream '" + ls + "' has duplicate label name: '" + std::string(dup) + "'");
+      continue;
+    }
+    bool bad = false;
+    for (const auto& l : labels) {
+      if (static_cast<int>(l.name.size()) > limits_.max_label_name_length) {
+        reject_stream("label_name_too_long",
+                      "stream '" + ls + "' has label name too long: '" + l.name + "'");
+        bad = true;
+        break;
+      }
+      if (static_cast<int>(l.value.size()) > limits_.max_label_value_length) {
+        reject_stream("label_value_too_long",
+                      "stream '" + ls + "' has label value too long: '" + l.value + "'");
+        bad = true;
+        break;
+      }
+    }
+    if (bad) continue;
+
+    batch.clear();
+    meta.clear();
+    // Metadata views must stay stable while batch refers to them: reserve first.
+    size_t total_meta = 0;
+    for (const auto& e : stream.entries) total_meta += e.metadata_count;
+    meta.reserve(total_meta);
+    for (const api::PushEntry& e : stream.entries) {
+      auto md = req.MetadataOf(e);
+      uint64_t md_bytes = 0;
+      for (const auto& p : md) md_bytes += p.name.size() + p.value.size();
+      auto reject = [&](std::string_view reason, std::string msg) {
+        errors.push_back(std::move(msg));
+        Discard(reason, tenant, 1, e.line.size());
+      };
+      if (limits_.reject_old_samples && e.timestamp_ns < oldest_ok) {
+        reject("greater_than_max_sample_age",
+               "entry for stream '" + ls +
+                   "' has timestamp too old: " + FormatRFC3339Seconds(e.timestamp_ns) +
+                   ", oldest acceptable timestamp is: " + FormatRFC3339Seconds(oldest_ok));
+        continue;
+      }
+      if (e.timestamp_ns > newest_ok) {
+        reject("too_far_in_future", "entry for stream '" + ls + "' has timestamp too new: " +
+                                        FormatRFC3339Seconds(e.timestamp_ns));
+        continue;
+      }
+      if (limits_.max_line_size > 0 &&
+          static_cast<int64_t>(e.line.size()) > limits_.max_line_size) {
+        reject("line_too_long", "max entry size '" + std::to_string(limits_.max_line_size) +
+                                    "' bytes exceeded for stream '" + ls +
+                                    "' while adding an entry with length '" +
+                                    std::to_string(e.line.size()) + "' bytes");
+        continue;
+      }
+      if (!md.empty()) {
+        if (!limits_.allow_structured_metadata) {
+          reject("disallowed_structured_metadata",
+                 "stream '" + ls +
+                     "' includes structured metadata, but this feature is disallowed. Please see "
+                     "`limits_config.allow_structured_metadata` or contact your Loki "
+                     "administrator to enable it");
+          continue;
+        }
+        if (static_cast<int64_t>(md_bytes) > limits_.max_structured_metadata_size) {
+          reject("structured_metadata_too_large",
+                 "stream '" + ls + "' has structured metadata too large: '" +
+                     std::to_string(md_bytes) + "' bytes, limit: '" +
+                     std::to_string(limits_.max_structured_metadata_size) +
+                     "' bytes. Please see `limits_config.max_structured_metadata_size` or "
+                     "contact your Loki administrator to increase it");
+          continue;
+        }
+        if (static_cast<int>(md.size()) > limits_.max_structured_metadata_entries_count) {
+          reject("structured_metadata_too_many",
+                 "stream '" + ls + "' has too many structured metadata labels: '" +
+                     std::to_string(md.size()) + "', limit: '" +
+                     std::to_string(limits_.max_structured_metadata_entries_count) +
+                     "'. Please see `limits_config.max_structured_metadata_entries_count` or "
+                     "contact your Loki administrator to increase it");
+          continue;
+        }
+      }
+      size_t begin = meta.size();
+      for (const auto& p : md) meta.push_back({p.name, p.value});
+      batch.push_back({e.timestamp_ns, e.line,
+                       std::span<const chunk::MetaPair>(meta.data() + begin, md.size())});
+    }
+    if (batch.empty()) continue;
+
+    ingester::AppendResult result;
+    SKALD_RETURN_IF_ERROR(ingester_->Push(tenant, labels, batch, &result));
+    uint64_t rejected_bytes = 0;
+    if (!result.rejected.empty()) {
+      Discard("too_far_behind", tenant, result.rejected.size(), 0);
+      std::string msg;
+      size_t shown = 0;
+      for (const auto& [ts, reason] : result.rejected) {
+        if (shown++ == 10) break;  // ingester.max-ignored-stream-errors
+        msg += "entry with timestamp " + FormatGoTime(ts) + " ignored, reason: '" + reason + "',\n";
+      }
+      msg += "user '" + std::string(tenant) +
+             "', total ignored: " + std::to_string(result.rejected.size()) + " out of " +
+             std::to_string(batch.size()) + " for stream: " + ls;
+      ingester_errors.push_back(std::move(msg));
+    }
+    for (const auto& e : batch) bytes_ok += e.line.size();
+    bytes_ok -= rejected_bytes;
+    lines_ok += result.appended + result.duplicates;
+  }
+
+  if (registry_ != nullptr && lines_ok > 0) {
+    registry_->AddCounter("loki_distributor_lines_received_total", "", {"tenant"})
+        .WithLabels({std::string(tenant)})
+        .Inc(static_cast<double>(lines_ok));
+    registry_->AddCounter("loki_distributor_bytes_received_total", "", {"tenant"})
+        .WithLabels({std::string(tenant)})
+        .Inc(static_cast<double>(bytes_ok));
+  }
+  if (errors.empty() && ingester_errors.empty()) return Status::OK();
+  std::string msg = GroupErrors(errors);
+  for (auto& m : ingester_errors) {
+    if (!msg.empty()) msg += "\n";
+    msg += m;
+  }
+  return Status::InvalidArgument(msg);
+}
+
+}  // namespace skald::distributor

@@ -1,0 +1,651 @@
+// Index file writer and reader: see index_file.h and docs/formats/index.md.
+#include "index/index_file.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <limits>
+#include <numeric>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "index/encoding.h"
+#include "index/postings.h"
+#include "storage/crc32c.h"
+
+namespace skald::index {
+
+using internal::Decoder;
+using internal::GetFixed32;
+using internal::GetFixed64;
+using internal::PutFixed32;
+using internal::PutFixed64;
+using internal::PutUvarint;
+
+namespace {
+
+constexpr std::string_view kMagic = "SKIX";
+constexpr uint8_t kVersion = 1;
+constexpr size_t kHeaderSize = 8;
+constexpr int kNumSections = 4;  // symbols, series, chunks, postings
+constexpr int kSymbols = 0, kSeries = 1, kChunks = 2, kPostings = 3;
+constexpr size_t kTocSize = kNumSections * 16 + 4 * 8;
+constexpr size_t kFooterSize = kTocSize + 4 + 4;  // TOC, its CRC, magic
+constexpr int64_t kEmptyMinTs = std::numeric_limits<int64_t>::max();
+constexpr int64_t kEmptyMaxTs = std::numeric_limits<int64_t>::min();
+
+std::string Hex(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016" PRIx64, v);
+  return buf;
+}
+
+Status Corrupt(const std::string& what) { return Status::Corruption("index file: " + what); }
+
+void PutString(std::string* out, std::string_view s) {
+  PutUvarint(out, s.size());
+  out->append(s);
+}
+
+void PutList(std::string* out, const std::vector<uint64_t>& ords) {
+  PutUvarint(out, ords.size());
+  uint64_t prev = 0;
+  for (size_t i = 0; i < ords.size(); ++i) {
+    PutUvarint(out, i == 0 ? ords[i] : ords[i] - prev);
+    prev = ords[i];
+  }
+}
+
+// Reads a postings list of series ordinals < num_series. With `out` null it
+// only validates.
+bool ReadList(Decoder* d, uint64_t num_series, Postings* out) {
+  uint64_t n;
+  if (!d->Uvarint(&n) || n == 0 || n > num_series) return d->Fail();
+  if (out != nullptr) out->reserve(n);
+  uint64_t cur;
+  if (!d->UvarintBelow(num_series, &cur)) return false;
+  if (out != nullptr) out->push_back(cur);
+  for (uint64_t i = 1; i < n; ++i) {
+    uint64_t delta;
+    if (!d->Uvarint(&delta) || delta == 0 || delta >= num_series - cur) return d->Fail();
+    cur += delta;
+    if (out != nullptr) out->push_back(cur);
+  }
+  return true;
+}
+
+// One decoded chunk entry; `suffix` views the file bytes.
+struct RawChunk {
+  int64_t min_ts, max_ts;
+  uint64_t entries, compressed, uncompressed;
+  uint64_t shared;
+  std::string_view suffix;
+};
+
+// Reads chunk `index` of a list whose previous min_ts / key length are given.
+bool ReadChunk(Decoder* d, uint64_t index, int64_t prev_min, uint64_t prev_key_len, RawChunk* c) {
+  uint64_t ts, span, suffix_len;
+  if (!d->Uvarint(&ts)) return false;
+  if (index == 0) {
+    c->min_ts = internal::UnZigZag(ts);
+  } else {
+    c->min_ts = static_cast<int64_t>(static_cast<uint64_t>(prev_min) + ts);
+    if (c->min_ts < prev_min) return d->Fail();  // wrapped: not sorted
+  }
+  if (!d->Uvarint(&span)) return false;
+  c->max_ts = static_cast<int64_t>(static_cast<uint64_t>(c->min_ts) + span);
+  if (c->max_ts < c->min_ts) return d->Fail();
+  if (!d->Uvarint(&c->entries) || c->entries > std::numeric_limits<uint32_t>::max()) {
+    return d->Fail();
+  }
+  if (!d->Uvarint(&c->compressed) || !d->Uvarint(&c->uncompressed)) return false;
+  if (!d->Uvarint(&c->shared) || c->shared > prev_key_len) return d->Fail();
+  if (!d->Uvarint(&suffix_len) || !d->Bytes(suffix_len, &c->suffix)) return false;
+  if (c->shared + c->suffix.size() == 0) return d->Fail();  // empty key
+  return true;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Writer
+
+void IndexFileWriter::AddSeries(uint64_t fp, const Labels& labels) {
+  auto [it, inserted] = series_.try_emplace(fp, labels);
+  if (!inserted && it->second != labels && error_.empty()) {
+    error_ = "fingerprint collision: " + Hex(fp) + " is both " + it->second.ToString() + " and " +
+             labels.ToString();
+  }
+}
+
+void IndexFileWriter::AddChunk(const ChunkRef& ref) { chunks_[ref.fingerprint].push_back(ref); }
+
+StatusOr<std::string> IndexFileWriter::Finish() const {
+  if (!error_.empty()) return Status::InvalidArgument(error_);
+  for (const auto& [fp, refs] : chunks_) {
+    if (series_.find(fp) == series_.end()) {
+      return Status::InvalidArgument("index file: chunk for unknown series " + Hex(fp));
+    }
+    for (const ChunkRef& r : refs) {
+      if (r.min_ts > r.max_ts) {
+        return Status::InvalidArgument("index file: chunk " + r.key + " has min_ts > max_ts");
+      }
+      if (r.key.empty()) return Status::InvalidArgument("index file: chunk with an empty key");
+    }
+  }
+
+  // Symbol table: every label name and value, sorted, unique.
+  std::vector<std::string_view> symbols;
+  for (const auto& [fp, labels] : series_) {
+    for (const Label& l : labels) {
+      symbols.push_back(l.name);
+      symbols.push_back(l.value);
+    }
+  }
+  std::sort(symbols.begin(), symbols.end());
+  symbols.erase(std::unique(symbols.begin(), symbols.end()), symbols.end());
+  absl::flat_hash_map<std::string_view, uint64_t> symbol_ref;
+  symbol_ref.reserve(symbols.size());
+  for (size_t i = 0; i < symbols.size(); ++i) symbol_ref[symbols[i]] = i;
+
+  std::string out;
+  out.append(kMagic);
+  out.push_back(static_cast<char>(kVersion));
+  out.append(3, '\0');
+
+  uint64_t sec_off[kNumSections], sec_len[kNumSections];
+  auto begin_section = [&](int s) { sec_off[s] = out.size(); };
+  auto end_section = [&](int s) {
+    sec_len[s] = out.size() - sec_off[s];
+    PutFixed32(&out, storage::Crc32c(std::string_view(out).substr(sec_off[s], sec_len[s])));
+  };
+
+  begin_section(kSymbols);
+  PutUvarint(&out, symbols.size());
+  for (std::string_view s : symbols) PutString(&out, s);
+  end_section(kSymbols);
+
+  begin_section(kSeries);
+  PutUvarint(&out, series_.size());
+  for (const auto& [fp, labels] : series_) {
+    PutFixed64(&out, fp);
+    PutUvarint(&out, labels.size());
+    for (const Label& l : labels) {
+      PutUvarint(&out, symbol_ref[l.name]);
+      PutUvarint(&out, symbol_ref[l.value]);
+    }
+  }
+  end_section(kSeries);
+
+  begin_section(kChunks);
+  int64_t min_ts = kEmptyMinTs, max_ts = kEmptyMaxTs;
+  uint64_t num_chunks = 0;
+  for (const auto& [fp, labels] : series_) {
+    std::vector<const ChunkRef*> refs;
+    auto it = chunks_.find(fp);
+    if (it != chunks_.end()) {
+      absl::flat_hash_set<std::string_view> seen;
+      for (const ChunkRef& r : it->second) {
+        if (seen.insert(r.key).second) refs.push_back(&r);  // first one per key wins
+      }
+    }
+    std::sort(refs.begin(), refs.end(), [](const ChunkRef* a, const ChunkRef* b) {
+      if (a->min_ts != b->min_ts) return a->min_ts < b->min_ts;
+      if (a->max_ts != b->max_ts) return a->max_ts < b->max_ts;
+      return a->key < b->key;
+    });
+    PutUvarint(&out, refs.size());
+    const ChunkRef* prev = nullptr;
+    for (const ChunkRef* r : refs) {
+      if (prev == nullptr) {
+        PutUvarint(&out, internal::ZigZag(r->min_ts));
+      } else {
+        PutUvarint(&out, static_cast<uint64_t>(r->min_ts) - static_cast<uint64_t>(prev->min_ts));
+      }
+      PutUvarint(&out, static_cast<uint64_t>(r->max_ts) - static_cast<uint64_t>(r->min_ts));
+      PutUvarint(&out, r->entries);
+      PutUvarint(&out, r->compressed_bytes);
+      PutUvarint(&out, r->uncompressed_bytes);
+      size_t shared = 0;
+      if (prev != nullptr) {
+        size_t limit = std::min(prev->key.size(), r->key.size());
+        while (shared < limit && prev->key[shared] == r->key[shared]) ++shared;
+      }
+      PutUvarint(&out, shared);
+      PutString(&out, std::string_view(r->key).substr(shared));
+      min_ts = std::min(min_ts, r->min_ts);
+      max_ts = std::max(max_ts, r->max_ts);
+      ++num_chunks;
+      prev = r;
+    }
+  }
+  end_section(kChunks);
+
+  // Postings over series ordinals (position in the series table).
+  struct NamePostings {
+    std::vector<uint64_t> all;
+    std::map<std::string_view, std::vector<uint64_t>> values;
+  };
+  std::map<std::string_view, NamePostings> postings;
+  uint64_t ordinal = 0;
+  for (const auto& [fp, labels] : series_) {
+    for (const Label& l : labels) {
+      if (l.value.empty()) continue;
+      NamePostings& np = postings[l.name];
+      if (np.all.empty() || np.all.back() != ordinal) np.all.push_back(ordinal);
+      std::vector<uint64_t>& vp = np.values[l.value];
+      if (vp.empty() || vp.back() != ordinal) vp.push_back(ordinal);
+    }
+    ++ordinal;
+  }
+  begin_section(kPostings);
+  PutUvarint(&out, postings.size());
+  for (const auto& [name, np] : postings) {
+    PutUvarint(&out, symbol_ref[name]);
+    PutList(&out, np.all);
+    PutUvarint(&out, np.values.size());
+    for (const auto& [value, ords] : np.values) {
+      PutUvarint(&out, symbol_ref[value]);
+      PutList(&out, ords);
+    }
+  }
+  end_section(kPostings);
+
+  const size_t toc_start = out.size();
+  for (int s = 0; s < kNumSections; ++s) {
+    PutFixed64(&out, sec_off[s]);
+    PutFixed64(&out, sec_len[s]);
+  }
+  PutFixed64(&out, static_cast<uint64_t>(min_ts));
+  PutFixed64(&out, static_cast<uint64_t>(max_ts));
+  PutFixed64(&out, series_.size());
+  PutFixed64(&out, num_chunks);
+  PutFixed32(&out, storage::Crc32c(std::string_view(out).substr(toc_start, kTocSize)));
+  out.append(kMagic);
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Reader
+
+struct IndexFileReader::Impl {
+  struct NameEntry {
+    std::string_view name;
+    size_t all_off;      // offset of the name's postings list in the postings section
+    size_t first_value;  // index into `values`
+    size_t num_values;
+  };
+  struct ValueEntry {
+    std::string_view value;
+    size_t off;  // offset of the postings list in the postings section
+  };
+
+  std::string bytes;
+  std::string_view series_sec, chunks_sec, postings_sec;
+  std::vector<std::string_view> symbols;
+  std::vector<uint64_t> fps;       // sorted
+  std::vector<size_t> label_offs;  // per series, into series_sec
+  std::vector<size_t> chunk_offs;  // per series, into chunks_sec
+  std::vector<NameEntry> names;    // sorted by name
+  std::vector<ValueEntry> values;  // grouped per name, sorted within
+  int64_t min_ts = kEmptyMinTs, max_ts = kEmptyMaxTs;
+  size_t num_chunks = 0;
+
+  Status Parse(const uint64_t toc[kNumSections][2], uint64_t toc_series, uint64_t toc_chunks,
+               int64_t toc_min, int64_t toc_max);
+
+  const NameEntry* FindName(std::string_view name) const {
+    auto it = std::lower_bound(names.begin(), names.end(), name,
+                               [](const NameEntry& e, std::string_view n) { return e.name < n; });
+    if (it == names.end() || it->name != name) return nullptr;
+    return &*it;
+  }
+  const ValueEntry* FindValue(const NameEntry& ne, std::string_view value) const {
+    auto first = values.begin() + ne.first_value;
+    auto last = first + ne.num_values;
+    auto it = std::lower_bound(first, last, value,
+                               [](const ValueEntry& e, std::string_view v) { return e.value < v; });
+    if (it == last || it->value != value) return nullptr;
+    return &*it;
+  }
+  Postings ListAt(size_t off) const {
+    Postings out;
+    Decoder d(postings_sec.substr(off));
+    if (!ReadList(&d, fps.size(), &out)) return {};  // cannot happen: validated at Open
+    return out;
+  }
+  // Index of fp in the series table, or -1.
+  ptrdiff_t SeriesIndex(uint64_t fp) const {
+    auto it = std::lower_bound(fps.begin(), fps.end(), fp);
+    if (it == fps.end() || *it != fp) return -1;
+    return it - fps.begin();
+  }
+};
+
+Status IndexFileReader::Impl::Parse(const uint64_t toc[kNumSections][2], uint64_t toc_series,
+                                    uint64_t toc_chunks, int64_t toc_min, int64_t toc_max) {
+  std::string_view all = bytes;
+  std::string_view sections[kNumSections];
+  for (int s = 0; s < kNumSections; ++s) sections[s] = all.substr(toc[s][0], toc[s][1]);
+
+  // Symbols.
+  {
+    Decoder d(sections[kSymbols]);
+    uint64_t n;
+    if (!d.Uvarint(&n) || n > d.remaining()) return Corrupt("bad symbol count");
+    symbols.reserve(n);
+    for (uint64_t i = 0; i < n; ++i) {
+      uint64_t len;
+      std::string_view s;
+      if (!d.Uvarint(&len) || !d.Bytes(len, &s)) return Corrupt("truncated symbol table");
+      if (i > 0 && !(symbols.back() < s)) return Corrupt("symbols not strictly sorted");
+      symbols.push_back(s);
+    }
+    if (!d.done()) return Corrupt("trailing bytes in symbol table");
+  }
+  const uint64_t num_symbols = symbols.size();
+
+  // Series.
+  series_sec = sections[kSeries];
+  {
+    Decoder d(series_sec);
+    uint64_t n;
+    if (!d.Uvarint(&n) || n > d.remaining() / 9) return Corrupt("bad series count");
+    if (n != toc_series) return Corrupt("series count differs from TOC");
+    fps.reserve(n);
+    label_offs.reserve(n);
+    for (uint64_t i = 0; i < n; ++i) {
+      uint64_t fp, num_labels;
+      if (!d.Fixed64(&fp)) return Corrupt("truncated series table");
+      if (i > 0 && fp <= fps.back()) return Corrupt("series not strictly sorted by fingerprint");
+      fps.push_back(fp);
+      label_offs.push_back(d.pos());
+      if (!d.Uvarint(&num_labels) || num_labels > d.remaining() / 2) {
+        return Corrupt("bad label count");
+      }
+      uint64_t prev_name = 0;
+      for (uint64_t j = 0; j < num_labels; ++j) {
+        uint64_t name, value;
+        if (!d.UvarintBelow(num_symbols, &name) || !d.UvarintBelow(num_symbols, &value)) {
+          return Corrupt("bad label symbol reference");
+        }
+        if (j > 0 && name < prev_name) return Corrupt("labels not sorted by name");
+        prev_name = name;
+      }
+    }
+    if (!d.done()) return Corrupt("trailing bytes in series table");
+  }
+
+  // Chunks: one list per series, in series order.
+  chunks_sec = sections[kChunks];
+  {
+    Decoder d(chunks_sec);
+    chunk_offs.reserve(fps.size());
+    for (size_t i = 0; i < fps.size(); ++i) {
+      chunk_offs.push_back(d.pos());
+      uint64_t n;
+      if (!d.Uvarint(&n) || n > d.remaining() / 7) return Corrupt("bad chunk count");
+      int64_t prev_min = 0;
+      uint64_t prev_key_len = 0;
+      for (uint64_t j = 0; j < n; ++j) {
+        RawChunk c;
+        if (!ReadChunk(&d, j, prev_min, prev_key_len, &c)) return Corrupt("bad chunk ref");
+        prev_min = c.min_ts;
+        prev_key_len = c.shared + c.suffix.size();
+        min_ts = std::min(min_ts, c.min_ts);
+        max_ts = std::max(max_ts, c.max_ts);
+        ++num_chunks;
+      }
+    }
+    if (!d.done()) return Corrupt("trailing bytes in chunk section");
+    if (num_chunks != toc_chunks) return Corrupt("chunk count differs from TOC");
+    if (min_ts != toc_min || max_ts != toc_max) return Corrupt("time range differs from TOC");
+  }
+
+  // Postings.
+  postings_sec = sections[kPostings];
+  {
+    Decoder d(postings_sec);
+    uint64_t n;
+    if (!d.Uvarint(&n) || n > d.remaining() / 5) return Corrupt("bad label name count");
+    names.reserve(n);
+    for (uint64_t i = 0; i < n; ++i) {
+      uint64_t name_sym, num_values;
+      if (!d.UvarintBelow(num_symbols, &name_sym)) return Corrupt("bad label name reference");
+      std::string_view name = symbols[name_sym];
+      if (i > 0 && !(names.back().name < name)) return Corrupt("label names not sorted");
+      NameEntry ne{name, d.pos(), values.size(), 0};
+      if (!ReadList(&d, fps.size(), nullptr)) return Corrupt("bad postings list");
+      if (!d.Uvarint(&num_values) || num_values == 0 || num_values > d.remaining() / 3) {
+        return Corrupt("bad label value count");
+      }
+      for (uint64_t j = 0; j < num_values; ++j) {
+        uint64_t value_sym;
+        if (!d.UvarintBelow(num_symbols, &value_sym)) return Corrupt("bad label value reference");
+        std::string_view value = symbols[value_sym];
+        if (value.empty()) return Corrupt("empty label value in postings");
+        if (j > 0 && !(values.back().value < value)) return Corrupt("label values not sorted");
+        values.push_back({value, d.pos()});
+        if (!ReadList(&d, fps.size(), nullptr)) return Corrupt("bad postings list");
+      }
+      ne.num_values = num_values;
+      names.push_back(ne);
+    }
+    if (!d.done()) return Corrupt("trailing bytes in postings section");
+  }
+  return Status::OK();
+}
+
+namespace {
+
+// Checks header, footer and section framing; fills the TOC fields. With
+// `check_crcs` false only the framing is checked (FixChecksumsForTesting).
+Status ReadFrame(std::string_view b, bool check_crcs, uint64_t toc[kNumSections][2],
+                 uint64_t* toc_series, uint64_t* toc_chunks, int64_t* toc_min, int64_t* toc_max) {
+  if (b.size() < kHeaderSize + kFooterSize) return Corrupt("too short");
+  if (b.substr(0, 4) != kMagic) return Corrupt("bad magic");
+  if (static_cast<uint8_t>(b[4]) != kVersion) {
+    return Corrupt("unsupported version " + std::to_string(static_cast<uint8_t>(b[4])));
+  }
+  if (b[5] != 0 || b[6] != 0 || b[7] != 0) return Corrupt("reserved header bytes not zero");
+  const size_t footer = b.size() - kFooterSize;
+  if (b.substr(b.size() - 4) != kMagic) return Corrupt("bad trailing magic");
+  const char* t = b.data() + footer;
+  if (check_crcs && storage::Crc32c(b.substr(footer, kTocSize)) != GetFixed32(t + kTocSize)) {
+    return Corrupt("TOC checksum mismatch");
+  }
+  uint64_t expected = kHeaderSize;
+  for (int s = 0; s < kNumSections; ++s) {
+    toc[s][0] = GetFixed64(t + 16 * s);
+    toc[s][1] = GetFixed64(t + 16 * s + 8);
+    if (toc[s][0] != expected) return Corrupt("section offsets not contiguous");
+    if (toc[s][1] > footer - expected || footer - expected - toc[s][1] < 4) {
+      return Corrupt("section exceeds file");
+    }
+    const uint64_t crc_at = expected + toc[s][1];
+    if (check_crcs &&
+        storage::Crc32c(b.substr(expected, toc[s][1])) != GetFixed32(b.data() + crc_at)) {
+      return Corrupt("section " + std::to_string(s) + " checksum mismatch");
+    }
+    expected = crc_at + 4;
+  }
+  if (expected != footer) return Corrupt("gap before TOC");
+  const char* m = t + kNumSections * 16;
+  *toc_min = static_cast<int64_t>(GetFixed64(m));
+  *toc_max = static_cast<int64_t>(GetFixed64(m + 8));
+  *toc_series = GetFixed64(m + 16);
+  *toc_chunks = GetFixed64(m + 24);
+  return Status::OK();
+}
+
+// PostingsSource over series ordinals of an index file.
+class FileSource : public PostingsSource {
+ public:
+  explicit FileSource(const IndexFileReader::Impl& impl) : impl_(impl) {}
+
+  Postings AllPostings() const override {
+    Postings out(impl_.fps.size());
+    std::iota(out.begin(), out.end(), uint64_t{0});
+    return out;
+  }
+  Postings NamePostings(std::string_view name) const override {
+    const auto* ne = impl_.FindName(name);
+    return ne == nullptr ? Postings{} : impl_.ListAt(ne->all_off);
+  }
+  Postings ValuePostings(std::string_view name, std::string_view value) const override {
+    const auto* ne = impl_.FindName(name);
+    if (ne == nullptr) return {};
+    const auto* ve = impl_.FindValue(*ne, value);
+    return ve == nullptr ? Postings{} : impl_.ListAt(ve->off);
+  }
+  std::vector<std::string_view> Values(std::string_view name) const override {
+    std::vector<std::string_view> out;
+    const auto* ne = impl_.FindName(name);
+    if (ne == nullptr) return out;
+    out.reserve(ne->num_values);
+    for (size_t i = 0; i < ne->num_values; ++i)
+      out.push_back(impl_.values[ne->first_value + i].value);
+    return out;
+  }
+
+ private:
+  const IndexFileReader::Impl& impl_;
+};
+
+}  // namespace
+
+StatusOr<IndexFileReader> IndexFileReader::Open(std::string bytes) {
+  auto impl = std::make_shared<Impl>();
+  impl->bytes = std::move(bytes);
+  uint64_t toc[kNumSections][2];
+  uint64_t toc_series, toc_chunks;
+  int64_t toc_min, toc_max;
+  SKALD_RETURN_IF_ERROR(
+      ReadFrame(impl->bytes, true, toc, &toc_series, &toc_chunks, &toc_min, &toc_max));
+  SKALD_RETURN_IF_ERROR(impl->Parse(toc, toc_series, toc_chunks, toc_min, toc_max));
+  return IndexFileReader(std::move(impl));
+}
+
+std::vector<uint64_t> IndexFileReader::Select(const std::vector<Matcher>& matchers) const {
+  Postings ords = SelectPostings(FileSource(*impl_), matchers);
+  for (uint64_t& o : ords) o = impl_->fps[o];  // ordinals ascend with fingerprints
+  return ords;
+}
+
+std::optional<Labels> IndexFileReader::LabelsOf(uint64_t fp) const {
+  ptrdiff_t i = impl_->SeriesIndex(fp);
+  if (i < 0) return std::nullopt;
+  Decoder d(impl_->series_sec.substr(impl_->label_offs[i]));
+  uint64_t n;
+  if (!d.Uvarint(&n)) return std::nullopt;
+  std::vector<Label> pairs;
+  pairs.reserve(n);
+  const uint64_t num_symbols = impl_->symbols.size();
+  for (uint64_t j = 0; j < n; ++j) {
+    uint64_t name, value;
+    if (!d.UvarintBelow(num_symbols, &name) || !d.UvarintBelow(num_symbols, &value)) {
+      return std::nullopt;  // cannot happen: validated at Open
+    }
+    pairs.push_back(Label{std::string(impl_->symbols[name]), std::string(impl_->symbols[value])});
+  }
+  return Labels(std::move(pairs));
+}
+
+std::vector<ChunkRef> IndexFileReader::Chunks(uint64_t fp, int64_t from, int64_t through) const {
+  std::vector<ChunkRef> out;
+  ptrdiff_t i = impl_->SeriesIndex(fp);
+  if (i < 0) return out;
+  Decoder d(impl_->chunks_sec.substr(impl_->chunk_offs[i]));
+  uint64_t n;
+  if (!d.Uvarint(&n)) return out;
+  int64_t prev_min = 0;
+  std::string key;
+  for (uint64_t j = 0; j < n; ++j) {
+    RawChunk c;
+    if (!ReadChunk(&d, j, prev_min, key.size(), &c)) break;  // cannot happen
+    prev_min = c.min_ts;
+    key.resize(c.shared);
+    key.append(c.suffix);
+    if (c.min_ts > through) break;  // sorted by min_ts
+    if (c.max_ts < from) continue;
+    ChunkRef ref;
+    ref.fingerprint = fp;
+    ref.min_ts = c.min_ts;
+    ref.max_ts = c.max_ts;
+    ref.entries = static_cast<uint32_t>(c.entries);
+    ref.compressed_bytes = c.compressed;
+    ref.uncompressed_bytes = c.uncompressed;
+    ref.key = key;
+    out.push_back(std::move(ref));
+  }
+  return out;
+}
+
+bool IndexFileReader::HasChunks(uint64_t fp, int64_t from, int64_t through) const {
+  ptrdiff_t i = impl_->SeriesIndex(fp);
+  if (i < 0) return false;
+  Decoder d(impl_->chunks_sec.substr(impl_->chunk_offs[i]));
+  uint64_t n;
+  if (!d.Uvarint(&n)) return false;
+  int64_t prev_min = 0;
+  uint64_t prev_key_len = 0;
+  for (uint64_t j = 0; j < n; ++j) {
+    RawChunk c;
+    if (!ReadChunk(&d, j, prev_min, prev_key_len, &c)) return false;
+    if (c.min_ts > through) return false;
+    if (c.max_ts >= from) return true;
+    prev_min = c.min_ts;
+    prev_key_len = c.shared + c.suffix.size();
+  }
+  return false;
+}
+
+std::vector<std::string> IndexFileReader::LabelNames() const {
+  std::vector<std::string> out;
+  out.reserve(impl_->names.size());
+  for (const auto& ne : impl_->names) out.emplace_back(ne.name);
+  return out;
+}
+
+std::vector<std::string> IndexFileReader::LabelValues(std::string_view name) const {
+  std::vector<std::string> out;
+  const auto* ne = impl_->FindName(name);
+  if (ne == nullptr) return out;
+  out.reserve(ne->num_values);
+  for (size_t i = 0; i < ne->num_values; ++i) {
+    out.emplace_back(impl_->values[ne->first_value + i].value);
+  }
+  return out;
+}
+
+bool IndexFileReader::Overlaps(int64_t from, int64_t through) const {
+  return impl_->num_chunks > 0 && impl_->min_ts <= through && impl_->max_ts >= from;
+}
+
+int64_t IndexFileReader::min_ts() const { return impl_->min_ts; }
+int64_t IndexFileReader::max_ts() const { return impl_->max_ts; }
+size_t IndexFileReader::num_series() const { return impl_->fps.size(); }
+size_t IndexFileReader::num_chunks() const { return impl_->num_chunks; }
+size_t IndexFileReader::size_bytes() const { return impl_->bytes.size(); }
+
+namespace internal {
+
+void FixChecksumsForTesting(std::string* bytes) {
+  uint64_t toc[kNumSections][2];
+  uint64_t toc_series, toc_chunks;
+  int64_t toc_min, toc_max;
+  if (!ReadFrame(*bytes, false, toc, &toc_series, &toc_chunks, &toc_min, &toc_max).ok()) return;
+  std::string fixed;
+  for (int s = 0; s < kNumSections; ++s) {
+    fixed.clear();
+    PutFixed32(&fixed, storage::Crc32c(std::string_view(*bytes).substr(toc[s][0], toc[s][1])));
+    bytes->replace(toc[s][0] + toc[s][1], 4, fixed);
+  }
+  const size_t footer = bytes->size() - kFooterSize;
+  fixed.clear();
+  PutFixed32(&fixed, storage::Crc32c(std::string_view(*bytes).substr(footer, kTocSize)));
+  bytes->replace(footer + kTocSize, 4, fixed);
+}
+
+}  // namespace internal
+}  // namespace skald::index

@@ -1,0 +1,101 @@
+// Immutable index files: one per tenant per day per flush, written by the
+// ingester when it ships head streams, read by queriers (via IndexStore).
+//
+// A file holds a symbol table (every label name and value once), a series
+// table (fingerprint -> labels, sorted by fingerprint), the chunk refs of each
+// series, and postings (name -> series, name=value -> series). Each section is
+// followed by its CRC-32C and a fixed-size footer (TOC) locates them, so every
+// byte of a file is checked when it is opened. docs/formats/index.md describes
+// the layout byte by byte.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "core/labels.h"
+#include "core/matcher.h"
+#include "core/status.h"
+#include "index/chunk_ref.h"
+
+namespace skald::index {
+
+// Builds one index file. Not thread-safe (one writer per flush).
+class IndexFileWriter {
+ public:
+  // Adds series `fp`. Adding the same fp again with the same labels is a
+  // no-op; with different labels Finish() fails (fingerprint collision).
+  void AddSeries(uint64_t fp, const Labels& labels);
+  // Adds a chunk of series ref.fingerprint. The series may be added before or
+  // after. A chunk whose key was already added for that series is ignored.
+  void AddChunk(const ChunkRef& ref);
+  // Encodes the file. InvalidArgument when a chunk's series was never added,
+  // a chunk has min_ts > max_ts or an empty key, or fingerprints collide.
+  // Series without chunks are allowed. May be called more than once.
+  StatusOr<std::string> Finish() const;
+
+  size_t num_series() const { return series_.size(); }
+
+ private:
+  std::map<uint64_t, Labels> series_;
+  absl::flat_hash_map<uint64_t, std::vector<ChunkRef>> chunks_;
+  std::string error_;  // first AddSeries conflict
+};
+
+// Reads an index file held in memory. Open() verifies every checksum and the
+// whole structure, so the accessors below never fail; corrupt or truncated
+// input is reported as Corruption (and can never cause undefined behaviour).
+// Copies are cheap (they share the bytes) and all methods are thread-safe.
+class IndexFileReader {
+ public:
+  // Takes ownership of `bytes`. Corruption when anything is off.
+  static StatusOr<IndexFileReader> Open(std::string bytes);
+
+  // Sorted fingerprints of the series matching all matchers (Prometheus
+  // semantics, see postings.h). Empty list: all series.
+  std::vector<uint64_t> Select(const std::vector<Matcher>& matchers) const;
+  // Labels of series fp; nullopt when the file has no such series.
+  std::optional<Labels> LabelsOf(uint64_t fp) const;
+  // Chunks of fp overlapping [from, through] (inclusive ns), ordered by
+  // (min_ts, max_ts, key).
+  std::vector<ChunkRef> Chunks(uint64_t fp, int64_t from, int64_t through) const;
+  // True when fp has at least one chunk overlapping [from, through].
+  bool HasChunks(uint64_t fp, int64_t from, int64_t through) const;
+  // Names of labels with non-empty values, sorted.
+  std::vector<std::string> LabelNames() const;
+  // Distinct non-empty values of `name`, sorted.
+  std::vector<std::string> LabelValues(std::string_view name) const;
+
+  // Smallest chunk min_ts / largest chunk max_ts. A file without chunks has
+  // min_ts() == INT64_MAX and max_ts() == INT64_MIN (overlaps nothing).
+  int64_t min_ts() const;
+  int64_t max_ts() const;
+  // True when the file has chunks and [min_ts(), max_ts()] intersects
+  // [from, through] (so some chunk may overlap it).
+  bool Overlaps(int64_t from, int64_t through) const;
+  size_t num_series() const;
+  size_t num_chunks() const;
+  // Size of the file in bytes.
+  size_t size_bytes() const;
+
+  struct Impl;  // public for the implementation's helpers only
+
+ private:
+  explicit IndexFileReader(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<const Impl> impl_;
+};
+
+namespace internal {
+// Rewrites every checksum of a structurally framed index file (header, TOC
+// and section boundaries plausible) so the content is accepted by the CRC
+// checks; leaves other inputs unchanged. Lets fuzzers and tests reach the
+// decoders behind the checksums. Never use on real data.
+void FixChecksumsForTesting(std::string* bytes);
+}  // namespace internal
+
+}  // namespace skald::index

@@ -1,0 +1,269 @@
+// IndexStore: see index_store.h.
+#include "index/index_store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <limits>
+#include <random>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "core/tenant.h"
+#include "core/time.h"
+
+namespace skald::index {
+namespace {
+
+constexpr std::string_view kIndexPrefix = "index/";
+// Up to this many days a query lists each day's directory; beyond, one
+// tenant-wide listing filtered by day is cheaper.
+constexpr int64_t kMaxPerDayLists = 8;
+
+Status CheckTenant(std::string_view tenant) {
+  if (tenant.empty()) return Status::InvalidArgument("tenant ID is empty");
+  SKALD_RETURN_IF_ERROR(ValidateTenantID(tenant));
+  if (tenant.find('/') != std::string_view::npos) {  // ValidateTenantID rejects it too
+    return Status::InvalidArgument("tenant ID contains '/'");
+  }
+  return Status::OK();
+}
+
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+uint64_t RandomSeed() {
+  uint64_t seed =
+      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  try {
+    std::random_device rd;
+    seed ^= (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  } catch (...) {
+    // No entropy source: the clock still makes names unique per process.
+  }
+  return seed;
+}
+
+// Parses a decimal day number (no sign, no leading zeros except "0").
+bool ParseDay(std::string_view s, int64_t* day) {
+  if (s.empty() || s.size() > 18 || (s.size() > 1 && s[0] == '0')) return false;
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  *day = v;
+  return true;
+}
+
+bool ChunkLess(const ChunkRef& a, const ChunkRef& b) {
+  if (a.min_ts != b.min_ts) return a.min_ts < b.min_ts;
+  if (a.max_ts != b.max_ts) return a.max_ts < b.max_ts;
+  return a.key < b.key;
+}
+
+}  // namespace
+
+int64_t DayOf(int64_t unix_ns) {
+  int64_t q = unix_ns / kNanosPerDay;
+  if (unix_ns % kNanosPerDay < 0) --q;
+  return q;
+}
+
+IndexStore::IndexStore(storage::ObjectStore* store) : store_(store), name_seed_(RandomSeed()) {}
+
+std::string IndexStore::DayPrefix(std::string_view tenant, int64_t day) {
+  std::string key(kIndexPrefix);
+  key.append(tenant);
+  key.push_back('/');
+  key.append(std::to_string(day));
+  key.push_back('/');
+  return key;
+}
+
+std::string IndexStore::NewFileName() {
+  // Strictly increasing write time within this process.
+  int64_t now = NowNanos();
+  int64_t last = last_name_ns_.load();
+  while (true) {
+    int64_t next = std::max(now, last + 1);
+    if (last_name_ns_.compare_exchange_weak(last, next)) {
+      now = next;
+      break;
+    }
+  }
+  uint64_t random = SplitMix64(name_seed_ ^ SplitMix64(name_counter_.fetch_add(1)));
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%020" PRId64 "-%016" PRIx64, std::max<int64_t>(now, 0), random);
+  return buf;
+}
+
+Status IndexStore::Write(std::string_view tenant, int64_t day, const std::string& file_bytes) {
+  SKALD_RETURN_IF_ERROR(CheckTenant(tenant));
+  if (day < 0) return Status::InvalidArgument("index day must not be negative");
+  SKALD_ASSIGN_OR_RETURN(IndexFileReader reader, IndexFileReader::Open(file_bytes));
+  std::string key = DayPrefix(tenant, day) + NewFileName();
+  SKALD_RETURN_IF_ERROR(store_->Put(key, file_bytes));
+  auto ptr = std::make_shared<const IndexFileReader>(std::move(reader));
+  std::lock_guard<std::mutex> lock(mu_);
+  cache_.emplace(std::move(key), std::move(ptr));
+  return Status::OK();
+}
+
+StatusOr<IndexStore::ReaderPtr> IndexStore::Load(const std::string& key) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end()) return it->second;
+  }
+  StatusOr<std::string> bytes = store_->Get(key);
+  if (!bytes.ok()) {
+    // Removed between List and Get (compaction, retention): skip it.
+    if (bytes.status().code() == StatusCode::kNotFound) return ReaderPtr();
+    return bytes.status();
+  }
+  StatusOr<IndexFileReader> reader = IndexFileReader::Open(std::move(bytes).value());
+  if (!reader.ok()) {
+    return Status(reader.status().code(), reader.status().message() + " (" + key + ")");
+  }
+  auto ptr = std::make_shared<const IndexFileReader>(std::move(reader).value());
+  std::lock_guard<std::mutex> lock(mu_);
+  return cache_.emplace(key, std::move(ptr)).first->second;
+}
+
+StatusOr<std::vector<IndexStore::ReaderPtr>> IndexStore::FilesFor(std::string_view tenant,
+                                                                  int64_t from, int64_t through) {
+  SKALD_RETURN_IF_ERROR(CheckTenant(tenant));
+  std::vector<ReaderPtr> readers;
+  if (from > through) return readers;
+  const int64_t last_day = DayOf(through);
+  if (last_day < 0) return readers;
+  // One day back: a file holds chunks starting on its day, which may run
+  // into the next one.
+  const int64_t first_day = std::max<int64_t>(0, DayOf(from) - 1);
+
+  std::vector<std::string> keys;
+  if (last_day - first_day < kMaxPerDayLists) {
+    for (int64_t day = first_day; day <= last_day; ++day) {
+      SKALD_ASSIGN_OR_RETURN(std::vector<std::string> day_keys,
+                             store_->List(DayPrefix(tenant, day)));
+      for (std::string& k : day_keys) keys.push_back(std::move(k));
+    }
+  } else {
+    std::string prefix(kIndexPrefix);
+    prefix.append(tenant);
+    prefix.push_back('/');
+    SKALD_ASSIGN_OR_RETURN(std::vector<std::string> all, store_->List(prefix));
+    for (std::string& k : all) {
+      std::string_view rest = std::string_view(k).substr(prefix.size());
+      size_t slash = rest.find('/');
+      int64_t day;
+      if (slash == std::string_view::npos || !ParseDay(rest.substr(0, slash), &day)) continue;
+      if (day < first_day || day > last_day) continue;
+      keys.push_back(std::move(k));
+    }
+  }
+  for (const std::string& key : keys) {
+    SKALD_ASSIGN_OR_RETURN(ReaderPtr reader, Load(key));
+    if (reader != nullptr && reader->Overlaps(from, through)) readers.push_back(std::move(reader));
+  }
+  return readers;
+}
+
+StatusOr<std::vector<IndexStore::SeriesChunks>> IndexStore::Query(
+    std::string_view tenant, int64_t from, int64_t through, const std::vector<Matcher>& matchers) {
+  SKALD_ASSIGN_OR_RETURN(std::vector<ReaderPtr> files, FilesFor(tenant, from, through));
+  std::vector<SeriesChunks> out;
+  absl::flat_hash_map<uint64_t, size_t> slot;
+  for (const ReaderPtr& file : files) {
+    for (uint64_t fp : file->Select(matchers)) {
+      std::vector<ChunkRef> chunks = file->Chunks(fp, from, through);
+      if (chunks.empty()) continue;
+      auto [it, inserted] = slot.try_emplace(fp, out.size());
+      if (inserted) {
+        std::optional<Labels> labels = file->LabelsOf(fp);
+        out.push_back(SeriesChunks{fp, labels.has_value() ? std::move(*labels) : Labels(), {}});
+      }
+      std::vector<ChunkRef>& dst = out[it->second].chunks;
+      for (ChunkRef& c : chunks) dst.push_back(std::move(c));
+    }
+  }
+  for (SeriesChunks& s : out) {
+    if (files.size() > 1) {
+      std::sort(s.chunks.begin(), s.chunks.end(), ChunkLess);
+      absl::flat_hash_set<std::string> seen;
+      auto keep = std::remove_if(s.chunks.begin(), s.chunks.end(),
+                                 [&](const ChunkRef& c) { return !seen.insert(c.key).second; });
+      s.chunks.erase(keep, s.chunks.end());
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const SeriesChunks& a, const SeriesChunks& b) {
+    return a.fingerprint < b.fingerprint;
+  });
+  return out;
+}
+
+StatusOr<std::vector<std::string>> IndexStore::LabelNames(std::string_view tenant, int64_t from,
+                                                          int64_t through) {
+  SKALD_ASSIGN_OR_RETURN(std::vector<ReaderPtr> files, FilesFor(tenant, from, through));
+  std::vector<std::string> out;
+  for (const ReaderPtr& file : files) {
+    for (std::string& n : file->LabelNames()) out.push_back(std::move(n));
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+StatusOr<std::vector<std::string>> IndexStore::LabelValues(std::string_view tenant,
+                                                           std::string_view name, int64_t from,
+                                                           int64_t through) {
+  SKALD_ASSIGN_OR_RETURN(std::vector<ReaderPtr> files, FilesFor(tenant, from, through));
+  std::vector<std::string> out;
+  for (const ReaderPtr& file : files) {
+    for (std::string& v : file->LabelValues(name)) out.push_back(std::move(v));
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+StatusOr<std::vector<Labels>> IndexStore::Series(std::string_view tenant, int64_t from,
+                                                 int64_t through,
+                                                 const std::vector<Matcher>& matchers) {
+  SKALD_ASSIGN_OR_RETURN(std::vector<ReaderPtr> files, FilesFor(tenant, from, through));
+  std::vector<std::pair<uint64_t, Labels>> found;
+  absl::flat_hash_set<uint64_t> seen;
+  for (const ReaderPtr& file : files) {
+    for (uint64_t fp : file->Select(matchers)) {
+      if (seen.contains(fp) || !file->HasChunks(fp, from, through)) continue;
+      std::optional<Labels> labels = file->LabelsOf(fp);
+      if (!labels.has_value()) continue;
+      seen.insert(fp);
+      found.emplace_back(fp, std::move(*labels));
+    }
+  }
+  std::sort(found.begin(), found.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<Labels> out;
+  out.reserve(found.size());
+  for (auto& [fp, labels] : found) out.push_back(std::move(labels));
+  return out;
+}
+
+void IndexStore::Forget(std::string_view key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  cache_.erase(std::string(key));
+}
+
+size_t IndexStore::cached_files() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return cache_.size();
+}
+
+}  // namespace skald::index

@@ -1,0 +1,149 @@
+// Ingester: holds the recent data of every active stream in memory, cuts it into
+// compressed blocks and chunks, and flushes closed chunks with their index
+// entries to the object store.
+//
+// Streams are kept per tenant and sharded by fingerprint: a push locks one
+// shard's map only long enough to find its stream, then the stream's own mutex,
+// so pushes to different streams never contend on a global lock.
+//
+// Write-ahead logging slots in at Ingester::Push: a WAL record for the stream's
+// accepted entries is appended (and made durable) before they are applied to the
+// in-memory stream; replay calls the same apply path. See docs/formats/chunk.md
+// and docs/formats/index.md for what a flush writes.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "chunk/block.h"
+#include "chunk/block_ref.h"
+#include "chunk/codec.h"
+#include "core/labels.h"
+#include "core/matcher.h"
+#include "core/status.h"
+#include "core/time.h"
+#include "index/index_store.h"
+#include "index/mem_index.h"
+#include "storage/object_store.h"
+
+namespace skald::metrics {
+class Registry;
+}
+
+namespace skald::ingester {
+
+struct IngesterOptions {
+  size_t block_size = 262144;    // chunk_block_size: uncompressed bytes per block
+  size_t target_size = 1572864;  // chunk_target_size: compressed bytes per chunk
+  chunk::Codec codec = chunk::Codec::kZstd;
+  int64_t max_chunk_age = 2 * kNanosPerHour;
+  int64_t chunk_idle_period = 30 * kNanosPerMinute;
+  int64_t flush_check_period = 30 * kNanosPerSecond;
+  int concurrent_flushes = 32;
+  // Entries older than (newest entry of the stream - window) are rejected as
+  // "too far behind". Loki: max_chunk_age / 2.
+  int64_t out_of_order_window = kNanosPerHour;
+  int shards = 64;
+};
+
+// One entry to append; views are only read during the call.
+struct AppendEntry {
+  int64_t ts;
+  std::string_view line;
+  std::span<const chunk::MetaPair> metadata;
+};
+
+struct AppendResult {
+  uint32_t appended = 0;
+  uint32_t duplicates = 0;  // identical (ts, line, metadata) to an entry already held
+  // Entries refused by the ingester: (timestamp, reason).
+  std::vector<std::pair<int64_t, std::string>> rejected;
+};
+
+// What a query sees of one stream held by the ingester.
+struct StreamSnapshot {
+  uint64_t fingerprint = 0;
+  Labels labels;
+  std::vector<chunk::BlockRef> blocks;  // may overlap in time; each sorted internally
+  uint64_t head_bytes = 0;              // bytes that came from the unsorted head block
+  uint64_t head_lines = 0;
+};
+
+class Stream;
+class TenantInstance;
+
+class Ingester {
+ public:
+  // store and index must outlive the ingester. registry may be null.
+  Ingester(IngesterOptions opts, storage::ObjectStore* store, index::IndexStore* index,
+           metrics::Registry* registry);
+  ~Ingester();
+  Ingester(const Ingester&) = delete;
+  Ingester& operator=(const Ingester&) = delete;
+
+  // Starts the background flush loop.
+  void Start();
+  // Stops the flush loop (does not flush; call FlushAll first for that).
+  void Stop();
+
+  // Appends entries to the stream identified by labels (canonical, validated by
+  // the caller), creating it when new. Thread-safe.
+  Status Push(std::string_view tenant, const Labels& labels, std::span<const AppendEntry> entries,
+              AppendResult* result);
+
+  // Streams of the tenant matching all matchers that hold data overlapping
+  // [from, through). Thread-safe; the snapshot stays valid after later pushes.
+  std::vector<StreamSnapshot> Snapshot(std::string_view tenant,
+                                       const std::vector<Matcher>& matchers, int64_t from,
+                                       int64_t through);
+  std::vector<std::string> LabelNames(std::string_view tenant);
+  std::vector<std::string> LabelValues(std::string_view tenant, std::string_view name);
+  std::vector<Labels> Series(std::string_view tenant, const std::vector<Matcher>& matchers);
+
+  // Cuts every head and open chunk and flushes everything to the store.
+  // Returns the first flush error (data stays in memory on error).
+  Status FlushAll();
+
+  size_t ActiveStreams() const { return active_streams_.load(std::memory_order_relaxed); }
+  size_t MemoryBytes() const { return memory_bytes_.load(std::memory_order_relaxed); }
+
+ private:
+  friend class Stream;
+  struct Metrics;
+
+  TenantInstance* GetOrCreateTenant(std::string_view tenant);
+  TenantInstance* FindTenant(std::string_view tenant);
+  std::vector<TenantInstance*> AllTenants();
+  void FlushLoop();
+  // One flush pass. force: close every chunk regardless of age/size.
+  Status FlushPass(bool force);
+
+  IngesterOptions opts_;
+  storage::ObjectStore* store_;
+  index::IndexStore* index_;
+  std::unique_ptr<Metrics> metrics_;
+
+  std::shared_mutex tenants_mu_;
+  std::unordered_map<std::string, std::unique_ptr<TenantInstance>> tenants_;
+
+  std::mutex flush_mu_;  // one flush pass at a time
+  std::mutex loop_mu_;
+  std::condition_variable loop_cv_;
+  bool stopping_ = false;
+  std::thread flush_thread_;
+
+  std::atomic<size_t> active_streams_{0};
+  std::atomic<size_t> memory_bytes_{0};
+};
+
+}  // namespace skald::ingester

@@ -1,0 +1,504 @@
+// Line filter execution: see line_filter.h.
+#include "logql/line_filter.h"
+
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "logql/pattern.h"
+#include "logql/regex_util.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define SKALD_LOGQL_X86 1
+#endif
+
+namespace skald::logql {
+namespace internal {
+
+// ---------------------------------------------------------------------------
+// LiteralSearcher
+
+namespace {
+
+inline unsigned char AsciiLower(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+inline bool IsLowerAlpha(unsigned char c) { return c >= 'a' && c <= 'z'; }
+
+// Compares the needle against p[0..n) (first and last bytes already known to
+// match when called from the vector loops, but checked here anyway for the
+// scalar tail).
+inline bool EqualAt(const char* p, const std::string& needle, bool ci) {
+  const size_t n = needle.size();
+  if (!ci) return std::memcmp(p, needle.data(), n) == 0;
+  for (size_t k = 0; k < n; k++) {
+    if (AsciiLower(static_cast<unsigned char>(p[k])) != static_cast<unsigned char>(needle[k]))
+      return false;
+  }
+  return true;
+}
+
+#ifdef SKALD_LOGQL_X86
+// One pass of the first/last-byte filter (W. Muła's "SIMD-friendly" substring
+// search) over candidate starts [*i, last_start]. Returns the match position,
+// or npos after advancing *i past the blocks it could cover.
+size_t ScanSse2(const char* data, size_t* i, size_t last_start, const std::string& needle,
+                bool ci) {
+  const size_t n = needle.size();
+  const auto n0 = static_cast<unsigned char>(needle[0]);
+  const auto nl = static_cast<unsigned char>(needle[n - 1]);
+  const __m128i first = _mm_set1_epi8(static_cast<char>(n0));
+  const __m128i last = _mm_set1_epi8(static_cast<char>(nl));
+  const __m128i fold_first = _mm_set1_epi8(ci && IsLowerAlpha(n0) ? 0x20 : 0);
+  const __m128i fold_last = _mm_set1_epi8(ci && IsLowerAlpha(nl) ? 0x20 : 0);
+  size_t pos = *i;
+  for (; pos + 15 <= last_start; pos += 16) {
+    __m128i bf =
+        _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(data + pos)), fold_first);
+    __m128i bl = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(data + pos + n - 1)),
+                              fold_last);
+    unsigned mask = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(bf, first), _mm_cmpeq_epi8(bl, last))));
+    while (mask != 0) {
+      unsigned bit = static_cast<unsigned>(__builtin_ctz(mask));
+      if (EqualAt(data + pos + bit, needle, ci)) return pos + bit;
+      mask &= mask - 1;
+    }
+  }
+  *i = pos;
+  return std::string_view::npos;
+}
+
+__attribute__((target("avx2"))) size_t ScanAvx2(const char* data, size_t* i, size_t last_start,
+                                                const std::string& needle, bool ci) {
+  const size_t n = needle.size();
+  const auto n0 = static_cast<unsigned char>(needle[0]);
+  const auto nl = static_cast<unsigned char>(needle[n - 1]);
+  const __m256i first = _mm256_set1_epi8(static_cast<char>(n0));
+  const __m256i last = _mm256_set1_epi8(static_cast<char>(nl));
+  const __m256i fold_first = _mm256_set1_epi8(ci && IsLowerAlpha(n0) ? 0x20 : 0);
+  const __m256i fold_last = _mm256_set1_epi8(ci && IsLowerAlpha(nl) ? 0x20 : 0);
+  size_t pos = *i;
+  for (; pos + 31 <= last_start; pos += 32) {
+    __m256i bf = _mm256_or_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + pos)),
+                                 fold_first);
+    __m256i bl = _mm256_or_si256(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + pos + n - 1)), fold_last);
+    unsigned mask = static_cast<unsigned>(_mm256_movemask_epi8(
+        _mm256_and_si256(_mm256_cmpeq_epi8(bf, first), _mm256_cmpeq_epi8(bl, last))));
+    while (mask != 0) {
+      unsigned bit = static_cast<unsigned>(__builtin_ctz(mask));
+      if (EqualAt(data + pos + bit, needle, ci)) return pos + bit;
+      mask &= mask - 1;
+    }
+  }
+  *i = pos;
+  return std::string_view::npos;
+}
+
+const bool kHasAvx2 = [] {
+  __builtin_cpu_init();  // may run before libgcc's own constructor
+  return __builtin_cpu_supports("avx2") != 0;
+}();
+#endif
+
+}  // namespace
+
+LiteralSearcher::LiteralSearcher(std::string needle, bool case_insensitive)
+    : needle_(std::move(needle)), ci_(case_insensitive) {
+  if (ci_) {
+    for (char& c : needle_) c = static_cast<char>(AsciiLower(static_cast<unsigned char>(c)));
+  }
+}
+
+size_t LiteralSearcher::Find(const char* data, size_t from, size_t to) const {
+  const size_t n = needle_.size();
+  if (n == 0) return from <= to ? from : std::string_view::npos;
+  if (to < from || to - from < n) return std::string_view::npos;
+  const size_t last_start = to - n;
+  size_t i = from;
+#ifdef SKALD_LOGQL_X86
+  if (kHasAvx2) {
+    size_t hit = ScanAvx2(data, &i, last_start, needle_, ci_);
+    if (hit != std::string_view::npos) return hit;
+  }
+  size_t hit = ScanSse2(data, &i, last_start, needle_, ci_);
+  if (hit != std::string_view::npos) return hit;
+#endif
+  if (!ci_ && n == 1) {
+    const void* p = std::memchr(data + i, needle_[0], last_start - i + 1);
+    return p == nullptr ? std::string_view::npos : static_cast<const char*>(p) - data;
+  }
+  for (; i <= last_start; i++) {
+    if (EqualAt(data + i, needle_, ci_)) return i;
+  }
+  return std::string_view::npos;
+}
+
+// ---------------------------------------------------------------------------
+// Compiled clauses
+
+struct Term {
+  enum class Kind { kAll, kNonEmpty, kLiteral, kRegex, kPattern };
+  Kind kind = Kind::kAll;
+  std::unique_ptr<LiteralSearcher> literal;
+  std::unique_ptr<RE2> re;
+  PatternLineMatcher pattern;
+
+  bool Match(std::string_view line) const {
+    switch (kind) {
+      case Kind::kAll:
+        return true;
+      case Kind::kNonEmpty:
+        return !line.empty();
+      case Kind::kLiteral:
+        return literal->Contains(line);
+      case Kind::kRegex:
+        return RE2::PartialMatch(re2::StringPiece(line.data(), line.size()), *re);
+      case Kind::kPattern:
+        return pattern.Test(line);
+    }
+    return false;
+  }
+  int Cost() const {
+    switch (kind) {
+      case Kind::kAll:
+      case Kind::kNonEmpty:
+        return 0;
+      case Kind::kLiteral:
+        return 1;
+      case Kind::kPattern:
+        return 2;
+      case Kind::kRegex:
+        return 3;
+    }
+    return 3;
+  }
+};
+
+struct CompiledClause {
+  bool negate = false;
+  bool always = false;  // a term matches every line
+  std::vector<Term> terms;
+
+  bool AllLiteral() const {
+    if (always || terms.empty()) return false;
+    for (const Term& t : terms) {
+      if (t.kind != Term::Kind::kLiteral) return false;
+    }
+    return true;
+  }
+  int Cost() const {
+    int c = 0;
+    for (const Term& t : terms) c = std::max(c, t.Cost());
+    return c;
+  }
+  bool Eval(std::string_view line) const {
+    bool any = always;
+    for (size_t i = 0; !any && i < terms.size(); i++) any = terms[i].Match(line);
+    return any != negate;
+  }
+};
+
+namespace {
+
+bool IsRegexMeta(char c) {
+  switch (c) {
+    case '\\':
+    case '.':
+    case '+':
+    case '*':
+    case '?':
+    case '(':
+    case ')':
+    case '|':
+    case '[':
+    case ']':
+    case '{':
+    case '}':
+    case '^':
+    case '$':
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsAsciiPunct(char c) {
+  return (c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`') ||
+         (c >= '{' && c <= '~');
+}
+
+struct Simplified {
+  enum class Kind { kNone, kAll, kNonEmpty, kLiterals };
+  Kind kind = Kind::kNone;
+  bool ci = false;
+  std::vector<std::string> literals;
+};
+
+// Recognises regexes that are literal searches: `abc`, `a\.b`, `a|b|c`,
+// `(a|b)`, `(?i)abc` (ASCII), plus `.*`, `` and `.+`.
+Simplified SimplifyRegex(std::string_view re) {
+  Simplified out;
+  if (re.empty() || re == ".*") {
+    out.kind = Simplified::Kind::kAll;
+    return out;
+  }
+  if (re == ".+") {
+    out.kind = Simplified::Kind::kNonEmpty;
+    return out;
+  }
+  if (re.starts_with("(?i)")) {
+    out.ci = true;
+    re.remove_prefix(4);
+  }
+  if (re.size() >= 2 && re.back() == ')') {
+    if (re.starts_with("(?:")) {
+      re = re.substr(3, re.size() - 4);
+    } else if (re.front() == '(' && re.size() >= 2 && re[1] != '?') {
+      re = re.substr(1, re.size() - 2);
+    }
+  }
+  std::vector<std::string> pieces(1);
+  for (size_t i = 0; i < re.size(); i++) {
+    char c = re[i];
+    if (c == '|') {
+      pieces.emplace_back();
+      continue;
+    }
+    if (c == '\\') {
+      if (i + 1 >= re.size() || !IsAsciiPunct(re[i + 1])) return Simplified{};
+      pieces.back().push_back(re[++i]);
+      continue;
+    }
+    if (IsRegexMeta(c)) return Simplified{};
+    if (out.ci && static_cast<unsigned char>(c) >= 0x80) return Simplified{};
+    pieces.back().push_back(c);
+  }
+  for (const auto& p : pieces) {
+    if (p.empty()) {
+      out.kind = Simplified::Kind::kAll;
+      return out;
+    }
+  }
+  out.kind = Simplified::Kind::kLiterals;
+  out.literals = std::move(pieces);
+  return out;
+}
+
+Term LiteralTerm(std::string s, bool ci) {
+  Term t;
+  if (s.empty()) return t;  // kAll
+  t.kind = Term::Kind::kLiteral;
+  t.literal = std::make_unique<LiteralSearcher>(std::move(s), ci);
+  return t;
+}
+
+StatusOr<CompiledClause> CompileClause(const LineFilterSpec& spec) {
+  CompiledClause c;
+  c.negate = spec.IsNegative();
+  if (spec.HasIp()) {
+    if (spec.op != LineFilterSpec::Op::kContains && spec.op != LineFilterSpec::Op::kNotContains) {
+      return Status::InvalidArgument("ip() line filters accept only |= and != operators");
+    }
+    return Status::Unimplemented("ip() line filters are not supported yet");
+  }
+  for (const std::string& v : spec.values) {
+    switch (spec.op) {
+      case LineFilterSpec::Op::kContains:
+      case LineFilterSpec::Op::kNotContains:
+        c.terms.push_back(LiteralTerm(v, false));
+        break;
+      case LineFilterSpec::Op::kRegex:
+      case LineFilterSpec::Op::kNotRegex: {
+        if (auto err = GoRegexpError(v)) return Status::InvalidArgument(*err);
+        Simplified s = SimplifyRegex(v);
+        switch (s.kind) {
+          case Simplified::Kind::kAll:
+            c.terms.emplace_back();
+            break;
+          case Simplified::Kind::kNonEmpty: {
+            Term t;
+            t.kind = Term::Kind::kNonEmpty;
+            c.terms.push_back(std::move(t));
+            break;
+          }
+          case Simplified::Kind::kLiterals:
+            for (auto& lit : s.literals) c.terms.push_back(LiteralTerm(std::move(lit), s.ci));
+            break;
+          case Simplified::Kind::kNone: {
+            RE2::Options opts;
+            opts.set_log_errors(false);
+            opts.set_dot_nl(false);
+            Term t;
+            t.kind = Term::Kind::kRegex;
+            t.re = std::make_unique<RE2>(re2::StringPiece(v.data(), v.size()), opts);
+            if (!t.re->ok())
+              return Status::InvalidArgument("error parsing regexp: " + t.re->error());
+            c.terms.push_back(std::move(t));
+            break;
+          }
+        }
+        break;
+      }
+      case LineFilterSpec::Op::kPattern:
+      case LineFilterSpec::Op::kNotPattern: {
+        Term t;
+        t.kind = Term::Kind::kPattern;
+        if (auto err = PatternLineMatcher::Create(v, &t.pattern))
+          return Status::InvalidArgument(*err);
+        c.terms.push_back(std::move(t));
+        break;
+      }
+    }
+  }
+  for (const Term& t : c.terms) c.always = c.always || t.kind == Term::Kind::kAll;
+  return c;
+}
+
+// Appends to *hits the index of each line containing the literal (hits found
+// on the whole buffer; a hit crossing a line boundary is skipped).
+void BulkLiteral(const LiteralSearcher& s, std::string_view data, std::span<const uint32_t> offsets,
+                 std::vector<uint32_t>* hits) {
+  const size_t n = offsets.size() - 1;
+  const size_t len = s.needle().size();
+  size_t pos = offsets[0];
+  const size_t end = offsets[n];
+  size_t line = 0;
+  while (pos < end) {
+    size_t hit = s.Find(data.data(), pos, end);
+    if (hit == std::string_view::npos) return;
+    // Find the line holding `hit`: the last i >= line with offsets[i] <= hit.
+    if (offsets[line + 1] <= hit) {
+      size_t step = 1;
+      size_t lo = line + 1;  // offsets[lo] <= hit
+      size_t hi = lo + step;
+      while (hi < n && offsets[hi] <= hit) {
+        lo = hi;
+        step *= 2;
+        hi = lo + step;
+      }
+      if (hi > n) hi = n;
+      // offsets[lo] <= hit < offsets[hi] (hi may be n, offsets[n] = end > hit)
+      const uint32_t* first = offsets.data() + lo;
+      const uint32_t* last = offsets.data() + hi;
+      line = static_cast<size_t>(std::upper_bound(first, last, static_cast<uint32_t>(hit)) -
+                                 offsets.data()) -
+             1;
+    }
+    if (hit + len <= offsets[line + 1]) {
+      hits->push_back(static_cast<uint32_t>(line));
+      pos = offsets[line + 1];
+      line++;
+      if (line >= n) return;
+    } else {
+      pos = hit + 1;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace internal
+
+// ---------------------------------------------------------------------------
+// LineFilter
+
+LineFilter::LineFilter() = default;
+
+StatusOr<LineFilter> LineFilter::Compile(const std::vector<LineFilterSpec>& specs) {
+  LineFilter f;
+  std::vector<std::shared_ptr<internal::CompiledClause>> compiled;
+  for (const LineFilterSpec& spec : specs) {
+    auto c = internal::CompileClause(spec);
+    if (!c.ok()) return c.status();
+    internal::CompiledClause clause = std::move(c).value();
+    if (clause.always) {
+      if (clause.negate) f.never_ = true;  // `!= ""` drops every line
+      continue;                            // `|= ""` keeps every line
+    }
+    if (clause.terms.empty()) {
+      // No operands: a positive filter matches nothing, a negative one everything.
+      if (!clause.negate) f.never_ = true;
+      continue;
+    }
+    compiled.push_back(std::make_shared<internal::CompiledClause>(std::move(clause)));
+  }
+  // Cheap clauses first (AND is order-independent: filters have no side effects).
+  std::stable_sort(compiled.begin(), compiled.end(),
+                   [](const auto& a, const auto& b) { return a->Cost() < b->Cost(); });
+  // Select() runs one all-literal clause over the whole buffer: a positive one
+  // if there is any, else a negative one (whose hits are the lines to drop).
+  for (int pass = 0; pass < 2 && f.driver_ < 0; pass++) {
+    for (size_t i = 0; i < compiled.size(); i++) {
+      if (compiled[i]->AllLiteral() && compiled[i]->negate == (pass == 1)) {
+        f.driver_ = static_cast<int>(i);
+        break;
+      }
+    }
+  }
+  for (auto& c : compiled) f.clauses_.push_back(std::move(c));
+  return f;
+}
+
+bool LineFilter::Matches(std::string_view line) const {
+  if (never_) return false;
+  for (const auto& c : clauses_) {
+    if (!c->Eval(line)) return false;
+  }
+  return true;
+}
+
+size_t LineFilter::Select(std::string_view lines_data, std::span<const uint32_t> offsets,
+                          std::vector<uint32_t>* matching_indices) const {
+  matching_indices->clear();
+  if (offsets.size() < 2 || never_) return 0;
+  const size_t n = offsets.size() - 1;
+  auto line_at = [&](size_t i) {
+    return std::string_view(lines_data.data() + offsets[i], offsets[i + 1] - offsets[i]);
+  };
+  if (clauses_.empty()) {
+    matching_indices->resize(n);
+    for (size_t i = 0; i < n; i++) (*matching_indices)[i] = static_cast<uint32_t>(i);
+    return n;
+  }
+  if (driver_ < 0) {
+    for (size_t i = 0; i < n; i++) {
+      if (Matches(line_at(i))) matching_indices->push_back(static_cast<uint32_t>(i));
+    }
+    return matching_indices->size();
+  }
+
+  const internal::CompiledClause& driver = *clauses_[static_cast<size_t>(driver_)];
+  std::vector<uint32_t>& out = *matching_indices;
+  if (driver.terms.size() == 1 && !driver.negate) {
+    internal::BulkLiteral(*driver.terms[0].literal, lines_data, offsets, &out);
+  } else {
+    std::vector<uint8_t> marks(n, 0);
+    std::vector<uint32_t> hits;
+    for (const auto& t : driver.terms) {
+      hits.clear();
+      internal::BulkLiteral(*t.literal, lines_data, offsets, &hits);
+      for (uint32_t h : hits) marks[h] = 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+      if ((marks[i] != 0) != driver.negate) out.push_back(static_cast<uint32_t>(i));
+    }
+  }
+  if (clauses_.size() == 1) return out.size();
+  size_t kept = 0;
+  for (uint32_t idx : out) {
+    std::string_view line = line_at(idx);
+    bool ok = true;
+    for (size_t c = 0; ok && c < clauses_.size(); c++) {
+      if (static_cast<int>(c) != driver_) ok = clauses_[c]->Eval(line);
+    }
+    if (ok) out[kept++] = idx;
+  }
+  out.resize(kept);
+  return kept;
+}
+
+}  // namespace skald::logql

@@ -1,0 +1,93 @@
+// Line filter execution: the scan hot path of log queries.
+//
+// A LineFilter is compiled once per query from the parsed filter chain
+// (LineFilterSpec, ast.h) and then applied to lines, either one at a time
+// (Matches) or to a whole column of lines stored back to back (Select).
+// Semantics follow Loki (pkg/logql/log/filter.go):
+//   |= "s"  substring (byte-wise, case-sensitive); |= "" keeps every line
+//   != "s"  substring absent
+//   |~ "re" RE2 unanchored search, Perl syntax without the s flag (`.` does not
+//           match \n); `(?i)` literals use an ASCII case-insensitive search as
+//           Loki's does (so `(?i)k` does not match the Kelvin sign, unlike RE2)
+//   !~ "re" no match
+//   |> "p"  Loki pattern test (only <_> placeholders); !> its negation
+//   `or` operands: positive filters keep a line when any operand matches,
+//   negative filters when none does. Filters in the chain are ANDed.
+// Regexes that are plain literals or alternations of literals (`error|fail`,
+// `(?i)timeout`) run as literal searches; `.*` and `` keep every line and
+// `.+` keeps non-empty lines (Loki's simplifications).
+//
+// A compiled LineFilter is immutable: Matches and Select are const and safe to
+// call from many threads at once. Copies share the compiled regexes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "logql/ast.h"
+
+namespace skald::logql {
+
+namespace internal {
+struct CompiledClause;
+}
+
+class LineFilter {
+ public:
+  // Compiles an ANDed chain of filters. Errors (InvalidArgument): invalid
+  // regex (Go's "error parsing regexp: ..." wording), invalid pattern
+  // ("named captures are not allowed: ..."), ip() on an operator other than
+  // |= / != ; ip() filters themselves are Unimplemented for now.
+  static StatusOr<LineFilter> Compile(const std::vector<LineFilterSpec>& specs);
+
+  // A filter that keeps every line.
+  LineFilter();
+
+  // Does the line pass every filter?
+  bool Matches(std::string_view line) const;
+
+  // Bulk form for a column of lines: line i is
+  // lines_data[offsets[i], offsets[i+1]); offsets has n+1 ascending entries.
+  // Replaces *matching_indices with the indices of the lines that pass, in
+  // ascending order, and returns how many there are. For positive literal
+  // filters the search runs over the whole buffer and maps hits back to lines
+  // (a hit that straddles two lines matches neither).
+  size_t Select(std::string_view lines_data, std::span<const uint32_t> offsets,
+                std::vector<uint32_t>* matching_indices) const;
+
+  // True when the filter keeps every line (no filters, or only `|= ""`-like ones).
+  bool IsNoop() const { return clauses_.empty() && !never_; }
+
+ private:
+  std::vector<std::shared_ptr<const internal::CompiledClause>> clauses_;
+  bool never_ = false;  // some clause can never match (e.g. `!= ""`)
+  int driver_ = -1;     // clause evaluated in bulk by Select, or -1
+};
+
+namespace internal {
+
+// Substring search over raw bytes (exact, or ASCII case-insensitive with a
+// lower-case needle), vectorised with SSE2/AVX2. Thread-safe.
+class LiteralSearcher {
+ public:
+  LiteralSearcher(std::string needle, bool case_insensitive);
+  // First p in [from, to - needle.size()] where the needle occurs in
+  // data[p, p + needle.size()), or std::string_view::npos.
+  size_t Find(const char* data, size_t from, size_t to) const;
+  bool Contains(std::string_view s) const {
+    return Find(s.data(), 0, s.size()) != std::string_view::npos;
+  }
+  const std::string& needle() const { return needle_; }
+
+ private:
+  std::string needle_;
+  bool ci_;
+};
+
+}  // namespace internal
+}  // namespace skald::logql

@@ -1,0 +1,100 @@
+// Querier: answers log queries and label/series lookups by combining the
+// ingester's in-memory streams with chunks flushed to the object store.
+//
+// Every source is reduced to chunk::BlockRefs, decoded with chunk::DecodeBlock
+// and scanned with the compiled line filter over the block's contiguous line
+// buffer. Per stream only the best `limit` entries (in query direction) are
+// kept; blocks that cannot improve them are skipped. Entries identical in
+// (timestamp, line, structured metadata) within a stream are returned once.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/labels.h"
+#include "core/matcher.h"
+#include "core/status.h"
+#include "index/index_store.h"
+#include "ingester/ingester.h"
+#include "logql/ast.h"
+#include "logql/line_filter.h"
+#include "logql/parser.h"
+#include "storage/object_store.h"
+
+namespace skald::querier {
+
+struct ResultEntry {
+  int64_t ts = 0;
+  std::string line;
+  std::vector<std::pair<std::string, std::string>> metadata;
+};
+
+// One stream of a log query result. `labels` holds the stored stream's labels;
+// entries carry their structured metadata separately so the API layer can
+// either fold it into the label set (Loki's default) or categorize it.
+struct ResultStream {
+  Labels labels;
+  std::vector<ResultEntry> entries;
+};
+
+// Loki-style query statistics (subset that we can measure precisely).
+struct QueryStats {
+  uint64_t head_chunk_bytes = 0;
+  uint64_t head_chunk_lines = 0;
+  uint64_t decompressed_bytes = 0;
+  uint64_t decompressed_lines = 0;
+  uint64_t compressed_bytes = 0;
+  uint64_t total_duplicates = 0;
+  uint64_t post_filter_lines = 0;
+  uint64_t chunks_ref = 0;
+  uint64_t chunks_downloaded = 0;
+  uint64_t streams = 0;
+  uint64_t blocks_skipped = 0;
+  double chunk_download_seconds = 0;
+  double exec_seconds = 0;
+  uint64_t entries_returned = 0;
+
+  uint64_t TotalBytes() const { return head_chunk_bytes + decompressed_bytes; }
+  uint64_t TotalLines() const { return head_chunk_lines + decompressed_lines; }
+};
+
+struct QuerierOptions {
+  int parallelism = 0;  // worker threads per query; 0 = hardware concurrency
+};
+
+class Querier {
+ public:
+  // All pointers must outlive the querier.
+  Querier(QuerierOptions opts, ingester::Ingester* ingester, index::IndexStore* index,
+          storage::ObjectStore* store);
+
+  // Entries of streams selected by `selector` with start <= ts < end that pass
+  // its line filters: the newest `limit` (backward) or oldest (forward) over
+  // all streams. Streams come back sorted by label string, entries in query
+  // direction. Thread-safe.
+  StatusOr<std::vector<ResultStream>> SelectLogs(std::string_view tenant,
+                                                 const logql::LogSelector& selector, int64_t start,
+                                                 int64_t end, uint32_t limit, bool forward,
+                                                 QueryStats* stats);
+
+  StatusOr<std::vector<std::string>> LabelNames(std::string_view tenant, int64_t start,
+                                                int64_t end);
+  StatusOr<std::vector<std::string>> LabelValues(std::string_view tenant, std::string_view name,
+                                                 int64_t start, int64_t end,
+                                                 const std::vector<Matcher>& matchers);
+  // Union over the matcher sets (each set ANDed); all series when empty.
+  StatusOr<std::vector<Labels>> Series(std::string_view tenant,
+                                       const std::vector<std::vector<Matcher>>& match_sets,
+                                       int64_t start, int64_t end);
+
+ private:
+  QuerierOptions opts_;
+  ingester::Ingester* ingester_;
+  index::IndexStore* index_;
+  storage::ObjectStore* store_;
+};
+
+}  // namespace skald::querier

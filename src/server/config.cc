@@ -1,0 +1,985 @@
+// Configuration loading (see config.h).
+#include "server/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "core/go_string.h"
+#include "server/logging.h"
+
+namespace skald::server {
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Field table: one row per setting, shared by YAML, flags, output and help.
+
+enum class Kind {
+  kString,
+  kBool,
+  kInt,           // int
+  kInt64,         // int64_t, plain integer
+  kFloat,         // double
+  kGoDuration,    // int64_t ns; printed like Go's time.Duration ("2h0m0s")
+  kPromDuration,  // int64_t ns; printed like Prometheus' model.Duration ("1w")
+  kByteSize,      // int64_t bytes; accepts "256KB", printed like Loki ("256KB")
+  kStringList,    // std::vector<std::string>; flags take a comma-separated list
+};
+
+struct Field {
+  const char* yaml;  // full YAML path, '.'-separated
+  const char* flag;  // flag name without the leading '-'
+  Kind kind;
+  void* (*ptr)(Config&);
+  const char* help;
+};
+
+#define SKALD_FIELD(yaml, flag, kind, member, help)                            \
+  Field {                                                                      \
+    yaml, flag, Kind::kind, [](Config& c) -> void* { return &c.member; }, help \
+  }
+
+// Order here is the order of ConfigToYaml(); fields of one section stay together.
+const std::vector<Field>& Fields() {
+  static const std::vector<Field> f = {
+      SKALD_FIELD("target", "target", kString, target,
+                  "A comma-separated list of components to run. The default value 'all' runs "
+                  "Skald in single binary mode."),
+      SKALD_FIELD("auth_enabled", "auth.enabled", kBool, auth_enabled,
+                  "Enables authentication through the X-Scope-OrgID header, which must be "
+                  "present if true. If false, the OrgID will always be set to the value of "
+                  "-auth.no-auth-tenant."),
+      SKALD_FIELD("no_auth_tenant", "auth.no-auth-tenant", kString, no_auth_tenant,
+                  "Tenant ID to use when auth is disabled."),
+      SKALD_FIELD("server.http_listen_address", "server.http-listen-address", kString,
+                  server.http_listen_address, "HTTP server listen address."),
+      SKALD_FIELD("server.http_listen_port", "server.http-listen-port", kInt,
+                  server.http_listen_port, "HTTP server listen port."),
+      SKALD_FIELD("server.grpc_listen_port", "server.grpc-listen-port", kInt,
+                  server.grpc_listen_port, "gRPC server listen port."),
+      SKALD_FIELD("server.graceful_shutdown_timeout", "server.graceful-shutdown-timeout",
+                  kGoDuration, server.graceful_shutdown_timeout_ns,
+                  "Timeout for graceful shutdowns."),
+      SKALD_FIELD("server.http_server_read_timeout", "server.http-read-timeout", kGoDuration,
+                  server.http_server_read_timeout_ns,
+                  "Read timeout for entire HTTP request, including headers and body."),
+      SKALD_FIELD("server.http_server_write_timeout", "server.http-write-timeout", kGoDuration,
+                  server.http_server_write_timeout_ns, "Write timeout for HTTP server."),
+      SKALD_FIELD("server.http_server_idle_timeout", "server.http-idle-timeout", kGoDuration,
+                  server.http_server_idle_timeout_ns, "Idle timeout for HTTP server."),
+      SKALD_FIELD("server.log_level", "log.level", kString, server.log_level,
+                  "Only log messages with the given severity or above. Valid levels: [debug, "
+                  "info, warn, error]"),
+      SKALD_FIELD("common.path_prefix", "common.path-prefix", kString, common.path_prefix,
+                  "Directory under which Skald keeps its data (WAL, chunks, index)."),
+      SKALD_FIELD("ingester.concurrent_flushes", "ingester.concurrent-flushes", kInt,
+                  ingester.concurrent_flushes,
+                  "How many flushes can happen concurrently from each stream."),
+      SKALD_FIELD("ingester.flush_check_period", "ingester.flush-check-period", kGoDuration,
+                  ingester.flush_check_period_ns,
+                  "How often should the ingester see if there are any blocks to flush."),
+      SKALD_FIELD("ingester.flush_op_timeout", "ingester.flush-op-timeout", kGoDuration,
+                  ingester.flush_op_timeout_ns, "The timeout for an individual flush."),
+      SKALD_FIELD("ingester.chunk_idle_period", "ingester.chunks-idle-period", kGoDuration,
+                  ingester.chunk_idle_period_ns,
+                  "How long chunks should sit in-memory with no updates before being flushed."),
+      SKALD_FIELD("ingester.chunk_block_size", "ingester.chunks-block-size", kInt64,
+                  ingester.chunk_block_size,
+                  "The targeted uncompressed size in bytes of a chunk block. When this "
+                  "threshold is exceeded the head block will be cut and compressed inside the "
+                  "chunk."),
+      SKALD_FIELD("ingester.chunk_target_size", "ingester.chunk-target-size", kInt64,
+                  ingester.chunk_target_size,
+                  "A target compressed size in bytes for chunks. 0 creates chunks with a fixed "
+                  "10 blocks."),
+      SKALD_FIELD("ingester.chunk_encoding", "ingester.chunk-encoding", kString,
+                  ingester.chunk_encoding,
+                  "The algorithm to use for compressing chunk. (none, gzip, lz4-64k, snappy, "
+                  "lz4-256k, lz4-1M, lz4, flate, zstd)"),
+      SKALD_FIELD("ingester.max_chunk_age", "ingester.max-chunk-age", kGoDuration,
+                  ingester.max_chunk_age_ns,
+                  "The maximum duration of a timeseries chunk in memory. If a timeseries runs "
+                  "for longer than this, the current chunk will be flushed to the store and a "
+                  "new chunk created."),
+      SKALD_FIELD("limits_config.ingestion_rate_mb", "distributor.ingestion-rate-limit-mb", kFloat,
+                  limits_config.ingestion_rate_mb,
+                  "Per-user ingestion rate limit in sample size per second. Units in MB."),
+      SKALD_FIELD("limits_config.ingestion_burst_size_mb", "distributor.ingestion-burst-size-mb",
+                  kFloat, limits_config.ingestion_burst_size_mb,
+                  "Per-user allowed ingestion burst size (in sample size). Units in MB."),
+      SKALD_FIELD("limits_config.max_label_name_length", "validation.max-length-label-name", kInt,
+                  limits_config.max_label_name_length, "Maximum length accepted for label names."),
+      SKALD_FIELD("limits_config.max_label_value_length", "validation.max-length-label-value", kInt,
+                  limits_config.max_label_value_length, "Maximum length accepted for label value."),
+      SKALD_FIELD(
+          "limits_config.max_label_names_per_series", "validation.max-label-names-per-series", kInt,
+          limits_config.max_label_names_per_series, "Maximum number of label names per series."),
+      SKALD_FIELD("limits_config.reject_old_samples", "validation.reject-old-samples", kBool,
+                  limits_config.reject_old_samples, "Whether or not old samples will be rejected."),
+      SKALD_FIELD("limits_config.reject_old_samples_max_age",
+                  "validation.reject-old-samples.max-age", kPromDuration,
+                  limits_config.reject_old_samples_max_age_ns,
+                  "Maximum accepted sample age before rejecting."),
+      SKALD_FIELD("limits_config.creation_grace_period", "validation.create-grace-period",
+                  kPromDuration, limits_config.creation_grace_period_ns,
+                  "Duration into the future for which samples are still accepted."),
+      SKALD_FIELD("limits_config.max_line_size", "distributor.max-line-size", kByteSize,
+                  limits_config.max_line_size,
+                  "Maximum line size on ingestion path. There is no limit when set to 0."),
+      SKALD_FIELD("limits_config.discover_service_name", "validation.discover-service-name",
+                  kStringList, limits_config.discover_service_name,
+                  "If no service_name label exists, Skald maps a single label from the "
+                  "configured list to service_name. If none of the configured labels exist in "
+                  "the stream, label is set to unknown_service. Empty list disables setting the "
+                  "label."),
+      SKALD_FIELD("limits_config.max_query_series", "querier.max-query-series", kInt,
+                  limits_config.max_query_series,
+                  "Limit the maximum of unique series that is returned by a metric query."),
+      SKALD_FIELD("limits_config.max_query_length", "store.max-query-length", kPromDuration,
+                  limits_config.max_query_length_ns,
+                  "The limit to length of chunk store queries. 0 to disable."),
+      SKALD_FIELD("limits_config.max_entries_limit_per_query", "validation.max-entries-limit", kInt,
+                  limits_config.max_entries_limit_per_query,
+                  "Maximum number of log entries that will be returned for a query."),
+      SKALD_FIELD("limits_config.query_timeout", "querier.query-timeout", kPromDuration,
+                  limits_config.query_timeout_ns,
+                  "Timeout when querying backends (ingesters or storage) during the execution "
+                  "of a query request."),
+      SKALD_FIELD("limits_config.allow_structured_metadata", "validation.allow-structured-metadata",
+                  kBool, limits_config.allow_structured_metadata,
+                  "Allow user to send structured metadata in push payload."),
+      SKALD_FIELD("limits_config.max_structured_metadata_size",
+                  "limits.max-structured-metadata-size", kByteSize,
+                  limits_config.max_structured_metadata_size,
+                  "Maximum size accepted for structured metadata per log line."),
+      SKALD_FIELD("limits_config.max_structured_metadata_entries_count",
+                  "limits.max-structured-metadata-entries-count", kInt,
+                  limits_config.max_structured_metadata_entries_count,
+                  "Maximum number of structured metadata entries per log line."),
+  };
+  return f;
+}
+
+#undef SKALD_FIELD
+
+// Loki keys Skald accepts but does not implement. A top-level name covers its
+// whole subtree; "section.key" covers one key of a section Skald partly implements.
+const std::set<std::string>& LokiOnlyKeys() {
+  static const std::set<std::string> keys = [] {
+    std::set<std::string> s;
+    auto add = [&s](const std::string& prefix, const char* list) {
+      std::istringstream in(list);
+      std::string k;
+      while (in >> k) s.insert(prefix.empty() ? k : prefix + "." + k);
+    };
+    add("",
+        "lbac ballast_bytes ui distributor querier query_engine query_scheduler frontend "
+        "query_range ruler ruler_storage ingester_client pattern_ingester index_gateway "
+        "bloom_build bloom_gateway storage_config chunk_store_config schema_config compactor "
+        "compactor_grpc_client frontend_worker memberlist kafka_config dataobj ingest_limits "
+        "ingest_limits_frontend ingest_limits_frontend_client runtime_config operational_config "
+        "tracing analytics profiling tenant_limits_allow_publish shutdown_delay "
+        "metrics_namespace table_manager use_buffered_logger use_sync_logger bloom_compactor "
+        "internal_server legacy_read_target block_builder block_scheduler overrides_exporter "
+        "partition_ring ingester_rf1 metastore metastore_client");
+    add("server",
+        "http_listen_network http_listen_conn_limit grpc_listen_network grpc_listen_address "
+        "grpc_listen_conn_limit grpc_collect_max_streams_by_conn proxy_protocol_enabled "
+        "tls_cipher_suites tls_min_version http_tls_config grpc_tls_config "
+        "register_instrumentation report_grpc_codes_in_instrumentation_label_enabled "
+        "http_server_read_header_timeout http_log_closed_connections_without_response_enabled "
+        "grpc_server_max_recv_msg_size grpc_server_max_send_msg_size "
+        "grpc_server_max_concurrent_streams grpc_server_max_connection_idle "
+        "grpc_server_max_connection_age grpc_server_max_connection_age_grace "
+        "grpc_server_keepalive_time grpc_server_keepalive_timeout "
+        "grpc_server_min_time_between_pings grpc_server_ping_without_stream_allowed "
+        "grpc_server_num_workers grpc_server_stats_tracking_enabled "
+        "grpc_server_recv_buffer_pools_enabled grpc_server_read_buffer_size "
+        "grpc_server_write_buffer_size log_format log_source_ips_enabled log_source_ips_full "
+        "log_source_ips_header log_source_ips_regex log_request_headers "
+        "log_request_at_info_level_enabled log_request_exclude_headers_list "
+        "trace_request_headers trace_request_exclude_headers_list http_path_prefix "
+        "cluster_validation create_new_traces");
+    add("common",
+        "storage persist_tokens replication_factor ring instance_interface_names instance_addr "
+        "compactor_address compactor_grpc_address scratch_path");
+    add("ingester",
+        "lifecycler flush_op_backoff chunk_retain_period autoforget_unhealthy sync_period "
+        "sync_min_utilization max_returned_stream_errors query_store_max_look_back_period wal "
+        "index_shards max_dropped_streams shutdown_marker_path owned_streams_check_interval "
+        "delegate_stream_limits_enabled kafka_ingestion max_transfer_retries");
+    add("limits_config",
+        "ingestion_rate_strategy max_line_size_truncate max_line_size_truncate_identifier "
+        "increment_duplicate_timestamp simulated_push_latency discover_generic_fields "
+        "discover_log_levels log_level_fields log_level_from_json_max_depth "
+        "use_owned_stream_count max_streams_per_user max_global_streams_per_user "
+        "per_stream_rate_limit per_stream_rate_limit_burst max_chunks_per_query "
+        "max_query_lookback max_query_range max_query_parallelism tsdb_max_query_parallelism "
+        "tsdb_max_bytes_per_shard tsdb_sharding_strategy tsdb_precompute_chunks "
+        "cardinality_limit max_streams_matchers_per_query max_concurrent_tail_requests "
+        "max_cache_freshness_per_query max_metadata_cache_freshness max_stats_cache_freshness "
+        "max_queriers_per_tenant max_query_capacity query_ready_index_num_days "
+        "split_queries_by_interval split_metadata_queries_by_interval "
+        "split_recent_metadata_queries_by_interval recent_metadata_query_window "
+        "split_instant_metric_queries_by_interval engine_results_cache_time_bucket_interval "
+        "split_ingester_queries_by_interval min_sharding_lookback max_query_bytes_read "
+        "max_querier_bytes_read volume_enabled volume_max_series "
+        "ruler_max_rules_per_rule_group ruler_max_rule_groups_per_tenant "
+        "ruler_tenant_shard_size ruler_remote_write_disabled ruler_remote_write_config "
+        "ruler_remote_evaluation_timeout ruler_remote_evaluation_max_response_size "
+        "deletion_mode retention_period retention_stream shard_streams blocked_queries "
+        "required_labels minimum_labels_number index_gateway_shard_size "
+        "index_gateway_max_capacity bloom_gateway_enable_filtering bloom_build_max_builders "
+        "bloom_build_task_max_retries bloom_build_builder_response_timeout "
+        "bloom_creation_enabled dataobj_index_compaction_enabled "
+        "dataobj_log_compaction_enabled bloom_planning_strategy bloom_split_series_keyspace_by "
+        "bloom_task_target_series_chunk_size bloom_block_encoding bloom_prefetch_blocks "
+        "bloom_max_block_size bloom_max_bloom_size otlp_config block_ingestion_policy_until "
+        "block_ingestion_until block_ingestion_status_code enforced_labels "
+        "policy_enforced_labels policy_stream_mapping ingestion_partitions_tenant_shard_size "
+        "shard_aggregations pattern_ingester_tokenizable_json_fields_default "
+        "pattern_ingester_tokenizable_json_fields_append "
+        "pattern_ingester_tokenizable_json_fields_delete metric_aggregation_enabled "
+        "pattern_persistence_enabled pattern_persistence_granularity pattern_rate_threshold "
+        "s3_sse_type s3_sse_kms_key_id s3_sse_kms_encryption_context debug_engine_tasks "
+        "debug_engine_streams enforce_metric_name unordered_writes per_tenant_override_config "
+        "per_tenant_override_period allow_deletes max_global_streams_per_user");
+    return s;
+  }();
+  return keys;
+}
+
+const Field* FindYaml(std::string_view path) {
+  for (const auto& f : Fields()) {
+    if (path == f.yaml) return &f;
+  }
+  return nullptr;
+}
+
+const Field* FindFlag(std::string_view name) {
+  for (const auto& f : Fields()) {
+    if (name == f.flag) return &f;
+  }
+  return nullptr;
+}
+
+// True when `path` names a section that holds known fields ("server", "ingester").
+bool IsSection(std::string_view path) {
+  for (const auto& f : Fields()) {
+    std::string_view y = f.yaml;
+    if (y.size() > path.size() && y.compare(0, path.size(), path) == 0 && y[path.size()] == '.') {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string Trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && (s[b] == ' ' || s[b] == '\t')) b++;
+  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t')) e--;
+  return std::string(s.substr(b, e - b));
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Value parsing and formatting
+
+Status ParseBool(std::string_view v, bool* out) {
+  static const char* kTrue[] = {"1", "t",   "T",   "true", "True", "TRUE", "y",
+                                "Y", "yes", "Yes", "YES",  "on",   "On",   "ON"};
+  static const char* kFalse[] = {"0", "f",  "F",  "false", "False", "FALSE", "n",
+                                 "N", "no", "No", "NO",    "off",   "Off",   "OFF"};
+  for (const char* t : kTrue) {
+    if (v == t) {
+      *out = true;
+      return Status::OK();
+    }
+  }
+  for (const char* f : kFalse) {
+    if (v == f) {
+      *out = false;
+      return Status::OK();
+    }
+  }
+  return Status::InvalidArgument("expected a boolean");
+}
+
+Status ParseInt64(std::string_view v, int64_t* out) {
+  std::string_view d = v;
+  if (!d.empty() && d[0] == '+') d.remove_prefix(1);
+  if (d.empty()) return Status::InvalidArgument("expected an integer");
+  auto res = std::from_chars(d.data(), d.data() + d.size(), *out);
+  if (res.ec == std::errc::result_out_of_range)
+    return Status::InvalidArgument("value out of range");
+  if (res.ec != std::errc() || res.ptr != d.data() + d.size()) {
+    return Status::InvalidArgument("expected an integer");
+  }
+  return Status::OK();
+}
+
+Status ParseDouble(std::string_view v, double* out) {
+  std::string_view d = v;
+  if (!d.empty() && d[0] == '+') d.remove_prefix(1);
+  if (d.empty()) return Status::InvalidArgument("expected a number");
+  auto res = std::from_chars(d.data(), d.data() + d.size(), *out);
+  if (res.ec != std::errc() || res.ptr != d.data() + d.size()) {
+    return Status::InvalidArgument("expected a number");
+  }
+  return Status::OK();
+}
+
+Status ParseDuration(std::string_view v, int64_t* out) {
+  auto p = ParsePromDuration(v);
+  if (p.ok()) {
+    *out = *p;
+    return Status::OK();
+  }
+  auto g = ParseGoDuration(v);
+  if (g.ok()) {
+    *out = *g;
+    return Status::OK();
+  }
+  return Status::InvalidArgument("not a valid duration (want e.g. \"30s\", \"1h30m\", \"7d\")");
+}
+
+struct SizeUnit {
+  const char* name;
+  int shift;
+};
+
+Status ParseByteSize(std::string_view v, int64_t* out) {
+  std::string s = Trim(v);
+  size_t i = 0;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') i++;
+  if (i == 0) return Status::InvalidArgument("expected a size in bytes (e.g. 262144 or \"256KB\")");
+  uint64_t n = 0;
+  auto res = std::from_chars(s.data(), s.data() + i, n);
+  if (res.ec != std::errc()) return Status::InvalidArgument("value out of range");
+  std::string unit = Lower(Trim(std::string_view(s).substr(i)));
+  static const SizeUnit kUnits[] = {
+      {"", 0},     {"b", 0},     {"byte", 0},      {"bytes", 0},      {"k", 10}, {"kb", 10},
+      {"kib", 10}, {"kilo", 10}, {"kilobyte", 10}, {"kilobytes", 10}, {"m", 20}, {"mb", 20},
+      {"mib", 20}, {"mega", 20}, {"megabyte", 20}, {"megabytes", 20}, {"g", 30}, {"gb", 30},
+      {"gib", 30}, {"giga", 30}, {"gigabyte", 30}, {"gigabytes", 30}, {"t", 40}, {"tb", 40},
+      {"tib", 40}, {"tera", 40}, {"terabyte", 40}, {"terabytes", 40}, {"p", 50}, {"pb", 50},
+      {"pib", 50}, {"peta", 50}, {"petabyte", 50}, {"petabytes", 50},
+  };
+  for (const auto& u : kUnits) {
+    if (unit == u.name) {
+      if (u.shift > 0 && n > (uint64_t{std::numeric_limits<int64_t>::max()} >> u.shift)) {
+        return Status::InvalidArgument("value out of range");
+      }
+      uint64_t bytes = n << u.shift;
+      if (bytes > uint64_t{std::numeric_limits<int64_t>::max()}) {
+        return Status::InvalidArgument("value out of range");
+      }
+      *out = static_cast<int64_t>(bytes);
+      return Status::OK();
+    }
+  }
+  return Status::InvalidArgument("unknown size unit \"" + unit + "\"");
+}
+
+// Loki's ByteSize output: the largest unit that divides the value exactly ("256KB").
+std::string FormatByteSize(int64_t v) {
+  if (v == 0) return "0B";
+  static const char* kNames[] = {"B", "KB", "MB", "GB", "TB", "PB", "EB"};
+  int idx = 0;
+  uint64_t n = static_cast<uint64_t>(v < 0 ? -v : v);
+  while (idx < 6 && n % 1024 == 0) {
+    n /= 1024;
+    idx++;
+  }
+  return (v < 0 ? "-" : "") + std::to_string(n) + kNames[idx];
+}
+
+// Prometheus model.Duration.String().
+std::string FormatPromDuration(int64_t ns) {
+  if (ns < 0) return FormatGoDuration(ns);
+  int64_t ms = ns / kNanosPerMilli;
+  if (ms == 0) return "0s";
+  std::string r;
+  auto f = [&](const char* unit, int64_t mult, bool exact) {
+    if (exact && ms % mult != 0) return;
+    int64_t v = ms / mult;
+    if (v > 0) {
+      r += std::to_string(v) + unit;
+      ms -= v * mult;
+    }
+  };
+  f("y", 1000LL * 60 * 60 * 24 * 365, true);
+  f("w", 1000LL * 60 * 60 * 24 * 7, true);
+  f("d", 1000LL * 60 * 60 * 24, false);
+  f("h", 1000LL * 60 * 60, false);
+  f("m", 1000LL * 60, false);
+  f("s", 1000, false);
+  f("ms", 1, false);
+  return r;
+}
+
+std::string FormatFloat(double v) {
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof(buf), v);
+  return std::string(buf, static_cast<size_t>(res.ptr - buf));
+}
+
+std::vector<std::string> SplitCsv(std::string_view v) {
+  std::vector<std::string> out;
+  if (Trim(v).empty()) return out;
+  size_t start = 0;
+  for (;;) {
+    size_t comma = v.find(',', start);
+    out.push_back(Trim(v.substr(start, comma == std::string_view::npos ? comma : comma - start)));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string JoinCsv(const std::vector<std::string>& v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); i++) {
+    if (i > 0) out += ",";
+    out += v[i];
+  }
+  return out;
+}
+
+// Parses `text` into the field's slot in *c. The error is the reason only.
+Status SetFromString(const Field& f, Config* c, std::string_view text) {
+  void* p = f.ptr(*c);
+  switch (f.kind) {
+    case Kind::kString:
+      *static_cast<std::string*>(p) = std::string(text);
+      return Status::OK();
+    case Kind::kBool:
+      return ParseBool(text, static_cast<bool*>(p));
+    case Kind::kInt: {
+      int64_t v;
+      SKALD_RETURN_IF_ERROR(ParseInt64(text, &v));
+      if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
+        return Status::InvalidArgument("value out of range");
+      }
+      *static_cast<int*>(p) = static_cast<int>(v);
+      return Status::OK();
+    }
+    case Kind::kInt64:
+      return ParseInt64(text, static_cast<int64_t*>(p));
+    case Kind::kFloat:
+      return ParseDouble(text, static_cast<double*>(p));
+    case Kind::kGoDuration:
+    case Kind::kPromDuration:
+      return ParseDuration(text, static_cast<int64_t*>(p));
+    case Kind::kByteSize:
+      return ParseByteSize(text, static_cast<int64_t*>(p));
+    case Kind::kStringList:
+      *static_cast<std::vector<std::string>*>(p) = SplitCsv(text);
+      return Status::OK();
+  }
+  return Status::Internal("unknown field kind");
+}
+
+std::string FormatField(const Field& f, const Config& cc) {
+  const void* p = f.ptr(const_cast<Config&>(cc));
+  switch (f.kind) {
+    case Kind::kString:
+      return *static_cast<const std::string*>(p);
+    case Kind::kBool:
+      return *static_cast<const bool*>(p) ? "true" : "false";
+    case Kind::kInt:
+      return std::to_string(*static_cast<const int*>(p));
+    case Kind::kInt64:
+      return std::to_string(*static_cast<const int64_t*>(p));
+    case Kind::kFloat:
+      return FormatFloat(*static_cast<const double*>(p));
+    case Kind::kGoDuration:
+      return FormatGoDuration(*static_cast<const int64_t*>(p));
+    case Kind::kPromDuration:
+      return FormatPromDuration(*static_cast<const int64_t*>(p));
+    case Kind::kByteSize:
+      return FormatByteSize(*static_cast<const int64_t*>(p));
+    case Kind::kStringList:
+      return JoinCsv(*static_cast<const std::vector<std::string>*>(p));
+  }
+  return "";
+}
+
+// ---------------------------------------------------------------------------
+// YAML
+
+std::string LineSuffix(const YAML::Node& n) {
+  const YAML::Mark m = n.Mark();
+  if (m.line < 0) return "";
+  return " at line " + std::to_string(m.line + 1);
+}
+
+const char* NodeTypeName(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar:
+      return "a scalar";
+    default:
+      return "null";
+  }
+}
+
+Status ApplyYamlValue(const Field& f, const std::string& path, const YAML::Node& v, Config* c) {
+  if (v.IsNull()) return Status::OK();  // `key:` with no value keeps the default
+  if (f.kind == Kind::kStringList) {
+    auto* list = static_cast<std::vector<std::string>*>(f.ptr(*c));
+    if (v.IsSequence()) {
+      list->clear();
+      for (const auto& item : v) {
+        if (!item.IsScalar()) {
+          return Status::InvalidArgument("invalid value for config key \"" + path +
+                                         "\": expected a list of strings" + LineSuffix(item));
+        }
+        list->push_back(item.Scalar());
+      }
+      return Status::OK();
+    }
+    if (v.IsScalar()) {
+      *list = SplitCsv(v.Scalar());
+      return Status::OK();
+    }
+  }
+  if (!v.IsScalar()) {
+    return Status::InvalidArgument("invalid value for config key \"" + path +
+                                   "\": expected a scalar, got " + NodeTypeName(v) + LineSuffix(v));
+  }
+  Status s = SetFromString(f, c, v.Scalar());
+  if (!s.ok()) {
+    return Status::InvalidArgument("invalid value " + GoQuote(v.Scalar()) + " for config key \"" +
+                                   path + "\": " + s.message() + LineSuffix(v));
+  }
+  return Status::OK();
+}
+
+Status ApplyYamlMap(const YAML::Node& map, const std::string& prefix, Config* c) {
+  for (const auto& kv : map) {
+    const YAML::Node& key = kv.first;
+    if (!key.IsScalar()) {
+      return Status::InvalidArgument("config keys must be strings" + LineSuffix(key));
+    }
+    std::string path = prefix.empty() ? key.Scalar() : prefix + "." + key.Scalar();
+    if (const Field* f = FindYaml(path)) {
+      SKALD_RETURN_IF_ERROR(ApplyYamlValue(*f, path, kv.second, c));
+    } else if (IsSection(path)) {
+      if (kv.second.IsNull()) continue;
+      if (!kv.second.IsMap()) {
+        return Status::InvalidArgument("invalid value for config key \"" + path +
+                                       "\": expected a mapping, got " + NodeTypeName(kv.second) +
+                                       LineSuffix(kv.second));
+      }
+      SKALD_RETURN_IF_ERROR(ApplyYamlMap(kv.second, path, c));
+    } else if (LokiOnlyKeys().count(path) > 0) {
+      c->ignored_keys.push_back(path);
+    } else {
+      return Status::InvalidArgument("unknown config key \"" + path + "\"" + LineSuffix(key));
+    }
+  }
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------
+// Flags
+
+// Command-line-only flags.
+enum class CliFlag { kNone, kConfigFile, kExpandEnv, kHelp, kVersion, kPrintConfig, kIgnoredBool };
+
+CliFlag FindCli(std::string_view name) {
+  if (name == "config.file") return CliFlag::kConfigFile;
+  if (name == "config.expand-env") return CliFlag::kExpandEnv;
+  if (name == "h" || name == "help") return CliFlag::kHelp;
+  if (name == "version") return CliFlag::kVersion;
+  if (name == "print-config-stderr") return CliFlag::kPrintConfig;
+  if (name == "log-config-reverse-order") return CliFlag::kIgnoredBool;
+  return CliFlag::kNone;
+}
+
+bool CliIsBool(CliFlag f) { return f != CliFlag::kConfigFile; }
+
+struct FlagValue {
+  std::string name;
+  const Field* field = nullptr;  // or
+  CliFlag cli = CliFlag::kNone;
+  std::string value;
+};
+
+// Splits argv into flag/value pairs, Go flag-package style.
+StatusOr<std::vector<FlagValue>> TokenizeFlags(int argc, const char* const* argv) {
+  std::vector<FlagValue> out;
+  for (int i = 1; i < argc; i++) {
+    std::string_view arg = argv[i];
+    if (arg.size() < 2 || arg[0] != '-') {
+      return Status::InvalidArgument("unexpected argument " + GoQuote(arg));
+    }
+    size_t dashes = arg[1] == '-' ? 2 : 1;
+    if (dashes == 2 && arg.size() == 2) {  // "--": end of flags
+      if (i + 1 < argc) {
+        return Status::InvalidArgument("unexpected argument " + GoQuote(argv[i + 1]));
+      }
+      break;
+    }
+    std::string_view body = arg.substr(dashes);
+    if (body.empty() || body[0] == '-' || body[0] == '=') {
+      return Status::InvalidArgument("bad flag syntax: " + std::string(arg));
+    }
+    size_t eq = body.find('=');
+    std::string name(body.substr(0, eq));
+    bool has_value = eq != std::string_view::npos;
+    FlagValue fv;
+    fv.name = name;
+    fv.field = FindFlag(name);
+    fv.cli = fv.field ? CliFlag::kNone : FindCli(name);
+    if (fv.field == nullptr && fv.cli == CliFlag::kNone) {
+      return Status::InvalidArgument("flag provided but not defined: -" + name);
+    }
+    bool is_bool = fv.field ? fv.field->kind == Kind::kBool : CliIsBool(fv.cli);
+    if (has_value) {
+      fv.value = std::string(body.substr(eq + 1));
+    } else if (is_bool) {
+      fv.value = "true";
+    } else if (i + 1 < argc) {
+      fv.value = argv[++i];
+    } else {
+      return Status::InvalidArgument("flag needs an argument: -" + name);
+    }
+    if (is_bool) {
+      bool b;
+      if (!ParseBool(fv.value, &b).ok()) {
+        return Status::InvalidArgument("invalid boolean value " + GoQuote(fv.value) + " for -" +
+                                       name + ": parse error");
+      }
+    }
+    out.push_back(std::move(fv));
+  }
+  return out;
+}
+
+Status ApplyFlag(const FlagValue& fv, Config* c) {
+  if (fv.field != nullptr) {
+    Status s = SetFromString(*fv.field, c, fv.value);
+    if (!s.ok()) {
+      return Status::InvalidArgument("invalid value " + GoQuote(fv.value) + " for flag -" +
+                                     fv.name + ": " + s.message());
+    }
+    return Status::OK();
+  }
+  bool b = false;
+  switch (fv.cli) {
+    case CliFlag::kConfigFile:
+      c->cli.config_file = fv.value;
+      break;
+    case CliFlag::kExpandEnv:
+      (void)ParseBool(fv.value, &c->cli.config_expand_env);
+      break;
+    case CliFlag::kHelp:
+      (void)ParseBool(fv.value, &b);
+      c->cli.help = c->cli.help || b;
+      break;
+    case CliFlag::kVersion:
+      (void)ParseBool(fv.value, &c->cli.version);
+      break;
+    case CliFlag::kPrintConfig:
+      (void)ParseBool(fv.value, &c->cli.print_config_stderr);
+      break;
+    case CliFlag::kIgnoredBool:
+    case CliFlag::kNone:
+      break;
+  }
+  return Status::OK();
+}
+
+const char* KindTypeName(Kind k) {
+  switch (k) {
+    case Kind::kString:
+      return "string";
+    case Kind::kBool:
+      return "";
+    case Kind::kInt:
+    case Kind::kInt64:
+      return "int";
+    case Kind::kFloat:
+      return "float";
+    case Kind::kGoDuration:
+    case Kind::kPromDuration:
+      return "duration";
+    case Kind::kByteSize:
+      return "value";
+    case Kind::kStringList:
+      return "value";
+  }
+  return "value";
+}
+
+// Emits one scalar, quoting strings YAML would otherwise read as something else.
+void EmitScalar(YAML::Emitter* out, const Field& f, const std::string& text) {
+  if (f.kind == Kind::kString || f.kind == Kind::kGoDuration || f.kind == Kind::kPromDuration ||
+      f.kind == Kind::kByteSize) {
+    static const std::set<std::string> kSpecial = {
+        "",      "~",     "null", "Null", "NULL", "true", "True", "TRUE", "false",
+        "False", "FALSE", "yes",  "no",   "on",   "off",  "y",    "n"};
+    double d;
+    std::string_view t = text;
+    if (!t.empty() && t[0] == '+') t.remove_prefix(1);
+    auto res = std::from_chars(t.data(), t.data() + t.size(), d);
+    bool numeric = !t.empty() && res.ec == std::errc() && res.ptr == t.data() + t.size();
+    if (kSpecial.count(text) > 0 || (f.kind == Kind::kString && numeric)) {
+      *out << YAML::DoubleQuoted << text;
+      return;
+    }
+  }
+  *out << text;
+}
+
+std::string EmitYaml(const Config& c, bool only_diffs) {
+  static const Config kDefaults;
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  std::string open_section;
+  bool any = false;
+  for (const auto& f : Fields()) {
+    std::string text = FormatField(f, c);
+    if (only_diffs && text == FormatField(f, kDefaults)) continue;
+    any = true;
+    std::string_view path = f.yaml;
+    size_t dot = path.find('.');
+    std::string section = dot == std::string_view::npos ? "" : std::string(path.substr(0, dot));
+    std::string key(dot == std::string_view::npos ? path : path.substr(dot + 1));
+    if (section != open_section) {
+      if (!open_section.empty()) out << YAML::EndMap;
+      if (!section.empty()) out << YAML::Key << section << YAML::Value << YAML::BeginMap;
+      open_section = section;
+    }
+    out << YAML::Key << key << YAML::Value;
+    if (f.kind == Kind::kStringList) {
+      const auto& list =
+          *static_cast<const std::vector<std::string>*>(f.ptr(const_cast<Config&>(c)));
+      out << YAML::Flow << YAML::BeginSeq;
+      for (const auto& s : list) out << s;
+      out << YAML::EndSeq;
+    } else {
+      EmitScalar(&out, f, text);
+    }
+  }
+  if (!open_section.empty()) out << YAML::EndMap;
+  out << YAML::EndMap;
+  if (!any) return "{}\n";
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Public API
+
+std::string ExpandEnv(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); i++) {
+    if (text[i] == '$' && i + 1 < text.size() && text[i + 1] == '{') {
+      size_t close = text.find('}', i + 2);
+      if (close != std::string_view::npos) {
+        std::string_view inner = text.substr(i + 2, close - i - 2);
+        std::string name(inner);
+        std::string def;
+        bool has_def = false;
+        size_t sep = inner.find(":-");
+        if (sep != std::string_view::npos) {
+          name = std::string(inner.substr(0, sep));
+          def = std::string(inner.substr(sep + 2));
+          has_def = true;
+        }
+        const char* val = std::getenv(name.c_str());
+        if (val != nullptr && (*val != '\0' || !has_def)) {
+          out += val;
+        } else {
+          out += def;
+        }
+        i = close;
+        continue;
+      }
+    }
+    out.push_back(text[i]);
+  }
+  return out;
+}
+
+StatusOr<Config> ParseConfigYaml(std::string_view yaml, Config base) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    std::string msg = "yaml: ";
+    if (e.mark.line >= 0) {
+      msg += "line " + std::to_string(e.mark.line + 1) + ", column " +
+             std::to_string(e.mark.column + 1) + ": ";
+    }
+    return Status::InvalidArgument(msg + e.msg);
+  }
+  try {
+    if (root.IsNull()) return base;  // empty document
+    if (!root.IsMap()) {
+      return Status::InvalidArgument(
+          std::string("yaml: the configuration must be a mapping, got ") + NodeTypeName(root));
+    }
+    SKALD_RETURN_IF_ERROR(ApplyYamlMap(root, "", &base));
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(std::string("yaml: ") + e.what());
+  }
+  return base;
+}
+
+Status ValidateConfig(const Config& c) {
+  auto port_ok = [](int p) { return p >= 0 && p <= 65535; };
+  if (!port_ok(c.server.http_listen_port)) {
+    return Status::InvalidArgument("invalid server.http_listen_port " +
+                                   std::to_string(c.server.http_listen_port) +
+                                   ": must be between 0 and 65535");
+  }
+  if (!port_ok(c.server.grpc_listen_port)) {
+    return Status::InvalidArgument("invalid server.grpc_listen_port " +
+                                   std::to_string(c.server.grpc_listen_port) +
+                                   ": must be between 0 and 65535");
+  }
+  log::Level level;
+  if (!log::ParseLevel(c.server.log_level, &level)) {
+    return Status::InvalidArgument("unrecognized log level " + GoQuote(c.server.log_level));
+  }
+  static const char* kCodecs[] = {"none",   "gzip", "lz4-64k", "snappy", "lz4-256k",
+                                  "lz4-1M", "lz4",  "flate",   "zstd"};
+  bool codec_ok = false;
+  for (const char* k : kCodecs) {
+    if (Lower(k) == Lower(c.ingester.chunk_encoding)) codec_ok = true;
+  }
+  if (!codec_ok) {
+    return Status::InvalidArgument(
+        "invalid encoding: " + c.ingester.chunk_encoding +
+        ", supported: none, gzip, lz4-64k, snappy, lz4-256k, lz4-1M, lz4, flate, zstd");
+  }
+  if (c.ingester.chunk_block_size <= 0) {
+    return Status::InvalidArgument("invalid ingester.chunk_block_size " +
+                                   std::to_string(c.ingester.chunk_block_size) +
+                                   ": must be positive");
+  }
+  if (c.ingester.chunk_target_size < 0) {
+    return Status::InvalidArgument("invalid ingester.chunk_target_size " +
+                                   std::to_string(c.ingester.chunk_target_size) +
+                                   ": must not be negative");
+  }
+  if (c.ingester.concurrent_flushes <= 0) {
+    return Status::InvalidArgument("invalid ingester.concurrent_flushes " +
+                                   std::to_string(c.ingester.concurrent_flushes) +
+                                   ": must be positive");
+  }
+  if (c.ingester.flush_op_timeout_ns <= 0) {
+    return Status::InvalidArgument("invalid flush op timeout: " +
+                                   FormatGoDuration(c.ingester.flush_op_timeout_ns));
+  }
+  if (c.ingester.flush_check_period_ns <= 0) {
+    return Status::InvalidArgument("invalid ingester.flush_check_period " +
+                                   FormatGoDuration(c.ingester.flush_check_period_ns) +
+                                   ": must be positive");
+  }
+  if (c.limits_config.ingestion_rate_mb < 0 || c.limits_config.ingestion_burst_size_mb < 0) {
+    return Status::InvalidArgument("ingestion rate and burst size must not be negative");
+  }
+  if (c.no_auth_tenant.empty()) {
+    return Status::InvalidArgument("auth.no-auth-tenant must not be empty");
+  }
+  return Status::OK();
+}
+
+StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
+  SKALD_ASSIGN_OR_RETURN(std::vector<FlagValue> flags, TokenizeFlags(argc, argv));
+  // Pass 1 on a scratch config: reports bad flag values before the file is read,
+  // and finds -config.file / -config.expand-env / -help.
+  Config scratch;
+  for (const auto& fv : flags) SKALD_RETURN_IF_ERROR(ApplyFlag(fv, &scratch));
+  Config cfg;
+  cfg.cli = scratch.cli;
+  if (cfg.cli.help || cfg.cli.version) return cfg;
+  if (!cfg.cli.config_file.empty()) {
+    std::ifstream in(cfg.cli.config_file, std::ios::binary);
+    if (!in) {
+      return Status::InvalidArgument("error loading config from " + cfg.cli.config_file + ": " +
+                                     std::strerror(errno));
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string text = ss.str();
+    if (cfg.cli.config_expand_env) text = ExpandEnv(text);
+    auto parsed = ParseConfigYaml(text, cfg);
+    if (!parsed.ok()) {
+      return Status::InvalidArgument("error loading config from " + cfg.cli.config_file + ": " +
+                                     parsed.status().message());
+    }
+    cfg = std::move(*parsed);
+  }
+  // Pass 2: flags win over the file.
+  for (const auto& fv : flags) SKALD_RETURN_IF_ERROR(ApplyFlag(fv, &cfg));
+  SKALD_RETURN_IF_ERROR(ValidateConfig(cfg));
+  return cfg;
+}
+
+std::string ConfigToYaml(const Config& c) { return EmitYaml(c, false); }
+
+std::string ConfigDiffToYaml(const Config& c) { return EmitYaml(c, true); }
+
+std::string FlagsHelp() {
+  static const Config kDefaults;
+  struct Row {
+    std::string name, type, help, def;
+  };
+  std::vector<Row> rows;
+  for (const auto& f : Fields()) {
+    std::string def = FormatField(f, kDefaults);
+    rows.push_back({f.flag, KindTypeName(f.kind), f.help, def});
+  }
+  rows.push_back({"config.file", "string", "Configuration file to load.", ""});
+  rows.push_back({"config.expand-env", "",
+                  "Expands ${var} or ${var:-default} in config to values of environment "
+                  "variables.",
+                  "false"});
+  rows.push_back(
+      {"print-config-stderr", "", "Dump the entire Skald config object to stderr", "false"});
+  rows.push_back({"version", "", "Print this build's version information", "false"});
+  rows.push_back({"help", "", "Print this help text", "false"});
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.name < b.name; });
+  std::string out = "Usage of skald:\n";
+  for (const auto& r : rows) {
+    out += "  -" + r.name;
+    if (!r.type.empty()) out += " " + r.type;
+    out += "\n    \t" + r.help;
+    bool zero = r.def.empty() || r.def == "false" || r.def == "0";
+    if (!zero) {
+      out += r.type == "string" ? " (default " + GoQuote(r.def) + ")" : " (default " + r.def + ")";
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace skald::server

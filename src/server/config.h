@@ -1,0 +1,137 @@
+// Skald configuration: Loki's YAML layout and flag names.
+//
+// Sources, lowest precedence first: built-in defaults, the YAML file named by
+// -config.file (optionally with ${VAR} / ${VAR:-default} expansion when
+// -config.expand-env=true), then command-line flags. YAML keys and flags are
+// Loki's (server.http_listen_port / -server.http-listen-port, ...), so a Loki
+// config carries over: keys of Loki sections Skald does not implement are
+// accepted and reported in Config::ignored_keys; keys Loki does not know either
+// are errors.
+//
+// Value syntax: durations accept Prometheus ("1d", "1w", "30d1h") and Go
+// ("1h30m", "1.5h", "2h0m0s") forms; byte sizes accept integers or Loki's
+// humanized sizes ("256KB" = 262144; KB/MB/GB are powers of 1024); booleans
+// accept true/false (and YAML's yes/no/on/off, Go's 1/0/t/f).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "core/time.h"
+
+namespace skald::server {
+
+struct Config {
+  std::string target = "all";  // -target
+  bool auth_enabled = false;   // -auth.enabled (Loki's default is true; Skald runs open by default)
+  std::string no_auth_tenant = "fake";  // -auth.no-auth-tenant
+
+  struct Server {
+    std::string http_listen_address = "0.0.0.0";  // -server.http-listen-address
+    int http_listen_port = 3100;                  // -server.http-listen-port
+    int grpc_listen_port = 9095;                  // -server.grpc-listen-port
+    std::string log_level = "info";               // -log.level (debug|info|warn|error)
+    int64_t http_server_read_timeout_ns = 30 * kNanosPerSecond;   // -server.http-read-timeout
+    int64_t http_server_write_timeout_ns = 30 * kNanosPerSecond;  // -server.http-write-timeout
+    int64_t http_server_idle_timeout_ns = 120 * kNanosPerSecond;  // -server.http-idle-timeout
+    int64_t graceful_shutdown_timeout_ns =
+        30 * kNanosPerSecond;  // -server.graceful-shutdown-timeout
+  } server;
+
+  struct Common {
+    std::string path_prefix = "./data";  // -common.path-prefix
+  } common;
+
+  struct Ingester {
+    int64_t chunk_block_size = 262144;                     // -ingester.chunks-block-size
+    int64_t chunk_target_size = 1572864;                   // -ingester.chunk-target-size
+    std::string chunk_encoding = "snappy";                 // -ingester.chunk-encoding
+    int64_t max_chunk_age_ns = 2 * kNanosPerHour;          // -ingester.max-chunk-age
+    int64_t chunk_idle_period_ns = 30 * kNanosPerMinute;   // -ingester.chunks-idle-period
+    int64_t flush_check_period_ns = 30 * kNanosPerSecond;  // -ingester.flush-check-period
+    int concurrent_flushes = 32;                           // -ingester.concurrent-flushes
+    int64_t flush_op_timeout_ns = 10 * kNanosPerMinute;    // -ingester.flush-op-timeout
+  } ingester;
+
+  struct Limits {
+    int max_label_names_per_series = 15;  // -validation.max-label-names-per-series
+    int max_label_name_length = 1024;     // -validation.max-length-label-name
+    int max_label_value_length = 2048;    // -validation.max-length-label-value
+    int64_t max_line_size = 262144;       // -distributor.max-line-size (0 = off)
+    bool reject_old_samples = true;       // -validation.reject-old-samples
+    int64_t reject_old_samples_max_age_ns =
+        168 * kNanosPerHour;  // -validation.reject-old-samples.max-age
+    int64_t creation_grace_period_ns = 10 * kNanosPerMinute;  // -validation.create-grace-period
+    bool allow_structured_metadata = true;         // -validation.allow-structured-metadata
+    int64_t max_structured_metadata_size = 65536;  // -limits.max-structured-metadata-size
+    int max_structured_metadata_entries_count =
+        128;                                 // -limits.max-structured-metadata-entries-count
+    int max_entries_limit_per_query = 5000;  // -validation.max-entries-limit
+    int max_query_series = 500;              // -querier.max-query-series
+    int64_t max_query_length_ns = 721 * kNanosPerHour;  // -store.max-query-length (0 = off)
+    int64_t query_timeout_ns = kNanosPerMinute;         // -querier.query-timeout
+    std::vector<std::string> discover_service_name = {
+        "service",
+        "app",
+        "application",
+        "app_name",
+        "name",
+        "app_kubernetes_io_name",
+        "container",
+        "container_name",
+        "k8s_container_name",
+        "component",
+        "workload",
+        "job",
+        "k8s_job_name"};                 // -validation.discover-service-name
+    double ingestion_rate_mb = 4;        // -distributor.ingestion-rate-limit-mb
+    double ingestion_burst_size_mb = 6;  // -distributor.ingestion-burst-size-mb
+  } limits_config;
+
+  // Command-line-only settings (not part of the YAML).
+  struct Cli {
+    std::string config_file;           // -config.file
+    bool config_expand_env = false;    // -config.expand-env
+    bool help = false;                 // -help / -h / --help
+    bool version = false;              // -version
+    bool print_config_stderr = false;  // -print-config-stderr
+  } cli;
+
+  // Keys found in the YAML that Loki knows but Skald ignores (full paths, in file
+  // order), so the caller can log a warning for each.
+  std::vector<std::string> ignored_keys;
+};
+
+// Parses argv (argv[0] is the program name) Go-flag style: `-name=value`,
+// `-name value`, `--name=value`; booleans as `-name` (= true) or `-name=false`;
+// `--` ends the flags. -config.file is loaded first, then all flags applied.
+// Errors (InvalidArgument): `flag provided but not defined: -x`,
+// `flag needs an argument: -x`, `invalid value "v" for flag -x: <why>`,
+// `unexpected argument "x"`, config-file read/parse errors (see ParseConfigYaml),
+// and validation errors (see ValidateConfig).
+StatusOr<Config> LoadConfig(int argc, const char* const* argv);
+
+// Applies a YAML document on top of `base`. Errors (InvalidArgument):
+// `unknown config key "ingester.foo"` (+ ` at line N`), `invalid value "v" for
+// config key "server.http_listen_port": <why>`, YAML syntax errors with position.
+StatusOr<Config> ParseConfigYaml(std::string_view yaml, Config base = {});
+
+// Replaces ${VAR} and ${VAR:-default} with environment values (Loki's
+// -config.expand-env); unset variables without default become "".
+std::string ExpandEnv(std::string_view text);
+
+// Checks cross-field and range rules: ports in 0..65535, known log level,
+// known chunk encoding, positive flush concurrency and chunk block size, ...
+Status ValidateConfig(const Config& c);
+
+// The whole configuration as YAML in Loki's layout (GET /config).
+std::string ConfigToYaml(const Config& c);
+// Only the settings that differ from the defaults (GET /config?mode=diffs).
+std::string ConfigDiffToYaml(const Config& c);
+// -help text: every flag with its type, default and description.
+std::string FlagsHelp();
+
+}  // namespace skald::server

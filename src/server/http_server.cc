@@ -1,0 +1,762 @@
+// HTTP/1.1 server on Boost.Beast (see http_server.h). The only file that
+// includes Beast, to keep compile times of everything else down.
+#include "server/http_server.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <ctime>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "core/time.h"
+#include "server/logging.h"
+#include "server/metrics.h"
+
+namespace skald::server {
+
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace net = boost::asio;
+using tcp = boost::asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+namespace {
+
+char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool IEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); i++) {
+    if (Lower(a[i]) != Lower(b[i])) return false;
+  }
+  return true;
+}
+
+bool IsHex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+int HexVal(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return c - 'A' + 10;
+}
+
+// Percent-decodes a path; false on a malformed escape (Go answers 400 then).
+bool DecodePath(std::string_view in, std::string* out) {
+  out->clear();
+  out->reserve(in.size());
+  for (size_t i = 0; i < in.size(); i++) {
+    if (in[i] == '%') {
+      if (i + 2 >= in.size() || !IsHex(in[i + 1]) || !IsHex(in[i + 2])) return false;
+      out->push_back(static_cast<char>(HexVal(in[i + 1]) * 16 + HexVal(in[i + 2])));
+      i += 2;
+    } else {
+      out->push_back(in[i]);
+    }
+  }
+  return true;
+}
+
+// Go's http.StatusText for the codes we can produce; "" for others.
+std::string_view StatusText(int code) {
+  switch (code) {
+    case 100:
+      return "Continue";
+    case 101:
+      return "Switching Protocols";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 206:
+      return "Partial Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 304:
+      return "Not Modified";
+    case 307:
+      return "Temporary Redirect";
+    case 308:
+      return "Permanent Redirect";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 406:
+      return "Not Acceptable";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Gone";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Request Entity Too Large";
+    case 414:
+      return "Request URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Entity";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "";
+  }
+}
+
+std::string HttpDate() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  size_t n = std::strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return std::string(buf, n);
+}
+
+bool BodyAllowed(int status) { return !(status / 100 == 1 || status == 204 || status == 304); }
+
+struct RouteEntry {
+  std::vector<std::string> methods;
+  Handler handler;
+};
+
+struct PathRoutes {
+  std::string label;
+  std::vector<RouteEntry> entries;
+};
+
+const std::vector<double>& BodySizeBuckets() {
+  static const std::vector<double> b = {1 << 20,  2.5 * (1 << 20), 5 << 20,   10 << 20,
+                                        25 << 20, 50 << 20,        100 << 20, 250 << 20};
+  return b;
+}
+
+}  // namespace
+
+std::string RouteLabel(std::string_view pattern) {
+  std::string out;
+  bool pending_sep = false;
+  for (char c : pattern) {
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alnum) {
+      pending_sep = true;
+      continue;
+    }
+    if (pending_sep && !out.empty()) out.push_back('_');
+    pending_sep = false;
+    out.push_back(Lower(c));
+  }
+  return out.empty() ? "root" : out;
+}
+
+std::string_view HttpRequest::Header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (IEquals(k, name)) return v;
+  }
+  return {};
+}
+
+void HttpResponse::SetText(int status_code, std::string text) {
+  status = status_code;
+  content_type = "text/plain; charset=utf-8";
+  body = std::move(text);
+}
+
+class Session;
+
+struct HttpServer::Impl {
+  explicit Impl(HttpServerOptions o) : opts(std::move(o)) {}
+
+  HttpServerOptions opts;
+  std::unordered_map<std::string, PathRoutes> exact;
+  std::vector<std::pair<std::string, PathRoutes>> wildcards;  // prefix (with trailing '/')
+
+  // Declared before the io_context: sessions still queued in it when it is
+  // destroyed unregister themselves through these.
+  mutable std::mutex mu;
+  std::condition_variable cv;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+  bool started = false;  // Start() was called
+  bool running = false;  // Start() succeeded
+  bool stopped = false;
+  std::atomic<bool> stopping{false};
+  std::atomic<int> bound_port{0};
+
+  metrics::Family<metrics::Histogram>* duration = nullptr;
+  metrics::Family<metrics::Gauge>* inflight = nullptr;
+  metrics::Family<metrics::Histogram>* req_bytes = nullptr;
+  metrics::Family<metrics::Histogram>* resp_bytes = nullptr;
+  metrics::Gauge* tcp_connections = nullptr;
+
+  net::io_context ioc;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<net::steady_timer> accept_retry;
+  std::vector<std::thread> threads;
+
+  const PathRoutes* Match(const std::string& path) const {
+    auto it = exact.find(path);
+    if (it != exact.end()) return &it->second;
+    for (const auto& [prefix, routes] : wildcards) {  // sorted longest prefix first
+      if (path.size() >= prefix.size() && path.compare(0, prefix.size(), prefix) == 0) {
+        return &routes;
+      }
+    }
+    return nullptr;
+  }
+
+  void DoAccept();
+};
+
+// One connection. All its completion handlers run on its strand.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(HttpServer::Impl* srv, tcp::socket socket) : srv_(srv), stream_(std::move(socket)) {
+    error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+    if (srv_->tcp_connections) srv_->tcp_connections->Inc();
+  }
+
+  ~Session() {
+    if (srv_->tcp_connections) srv_->tcp_connections->Dec();
+    std::lock_guard<std::mutex> l(srv_->mu);
+    srv_->sessions.erase(this);
+    srv_->cv.notify_all();
+  }
+
+  void Start() {
+    {
+      std::lock_guard<std::mutex> l(srv_->mu);
+      srv_->sessions.emplace(this, weak_from_this());
+    }
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
+  }
+
+  // Called by Stop() (runs on the strand): idle connections close now, busy ones
+  // after their current response (keep-alive is off once the server is stopping);
+  // with force, every connection closes now.
+  void RequestStop(bool force) {
+    net::post(stream_.get_executor(), [self = shared_from_this(), force] {
+      if (force || self->state_ == State::kIdle) {
+        error_code ec;
+        self->stream_.socket().cancel(ec);
+        self->stream_.socket().close(ec);
+      }
+    });
+  }
+
+ private:
+  enum class State { kIdle, kReading, kBusy, kClosing };
+
+  void DoRead() {
+    state_ = State::kIdle;
+    if (srv_->stopping.load()) return DoClose();
+    parser_.emplace();
+    parser_->header_limit(
+        static_cast<std::uint32_t>(std::min<size_t>(srv_->opts.max_header_bytes, UINT32_MAX)));
+    parser_->body_limit(srv_->opts.max_body_bytes);
+    stream_.expires_after(std::chrono::milliseconds(srv_->opts.idle_timeout_ms));
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(error_code ec) {
+    if (ec == http::error::body_limit) return RejectTooLarge(true);
+    if (ec) return OnReadError(ec);
+    state_ = State::kReading;
+    stream_.expires_after(std::chrono::milliseconds(srv_->opts.read_timeout_ms));
+    auto& req = parser_->get();
+    auto expect = req[http::field::expect];
+    if (!parser_->is_done() && IEquals({expect.data(), expect.size()}, "100-continue")) {
+      static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      net::async_write(stream_, net::buffer(kContinue, sizeof(kContinue) - 1),
+                       [self = shared_from_this()](error_code ec, size_t) {
+                         if (ec) return self->DoClose();
+                         self->ReadBody();
+                       });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    if (parser_->is_done()) return OnRequest();
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](error_code ec, size_t) {
+                       if (ec == http::error::body_limit) return self->RejectTooLarge(false);
+                       if (ec) return self->OnReadError(ec);
+                       self->OnRequest();
+                     });
+  }
+
+  void OnReadError(error_code ec) {
+    if (ec == http::error::end_of_stream || ec == net::error::eof ||
+        ec == net::error::operation_aborted || ec == beast::error::timeout ||
+        ec == net::error::connection_reset || ec == http::error::partial_message ||
+        ec == net::error::bad_descriptor) {
+      return DoClose();
+    }
+    if (ec == http::error::header_limit) {
+      return WriteSimple(431, "431 Request Header Fields Too Large", "", "other");
+    }
+    // Any other parse error: Go's reply to a malformed request.
+    WriteSimple(400, "400 Bad Request", "", "other");
+  }
+
+  // Body over the limit: 413 and close (the rest of the body is drained).
+  void RejectTooLarge(bool at_header) {
+    auto& req = parser_->get();
+    std::string detail;
+    // The header is not complete in the parser's eyes yet (the limit check fails
+    // inside it), but its fields are stored.
+    auto len = req[http::field::content_length];
+    if (at_header && !len.empty()) {
+      detail = "message size too large than max (" + std::string(len) + " vs " +
+               std::to_string(srv_->opts.max_body_bytes) + ")";
+    } else {
+      detail = "message size too large than max (more than " +
+               std::to_string(srv_->opts.max_body_bytes) + " bytes)";
+    }
+    std::string path;
+    std::string_view target(req.target().data(), req.target().size());
+    std::string_view method =
+        req.method() == http::verb::unknown
+            ? std::string_view("other")
+            : std::string_view(req.method_string().data(), req.method_string().size());
+    DecodePath(target.substr(0, target.find('?')), &path);
+    const PathRoutes* routes = srv_->Match(path);
+    WriteSimple(413, "request body too large: " + detail, method,
+                routes ? routes->label : std::string("other"));
+  }
+
+  // Plain-text reply that always closes the connection (errors before a handler).
+  void WriteSimple(int status, std::string body, std::string_view method,
+                   const std::string& route) {
+    HttpResponse resp;
+    resp.SetText(status, std::move(body));
+    if (!method.empty() && srv_->duration) {
+      srv_->duration->WithLabels({std::string(method), route, std::to_string(status)}).Observe(0);
+    }
+    Write(resp, /*version=*/11, /*keep_alive=*/false, /*head=*/false);
+  }
+
+  void OnRequest() {
+    state_ = State::kBusy;
+    auto start = std::chrono::steady_clock::now();
+    http::request<http::string_body> breq = parser_->release();
+    parser_.reset();
+
+    HttpRequest req;
+    req.method = std::string(breq.method_string());
+    req.target = std::string(breq.target());
+    req.remote_address = remote_;
+    std::string_view target = req.target;
+    if (target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0) {
+      size_t scheme_end = target.find("//") + 2;
+      size_t path_start = target.find('/', scheme_end);
+      target =
+          path_start == std::string_view::npos ? std::string_view("/") : target.substr(path_start);
+    }
+    size_t qpos = target.find('?');
+    if (qpos != std::string_view::npos) req.query = std::string(target.substr(qpos + 1));
+    bool path_ok = DecodePath(target.substr(0, qpos), &req.path);
+    req.headers.reserve(std::distance(breq.begin(), breq.end()));
+    for (const auto& f : breq) {
+      req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    }
+    req.body = std::move(breq.body());
+    const bool keep_alive = breq.keep_alive();
+    const unsigned version = breq.version();
+    const bool head = breq.method() == http::verb::head;
+    // Metrics label: non-standard methods collapse to "other" so clients cannot
+    // create series at will.
+    const std::string method_label = breq.method() == http::verb::unknown ? "other" : req.method;
+
+    HttpResponse resp;
+    std::string route = "other";
+    const PathRoutes* routes = path_ok ? srv_->Match(req.path) : nullptr;
+    if (!path_ok) {
+      resp.SetText(400, "400 Bad Request");
+    } else if (routes == nullptr) {
+      resp.SetText(404, "404 page not found\n");
+      resp.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    } else {
+      route = routes->label;
+      const Handler* handler = nullptr;
+      for (const auto& e : routes->entries) {
+        if (std::find(e.methods.begin(), e.methods.end(), req.method) != e.methods.end()) {
+          handler = &e.handler;
+          break;
+        }
+      }
+      if (handler == nullptr) {
+        resp.status = 405;
+        resp.content_type.clear();
+        std::string allow;
+        for (const auto& e : routes->entries) {
+          for (const auto& m : e.methods) {
+            if (!allow.empty()) allow += ", ";
+            allow += m;
+          }
+        }
+        resp.headers.emplace_back("Allow", allow);
+      } else {
+        metrics::Gauge* inflight =
+            srv_->inflight ? &srv_->inflight->WithLabels({method_label, route}) : nullptr;
+        if (inflight) inflight->Inc();
+        try {
+          (*handler)(req, &resp);
+        } catch (const std::exception& e) {
+          log::Error("panic in HTTP handler", {{"path", req.path}, {"err", e.what()}});
+          resp = HttpResponse();
+          resp.SetText(500, std::string("internal server error: ") + e.what());
+        } catch (...) {
+          log::Error("panic in HTTP handler", {{"path", req.path}, {"err", "unknown exception"}});
+          resp = HttpResponse();
+          resp.SetText(500, "internal server error");
+        }
+        if (inflight) inflight->Dec();
+      }
+    }
+
+    bool close_requested = false;
+    for (const auto& [k, v] : resp.headers) {
+      if (IEquals(k, "Connection") && IEquals(v, "close")) close_requested = true;
+    }
+    const int64_t elapsed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now() - start)
+                                   .count();
+    if (srv_->duration) {
+      srv_->duration->WithLabels({method_label, route, std::to_string(resp.status)})
+          .Observe(static_cast<double>(elapsed_ns) / 1e9);
+      srv_->req_bytes->WithLabels({method_label, route})
+          .Observe(static_cast<double>(req.body.size()));
+      srv_->resp_bytes->WithLabels({method_label, route})
+          .Observe(static_cast<double>(resp.body.size()));
+    }
+    // Like dskit's logging middleware: 5xx at warn with the reply, the rest at debug.
+    if (resp.status >= 500 || log::Enabled(log::Level::kDebug)) {
+      std::string msg = req.method + " " + req.target + " (" + std::to_string(resp.status) + ") " +
+                        FormatGoDuration(elapsed_ns);
+      if (resp.status >= 500) {
+        log::Warn(msg, {{"response", resp.body.substr(0, 1024)}, {"remote", remote_}});
+      } else {
+        log::Debug(msg, {{"remote", remote_}});
+      }
+    }
+    Write(resp, version, keep_alive && !close_requested && !srv_->stopping.load(), head);
+  }
+
+  void Write(HttpResponse& resp, unsigned version, bool keep_alive, bool head) {
+    state_ = State::kBusy;
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->version(version == 10 ? 10 : 11);
+    res->result(static_cast<unsigned>(resp.status));
+    std::string_view text = StatusText(resp.status);
+    std::string reason =
+        text.empty() ? "status code " + std::to_string(resp.status) : std::string(text);
+    res->reason(reason);
+    res->set(http::field::date, HttpDate());
+    const bool body_allowed = BodyAllowed(resp.status);
+    if (body_allowed && !resp.content_type.empty()) {
+      res->set(http::field::content_type, resp.content_type);
+    }
+    for (auto& [k, v] : resp.headers) {
+      if (IEquals(k, "Connection") || IEquals(k, "Content-Length") ||
+          IEquals(k, "Transfer-Encoding")) {
+        continue;
+      }
+      if (IEquals(k, "Content-Type") || IEquals(k, "Date")) {
+        res->set(k, v);  // replaces the default
+      } else {
+        res->insert(k, v);
+      }
+    }
+    if (body_allowed) {
+      res->content_length(resp.body.size());
+      if (!head) res->body() = std::move(resp.body);
+    }
+    res->keep_alive(keep_alive);
+    stream_.expires_after(std::chrono::milliseconds(srv_->opts.write_timeout_ms));
+    auto on_write = [self = shared_from_this(), res, keep_alive](error_code ec, size_t) {
+      if (ec) return self->DoClose();
+      if (!keep_alive) return self->DoLingeringClose();
+      self->DoRead();
+    };
+    if (head && body_allowed) {
+      // HEAD: headers only, Content-Length still announces the GET body size.
+      auto sr = std::make_shared<http::response_serializer<http::string_body>>(*res);
+      http::async_write_header(stream_, *sr,
+                               [on_write, sr](error_code ec, size_t n) { on_write(ec, n); });
+    } else {
+      http::async_write(stream_, *res, on_write);
+    }
+  }
+
+  // After a "Connection: close" reply: half-close and drain what the client still
+  // sends (for up to a second / 4 MiB), so it reads our reply instead of a reset.
+  void DoLingeringClose() {
+    state_ = State::kClosing;
+    error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return DoClose();
+    stream_.expires_after(std::chrono::seconds(1));
+    drained_ = 0;
+    Drain();
+  }
+
+  void Drain() {
+    if (!drain_buf_) drain_buf_ = std::make_unique<char[]>(kDrainChunk);
+    stream_.async_read_some(net::buffer(drain_buf_.get(), kDrainChunk),
+                            [self = shared_from_this()](error_code ec, size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > kDrainLimit) return self->DoClose();
+                              self->Drain();
+                            });
+  }
+
+  void DoClose() {
+    state_ = State::kClosing;
+    error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+
+  static constexpr size_t kDrainChunk = 64 << 10;
+  static constexpr size_t kDrainLimit = 4 << 20;
+
+  HttpServer::Impl* srv_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  State state_ = State::kIdle;
+  std::string remote_;
+  std::unique_ptr<char[]> drain_buf_;
+  size_t drained_ = 0;
+};
+
+void HttpServer::Impl::DoAccept() {
+  acceptor->async_accept(net::make_strand(ioc), [this](error_code ec, tcp::socket socket) {
+    if (stopping.load() || ec == net::error::operation_aborted || !acceptor->is_open()) return;
+    if (ec) {
+      // EMFILE and friends: back off instead of spinning.
+      log::Warn("HTTP accept failed", {{"err", ec.message()}});
+      accept_retry->expires_after(std::chrono::milliseconds(50));
+      accept_retry->async_wait([this](error_code ec) {
+        if (!ec && !stopping.load()) DoAccept();
+      });
+      return;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    std::make_shared<Session>(this, std::move(socket))->Start();
+    DoAccept();
+  });
+}
+
+HttpServer::HttpServer(HttpServerOptions opts) : impl_(std::make_unique<Impl>(std::move(opts))) {
+  if (impl_->opts.registry != nullptr) {
+    metrics::Registry* r = impl_->opts.registry;
+    const std::string& ns = impl_->opts.metrics_namespace;
+    impl_->duration = &r->Histogram(ns + "_request_duration_seconds",
+                                    "Time (in seconds) spent serving HTTP requests.",
+                                    {"method", "route", "status_code"}, metrics::DefaultBuckets());
+    impl_->inflight = &r->Gauge(ns + "_inflight_requests", "Current number of inflight requests.",
+                                {"method", "route"});
+    impl_->req_bytes = &r->Histogram(ns + "_request_message_bytes",
+                                     "Size (in bytes) of messages received in the request.",
+                                     {"method", "route"}, BodySizeBuckets());
+    impl_->resp_bytes = &r->Histogram(ns + "_response_message_bytes",
+                                      "Size (in bytes) of messages sent in response.",
+                                      {"method", "route"}, BodySizeBuckets());
+    impl_->tcp_connections = &r->Gauge(ns + "_tcp_connections",
+                                       "Current number of accepted TCP connections.", {"protocol"})
+                                  .WithLabels({"http"});
+  }
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+void HttpServer::Route(std::vector<std::string> methods, std::string path, Handler h,
+                       std::string route_label) {
+  bool wildcard = path.size() >= 2 && path.compare(path.size() - 2, 2, "/*") == 0;
+  std::string key = wildcard ? path.substr(0, path.size() - 1) : path;
+  PathRoutes* routes = nullptr;
+  if (wildcard) {
+    for (auto& [prefix, r] : impl_->wildcards) {
+      if (prefix == key) routes = &r;
+    }
+    if (routes == nullptr) {
+      impl_->wildcards.emplace_back(key, PathRoutes{});
+      routes = &impl_->wildcards.back().second;
+    }
+  } else {
+    routes = &impl_->exact[key];
+  }
+  if (!route_label.empty()) {
+    routes->label = std::move(route_label);
+  } else if (routes->label.empty()) {
+    routes->label = RouteLabel(path);
+  }
+  routes->entries.push_back(RouteEntry{std::move(methods), std::move(h)});
+  std::stable_sort(impl_->wildcards.begin(), impl_->wildcards.end(),
+                   [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+}
+
+Status HttpServer::Start() {
+  Impl& s = *impl_;
+  {
+    std::lock_guard<std::mutex> l(s.mu);
+    if (s.started) return Status::Unavailable("HTTP server already started");
+    s.started = true;
+  }
+  error_code ec;
+  std::string host = s.opts.address.empty() ? "0.0.0.0" : s.opts.address;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  tcp::endpoint endpoint;
+  auto addr = net::ip::make_address(host, ec);
+  if (!ec) {
+    endpoint = tcp::endpoint(addr, static_cast<unsigned short>(s.opts.port));
+  } else {
+    tcp::resolver resolver(s.ioc);
+    auto results = resolver.resolve(host, std::to_string(s.opts.port), ec);
+    if (ec || results.empty()) {
+      return Status::Unavailable("cannot resolve HTTP listen address \"" + host +
+                                 "\": " + (ec ? ec.message() : "no addresses"));
+    }
+    endpoint = results.begin()->endpoint();
+  }
+  auto where = [&] { return host + ":" + std::to_string(s.opts.port); };
+  s.acceptor.emplace(net::make_strand(s.ioc));
+  s.acceptor->open(endpoint.protocol(), ec);
+  if (ec) return Status::Unavailable("listen tcp " + where() + ": " + ec.message());
+  s.acceptor->set_option(net::socket_base::reuse_address(true), ec);
+  s.acceptor->bind(endpoint, ec);
+  if (ec) return Status::Unavailable("listen tcp " + where() + ": bind: " + ec.message());
+  s.acceptor->listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return Status::Unavailable("listen tcp " + where() + ": listen: " + ec.message());
+  s.bound_port.store(s.acceptor->local_endpoint().port());
+  s.accept_retry.emplace(s.acceptor->get_executor());
+
+  s.work.emplace(s.ioc.get_executor());
+  {
+    std::lock_guard<std::mutex> l(s.mu);
+    s.running = true;
+  }
+  s.DoAccept();
+  int n = s.opts.threads > 0 ? s.opts.threads
+                             : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (int i = 0; i < n; i++) {
+    s.threads.emplace_back([&s] {
+      for (;;) {
+        try {
+          s.ioc.run();
+          return;
+        } catch (const std::exception& e) {
+          log::Error("HTTP io thread caught exception", {{"err", e.what()}});
+        }
+      }
+    });
+  }
+  return Status::OK();
+}
+
+int HttpServer::port() const { return impl_->bound_port.load(); }
+
+size_t HttpServer::connection_count() const {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  return impl_->sessions.size();
+}
+
+void HttpServer::Stop() {
+  Impl& s = *impl_;
+  auto live_sessions = [&s] {
+    std::vector<std::shared_ptr<Session>> live;
+    std::lock_guard<std::mutex> l(s.mu);
+    for (auto& [ptr, weak] : s.sessions) {
+      if (auto sp = weak.lock()) live.push_back(std::move(sp));
+    }
+    return live;
+  };
+  {
+    std::lock_guard<std::mutex> l(s.mu);
+    if (!s.running || s.stopped) return;
+    s.stopped = true;
+    s.stopping.store(true);
+  }
+  net::post(s.acceptor->get_executor(), [&s] {
+    error_code ec;
+    s.acceptor->close(ec);
+    s.accept_retry->cancel();
+  });
+  auto wait_sessions = [&s](int64_t ms) {
+    std::unique_lock<std::mutex> l(s.mu);
+    return s.cv.wait_for(l, std::chrono::milliseconds(ms), [&s] { return s.sessions.empty(); });
+  };
+  {
+    auto live = live_sessions();
+    for (auto& sp : live) sp->RequestStop(/*force=*/false);
+  }  // the sessions must be able to die: drop our references
+  if (!wait_sessions(s.opts.shutdown_grace_ms)) {
+    // Grace period over: cut the remaining connections. A handler that is still
+    // running keeps its io thread (and this join) busy until it returns.
+    auto live = live_sessions();
+    for (auto& sp : live) sp->RequestStop(/*force=*/true);
+    live.clear();
+    wait_sessions(1000);
+  }
+  s.work.reset();
+  s.ioc.stop();
+  for (auto& t : s.threads) t.join();
+  s.threads.clear();
+  error_code ec;
+  if (s.acceptor && s.acceptor->is_open()) s.acceptor->close(ec);
+}
+
+}  // namespace skald::server

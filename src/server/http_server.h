@@ -1,0 +1,122 @@
+// HTTP/1.1 server for Skald's API (Boost.Beast + Asio, kept out of this header).
+//
+// Connections are served asynchronously on an io_context run by N threads. Each
+// connection reads one request at a time (so pipelined requests are answered in
+// order), calls the matching handler inline on the io thread, writes the response
+// and, with keep-alive, reads the next request. Requests are routed by exact path
+// or by "/prefix/*" wildcard; unknown paths get Go's `404 page not found`, known
+// paths with another method get 405, bodies over the limit get 413.
+//
+// Request metrics (when a registry is given), `<ns>` = options.metrics_namespace:
+//   <ns>_request_duration_seconds{method,route,status_code}  histogram
+//   <ns>_inflight_requests{method,route}                      gauge
+//   <ns>_request_message_bytes{method,route}                  histogram
+//   <ns>_response_message_bytes{method,route}                 histogram
+//   <ns>_tcp_connections{protocol="http"}                     gauge
+// `route` is Loki's label form of the registered pattern: every run of characters
+// outside [a-zA-Z0-9] becomes "_", leading/trailing "_" trimmed, lower-cased
+// ("/loki/api/v1/push" -> "loki_api_v1_push", "/loki/api/v1/label/*" ->
+// "loki_api_v1_label"; "/" -> "root"), unless Route() is given an explicit label.
+// Requests matching no route use route="other" (as dskit does).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+
+namespace skald::metrics {
+class Registry;
+}
+
+namespace skald::server {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // raw request target as sent
+  std::string path;    // percent-decoded path, without the query string
+  std::string query;   // raw query string (after '?'), not decoded
+  std::vector<std::pair<std::string, std::string>> headers;  // in arrival order
+  std::string body;
+  std::string remote_address;  // "ip:port" of the peer
+
+  // First value of the header (name compared case-insensitively), "" if absent.
+  std::string_view Header(std::string_view name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  // Sent as Content-Type unless empty. 204/304 responses never carry a body.
+  std::string content_type = "application/json; charset=UTF-8";
+  std::string body;
+  // Extra headers. Content-Length, Date and Connection are set by the server; a
+  // handler may add "Connection: close" to close the connection after the reply.
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  // Convenience: plain-text body (Loki's error replies), content type text/plain.
+  void SetText(int status_code, std::string text);
+};
+
+using Handler = std::function<void(const HttpRequest&, HttpResponse*)>;
+
+struct HttpServerOptions {
+  std::string address = "0.0.0.0";  // "" also means all interfaces; hostnames are resolved
+  int port = 3100;                  // 0 = ephemeral (see HttpServer::port())
+  int threads = 0;                  // 0 = std::thread::hardware_concurrency()
+  size_t max_body_bytes = 100u << 20;
+  size_t max_header_bytes = 1u << 20;  // Go's http.DefaultMaxHeaderBytes
+  // Loki's defaults (server.http_server_{idle,read,write}_timeout).
+  int64_t idle_timeout_ms = 120'000;  // waiting for the next request on a kept-alive connection
+  int64_t read_timeout_ms = 30'000;   // reading one request (headers and body)
+  int64_t write_timeout_ms = 30'000;  // writing one response
+  // Stop(): how long to let in-flight requests finish before connections are cut.
+  int64_t shutdown_grace_ms = 5'000;
+  metrics::Registry* registry = nullptr;  // nullptr = no request metrics
+  std::string metrics_namespace = "skald";
+};
+
+class HttpServer {
+ public:
+  explicit HttpServer(HttpServerOptions opts);
+  ~HttpServer();  // Stop()s
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Registers a handler. `path` is matched exactly against the decoded request
+  // path; a path ending in "/*" matches every path starting with the part before
+  // the "*" (the longest such prefix wins; exact routes win over wildcards).
+  // Requests with a method outside `methods` get 405 (with an Allow header).
+  // Registering the same path again with other methods adds to it. `route_label`
+  // overrides the metrics label (see the file comment). Must be called before Start().
+  void Route(std::vector<std::string> methods, std::string path, Handler h,
+             std::string route_label = "");
+
+  // Binds and listens, then starts the io threads. Errors: Unavailable with the
+  // OS reason when the address cannot be resolved or bound, or when already started.
+  Status Start();
+  // The bound port (useful with port 0); 0 before Start().
+  int port() const;
+  // Stops accepting, lets in-flight requests finish (up to shutdown_grace_ms),
+  // closes idle and remaining connections and joins the io threads. Idempotent.
+  // Must not be called from inside a handler.
+  void Stop();
+
+  // Number of open connections (for tests and metrics).
+  size_t connection_count() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Loki/dskit route label for a path pattern ("/loki/api/v1/push" -> "loki_api_v1_push").
+std::string RouteLabel(std::string_view pattern);
+
+}  // namespace skald::server

@@ -1,0 +1,48 @@
+// Loki's HTTP API on top of the distributor, querier and ingester: push,
+// query_range / query, labels, label values, series, buildinfo, ready,
+// metrics, flush and config. Responses follow Loki's JSON shapes exactly;
+// errors are plain text with Loki's status codes.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "server/config.h"
+#include "server/http_server.h"
+
+namespace skald::distributor {
+class Distributor;
+}
+namespace skald::querier {
+class Querier;
+}
+namespace skald::ingester {
+class Ingester;
+}
+namespace skald::metrics {
+class Registry;
+}
+
+namespace skald::server {
+
+struct LokiApiDeps {
+  const Config* config = nullptr;
+  distributor::Distributor* distributor = nullptr;
+  querier::Querier* querier = nullptr;
+  ingester::Ingester* ingester = nullptr;
+  metrics::Registry* registry = nullptr;
+  // Empty string when ready; otherwise why not (served as 503 by /ready).
+  std::function<std::string()> not_ready_reason;
+};
+
+// Registers every route on http. deps' pointers must outlive the server.
+void RegisterLokiApi(HttpServer* http, const LokiApiDeps& deps);
+
+// The HTTP status for a Status code (Loki's mapping).
+int HttpStatusFor(StatusCode code);
+
+inline constexpr const char* kSkaldVersion = "3.5.0";  // Loki API level we implement
+inline constexpr const char* kSkaldRevision = "skald-0.1.0";
+
+}  // namespace skald::server

@@ -1,0 +1,102 @@
+// Loki HTTP API parameter parsing: form decoding and the start/end/time/since/
+// step/interval/limit/direction rules of Loki's pkg/loghttp, with its exact error
+// texts (clients show them to users). All functions are pure and thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+#include "server/http_server.h"
+
+namespace skald::server {
+
+// Request parameters as Go's http.Request.ParseForm builds r.Form: for POST, PUT
+// and PATCH with Content-Type application/x-www-form-urlencoded the body's pairs
+// come first, then the URL query string's. Repeated keys are kept in order.
+class Params {
+ public:
+  Params() = default;
+
+  // Errors (InvalidArgument, Go's texts): `invalid URL escape "%zz"`,
+  // `invalid semicolon separator in query`.
+  static StatusOr<Params> FromRequest(const HttpRequest& req);
+  // Parses one application/x-www-form-urlencoded string (a query string) and
+  // appends its pairs; on error the valid pairs are still appended (Go does the same).
+  Status AddEncoded(std::string_view encoded);
+  void Add(std::string key, std::string value) {
+    pairs_.emplace_back(std::move(key), std::move(value));
+  }
+
+  // First value for k, or "" when absent (Go's url.Values.Get).
+  std::string_view Get(std::string_view k) const;
+  std::vector<std::string_view> GetAll(std::string_view k) const;
+  bool Has(std::string_view k) const;
+  const std::vector<std::pair<std::string, std::string>>& pairs() const { return pairs_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> pairs_;
+};
+
+// Percent-decoding. Invalid %-escapes are copied through verbatim.
+std::string UrlDecode(std::string_view s, bool plus_as_space);
+// Strict variant: InvalidArgument `invalid URL escape "%zz"` (Go's url.EscapeError text).
+StatusOr<std::string> UrlUnescape(std::string_view s, bool plus_as_space);
+
+// Loki's timestamp rule (pkg/loghttp parseTimestamp), result in Unix ns:
+//   "" -> default_ns; contains '.' and parses as a float -> seconds with the
+//   fraction rounded to milliseconds; int64 with <= 10 characters -> seconds,
+//   longer -> nanoseconds; else RFC3339Nano. Errors are Go's strconv.ParseInt
+//   text, e.g. `strconv.ParseInt: parsing "abc": invalid syntax`.
+StatusOr<int64_t> ParseTimeParam(std::string_view v, int64_t default_ns);
+
+// Float seconds ("15", "0.5", "1e3") or a Prometheus duration ("250ms", "1h30m"),
+// in ns. Errors: `cannot parse "x" to a valid duration` (and `... It overflows int64`).
+StatusOr<int64_t> ParseSecondsOrDuration(std::string_view v);
+
+// `limit`: "" -> default_limit; non-integer -> Go's strconv.Atoi text; <= 0 ->
+// `limit must be a positive value`; > 2^32-1 -> `limit value N is out of range [0, 4294967295]`.
+StatusOr<uint32_t> ParseLimit(std::string_view v, uint32_t default_limit = 100);
+// `direction`: case-insensitive forward|backward; "" -> default; else `invalid direction 'v'`.
+// Returns true for forward.
+StatusOr<bool> ParseDirection(std::string_view v, bool default_forward = false);
+// Loki's start/end/since resolution (pkg/loghttp determineBounds): since (default
+// 1h) then end (default now) then start (default min(end, now) - since). Errors are
+// prefixed `could not parse 'since' parameter: `, `... 'end' ...`, `... 'start' ...`.
+StatusOr<std::pair<int64_t, int64_t>> ParseBounds(std::string_view start, std::string_view end,
+                                                  std::string_view since, int64_t now_ns);
+// Loki's default step: max(floor((end - start) / 250s), 1) seconds, in ns.
+int64_t DefaultStepNs(int64_t start_ns, int64_t end_ns);
+
+struct RangeParams {
+  int64_t start_ns = 0;
+  int64_t end_ns = 0;
+  int64_t step_ns = 0;
+  int64_t interval_ns = 0;
+  uint32_t limit = 100;
+  bool forward = false;
+};
+// query_range (also index/stats, volume_range): bounds, then `end timestamp must
+// not be before or equal to start time` (end < start), limit, direction, step
+// (`zero or negative query resolution step widths are not accepted. Try a positive
+// integer`, `exceeded maximum resolution of 11,000 points per time series. Try
+// increasing the value of the step parameter`), interval (`interval must be >= 0`),
+// checked in Loki's order so the first error reported is Loki's.
+StatusOr<RangeParams> ParseRangeParams(const Params& p, int64_t now_ns);
+
+struct InstantParams {
+  int64_t time_ns = 0;
+  uint32_t limit = 100;
+  bool forward = false;
+};
+// /query: limit, then time (default now, error text unprefixed), then direction.
+StatusOr<InstantParams> ParseInstantParams(const Params& p, int64_t now_ns);
+
+// labels / label values / series: start/end/since via ParseBounds (no order check,
+// like Loki).
+StatusOr<std::pair<int64_t, int64_t>> ParseMetadataRange(const Params& p, int64_t now_ns);
+
+}  // namespace skald::server

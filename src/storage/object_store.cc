@@ -1,0 +1,64 @@
+// Key validation shared by all object stores.
+#include "storage/object_store.h"
+
+#include <string>
+
+namespace skald::storage {
+namespace {
+
+Status CheckSegment(std::string_view key, std::string_view seg) {
+  if (seg.empty()) {
+    return Status::InvalidArgument("object key '" + std::string(key) + "' has an empty segment");
+  }
+  if (seg == "." || seg == "..") {
+    return Status::InvalidArgument("object key '" + std::string(key) + "' has a '" +
+                                   std::string(seg) + "' segment");
+  }
+  if (seg.substr(0, kReservedSegmentPrefix.size()) == kReservedSegmentPrefix) {
+    return Status::InvalidArgument("object key '" + std::string(key) +
+                                   "' has a segment with the reserved prefix '" +
+                                   std::string(kReservedSegmentPrefix) + "'");
+  }
+  return Status::OK();
+}
+
+Status CheckCommon(std::string_view key) {
+  if (key.find('\0') != std::string_view::npos) {
+    return Status::InvalidArgument("object key contains a NUL byte");
+  }
+  if (!key.empty() && key.front() == '/') {
+    return Status::InvalidArgument("object key '" + std::string(key) + "' is absolute");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status ValidateKey(std::string_view key) {
+  if (key.empty()) return Status::InvalidArgument("object key is empty");
+  SKALD_RETURN_IF_ERROR(CheckCommon(key));
+  size_t start = 0;
+  while (true) {
+    size_t slash = key.find('/', start);
+    std::string_view seg =
+        key.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    SKALD_RETURN_IF_ERROR(CheckSegment(key, seg));
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  return Status::OK();
+}
+
+Status ValidateKeyPrefix(std::string_view prefix) {
+  SKALD_RETURN_IF_ERROR(CheckCommon(prefix));
+  size_t start = 0;
+  while (true) {
+    size_t slash = prefix.find('/', start);
+    if (slash == std::string_view::npos) break;  // last (partial) segment is free
+    SKALD_RETURN_IF_ERROR(CheckSegment(prefix, prefix.substr(start, slash - start)));
+    start = slash + 1;
+  }
+  return Status::OK();
+}
+
+}  // namespace skald::storage

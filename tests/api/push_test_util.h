@@ -1,0 +1,73 @@
+// Test helpers for the push codecs: a flat, owning copy of a PushRequest that
+// gtest can compare and print, and a tiny independent protobuf wire encoder.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/push.h"
+
+namespace skald::api::testing {
+
+struct FlatEntry {
+  int64_t ts;
+  std::string line;
+  std::vector<std::pair<std::string, std::string>> metadata;
+  bool operator==(const FlatEntry&) const = default;
+};
+struct FlatStream {
+  std::string labels;
+  std::vector<FlatEntry> entries;
+  bool operator==(const FlatStream&) const = default;
+};
+
+inline std::vector<FlatStream> Flatten(const PushRequest& req) {
+  std::vector<FlatStream> out;
+  for (const PushStream& s : req.streams) {
+    FlatStream fs{std::string(s.labels), {}};
+    for (const PushEntry& e : s.entries) {
+      FlatEntry fe{e.timestamp_ns, std::string(e.line), {}};
+      for (const MetadataPair& p : req.MetadataOf(e)) {
+        fe.metadata.emplace_back(std::string(p.name), std::string(p.value));
+      }
+      fs.entries.push_back(std::move(fe));
+    }
+    out.push_back(std::move(fs));
+  }
+  return out;
+}
+
+inline void PrintTo(const FlatEntry& e, std::ostream* os) {
+  *os << "{" << e.ts << ", \"" << e.line << "\", md[";
+  for (const auto& [k, v] : e.metadata) *os << k << "=" << v << ";";
+  *os << "]}";
+}
+inline void PrintTo(const FlatStream& s, std::ostream* os) {
+  *os << s.labels << ": [";
+  for (const auto& e : s.entries) {
+    PrintTo(e, os);
+    *os << " ";
+  }
+  *os << "]";
+}
+
+// Minimal protobuf wire encoder, independent of the code under test.
+inline std::string Varint(uint64_t v) {
+  std::string s;
+  while (v >= 0x80) {
+    s.push_back(static_cast<char>((v & 0x7F) | 0x80));
+    v >>= 7;
+  }
+  s.push_back(static_cast<char>(v));
+  return s;
+}
+inline std::string Tag(uint64_t field, int wire) { return Varint(field << 3 | wire); }
+inline std::string Len(uint64_t field, const std::string& payload) {
+  return Tag(field, 2) + Varint(payload.size()) + payload;
+}
+inline std::string VarintField(uint64_t field, uint64_t v) { return Tag(field, 0) + Varint(v); }
+
+}  // namespace skald::api::testing

@@ -1,0 +1,347 @@
+#include "chunk/chunk.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "chunk/crc32c.h"
+#include "chunk/varint.h"
+#include "test_util.h"
+
+namespace skald::chunk {
+namespace {
+
+using testing::AddEntry;
+using testing::AllocCounter;
+using testing::BlockEntries;
+using testing::BuildChunk;
+using testing::RandomEntries;
+
+constexpr Codec kAllCodecs[] = {Codec::kNone, Codec::kSnappy, Codec::kLz4, Codec::kZstd,
+                                Codec::kGzip};
+
+class ChunkCodecTest : public ::testing::TestWithParam<Codec> {};
+
+TEST_P(ChunkCodecTest, RoundTripManyEntriesAcrossBlockBoundaries) {
+  auto entries = RandomEntries(20000, 11, 1'700'000'000'000'000'000, true);
+  std::vector<BlockMeta> metas;
+  std::string chunk = BuildChunk(entries, GetParam(), 16 << 10, &metas);
+  ASSERT_GT(metas.size(), 10u);
+
+  auto r = ChunkReader::Open(chunk);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const ChunkHeader& h = r->header();
+  EXPECT_EQ(h.version, kChunkFormatVersion);
+  EXPECT_EQ(h.codec, GetParam());
+  EXPECT_EQ(h.tenant, "tenant-a");
+  EXPECT_EQ(h.fingerprint, 0x0123456789abcdefull);
+  EXPECT_EQ(h.labels, R"({app="x", env="prod"})");
+  EXPECT_EQ(h.min_ts, entries.front().ts);
+  EXPECT_EQ(h.max_ts, entries.back().ts);
+  EXPECT_EQ(h.entries, entries.size());
+
+  ASSERT_EQ(r->blocks().size(), metas.size());
+  uint64_t expect_offset = r->blocks()[0].offset;
+  for (size_t i = 0; i < metas.size(); ++i) {
+    const BlockMeta& m = r->blocks()[i];
+    EXPECT_EQ(m.entries, metas[i].entries);
+    EXPECT_EQ(m.min_ts, metas[i].min_ts);
+    EXPECT_EQ(m.max_ts, metas[i].max_ts);
+    EXPECT_EQ(m.length, metas[i].length);
+    EXPECT_EQ(m.uncompressed_size, metas[i].uncompressed_size);
+    EXPECT_EQ(m.offset, expect_offset);
+    expect_offset += m.length;
+  }
+  EXPECT_EQ(expect_offset, chunk.size());
+
+  std::vector<OwnedEntry> back;
+  ASSERT_TRUE(DecodeChunkEntries(chunk, &back).ok());
+  EXPECT_EQ(back, entries);
+}
+
+TEST_P(ChunkCodecTest, ReadBlockReusesBuffersWithoutAllocating) {
+  auto entries = RandomEntries(4000, 12, 0, true);
+  std::string chunk = BuildChunk(entries, GetParam(), 32 << 10);
+  auto r = ChunkReader::Open(chunk);
+  ASSERT_TRUE(r.ok());
+  DecodedBlock d;
+  for (size_t i = 0; i < r->blocks().size(); ++i) ASSERT_TRUE(r->ReadBlock(i, &d).ok());
+  // Steady state: the buffers have grown to the largest block.
+  AllocCounter::Start();
+  Status s;
+  for (size_t i = 0; i < r->blocks().size() && s.ok(); ++i) s = r->ReadBlock(i, &d);
+  EXPECT_EQ(AllocCounter::Stop(), 0u);
+  EXPECT_TRUE(s.ok());
+}
+
+TEST_P(ChunkCodecTest, EveryByteFlipIsDetected) {
+  auto entries = RandomEntries(150, 13, -100, true);
+  std::string chunk = BuildChunk(entries, GetParam(), 2 << 10);
+  ASSERT_TRUE(ChunkReader::Open(chunk).ok());
+  DecodedBlock d;
+  for (size_t i = 0; i < chunk.size(); ++i) {
+    for (uint8_t mask : {0x01, 0x80}) {
+      std::string bad = chunk;
+      bad[i] ^= static_cast<char>(mask);
+      auto r = ChunkReader::Open(bad);
+      if (!r.ok()) {
+        EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << i;
+        continue;
+      }
+      Status first_error;
+      for (size_t b = 0; b < r->blocks().size() && first_error.ok(); ++b) {
+        first_error = r->ReadBlock(b, &d);
+      }
+      EXPECT_EQ(first_error.code(), StatusCode::kCorruption) << "undetected flip at " << i;
+    }
+  }
+}
+
+TEST_P(ChunkCodecTest, TruncationAndTrailingBytesAreCorruption) {
+  auto entries = RandomEntries(300, 14, 5, true);
+  std::string chunk = BuildChunk(entries, GetParam(), 4 << 10);
+  for (size_t n = 0; n < chunk.size(); ++n) {
+    auto r = ChunkReader::Open(std::string_view(chunk).substr(0, n));
+    ASSERT_FALSE(r.ok()) << n;
+    EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+  }
+  auto r = ChunkReader::Open(chunk + '\0');
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllCodecs, ChunkCodecTest, ::testing::ValuesIn(kAllCodecs),
+                         [](const auto& info) { return std::string(CodecName(info.param)); });
+
+TEST(ChunkTest, BlocksInAnyTimeOrderWithNegativeTimestamps) {
+  // Block 2 starts before block 1 ended (overlap) and block 3 is entirely earlier
+  // (a negative delta across blocks), with negative timestamps throughout.
+  std::vector<std::vector<int64_t>> blocks = {
+      {-1000, -500, -500, 10}, {-700, -600, 20}, {-9'000'000'000, -8'999'999'999}};
+  ChunkWriter w(Codec::kZstd, "t", 7, "{a=\"b\"}");
+  BlockBuilder bb;
+  for (const auto& ts : blocks) {
+    for (int64_t t : ts) bb.Add(t, "line " + std::to_string(t), {});
+    w.AddBlock(bb.Finish(Codec::kZstd));
+  }
+  EXPECT_EQ(w.block_count(), 3u);
+  EXPECT_EQ(w.entries(), 9u);
+  std::string chunk = w.Finish();
+  auto r = ChunkReader::Open(chunk);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->header().min_ts, -9'000'000'000);
+  EXPECT_EQ(r->header().max_ts, 20);
+  ASSERT_EQ(r->blocks().size(), 3u);
+  DecodedBlock d;
+  for (size_t b = 0; b < 3; ++b) {
+    EXPECT_EQ(r->blocks()[b].min_ts, blocks[b].front());
+    EXPECT_EQ(r->blocks()[b].max_ts, blocks[b].back());
+    ASSERT_TRUE(r->ReadBlock(b, &d).ok());
+    ASSERT_EQ(d.size(), blocks[b].size());
+    for (size_t i = 0; i < d.size(); ++i) {
+      EXPECT_EQ(d.ts(i), blocks[b][i]);
+      EXPECT_EQ(d.line(i), "line " + std::to_string(blocks[b][i]));
+    }
+    ASSERT_TRUE(r->ReadTimestamps(b, &d).ok());
+    EXPECT_FALSE(d.has_lines());
+    EXPECT_EQ(d.ts(d.size() - 1), blocks[b].back());
+  }
+}
+
+TEST(ChunkTest, EmptyChunkAndEmptyBlocks) {
+  ChunkWriter w(Codec::kGzip, "t", 1, "{}");
+  BlockBuilder bb;
+  w.AddBlock(bb.Finish(Codec::kGzip));  // no entries: ignored
+  EXPECT_EQ(w.block_count(), 0u);
+  EXPECT_EQ(w.compressed_bytes(), 0u);
+  std::string chunk = w.Finish();
+  auto r = ChunkReader::Open(chunk);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->header().entries, 0u);
+  EXPECT_EQ(r->header().codec, Codec::kGzip);
+  EXPECT_TRUE(r->blocks().empty());
+  DecodedBlock d;
+  EXPECT_EQ(r->ReadBlock(0, &d).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(ChunkTest, CompressedBytesTracksBlocksAndFinishResets) {
+  auto entries = RandomEntries(1000, 15, 0, false);
+  BlockBuilder bb;
+  ChunkWriter w(Codec::kLz4, "t", 1, "{}");
+  size_t sum = 0;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    AddEntry(&bb, entries[i]);
+    if (i % 100 == 99) {
+      EncodedBlock eb = bb.Finish(Codec::kLz4);
+      sum += eb.bytes.size();
+      w.AddBlock(std::move(eb));
+      EXPECT_EQ(w.compressed_bytes(), sum);
+    }
+  }
+  EXPECT_EQ(w.block_count(), 10u);
+  std::string chunk = w.Finish();
+  EXPECT_GT(chunk.size(), sum);
+  EXPECT_LT(chunk.size(), sum + 64 + 20 * 10);  // preamble+header+CRCs, ~16 B index per block
+  EXPECT_EQ(w.block_count(), 0u);
+  EXPECT_EQ(w.compressed_bytes(), 0u);
+  std::vector<OwnedEntry> back;
+  ASSERT_TRUE(DecodeChunkEntries(chunk, &back).ok());
+  EXPECT_EQ(back, entries);
+}
+
+TEST(ChunkTest, HeaderCodecIsRecordedEvenIfBlocksUseAnother) {
+  // Blocks are self-describing per column; the header records the chunk's configured codec.
+  BlockBuilder bb;
+  bb.Add(1, std::string(1000, 'a'), {});
+  ChunkWriter w(Codec::kSnappy, "t", 1, "{}");
+  w.AddBlock(bb.Finish(Codec::kZstd));
+  std::string chunk = w.Finish();
+  auto r = ChunkReader::Open(chunk);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->header().codec, Codec::kSnappy);
+  DecodedBlock d;
+  ASSERT_TRUE(r->ReadBlock(0, &d).ok());
+  EXPECT_EQ(d.line(0), std::string(1000, 'a'));
+}
+
+// --- Forged chunks: valid checksums, inconsistent contents -------------------------------
+
+struct Forge {
+  std::string tenant = "t", labels = "{}";
+  uint8_t version = kChunkFormatVersion, codec = 0;
+  uint64_t fingerprint = 1, entries = 0;
+  int64_t min_ts = 0, max_ts = 0;
+  std::vector<BlockMeta> metas;  // entries/min/max/length/uncompressed used
+  std::vector<std::string> blocks;
+
+  std::string Build() const {
+    using namespace internal;  // NOLINT
+    std::string header, index, out = "SKCH";
+    PutUvarint(&header, tenant.size());
+    header += tenant;
+    PutFixed64(&header, fingerprint);
+    PutUvarint(&header, labels.size());
+    header += labels;
+    PutUvarint(&header, ZigZag(min_ts));
+    PutUvarint(&header, ZigZag(max_ts));
+    PutUvarint(&header, entries);
+    PutUvarint(&index, metas.size());
+    for (const BlockMeta& m : metas) {
+      PutUvarint(&index, m.entries);
+      PutUvarint(&index, ZigZag(m.min_ts));
+      PutUvarint(&index, static_cast<uint64_t>(m.max_ts) - static_cast<uint64_t>(m.min_ts));
+      PutUvarint(&index, m.length);
+      PutUvarint(&index, m.uncompressed_size);
+    }
+    out.push_back(static_cast<char>(version));
+    out.push_back(static_cast<char>(codec));
+    out.append(2, '\0');
+    PutFixed32(&out, header.size());
+    PutFixed32(&out, index.size());
+    out += header;
+    PutFixed32(&out, crc32c::Value(out));
+    out += index;
+    PutFixed32(&out, crc32c::Value(index));
+    for (const auto& b : blocks) out += b;
+    return out;
+  }
+};
+
+Forge ValidForge() {
+  BlockBuilder bb;
+  bb.Add(10, "a", {});
+  bb.Add(20, "bb", {});
+  EncodedBlock eb = bb.Finish(Codec::kNone);
+  Forge f;
+  f.entries = 2;
+  f.min_ts = 10;
+  f.max_ts = 20;
+  f.metas = {eb.meta};
+  f.blocks = {eb.bytes};
+  return f;
+}
+
+Status OpenAndRead(const std::string& chunk) {
+  auto r = ChunkReader::Open(chunk);
+  if (!r.ok()) return r.status();
+  DecodedBlock d;
+  for (size_t i = 0; i < r->blocks().size(); ++i) SKALD_RETURN_IF_ERROR(r->ReadBlock(i, &d));
+  return Status::OK();
+}
+
+TEST(ChunkForgeTest, ValidForgeOpens) { EXPECT_TRUE(OpenAndRead(ValidForge().Build()).ok()); }
+
+TEST(ChunkForgeTest, InconsistenciesBehindValidChecksumsAreCorruption) {
+  auto expect_corrupt = [](const Forge& f, const char* what) {
+    Status s = OpenAndRead(f.Build());
+    EXPECT_EQ(s.code(), StatusCode::kCorruption) << what << ": " << s.ToString();
+  };
+  Forge f = ValidForge();
+  f.version = 2;
+  expect_corrupt(f, "future version");
+  f = ValidForge();
+  f.codec = 5;
+  expect_corrupt(f, "unknown codec");
+  f = ValidForge();
+  f.entries = 3;
+  expect_corrupt(f, "header entries != index");
+  f = ValidForge();
+  f.max_ts = 21;
+  expect_corrupt(f, "header max != index");
+  f = ValidForge();
+  f.min_ts = 30;
+  f.max_ts = 20;
+  expect_corrupt(f, "min > max");
+  f = ValidForge();
+  f.metas[0].entries = 3;
+  f.entries = 3;
+  expect_corrupt(f, "index entries != block");
+  f = ValidForge();
+  f.metas[0].min_ts = 9;
+  f.min_ts = 9;
+  expect_corrupt(f, "index min_ts != block");
+  f = ValidForge();
+  f.metas[0].uncompressed_size += 1;
+  expect_corrupt(f, "index uncompressed size != block");
+  f = ValidForge();
+  f.metas[0].length += 1;
+  expect_corrupt(f, "block length past end");
+  f = ValidForge();
+  f.blocks[0] += "x";
+  expect_corrupt(f, "trailing bytes");
+  f = ValidForge();
+  f.metas[0].entries = 0;
+  f.entries = 0;
+  expect_corrupt(f, "block with zero entries");
+  f = ValidForge();
+  f.metas[0].max_ts = std::numeric_limits<int64_t>::min() + 1;  // span wraps
+  f.metas[0].min_ts = std::numeric_limits<int64_t>::max();
+  expect_corrupt(f, "time span overflow");
+}
+
+TEST(ChunkTest, RandomMutationsNeverCrash) {
+  auto entries = RandomEntries(200, 16, 0, true);
+  std::string chunk = BuildChunk(entries, Codec::kSnappy, 2 << 10);
+  std::mt19937 rng(5);
+  for (int iter = 0; iter < 2000; ++iter) {
+    std::string bad = chunk;
+    switch (iter % 3) {
+      case 0:
+        bad[rng() % bad.size()] = static_cast<char>(rng());
+        break;
+      case 1:
+        bad.resize(rng() % bad.size());
+        break;
+      default:
+        bad.insert(rng() % bad.size(), 1, static_cast<char>(rng()));
+        break;
+    }
+    Status s = OpenAndRead(bad);
+    if (!s.ok()) {
+      EXPECT_EQ(s.code(), StatusCode::kCorruption) << s.ToString();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace skald::chunk

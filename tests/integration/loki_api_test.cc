@@ -1,0 +1,430 @@
+// Integration tests: the real skald binary on a free loopback port, driven over
+// HTTP exactly as Loki clients drive Loki.
+#include <gtest/gtest.h>
+#include <snappy.h>
+#include <zlib.h>
+
+#include <filesystem>
+#include <string>
+
+#include "api/push.h"
+#include "core/time.h"
+#include "skald_process.h"
+#include "tests/server/http_client.h"
+
+namespace skald::testing {
+using skald::test::ClientResponse;
+using skald::test::HttpCall;
+namespace {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+std::string Gzip(const std::string& in) {
+  z_stream zs{};
+  deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  std::string out(compressBound(in.size()) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+// Body without the trailing stats object, which holds timings.
+std::string WithoutStats(const std::string& body) {
+  size_t pos = body.find(",\"stats\":");
+  return pos == std::string::npos ? body : body.substr(0, pos);
+}
+
+std::string UrlEncode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
+class LokiApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    skald_ = std::make_unique<SkaldProcess>(dir_.path() + "/data", Flags());
+    ASSERT_TRUE(skald_->Start()) << skald_->log();
+    // Whole seconds, ten minutes ago: inside every acceptance window.
+    base_ = (NowNanos() / kNanosPerSecond - 600) * kNanosPerSecond;
+  }
+  void TearDown() override {
+    if (skald_) {
+      int code = skald_->Stop();
+      EXPECT_EQ(code, 0) << skald_->log();
+    }
+  }
+  virtual std::vector<std::string> Flags() { return {}; }
+
+  StatusOr<ClientResponse> Call(const std::string& method, const std::string& target,
+                                const Headers& headers = {}, const std::string& body = "") {
+    return HttpCall("127.0.0.1", skald_->port(), method, target, headers, body);
+  }
+
+  ClientResponse PushJson(const std::string& json, const Headers& extra = {}) {
+    Headers h = {{"Content-Type", "application/json"}};
+    h.insert(h.end(), extra.begin(), extra.end());
+    auto r = Call("POST", "/loki/api/v1/push", h, json);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : ClientResponse{};
+  }
+
+  ClientResponse Query(const std::string& query, int64_t start, int64_t end, int limit,
+                       const std::string& direction, const Headers& headers = {}) {
+    std::string target = "/loki/api/v1/query_range?query=" + UrlEncode(query) +
+                         "&start=" + std::to_string(start) + "&end=" + std::to_string(end) +
+                         "&limit=" + std::to_string(limit) + "&direction=" + direction;
+    auto r = Call("GET", target, headers);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : ClientResponse{};
+  }
+
+  std::string Ts(int64_t offset_ms) const {
+    return std::to_string(base_ + offset_ms * kNanosPerMilli);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<SkaldProcess> skald_;
+  int64_t base_ = 0;
+};
+
+TEST_F(LokiApiTest, JsonPushThenQueryReturnsExactLokiJson) {
+  std::string push = R"({"streams":[{"stream":{"job":"varlogs","env":"prod"},"values":[[")" +
+                     Ts(1) + R"(","first line"],[")" + Ts(3) + R"(","third <line> & \"q\""]]},)" +
+                     R"({"stream":{"job":"other"},"values":[[")" + Ts(2) +
+                     R"(","second line"]]}]})";
+  auto pr = PushJson(push);
+  ASSERT_EQ(pr.status, 204) << pr.body;
+
+  auto r = Query(R"({job=~"varlogs|other"})", base_, base_ + kNanosPerSecond, 100, "backward");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(WithoutStats(r.body),
+            R"({"status":"success","data":{"resultType":"streams","result":[)"
+            R"({"stream":{"env":"prod","job":"varlogs","service_name":"varlogs"},"values":[[")" +
+                Ts(3) + R"(","third \u003cline\u003e \u0026 \"q\""],[")" + Ts(1) +
+                R"(","first line"]]},)"
+                R"({"stream":{"job":"other","service_name":"other"},"values":[[")" +
+                Ts(2) + R"(","second line"]]}])");
+  EXPECT_NE(r.body.find("\"summary\":{"), std::string::npos);
+  EXPECT_EQ(r.body.back(), '\n');
+
+  // Forward with limit 2: the two oldest entries over all streams.
+  auto f = Query(R"({job=~".+"})", base_, base_ + kNanosPerSecond, 2, "FORWARD");
+  ASSERT_EQ(f.status, 200) << f.body;
+  EXPECT_EQ(WithoutStats(f.body),
+            R"({"status":"success","data":{"resultType":"streams","result":[)"
+            R"({"stream":{"env":"prod","job":"varlogs","service_name":"varlogs"},"values":[[")" +
+                Ts(1) +
+                R"(","first line"]]},)"
+                R"({"stream":{"job":"other","service_name":"other"},"values":[[")" +
+                Ts(2) + R"(","second line"]]}])");
+
+  // end is exclusive, start inclusive.
+  auto w = Query(R"({job="varlogs"})", base_ + 1 * kNanosPerMilli, base_ + 3 * kNanosPerMilli, 100,
+                 "forward");
+  EXPECT_NE(w.body.find("first line"), std::string::npos);
+  EXPECT_EQ(w.body.find("third"), std::string::npos);
+}
+
+TEST_F(LokiApiTest, GzipJsonAndProtobufPushesWithStructuredMetadata) {
+  std::string push = R"({"streams":[{"stream":{"app":"gz"},"values":[[")" + Ts(5) +
+                     R"(","gzipped line",{"trace_id":"abc"}]]}]})";
+  auto g = PushJson(Gzip(push), {{"Content-Encoding", "gzip"}});
+  ASSERT_EQ(g.status, 204) << g.body;
+
+  api::PushRequestBuilder b;
+  b.AddStream(R"({app="proto", env="dev"})");
+  b.AddEntry(base_ + 6 * kNanosPerMilli, "proto line one");
+  b.AddEntry(base_ + 7 * kNanosPerMilli, "proto line two", {{"user", "u1"}});
+  std::string body = api::EncodePushProtobufSnappy(std::move(b).Build());
+  auto p = Call("POST", "/loki/api/v1/push", {{"Content-Type", "application/x-protobuf"}}, body);
+  ASSERT_TRUE(p.ok());
+  ASSERT_EQ(p->status, 204) << p->body;
+
+  auto r = Query(R"({app=~"gz|proto"})", base_, base_ + kNanosPerSecond, 100, "forward");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(
+      WithoutStats(r.body),
+      R"({"status":"success","data":{"resultType":"streams","result":[)"
+      R"({"stream":{"app":"gz","service_name":"gz","trace_id":"abc"},"values":[[")" +
+          Ts(5) +
+          R"(","gzipped line"]]},)"
+          // Sorted by label string: `, user=` sorts before `}`.
+          R"({"stream":{"app":"proto","env":"dev","service_name":"proto","user":"u1"},"values":[[")" +
+          Ts(7) +
+          R"(","proto line two"]]},)"
+          R"({"stream":{"app":"proto","env":"dev","service_name":"proto"},"values":[[")" +
+          Ts(6) + R"(","proto line one"]]}])");
+
+  // categorize-labels: indexed labels only, metadata as a third tuple element.
+  auto c = Query(R"({app="proto"})", base_, base_ + kNanosPerSecond, 100, "forward",
+                 {{"X-Loki-Response-Encoding-Flags", "categorize-labels"}});
+  EXPECT_EQ(
+      WithoutStats(c.body),
+      R"({"status":"success","data":{"resultType":"streams","encodingFlags":["categorize-labels"],"result":[)"
+      R"({"stream":{"app":"proto","env":"dev","service_name":"proto"},"values":[[")" +
+          Ts(6) + R"(","proto line one",{}],[")" + Ts(7) +
+          R"(","proto line two",{"structuredMetadata":{"user":"u1"}}]]}])");
+}
+
+TEST_F(LokiApiTest, LineFilters) {
+  std::string push = R"({"streams":[{"stream":{"app":"f"},"values":[)"
+                     R"([")" +
+                     Ts(1) +
+                     R"(","GET /index.html 200"],)"
+                     R"([")" +
+                     Ts(2) +
+                     R"(","POST /login 500 error"],)"
+                     R"([")" +
+                     Ts(3) +
+                     R"(","GET /health 200"],)"
+                     R"([")" +
+                     Ts(4) + R"(","Connection ERROR reset"]]}]})";
+  ASSERT_EQ(PushJson(push).status, 204);
+  auto lines = [&](const std::string& q) {
+    auto r = Query(q, base_, base_ + kNanosPerSecond, 100, "forward");
+    EXPECT_EQ(r.status, 200) << q << ": " << r.body;
+    std::vector<std::string> out;
+    for (const char* l : {"GET /index.html 200", "POST /login 500 error", "GET /health 200",
+                          "Connection ERROR reset"}) {
+      if (r.body.find(l) != std::string::npos) out.push_back(l);
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(lines(R"({app="f"} |= "GET")"), (V{"GET /index.html 200", "GET /health 200"}));
+  EXPECT_EQ(lines(R"({app="f"} != "GET")"), (V{"POST /login 500 error", "Connection ERROR reset"}));
+  EXPECT_EQ(lines(R"({app="f"} |~ "(?i)error")"),
+            (V{"POST /login 500 error", "Connection ERROR reset"}));
+  EXPECT_EQ(lines(R"({app="f"} !~ "[0-9]{3}")"), (V{"Connection ERROR reset"}));
+  EXPECT_EQ(lines(R"({app="f"} |= "GET" |= `health`)"), (V{"GET /health 200"}));
+  EXPECT_EQ(lines(R"({app="f"} |= "index" or "login")"),
+            (V{"GET /index.html 200", "POST /login 500 error"}));
+  EXPECT_EQ(lines(R"({app="f"} |= "")").size(), 4u);
+}
+
+TEST_F(LokiApiTest, LabelsValuesAndSeries) {
+  std::string push = R"({"streams":[{"stream":{"app":"a","env":"prod"},"values":[[")" + Ts(1) +
+                     R"(","x"]]},{"stream":{"app":"b"},"values":[[")" + Ts(1) + R"(","y"]]}]})";
+  ASSERT_EQ(PushJson(push).status, 204);
+  auto l = Call("GET", "/loki/api/v1/labels");
+  EXPECT_EQ(l->body, "{\"status\":\"success\",\"data\":[\"app\",\"env\",\"service_name\"]}\n");
+  auto v = Call("GET", "/loki/api/v1/label/app/values");
+  EXPECT_EQ(v->body, "{\"status\":\"success\",\"data\":[\"a\",\"b\"]}\n");
+  auto s = Call("GET", "/loki/api/v1/series?match[]=" + UrlEncode(R"({app="a"})"));
+  EXPECT_EQ(s->body,
+            "{\"status\":\"success\",\"data\":[{\"app\":\"a\",\"env\":\"prod\",\"service_name\":"
+            "\"a\"}]}\n");
+  auto post =
+      Call("POST", "/loki/api/v1/series", {{"Content-Type", "application/x-www-form-urlencoded"}},
+           "match=" + UrlEncode(R"({app="b"})"));
+  EXPECT_EQ(post->body,
+            "{\"status\":\"success\",\"data\":[{\"app\":\"b\",\"service_name\":\"b\"}]}\n");
+  auto bi = Call("GET", "/loki/api/v1/status/buildinfo");
+  EXPECT_EQ(bi->status, 200);
+  EXPECT_NE(bi->body.find("\"version\":\"3."), std::string::npos);
+}
+
+TEST_F(LokiApiTest, ValidationErrorsUseLokiMessagesAndKeepValidStreams) {
+  int64_t old_ts = NowNanos() - 8 * 24 * kNanosPerHour;
+  std::string push = R"({"streams":[)"
+                     R"({"stream":{"app":"ok"},"values":[[")" +
+                     Ts(1) +
+                     R"(","kept"]]},)"
+                     R"({"stream":{"app":"old"},"values":[[")" +
+                     std::to_string(old_ts) + R"(","too old"]]}]})";
+  auto r = PushJson(push);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(
+      r.body.find("entry for stream '{app=\"old\", service_name=\"old\"}' has timestamp too old: "),
+      std::string::npos)
+      << r.body;
+  auto q = Query(R"({app="ok"})", base_, base_ + kNanosPerSecond, 100, "forward");
+  EXPECT_NE(q.body.find("kept"), std::string::npos);
+
+  std::string many = R"({"streams":[{"stream":{)";
+  for (int i = 0; i < 16; i++)
+    many += std::string(i ? "," : "") + "\"l" + std::to_string(i) + "\":\"v\"";
+  many += R"(},"values":[[")" + Ts(1) + R"(","x"]]}]})";
+  auto m = PushJson(many);
+  EXPECT_EQ(m.status, 400);
+  EXPECT_NE(m.body.find("has 16 label names; limit 15"), std::string::npos) << m.body;
+
+  std::string longline(262145, 'x');
+  auto big = PushJson(R"({"streams":[{"stream":{"app":"big"},"values":[[")" + Ts(1) + R"(",")" +
+                      longline + R"("]]}]})");
+  EXPECT_EQ(big.status, 400);
+  EXPECT_NE(
+      big.body.find("max entry size '262144' bytes exceeded for stream '{app=\"big\", "
+                    "service_name=\"big\"}' while adding an entry with length '262145' bytes"),
+      std::string::npos);
+
+  auto future = PushJson(R"({"streams":[{"stream":{"app":"f"},"values":[[")" +
+                         std::to_string(NowNanos() + kNanosPerHour) + R"(","x"]]}]})");
+  EXPECT_EQ(future.status, 400);
+  EXPECT_NE(future.body.find("has timestamp too new"), std::string::npos);
+
+  auto empty = PushJson(R"({"streams":[]})");
+  EXPECT_EQ(empty.status, 422);
+  EXPECT_EQ(empty.body, "error at least one valid stream is required for ingestion");
+}
+
+TEST_F(LokiApiTest, BadBodiesGet4xxAndLeaveStoredDataIntact) {
+  ASSERT_EQ(PushJson(R"({"streams":[{"stream":{"app":"keep"},"values":[[")" + Ts(1) +
+                     R"(","precious"]]}]})")
+                .status,
+            204);
+  auto post = [&](const Headers& h, const std::string& body) {
+    auto r = Call("POST", "/loki/api/v1/push", h, body);
+    return r.ok() ? r->status : -1;
+  };
+  const Headers json = {{"Content-Type", "application/json"}};
+  const Headers proto = {{"Content-Type", "application/x-protobuf"}};
+  EXPECT_EQ(post(json, R"({"streams":[{"stream":{"app":"x"},"values":[[)"), 400);
+  EXPECT_EQ(post(json, R"({"streams":[{"stream":{"app":"x"},"values":[[1,"numeric ts"]]}]})"), 400);
+  EXPECT_EQ(post(json, "{\"streams\":[{\"stream\":{\"app\":\"x\"},\"values\":[[\"" + Ts(1) +
+                           "\",\"bad \xff utf8\"]]}]}"),
+            400);
+  EXPECT_EQ(post(proto, "not snappy at all"), 400);
+  api::PushRequestBuilder b;
+  b.AddStream(R"({app="trunc"})");
+  b.AddEntry(base_, "a line that will be cut");
+  std::string raw = api::EncodePushProtobufRaw(std::move(b).Build());
+  // Truncated protobuf, correctly snappy-framed.
+  std::string truncated, framed;
+  truncated = raw.substr(0, raw.size() - 5);
+  snappy::Compress(truncated.data(), truncated.size(), &framed);
+  EXPECT_EQ(post(proto, framed), 400);
+  EXPECT_EQ(post({}, "{}"), 400);  // no Content-Type
+  EXPECT_EQ(post({{"Content-Type", "application/json"}, {"Content-Encoding", "br"}}, "{}"), 400);
+  EXPECT_EQ(post(json, Gzip("{}").substr(0, 5)), 400);  // gzip header but no gzip encoding
+
+  auto q = Query(R"({app="keep"})", base_, base_ + kNanosPerSecond, 100, "forward");
+  EXPECT_NE(q.body.find("precious"), std::string::npos);
+  auto all = Query(R"({app=~".+"})", base_, base_ + kNanosPerSecond, 100, "forward");
+  EXPECT_EQ(all.body.find("trunc"), std::string::npos);
+}
+
+TEST_F(LokiApiTest, QueryErrors) {
+  auto bad = Query(R"({app="x")", base_, base_ + kNanosPerSecond, 100, "forward");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body.rfind("parse error", 0), 0u) << bad.body;
+  auto empty = Query(R"({app=~".*"})", base_, base_ + kNanosPerSecond, 100, "forward");
+  EXPECT_EQ(empty.status, 400);
+  EXPECT_NE(empty.body.find("queries require at least one regexp or equality matcher"),
+            std::string::npos);
+  auto dir = Query(R"({app="x"})", base_, base_ + kNanosPerSecond, 100, "sideways");
+  EXPECT_EQ(dir.status, 400);
+  EXPECT_EQ(dir.body, "invalid direction 'sideways'");
+  auto inst = Call("GET", "/loki/api/v1/query?query=" + UrlEncode(R"({app="x"})"));
+  EXPECT_EQ(inst->status, 400);
+  EXPECT_EQ(inst->body,
+            "log queries are not supported as an instant query type, please change your query to "
+            "a range query type");
+  auto limit = Query(R"({app="x"})", base_, base_ + kNanosPerSecond, 5001, "forward");
+  EXPECT_EQ(limit.status, 400);
+  EXPECT_EQ(
+      limit.body,
+      "max entries limit per query exceeded, limit > max_entries_limit_per_query (5001 > 5000)");
+}
+
+TEST_F(LokiApiTest, ReadyMetricsAndFlush) {
+  auto ready = Call("GET", "/ready");
+  EXPECT_EQ(ready->status, 200);
+  EXPECT_EQ(ready->body, "ready\n");
+  ASSERT_EQ(
+      PushJson(R"({"streams":[{"stream":{"app":"m"},"values":[[")" + Ts(1) + R"(","12345"]]}]})")
+          .status,
+      204);
+  auto metrics = Call("GET", "/metrics");
+  EXPECT_NE(metrics->body.find("loki_distributor_lines_received_total{tenant=\"fake\"} 1"),
+            std::string::npos)
+      << metrics->body.substr(0, 3000);
+  EXPECT_NE(metrics->body.find("loki_distributor_bytes_received_total{tenant=\"fake\"} 5"),
+            std::string::npos);
+  EXPECT_NE(metrics->body.find("skald_request_duration_seconds_bucket"), std::string::npos);
+  auto flush = Call("POST", "/flush");
+  EXPECT_EQ(flush->status, 204);
+  bool found_chunk = false;
+  for (auto& e :
+       std::filesystem::recursive_directory_iterator(dir_.path() + "/data/store/chunks")) {
+    found_chunk |= e.is_regular_file();
+  }
+  EXPECT_TRUE(found_chunk);
+  // Still queryable once it lives only in the store.
+  auto q = Query(R"({app="m"})", base_, base_ + kNanosPerSecond, 100, "forward");
+  EXPECT_NE(q.body.find("12345"), std::string::npos);
+}
+
+class AuthTest : public LokiApiTest {
+  std::vector<std::string> Flags() override { return {"-auth.enabled"}; }
+};
+
+TEST_F(AuthTest, TenantsAreIsolatedAndHeaderRequired) {
+  std::string push =
+      R"({"streams":[{"stream":{"app":"t"},"values":[[")" + Ts(1) + R"(","secret of a"]]}]})";
+  auto none = PushJson(push);
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(none.body, "no org id");
+  ASSERT_EQ(PushJson(push, {{"X-Scope-OrgID", "tenant-a"}}).status, 204);
+  auto a = Query(R"({app="t"})", base_, base_ + kNanosPerSecond, 100, "forward",
+                 {{"X-Scope-OrgID", "tenant-a"}});
+  EXPECT_NE(a.body.find("secret of a"), std::string::npos);
+  auto b = Query(R"({app="t"})", base_, base_ + kNanosPerSecond, 100, "forward",
+                 {{"X-Scope-OrgID", "tenant-b"}});
+  EXPECT_EQ(b.status, 200);
+  EXPECT_EQ(b.body.find("secret of a"), std::string::npos);
+  // Flushed data stays isolated too.
+  ASSERT_EQ(Call("POST", "/flush")->status, 204);
+  auto b2 = Query(R"({app="t"})", base_, base_ + kNanosPerSecond, 100, "forward",
+                  {{"X-Scope-OrgID", "tenant-b"}});
+  EXPECT_EQ(b2.body.find("secret of a"), std::string::npos);
+  auto a2 = Query(R"({app="t"})", base_, base_ + kNanosPerSecond, 100, "forward",
+                  {{"X-Scope-OrgID", "tenant-a"}});
+  EXPECT_NE(a2.body.find("secret of a"), std::string::npos);
+}
+
+TEST_F(LokiApiTest, SigtermFlushesAndRestartFindsEveryLine) {
+  constexpr int kStreams = 10, kPerStream = 300;
+  for (int s = 0; s < kStreams; s++) {
+    api::PushRequestBuilder b;
+    b.AddStream("{app=\"restart\", shard=\"" + std::to_string(s) + "\"}");
+    // Out of order within the stream on purpose.
+    for (int i = kPerStream - 1; i >= 0; i--) {
+      b.AddEntry(base_ + (i * kStreams + s) * kNanosPerMilli,
+                 "line " + std::to_string(s) + "-" + std::to_string(i));
+    }
+    auto r = Call("POST", "/loki/api/v1/push", {{"Content-Type", "application/x-protobuf"}},
+                  api::EncodePushProtobufSnappy(std::move(b).Build()));
+    ASSERT_EQ(r->status, 204) << r->body;
+  }
+  ASSERT_EQ(skald_->Stop(), 0) << skald_->log();
+  ASSERT_TRUE(skald_->Start()) << skald_->log();
+  auto r = Query(R"({app="restart"})", base_, base_ + 3600 * kNanosPerSecond, 5000, "forward");
+  ASSERT_EQ(r.status, 200) << r.body;
+  for (int s = 0; s < kStreams; s++) {
+    for (int i = 0; i < kPerStream; i++) {
+      std::string needle = "\"line " + std::to_string(s) + "-" + std::to_string(i) + "\"";
+      size_t first = r.body.find(needle);
+      ASSERT_NE(first, std::string::npos) << needle;
+      ASSERT_EQ(r.body.find(needle, first + 1), std::string::npos) << "duplicate " << needle;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace skald::testing

@@ -1,0 +1,325 @@
+// Tests for configuration loading: YAML, flags, precedence and error texts.
+#include "server/config.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace skald::server {
+namespace {
+
+StatusOr<Config> Load(std::vector<std::string> args) {
+  std::vector<const char*> argv = {"skald"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  return LoadConfig(static_cast<int>(argv.size()), argv.data());
+}
+
+std::string WriteTemp(const std::string& content) {
+  char path[] = "/tmp/skald_config_test_XXXXXX";
+  int fd = mkstemp(path);
+  EXPECT_GE(fd, 0);
+  close(fd);
+  std::ofstream(path) << content;
+  return path;
+}
+
+template <class T>
+std::string Err(const StatusOr<T>& s) {
+  EXPECT_FALSE(s.ok());
+  return s.ok() ? "<ok>" : s.status().message();
+}
+
+TEST(ConfigTest, DefaultsMatchLokiExceptDocumentedOnes) {
+  auto c = Load({});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->target, "all");
+  EXPECT_FALSE(c->auth_enabled);
+  EXPECT_EQ(c->no_auth_tenant, "fake");
+  EXPECT_EQ(c->server.http_listen_port, 3100);
+  EXPECT_EQ(c->server.grpc_listen_port, 9095);
+  EXPECT_EQ(c->ingester.chunk_block_size, 262144);
+  EXPECT_EQ(c->ingester.chunk_target_size, 1572864);
+  EXPECT_EQ(c->ingester.max_chunk_age_ns, 2 * kNanosPerHour);
+  EXPECT_EQ(c->limits_config.max_query_length_ns, 721 * kNanosPerHour);
+  EXPECT_EQ(c->limits_config.discover_service_name.size(), 13u);
+  EXPECT_EQ(c->limits_config.discover_service_name.front(), "service");
+}
+
+TEST(ConfigTest, YamlWithLokiKeyNames) {
+  auto c = ParseConfigYaml(R"(
+auth_enabled: true
+target: all
+server:
+  http_listen_port: 3200
+  http_listen_address: 127.0.0.1
+  log_level: debug
+common:
+  path_prefix: /var/lib/skald
+ingester:
+  chunk_block_size: 131072
+  chunk_target_size: 0
+  chunk_encoding: zstd
+  max_chunk_age: 1h30m
+  chunk_idle_period: 1h
+  flush_check_period: 15s
+  concurrent_flushes: 4
+limits_config:
+  max_line_size: 256KB
+  max_structured_metadata_size: 1MB
+  reject_old_samples_max_age: 1w
+  max_query_length: 30d1h
+  query_timeout: 2m
+  ingestion_rate_mb: 10.5
+  discover_service_name: [app, job]
+  allow_structured_metadata: false
+)");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->auth_enabled);
+  EXPECT_EQ(c->server.http_listen_port, 3200);
+  EXPECT_EQ(c->server.http_listen_address, "127.0.0.1");
+  EXPECT_EQ(c->server.log_level, "debug");
+  EXPECT_EQ(c->common.path_prefix, "/var/lib/skald");
+  EXPECT_EQ(c->ingester.chunk_block_size, 131072);
+  EXPECT_EQ(c->ingester.chunk_target_size, 0);
+  EXPECT_EQ(c->ingester.chunk_encoding, "zstd");
+  EXPECT_EQ(c->ingester.max_chunk_age_ns, 90 * kNanosPerMinute);
+  EXPECT_EQ(c->ingester.chunk_idle_period_ns, kNanosPerHour);
+  EXPECT_EQ(c->ingester.flush_check_period_ns, 15 * kNanosPerSecond);
+  EXPECT_EQ(c->ingester.concurrent_flushes, 4);
+  EXPECT_EQ(c->limits_config.max_line_size, 262144);
+  EXPECT_EQ(c->limits_config.max_structured_metadata_size, 1 << 20);
+  EXPECT_EQ(c->limits_config.reject_old_samples_max_age_ns, 7 * kNanosPerDay);
+  EXPECT_EQ(c->limits_config.max_query_length_ns, 721 * kNanosPerHour);
+  EXPECT_EQ(c->limits_config.query_timeout_ns, 2 * kNanosPerMinute);
+  EXPECT_EQ(c->limits_config.ingestion_rate_mb, 10.5);
+  EXPECT_EQ(c->limits_config.discover_service_name, (std::vector<std::string>{"app", "job"}));
+  EXPECT_FALSE(c->limits_config.allow_structured_metadata);
+}
+
+TEST(ConfigTest, LokiLocalConfigLoadsAndReportsIgnoredKeys) {
+  // Loki's cmd/loki/loki-local-config.yaml (abridged).
+  auto c = ParseConfigYaml(R"(
+auth_enabled: false
+server:
+  http_listen_port: 3100
+  grpc_listen_port: 9096
+  log_level: debug
+  grpc_server_max_concurrent_streams: 1000
+common:
+  instance_addr: 127.0.0.1
+  path_prefix: /tmp/loki
+  storage:
+    filesystem:
+      chunks_directory: /tmp/loki/chunks
+  replication_factor: 1
+  ring:
+    kvstore:
+      store: inmemory
+query_range:
+  results_cache:
+    cache:
+      embedded_cache:
+        enabled: true
+limits_config:
+  metric_aggregation_enabled: true
+schema_config:
+  configs:
+    - from: 2020-10-24
+      store: tsdb
+      schema: v13
+ruler:
+  alertmanager_url: http://localhost:9093
+)");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->server.grpc_listen_port, 9096);
+  EXPECT_EQ(c->common.path_prefix, "/tmp/loki");
+  EXPECT_EQ(c->ignored_keys,
+            (std::vector<std::string>{
+                "server.grpc_server_max_concurrent_streams", "common.instance_addr",
+                "common.storage", "common.replication_factor", "common.ring", "query_range",
+                "limits_config.metric_aggregation_enabled", "schema_config", "ruler"}));
+}
+
+TEST(ConfigTest, UnknownKeyNamesFullPath) {
+  EXPECT_EQ(Err(ParseConfigYaml("ingester:\n  foo: 1\n")),
+            "unknown config key \"ingester.foo\" at line 2");
+  EXPECT_EQ(Err(ParseConfigYaml("bogus_section:\n  a: 1\n")),
+            "unknown config key \"bogus_section\" at line 1");
+}
+
+TEST(ConfigTest, WrongTypesNameTheKey) {
+  EXPECT_EQ(Err(ParseConfigYaml("server:\n  http_listen_port: abc\n")),
+            "invalid value \"abc\" for config key \"server.http_listen_port\": expected an "
+            "integer at line 2");
+  EXPECT_EQ(Err(ParseConfigYaml("ingester:\n  max_chunk_age: 2 hours\n")),
+            "invalid value \"2 hours\" for config key \"ingester.max_chunk_age\": not a valid "
+            "duration (want e.g. \"30s\", \"1h30m\", \"7d\") at line 2");
+  EXPECT_EQ(
+      Err(ParseConfigYaml("auth_enabled: maybe\n")),
+      "invalid value \"maybe\" for config key \"auth_enabled\": expected a boolean at line 1");
+  EXPECT_EQ(Err(ParseConfigYaml("server: 5\n")),
+            "invalid value for config key \"server\": expected a mapping, got a scalar at line 1");
+  EXPECT_EQ(Err(ParseConfigYaml("server:\n  http_listen_port: [1]\n")),
+            "invalid value for config key \"server.http_listen_port\": expected a scalar, got a "
+            "list at line 2");
+  EXPECT_EQ(Err(ParseConfigYaml("limits_config:\n  max_line_size: 12XB\n")),
+            "invalid value \"12XB\" for config key \"limits_config.max_line_size\": unknown size "
+            "unit \"xb\" at line 2");
+}
+
+TEST(ConfigTest, YamlSyntaxErrorHasPosition) {
+  std::string e = Err(ParseConfigYaml("server:\n  a: [1, 2\n"));
+  EXPECT_EQ(e.rfind("yaml: line ", 0), 0u) << e;
+}
+
+TEST(ConfigTest, EmptyYamlKeepsBase) {
+  Config base;
+  base.server.http_listen_port = 1234;
+  auto c = ParseConfigYaml("", base);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->server.http_listen_port, 1234);
+  c = ParseConfigYaml("server:\n", base);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->server.http_listen_port, 1234);
+}
+
+TEST(ConfigTest, FlagSyntaxes) {
+  auto c = Load({"-server.http-listen-port=4000", "--log.level", "warn", "-auth.enabled", "-target",
+                 "all", "--ingester.max-chunk-age=3h", "-validation.reject-old-samples=false",
+                 "-validation.discover-service-name=svc, app", "-distributor.max-line-size=1MB",
+                 "-ingester.chunks-idle-period=5m", "-ingester.chunks-block-size", "1000"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->server.http_listen_port, 4000);
+  EXPECT_EQ(c->server.log_level, "warn");
+  EXPECT_TRUE(c->auth_enabled);
+  EXPECT_EQ(c->ingester.max_chunk_age_ns, 3 * kNanosPerHour);
+  EXPECT_FALSE(c->limits_config.reject_old_samples);
+  EXPECT_EQ(c->limits_config.discover_service_name, (std::vector<std::string>{"svc", "app"}));
+  EXPECT_EQ(c->limits_config.max_line_size, 1 << 20);
+  EXPECT_EQ(c->ingester.chunk_idle_period_ns, 5 * kNanosPerMinute);
+  EXPECT_EQ(c->ingester.chunk_block_size, 1000);
+}
+
+TEST(ConfigTest, FlagErrorsUseGoTexts) {
+  EXPECT_EQ(Err(Load({"-nope=1"})), "flag provided but not defined: -nope");
+  EXPECT_EQ(Err(Load({"-server.http-listen-port"})),
+            "flag needs an argument: -server.http-listen-port");
+  EXPECT_EQ(Err(Load({"-server.http-listen-port=x"})),
+            "invalid value \"x\" for flag -server.http-listen-port: expected an integer");
+  EXPECT_EQ(Err(Load({"-auth.enabled=maybe"})),
+            "invalid boolean value \"maybe\" for -auth.enabled: parse error");
+  EXPECT_EQ(Err(Load({"-ingester.max-chunk-age=soon"})),
+            "invalid value \"soon\" for flag -ingester.max-chunk-age: not a valid duration (want "
+            "e.g. \"30s\", \"1h30m\", \"7d\")");
+  EXPECT_EQ(Err(Load({"stray"})), "unexpected argument \"stray\"");
+  EXPECT_EQ(Err(Load({"---x"})), "bad flag syntax: ---x");
+}
+
+TEST(ConfigTest, FlagsWinOverYamlRegardlessOfOrder) {
+  std::string path = WriteTemp(
+      "server:\n  http_listen_port: 3300\n  grpc_listen_port: 9300\n"
+      "ingester:\n  chunk_encoding: gzip\n");
+  auto c = Load({"-server.http-listen-port=3400", "-config.file=" + path});
+  unlink(path.c_str());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->server.http_listen_port, 3400);  // flag
+  EXPECT_EQ(c->server.grpc_listen_port, 9300);  // yaml
+  EXPECT_EQ(c->ingester.chunk_encoding, "gzip");
+  EXPECT_EQ(c->cli.config_file, path);
+}
+
+TEST(ConfigTest, ConfigFileErrorsArePrefixed) {
+  EXPECT_EQ(Err(Load({"-config.file=/nonexistent/skald.yaml"})),
+            "error loading config from /nonexistent/skald.yaml: No such file or directory");
+  std::string path = WriteTemp("ingester:\n  foo: 1\n");
+  EXPECT_EQ(
+      Err(Load({"-config.file", path})),
+      "error loading config from " + path + ": unknown config key \"ingester.foo\" at line 2");
+  unlink(path.c_str());
+}
+
+TEST(ConfigTest, ExpandEnv) {
+  setenv("SKALD_TEST_PORT", "3555", 1);
+  unsetenv("SKALD_TEST_UNSET");
+  EXPECT_EQ(ExpandEnv("a ${SKALD_TEST_PORT} ${SKALD_TEST_UNSET:-dflt} ${SKALD_TEST_UNSET} $X"),
+            "a 3555 dflt  $X");
+  std::string path = WriteTemp("server:\n  http_listen_port: ${SKALD_TEST_PORT}\n");
+  auto c = Load({"-config.file=" + path, "-config.expand-env=true"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->server.http_listen_port, 3555);
+  // Without -config.expand-env the reference stays literal and fails to parse.
+  EXPECT_FALSE(Load({"-config.file=" + path}).ok());
+  unlink(path.c_str());
+}
+
+TEST(ConfigTest, HelpAndVersionSkipLoading) {
+  auto c = Load({"-help", "-config.file=/nonexistent"});
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->cli.help);
+  c = Load({"-version"});
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->cli.version);
+  std::string help = FlagsHelp();
+  EXPECT_NE(
+      help.find("  -server.http-listen-port int\n    \tHTTP server listen port. (default 3100)\n"),
+      std::string::npos)
+      << help;
+  EXPECT_NE(help.find("  -auth.enabled\n"), std::string::npos);
+  EXPECT_NE(help.find("  -ingester.chunk-encoding string\n"), std::string::npos);
+  EXPECT_NE(help.find("(default \"snappy\")"), std::string::npos);
+}
+
+TEST(ConfigTest, Validation) {
+  EXPECT_EQ(Err(Load({"-server.http-listen-port=70000"})),
+            "invalid server.http_listen_port 70000: must be between 0 and 65535");
+  EXPECT_EQ(Err(Load({"-log.level=loud"})), "unrecognized log level \"loud\"");
+  EXPECT_EQ(Err(Load({"-ingester.chunk-encoding=brotli"})),
+            "invalid encoding: brotli, supported: none, gzip, lz4-64k, snappy, lz4-256k, lz4-1M, "
+            "lz4, flate, zstd");
+  EXPECT_TRUE(Load({"-ingester.chunk-encoding=LZ4-1m"}).ok());
+  EXPECT_EQ(Err(Load({"-ingester.concurrent-flushes=0"})),
+            "invalid ingester.concurrent_flushes 0: must be positive");
+}
+
+TEST(ConfigTest, YamlRoundTrip) {
+  Config c;
+  c.auth_enabled = true;
+  c.server.http_listen_port = 3999;
+  c.common.path_prefix = "/data dir";
+  c.ingester.max_chunk_age_ns = 90 * kNanosPerMinute;
+  c.limits_config.max_line_size = 512 * 1024;
+  c.limits_config.discover_service_name = {"a", "b"};
+  c.limits_config.ingestion_rate_mb = 2.5;
+  c.target = "";
+  std::string y = ConfigToYaml(c);
+  EXPECT_NE(y.find("auth_enabled: true\n"), std::string::npos) << y;
+  EXPECT_NE(y.find("server:\n  http_listen_address: 0.0.0.0\n  http_listen_port: 3999\n"),
+            std::string::npos)
+      << y;
+  EXPECT_NE(y.find("  max_chunk_age: 1h30m0s\n"), std::string::npos) << y;
+  EXPECT_NE(y.find("  max_line_size: 512KB\n"), std::string::npos) << y;
+  EXPECT_NE(y.find("  reject_old_samples_max_age: 1w\n"), std::string::npos) << y;
+  EXPECT_NE(y.find("  max_query_length: 30d1h\n"), std::string::npos) << y;
+  auto back = ParseConfigYaml(y);
+  ASSERT_TRUE(back.ok()) << back.status().ToString() << "\n" << y;
+  EXPECT_EQ(ConfigToYaml(*back), y);
+  EXPECT_EQ(back->target, "");
+  EXPECT_EQ(back->common.path_prefix, "/data dir");
+  EXPECT_EQ(back->limits_config.discover_service_name, c.limits_config.discover_service_name);
+}
+
+TEST(ConfigTest, DiffYamlListsOnlyChangedSettings) {
+  Config c;
+  EXPECT_EQ(ConfigDiffToYaml(c), "{}\n");
+  c.server.http_listen_port = 3999;
+  c.limits_config.max_query_series = 10;
+  EXPECT_EQ(ConfigDiffToYaml(c),
+            "server:\n  http_listen_port: 3999\nlimits_config:\n  max_query_series: 10\n");
+}
+
+}  // namespace
+}  // namespace skald::server

@@ -1,0 +1,438 @@
+// Tests for the HTTP/1.1 server over real loopback sockets.
+#include "server/http_server.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "server/metrics.h"
+#include "tests/server/http_client.h"
+
+namespace skald::server {
+namespace {
+
+using skald::test::ClientResponse;
+using skald::test::HttpCall;
+using skald::test::HttpClient;
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void StartServer(HttpServerOptions opts = {}) {
+    opts.address = "127.0.0.1";
+    opts.port = 0;
+    if (opts.threads == 0) opts.threads = 2;
+    if (opts.registry == nullptr) opts.registry = &registry_;
+    server_ = std::make_unique<HttpServer>(opts);
+    server_->Route({"GET", "POST"}, "/echo", [](const HttpRequest& req, HttpResponse* resp) {
+      resp->content_type = "text/plain";
+      resp->body = req.method + " " + req.path + " ?" + req.query + " body=" + req.body +
+                   " x=" + std::string(req.Header("x-test"));
+    });
+    server_->Route({"GET"}, "/loki/api/v1/label/*", [](const HttpRequest& req, HttpResponse* resp) {
+      resp->body = "label:" + req.path;
+    });
+    server_->Route({"GET"}, "/loki/api/v1/label/special/*",
+                   [](const HttpRequest& req, HttpResponse* resp) { resp->body = "special"; });
+    server_->Route({"POST"}, "/loki/api/v1/push", [](const HttpRequest& req, HttpResponse* resp) {
+      resp->status = 204;
+      resp->body = "ignored";
+    });
+    server_->Route({"GET"}, "/throw",
+                   [](const HttpRequest&, HttpResponse*) { throw std::runtime_error("boom"); });
+    server_->Route({"GET"}, "/close", [](const HttpRequest&, HttpResponse* resp) {
+      resp->body = "bye";
+      resp->headers.emplace_back("Connection", "close");
+    });
+    server_->Route({"GET"}, "/status/499", [](const HttpRequest&, HttpResponse* resp) {
+      resp->SetText(499, "the request was cancelled by the client");
+    });
+    server_->Route({"GET"}, "/slow", [this](const HttpRequest&, HttpResponse* resp) {
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        slow_entered_ = true;
+      }
+      cv_.notify_all();
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      resp->body = "slow done";
+    });
+    Status s = server_->Start();
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    port_ = server_->port();
+    ASSERT_GT(port_, 0);
+  }
+
+  void TearDown() override {
+    if (server_) server_->Stop();
+  }
+
+  metrics::Registry registry_;
+  std::unique_ptr<HttpServer> server_;
+  int port_ = 0;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool slow_entered_ = false;
+};
+
+TEST_F(HttpServerTest, GetAndPostReachHandlerWithDecodedPathAndRawQuery) {
+  StartServer();
+  auto r = HttpCall("127.0.0.1", port_, "GET", "/e%63ho?a=%20b&c", {{"X-Test", "hdr"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "GET /echo ?a=%20b&c body= x=hdr");
+  EXPECT_EQ(r->Header("Content-Type"), "text/plain");
+  EXPECT_EQ(r->Header("Content-Length"), std::to_string(r->body.size()));
+  EXPECT_TRUE(r->HasHeader("Date"));
+
+  r = HttpCall("127.0.0.1", port_, "POST", "/echo", {}, "payload");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->body, "POST /echo ? body=payload x=");
+}
+
+TEST_F(HttpServerTest, DefaultContentTypeIsLokiJson) {
+  StartServer();
+  auto r = HttpCall("127.0.0.1", port_, "GET", "/loki/api/v1/label/job/values");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->Header("Content-Type"), "application/json; charset=UTF-8");
+}
+
+TEST_F(HttpServerTest, KeepAliveServesManyRequestsOnOneConnection) {
+  StartServer();
+  HttpClient c("127.0.0.1", port_);
+  for (int i = 0; i < 20; i++) {
+    auto r = c.Call("POST", "/echo?i=" + std::to_string(i), {}, "b" + std::to_string(i));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->body,
+              "POST /echo ?i=" + std::to_string(i) + " body=b" + std::to_string(i) + " x=");
+    EXPECT_FALSE(r->ConnectionClose());
+  }
+  EXPECT_EQ(server_->connection_count(), 1u);
+}
+
+TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  StartServer();
+  HttpClient c("127.0.0.1", port_);
+  ASSERT_TRUE(c.Connect().ok());
+  std::string batch;
+  for (int i = 0; i < 5; i++)
+    batch += c.BuildRequest("GET", "/echo?n=" + std::to_string(i), {}, "");
+  batch += c.BuildRequest("POST", "/echo", {}, "last");
+  ASSERT_TRUE(c.SendRaw(batch).ok());
+  for (int i = 0; i < 5; i++) {
+    auto r = c.ReadResponse();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->body, "GET /echo ?n=" + std::to_string(i) + " body= x=");
+  }
+  auto r = c.ReadResponse();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->body, "POST /echo ? body=last x=");
+}
+
+TEST_F(HttpServerTest, UnknownPathIsGo404) {
+  StartServer();
+  auto r = HttpCall("127.0.0.1", port_, "GET", "/nope");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(r->body, "404 page not found\n");
+  EXPECT_EQ(r->Header("Content-Type"), "text/plain; charset=utf-8");
+}
+
+TEST_F(HttpServerTest, WrongMethodIs405WithAllow) {
+  StartServer();
+  auto r = HttpCall("127.0.0.1", port_, "DELETE", "/echo");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 405);
+  EXPECT_EQ(r->body, "");
+  EXPECT_EQ(r->Header("Allow"), "GET, POST");
+  r = HttpCall("127.0.0.1", port_, "GET", "/loki/api/v1/push");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 405);
+}
+
+TEST_F(HttpServerTest, BodyOverLimitIs413AndConnectionCloses) {
+  HttpServerOptions o;
+  o.max_body_bytes = 1000;
+  StartServer(o);
+  // Content-Length announced above the limit: rejected before the body is read.
+  HttpClient c("127.0.0.1", port_);
+  auto r = c.Call("POST", "/echo", {}, std::string(5000, 'x'));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 413);
+  EXPECT_EQ(r->body, "request body too large: message size too large than max (5000 vs 1000)");
+  EXPECT_TRUE(r->ConnectionClose());
+  EXPECT_TRUE(c.PeerClosed(2000));
+
+  // Chunked body that grows past the limit.
+  HttpClient c2("127.0.0.1", port_);
+  ASSERT_TRUE(c2.Connect().ok());
+  std::string chunk(600, 'y');
+  std::string req = "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n258\r\n" +
+                    chunk + "\r\n258\r\n" + chunk + "\r\n0\r\n\r\n";
+  ASSERT_TRUE(c2.SendRaw(req).ok());
+  r = c2.ReadResponse();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 413);
+  EXPECT_EQ(r->body.rfind("request body too large: ", 0), 0u) << r->body;
+
+  // At the limit is fine.
+  r = HttpCall("127.0.0.1", port_, "POST", "/echo", {}, std::string(1000, 'z'));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(HttpServerTest, ExpectContinueIsHonoured) {
+  StartServer();
+  HttpClient c("127.0.0.1", port_);
+  ASSERT_TRUE(c.Connect().ok());
+  ASSERT_TRUE(
+      c.SendRaw(
+           "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+          .ok());
+  // The interim response arrives before we send the body.
+  auto interim = c.ReadResponse(false, /*return_informational=*/true);
+  ASSERT_TRUE(interim.ok()) << interim.status().ToString();
+  EXPECT_EQ(interim->status, 100);
+  ASSERT_TRUE(c.SendRaw("data").ok());
+  auto r = c.ReadResponse();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "POST /echo ? body=data x=");
+}
+
+TEST_F(HttpServerTest, WildcardRouteMatchesLongestPrefix) {
+  StartServer();
+  auto r = HttpCall("127.0.0.1", port_, "GET", "/loki/api/v1/label/job/values");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "label:/loki/api/v1/label/job/values");
+  r = HttpCall("127.0.0.1", port_, "GET", "/loki/api/v1/label/special/values");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->body, "special");
+  r = HttpCall("127.0.0.1", port_, "GET", "/loki/api/v1/label");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 404);  // the wildcard needs the trailing '/'
+}
+
+TEST_F(HttpServerTest, HandlerExceptionIs500) {
+  StartServer();
+  auto r = HttpCall("127.0.0.1", port_, "GET", "/throw");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 500);
+  EXPECT_EQ(r->body, "internal server error: boom");
+  // The server keeps serving.
+  r = HttpCall("127.0.0.1", port_, "GET", "/echo");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(HttpServerTest, NoContentHasNoBodyAndNoLength) {
+  StartServer();
+  HttpClient c("127.0.0.1", port_);
+  auto r = c.Call("POST", "/loki/api/v1/push", {}, "data");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 204);
+  EXPECT_FALSE(r->HasHeader("Content-Length"));
+  EXPECT_FALSE(r->HasHeader("Content-Type"));
+  // The connection stays usable (no stray body bytes).
+  r = c.Call("GET", "/echo");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(HttpServerTest, UnusualStatusCodesKeepTheirNumber) {
+  StartServer();
+  auto r = HttpCall("127.0.0.1", port_, "GET", "/status/499");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 499);
+  EXPECT_EQ(r->reason, "status code 499");
+  EXPECT_EQ(r->body, "the request was cancelled by the client");
+}
+
+TEST_F(HttpServerTest, ConnectionCloseFromClientOrHandler) {
+  StartServer();
+  HttpClient c("127.0.0.1", port_);
+  auto r = c.Call("GET", "/echo", {{"Connection", "close"}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->ConnectionClose());
+  EXPECT_TRUE(c.PeerClosed(2000));
+
+  HttpClient c2("127.0.0.1", port_);
+  r = c2.Call("GET", "/close");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->body, "bye");
+  EXPECT_TRUE(r->ConnectionClose());
+  EXPECT_TRUE(c2.PeerClosed(2000));
+}
+
+TEST_F(HttpServerTest, Http10ClosesUnlessKeepAliveRequested) {
+  StartServer();
+  HttpClient c("127.0.0.1", port_);
+  ASSERT_TRUE(c.Connect().ok());
+  ASSERT_TRUE(c.SendRaw("GET /echo HTTP/1.0\r\n\r\n").ok());
+  auto r = c.ReadResponse();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(c.PeerClosed(2000));
+
+  HttpClient c2("127.0.0.1", port_);
+  ASSERT_TRUE(c2.Connect().ok());
+  ASSERT_TRUE(c2.SendRaw("GET /echo HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").ok());
+  r = c2.ReadResponse();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->Header("Connection"), "keep-alive");
+  ASSERT_TRUE(c2.SendRaw("GET /echo HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").ok());
+  r = c2.ReadResponse();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(HttpServerTest, HeadSendsHeadersOnly) {
+  StartServer();
+  server_->Stop();
+  server_ = std::make_unique<HttpServer>(HttpServerOptions{"127.0.0.1", 0, 1});
+  server_->Route({"GET", "HEAD"}, "/ready",
+                 [](const HttpRequest&, HttpResponse* resp) { resp->SetText(200, "ready\n"); });
+  ASSERT_TRUE(server_->Start().ok());
+  HttpClient c("127.0.0.1", server_->port());
+  auto r = c.Call("HEAD", "/ready");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->Header("Content-Length"), "6");
+  EXPECT_EQ(r->body, "");
+  r = c.Call("GET", "/ready");  // the HEAD reply left no stray bytes
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, "ready\n");
+}
+
+TEST_F(HttpServerTest, MalformedRequestIs400) {
+  StartServer();
+  HttpClient c("127.0.0.1", port_);
+  ASSERT_TRUE(c.Connect().ok());
+  ASSERT_TRUE(c.SendRaw("GARBAGE\r\n\r\n").ok());
+  auto r = c.ReadResponse();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(r->body, "400 Bad Request");
+
+  r = HttpCall("127.0.0.1", port_, "GET", "/echo%zz");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 400);
+}
+
+TEST_F(HttpServerTest, ConcurrentClients) {
+  StartServer(HttpServerOptions{"", 0, 4});
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; t++) {
+    threads.emplace_back([&, t] {
+      HttpClient c("127.0.0.1", port_);
+      for (int i = 0; i < 50; i++) {
+        std::string body = std::to_string(t) + "-" + std::to_string(i);
+        auto r = c.Call("POST", "/echo", {}, body);
+        if (r.ok() && r->status == 200 && r->body == "POST /echo ? body=" + body + " x=") ok++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), 400);
+}
+
+TEST_F(HttpServerTest, StopClosesIdleConnectionsAndFinishesInFlightRequests) {
+  StartServer();
+  HttpClient idle("127.0.0.1", port_);
+  ASSERT_TRUE(idle.Call("GET", "/echo").ok());  // kept alive, now idle
+
+  std::atomic<bool> slow_ok{false};
+  std::string slow_conn;
+  std::thread slow([&] {
+    HttpClient c("127.0.0.1", port_);
+    auto r = c.Call("GET", "/slow");
+    if (r.ok() && r->body == "slow done") {
+      slow_ok = true;
+      slow_conn = std::string(r->Header("Connection"));
+    }
+  });
+  {
+    std::unique_lock<std::mutex> l(mu_);
+    ASSERT_TRUE(cv_.wait_for(l, std::chrono::seconds(5), [&] { return slow_entered_; }));
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  server_->Stop();
+  auto took = std::chrono::steady_clock::now() - t0;
+  slow.join();
+  EXPECT_TRUE(slow_ok.load());
+  EXPECT_EQ(slow_conn, "close");
+  EXPECT_TRUE(idle.PeerClosed(1000));
+  EXPECT_LT(took, std::chrono::seconds(3));
+  EXPECT_EQ(server_->connection_count(), 0u);
+  // New connections are refused.
+  EXPECT_FALSE(HttpCall("127.0.0.1", port_, "GET", "/echo").ok());
+  server_->Stop();  // idempotent
+}
+
+TEST_F(HttpServerTest, StopWithClientThatNeverSendsAnything) {
+  StartServer();
+  HttpClient c("127.0.0.1", port_);
+  ASSERT_TRUE(c.Connect().ok());
+  ASSERT_TRUE(c.SendRaw("GET /echo HTTP/1.1\r\nHost: x\r\n").ok());  // incomplete header
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto t0 = std::chrono::steady_clock::now();
+  server_->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+  EXPECT_TRUE(c.PeerClosed(1000));
+}
+
+TEST_F(HttpServerTest, BindFailureIsReported) {
+  StartServer();
+  HttpServer other(HttpServerOptions{"127.0.0.1", port_, 1});
+  Status s = other.Start();
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_NE(s.message().find("bind"), std::string::npos) << s.message();
+}
+
+TEST_F(HttpServerTest, RequestMetricsAreRecorded) {
+  StartServer();
+  ASSERT_TRUE(HttpCall("127.0.0.1", port_, "GET", "/echo").ok());
+  ASSERT_TRUE(HttpCall("127.0.0.1", port_, "GET", "/loki/api/v1/label/x/values").ok());
+  ASSERT_TRUE(HttpCall("127.0.0.1", port_, "GET", "/missing").ok());
+  ASSERT_TRUE(HttpCall("127.0.0.1", port_, "BREW", "/echo").ok());
+  std::string text = registry_.Expose();
+  // Non-standard methods do not become label values.
+  EXPECT_EQ(text.find("BREW"), std::string::npos);
+  EXPECT_NE(text.find("skald_request_duration_seconds_count{method=\"other\",route=\"echo\","
+                      "status_code=\"405\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("skald_request_duration_seconds_count{method=\"GET\",route=\"echo\","
+                      "status_code=\"200\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("skald_request_duration_seconds_count{method=\"GET\",route=\"loki_api_v1_"
+                      "label\",status_code=\"200\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("skald_request_duration_seconds_count{method=\"GET\",route=\"other\","
+                      "status_code=\"404\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("skald_inflight_requests{method=\"GET\",route=\"echo\"} 0\n"),
+            std::string::npos)
+      << text;
+}
+
+TEST(RouteLabelTest, LokiStyle) {
+  EXPECT_EQ(RouteLabel("/loki/api/v1/push"), "loki_api_v1_push");
+  EXPECT_EQ(RouteLabel("/loki/api/v1/label/*"), "loki_api_v1_label");
+  EXPECT_EQ(RouteLabel("/api/prom/push"), "api_prom_push");
+  EXPECT_EQ(RouteLabel("/Ready"), "ready");
+  EXPECT_EQ(RouteLabel("/"), "root");
+}
+
+}  // namespace
+}  // namespace skald::server

@@ -1,0 +1,161 @@
+// Behaviour every ObjectStore must have, run against FsObjectStore and
+// MemObjectStore; plus key validation rules.
+#include "storage/object_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "storage/fs_object_store.h"
+#include "storage/mem_object_store.h"
+
+namespace skald::storage {
+namespace {
+
+using Keys = std::vector<std::string>;
+
+TEST(ValidateKeyTest, AcceptsRelativePaths) {
+  for (std::string_view k : {"a", "a/b/c", "index/fake/19000/x", "a..b", "..a", ".hidden/x",
+                             "a/b.c", "chunks/t/0123456789abcdef/0-1-ffffffff", "with space"}) {
+    EXPECT_TRUE(ValidateKey(k).ok()) << k;
+  }
+}
+
+TEST(ValidateKeyTest, RejectsBadKeys) {
+  for (std::string_view k : {"", "/a", "/", "a//b", "a/", "..", "a/../b", "../a", "a/..", ".",
+                             "a/./b", ".skald-tmp-1", "a/.skald-tmp-x/b"}) {
+    Status s = ValidateKey(k);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << "'" << k << "'";
+  }
+  EXPECT_EQ(ValidateKey(std::string_view("a\0b", 3)).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(ValidateKeyTest, PrefixMayEndMidSegment) {
+  for (std::string_view p : {"", "a", "a/", "a/b", "index/te", "a/..", "a/."}) {
+    EXPECT_TRUE(ValidateKeyPrefix(p).ok()) << p;
+  }
+  for (std::string_view p : {"/", "/a", "../", "a//", "a/../b", "./x"}) {
+    EXPECT_EQ(ValidateKeyPrefix(p).code(), StatusCode::kInvalidArgument) << p;
+  }
+}
+
+struct StoreFactory {
+  std::string name;
+  std::function<std::unique_ptr<ObjectStore>(const std::string& dir)> make;
+};
+
+class ObjectStoreConformance : public ::testing::TestWithParam<StoreFactory> {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/skald-store-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    store_ = GetParam().make(dir_ + "/root");
+    ASSERT_NE(store_, nullptr);
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  Keys List(std::string_view prefix) {
+    auto r = store_->List(prefix);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : Keys{};
+  }
+  std::string dir_;
+  std::unique_ptr<ObjectStore> store_;
+};
+
+TEST_P(ObjectStoreConformance, PutGetRoundTripsBinaryData) {
+  std::string data("a\0b\xff\n", 5);
+  ASSERT_TRUE(store_->Put("x/y", data).ok());
+  auto got = store_->Get("x/y");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, data);
+  ASSERT_TRUE(store_->Put("empty", "").ok());
+  EXPECT_EQ(*store_->Get("empty"), "");
+  std::string big(3 << 20, 'q');
+  big[12345] = 'z';
+  ASSERT_TRUE(store_->Put("big", big).ok());
+  EXPECT_EQ(*store_->Get("big"), big);
+}
+
+TEST_P(ObjectStoreConformance, GetMissingIsNotFound) {
+  EXPECT_EQ(store_->Get("nope").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->Get("no/such/dir").status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(store_->Put("a/b", "1").ok());
+  // "a" is only a path prefix of another key, not an object.
+  EXPECT_EQ(store_->Get("a").status().code(), StatusCode::kNotFound);
+}
+
+TEST_P(ObjectStoreConformance, PutOverwrites) {
+  ASSERT_TRUE(store_->Put("k", "first version, longer").ok());
+  ASSERT_TRUE(store_->Put("k", "second").ok());
+  EXPECT_EQ(*store_->Get("k"), "second");
+  EXPECT_EQ(List(""), Keys{"k"});
+}
+
+TEST_P(ObjectStoreConformance, ListIsSortedAndFiltersByBytePrefix) {
+  for (std::string_view k : {"index/tenant/2/b", "index/tenant/10/a", "index/ten/1/x",
+                             "index/tenantz/1/y", "chunks/t/1", "index/tenant/2/a"}) {
+    ASSERT_TRUE(store_->Put(k, k).ok()) << k;
+  }
+  EXPECT_EQ(List(""), (Keys{"chunks/t/1", "index/ten/1/x", "index/tenant/10/a", "index/tenant/2/a",
+                            "index/tenant/2/b", "index/tenantz/1/y"}));
+  EXPECT_EQ(List("index/tenant/"),
+            (Keys{"index/tenant/10/a", "index/tenant/2/a", "index/tenant/2/b"}));
+  // Mid-segment prefixes.
+  EXPECT_EQ(List("index/ten"), (Keys{"index/ten/1/x", "index/tenant/10/a", "index/tenant/2/a",
+                                     "index/tenant/2/b", "index/tenantz/1/y"}));
+  EXPECT_EQ(List("index/tenant/1"), (Keys{"index/tenant/10/a"}));
+  EXPECT_EQ(List("index/tenant/2/b"), (Keys{"index/tenant/2/b"}));
+  EXPECT_EQ(List("c"), (Keys{"chunks/t/1"}));
+  EXPECT_TRUE(List("missing/").empty());
+  EXPECT_TRUE(List("index/tenant/2/bb").empty());
+}
+
+TEST_P(ObjectStoreConformance, DeleteRemovesAndIsIdempotent) {
+  ASSERT_TRUE(store_->Put("a/b/c", "1").ok());
+  ASSERT_TRUE(store_->Put("a/d", "2").ok());
+  ASSERT_TRUE(store_->Delete("a/b/c").ok());
+  EXPECT_EQ(store_->Get("a/b/c").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(List(""), Keys{"a/d"});
+  EXPECT_TRUE(store_->Delete("a/b/c").ok());
+  EXPECT_TRUE(store_->Delete("never/was").ok());
+  // The key can be written again after its directory was pruned.
+  ASSERT_TRUE(store_->Put("a/b/c", "3").ok());
+  EXPECT_EQ(*store_->Get("a/b/c"), "3");
+}
+
+TEST_P(ObjectStoreConformance, RejectsInvalidKeysEverywhere) {
+  for (std::string_view k : {"", "/abs", "a//b", "../up", "a/../b", "a/", ".skald-tmp-1"}) {
+    EXPECT_EQ(store_->Put(k, "x").code(), StatusCode::kInvalidArgument) << k;
+    EXPECT_EQ(store_->Get(k).status().code(), StatusCode::kInvalidArgument) << k;
+    EXPECT_EQ(store_->Delete(k).code(), StatusCode::kInvalidArgument) << k;
+  }
+  EXPECT_EQ(store_->List("/abs").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->List("../").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(List("").empty());  // nothing got written
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Stores, ObjectStoreConformance,
+    ::testing::Values(StoreFactory{"fs",
+                                   [](const std::string& dir) -> std::unique_ptr<ObjectStore> {
+                                     auto s = FsObjectStore::Open(dir);
+                                     if (!s.ok()) return nullptr;
+                                     return std::move(*s);
+                                   }},
+                      StoreFactory{"mem",
+                                   [](const std::string&) -> std::unique_ptr<ObjectStore> {
+                                     return std::make_unique<MemObjectStore>();
+                                   }}),
+    [](const ::testing::TestParamInfo<StoreFactory>& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace skald::storage
