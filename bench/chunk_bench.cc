@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "chunk/chunk.h"
-#include "chunk/crc32c.h"
+#include "core/crc32c.h"
 
 namespace skald::chunk {
 namespace {

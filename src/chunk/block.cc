@@ -6,7 +6,7 @@
 #include <functional>
 #include <limits>
 
-#include "chunk/crc32c.h"
+#include "core/crc32c.h"
 #include "chunk/varint.h"
 
 namespace skald::chunk {

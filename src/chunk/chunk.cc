@@ -5,7 +5,7 @@
 #include <cstring>
 #include <limits>
 
-#include "chunk/crc32c.h"
+#include "core/crc32c.h"
 #include "chunk/varint.h"
 
 namespace skald::chunk {

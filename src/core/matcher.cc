@@ -47,7 +47,7 @@ StatusOr<Matcher> Matcher::Create(MatchType type, std::string name, std::string 
   if (type == MatchType::kRegexMatch || type == MatchType::kRegexNoMatch) {
     RE2::Options opts;
     opts.set_log_errors(false);
-    opts.set_dot_nl(false);
+    opts.set_dot_nl(true);  // Prometheus compiles matchers as ^(?s:re)$
     auto re = std::make_shared<RE2>("^(?:" + m.value_ + ")$", opts);
     if (!re->ok()) {
       return Status::InvalidArgument("error parsing regexp: " + re->error());

@@ -1,6 +1,7 @@
 // Label matchers (`name="v"`, `!=`, `=~`, `!~`) shared by LogQL and the index.
 //
-// Regex matchers are RE2, fully anchored (^(?:re)$) as in Prometheus and Loki.
+// Regex matchers are RE2, fully anchored with `.` matching newlines (^(?s:re)$),
+// as Prometheus and Loki compile them.
 // A Matcher is immutable and cheap to copy (the compiled regex is shared), and
 // safe to use from many threads at once.
 #pragma once

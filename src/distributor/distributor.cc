@@ -36,29 +36,27 @@ Labels WithServiceName(const Labels& in, const std::vector<std::string>& discove
 }  // namespace
 
 Distributor::Distributor(Limits limits, ingester::Ingester* ingester, metrics::Registry* registry)
-    : limits_(std::move(limits)), ingester_(ingester), registry_(registry) {
-  if (registry_ != nullptr) {
-    registry_->AddCounter("loki_distributor_lines_received_total",
-                          "Log lines received (after validation) per tenant.", {"tenant"});
-    registry_->AddCounter("loki_distributor_bytes_received_total",
-                          "Line bytes received (after validation) per tenant.", {"tenant"});
-    registry_->AddCounter("loki_discarded_samples_total", "Entries discarded, by reason.",
-                          {"reason", "tenant"});
-    registry_->AddCounter("loki_discarded_bytes_total", "Bytes discarded, by reason.",
-                          {"reason", "tenant"});
+    : limits_(std::move(limits)), ingester_(ingester) {
+  if (registry != nullptr) {
+    lines_received_ =
+        &registry->AddCounter("loki_distributor_lines_received_total",
+                              "Log lines received (after validation) per tenant.", {"tenant"});
+    bytes_received_ =
+        &registry->AddCounter("loki_distributor_bytes_received_total",
+                              "Line bytes received (after validation) per tenant.", {"tenant"});
+    discarded_samples_ = &registry->AddCounter(
+        "loki_discarded_samples_total", "Entries discarded, by reason.", {"reason", "tenant"});
+    discarded_bytes_ = &registry->AddCounter("loki_discarded_bytes_total",
+                                             "Bytes discarded, by reason.", {"reason", "tenant"});
   }
 }
 
 void Distributor::Discard(std::string_view reason, std::string_view tenant, uint64_t lines,
                           uint64_t bytes) {
-  if (registry_ == nullptr) return;
+  if (discarded_samples_ == nullptr) return;
   std::vector<std::string> lv = {std::string(reason), std::string(tenant)};
-  registry_->AddCounter("loki_discarded_samples_total", "", {"reason", "tenant"})
-      .WithLabels(lv)
-      .Inc(static_cast<double>(lines));
-  registry_->AddCounter("loki_discarded_bytes_total", "", {"reason", "tenant"})
-      .WithLabels(lv)
-      .Inc(static_cast<double>(bytes));
+  discarded_samples_->WithLabels(lv).Inc(static_cast<double>(lines));
+  discarded_bytes_->WithLabels(lv).Inc(static_cast<double>(bytes));
 }
 
 std::string Distributor::GroupErrors(const std::vector<std::string>& errors) {
@@ -192,7 +190,8 @@ Status Distributor::Push(std::string_view tenant, const api::PushRequest& req) {
                      "administrator to enable it");
           continue;
         }
-        if (static_cast<int64_t>(md_bytes) > limits_.max_structured_metadata_size) {
+        if (limits_.max_structured_metadata_size > 0 &&
+            static_cast<int64_t>(md_bytes) > limits_.max_structured_metadata_size) {
           reject("structured_metadata_too_large",
                  "stream '" + ls + "' has structured metadata too large: '" +
                      std::to_string(md_bytes) + "' bytes, limit: '" +
@@ -201,7 +200,8 @@ Status Distributor::Push(std::string_view tenant, const api::PushRequest& req) {
                      "contact your Loki administrator to increase it");
           continue;
         }
-        if (static_cast<int>(md.size()) > limits_.max_structured_metadata_entries_count) {
+        if (limits_.max_structured_metadata_entries_count > 0 &&
+            static_cast<int>(md.size()) > limits_.max_structured_metadata_entries_count) {
           reject("structured_metadata_too_many",
                  "stream '" + ls + "' has too many structured metadata labels: '" +
                      std::to_string(md.size()) + "', limit: '" +
@@ -220,7 +220,6 @@ Status Distributor::Push(std::string_view tenant, const api::PushRequest& req) {
 
     ingester::AppendResult result;
     SKALD_RETURN_IF_ERROR(ingester_->Push(tenant, labels, batch, &result));
-    uint64_t rejected_bytes = 0;
     if (!result.rejected.empty()) {
       Discard("too_far_behind", tenant, result.rejected.size(), 0);
       std::string msg;
@@ -235,17 +234,13 @@ Status Distributor::Push(std::string_view tenant, const api::PushRequest& req) {
       ingester_errors.push_back(std::move(msg));
     }
     for (const auto& e : batch) bytes_ok += e.line.size();
-    bytes_ok -= rejected_bytes;
     lines_ok += result.appended + result.duplicates;
   }
 
-  if (registry_ != nullptr && lines_ok > 0) {
-    registry_->AddCounter("loki_distributor_lines_received_total", "", {"tenant"})
-        .WithLabels({std::string(tenant)})
-        .Inc(static_cast<double>(lines_ok));
-    registry_->AddCounter("loki_distributor_bytes_received_total", "", {"tenant"})
-        .WithLabels({std::string(tenant)})
-        .Inc(static_cast<double>(bytes_ok));
+  if (lines_received_ != nullptr && lines_ok > 0) {
+    std::vector<std::string> lv = {std::string(tenant)};
+    lines_received_->WithLabels(lv).Inc(static_cast<double>(lines_ok));
+    bytes_received_->WithLabels(lv).Inc(static_cast<double>(bytes_ok));
   }
   if (errors.empty() && ingester_errors.empty()) return Status::OK();
   std::string msg = GroupErrors(errors);

@@ -17,6 +17,8 @@
 namespace skald::metrics {
 class Registry;
 class Counter;
+template <class T>
+class Family;
 }  // namespace skald::metrics
 
 namespace skald::distributor {
@@ -31,8 +33,8 @@ struct Limits {
   int64_t reject_old_samples_max_age = 168 * kNanosPerHour;
   int64_t creation_grace_period = 10 * kNanosPerMinute;
   bool allow_structured_metadata = true;
-  int64_t max_structured_metadata_size = 65536;
-  int max_structured_metadata_entries_count = 128;
+  int64_t max_structured_metadata_size = 65536;     // 0 = unlimited
+  int max_structured_metadata_entries_count = 128;  // 0 = unlimited
   std::vector<std::string> discover_service_name = {"service",
                                                     "app",
                                                     "application",
@@ -71,7 +73,11 @@ class Distributor {
 
   Limits limits_;
   ingester::Ingester* ingester_;
-  metrics::Registry* registry_;
+  // Metric families, resolved once (null without a registry).
+  metrics::Family<metrics::Counter>* lines_received_ = nullptr;
+  metrics::Family<metrics::Counter>* bytes_received_ = nullptr;
+  metrics::Family<metrics::Counter>* discarded_samples_ = nullptr;
+  metrics::Family<metrics::Counter>* discarded_bytes_ = nullptr;
 };
 
 }  // namespace skald::distributor

@@ -9,9 +9,10 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "core/crc32c.h"
 #include "index/encoding.h"
 #include "index/postings.h"
-#include "storage/crc32c.h"
+#include "core/crc32c.h"
 
 namespace skald::index {
 
@@ -157,7 +158,7 @@ StatusOr<std::string> IndexFileWriter::Finish() const {
   auto begin_section = [&](int s) { sec_off[s] = out.size(); };
   auto end_section = [&](int s) {
     sec_len[s] = out.size() - sec_off[s];
-    PutFixed32(&out, storage::Crc32c(std::string_view(out).substr(sec_off[s], sec_len[s])));
+    PutFixed32(&out, Crc32c(std::string_view(out).substr(sec_off[s], sec_len[s])));
   };
 
   begin_section(kSymbols);
@@ -260,7 +261,7 @@ StatusOr<std::string> IndexFileWriter::Finish() const {
   PutFixed64(&out, static_cast<uint64_t>(max_ts));
   PutFixed64(&out, series_.size());
   PutFixed64(&out, num_chunks);
-  PutFixed32(&out, storage::Crc32c(std::string_view(out).substr(toc_start, kTocSize)));
+  PutFixed32(&out, Crc32c(std::string_view(out).substr(toc_start, kTocSize)));
   out.append(kMagic);
   return out;
 }
@@ -451,7 +452,7 @@ Status ReadFrame(std::string_view b, bool check_crcs, uint64_t toc[kNumSections]
   const size_t footer = b.size() - kFooterSize;
   if (b.substr(b.size() - 4) != kMagic) return Corrupt("bad trailing magic");
   const char* t = b.data() + footer;
-  if (check_crcs && storage::Crc32c(b.substr(footer, kTocSize)) != GetFixed32(t + kTocSize)) {
+  if (check_crcs && Crc32c(b.substr(footer, kTocSize)) != GetFixed32(t + kTocSize)) {
     return Corrupt("TOC checksum mismatch");
   }
   uint64_t expected = kHeaderSize;
@@ -464,7 +465,7 @@ Status ReadFrame(std::string_view b, bool check_crcs, uint64_t toc[kNumSections]
     }
     const uint64_t crc_at = expected + toc[s][1];
     if (check_crcs &&
-        storage::Crc32c(b.substr(expected, toc[s][1])) != GetFixed32(b.data() + crc_at)) {
+        Crc32c(b.substr(expected, toc[s][1])) != GetFixed32(b.data() + crc_at)) {
       return Corrupt("section " + std::to_string(s) + " checksum mismatch");
     }
     expected = crc_at + 4;
@@ -638,12 +639,12 @@ void FixChecksumsForTesting(std::string* bytes) {
   std::string fixed;
   for (int s = 0; s < kNumSections; ++s) {
     fixed.clear();
-    PutFixed32(&fixed, storage::Crc32c(std::string_view(*bytes).substr(toc[s][0], toc[s][1])));
+    PutFixed32(&fixed, Crc32c(std::string_view(*bytes).substr(toc[s][0], toc[s][1])));
     bytes->replace(toc[s][0] + toc[s][1], 4, fixed);
   }
   const size_t footer = bytes->size() - kFooterSize;
   fixed.clear();
-  PutFixed32(&fixed, storage::Crc32c(std::string_view(*bytes).substr(footer, kTocSize)));
+  PutFixed32(&fixed, Crc32c(std::string_view(*bytes).substr(footer, kTocSize)));
   bytes->replace(footer + kTocSize, 4, fixed);
 }
 

@@ -5,7 +5,7 @@
 #include <map>
 
 #include "chunk/chunk.h"
-#include "chunk/crc32c.h"
+#include "core/crc32c.h"
 #include "server/logging.h"
 #include "server/metrics.h"
 
@@ -41,6 +41,13 @@ std::string Hex(uint64_t v, int width) {
   std::string s(width, '0');
   for (int i = width - 1; i >= 0; i--, v >>= 4) s[i] = kDigits[v & 0xf];
   return s;
+}
+
+// Go's time.RFC3339 (whole seconds, fraction dropped), as Loki's ErrTooFarBehind prints.
+std::string FormatRFC3339Seconds(int64_t ns) {
+  int64_t secs = ns / kNanosPerSecond;
+  if (ns < 0 && ns % kNanosPerSecond != 0) secs--;
+  return FormatRFC3339Nano(secs * kNanosPerSecond);
 }
 
 int64_t DayOf(int64_t ns) {
@@ -186,7 +193,7 @@ class Stream {
       writer.AddBlock(*b);
     }
     auto bytes = std::make_shared<std::string>(writer.Finish());
-    closed->checksum = chunk::Crc32c(*bytes);
+    closed->checksum = Crc32c(*bytes);
     auto reader = chunk::ChunkReader::Open(*bytes);
     if (reader.ok()) closed->blocks = reader->blocks();
     closed->bytes = std::move(bytes);
@@ -322,8 +329,8 @@ Status Ingester::Push(std::string_view tenant, const Labels& labels,
       if (s.newest_ts_ != INT64_MIN && e.ts < s.newest_ts_ - opts_.out_of_order_window) {
         int64_t oldest = s.newest_ts_ - opts_.out_of_order_window;
         result->rejected.emplace_back(
-            e.ts, "entry too far behind, entry timestamp is: " + FormatRFC3339Nano(e.ts) +
-                      ", oldest acceptable timestamp is: " + FormatRFC3339Nano(oldest));
+            e.ts, "entry too far behind, entry timestamp is: " + FormatRFC3339Seconds(e.ts) +
+                      ", oldest acceptable timestamp is: " + FormatRFC3339Seconds(oldest));
         continue;
       }
       // Encode metadata into a scratch to compare and store.
@@ -358,13 +365,19 @@ Status Ingester::Push(std::string_view tenant, const Labels& labels,
       if (s.open_first_append_ == 0) s.open_first_append_ = now;
       result->appended++;
       if (s.head_data_.size() + s.head_.size() * 12 >= opts_.block_size) {
-        size_t held = s.head_data_.size();
         s.CutHead(opts_.codec);
         if (metrics_->blocks_cut) metrics_->blocks_cut->Inc();
-        memory_bytes_.fetch_sub(held, std::memory_order_relaxed);
+        // Only bytes_before of the head were counted so far (the rest of this
+        // call's bytes are added at the end): uncount those, count the block.
+        memory_bytes_.fetch_sub(bytes_before, std::memory_order_relaxed);
         memory_bytes_.fetch_add(s.blocks_.back()->bytes.size(), std::memory_order_relaxed);
         bytes_before = 0;
-        if (s.open_compressed_ >= opts_.target_size) s.CloseChunk(opts_.codec);
+        if (s.open_compressed_ >= opts_.target_size) {
+          size_t open_bytes = s.open_compressed_;  // the blocks, counted as such
+          s.CloseChunk(opts_.codec);
+          memory_bytes_.fetch_sub(open_bytes, std::memory_order_relaxed);
+          memory_bytes_.fetch_add(s.closed_.back()->bytes->size(), std::memory_order_relaxed);
+        }
       }
     }
     s.last_append_ = now;

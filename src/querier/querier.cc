@@ -4,8 +4,10 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <numeric>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "chunk/block.h"
 #include "chunk/chunk.h"
@@ -14,6 +16,19 @@
 namespace skald::querier {
 
 namespace {
+
+// Where an entry came from, in arrival order: sources are ranked oldest first
+// (store chunks, then the ingester's blocks in snapshot order), then the block
+// within the source and the entry within the block. Orders entries that share
+// a timestamp (Loki keeps them in arrival order; reversed when backward).
+struct Arrival {
+  uint32_t source = 0;
+  uint32_t block = 0;
+  uint32_t entry = 0;
+  bool operator<(const Arrival& o) const {
+    return std::tie(source, block, entry) < std::tie(o.source, o.block, o.entry);
+  }
+};
 
 // Keeps the best `limit` entries of one stream in query direction, dropping
 // exact duplicates. Amortized: compacts when it holds 2*limit candidates.
@@ -32,50 +47,87 @@ class Collector {
     return forward_ ? min_ts <= bound_ : max_ts >= bound_;
   }
 
-  void Add(ResultEntry e) {
-    entries_.push_back(std::move(e));
+  void Add(ResultEntry e, Arrival at) {
+    entries_.push_back({std::move(e), at});
     if (entries_.size() >= 2 * static_cast<size_t>(limit_) + 16) Compact();
   }
 
-  // Sorts in direction, removes duplicates, truncates to limit. Returns the
-  // number of duplicates removed.
+  // Sorts in direction (equal timestamps by arrival, reversed when backward),
+  // removes duplicates (keeping the first in that order), truncates to limit.
+  // Returns the number of duplicates removed.
   uint64_t Compact() {
-    auto less = [this](const ResultEntry& a, const ResultEntry& b) {
-      if (a.ts != b.ts) return forward_ ? a.ts < b.ts : a.ts > b.ts;
-      if (a.line != b.line) return a.line < b.line;
-      return a.metadata < b.metadata;
-    };
-    std::sort(entries_.begin(), entries_.end(), less);
-    auto same = [](const ResultEntry& a, const ResultEntry& b) {
-      return a.ts == b.ts && a.line == b.line && a.metadata == b.metadata;
-    };
-    auto end = std::unique(entries_.begin(), entries_.end(), same);
-    uint64_t dups = static_cast<uint64_t>(entries_.end() - end);
-    entries_.erase(end, entries_.end());
+    std::sort(entries_.begin(), entries_.end(), [this](const Item& a, const Item& b) {
+      if (a.e.ts != b.e.ts) return forward_ ? a.e.ts < b.e.ts : a.e.ts > b.e.ts;
+      return forward_ ? a.at < b.at : b.at < a.at;
+    });
+    // Duplicates share a timestamp: look for them within each run of equal ts.
+    drop_.assign(entries_.size(), 0);
+    for (size_t i = 0, j = 0; i < entries_.size(); i = j) {
+      for (j = i + 1; j < entries_.size() && entries_[j].e.ts == entries_[i].e.ts;) j++;
+      if (j - i == 1) continue;
+      run_.resize(j - i);
+      for (size_t k = i; k < j; k++) run_[k - i] = k;
+      // Stable: among equal entries the first in result order stays first.
+      std::stable_sort(run_.begin(), run_.end(), [this](size_t a, size_t b) {
+        const ResultEntry& x = entries_[a].e;
+        const ResultEntry& y = entries_[b].e;
+        return x.line != y.line ? x.line < y.line : x.metadata < y.metadata;
+      });
+      for (size_t k = 1; k < run_.size(); k++) {
+        const ResultEntry& x = entries_[run_[k - 1]].e;
+        const ResultEntry& y = entries_[run_[k]].e;
+        if (x.line == y.line && x.metadata == y.metadata) drop_[run_[k]] = 1;
+      }
+    }
+    size_t out = 0;
+    uint64_t dups = 0;
+    for (size_t k = 0; k < entries_.size(); k++) {
+      if (drop_[k]) {
+        dups++;
+        continue;
+      }
+      if (out != k) entries_[out] = std::move(entries_[k]);
+      out++;
+    }
+    entries_.resize(out);
     duplicates_ += dups;
     if (entries_.size() >= limit_) {
       entries_.resize(limit_);
       full_ = true;
-      bound_ = entries_.back().ts;
+      bound_ = entries_.back().e.ts;
     }
     return dups;
   }
 
-  std::vector<ResultEntry>& entries() { return entries_; }
+  // The kept entries, in result order (call Compact first).
+  std::vector<ResultEntry> Take() {
+    std::vector<ResultEntry> out;
+    out.reserve(entries_.size());
+    for (auto& it : entries_) out.push_back(std::move(it.e));
+    entries_.clear();
+    return out;
+  }
   uint64_t duplicates() const { return duplicates_; }
 
  private:
+  struct Item {
+    ResultEntry e;
+    Arrival at;
+  };
   uint32_t limit_;
   bool forward_;
   bool full_ = false;
   int64_t bound_ = 0;
   uint64_t duplicates_ = 0;
-  std::vector<ResultEntry> entries_;
+  std::vector<Item> entries_;
+  std::vector<size_t> run_;  // scratch for Compact
+  std::vector<char> drop_;   // scratch for Compact
 };
 
 // One source of a stream's data: an in-memory block or a chunk in the store.
 struct Source {
   int64_t min_ts = 0, max_ts = 0;
+  uint32_t rank = 0;  // Arrival::source
   bool from_ingester = false;
   chunk::BlockRef block;                   // when block.bytes is set
   const index::ChunkRef* chunk = nullptr;  // otherwise
@@ -98,7 +150,8 @@ struct ScanContext {
 };
 
 // Decodes one block and feeds matching entries in [start, end) to the collector.
-Status ScanBlock(const ScanContext& ctx, std::string_view bytes, bool from_ingester,
+// `at` names the block (its entry field is filled in here).
+Status ScanBlock(const ScanContext& ctx, std::string_view bytes, bool from_ingester, Arrival at,
                  chunk::DecodedBlock* decoded, std::vector<uint32_t>* hits, Collector* col,
                  QueryStats* stats) {
   SKALD_RETURN_IF_ERROR(chunk::DecodeBlock(bytes, decoded));
@@ -125,7 +178,8 @@ Status ScanBlock(const ScanContext& ctx, std::string_view bytes, bool from_inges
       e.metadata.emplace_back(std::string(p.name), std::string(p.value));
     }
     stats->post_filter_lines++;
-    col->Add(std::move(e));
+    at.entry = static_cast<uint32_t>(i);
+    col->Add(std::move(e), at);
   };
   if (ctx.filter->IsNoop()) {
     if (ctx.forward) {
@@ -150,8 +204,11 @@ Status ScanStream(const ScanContext& ctx, StreamWork* w, QueryStats* stats) {
 
   std::vector<Source> sources;
   sources.reserve(w->ingester_blocks.size() + w->chunks.size());
+  // Arrival ranks: store chunks (flushed earlier) first, then the ingester's
+  // blocks, which the snapshot lists oldest first.
   for (auto& b : w->ingester_blocks) {
     Source s;
+    s.rank = static_cast<uint32_t>(w->chunks.size() + sources.size());
     s.min_ts = b.min_ts;
     s.max_ts = b.max_ts;
     s.from_ingester = true;
@@ -160,6 +217,7 @@ Status ScanStream(const ScanContext& ctx, StreamWork* w, QueryStats* stats) {
   }
   for (const auto& c : w->chunks) {
     Source s;
+    s.rank = static_cast<uint32_t>(&c - w->chunks.data());
     s.min_ts = c.min_ts;
     s.max_ts = c.max_ts;
     s.chunk = &c;
@@ -178,7 +236,8 @@ Status ScanStream(const ScanContext& ctx, StreamWork* w, QueryStats* stats) {
       continue;
     }
     if (s.chunk == nullptr) {
-      SKALD_RETURN_IF_ERROR(ScanBlock(ctx, s.block.bytes, true, &decoded, &hits, &col, stats));
+      SKALD_RETURN_IF_ERROR(
+          ScanBlock(ctx, s.block.bytes, true, {s.rank, 0, 0}, &decoded, &hits, &col, stats));
       continue;
     }
     int64_t t0 = MonotonicNanos();
@@ -191,22 +250,27 @@ Status ScanStream(const ScanContext& ctx, StreamWork* w, QueryStats* stats) {
     if (!reader.ok()) {
       return Status::Corruption("chunk " + s.chunk->key + ": " + reader.status().message());
     }
-    std::vector<chunk::BlockMeta> blocks = reader->blocks();
-    std::sort(blocks.begin(), blocks.end(), [&](const auto& a, const auto& b) {
-      return ctx.forward ? a.min_ts < b.min_ts : a.max_ts > b.max_ts;
+    const std::vector<chunk::BlockMeta>& blocks = reader->blocks();
+    std::vector<uint32_t> visit(blocks.size());
+    std::iota(visit.begin(), visit.end(), 0u);
+    std::sort(visit.begin(), visit.end(), [&](uint32_t a, uint32_t b) {
+      return ctx.forward ? blocks[a].min_ts < blocks[b].min_ts
+                         : blocks[a].max_ts > blocks[b].max_ts;
     });
-    for (const auto& m : blocks) {
+    for (uint32_t bi : visit) {
+      const chunk::BlockMeta& m = blocks[bi];
       if (m.max_ts < ctx.start || m.min_ts >= ctx.end || !col.AdmitsRange(m.min_ts, m.max_ts)) {
         stats->blocks_skipped++;
         continue;
       }
       std::string_view block_bytes(bytes->data() + m.offset, m.length);
-      SKALD_RETURN_IF_ERROR(ScanBlock(ctx, block_bytes, false, &decoded, &hits, &col, stats));
+      SKALD_RETURN_IF_ERROR(
+          ScanBlock(ctx, block_bytes, false, {s.rank, bi, 0}, &decoded, &hits, &col, stats));
     }
   }
   col.Compact();
   stats->total_duplicates += col.duplicates();
-  w->result = std::move(col.entries());
+  w->result = col.Take();
   return Status::OK();
 }
 

@@ -5,7 +5,9 @@
 // and scanned with the compiled line filter over the block's contiguous line
 // buffer. Per stream only the best `limit` entries (in query direction) are
 // kept; blocks that cannot improve them are skipped. Entries identical in
-// (timestamp, line, structured metadata) within a stream are returned once.
+// (timestamp, line, structured metadata) within a stream are returned once;
+// entries of a stream sharing a timestamp keep their arrival order (reversed
+// when backward), as in Loki.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,8 @@
 #include "server/app.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <thread>
 
 #include "chunk/codec.h"
 #include "distributor/distributor.h"
@@ -41,6 +43,7 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config) {
     return Status::Unimplemented("target '" + config.target +
                                  "' is not supported yet; run with -target=all");
   }
+  metrics::RegisterProcessMetrics(s.registry);
   std::filesystem::path root(config.common.path_prefix);
   SKALD_ASSIGN_OR_RETURN(s.store, storage::FsObjectStore::Open((root / "store").string()));
   s.index = std::make_unique<index::IndexStore>(s.store.get());
@@ -77,6 +80,13 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config) {
   ho.address = config.server.http_listen_address;
   ho.port = config.server.http_listen_port;
   ho.registry = s.registry;
+  // Handlers run on the I/O threads: keep enough of them that slow queries
+  // never starve pushes, /ready or /metrics.
+  ho.threads = static_cast<int>(std::max(8u, 4 * std::thread::hardware_concurrency()));
+  ho.read_timeout_ms = config.server.http_server_read_timeout_ns / kNanosPerMilli;
+  ho.write_timeout_ms = config.server.http_server_write_timeout_ns / kNanosPerMilli;
+  ho.idle_timeout_ms = config.server.http_server_idle_timeout_ns / kNanosPerMilli;
+  ho.shutdown_grace_ms = config.server.graceful_shutdown_timeout_ns / kNanosPerMilli;
   s.http = std::make_unique<HttpServer>(ho);
   LokiApiDeps deps;
   deps.config = &s.config;

@@ -48,7 +48,7 @@ struct Config {
   struct Ingester {
     int64_t chunk_block_size = 262144;                     // -ingester.chunks-block-size
     int64_t chunk_target_size = 1572864;                   // -ingester.chunk-target-size
-    std::string chunk_encoding = "snappy";                 // -ingester.chunk-encoding
+    std::string chunk_encoding = "zstd";                   // -ingester.chunk-encoding
     int64_t max_chunk_age_ns = 2 * kNanosPerHour;          // -ingester.max-chunk-age
     int64_t chunk_idle_period_ns = 30 * kNanosPerMinute;   // -ingester.chunks-idle-period
     int64_t flush_check_period_ns = 30 * kNanosPerSecond;  // -ingester.flush-check-period

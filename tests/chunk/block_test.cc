@@ -7,7 +7,7 @@
 #include <limits>
 #include <new>
 
-#include "chunk/crc32c.h"
+#include "core/crc32c.h"
 #include "chunk/varint.h"
 #include "test_util.h"
 

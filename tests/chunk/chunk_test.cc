@@ -4,7 +4,7 @@
 
 #include <random>
 
-#include "chunk/crc32c.h"
+#include "core/crc32c.h"
 #include "chunk/varint.h"
 #include "test_util.h"
 

@@ -16,6 +16,10 @@ TEST(MatcherTest, RegexIsFullyAnchored) {
   EXPECT_FALSE(p.Matches("aweb"));
 }
 
+TEST(MatcherTest, DotMatchesNewlineLikePrometheus) {
+  EXPECT_TRUE(M(MatchType::kRegexMatch, "a", "x.y").Matches("x\ny"));
+}
+
 TEST(MatcherTest, EmptyCompatibility) {
   EXPECT_TRUE(M(MatchType::kRegexMatch, "a", ".*").MatchesEmpty());
   EXPECT_FALSE(M(MatchType::kRegexMatch, "a", ".+").MatchesEmpty());

@@ -270,7 +270,7 @@ TEST(ConfigTest, HelpAndVersionSkipLoading) {
       << help;
   EXPECT_NE(help.find("  -auth.enabled\n"), std::string::npos);
   EXPECT_NE(help.find("  -ingester.chunk-encoding string\n"), std::string::npos);
-  EXPECT_NE(help.find("(default \"snappy\")"), std::string::npos);
+  EXPECT_NE(help.find("(default \"zstd\")"), std::string::npos);
 }
 
 TEST(ConfigTest, Validation) {

@@ -1,0 +1,225 @@
+// skald-bench: load and query benchmark tool for Skald or any Loki-compatible server.
+//
+//   skald-bench push  [flags] URL   ingestion throughput/latency (POST /loki/api/v1/push)
+//   skald-bench query [flags] URL   LogQL log-query latency and scan speed (query_range)
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "tools/bench/corpus.h"
+#include "tools/bench/flags.h"
+#include "tools/bench/push_bench.h"
+#include "tools/bench/query_bench.h"
+
+namespace skald::bench {
+namespace {
+
+const char kUsage[] =
+    "usage: skald-bench <command> [flags] URL\n"
+    "\n"
+    "Commands:\n"
+    "  push    push generated log lines and report accepted lines/s, MB/s, latency\n"
+    "  query   run a set of LogQL log queries and report latency and scan speed\n"
+    "\n"
+    "URL is the server's base address, e.g. http://localhost:3100 (plain HTTP only).\n"
+    "Flags take Go style (-name=value, -name value) or --name=value.\n"
+    "Run `skald-bench <command> -help` for the command's flags.\n";
+
+const char kPushHelp[] =
+    "usage: skald-bench push [flags] URL\n"
+    "\n"
+    "Generates lines from a corpus (every *.log file of -corpus; default testdata/loghub\n"
+    "found from the working directory or the binary, else a built-in corpus), rewriting\n"
+    "digits, hex ids and IPv4 addresses with a seeded PRNG so lines are not verbatim repeats.\n"
+    "Stream s has labels {job=\"<job>\", host=\"host-<s % hosts>\", stream=\"<s>\"} and reads\n"
+    "corpus file s % files. Streams are split over the connections (one thread each, one\n"
+    "keep-alive connection each), so each stream is written in timestamp order; timestamps\n"
+    "are unique and increasing per stream and lie within -ts-span before the start.\n"
+    "\n"
+    "All request bodies are encoded BEFORE the clock starts, up to -pool-mb of request bytes\n"
+    "(default 1024 MB). With -lines, that many lines are encoded (a warning says if the cap\n"
+    "cuts them). Without -lines: -rate x -duration lines, or, with no -rate, as many as\n"
+    "fit the cap; the run then ends at -duration or when the pool is used up, whichever\n"
+    "comes first (bodies are never re-sent, so nothing is deduplicated).\n"
+    "\n"
+    "Reports accepted lines/s, MB/s of raw line bytes (MB = 1e6), request latency\n"
+    "p50/p90/p99/max, responses by HTTP status, and with -pid the server's CPU seconds\n"
+    "used during the run (/proc/PID/stat utime+stime delta) and peak RSS (VmHWM).\n"
+    "\n"
+    "Flags:\n";
+
+const char kQueryHelp[] =
+    "usage: skald-bench query [flags] URL\n"
+    "\n"
+    "Runs each query -repeat times over the same [start, end) window via\n"
+    "GET /loki/api/v1/query_range and reports client latency (median/min/max), the\n"
+    "server's data.stats.summary figures (execTime, totalBytesProcessed,\n"
+    "totalLinesProcessed) and scan speed = bytes / execTime. Query set:\n"
+    "  selector        <selector>\n"
+    "  literal_rare    <selector> |= \"<rare>\"\n"
+    "  literal_common  <selector> |= \"<common>\"\n"
+    "  literal_absent  <selector> |= \"<absent>\"   (matches nothing: full-scan speed)\n"
+    "  icase_regex     <selector> |~ \"(?i)error\"\n"
+    "  regex_alt       <selector> |~ \"error|fail\"\n"
+    "\n"
+    "Flags:\n";
+
+Status WriteFile(const std::string& path, const std::string& data) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return Status::IOError("cannot open " + path);
+  out << data;
+  if (!out) return Status::IOError("cannot write " + path);
+  return Status::OK();
+}
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "skald-bench: %s\n", s.message().c_str());
+  return 1;
+}
+
+int RunPushCommand(const std::vector<std::string>& args, const char* argv0) {
+  PushOptions opt;
+  std::string corpus_dir, json_path;
+  int64_t pool_mb = 1024;
+  bool quiet = false;
+  FlagSet fs;
+  fs.String("corpus", &corpus_dir, "directory whose *.log files are the line templates");
+  fs.Uint("seed", &opt.seed, "PRNG seed (same seed + flags = same lines)");
+  fs.Int32("streams", &opt.streams, "number of streams");
+  fs.Int32("hosts", &opt.hosts, "distinct values of the host label (host-<s % hosts>)");
+  fs.String("job", &opt.job, "value of the job label");
+  fs.Int32("batch", &opt.batch, "lines per push request");
+  fs.Int32("connections", &opt.connections,
+           "concurrent keep-alive connections, one thread each (capped at -streams)");
+  fs.Double("rate", &opt.rate, "target lines/s over all connections (0 = as fast as possible)");
+  fs.Duration("duration", &opt.duration_ns, "stop after this long (e.g. 30s; 0 = no limit)");
+  fs.Int("lines", &opt.lines, "total lines to push (0 = see above)");
+  fs.String("format", &opt.format, "body format: protobuf (snappy block) or json");
+  fs.String("tenant", &opt.tenant, "X-Scope-OrgID header value (empty = not sent)");
+  fs.Int32("pid", &opt.pid, "server process id to sample for CPU and peak RSS");
+  fs.String("json", &json_path, "also write the report as JSON to this file");
+  fs.Int("pool-mb", &pool_mb, "cap on pre-encoded request bytes, in MiB");
+  fs.Duration("ts-span", &opt.ts_span_ns, "timestamps lie within this span before the start");
+  int64_t timeout_ns = opt.timeout_ms * 1000000;
+  fs.Duration("timeout", &timeout_ns, "per-request socket timeout");
+  fs.Bool("flush", &opt.flush, "POST /flush after the run (Loki/Skald ingester flush)");
+  fs.String("path", &opt.push_path, "push endpoint path");
+  fs.Bool("quiet", &quiet, "no progress output on stderr");
+  std::vector<std::string> pos;
+  bool help = false;
+  Status st = fs.Parse(args, &pos, &help);
+  if (help) {
+    std::printf("%s%s", kPushHelp, fs.Usage().c_str());
+    return 0;
+  }
+  if (!st.ok()) return Fail(st);
+  if (pos.size() != 1) {
+    std::fprintf(stderr, "%s%s", kPushHelp, fs.Usage().c_str());
+    return 2;
+  }
+  opt.url = pos[0];
+  opt.pool_cap_bytes = pool_mb << 20;
+  opt.timeout_ms = timeout_ns / 1000000;
+  opt.progress = !quiet;
+  if (opt.lines <= 0 && opt.duration_ns <= 0) {
+    opt.duration_ns = 30LL * 1000000000LL;
+    std::fprintf(stderr, "neither -lines nor -duration given: using -duration=30s\n");
+  }
+
+  if (corpus_dir.empty()) corpus_dir = FindDefaultCorpusDir(argv0);
+  StatusOr<Corpus> corpus = Status::NotFound("");
+  if (corpus_dir.empty()) {
+    corpus = Corpus::BuiltIn();
+  } else {
+    corpus = Corpus::LoadDir(corpus_dir);
+    if (!corpus.ok()) return Fail(corpus.status());
+  }
+  if (!quiet) {
+    std::fprintf(stderr, "corpus %s: %zu sources, %zu lines\n", corpus->origin().c_str(),
+                 corpus->sources().size(), corpus->TotalLines());
+  }
+  StatusOr<PushResult> res = RunPush(opt, *corpus);
+  if (!res.ok()) return Fail(res.status());
+  std::printf("%s", FormatPushReport(*res).c_str());
+  if (!json_path.empty()) {
+    Status w = WriteFile(json_path, PushResultJson(*res));
+    if (!w.ok()) return Fail(w);
+  }
+  return res->requests_ok == res->requests && res->requests > 0 ? 0 : 3;
+}
+
+int RunQueryCommand(const std::vector<std::string>& args) {
+  QueryOptions opt;
+  std::string json_path, only;
+  int64_t timeout_ns = opt.timeout_ms * 1000000;
+  FlagSet fs;
+  fs.String("selector", &opt.selector, "stream selector used by every query");
+  fs.String("rare", &opt.rare, "literal that occurs in few lines");
+  fs.String("common", &opt.common, "literal that occurs in many lines");
+  fs.String("absent", &opt.absent, "literal that occurs in no line (full scan)");
+  fs.String("queries", &only, "comma-separated subset of query names to run");
+  fs.String("start", &opt.start, "start (passed verbatim: ns, s or RFC3339; default end - since)");
+  fs.String("end", &opt.end, "end (passed verbatim; default now)");
+  fs.Duration("since", &opt.since_ns, "window length when -start is not given");
+  fs.Int32("limit", &opt.limit, "limit parameter");
+  fs.String("direction", &opt.direction, "backward or forward");
+  fs.Int32("repeat", &opt.repeat, "runs per query");
+  fs.String("tenant", &opt.tenant, "X-Scope-OrgID header value (empty = not sent)");
+  fs.Int32("pid", &opt.pid, "server process id to sample for CPU and peak RSS");
+  fs.String("json", &json_path, "also write the report as JSON to this file");
+  fs.Duration("timeout", &timeout_ns, "per-request socket timeout");
+  std::vector<std::string> pos;
+  bool help = false;
+  Status st = fs.Parse(args, &pos, &help);
+  if (help) {
+    std::printf("%s%s", kQueryHelp, fs.Usage().c_str());
+    return 0;
+  }
+  if (!st.ok()) return Fail(st);
+  if (pos.size() != 1) {
+    std::fprintf(stderr, "%s%s", kQueryHelp, fs.Usage().c_str());
+    return 2;
+  }
+  opt.url = pos[0];
+  opt.timeout_ms = timeout_ns / 1000000;
+  size_t p = 0;
+  while (p < only.size()) {
+    size_t c = only.find(',', p);
+    if (c == std::string::npos) c = only.size();
+    if (c > p) opt.only.push_back(only.substr(p, c - p));
+    p = c + 1;
+  }
+  StatusOr<QueryReport> rep = RunQueries(opt);
+  if (!rep.ok()) return Fail(rep.status());
+  std::printf("%s", FormatQueryReport(*rep).c_str());
+  if (!json_path.empty()) {
+    Status w = WriteFile(json_path, QueryReportJson(*rep));
+    if (!w.ok()) return Fail(w);
+  }
+  for (const auto& q : rep->results) {
+    if (q.errors > 0) return 3;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace skald::bench
+
+int main(int argc, char** argv) {
+  using namespace skald::bench;
+  if (argc < 2) {
+    std::fprintf(stderr, "%s", kUsage);
+    return 2;
+  }
+  std::string cmd = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (cmd == "push") return RunPushCommand(args, argv[0]);
+  if (cmd == "query") return RunQueryCommand(args);
+  if (cmd == "-h" || cmd == "-help" || cmd == "--help" || cmd == "help") {
+    std::printf("%s", kUsage);
+    return 0;
+  }
+  std::fprintf(stderr, "skald-bench: unknown command \"%s\"\n\n%s", cmd.c_str(), kUsage);
+  return 2;
+}

@@ -1,0 +1,512 @@
+// Unit tests for the distributor: Loki's validation rules and their exact
+// messages, service_name discovery, partial acceptance, the 422 for empty
+// pushes, error grouping, ingester rejections and the discard/receive metrics.
+// Writes go to a real ingester backed by a real object store and index.
+#include "distributor/distributor.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/push.h"
+#include "chunk/block.h"
+#include "core/labels.h"
+#include "core/time.h"
+#include "index/index_store.h"
+#include "ingester/ingester.h"
+#include "server/metrics.h"
+#include "storage/mem_object_store.h"
+
+namespace skald::distributor {
+namespace {
+
+constexpr std::string_view kTenant = "team-a";
+using Meta = std::vector<std::pair<std::string, std::string>>;
+
+struct Stored {
+  int64_t ts;
+  std::string line;
+  Meta md;
+  bool operator==(const Stored& o) const { return ts == o.ts && line == o.line && md == o.md; }
+};
+std::ostream& operator<<(std::ostream& os, const Stored& e) {
+  return os << "{" << e.ts << ", \"" << e.line << "\", " << e.md.size() << " md}";
+}
+
+// A whole second a little in the past, so "now"-relative rules pass.
+int64_t RecentSecond() { return (NowNanos() / kNanosPerSecond - 60) * kNanosPerSecond; }
+
+// Go time.RFC3339 of a whole-second timestamp.
+std::string Rfc3339(int64_t ts) {
+  EXPECT_EQ(ts % kNanosPerSecond, 0);
+  return FormatRFC3339Nano(ts);
+}
+
+struct StreamSpec {
+  std::string labels;
+  std::vector<std::tuple<int64_t, std::string, Meta>> entries;
+};
+
+api::PushRequest Request(const std::vector<StreamSpec>& streams) {
+  api::PushRequestBuilder b;
+  for (const auto& s : streams) {
+    b.AddStream(s.labels);
+    for (const auto& [ts, line, md] : s.entries) b.AddEntry(ts, line, md);
+  }
+  return std::move(b).Build();
+}
+
+class DistributorTest : public ::testing::Test {
+ protected:
+  Status Push(const std::vector<StreamSpec>& streams, std::string_view tenant = kTenant,
+              metrics::Registry* reg = nullptr) {
+    Distributor d(limits_, &ing_, reg);
+    return d.Push(tenant, Request(streams));
+  }
+
+  // One stream of one entry with the given labels, pushed; returns the status.
+  Status PushLabels(const std::string& labels) {
+    return Push({{labels, {{RecentSecond(), "line", {}}}}});
+  }
+
+  std::vector<std::string> SeriesStrings(std::string_view tenant = kTenant) {
+    std::vector<std::string> out;
+    for (const auto& l : ing_.Series(tenant, {})) out.push_back(l.ToString());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  // Entries held by the ingester, by stream label string.
+  std::map<std::string, std::vector<Stored>> Held(std::string_view tenant = kTenant) {
+    std::map<std::string, std::vector<Stored>> out;
+    for (const auto& snap : ing_.Snapshot(tenant, {}, INT64_MIN, INT64_MAX)) {
+      auto& dst = out[snap.labels.ToString()];
+      for (const auto& ref : snap.blocks) {
+        chunk::DecodedBlock d;
+        EXPECT_TRUE(chunk::DecodeBlock(ref.bytes, &d).ok());
+        for (size_t i = 0; i < d.size(); i++) {
+          Stored e{d.ts(i), std::string(d.line(i)), {}};
+          for (size_t j = 0; j < d.metadata_count(i); j++) {
+            auto p = d.metadata(i, j);
+            e.md.emplace_back(std::string(p.name), std::string(p.value));
+          }
+          dst.push_back(std::move(e));
+        }
+      }
+    }
+    return out;
+  }
+
+  void ExpectRejected(const Status& st, const std::string& msg) {
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st.ToString();
+    EXPECT_EQ(st.message(), msg);
+  }
+
+  Limits limits_;
+  storage::MemObjectStore store_;
+  index::IndexStore index_{&store_};
+  ingester::Ingester ing_{ingester::IngesterOptions{}, &store_, &index_, nullptr};
+};
+
+TEST_F(DistributorTest, AcceptsValidPushAndStoresEntriesWithMetadata) {
+  const int64_t t = RecentSecond();
+  Status st = Push({{R"({env="prod", app="web"})",
+                     {{t, "first", {}}, {t + 1, "second", {{"trace_id", "abc"}}}}}});
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  auto held = Held();
+  ASSERT_EQ(held.size(), 1u);
+  const std::string ls = R"({app="web", env="prod", service_name="web"})";
+  std::vector<Stored> want = {{t, "first", {}}, {t + 1, "second", {{"trace_id", "abc"}}}};
+  EXPECT_EQ(held[ls], want);
+  EXPECT_TRUE(Held("other").empty());
+}
+
+TEST_F(DistributorTest, ServiceNameDiscoveryFollowsLokiOrder) {
+  struct Case {
+    std::string in, want;
+  };
+  const std::vector<Case> cases = {
+      {R"({service="s", app="a", job="j"})",
+       R"({app="a", job="j", service="s", service_name="s"})"},
+      {R"({app="a", application="x", job="j"})",
+       R"({app="a", application="x", job="j", service_name="a"})"},
+      {R"({application="x", app_name="y"})",
+       R"({app_name="y", application="x", service_name="x"})"},
+      {R"({name="n", app_name="y"})", R"({app_name="y", name="n", service_name="y"})"},
+      {R"({name="n", app_kubernetes_io_name="k"})",
+       R"({app_kubernetes_io_name="k", name="n", service_name="n"})"},
+      {R"({container="c", container_name="cn"})",
+       R"({container="c", container_name="cn", service_name="c"})"},
+      {R"({k8s_container_name="kc", component="co"})",
+       R"({component="co", k8s_container_name="kc", service_name="kc"})"},
+      {R"({workload="w", job="j"})", R"({job="j", service_name="w", workload="w"})"},
+      {R"({job="j", k8s_job_name="kj"})", R"({job="j", k8s_job_name="kj", service_name="j"})"},
+      {R"({k8s_job_name="kj"})", R"({k8s_job_name="kj", service_name="kj"})"},
+      {R"({foo="bar"})", R"({foo="bar", service_name="unknown_service"})"},
+      {R"({app="", foo="bar"})", R"({foo="bar", service_name="unknown_service"})"},
+      {R"({service_name="explicit", app="a"})", R"({app="a", service_name="explicit"})"},
+      {R"({})", R"({service_name="unknown_service"})"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.in);
+    ASSERT_TRUE(PushLabels(c.in).ok());
+    EXPECT_EQ(SeriesStrings(), std::vector<std::string>{c.want});
+    ASSERT_TRUE(ing_.FlushAll().ok());
+  }
+}
+
+TEST_F(DistributorTest, ServiceNameDiscoveryIsConfigurable) {
+  limits_.discover_service_name = {"job", "app"};
+  ASSERT_TRUE(PushLabels(R"({app="a", job="j"})").ok());
+  EXPECT_EQ(SeriesStrings(), std::vector<std::string>{R"({app="a", job="j", service_name="j"})"});
+  ASSERT_TRUE(ing_.FlushAll().ok());
+
+  // Empty list: nothing added, and a stream without labels is refused.
+  limits_.discover_service_name.clear();
+  ASSERT_TRUE(PushLabels(R"({app="a"})").ok());
+  EXPECT_EQ(SeriesStrings(), std::vector<std::string>{R"({app="a"})"});
+  ExpectRejected(PushLabels("{}"), "error at least one label pair is required per stream");
+}
+
+TEST_F(DistributorTest, LabelParseErrorIsWrapped) {
+  for (std::string raw : {R"({app="a")", R"(app="a"})", R"({app=a})", R"({1a="x"})"}) {
+    SCOPED_TRACE(raw);
+    auto parsed = ParseLabels(raw);
+    ASSERT_FALSE(parsed.ok());
+    ExpectRejected(PushLabels(raw),
+                   "error parsing labels '" + raw + "' with error: " + parsed.status().message());
+  }
+  EXPECT_TRUE(SeriesStrings().empty());
+}
+
+TEST_F(DistributorTest, TooManyLabelNamesDoesNotCountServiceName) {
+  std::string fifteen = "{", sixteen;
+  for (int i = 0; i < 15; i++) {
+    char name[8];
+    snprintf(name, sizeof(name), "l%02d", i);
+    fifteen += std::string(i ? ", " : "") + name + "=\"v\"";
+  }
+  sixteen = fifteen + ", l15=\"v\"}";
+  fifteen += "}";
+
+  // 15 labels + discovered service_name = 16 stored labels: accepted.
+  ASSERT_TRUE(PushLabels(fifteen).ok());
+  // 15 labels + explicit service_name: accepted.
+  std::string with_sn = fifteen.substr(0, fifteen.size() - 1) + R"(, service_name="x"})";
+  ASSERT_TRUE(PushLabels(with_sn).ok());
+  EXPECT_EQ(SeriesStrings().size(), 2u);
+
+  std::string canon =
+      sixteen.substr(0, sixteen.size() - 1) + R"(, service_name="unknown_service"})";
+  ExpectRejected(PushLabels(sixteen),
+                 "entry for stream '" + canon + "' has 16 label names; limit 15");
+
+  limits_.max_label_names_per_series = 2;
+  ASSERT_TRUE(PushLabels(R"({a="1", b="2"})").ok());
+  ExpectRejected(PushLabels(R"({c="3", b="2", a="1"})"),
+                 R"(entry for stream '{a="1", b="2", c="3", service_name="unknown_service"}' )"
+                 "has 3 label names; limit 2");
+}
+
+TEST_F(DistributorTest, LabelNameAndValueLength) {
+  limits_.max_label_name_length = 12;   // len("service_name")
+  limits_.max_label_value_length = 15;  // len("unknown_service")
+  ASSERT_TRUE(PushLabels(R"({abcdefghijkl="123456789012345"})").ok());
+  ExpectRejected(PushLabels(R"({abcdefghijklm="1"})"),
+                 R"(stream '{abcdefghijklm="1", service_name="unknown_service"}' has label name )"
+                 R"(too long: 'abcdefghijklm')");
+  ExpectRejected(PushLabels(R"({app="1234567890123456"})"),
+                 R"(stream '{app="1234567890123456", service_name="1234567890123456"}' has label )"
+                 R"(value too long: '1234567890123456')");
+  // The added service_name is validated like any other label.
+  limits_.max_label_value_length = 14;
+  ExpectRejected(PushLabels(R"({foo="bar"})"),
+                 R"(stream '{foo="bar", service_name="unknown_service"}' has label value too )"
+                 R"(long: 'unknown_service')");
+  EXPECT_EQ(SeriesStrings().size(), 1u);
+
+  Limits defaults;
+  EXPECT_EQ(defaults.max_label_name_length, 1024);
+  EXPECT_EQ(defaults.max_label_value_length, 2048);
+  limits_ = defaults;
+  std::string v2048(2048, 'v'), v2049(2049, 'v');
+  ASSERT_TRUE(PushLabels("{foo=\"" + v2048 + "\"}").ok());
+  ExpectRejected(PushLabels("{foo=\"" + v2049 + "\"}"),
+                 "stream '{foo=\"" + v2049 +
+                     "\", service_name=\"unknown_service\"}' has label value too long: '" + v2049 +
+                     "'");
+}
+
+TEST_F(DistributorTest, DuplicateLabelNames) {
+  ExpectRejected(PushLabels(R"({env="a", env="b"})"),
+                 R"(stream '{env="a", env="b", service_name="unknown_service"}' has duplicate )"
+                 R"(label name: 'env')");
+  EXPECT_TRUE(SeriesStrings().empty());
+}
+
+TEST_F(DistributorTest, TimestampTooOld) {
+  const int64_t now = NowNanos();
+  const int64_t old = (now / kNanosPerSecond - 8 * 24 * 3600) * kNanosPerSecond;
+  const int64_t before = NowNanos();
+  Status st = Push({{R"({app="a"})", {{old + 700 * kNanosPerMilli, "x", {}}}}});
+  const int64_t after = NowNanos();
+  ASSERT_EQ(st.code(), StatusCode::kInvalidArgument);
+  const std::string prefix =
+      R"(entry for stream '{app="a", service_name="a"}' has timestamp too old: )" + Rfc3339(old) +
+      ", oldest acceptable timestamp is: ";
+  ASSERT_EQ(st.message().substr(0, prefix.size()), prefix) << st.message();
+  std::string oldest = st.message().substr(prefix.size());
+  ASSERT_EQ(oldest.size(), 20u) << oldest;  // 2006-01-02T15:04:05Z
+  auto parsed = ParseRFC3339(oldest);
+  ASSERT_TRUE(parsed.ok()) << oldest;
+  const int64_t max_age = 168 * kNanosPerHour;
+  EXPECT_GE(*parsed, before - max_age - kNanosPerSecond);
+  EXPECT_LE(*parsed, after - max_age);
+  EXPECT_TRUE(SeriesStrings().empty());
+
+  // Within the max age: accepted; rule off: accepted.
+  ASSERT_TRUE(Push({{R"({app="a"})", {{now - 6 * 24 * kNanosPerHour, "x", {}}}}}).ok());
+  limits_.reject_old_samples = false;
+  ASSERT_TRUE(Push({{R"({app="b"})", {{old, "x", {}}}}}).ok());
+  EXPECT_EQ(SeriesStrings().size(), 2u);
+}
+
+TEST_F(DistributorTest, TimestampTooNew) {
+  const int64_t future = (NowNanos() / kNanosPerSecond + 3600) * kNanosPerSecond;
+  ExpectRejected(Push({{R"({app="a"})", {{future + 123, "x", {}}}}}),
+                 R"(entry for stream '{app="a", service_name="a"}' has timestamp too new: )" +
+                     Rfc3339(future));
+  // Inside the 10m creation grace period: accepted.
+  ASSERT_TRUE(Push({{R"({app="a"})", {{NowNanos() + 5 * kNanosPerMinute, "x", {}}}}}).ok());
+  limits_.creation_grace_period = 2 * kNanosPerHour;
+  ASSERT_TRUE(Push({{R"({app="b"})", {{future, "x", {}}}}}).ok());
+}
+
+TEST_F(DistributorTest, LineTooLong) {
+  limits_.max_line_size = 10;
+  const int64_t t = RecentSecond();
+  ExpectRejected(Push({{R"({app="a"})", {{t, "0123456789", {}}, {t + 1, "0123456789X", {}}}}}),
+                 R"(max entry size '10' bytes exceeded for stream '{app="a", service_name="a"}' )"
+                 "while adding an entry with length '11' bytes");
+  auto held = Held();
+  EXPECT_EQ(held[R"({app="a", service_name="a"})"], (std::vector<Stored>{{t, "0123456789", {}}}));
+
+  EXPECT_EQ(Limits().max_line_size, 262144);
+  limits_.max_line_size = 0;  // unlimited
+  ASSERT_TRUE(Push({{R"({app="big"})", {{t, std::string(1 << 20, 'x'), {}}}}}).ok());
+}
+
+TEST_F(DistributorTest, StructuredMetadataRules) {
+  const int64_t t = RecentSecond();
+  const std::string ls = R"({app="a", service_name="a"})";
+
+  limits_.allow_structured_metadata = false;
+  ExpectRejected(Push({{R"({app="a"})", {{t, "x", {{"k", "v"}}}}}}),
+                 "stream '" + ls +
+                     "' includes structured metadata, but this feature is disallowed. Please see "
+                     "`limits_config.allow_structured_metadata` or contact your Loki "
+                     "administrator to enable it");
+  ASSERT_TRUE(Push({{R"({app="a"})", {{t, "no metadata is fine", {}}}}}).ok());
+
+  limits_.allow_structured_metadata = true;
+  limits_.max_structured_metadata_size = 10;
+  ASSERT_TRUE(Push({{R"({app="a"})", {{t + 1, "x", {{"abc", "1234567"}}}}}}).ok());  // 10 bytes
+  ExpectRejected(Push({{R"({app="a"})", {{t + 2, "x", {{"abc", "12345678"}}}}}}),
+                 "stream '" + ls +
+                     "' has structured metadata too large: '11' bytes, limit: '10' bytes. Please "
+                     "see `limits_config.max_structured_metadata_size` or contact your Loki "
+                     "administrator to increase it");
+
+  limits_.max_structured_metadata_size = 65536;
+  limits_.max_structured_metadata_entries_count = 2;
+  ASSERT_TRUE(Push({{R"({app="a"})", {{t + 3, "x", {{"a", "1"}, {"b", "2"}}}}}}).ok());
+  ExpectRejected(Push({{R"({app="a"})", {{t + 4, "x", {{"a", "1"}, {"b", "2"}, {"c", "3"}}}}}}),
+                 "stream '" + ls +
+                     "' has too many structured metadata labels: '3', limit: '2'. Please see "
+                     "`limits_config.max_structured_metadata_entries_count` or contact your Loki "
+                     "administrator to increase it");
+
+  // Loki: a limit of 0 disables the size and count checks.
+  limits_.max_structured_metadata_size = 0;
+  limits_.max_structured_metadata_entries_count = 0;
+  ASSERT_TRUE(Push({{R"({app="a"})", {{t + 5, "x", {{"a", "1"}, {"b", "2"}, {"c", "3"}}}}}}).ok());
+
+  auto held = Held()[ls];
+  ASSERT_EQ(held.size(), 4u);
+  EXPECT_EQ(held[0].md, Meta{});
+  EXPECT_EQ(held[1].md, (Meta{{"abc", "1234567"}}));
+  EXPECT_EQ(held[2].md, (Meta{{"a", "1"}, {"b", "2"}}));
+  EXPECT_EQ(held[3].md, (Meta{{"a", "1"}, {"b", "2"}, {"c", "3"}}));
+}
+
+TEST_F(DistributorTest, FirstFailingRuleWins) {
+  limits_.max_line_size = 1;
+  limits_.allow_structured_metadata = false;
+  const int64_t old = (NowNanos() / kNanosPerSecond - 30 * 24 * 3600) * kNanosPerSecond;
+  // Too old, too long and carrying metadata: the age rule reports.
+  Status st = Push({{R"({app="a"})", {{old, "long line", {{"k", "v"}}}}}});
+  ASSERT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("has timestamp too old"), std::string::npos) << st.message();
+  // Too long and carrying metadata: the line rule reports.
+  st = Push({{R"({app="a"})", {{RecentSecond(), "long line", {{"k", "v"}}}}}});
+  EXPECT_EQ(st.message().rfind("max entry size '1' bytes exceeded", 0), 0u) << st.message();
+  // Too many labels beats a too-long name.
+  limits_.max_label_names_per_series = 1;
+  limits_.max_label_name_length = 3;
+  st = PushLabels(R"({a="1", bbbb="2"})");
+  EXPECT_NE(st.message().find("has 2 label names; limit 1"), std::string::npos) << st.message();
+}
+
+TEST_F(DistributorTest, EmptyRequestIsUnprocessableButEmptyStreamsAreSkipped) {
+  Distributor d(limits_, &ing_, nullptr);
+  api::PushRequest empty;
+  Status st = d.Push(kTenant, empty);
+  EXPECT_EQ(st.code(), StatusCode::kUnprocessable);
+  EXPECT_EQ(st.message(), "error at least one valid stream is required for ingestion");
+
+  // Streams without entries are skipped silently, even with bad labels.
+  EXPECT_TRUE(Push({{R"({app="a"})", {}}, {"not labels", {}}}).ok());
+  EXPECT_TRUE(SeriesStrings().empty());
+}
+
+TEST_F(DistributorTest, PartialAcceptanceWritesValidStreamsAndGroupsErrors) {
+  limits_.max_line_size = 5;
+  const int64_t t = RecentSecond();
+  Status st = Push({
+      {R"({app="ok"})", {{t, "a", {}}, {t + 1, "b", {}}}},
+      {R"({app="bad")", {{t, "lost", {}}}},
+      {R"({app="mixed"})", {{t, "fine", {}}, {t + 1, "too long", {}}, {t + 2, "also long", {}}}},
+      {R"({app="old"})", {{t - 30 * 24 * kNanosPerHour, "x", {}}}},
+  });
+  ASSERT_EQ(st.code(), StatusCode::kInvalidArgument) << st.ToString();
+  const std::string long1 =
+      R"(max entry size '5' bytes exceeded for stream '{app="mixed", service_name="mixed"}' while )"
+      "adding an entry with length '8' bytes";
+  const std::string long2 =
+      R"(max entry size '5' bytes exceeded for stream '{app="mixed", service_name="mixed"}' while )"
+      "adding an entry with length '9' bytes";
+  const std::string parse = "error parsing labels '{app=\"bad\"' with error: " +
+                            ParseLabels(R"({app="bad")").status().message();
+  // Every distinct message is listed once with its count, joined by "; ".
+  EXPECT_NE(st.message().find("1 errors like: " + parse), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("1 errors like: " + long1), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("1 errors like: " + long2), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("has timestamp too old"), std::string::npos) << st.message();
+  EXPECT_EQ(std::count(st.message().begin(), st.message().end(), ';'), 3) << st.message();
+
+  auto held = Held();
+  EXPECT_EQ(held.size(), 2u);
+  EXPECT_EQ(held[R"({app="ok", service_name="ok"})"],
+            (std::vector<Stored>{{t, "a", {}}, {t + 1, "b", {}}}));
+  EXPECT_EQ(held[R"({app="mixed", service_name="mixed"})"], (std::vector<Stored>{{t, "fine", {}}}));
+}
+
+TEST_F(DistributorTest, IdenticalErrorsAreCounted) {
+  limits_.max_line_size = 1;
+  const int64_t t = RecentSecond();
+  ExpectRejected(Push({{R"({app="a"})", {{t, "xx", {}}, {t + 1, "xx", {}}, {t + 2, "xx", {}}}}}),
+                 R"(3 errors like: max entry size '1' bytes exceeded for stream )"
+                 R"('{app="a", service_name="a"}' while adding an entry with length '2' bytes)");
+}
+
+TEST_F(DistributorTest, GroupErrorsFormat) {
+  EXPECT_EQ(Distributor::GroupErrors({}), "");
+  EXPECT_EQ(Distributor::GroupErrors({"boom"}), "boom");
+  EXPECT_EQ(Distributor::GroupErrors({"boom", "boom"}), "2 errors like: boom");
+  EXPECT_EQ(Distributor::GroupErrors({"a", "b", "a", "c", "a"}),
+            "3 errors like: a; 1 errors like: b; 1 errors like: c");
+  EXPECT_EQ(Distributor::GroupErrors({"x", "y"}), "1 errors like: x; 1 errors like: y");
+}
+
+TEST_F(DistributorTest, IngesterRejectionsUseLokiListFormat) {
+  const int64_t newest = RecentSecond();
+  const int64_t cutoff = newest - kNanosPerHour;  // default out-of-order window
+  std::vector<std::tuple<int64_t, std::string, Meta>> entries = {{newest, "new", {}}};
+  for (int i = 0; i < 12; i++) {
+    entries.push_back({newest - 2 * kNanosPerHour - i * kNanosPerSecond, "old", {}});
+  }
+  Status st = Push({{R"({app="a"})", entries}});
+  ASSERT_EQ(st.code(), StatusCode::kInvalidArgument);
+  std::string want;
+  for (int i = 0; i < 10; i++) {
+    int64_t ts = newest - 2 * kNanosPerHour - i * kNanosPerSecond;
+    want += "entry with timestamp " + FormatGoTime(ts) +
+            " ignored, reason: 'entry too far behind, entry timestamp is: " + Rfc3339(ts) +
+            ", oldest acceptable timestamp is: " + Rfc3339(cutoff) + "',\n";
+  }
+  want += R"(user 'team-a', total ignored: 12 out of 13 for stream: {app="a", service_name="a"})";
+  EXPECT_EQ(st.message(), want);
+  EXPECT_EQ(Held()[R"({app="a", service_name="a"})"].size(), 1u);
+}
+
+TEST_F(DistributorTest, DuplicatesAreAcceptedSilently) {
+  const int64_t t = RecentSecond();
+  ASSERT_TRUE(Push({{R"({app="a"})", {{t, "same", {}}, {t, "same", {}}}}}).ok());
+  ASSERT_TRUE(Push({{R"({app="a"})", {{t, "same", {}}}}}).ok());
+  EXPECT_EQ(Held()[R"({app="a", service_name="a"})"].size(), 1u);
+}
+
+TEST_F(DistributorTest, TenantIsPassedThrough) {
+  ASSERT_TRUE(Push({{R"({app="a"})", {{RecentSecond(), "x", {}}}}}, "tenant-1").ok());
+  ASSERT_TRUE(Push({{R"({app="b"})", {{RecentSecond(), "x", {}}}}}, "tenant-2").ok());
+  EXPECT_EQ(SeriesStrings("tenant-1"), std::vector<std::string>{R"({app="a", service_name="a"})"});
+  EXPECT_EQ(SeriesStrings("tenant-2"), std::vector<std::string>{R"({app="b", service_name="b"})"});
+  EXPECT_TRUE(SeriesStrings().empty());
+}
+
+TEST_F(DistributorTest, MetricsCountReceivedAndDiscarded) {
+  metrics::Registry reg;
+  limits_.max_line_size = 4;
+  const int64_t t = RecentSecond();
+  Status st = Push(
+      {
+          {R"({app="ok"})", {{t, "abc", {}}, {t + 1, "defg", {}}, {t + 2, "h", {}}}},
+          {R"({app="x"})", {{t, "toolong", {}}}},
+          {R"({bad)", {{t, "ab", {}}, {t + 1, "cde", {}}}},
+          {R"({app="late"})", {{t, "new", {}}, {t - 3 * kNanosPerHour, "old", {}}}},
+      },
+      kTenant, &reg);
+  ASSERT_EQ(st.code(), StatusCode::kInvalidArgument);
+
+  auto counter = [&](const std::string& name, std::vector<std::string> labels,
+                     std::vector<std::string> values) {
+    return reg.AddCounter(name, "", std::move(labels)).WithLabels(values).Value();
+  };
+  const std::string tenant(kTenant);
+  EXPECT_EQ(
+      counter("loki_discarded_samples_total", {"reason", "tenant"}, {"line_too_long", tenant}), 1);
+  EXPECT_EQ(counter("loki_discarded_bytes_total", {"reason", "tenant"}, {"line_too_long", tenant}),
+            7);
+  EXPECT_EQ(
+      counter("loki_discarded_samples_total", {"reason", "tenant"}, {"invalid_labels", tenant}), 2);
+  EXPECT_EQ(counter("loki_discarded_bytes_total", {"reason", "tenant"}, {"invalid_labels", tenant}),
+            5);
+  EXPECT_EQ(
+      counter("loki_discarded_samples_total", {"reason", "tenant"}, {"too_far_behind", tenant}), 1);
+  // Received = accepted by validation: 3 lines of "ok" and 2 of "late" (the
+  // ingester's out-of-order rejection happens after validation).
+  const double lines = counter("loki_distributor_lines_received_total", {"tenant"}, {tenant});
+  EXPECT_GE(lines, 4);
+  EXPECT_LE(lines, 5);
+  const double bytes = counter("loki_distributor_bytes_received_total", {"tenant"}, {tenant});
+  EXPECT_GE(bytes, 3 + 4 + 1 + 3);
+  EXPECT_LE(bytes, 3 + 4 + 1 + 3 + 3);
+
+  // A clean push moves only the received counters.
+  ASSERT_TRUE(Push({{R"({app="ok"})", {{t + 10, "zz", {}}}}}, kTenant, &reg).ok());
+  EXPECT_EQ(counter("loki_distributor_lines_received_total", {"tenant"}, {tenant}), lines + 1);
+  EXPECT_EQ(counter("loki_distributor_bytes_received_total", {"tenant"}, {tenant}), bytes + 2);
+  EXPECT_EQ(
+      counter("loki_discarded_samples_total", {"reason", "tenant"}, {"line_too_long", tenant}), 1);
+  std::string text = reg.Expose();
+  EXPECT_NE(text.find(R"(loki_discarded_samples_total{reason="line_too_long",tenant="team-a"} 1)"),
+            std::string::npos)
+      << text;
+}
+
+}  // namespace
+}  // namespace skald::distributor

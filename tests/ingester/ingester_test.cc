@@ -1,0 +1,810 @@
+// Unit tests for the ingester: push/snapshot, ordering and deduplication,
+// the out-of-order window, block and chunk cutting, flushing to a real object
+// store and index, the background flush loop, label lookups, tenant isolation
+// and concurrent push/snapshot/flush.
+#include "ingester/ingester.h"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "chunk/block.h"
+#include "chunk/chunk.h"
+#include "core/labels.h"
+#include "core/matcher.h"
+#include "core/time.h"
+#include "index/index_store.h"
+#include "server/metrics.h"
+#include "storage/fs_object_store.h"
+#include "storage/mem_object_store.h"
+
+namespace skald::ingester {
+namespace {
+
+// 2023-11-14T22:13:20Z.
+constexpr int64_t kBase = int64_t{1'700'000'000} * kNanosPerSecond;
+constexpr std::string_view kTenant = "tenant-a";
+
+using Meta = std::vector<std::pair<std::string, std::string>>;
+
+struct Entry {
+  int64_t ts = 0;
+  std::string line;
+  Meta md;
+  bool operator==(const Entry& o) const { return ts == o.ts && line == o.line && md == o.md; }
+  bool operator<(const Entry& o) const {
+    return std::tie(ts, line, md) < std::tie(o.ts, o.line, o.md);
+  }
+};
+
+std::ostream& operator<<(std::ostream& os, const Entry& e) {
+  os << "{" << e.ts << ", \"" << e.line << "\"";
+  for (const auto& [n, v] : e.md) os << ", " << n << "=" << v;
+  return os << "}";
+}
+
+Labels L(std::string_view text) {
+  auto l = ParseLabels(text);
+  EXPECT_TRUE(l.ok()) << l.status().ToString();
+  return l.ok() ? *l : Labels();
+}
+
+Matcher Eq(std::string name, std::string value) {
+  auto m = Matcher::Create(MatchType::kEqual, std::move(name), std::move(value));
+  EXPECT_TRUE(m.ok());
+  return std::move(m).value();
+}
+
+// Pushes entries (views built here, valid for the call only).
+AppendResult Push(Ingester& ing, std::string_view tenant, const Labels& labels,
+                  const std::vector<Entry>& entries) {
+  std::vector<std::vector<chunk::MetaPair>> metas(entries.size());
+  std::vector<AppendEntry> batch;
+  for (size_t i = 0; i < entries.size(); i++) {
+    for (const auto& [n, v] : entries[i].md) metas[i].push_back({n, v});
+    batch.push_back({entries[i].ts, entries[i].line, metas[i]});
+  }
+  AppendResult r;
+  Status st = ing.Push(tenant, labels, batch, &r);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return r;
+}
+
+std::vector<Entry> DecodeBytes(std::string_view bytes) {
+  chunk::DecodedBlock d;
+  Status st = chunk::DecodeBlock(bytes, &d);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  std::vector<Entry> out;
+  if (!st.ok()) return out;
+  for (size_t i = 0; i < d.size(); i++) {
+    Entry e{d.ts(i), std::string(d.line(i)), {}};
+    for (size_t j = 0; j < d.metadata_count(i); j++) {
+      auto p = d.metadata(i, j);
+      e.md.emplace_back(std::string(p.name), std::string(p.value));
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// Decodes a BlockRef and checks it agrees with its own summary.
+std::vector<Entry> DecodeRef(const chunk::BlockRef& ref) {
+  std::vector<Entry> out = DecodeBytes(ref.bytes);
+  EXPECT_EQ(out.size(), ref.entries);
+  if (!out.empty()) {
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (const auto& e : out) lo = std::min(lo, e.ts), hi = std::max(hi, e.ts);
+    EXPECT_EQ(lo, ref.min_ts);
+    EXPECT_EQ(hi, ref.max_ts);
+  }
+  return out;
+}
+
+// Every entry of a chunk object, in block order.
+std::vector<Entry> DecodeChunk(std::string_view bytes) {
+  auto reader = chunk::ChunkReader::Open(bytes);
+  EXPECT_TRUE(reader.ok()) << reader.status().ToString();
+  std::vector<Entry> out;
+  if (!reader.ok()) return out;
+  for (size_t i = 0; i < reader->blocks().size(); i++) {
+    auto part = DecodeBytes(reader->block_bytes(i));
+    EXPECT_EQ(part.size(), reader->blocks()[i].entries);
+    out.insert(out.end(), part.begin(), part.end());
+  }
+  return out;
+}
+
+// All entries of every stream visible in a snapshot, keyed by label string, in
+// block order (blocks are each checked to be sorted by timestamp).
+std::map<std::string, std::vector<Entry>> SnapshotEntries(Ingester& ing, std::string_view tenant,
+                                                          const std::vector<Matcher>& m = {},
+                                                          int64_t from = INT64_MIN,
+                                                          int64_t through = INT64_MAX) {
+  std::map<std::string, std::vector<Entry>> out;
+  for (const auto& snap : ing.Snapshot(tenant, m, from, through)) {
+    EXPECT_EQ(snap.fingerprint, snap.labels.Fingerprint());
+    auto& dst = out[snap.labels.ToString()];
+    for (const auto& ref : snap.blocks) {
+      auto part = DecodeRef(ref);
+      EXPECT_TRUE(std::is_sorted(part.begin(), part.end(),
+                                 [](const Entry& a, const Entry& b) { return a.ts < b.ts; }));
+      dst.insert(dst.end(), part.begin(), part.end());
+    }
+  }
+  return out;
+}
+
+std::vector<Entry> Sorted(std::vector<Entry> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+std::string Line(int i, size_t len = 0) {
+  std::string s = "line-" + std::to_string(i);
+  if (s.size() < len) s.append(len - s.size(), 'x');
+  return s;
+}
+
+class IngesterTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Ingester> New(IngesterOptions o = {}, metrics::Registry* reg = nullptr) {
+    return std::make_unique<Ingester>(o, &store_, &index_, reg);
+  }
+
+  // Every chunk in the index for the tenant over [from, through].
+  std::vector<index::IndexStore::SeriesChunks> Indexed(std::string_view tenant,
+                                                       int64_t from = kBase - kNanosPerDay,
+                                                       int64_t through = kBase + kNanosPerDay,
+                                                       const std::vector<Matcher>& m = {}) {
+    auto r = index_.Query(tenant, from, through, m);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : std::vector<index::IndexStore::SeriesChunks>{};
+  }
+
+  std::vector<Entry> ChunkEntries(const index::ChunkRef& ref) {
+    auto bytes = store_.Get(ref.key);
+    EXPECT_TRUE(bytes.ok()) << ref.key << ": " << bytes.status().ToString();
+    if (!bytes.ok()) return {};
+    EXPECT_EQ(bytes->size(), ref.compressed_bytes);
+    return DecodeChunk(*bytes);
+  }
+
+  // All entries of the tenant's flushed chunks, keyed by label string.
+  std::map<std::string, std::vector<Entry>> StoredEntries(std::string_view tenant) {
+    std::map<std::string, std::vector<Entry>> out;
+    for (const auto& s : Indexed(tenant)) {
+      for (const auto& c : s.chunks) {
+        auto part = ChunkEntries(c);
+        auto& dst = out[s.labels.ToString()];
+        dst.insert(dst.end(), part.begin(), part.end());
+      }
+    }
+    return out;
+  }
+
+  size_t ChunkObjects() {
+    auto keys = store_.List("chunks/");
+    EXPECT_TRUE(keys.ok());
+    return keys.ok() ? keys->size() : 0;
+  }
+
+  storage::MemObjectStore store_;
+  index::IndexStore index_{&store_};
+};
+
+TEST_F(IngesterTest, PushThenSnapshotReturnsEveryEntryExactlyOnce) {
+  auto ing = New();
+  std::map<std::string, std::vector<Entry>> pushed;
+  const std::vector<Labels> streams = {L(R"({app="a"})"), L(R"({app="b", env="prod"})"),
+                                       L(R"({app="c"})")};
+  uint32_t appended = 0;
+  for (int round = 0; round < 5; round++) {
+    for (size_t s = 0; s < streams.size(); s++) {
+      std::vector<Entry> batch;
+      for (int i = 0; i < 20; i++) {
+        int n = round * 20 + i;
+        batch.push_back({kBase + n * kNanosPerSecond + static_cast<int64_t>(s),
+                         Line(n) + "-s" + std::to_string(s),
+                         {}});
+      }
+      auto r = Push(*ing, kTenant, streams[s], batch);
+      EXPECT_EQ(r.duplicates, 0u);
+      EXPECT_TRUE(r.rejected.empty());
+      appended += r.appended;
+      auto& dst = pushed[streams[s].ToString()];
+      dst.insert(dst.end(), batch.begin(), batch.end());
+    }
+  }
+  EXPECT_EQ(appended, 300u);
+  EXPECT_EQ(ing->ActiveStreams(), 3u);
+  EXPECT_GT(ing->MemoryBytes(), 0u);
+
+  auto got = SnapshotEntries(*ing, kTenant);
+  ASSERT_EQ(got.size(), 3u);
+  for (auto& [ls, entries] : pushed) {
+    EXPECT_EQ(Sorted(got[ls]), Sorted(entries)) << ls;
+  }
+  // The snapshot is a copy: pushing more does not change blocks already taken.
+  auto snaps = ing->Snapshot(kTenant, {}, INT64_MIN, INT64_MAX);
+  Push(*ing, kTenant, streams[0], {{kBase + 999 * kNanosPerSecond, "later", {}}});
+  size_t total = 0;
+  for (const auto& s : snaps)
+    for (const auto& b : s.blocks) total += DecodeRef(b).size();
+  EXPECT_EQ(total, 300u);
+}
+
+TEST_F(IngesterTest, SnapshotSelectsByMatchersAndTimeRange) {
+  auto ing = New();
+  Push(*ing, kTenant, L(R"({app="a"})"), {{kBase + 10, "a10", {}}, {kBase + 20, "a20", {}}});
+  Push(*ing, kTenant, L(R"({app="b"})"), {{kBase + 30, "b30", {}}});
+
+  auto only_a = SnapshotEntries(*ing, kTenant, {Eq("app", "a")});
+  ASSERT_EQ(only_a.size(), 1u);
+  EXPECT_EQ(only_a.begin()->first, R"({app="a"})");
+
+  // [from, through): b's only entry at +30 is outside [+10, +30).
+  auto ranged = ing->Snapshot(kTenant, {}, kBase + 10, kBase + 30);
+  ASSERT_EQ(ranged.size(), 1u);
+  EXPECT_EQ(ranged[0].labels.ToString(), R"({app="a"})");
+  EXPECT_TRUE(ing->Snapshot(kTenant, {}, kBase + 21, kBase + 30).empty());
+  EXPECT_EQ(ing->Snapshot(kTenant, {}, kBase + 30, kBase + 31).size(), 1u);
+  EXPECT_TRUE(ing->Snapshot("nobody", {}, INT64_MIN, INT64_MAX).empty());
+}
+
+TEST_F(IngesterTest, UnorderedPushesComeBackSortedInEveryBlock) {
+  IngesterOptions o;
+  o.block_size = 600;
+  auto ing = New(o);
+  std::vector<Entry> pushed;
+  for (int i = 0; i < 200; i++) pushed.push_back({kBase + i * kNanosPerMilli, Line(i), {}});
+  std::mt19937 rng(7);
+  std::shuffle(pushed.begin(), pushed.end(), rng);
+  for (size_t i = 0; i < pushed.size(); i += 7) {
+    std::vector<Entry> batch(pushed.begin() + i, pushed.begin() + std::min(i + 7, pushed.size()));
+    auto r = Push(*ing, kTenant, L(R"({app="x"})"), batch);
+    EXPECT_EQ(r.appended, batch.size());
+  }
+  auto snaps = ing->Snapshot(kTenant, {}, INT64_MIN, INT64_MAX);
+  ASSERT_EQ(snaps.size(), 1u);
+  EXPECT_GT(snaps[0].blocks.size(), 5u);
+  std::vector<Entry> all;
+  for (const auto& b : snaps[0].blocks) {
+    auto part = DecodeRef(b);
+    ASSERT_TRUE(std::is_sorted(part.begin(), part.end(),
+                               [](const Entry& a, const Entry& c) { return a.ts < c.ts; }));
+    all.insert(all.end(), part.begin(), part.end());
+  }
+  EXPECT_EQ(Sorted(all), Sorted(pushed));
+
+  // With one head block only, the whole snapshot is one sorted block.
+  auto ing2 = New();
+  Push(*ing2, kTenant, L(R"({app="y"})"),
+       {{kBase + 3, "c", {}}, {kBase + 1, "a", {}}, {kBase + 2, "b", {}}});
+  auto one = SnapshotEntries(*ing2, kTenant);
+  std::vector<Entry> want = {{kBase + 1, "a", {}}, {kBase + 2, "b", {}}, {kBase + 3, "c", {}}};
+  EXPECT_EQ(one[R"({app="y"})"], want);
+}
+
+TEST_F(IngesterTest, IdenticalEntryIsStoredOnce) {
+  auto ing = New();
+  const Labels ls = L(R"({app="dup"})");
+  Meta md = {{"trace_id", "t1"}};
+  auto r1 = Push(*ing, kTenant, ls, {{kBase, "same", md}, {kBase, "same", md}});
+  EXPECT_EQ(r1.appended, 1u);
+  EXPECT_EQ(r1.duplicates, 1u);
+  auto r2 = Push(*ing, kTenant, ls, {{kBase, "same", md}});
+  EXPECT_EQ(r2.appended, 0u);
+  EXPECT_EQ(r2.duplicates, 1u);
+  EXPECT_TRUE(r2.rejected.empty());
+
+  // Not consecutive on push, but adjacent once the head is sorted: still one copy.
+  Push(*ing, kTenant, ls,
+       {{kBase + 5, "five", {}}, {kBase + 1, "one", {}}, {kBase + 5, "five", {}}});
+
+  auto got = SnapshotEntries(*ing, kTenant)[ls.ToString()];
+  std::vector<Entry> want = {{kBase, "same", md}, {kBase + 1, "one", {}}, {kBase + 5, "five", {}}};
+  EXPECT_EQ(got, want);
+
+  // The flushed chunk holds each entry once too.
+  ASSERT_TRUE(ing->FlushAll().ok());
+  EXPECT_EQ(StoredEntries(kTenant)[ls.ToString()], want);
+  auto idx = Indexed(kTenant);
+  ASSERT_EQ(idx.size(), 1u);
+  ASSERT_EQ(idx[0].chunks.size(), 1u);
+  EXPECT_EQ(idx[0].chunks[0].entries, 3u);
+}
+
+TEST_F(IngesterTest, SameTimestampDifferentLineOrMetadataAreAllKeptInArrivalOrder) {
+  auto ing = New();
+  const Labels ls = L(R"({app="ts"})");
+  auto r = Push(*ing, kTenant, ls,
+                {{kBase, "b", {}},
+                 {kBase, "a", {}},
+                 {kBase, "a", {{"k", "v"}}},
+                 {kBase - 1, "earlier", {}},
+                 {kBase, "c", {}}});
+  EXPECT_EQ(r.appended, 5u);
+  EXPECT_EQ(r.duplicates, 0u);
+  std::vector<Entry> want = {{kBase - 1, "earlier", {}},
+                             {kBase, "b", {}},
+                             {kBase, "a", {}},
+                             {kBase, "a", {{"k", "v"}}},
+                             {kBase, "c", {}}};
+  EXPECT_EQ(SnapshotEntries(*ing, kTenant)[ls.ToString()], want);
+  ASSERT_TRUE(ing->FlushAll().ok());
+  EXPECT_EQ(StoredEntries(kTenant)[ls.ToString()], want);
+}
+
+TEST_F(IngesterTest, OutOfOrderWindowRejectsWithLokiMessage) {
+  IngesterOptions o;
+  o.out_of_order_window = kNanosPerHour;
+  auto ing = New(o);
+  const Labels ls = L(R"({app="ooo"})");
+  // Newest entry: 2023-11-15T00:13:20.5Z; cutoff = 2023-11-14T23:13:20.5Z.
+  const int64_t newest = kBase + 2 * kNanosPerHour + 500 * kNanosPerMilli;
+  const int64_t cutoff = newest - kNanosPerHour;
+  const int64_t too_old = kBase + 250 * kNanosPerMilli;  // 2023-11-14T22:13:20.25Z
+  auto r = Push(*ing, kTenant, ls,
+                {{newest, "newest", {}},
+                 {too_old, "old", {}},
+                 {cutoff, "at-cutoff", {}},
+                 {cutoff - 1, "just-behind", {}}});
+  EXPECT_EQ(r.appended, 2u);
+  ASSERT_EQ(r.rejected.size(), 2u);
+  EXPECT_EQ(r.rejected[0].first, too_old);
+  // Loki formats both times with Go's time.RFC3339 (whole seconds).
+  EXPECT_EQ(r.rejected[0].second,
+            "entry too far behind, entry timestamp is: 2023-11-14T22:13:20Z, oldest acceptable "
+            "timestamp is: 2023-11-14T23:13:20Z");
+  EXPECT_EQ(r.rejected[1].first, cutoff - 1);
+  EXPECT_EQ(r.rejected[1].second,
+            "entry too far behind, entry timestamp is: 2023-11-14T23:13:20Z, oldest acceptable "
+            "timestamp is: 2023-11-14T23:13:20Z");
+
+  // Rejected entries are not stored; the window follows the newest entry.
+  std::vector<Entry> want = {{cutoff, "at-cutoff", {}}, {newest, "newest", {}}};
+  EXPECT_EQ(SnapshotEntries(*ing, kTenant)[ls.ToString()], want);
+  auto r2 = Push(*ing, kTenant, ls, {{newest + kNanosPerHour, "newer", {}}, {cutoff, "x", {}}});
+  EXPECT_EQ(r2.appended, 1u);
+  ASSERT_EQ(r2.rejected.size(), 1u);
+  EXPECT_EQ(r2.rejected[0].first, cutoff);
+
+  // Other streams have their own window.
+  auto r3 = Push(*ing, kTenant, L(R"({app="other"})"), {{too_old, "fine", {}}});
+  EXPECT_EQ(r3.appended, 1u);
+  EXPECT_TRUE(r3.rejected.empty());
+}
+
+TEST_F(IngesterTest, BlocksAreCutAtBlockSize) {
+  IngesterOptions o;
+  o.block_size = 1000;
+  o.codec = chunk::Codec::kNone;
+  auto ing = New(o);
+  const size_t kLen = 88;
+  std::vector<Entry> pushed;
+  for (int i = 0; i < 35; i++) pushed.push_back({kBase + i, Line(i, kLen), {}});
+  for (const auto& e : pushed) Push(*ing, kTenant, L(R"({app="blk"})"), {e});
+
+  auto snaps = ing->Snapshot(kTenant, {}, INT64_MIN, INT64_MAX);
+  ASSERT_EQ(snaps.size(), 1u);
+  const auto& blocks = snaps[0].blocks;
+  ASSERT_GE(blocks.size(), 3u);
+  size_t total = 0;
+  for (size_t i = 0; i < blocks.size(); i++) {
+    total += blocks[i].entries;
+    if (i + 1 == blocks.size()) continue;  // the head
+    // Not cut late (before the last entry the line bytes alone were under the
+    // block size) and not cut early (entries plus a small per-entry overhead reach it).
+    EXPECT_LT((blocks[i].entries - 1) * kLen, o.block_size) << i;
+    EXPECT_GE(blocks[i].entries * (kLen + 16), o.block_size) << i;
+    EXPECT_EQ(blocks[i].entries, blocks[0].entries) << i;
+  }
+  EXPECT_EQ(total, pushed.size());
+  EXPECT_LE(blocks.back().entries, blocks[0].entries);
+  EXPECT_EQ(snaps[0].head_lines, blocks.back().entries);
+  EXPECT_EQ(snaps[0].head_bytes, blocks.back().entries * kLen);
+}
+
+TEST_F(IngesterTest, ChunksAreClosedAtTargetSize) {
+  const size_t kLen = 88;
+  auto push_all = [&](Ingester& ing, std::string_view labels) {
+    for (int i = 0; i < 35; i++) Push(ing, kTenant, L(labels), {{kBase + i, Line(i, kLen), {}}});
+  };
+  IngesterOptions o;
+  o.block_size = 1000;
+  o.codec = chunk::Codec::kNone;
+
+  // Learn the stored size of one full block.
+  size_t block_bytes = 0, per_block = 0;
+  {
+    auto probe = New(o);
+    push_all(*probe, R"({app="probe"})");
+    auto snaps = probe->Snapshot(kTenant, {}, INT64_MIN, INT64_MAX);
+    ASSERT_EQ(snaps.size(), 1u);
+    ASSERT_GE(snaps[0].blocks.size(), 3u);
+    block_bytes = snaps[0].blocks[0].bytes.size();
+    per_block = snaps[0].blocks[0].entries;
+  }
+  ASSERT_GT(per_block, 0u);
+  const size_t full_blocks = 35 / per_block;
+
+  struct Case {
+    size_t target;
+    std::vector<uint32_t> want_entries;  // per chunk, in time order
+  };
+  std::vector<Case> cases;
+  {
+    // Every cut block closes its chunk.
+    Case c{1, {}};
+    for (size_t b = 0; b < full_blocks; b++) c.want_entries.push_back(per_block);
+    if (35 % per_block) c.want_entries.push_back(35 % per_block);
+    cases.push_back(c);
+  }
+  {
+    // Two blocks per chunk.
+    Case c{block_bytes + 1, {}};
+    size_t left = 35;
+    while (left > 0) {
+      size_t n = std::min(left, 2 * per_block);
+      c.want_entries.push_back(n);
+      left -= n;
+    }
+    cases.push_back(c);
+  }
+  cases.push_back({1 << 30, {35}});  // never by size: one chunk at FlushAll
+
+  int n = 0;
+  for (const auto& c : cases) {
+    SCOPED_TRACE("target_size=" + std::to_string(c.target));
+    o.target_size = c.target;
+    auto ing = New(o);
+    const std::string app = "t" + std::to_string(n++);
+    push_all(*ing, "{app=\"" + app + "\"}");
+    ASSERT_TRUE(ing->FlushAll().ok());
+    auto idx = Indexed(kTenant, kBase - kNanosPerDay, kBase + kNanosPerDay, {Eq("app", app)});
+    ASSERT_EQ(idx.size(), 1u);
+    std::vector<uint32_t> got;
+    std::vector<Entry> all;
+    for (const auto& ch : idx[0].chunks) {
+      got.push_back(ch.entries);
+      auto part = ChunkEntries(ch);
+      EXPECT_EQ(part.size(), ch.entries);
+      all.insert(all.end(), part.begin(), part.end());
+    }
+    EXPECT_EQ(got, c.want_entries);
+    EXPECT_EQ(all.size(), 35u);
+    for (size_t i = 0; i < all.size(); i++) EXPECT_EQ(all[i].line, Line(i, kLen));
+  }
+}
+
+TEST_F(IngesterTest, FlushAllWritesChunksAndIndexAndEmptiesMemory) {
+  metrics::Registry reg;
+  auto ing = New({}, &reg);
+  const Labels a = L(R"({app="a", env="prod"})");
+  const Labels b = L(R"({app="b"})");
+  std::vector<Entry> ea, eb;
+  for (int i = 0; i < 50; i++) {
+    ea.push_back({kBase + (49 - i) * kNanosPerSecond, Line(i), {{"i", std::to_string(i)}}});
+    eb.push_back({kBase + 7 + i * kNanosPerMilli, "b" + std::to_string(i), {}});
+  }
+  Push(*ing, kTenant, a, ea);
+  Push(*ing, kTenant, b, eb);
+  ASSERT_EQ(ing->ActiveStreams(), 2u);
+  ASSERT_GT(ing->MemoryBytes(), 0u);
+
+  ASSERT_TRUE(ing->FlushAll().ok());
+  EXPECT_EQ(ing->ActiveStreams(), 0u);
+  EXPECT_EQ(ing->MemoryBytes(), 0u);
+  EXPECT_TRUE(ing->Snapshot(kTenant, {}, INT64_MIN, INT64_MAX).empty());
+  EXPECT_TRUE(ing->LabelNames(kTenant).empty());
+  EXPECT_EQ(ChunkObjects(), 2u);
+
+  auto idx = Indexed(kTenant);
+  ASSERT_EQ(idx.size(), 2u);
+  for (const auto& s : idx) {
+    const bool is_a = s.labels == a;
+    ASSERT_TRUE(is_a || s.labels == b) << s.labels.ToString();
+    const auto& pushed = is_a ? ea : eb;
+    EXPECT_EQ(s.fingerprint, s.labels.Fingerprint());
+    ASSERT_EQ(s.chunks.size(), 1u);
+    const auto& c = s.chunks[0];
+    auto sorted = Sorted(pushed);
+    EXPECT_EQ(c.fingerprint, s.fingerprint);
+    EXPECT_EQ(c.min_ts, sorted.front().ts);
+    EXPECT_EQ(c.max_ts, sorted.back().ts);
+    EXPECT_EQ(c.entries, pushed.size());
+    EXPECT_EQ(c.key.rfind("chunks/" + std::string(kTenant) + "/", 0), 0u) << c.key;
+    EXPECT_EQ(ChunkEntries(c), sorted);
+  }
+  // Matchers select in the index too.
+  auto only_b = Indexed(kTenant, kBase - kNanosPerDay, kBase + kNanosPerDay, {Eq("app", "b")});
+  ASSERT_EQ(only_b.size(), 1u);
+  EXPECT_EQ(only_b[0].labels, b);
+
+  std::string exposed = reg.Expose();
+  EXPECT_NE(exposed.find("skald_ingester_chunks_flushed_total 2"), std::string::npos) << exposed;
+  EXPECT_NE(exposed.find("skald_ingester_memory_streams 0"), std::string::npos) << exposed;
+
+  // Nothing left: a second FlushAll writes nothing new.
+  ASSERT_TRUE(ing->FlushAll().ok());
+  EXPECT_EQ(ChunkObjects(), 2u);
+
+  // New data for a flushed stream starts a new in-memory stream and a new chunk.
+  Push(*ing, kTenant, a, {{kBase + kNanosPerHour, "again", {}}});
+  EXPECT_EQ(ing->ActiveStreams(), 1u);
+  ASSERT_TRUE(ing->FlushAll().ok());
+  auto again = Indexed(kTenant, kBase - kNanosPerDay, kBase + kNanosPerDay, {Eq("app", "a")});
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].chunks.size(), 2u);
+  EXPECT_EQ(ing->MemoryBytes(), 0u);
+}
+
+TEST_F(IngesterTest, MemoryBytesReturnsToZeroAfterCutsAndCloses) {
+  IngesterOptions o;
+  o.block_size = 500;
+  o.target_size = 700;
+  auto ing = New(o);
+  std::vector<Entry> batch;
+  for (int i = 0; i < 300; i++) batch.push_back({kBase + i, Line(i, 40), {}});
+  // Several cuts and closes inside one push call and across calls.
+  Push(*ing, kTenant, L(R"({app="m"})"), batch);
+  for (int i = 300; i < 400; i++)
+    Push(*ing, kTenant, L(R"({app="m"})"), {{kBase + i, Line(i, 40), {}}});
+  EXPECT_GT(ing->MemoryBytes(), 0u);
+  EXPECT_LT(ing->MemoryBytes(), 400u * 100);  // bounded by what was pushed
+  ASSERT_TRUE(ing->FlushAll().ok());
+  EXPECT_EQ(ing->MemoryBytes(), 0u);
+  size_t stored = 0;
+  for (auto& [ls, v] : StoredEntries(kTenant)) stored += v.size();
+  EXPECT_EQ(stored, 400u);
+}
+
+TEST_F(IngesterTest, FlushAllSplitsIndexByDayForChunksSpanningMidnight) {
+  auto ing = New();
+  const int64_t midnight = (kBase / kNanosPerDay + 1) * kNanosPerDay;
+  Push(*ing, kTenant, L(R"({app="mid"})"),
+       {{midnight - kNanosPerSecond, "before", {}}, {midnight + kNanosPerSecond, "after", {}}});
+  ASSERT_TRUE(ing->FlushAll().ok());
+  // Found from either day, once.
+  const std::pair<int64_t, int64_t> ranges[] = {
+      {midnight - kNanosPerHour, midnight - 500 * kNanosPerMilli},
+      {midnight + 500 * kNanosPerMilli, midnight + kNanosPerHour}};
+  for (auto [from, through] : ranges) {
+    auto idx = Indexed(kTenant, from, through);
+    ASSERT_EQ(idx.size(), 1u) << from;
+    ASSERT_EQ(idx[0].chunks.size(), 1u);
+    EXPECT_EQ(idx[0].chunks[0].entries, 2u);
+  }
+  auto late = Indexed(kTenant, midnight + kNanosPerDay + kNanosPerHour,
+                      midnight + kNanosPerDay + 2 * kNanosPerHour);
+  EXPECT_TRUE(late.empty());
+}
+
+TEST_F(IngesterTest, FlushLoopFlushesIdleStreams) {
+  IngesterOptions o;
+  o.flush_check_period = 10 * kNanosPerMilli;
+  o.chunk_idle_period = 100 * kNanosPerMilli;
+  auto ing = New(o);
+  ing->Start();
+  Push(*ing, kTenant, L(R"({app="idle"})"), {{kBase, "one", {}}, {kBase + 1, "two", {}}});
+  EXPECT_EQ(ing->ActiveStreams(), 1u);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (ing->ActiveStreams() != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ing->Stop();
+  EXPECT_EQ(ing->ActiveStreams(), 0u);
+  EXPECT_EQ(ing->MemoryBytes(), 0u);
+  EXPECT_EQ(ChunkObjects(), 1u);
+  std::vector<Entry> want = {{kBase, "one", {}}, {kBase + 1, "two", {}}};
+  EXPECT_EQ(StoredEntries(kTenant)[R"({app="idle"})"], want);
+  ing->Stop();  // idempotent
+}
+
+TEST_F(IngesterTest, FlushLoopFlushesChunksAtMaxAgeButKeepsActiveStream) {
+  IngesterOptions o;
+  o.flush_check_period = 10 * kNanosPerMilli;
+  o.chunk_idle_period = kNanosPerHour;
+  o.max_chunk_age = 50 * kNanosPerMilli;
+  auto ing = New(o);
+  ing->Start();
+  Push(*ing, kTenant, L(R"({app="old"})"), {{kBase, "one", {}}});
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (ChunkObjects() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  // Give the pass that wrote the chunk time to drop it from memory.
+  while (!ing->Snapshot(kTenant, {}, INT64_MIN, INT64_MAX).empty() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ing->Stop();
+  EXPECT_EQ(ChunkObjects(), 1u);
+  EXPECT_TRUE(ing->Snapshot(kTenant, {}, INT64_MIN, INT64_MAX).empty());
+  // Not idle: the stream itself stays (its labels are still served).
+  EXPECT_EQ(ing->ActiveStreams(), 1u);
+  EXPECT_EQ(ing->LabelValues(kTenant, "app"), std::vector<std::string>{"old"});
+}
+
+TEST_F(IngesterTest, FlushLoopLeavesBusyStreamsAlone) {
+  IngesterOptions o;
+  o.flush_check_period = 5 * kNanosPerMilli;
+  auto ing = New(o);  // idle 30m, max age 2h
+  ing->Start();
+  Push(*ing, kTenant, L(R"({app="busy"})"), {{kBase, "one", {}}});
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ing->Stop();
+  EXPECT_EQ(ChunkObjects(), 0u);
+  EXPECT_EQ(ing->ActiveStreams(), 1u);
+  EXPECT_EQ(SnapshotEntries(*ing, kTenant)[R"({app="busy"})"].size(), 1u);
+}
+
+TEST_F(IngesterTest, LabelNamesValuesAndSeries) {
+  auto ing = New();
+  Push(*ing, kTenant, L(R"({app="a", env="prod"})"), {{kBase, "x", {}}});
+  Push(*ing, kTenant, L(R"({app="b", env="dev"})"), {{kBase, "x", {}}});
+  Push(*ing, kTenant, L(R"({app="a", team="core"})"), {{kBase, "x", {}}});
+  EXPECT_EQ(ing->LabelNames(kTenant), (std::vector<std::string>{"app", "env", "team"}));
+  EXPECT_EQ(ing->LabelValues(kTenant, "app"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(ing->LabelValues(kTenant, "env"), (std::vector<std::string>{"dev", "prod"}));
+  EXPECT_TRUE(ing->LabelValues(kTenant, "nope").empty());
+
+  auto series_strings = [&](const std::vector<Matcher>& m) {
+    std::vector<std::string> out;
+    for (const auto& l : ing->Series(kTenant, m)) out.push_back(l.ToString());
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(series_strings({Eq("app", "a")}),
+            (std::vector<std::string>{R"({app="a", env="prod"})", R"({app="a", team="core"})"}));
+  EXPECT_EQ(series_strings({Eq("app", "a"), Eq("env", "prod")}),
+            (std::vector<std::string>{R"({app="a", env="prod"})"}));
+  EXPECT_EQ(series_strings({}).size(), 3u);
+  EXPECT_TRUE(series_strings({Eq("app", "zzz")}).empty());
+
+  EXPECT_TRUE(ing->LabelNames("other").empty());
+  EXPECT_TRUE(ing->Series("other", {}).empty());
+}
+
+TEST_F(IngesterTest, TenantsAreIsolated) {
+  auto ing = New();
+  const Labels ls = L(R"({app="shared"})");
+  Push(*ing, "t1", ls, {{kBase, "from-t1", {}}});
+  Push(*ing, "t2", ls, {{kBase + 1, "from-t2", {}}});
+  Push(*ing, "t2", L(R"({only="t2"})"), {{kBase, "x", {}}});
+
+  auto t1 = SnapshotEntries(*ing, "t1");
+  ASSERT_EQ(t1.size(), 1u);
+  EXPECT_EQ(t1[ls.ToString()], (std::vector<Entry>{{kBase, "from-t1", {}}}));
+  auto t2 = SnapshotEntries(*ing, "t2");
+  ASSERT_EQ(t2.size(), 2u);
+  EXPECT_EQ(t2[ls.ToString()], (std::vector<Entry>{{kBase + 1, "from-t2", {}}}));
+  EXPECT_EQ(ing->LabelNames("t1"), std::vector<std::string>{"app"});
+  EXPECT_EQ(ing->LabelNames("t2"), (std::vector<std::string>{"app", "only"}));
+  EXPECT_TRUE(SnapshotEntries(*ing, "t3").empty());
+
+  ASSERT_TRUE(ing->FlushAll().ok());
+  auto s1 = StoredEntries("t1");
+  ASSERT_EQ(s1.size(), 1u);
+  EXPECT_EQ(s1[ls.ToString()], (std::vector<Entry>{{kBase, "from-t1", {}}}));
+  auto i2 = Indexed("t2");
+  EXPECT_EQ(i2.size(), 2u);
+  for (const auto& s : i2)
+    for (const auto& c : s.chunks) EXPECT_EQ(c.key.rfind("chunks/t2/", 0), 0u) << c.key;
+  EXPECT_TRUE(Indexed("t3").empty());
+}
+
+TEST_F(IngesterTest, FlushesToFilesystemStore) {
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() /
+      ("skald-ingester-test-" + std::to_string(::getpid()) + "-" + std::to_string(NowNanos()));
+  {
+    auto fs = storage::FsObjectStore::Open(dir.string());
+    ASSERT_TRUE(fs.ok()) << fs.status().ToString();
+    index::IndexStore idx(fs->get());
+    Ingester ing({}, fs->get(), &idx, nullptr);
+    std::vector<Entry> pushed;
+    for (int i = 0; i < 100; i++) pushed.push_back({kBase + i, Line(i), {{"k", "v"}}});
+    Push(ing, kTenant, L(R"({app="fs"})"), pushed);
+    ASSERT_TRUE(ing.FlushAll().ok());
+    auto q = idx.Query(kTenant, kBase - kNanosPerHour, kBase + kNanosPerHour, {});
+    ASSERT_TRUE(q.ok()) << q.status().ToString();
+    ASSERT_EQ(q->size(), 1u);
+    ASSERT_EQ((*q)[0].chunks.size(), 1u);
+    auto bytes = (*fs)->Get((*q)[0].chunks[0].key);
+    ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+    EXPECT_EQ(DecodeChunk(*bytes), pushed);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// 4 threads push to overlapping streams while one thread snapshots and another
+// flushes; afterwards every pushed entry is stored exactly once.
+TEST_F(IngesterTest, ConcurrentPushSnapshotAndFlushLoseAndDuplicateNothing) {
+  IngesterOptions o;
+  o.block_size = 2048;
+  o.target_size = 4096;
+  o.shards = 4;
+  auto ing = New(o);
+  constexpr int kThreads = 4, kStreams = 6, kPerThread = 3000;
+  std::vector<Labels> streams;
+  for (int s = 0; s < kStreams; s++) streams.push_back(L("{s=\"" + std::to_string(s) + "\"}"));
+
+  std::atomic<bool> done{false};
+  std::atomic<int> snapshots{0}, flushes{0};
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; t++) {
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(100 + t);
+      for (int i = 0; i < kPerThread; i += 5) {
+        int s = static_cast<int>(rng() % kStreams);
+        std::vector<Entry> batch;
+        for (int k = i; k < i + 5; k++) {
+          // Unique per (thread, k); jitter keeps it out of order but inside the window.
+          int64_t ts = kBase + static_cast<int64_t>(k) * kNanosPerMilli +
+                       static_cast<int64_t>(rng() % 1000) * 1000 + t;
+          batch.push_back({ts, "t" + std::to_string(t) + "-" + std::to_string(k), {}});
+        }
+        auto r = Push(*ing, kTenant, streams[s], batch);
+        if (r.appended != batch.size()) failed = true;
+      }
+    });
+  }
+  std::thread snapshotter([&] {
+    while (!done) {
+      for (const auto& snap : ing->Snapshot(kTenant, {}, INT64_MIN, INT64_MAX)) {
+        for (const auto& b : snap.blocks) {
+          chunk::DecodedBlock d;
+          if (!chunk::DecodeBlock(b.bytes, &d).ok() || d.size() != b.entries) failed = true;
+        }
+      }
+      snapshots++;
+    }
+  });
+  std::thread flusher([&] {
+    while (!done) {
+      if (!ing->FlushAll().ok()) failed = true;
+      flushes++;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
+  for (auto& th : threads) th.join();
+  done = true;
+  snapshotter.join();
+  flusher.join();
+  EXPECT_FALSE(failed);
+  EXPECT_GT(snapshots.load(), 0);
+  EXPECT_GT(flushes.load(), 0);
+
+  ASSERT_TRUE(ing->FlushAll().ok());
+  EXPECT_EQ(ing->ActiveStreams(), 0u);
+  EXPECT_EQ(ing->MemoryBytes(), 0u);
+  std::multiset<std::string> lines;
+  for (auto& [ls, entries] : StoredEntries(kTenant)) {
+    for (const auto& e : entries) lines.insert(e.line);
+  }
+  EXPECT_EQ(lines.size(), static_cast<size_t>(kThreads * kPerThread));
+  for (int t = 0; t < kThreads; t++) {
+    for (int k = 0; k < kPerThread; k++) {
+      std::string line = "t" + std::to_string(t) + "-" + std::to_string(k);
+      ASSERT_EQ(lines.count(line), 1u) << line;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace skald::ingester

@@ -1,0 +1,199 @@
+// Tests for skald-bench push: planning, label layout and the pre-encoded request pool.
+#include "tools/bench/push_bench.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "api/push.h"
+
+namespace skald::bench {
+namespace {
+
+constexpr int64_t kNow = 1700000000LL * 1000000000LL;
+
+// Splits a serialized request into head and body.
+std::pair<std::string, std::string> SplitRequest(const std::string& req) {
+  size_t e = req.find("\r\n\r\n");
+  return {req.substr(0, e + 4), req.substr(e + 4)};
+}
+
+struct Decoded {
+  std::map<std::string, std::vector<int64_t>> ts_by_stream;  // in send order
+  std::map<std::string, int> conn_of_stream;                 // by the value of the "stream" label
+  int64_t lines = 0;
+  uint64_t raw = 0;
+  std::set<std::string> distinct_lines;
+};
+
+void DecodeAll(const std::vector<EncodedRequest>& reqs, int conn, bool json, Decoded* d) {
+  for (const auto& r : reqs) {
+    auto [head, body] = SplitRequest(r.bytes);
+    ASSERT_NE(head.find("POST /loki/api/v1/push HTTP/1.1\r\n"), std::string::npos);
+    ASSERT_NE(head.find("Content-Length: " + std::to_string(body.size()) + "\r\n"),
+              std::string::npos);
+    StatusOr<api::PushRequest> req =
+        json ? api::DecodePushJson(body) : api::DecodePushProtobuf(body);
+    ASSERT_TRUE(req.ok()) << req.status().ToString();
+    int64_t lines = 0;
+    uint64_t raw = 0;
+    for (const auto& s : req->streams) {
+      std::string labels(s.labels);
+      // JSON bodies come back with canonical (sorted) labels: key by the stream label.
+      size_t at = labels.find("stream=\"");
+      ASSERT_NE(at, std::string::npos) << labels;
+      std::string stream = labels.substr(at + 8, labels.find('"', at + 8) - at - 8);
+      auto [it, fresh] = d->conn_of_stream.emplace(stream, conn);
+      EXPECT_EQ(it->second, conn) << labels << " written by two connections";
+      for (const auto& e : s.entries) {
+        d->ts_by_stream[labels].push_back(e.timestamp_ns);
+        d->distinct_lines.insert(std::string(e.line));
+        raw += e.line.size();
+        lines++;
+      }
+    }
+    EXPECT_EQ(lines, r.lines);
+    EXPECT_EQ(raw, r.raw_bytes);
+    d->lines += lines;
+    d->raw += raw;
+  }
+}
+
+TEST(PushPlanTest, ValidatesAndSpreadsTimestampsOverTheSpan) {
+  Corpus c = Corpus::BuiltIn();
+  PushOptions o;
+  o.lines = 100000;
+  o.streams = 10;
+  o.ts_span_ns = 60LL * 1000000000LL;
+  StatusOr<PushPlan> p = MakePushPlan(o, c, kNow);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->lines, 100000);
+  EXPECT_EQ(p->t0_ns, kNow - o.ts_span_ns);
+  EXPECT_EQ(p->step_ns, o.ts_span_ns / 10000);
+  EXPECT_EQ(p->connections, 4);
+
+  o.streams = 2;  // fewer streams than connections: connections capped
+  EXPECT_EQ(MakePushPlan(o, c, kNow)->connections, 2);
+
+  PushOptions r;
+  r.rate = 1000;
+  r.duration_ns = 10LL * 1000000000LL;
+  EXPECT_EQ(MakePushPlan(r, c, kNow)->lines, 10201);  // rate x duration + 2%
+
+  for (auto bad : {&PushOptions::streams, &PushOptions::hosts, &PushOptions::batch,
+                   &PushOptions::connections}) {
+    PushOptions b;
+    b.*bad = 0;
+    EXPECT_EQ(MakePushPlan(b, c, kNow).status().code(), StatusCode::kInvalidArgument);
+  }
+  PushOptions f;
+  f.format = "xml";
+  EXPECT_EQ(MakePushPlan(f, c, kNow).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(PushPlanTest, StreamLabelsFollowTheDocumentedLayout) {
+  PushOptions o;
+  o.hosts = 3;
+  EXPECT_EQ(StreamLabels(o, 7), "{job=\"bench\", host=\"host-1\", stream=\"7\"}");
+}
+
+void CheckPool(const std::string& format) {
+  Corpus c = Corpus::BuiltIn();
+  PushOptions o;
+  o.format = format;
+  o.streams = 10;
+  o.connections = 3;
+  o.batch = 64;
+  o.lines = 5003;
+  o.ts_span_ns = 60LL * 1000000000LL;
+  StatusOr<PushPlan> plan = MakePushPlan(o, c, kNow);
+  ASSERT_TRUE(plan.ok());
+  Url url = *ParseUrl("http://localhost:3100");
+  std::atomic<int64_t> pool{0};
+  Decoded d;
+  int64_t bytes = 0;
+  for (int conn = 0; conn < plan->connections; ++conn) {
+    std::vector<EncodedRequest> reqs = EncodeConnectionRequests(c, o, url, *plan, conn, &pool);
+    for (const auto& r : reqs) {
+      EXPECT_LE(r.lines, 64u);
+      bytes += static_cast<int64_t>(r.bytes.size());
+    }
+    DecodeAll(reqs, conn, format == "json", &d);
+  }
+  EXPECT_EQ(pool.load(), bytes);
+  EXPECT_EQ(d.lines, 5003);
+  EXPECT_EQ(d.ts_by_stream.size(), 10u);
+  for (const auto& [labels, ts] : d.ts_by_stream) {
+    // Each stream holds ~lines/streams entries, strictly increasing, within [now - span, now).
+    EXPECT_GE(ts.size(), 500u) << labels;
+    EXPECT_LE(ts.size(), 501u) << labels;
+    for (size_t i = 0; i < ts.size(); ++i) {
+      EXPECT_GE(ts[i], kNow - o.ts_span_ns);
+      EXPECT_LT(ts[i], kNow);
+      if (i > 0) {
+        ASSERT_LT(ts[i - 1], ts[i]) << labels << " at " << i;
+      }
+    }
+  }
+  // Streams go to connection s % connections.
+  ASSERT_EQ(d.conn_of_stream.size(), 10u);
+  EXPECT_EQ(d.conn_of_stream.at("4"), 1);
+  EXPECT_EQ(d.conn_of_stream.at("9"), 0);
+  EXPECT_EQ(d.conn_of_stream.at("2"), 2);
+  // Lines vary: the built-in corpus has ~30 templates, yet nearly all lines differ.
+  EXPECT_GT(d.distinct_lines.size(), 4900u);
+}
+
+TEST(PushPoolTest, ProtobufRequestsDecodeWithUniqueIncreasingTimestampsPerStream) {
+  CheckPool("protobuf");
+}
+
+TEST(PushPoolTest, JsonRequestsDecodeWithUniqueIncreasingTimestampsPerStream) { CheckPool("json"); }
+
+TEST(PushPoolTest, EncodingIsDeterministicAndStopsAtThePoolCap) {
+  Corpus c = Corpus::BuiltIn();
+  PushOptions o;
+  o.lines = 20000;
+  o.batch = 100;
+  Url url = *ParseUrl("http://localhost:3100");
+  PushPlan plan = *MakePushPlan(o, c, kNow);
+  std::atomic<int64_t> p1{0}, p2{0};
+  auto a = EncodeConnectionRequests(c, o, url, plan, 0, &p1);
+  auto b = EncodeConnectionRequests(c, o, url, plan, 0, &p2);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i].bytes, b[i].bytes);
+
+  o.pool_cap_bytes = p1.load() / 4;
+  std::atomic<int64_t> p3{0};
+  auto capped = EncodeConnectionRequests(c, o, url, plan, 0, &p3);
+  EXPECT_LT(capped.size(), a.size() / 3);
+  EXPECT_GE(p3.load(), o.pool_cap_bytes);
+  EXPECT_LT(p3.load(), o.pool_cap_bytes + static_cast<int64_t>(a[0].bytes.size()) * 2);
+}
+
+TEST(PushPoolTest, TenantHeaderIsSentWhenSet) {
+  Corpus c = Corpus::BuiltIn();
+  PushOptions o;
+  o.lines = 10;
+  o.tenant = "team-a";
+  Url url = *ParseUrl("http://localhost:3100");
+  std::atomic<int64_t> pool{0};
+  auto reqs = EncodeConnectionRequests(c, o, url, *MakePushPlan(o, c, kNow), 0, &pool);
+  ASSERT_FALSE(reqs.empty());
+  EXPECT_NE(reqs[0].bytes.find("\r\nX-Scope-OrgID: team-a\r\n"), std::string::npos);
+  EXPECT_NE(reqs[0].bytes.find("\r\nContent-Type: application/x-protobuf\r\n"), std::string::npos);
+}
+
+TEST(PercentileTest, NearestRank) {
+  std::vector<int64_t> v;
+  for (int i = 1; i <= 100; ++i) v.push_back(i);
+  EXPECT_EQ(Percentile(v, 0.5), 50);
+  EXPECT_EQ(Percentile(v, 0.99), 99);
+  EXPECT_EQ(Percentile(v, 1.0), 100);
+  EXPECT_EQ(Percentile({7}, 0.99), 7);
+  EXPECT_EQ(Percentile({}, 0.5), 0);
+}
+
+}  // namespace
+}  // namespace skald::bench
