@@ -6,8 +6,8 @@
 #include <functional>
 #include <limits>
 
-#include "core/crc32c.h"
 #include "chunk/varint.h"
+#include "core/crc32c.h"
 
 namespace skald::chunk {
 

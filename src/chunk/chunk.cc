@@ -5,8 +5,8 @@
 #include <cstring>
 #include <limits>
 
-#include "core/crc32c.h"
 #include "chunk/varint.h"
+#include "core/crc32c.h"
 
 namespace skald::chunk {
 

@@ -12,7 +12,6 @@
 #include "core/crc32c.h"
 #include "index/encoding.h"
 #include "index/postings.h"
-#include "core/crc32c.h"
 
 namespace skald::index {
 
@@ -464,8 +463,7 @@ Status ReadFrame(std::string_view b, bool check_crcs, uint64_t toc[kNumSections]
       return Corrupt("section exceeds file");
     }
     const uint64_t crc_at = expected + toc[s][1];
-    if (check_crcs &&
-        Crc32c(b.substr(expected, toc[s][1])) != GetFixed32(b.data() + crc_at)) {
+    if (check_crcs && Crc32c(b.substr(expected, toc[s][1])) != GetFixed32(b.data() + crc_at)) {
       return Corrupt("section " + std::to_string(s) + " checksum mismatch");
     }
     expected = crc_at + 4;

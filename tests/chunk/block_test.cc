@@ -7,8 +7,8 @@
 #include <limits>
 #include <new>
 
-#include "core/crc32c.h"
 #include "chunk/varint.h"
+#include "core/crc32c.h"
 #include "test_util.h"
 
 // Global allocation counter used by AllocCounter (replaces operator new for this binary).

@@ -4,8 +4,8 @@
 
 #include <random>
 
-#include "core/crc32c.h"
 #include "chunk/varint.h"
+#include "core/crc32c.h"
 #include "test_util.h"
 
 namespace skald::chunk {
