@@ -318,4 +318,32 @@ std::string FormatGoDuration(int64_t d) {
   return neg ? "-" + out : out;
 }
 
+std::string FormatPromDuration(int64_t nanos) {
+  if (nanos < 0) return FormatGoDuration(nanos);
+  int64_t ms = nanos / kNanosPerMilli;
+  if (ms == 0) return "0s";
+  std::string out;
+  struct Unit {
+    const char* name;
+    int64_t ms;
+    bool exact;  // only used when it divides the whole remainder
+  };
+  static constexpr Unit kUnits[] = {{"y", 365 * kNanosPerDay / kNanosPerMilli, true},
+                                    {"w", 7 * kNanosPerDay / kNanosPerMilli, true},
+                                    {"d", kNanosPerDay / kNanosPerMilli, false},
+                                    {"h", kNanosPerHour / kNanosPerMilli, false},
+                                    {"m", kNanosPerMinute / kNanosPerMilli, false},
+                                    {"s", 1000, false},
+                                    {"ms", 1, false}};
+  for (const Unit& u : kUnits) {
+    if (u.exact && ms % u.ms != 0) continue;
+    int64_t v = ms / u.ms;
+    if (v > 0) {
+      out += std::to_string(v) + u.name;
+      ms -= v * u.ms;
+    }
+  }
+  return out;
+}
+
 }  // namespace skald

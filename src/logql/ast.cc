@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/go_string.h"
+#include "core/time.h"
 
 namespace skald::logql {
 namespace {
@@ -79,21 +80,6 @@ std::string FormatGoFloatF(double v) {
   int exp;
   ShortestDigits(v, &digits, &exp);
   return (v < 0 ? "-" : "") + PlainDecimal(digits, exp);
-}
-
-// Go fmtFrac: writes the fraction of v with prec digits (trailing zeros
-// dropped) and returns v / 10^prec.
-uint64_t FmtFrac(std::string* out, uint64_t v, int prec) {
-  std::string frac;
-  bool print = false;
-  for (int i = 0; i < prec; i++) {
-    int digit = static_cast<int>(v % 10);
-    print = print || digit != 0;
-    if (print) frac.insert(frac.begin(), static_cast<char>('0' + digit));
-    v /= 10;
-  }
-  if (print) *out = "." + frac + *out;
-  return v;
 }
 
 std::string GroupingString(const Grouping& g) {
@@ -465,7 +451,7 @@ std::string LabelFilterString(const LabelFilter& f) {
       return Ident(f.name) + std::string(CompareOpString(f.cmp)) + FormatGoFloatF(f.number);
     case LabelFilter::Kind::kDuration:
       return Ident(f.name) + std::string(CompareOpString(f.cmp)) +
-             FormatGoDurationString(f.duration_nanos);
+             FormatGoDuration(f.duration_nanos);
     case LabelFilter::Kind::kBytes:
       // "0B" does not lex in LogQL (Loki's scanner reads "0b" as a binary prefix).
       return Ident(f.name) + std::string(CompareOpString(f.cmp)) +
@@ -493,7 +479,7 @@ std::string ExprString(const Expr& e) {
       s += SelectorString(*r.selector);
       if (r.unwrap) s += UnwrapString(*r.unwrap);
       s += "[" + FormatPromDuration(r.range_nanos) + "]";
-      if (r.offset_nanos != 0) s += " offset " + FormatGoDurationString(r.offset_nanos);
+      if (r.offset_nanos != 0) s += " offset " + FormatGoDuration(r.offset_nanos);
       s += ")";
       if (r.grouping) s += GroupingString(*r.grouping);
       return s;
@@ -581,61 +567,6 @@ bool ExprEqual(const Expr& a, const Expr& b) {
     }
   }
   return false;
-}
-
-std::string FormatPromDuration(int64_t nanos) {
-  int64_t ms = nanos / 1000000;
-  if (ms == 0) return "0s";
-  std::string r;
-  auto f = [&](const char* unit, int64_t mult, bool exact) {
-    if (exact && ms % mult != 0) return;
-    int64_t v = ms / mult;
-    if (v > 0) {
-      r += std::to_string(v) + unit;
-      ms -= v * mult;
-    }
-  };
-  f("y", 1000LL * 60 * 60 * 24 * 365, true);
-  f("w", 1000LL * 60 * 60 * 24 * 7, true);
-  f("d", 1000LL * 60 * 60 * 24, false);
-  f("h", 1000LL * 60 * 60, false);
-  f("m", 1000LL * 60, false);
-  f("s", 1000, false);
-  f("ms", 1, false);
-  return r;
-}
-
-std::string FormatGoDurationString(int64_t nanos) {
-  if (nanos == 0) return "0s";
-  bool neg = nanos < 0;
-  uint64_t u = neg ? 0 - static_cast<uint64_t>(nanos) : static_cast<uint64_t>(nanos);
-  std::string out;
-  if (u < 1000000000ULL) {
-    int prec;
-    if (u < 1000) {
-      prec = 0;
-      out = "ns";
-    } else if (u < 1000000) {
-      prec = 3;
-      out = "\xC2\xB5s";
-    } else {
-      prec = 6;
-      out = "ms";
-    }
-    u = FmtFrac(&out, u, prec);
-    out = std::to_string(u) + out;
-  } else {
-    out = "s";
-    u = FmtFrac(&out, u, 9);
-    out = std::to_string(u % 60) + out;
-    u /= 60;
-    if (u > 0) {
-      out = std::to_string(u % 60) + "m" + out;
-      u /= 60;
-      if (u > 0) out = std::to_string(u) + "h" + out;
-    }
-  }
-  return neg ? "-" + out : out;
 }
 
 std::string FormatGoFloat(double v) {

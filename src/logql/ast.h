@@ -311,8 +311,6 @@ std::string LabelFilterString(const LabelFilter& f);
 bool ExprEqual(const Expr& a, const Expr& b);
 
 // Formatting helpers shared with the parser.
-std::string FormatPromDuration(int64_t nanos);      // "5m", "1h30m", "0s"
-std::string FormatGoDurationString(int64_t nanos);  // Go time.Duration.String()
-std::string FormatGoFloat(double v);                // Go's %v for float64 ("2", "0.5", "1e+06")
+std::string FormatGoFloat(double v);  // Go's %v for float64 ("2", "0.5", "1e+06")
 
 }  // namespace skald::logql

@@ -411,30 +411,6 @@ std::string FormatByteSize(int64_t v) {
   return (v < 0 ? "-" : "") + std::to_string(n) + kNames[idx];
 }
 
-// Prometheus model.Duration.String().
-std::string FormatPromDuration(int64_t ns) {
-  if (ns < 0) return FormatGoDuration(ns);
-  int64_t ms = ns / kNanosPerMilli;
-  if (ms == 0) return "0s";
-  std::string r;
-  auto f = [&](const char* unit, int64_t mult, bool exact) {
-    if (exact && ms % mult != 0) return;
-    int64_t v = ms / mult;
-    if (v > 0) {
-      r += std::to_string(v) + unit;
-      ms -= v * mult;
-    }
-  };
-  f("y", 1000LL * 60 * 60 * 24 * 365, true);
-  f("w", 1000LL * 60 * 60 * 24 * 7, true);
-  f("d", 1000LL * 60 * 60 * 24, false);
-  f("h", 1000LL * 60 * 60, false);
-  f("m", 1000LL * 60, false);
-  f("s", 1000, false);
-  f("ms", 1, false);
-  return r;
-}
-
 std::string FormatFloat(double v) {
   char buf[64];
   auto res = std::to_chars(buf, buf + sizeof(buf), v);

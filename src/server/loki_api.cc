@@ -77,12 +77,41 @@ class Api {
                          d_.config->no_auth_tenant);
   }
 
+  // Tenant and parameters of a read request (GET query string or POST form).
+  struct ReadRequest {
+    std::string tenant;
+    Params params;
+  };
+  StatusOr<ReadRequest> BeginRead(const HttpRequest& req) const {
+    SKALD_ASSIGN_OR_RETURN(std::string tenant, Tenant(req));
+    SKALD_ASSIGN_OR_RETURN(Params params, Params::FromRequest(req));
+    return ReadRequest{std::move(tenant), std::move(params)};
+  }
+  // Labels, label values and series also take a [start, end) range.
+  struct MetadataRequest {
+    std::string tenant;
+    Params params;
+    int64_t start = 0, end = 0;
+  };
+  StatusOr<MetadataRequest> BeginMetadata(const HttpRequest& req) const {
+    SKALD_ASSIGN_OR_RETURN(ReadRequest r, BeginRead(req));
+    SKALD_ASSIGN_OR_RETURN(auto range, ParseMetadataRange(r.params, NowNanos()));
+    return MetadataRequest{std::move(r.tenant), std::move(r.params), range.first, range.second};
+  }
+
   void Push(const HttpRequest& req, HttpResponse* resp) {
     auto tenant = Tenant(req);
     if (!tenant.ok()) return ErrorResponse(tenant.status(), resp);
     api::DecodeLimits limits;
-    auto decoded = api::DecodePushBody(req.Header("Content-Type"), req.Header("Content-Encoding"),
-                                       req.body, limits);
+    StatusOr<api::PushRequest> decoded = Status::Internal("unreachable");
+    auto media = api::ParseMediaType(req.Header("Content-Type"));
+    if (req.path == "/api/prom/push" && media.ok() && *media == "application/json" &&
+        req.Header("Content-Encoding").empty()) {
+      decoded = api::DecodePushJsonLegacy(req.body);  // Loki's v0 JSON on the legacy path
+    } else {
+      decoded = api::DecodePushBody(req.Header("Content-Type"), req.Header("Content-Encoding"),
+                                    req.body, limits);
+    }
     if (!decoded.ok()) return ErrorResponse(decoded.status(), resp);
     Status st = d_.distributor->Push(*tenant, *decoded);
     if (!st.ok()) return ErrorResponse(st, resp);
@@ -92,13 +121,11 @@ class Api {
   }
 
   void QueryRange(const HttpRequest& req, HttpResponse* resp) {
-    auto tenant = Tenant(req);
-    if (!tenant.ok()) return ErrorResponse(tenant.status(), resp);
-    auto params = Params::FromRequest(req);
-    if (!params.ok()) return ErrorResponse(params.status(), resp);
-    auto range = ParseRangeParams(*params, NowNanos());
+    auto r = BeginRead(req);
+    if (!r.ok()) return ErrorResponse(r.status(), resp);
+    auto range = ParseRangeParams(r->params, NowNanos());
     if (!range.ok()) return ErrorResponse(range.status(), resp);
-    auto expr = logql::ParseExpr(params->Get("query"));
+    auto expr = logql::ParseExpr(r->params.Get("query"));
     if (!expr.ok()) return ErrorResponse(expr.status(), resp);
     if (range->limit >
             static_cast<uint32_t>(d_.config->limits_config.max_entries_limit_per_query) &&
@@ -122,17 +149,17 @@ class Api {
     const logql::LogSelector* sel = logql::AsLogSelector(**expr);
     if (sel == nullptr) {
       return ErrorResponse(Status::Unimplemented("metric queries are not supported yet: " +
-                                                 std::string(params->Get("query"))),
+                                                 std::string(r->params.Get("query"))),
                            resp);
     }
     if (!logql::HasOnlyLineFilters(*sel)) {
       return ErrorResponse(
           Status::Unimplemented("only stream selectors with line filters are supported yet: " +
-                                std::string(params->Get("query"))),
+                                std::string(r->params.Get("query"))),
           resp);
     }
     querier::QueryStats stats;
-    auto result = d_.querier->SelectLogs(*tenant, *sel, range->start_ns, range->end_ns,
+    auto result = d_.querier->SelectLogs(r->tenant, *sel, range->start_ns, range->end_ns,
                                          range->limit, range->forward, &stats);
     if (!result.ok()) return ErrorResponse(result.status(), resp);
     if (range->interval_ns > 0) ApplyInterval(range->interval_ns, range->forward, &*result);
@@ -140,13 +167,11 @@ class Api {
   }
 
   void InstantQuery(const HttpRequest& req, HttpResponse* resp) {
-    auto tenant = Tenant(req);
-    if (!tenant.ok()) return ErrorResponse(tenant.status(), resp);
-    auto params = Params::FromRequest(req);
-    if (!params.ok()) return ErrorResponse(params.status(), resp);
-    auto inst = ParseInstantParams(*params, NowNanos());
+    auto r = BeginRead(req);
+    if (!r.ok()) return ErrorResponse(r.status(), resp);
+    auto inst = ParseInstantParams(r->params, NowNanos());
     if (!inst.ok()) return ErrorResponse(inst.status(), resp);
-    auto expr = logql::ParseExpr(params->Get("query"));
+    auto expr = logql::ParseExpr(r->params.Get("query"));
     if (!expr.ok()) return ErrorResponse(expr.status(), resp);
     if (logql::IsLogQuery(**expr)) {
       return ErrorResponse(
@@ -155,22 +180,18 @@ class Api {
           resp);
     }
     ErrorResponse(Status::Unimplemented("metric queries are not supported yet: " +
-                                        std::string(params->Get("query"))),
+                                        std::string(r->params.Get("query"))),
                   resp);
   }
 
   void LabelNames(const HttpRequest& req, HttpResponse* resp) {
-    auto tenant = Tenant(req);
-    if (!tenant.ok()) return ErrorResponse(tenant.status(), resp);
-    auto params = Params::FromRequest(req);
-    if (!params.ok()) return ErrorResponse(params.status(), resp);
-    auto range = ParseMetadataRange(*params, NowNanos());
-    if (!range.ok()) return ErrorResponse(range.status(), resp);
+    auto r = BeginMetadata(req);
+    if (!r.ok()) return ErrorResponse(r.status(), resp);
     StatusOr<std::vector<std::string>> names = std::vector<std::string>{};
-    if (!params->Get("query").empty()) {
-      auto matchers = logql::ParseMatchers(params->Get("query"));
+    if (!r->params.Get("query").empty()) {
+      auto matchers = logql::ParseMatchers(r->params.Get("query"));
       if (!matchers.ok()) return ErrorResponse(matchers.status(), resp);
-      auto series = d_.querier->Series(*tenant, {*matchers}, range->first, range->second);
+      auto series = d_.querier->Series(r->tenant, {*matchers}, r->start, r->end);
       if (!series.ok()) return ErrorResponse(series.status(), resp);
       std::vector<std::string> out;
       for (const auto& l : *series) {
@@ -180,7 +201,7 @@ class Api {
       out.erase(std::unique(out.begin(), out.end()), out.end());
       names = std::move(out);
     } else {
-      names = d_.querier->LabelNames(*tenant, range->first, range->second);
+      names = d_.querier->LabelNames(r->tenant, r->start, r->end);
     }
     if (!names.ok()) return ErrorResponse(names.status(), resp);
     JsonResponse(EncodeStringList(*names), resp);
@@ -199,39 +220,31 @@ class Api {
       return;
     }
     std::string name = UrlDecode(rest.substr(0, rest.size() - kSuffix.size()), false);
-    auto tenant = Tenant(req);
-    if (!tenant.ok()) return ErrorResponse(tenant.status(), resp);
-    auto params = Params::FromRequest(req);
-    if (!params.ok()) return ErrorResponse(params.status(), resp);
-    auto range = ParseMetadataRange(*params, NowNanos());
-    if (!range.ok()) return ErrorResponse(range.status(), resp);
+    auto r = BeginMetadata(req);
+    if (!r.ok()) return ErrorResponse(r.status(), resp);
     std::vector<Matcher> matchers;
-    if (!params->Get("query").empty()) {
-      auto m = logql::ParseMatchers(params->Get("query"));
+    if (!r->params.Get("query").empty()) {
+      auto m = logql::ParseMatchers(r->params.Get("query"));
       if (!m.ok()) return ErrorResponse(m.status(), resp);
       matchers = std::move(*m);
     }
-    auto values = d_.querier->LabelValues(*tenant, name, range->first, range->second, matchers);
+    auto values = d_.querier->LabelValues(r->tenant, name, r->start, r->end, matchers);
     if (!values.ok()) return ErrorResponse(values.status(), resp);
     JsonResponse(EncodeStringList(*values), resp);
   }
 
   void Series(const HttpRequest& req, HttpResponse* resp) {
-    auto tenant = Tenant(req);
-    if (!tenant.ok()) return ErrorResponse(tenant.status(), resp);
-    auto params = Params::FromRequest(req);
-    if (!params.ok()) return ErrorResponse(params.status(), resp);
-    auto range = ParseMetadataRange(*params, NowNanos());
-    if (!range.ok()) return ErrorResponse(range.status(), resp);
+    auto r = BeginMetadata(req);
+    if (!r.ok()) return ErrorResponse(r.status(), resp);
     std::vector<std::vector<Matcher>> sets;
-    std::vector<std::string_view> raw = params->GetAll("match[]");
-    for (auto v : params->GetAll("match")) raw.push_back(v);
+    std::vector<std::string_view> raw = r->params.GetAll("match[]");
+    for (auto v : r->params.GetAll("match")) raw.push_back(v);
     for (auto v : raw) {
       auto m = logql::ParseMatchers(v);
       if (!m.ok()) return ErrorResponse(m.status(), resp);
       sets.push_back(std::move(*m));
     }
-    auto series = d_.querier->Series(*tenant, sets, range->first, range->second);
+    auto series = d_.querier->Series(r->tenant, sets, r->start, r->end);
     if (!series.ok()) return ErrorResponse(series.status(), resp);
     std::string body;
     api::JsonWriter w(&body);

@@ -181,6 +181,17 @@ TEST_F(LokiApiTest, GzipJsonAndProtobufPushesWithStructuredMetadata) {
           R"(","proto line two",{"structuredMetadata":{"user":"u1"}}]]}])");
 }
 
+TEST_F(LokiApiTest, LegacyPromPushAcceptsV0Json) {
+  std::string body = R"({"streams":[{"labels":"{job=\"legacy\"}","entries":[{"ts":")" +
+                     FormatRFC3339Nano(base_ + 9 * kNanosPerMilli) +
+                     R"(","line":"old client"}]}]})";
+  auto r = Call("POST", "/api/prom/push", {{"Content-Type", "application/json"}}, body);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 204) << r->body;
+  auto q = Query(R"({job="legacy"})", base_, base_ + kNanosPerSecond, 100, "forward");
+  EXPECT_NE(q.body.find("[\"" + Ts(9) + "\",\"old client\"]"), std::string::npos) << q.body;
+}
+
 TEST_F(LokiApiTest, LineFilters) {
   std::string push = R"({"streams":[{"stream":{"app":"f"},"values":[)"
                      R"([")" +
