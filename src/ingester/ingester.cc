@@ -63,6 +63,7 @@ struct Ingester::Metrics {
   metrics::Counter* chunk_bytes_flushed = nullptr;
   metrics::Counter* flush_failures = nullptr;
   metrics::Counter* blocks_cut = nullptr;
+  metrics::Family<metrics::Gauge>* streams = nullptr;  // by tenant
 };
 
 // A chunk that was cut and waits for (or is being) flushed. Immutable.
@@ -255,8 +256,8 @@ Ingester::Ingester(IngesterOptions opts, storage::ObjectStore* store, index::Ind
     metrics_->blocks_cut =
         &registry->AddCounter("skald_ingester_blocks_cut_total", "Head blocks compressed.")
              .WithLabels({});
-    registry->GaugeFunc("skald_ingester_memory_streams", "Active in-memory streams.",
-                        [this] { return static_cast<double>(ActiveStreams()); });
+    metrics_->streams = &registry->AddGauge("loki_ingester_memory_streams",
+                                            "In-memory streams per tenant.", {"tenant"});
     registry->GaugeFunc("skald_ingester_memory_bytes", "Bytes of log data held in memory.",
                         [this] { return static_cast<double>(MemoryBytes()); });
   }
@@ -317,6 +318,7 @@ Status Ingester::Push(std::string_view tenant, const Labels& labels,
         shard.streams.emplace(fp, stream);
         inst->index_.Add(fp, labels);
         active_streams_.fetch_add(1, std::memory_order_relaxed);
+        if (metrics_->streams) metrics_->streams->WithLabels({std::string(tenant)}).Inc();
       } else {
         stream = it->second;
       }
@@ -607,6 +609,7 @@ Status Ingester::FlushPass(bool force) {
       shard.streams.erase(stream->fp_);
       inst->index_.Remove(stream->fp_);
       active_streams_.fetch_sub(1, std::memory_order_relaxed);
+      if (metrics_->streams) metrics_->streams->WithLabels({inst->tenant_}).Dec();
     }
   }
   return first_error;

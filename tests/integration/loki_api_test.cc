@@ -368,6 +368,8 @@ TEST_F(LokiApiTest, ReadyMetricsAndFlush) {
   EXPECT_NE(metrics->body.find("loki_distributor_bytes_received_total{tenant=\"fake\"} 5"),
             std::string::npos);
   EXPECT_NE(metrics->body.find("skald_request_duration_seconds_bucket"), std::string::npos);
+  EXPECT_NE(metrics->body.find("loki_ingester_memory_streams{tenant=\"fake\"} 1"),
+            std::string::npos);
   auto flush = Call("POST", "/flush");
   EXPECT_EQ(flush->status, 204);
   bool found_chunk = false;
