@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/logging.h"
 #include "server/app.h"
 #include "server/config.h"
-#include "server/logging.h"
 
 int main(int argc, char** argv) {
   using namespace skald;

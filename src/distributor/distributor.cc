@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "server/metrics.h"
+#include "core/metrics.h"
 
 namespace skald::distributor {
 

@@ -6,8 +6,8 @@
 
 #include "chunk/chunk.h"
 #include "core/crc32c.h"
-#include "server/logging.h"
-#include "server/metrics.h"
+#include "core/logging.h"
+#include "core/metrics.h"
 
 namespace skald::ingester {
 

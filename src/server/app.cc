@@ -5,14 +5,14 @@
 #include <thread>
 
 #include "chunk/codec.h"
+#include "core/logging.h"
+#include "core/metrics.h"
 #include "distributor/distributor.h"
 #include "index/index_store.h"
 #include "ingester/ingester.h"
 #include "querier/querier.h"
 #include "server/http_server.h"
-#include "server/logging.h"
 #include "server/loki_api.h"
-#include "server/metrics.h"
 #include "storage/fs_object_store.h"
 
 namespace skald::server {

@@ -15,7 +15,7 @@
 #include <sstream>
 
 #include "core/go_string.h"
-#include "server/logging.h"
+#include "core/logging.h"
 
 namespace skald::server {
 

@@ -23,9 +23,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "core/logging.h"
+#include "core/metrics.h"
 #include "core/time.h"
-#include "server/logging.h"
-#include "server/metrics.h"
 
 namespace skald::server {
 

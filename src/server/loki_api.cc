@@ -5,6 +5,8 @@
 
 #include "api/json_writer.h"
 #include "api/push.h"
+#include "core/logging.h"
+#include "core/metrics.h"
 #include "core/tenant.h"
 #include "core/time.h"
 #include "distributor/distributor.h"
@@ -13,8 +15,6 @@
 #include "logql/line_filter.h"
 #include "logql/parser.h"
 #include "querier/querier.h"
-#include "server/logging.h"
-#include "server/metrics.h"
 #include "server/query_params.h"
 
 namespace skald::server {

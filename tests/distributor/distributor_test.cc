@@ -15,10 +15,10 @@
 #include "api/push.h"
 #include "chunk/block.h"
 #include "core/labels.h"
+#include "core/metrics.h"
 #include "core/time.h"
 #include "index/index_store.h"
 #include "ingester/ingester.h"
-#include "server/metrics.h"
 #include "storage/mem_object_store.h"
 
 namespace skald::distributor {

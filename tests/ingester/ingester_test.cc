@@ -25,9 +25,9 @@
 #include "chunk/chunk.h"
 #include "core/labels.h"
 #include "core/matcher.h"
+#include "core/metrics.h"
 #include "core/time.h"
 #include "index/index_store.h"
-#include "server/metrics.h"
 #include "storage/fs_object_store.h"
 #include "storage/mem_object_store.h"
 
@@ -504,6 +504,9 @@ TEST_F(IngesterTest, FlushAllWritesChunksAndIndexAndEmptiesMemory) {
   Push(*ing, kTenant, b, eb);
   ASSERT_EQ(ing->ActiveStreams(), 2u);
   ASSERT_GT(ing->MemoryBytes(), 0u);
+  EXPECT_NE(reg.Expose().find(R"(loki_ingester_memory_streams{tenant="tenant-a"} 2)"),
+            std::string::npos)
+      << reg.Expose();
 
   ASSERT_TRUE(ing->FlushAll().ok());
   EXPECT_EQ(ing->ActiveStreams(), 0u);
@@ -536,7 +539,8 @@ TEST_F(IngesterTest, FlushAllWritesChunksAndIndexAndEmptiesMemory) {
 
   std::string exposed = reg.Expose();
   EXPECT_NE(exposed.find("skald_ingester_chunks_flushed_total 2"), std::string::npos) << exposed;
-  EXPECT_NE(exposed.find("skald_ingester_memory_streams 0"), std::string::npos) << exposed;
+  EXPECT_NE(exposed.find(R"(loki_ingester_memory_streams{tenant="tenant-a"} 0)"), std::string::npos)
+      << exposed;
 
   // Nothing left: a second FlushAll writes nothing new.
   ASSERT_TRUE(ing->FlushAll().ok());

@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "server/metrics.h"
+#include "core/metrics.h"
 #include "tests/server/http_client.h"
 
 namespace skald::server {

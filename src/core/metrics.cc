@@ -1,5 +1,5 @@
 // Prometheus metrics implementation (see metrics.h).
-#include "server/metrics.h"
+#include "core/metrics.h"
 
 #include <dirent.h>
 #include <sys/resource.h>

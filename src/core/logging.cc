@@ -1,5 +1,5 @@
 // Logfmt logging implementation (see logging.h).
-#include "server/logging.h"
+#include "core/logging.h"
 
 #include <unistd.h>
 

@@ -1,5 +1,5 @@
 // Tests for logfmt logging.
-#include "server/logging.h"
+#include "core/logging.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // Tests for the Prometheus metrics registry and its text exposition.
-#include "server/metrics.h"
+#include "core/metrics.h"
 
 #include <gtest/gtest.h>
 
