@@ -4,6 +4,8 @@
 #include <cstring>
 #include <map>
 
+#include <xxhash.h>
+
 #include "chunk/chunk.h"
 #include "core/crc32c.h"
 #include "core/logging.h"
@@ -115,9 +117,10 @@ class Stream {
   int64_t newest_ts_ = INT64_MIN;
   int64_t last_append_ = 0;  // wall clock
   // Last appended entry, for dropping exact duplicates cheaply.
+  // Identity of the last appended entry (timestamp and a hash of line +
+  // metadata), kept across block cuts, so a retried push is not stored twice.
   int64_t last_ts_ = INT64_MIN;
-  uint32_t last_offset_ = 0, last_len_ = 0;  // into head_data_ when last entry is in the head
-  bool last_in_head_ = false;
+  uint64_t last_hash_ = 0;
 
   bool Empty() const { return head_.empty() && blocks_.empty() && closed_.empty(); }
 
@@ -175,7 +178,6 @@ class Stream {
     head_data_.clear();
     if (head_data_.capacity() > (1u << 20)) head_data_.shrink_to_fit();
     head_sorted_ = true;
-    last_in_head_ = false;
   }
 
   // Closes the open chunk (cutting the head first). REQUIRES: mu_ held.
@@ -344,12 +346,11 @@ Status Ingester::Push(std::string_view tenant, const Labels& labels,
         PutUvarint(&md, p.value.size());
         md.append(p.value);
       }
-      if (s.last_in_head_ && e.ts == s.last_ts_ && !s.head_.empty()) {
-        const auto& last = s.head_.back();
-        if (s.HeadLine(last) == e.line && s.HeadMeta(last) == md) {
-          result->duplicates++;
-          continue;
-        }
+      const uint64_t hash =
+          XXH3_64bits_withSeed(e.line.data(), e.line.size(), XXH3_64bits(md.data(), md.size()));
+      if (e.ts == s.last_ts_ && hash == s.last_hash_) {
+        result->duplicates++;
+        continue;
       }
       Stream::HeadEntry he;
       he.ts = e.ts;
@@ -362,7 +363,7 @@ Status Ingester::Push(std::string_view tenant, const Labels& labels,
       if (!s.head_.empty() && e.ts < s.head_.back().ts) s.head_sorted_ = false;
       s.head_.push_back(he);
       s.last_ts_ = e.ts;
-      s.last_in_head_ = true;
+      s.last_hash_ = hash;
       if (e.ts > s.newest_ts_) s.newest_ts_ = e.ts;
       if (s.open_first_append_ == 0) s.open_first_append_ = now;
       result->appended++;

@@ -327,6 +327,22 @@ TEST_F(IngesterTest, IdenticalEntryIsStoredOnce) {
   EXPECT_EQ(idx[0].chunks[0].entries, 3u);
 }
 
+TEST_F(IngesterTest, RetriedEntryAfterABlockCutIsStoredOnce) {
+  IngesterOptions o;
+  o.block_size = 200;  // the second entry's push cuts the head
+  auto ing = New(o);
+  const Labels ls = L(R"({app="retry"})");
+  Push(*ing, kTenant, ls, {{kBase, Line(0, 150), {}}});
+  Push(*ing, kTenant, ls, {{kBase + 1, Line(1, 150), {}}});
+  ASSERT_GE(ing->Snapshot(kTenant, {}, INT64_MIN, INT64_MAX)[0].blocks.size(), 1u);
+  // A client retrying its last push after the cut: the entry now lives in a block.
+  auto r = Push(*ing, kTenant, ls, {{kBase + 1, Line(1, 150), {}}});
+  EXPECT_EQ(r.appended, 0u);
+  EXPECT_EQ(r.duplicates, 1u);
+  auto got = SnapshotEntries(*ing, kTenant)[ls.ToString()];
+  EXPECT_EQ(got.size(), 2u);
+}
+
 TEST_F(IngesterTest, SameTimestampDifferentLineOrMetadataAreAllKeptInArrivalOrder) {
   auto ing = New();
   const Labels ls = L(R"({app="ts"})");
