@@ -79,21 +79,21 @@ void FixChecksumsAndRead(std::string s) {
   const uint64_t h = GetLE32(s, 8), ix = GetLE32(s, 12);
   if (16 + h + 4 + ix + 4 > s.size()) return ReadAll(s);
   const size_t hend = 16 + h;
-  PutLE32(&s, hend, crc32c::Value(s.data(), hend));
-  PutLE32(&s, hend + 4 + ix, crc32c::Value(s.data() + hend + 4, ix));
+  PutLE32(&s, hend, skald::crc32c::Value(s.data(), hend));
+  PutLE32(&s, hend + 4 + ix, skald::crc32c::Value(s.data() + hend + 4, ix));
   auto r = ChunkReader::Open(s);
   if (r.ok()) {
     std::vector<BlockMeta> blocks = r->blocks();
     for (const BlockMeta& m : blocks) {
       const size_t end = m.offset + m.length;
-      PutLE32(&s, end - 4, crc32c::Value(s.data() + m.offset, m.length - 4));
+      PutLE32(&s, end - 4, skald::crc32c::Value(s.data() + m.offset, m.length - 4));
     }
   }
   ReadAll(s);
 }
 
 void DecodeRawBlock(std::string s) {
-  if (s.size() >= 4) PutLE32(&s, s.size() - 4, crc32c::Value(s.data(), s.size() - 4));
+  if (s.size() >= 4) PutLE32(&s, s.size() - 4, skald::crc32c::Value(s.data(), s.size() - 4));
   DecodedBlock d;
   skald::Status st = DecodeBlock(s, &d, BlockColumns::kTimestampsOnly);
   if (st.ok()) Consume(d);
