@@ -128,6 +128,7 @@ void FaultInjectingFileSystem::Heal() {
   }
   limited_ = false;
   short_write_bytes_ = 0;
+  crash_at_ = kForever;
 }
 
 uint64_t FaultInjectingFileSystem::Calls(Op op) const {
@@ -140,7 +141,22 @@ uint64_t FaultInjectingFileSystem::Failures() const {
   return failures_;
 }
 
+void FaultInjectingFileSystem::CrashAfter(uint64_t n) {
+  std::lock_guard<std::mutex> l(mu_);
+  crash_at_ = mutating_ops_ + n;
+}
+
+bool FaultInjectingFileSystem::crashed() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return crash_at_ != kForever && mutating_ops_ >= crash_at_;
+}
+
 Status FaultInjectingFileSystem::CheckLocked(Op op) {
+  if (crash_at_ != kForever && mutating_ops_ >= crash_at_) {
+    ++failures_;
+    return Status::IOError("injected crash");
+  }
+  if (op != Op::kRead) ++mutating_ops_;
   Rule& r = rules_[static_cast<int>(op)];
   uint64_t i = r.calls++;
   if (i >= r.fail_from && i < r.fail_until) {
@@ -157,6 +173,11 @@ Status FaultInjectingFileSystem::Check(Op op) {
 
 Status FaultInjectingFileSystem::AdmitWrite(size_t n, uint64_t growth, size_t* allowed) {
   std::lock_guard<std::mutex> l(mu_);
+  if (crash_at_ != kForever && mutating_ops_ >= crash_at_) {
+    *allowed = 0;
+    ++failures_;
+    return Status::IOError("injected crash");
+  }
   Status s = CheckLocked(Op::kWrite);
   if (!s.ok()) {
     *allowed = std::min(n, short_write_bytes_);
@@ -207,6 +228,7 @@ StatusOr<std::unique_ptr<WritableFile>> FaultInjectingFileSystem::ReopenWritable
 
 StatusOr<std::unique_ptr<RandomAccessFile>> FaultInjectingFileSystem::NewRandomAccessFile(
     const std::string& path) {
+  SKALD_RETURN_IF_ERROR(Check(Op::kRead));
   SKALD_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> f, base_->NewRandomAccessFile(path));
   return std::unique_ptr<RandomAccessFile>(new FaultRandomAccessFile(this, std::move(f)));
 }
@@ -217,6 +239,7 @@ Status FaultInjectingFileSystem::CreateDir(const std::string& path) {
 }
 
 StatusOr<std::vector<DirEntry>> FaultInjectingFileSystem::ListDir(const std::string& path) {
+  SKALD_RETURN_IF_ERROR(Check(Op::kRead));
   return base_->ListDir(path);
 }
 
@@ -246,6 +269,9 @@ Status FaultInjectingFileSystem::SyncDir(const std::string& path) {
   return base_->SyncDir(path);
 }
 
-Status FaultInjectingFileSystem::Exists(const std::string& path) { return base_->Exists(path); }
+Status FaultInjectingFileSystem::Exists(const std::string& path) {
+  SKALD_RETURN_IF_ERROR(Check(Op::kRead));
+  return base_->Exists(path);
+}
 
 }  // namespace skald::wal

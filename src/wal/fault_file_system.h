@@ -9,6 +9,9 @@
 //  - scheduled failures per operation kind (FailAfter): skip `ok_calls` calls, then fail the
 //    next `count` ones with the given error; a failing write may first write a prefix
 //    (SetShortWriteBytes).
+// CrashAfter(n) simulates the process dying after n more mutating operations: from then on
+// every operation fails and nothing reaches the base file system (take the base's
+// MemFileSystem::CrashCopy() to see what survived).
 // An optional delay on Sync (SetSyncDelay) makes group commit observable in tests.
 // Thread-safe.
 #pragma once
@@ -32,7 +35,7 @@ class FaultInjectingFileSystem final : public FileSystem {
     kSync,       // WritableFile::Sync
     kTruncate,   // WritableFile::Truncate
     kCreate,     // NewWritableFile / ReopenWritableFile
-    kRead,       // RandomAccessFile::Read
+    kRead,       // RandomAccessFile::Read, opening for read, ListDir, Exists
     kSyncDir,
     kRename,
     kRemove,  // RemoveFile / RemoveDir
@@ -55,6 +58,10 @@ class FaultInjectingFileSystem final : public FileSystem {
   void FailAfter(Op op, uint64_t ok_calls, uint64_t count = 1, Status error = EioError());
   // A write that fails by schedule first writes this many bytes (capped at its size).
   void SetShortWriteBytes(size_t n);
+  // After n more mutating operations (writes, syncs, truncates, creates, renames, removes,
+  // dir syncs), fail every operation with "injected crash".
+  void CrashAfter(uint64_t n);
+  bool crashed() const;
   void SetSyncDelay(std::chrono::microseconds d);
   // Removes every scheduled failure and the space budget.
   void Heal();
@@ -65,8 +72,7 @@ class FaultInjectingFileSystem final : public FileSystem {
 
   StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
   StatusOr<std::unique_ptr<WritableFile>> ReopenWritableFile(const std::string& path) override;
-  StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
-      const std::string& path) override;
+  StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override;
   Status CreateDir(const std::string& path) override;
   StatusOr<std::vector<DirEntry>> ListDir(const std::string& path) override;
   Status RemoveFile(const std::string& path) override;
@@ -99,6 +105,8 @@ class FaultInjectingFileSystem final : public FileSystem {
   bool limited_ = false;
   uint64_t free_ = 0;
   size_t short_write_bytes_ = 0;
+  uint64_t mutating_ops_ = 0;
+  uint64_t crash_at_ = kForever;
   uint64_t failures_ = 0;
   std::chrono::microseconds sync_delay_{0};
 };

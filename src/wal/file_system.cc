@@ -23,7 +23,8 @@ Status ErrnoStatus(std::string_view what, const std::string& path, int err) {
 
 class PosixWritableFile final : public WritableFile {
  public:
-  PosixWritableFile(std::string path, int fd, uint64_t pos) : path_(std::move(path)), fd_(fd), pos_(pos) {}
+  PosixWritableFile(std::string path, int fd, uint64_t pos)
+      : path_(std::move(path)), fd_(fd), pos_(pos) {}
   ~PosixWritableFile() override {
     if (fd_ >= 0) ::close(fd_);
   }

@@ -161,8 +161,7 @@ StatusOr<std::unique_ptr<WritableFile>> MemFileSystem::NewWritableFile(const std
   return std::unique_ptr<WritableFile>(new MemWritableFile(&mu_, slot, 0));
 }
 
-StatusOr<std::unique_ptr<WritableFile>> MemFileSystem::ReopenWritableFile(
-    const std::string& path) {
+StatusOr<std::unique_ptr<WritableFile>> MemFileSystem::ReopenWritableFile(const std::string& path) {
   std::lock_guard<std::mutex> l(mu_);
   std::shared_ptr<Node> n = Lookup(path);
   if (!n) return Status::NotFound("open " + path + ": no such file");
@@ -285,6 +284,7 @@ std::unique_ptr<MemFileSystem> MemFileSystem::ProcessCrashCopy() const {
 }
 
 Status MemFileSystem::WriteFileForTest(const std::string& path, std::string_view data) {
+  SKALD_RETURN_IF_ERROR(CreateDirs(this, ParentDir(path)));
   SKALD_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> f, NewWritableFile(path));
   SKALD_RETURN_IF_ERROR(f->Append(data));
   SKALD_RETURN_IF_ERROR(f->Sync());

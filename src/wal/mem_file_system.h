@@ -26,8 +26,7 @@ class MemFileSystem final : public FileSystem {
 
   StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
   StatusOr<std::unique_ptr<WritableFile>> ReopenWritableFile(const std::string& path) override;
-  StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
-      const std::string& path) override;
+  StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override;
   Status CreateDir(const std::string& path) override;
   StatusOr<std::vector<DirEntry>> ListDir(const std::string& path) override;
   Status RemoveFile(const std::string& path) override;
@@ -41,8 +40,8 @@ class MemFileSystem final : public FileSystem {
   // The state a process crash would leave now: all bytes written so far.
   std::unique_ptr<MemFileSystem> ProcessCrashCopy() const;
 
-  // Direct access for tests: replaces a file's bytes (creating it) and makes them and the
-  // directory entry durable.
+  // Direct access for tests: replaces a file's bytes (creating it and missing parent
+  // directories) and makes them and the file's directory entry durable.
   Status WriteFileForTest(const std::string& path, std::string_view data);
 
   struct Node;
