@@ -91,8 +91,15 @@ Status Distributor::Push(std::string_view tenant, const api::PushRequest& req) {
   std::vector<std::string> ingester_errors;
   uint64_t lines_ok = 0, bytes_ok = 0;
 
-  thread_local std::vector<ingester::AppendEntry> batch;
-  thread_local std::vector<chunk::MetaPair> meta;
+  // Validated streams, handed to the ingester together (one WAL write per push).
+  struct Accepted {
+    Labels labels;
+    std::string ls;
+    std::vector<ingester::AppendEntry> batch;
+    std::vector<chunk::MetaPair> meta;
+  };
+  std::vector<Accepted> accepted;
+  accepted.reserve(req.streams.size());
 
   for (const api::PushStream& stream : req.streams) {
     if (stream.entries.empty()) continue;
@@ -147,8 +154,9 @@ Status Distributor::Push(std::string_view tenant, const api::PushRequest& req) {
     }
     if (bad) continue;
 
-    batch.clear();
-    meta.clear();
+    Accepted& acc = accepted.emplace_back();
+    auto& batch = acc.batch;
+    auto& meta = acc.meta;
     // Metadata views must stay stable while batch refers to them: reserve first.
     size_t total_meta = 0;
     for (const auto& e : stream.entries) total_meta += e.metadata_count;
@@ -216,10 +224,23 @@ Status Distributor::Push(std::string_view tenant, const api::PushRequest& req) {
       batch.push_back({e.timestamp_ns, e.line,
                        std::span<const chunk::MetaPair>(meta.data() + begin, md.size())});
     }
-    if (batch.empty()) continue;
+    if (batch.empty()) {
+      accepted.pop_back();
+      continue;
+    }
+    acc.labels = std::move(labels);
+    acc.ls = ls;
+  }
 
-    ingester::AppendResult result;
-    SKALD_RETURN_IF_ERROR(ingester_->Push(tenant, labels, batch, &result));
+  std::vector<ingester::StreamAppend> appends(accepted.size());
+  for (size_t i = 0; i < accepted.size(); i++) {
+    appends[i].labels = &accepted[i].labels;
+    appends[i].entries = accepted[i].batch;
+  }
+  if (!appends.empty()) SKALD_RETURN_IF_ERROR(ingester_->PushBatch(tenant, appends));
+  for (size_t i = 0; i < accepted.size(); i++) {
+    const ingester::AppendResult& result = appends[i].result;
+    const auto& batch = accepted[i].batch;
     if (!result.rejected.empty()) {
       Discard("too_far_behind", tenant, result.rejected.size(), 0);
       std::string msg;
@@ -230,7 +251,7 @@ Status Distributor::Push(std::string_view tenant, const api::PushRequest& req) {
       }
       msg += "user '" + std::string(tenant) +
              "', total ignored: " + std::to_string(result.rejected.size()) + " out of " +
-             std::to_string(batch.size()) + " for stream: " + ls;
+             std::to_string(batch.size()) + " for stream: " + accepted[i].ls;
       ingester_errors.push_back(std::move(msg));
     }
     for (const auto& e : batch) bytes_ok += e.line.size();

@@ -10,6 +10,8 @@
 #include "core/crc32c.h"
 #include "core/logging.h"
 #include "core/metrics.h"
+#include "wal/checkpoint.h"
+#include "wal/records.h"
 
 namespace skald::ingester {
 
@@ -66,6 +68,9 @@ struct Ingester::Metrics {
   metrics::Counter* flush_failures = nullptr;
   metrics::Counter* blocks_cut = nullptr;
   metrics::Family<metrics::Gauge>* streams = nullptr;  // by tenant
+  metrics::Counter* wal_failures = nullptr;
+  metrics::Counter* checkpoints = nullptr;
+  metrics::Counter* checkpoint_failures = nullptr;
 };
 
 // A chunk that was cut and waits for (or is being) flushed. Immutable.
@@ -122,7 +127,17 @@ class Stream {
   int64_t last_ts_ = INT64_MIN;
   uint64_t last_hash_ = 0;
 
+  int pending_ = 0;             // pushes between accept and apply; keeps the stream alive
+  bool series_logged_ = false;  // the WAL holds this stream's series record
+
   bool Empty() const { return head_.empty() && blocks_.empty() && closed_.empty(); }
+
+  // Bytes of log data this stream holds in memory (for memory accounting).
+  size_t Footprint() const {
+    size_t n = head_data_.size() + open_compressed_;
+    for (const auto& c : closed_) n += c->bytes->size();
+    return n;
+  }
 
   std::string_view HeadLine(const HeadEntry& e) const {
     return std::string_view(head_data_.data() + e.offset, e.line_len);
@@ -258,6 +273,19 @@ Ingester::Ingester(IngesterOptions opts, storage::ObjectStore* store, index::Ind
     metrics_->blocks_cut =
         &registry->AddCounter("skald_ingester_blocks_cut_total", "Head blocks compressed.")
              .WithLabels({});
+    metrics_->wal_failures =
+        &registry
+             ->AddCounter("skald_ingester_wal_write_failures_total",
+                          "Pushes refused because the WAL write or sync failed.")
+             .WithLabels({});
+    metrics_->checkpoints =
+        &registry->AddCounter("skald_ingester_wal_checkpoints_total", "WAL checkpoints written.")
+             .WithLabels({});
+    metrics_->checkpoint_failures =
+        &registry
+             ->AddCounter("skald_ingester_wal_checkpoint_failures_total",
+                          "WAL checkpoints that failed.")
+             .WithLabels({});
     metrics_->streams = &registry->AddGauge("loki_ingester_memory_streams",
                                             "In-memory streams per tenant.", {"tenant"});
     registry->GaugeFunc("skald_ingester_memory_bytes", "Bytes of log data held in memory.",
@@ -304,11 +332,8 @@ std::vector<TenantInstance*> Ingester::AllTenants() {
   return out;
 }
 
-Status Ingester::Push(std::string_view tenant, const Labels& labels,
-                      std::span<const AppendEntry> entries, AppendResult* result) {
-  TenantInstance* inst = GetOrCreateTenant(tenant);
-  const uint64_t fp = labels.Fingerprint();
-  const int64_t now = NowNanos();
+std::shared_ptr<Stream> Ingester::AcquireStream(TenantInstance* inst, const Labels& labels,
+                                                uint64_t fp) {
   Shard& shard = inst->ShardFor(fp);
   while (true) {
     std::shared_ptr<Stream> stream;
@@ -316,78 +341,203 @@ Status Ingester::Push(std::string_view tenant, const Labels& labels,
       std::lock_guard<std::mutex> lock(shard.mu);
       auto it = shard.streams.find(fp);
       if (it == shard.streams.end()) {
-        stream = std::make_shared<Stream>(std::string(tenant), labels, fp);
+        stream = std::make_shared<Stream>(inst->tenant_, labels, fp);
         shard.streams.emplace(fp, stream);
         inst->index_.Add(fp, labels);
         active_streams_.fetch_add(1, std::memory_order_relaxed);
-        if (metrics_->streams) metrics_->streams->WithLabels({std::string(tenant)}).Inc();
+        if (metrics_->streams) metrics_->streams->WithLabels({inst->tenant_}).Inc();
       } else {
         stream = it->second;
       }
     }
     std::lock_guard<std::mutex> lock(stream->mu_);
     if (stream->removed_) continue;  // raced with the flusher dropping it; look again
-    Stream& s = *stream;
-    size_t bytes_before = s.head_data_.size();
-    for (const AppendEntry& e : entries) {
-      if (s.newest_ts_ != INT64_MIN && e.ts < s.newest_ts_ - opts_.out_of_order_window) {
-        int64_t oldest = s.newest_ts_ - opts_.out_of_order_window;
-        result->rejected.emplace_back(
+    stream->pending_++;
+    return stream;
+  }
+}
+
+void Ingester::AppendLocked(Stream& s, int64_t ts, std::string_view line,
+                            std::string_view encoded_md, uint64_t hash, int64_t now) {
+  Stream::HeadEntry he;
+  he.ts = ts;
+  he.offset = static_cast<uint32_t>(s.head_data_.size());
+  he.line_len = static_cast<uint32_t>(line.size());
+  he.meta_len = static_cast<uint32_t>(encoded_md.size());
+  he.seq = static_cast<uint32_t>(s.head_.size());
+  s.head_data_.append(line);
+  s.head_data_.append(encoded_md);
+  if (!s.head_.empty() && ts < s.head_.back().ts) s.head_sorted_ = false;
+  s.head_.push_back(he);
+  s.last_ts_ = ts;
+  s.last_hash_ = hash;
+  if (ts > s.newest_ts_) s.newest_ts_ = ts;
+  if (s.open_first_append_ == 0) s.open_first_append_ = now;
+  s.last_append_ = now;
+  if (s.head_data_.size() + s.head_.size() * 12 >= opts_.block_size) {
+    s.CutHead(opts_.codec);
+    if (metrics_->blocks_cut) metrics_->blocks_cut->Inc();
+    if (s.open_compressed_ >= opts_.target_size) s.CloseChunk(opts_.codec);
+  }
+}
+
+namespace {
+
+// Metadata as stored in the head: (uvarint len, bytes) name/value pairs.
+template <typename Pairs>
+void EncodeHeadMetadata(const Pairs& pairs, std::string* md) {
+  md->clear();
+  for (const auto& p : pairs) {
+    PutUvarint(md, p.name.size());
+    md->append(p.name);
+    PutUvarint(md, p.value.size());
+    md->append(p.value);
+  }
+}
+
+uint64_t EntryHash(std::string_view line, std::string_view md) {
+  return XXH3_64bits_withSeed(line.data(), line.size(), XXH3_64bits(md.data(), md.size()));
+}
+
+}  // namespace
+
+Status Ingester::Push(std::string_view tenant, const Labels& labels,
+                      std::span<const AppendEntry> entries, AppendResult* result) {
+  StreamAppend one{&labels, entries, {}};
+  Status st = PushBatch(tenant, std::span<StreamAppend>(&one, 1));
+  *result = std::move(one.result);
+  return st;
+}
+
+Status Ingester::PushBatch(std::string_view tenant, std::span<StreamAppend> streams) {
+  TenantInstance* inst = GetOrCreateTenant(tenant);
+  const int64_t now = NowNanos();
+  struct Prepared {
+    std::shared_ptr<Stream> stream;
+    std::vector<uint32_t> accepted;  // indexes into the stream's entries
+    bool log_series = false;
+  };
+  std::vector<Prepared> prepared(streams.size());
+  thread_local std::string md;
+
+  // 1. Decide per entry: too far behind, duplicate of what the stream holds, or accepted.
+  for (size_t i = 0; i < streams.size(); i++) {
+    StreamAppend& sa = streams[i];
+    Prepared& p = prepared[i];
+    p.stream = AcquireStream(inst, *sa.labels, sa.labels->Fingerprint());
+    std::lock_guard<std::mutex> lock(p.stream->mu_);
+    Stream& s = *p.stream;
+    int64_t last_ts = s.last_ts_;
+    uint64_t last_hash = s.last_hash_;
+    int64_t newest = s.newest_ts_;  // as it will be once earlier entries are applied
+    for (uint32_t j = 0; j < sa.entries.size(); j++) {
+      const AppendEntry& e = sa.entries[j];
+      if (newest != INT64_MIN && e.ts < newest - opts_.out_of_order_window) {
+        int64_t oldest = newest - opts_.out_of_order_window;
+        sa.result.rejected.emplace_back(
             e.ts, "entry too far behind, entry timestamp is: " + FormatRFC3339Seconds(e.ts) +
                       ", oldest acceptable timestamp is: " + FormatRFC3339Seconds(oldest));
         continue;
       }
-      // Encode metadata into a scratch to compare and store.
-      thread_local std::string md;
-      md.clear();
-      for (const auto& p : e.metadata) {
-        PutUvarint(&md, p.name.size());
-        md.append(p.name);
-        PutUvarint(&md, p.value.size());
-        md.append(p.value);
-      }
-      const uint64_t hash =
-          XXH3_64bits_withSeed(e.line.data(), e.line.size(), XXH3_64bits(md.data(), md.size()));
-      if (e.ts == s.last_ts_ && hash == s.last_hash_) {
-        result->duplicates++;
+      EncodeHeadMetadata(e.metadata, &md);
+      const uint64_t hash = EntryHash(e.line, md);
+      if (e.ts == last_ts && hash == last_hash) {
+        sa.result.duplicates++;
         continue;
       }
-      Stream::HeadEntry he;
-      he.ts = e.ts;
-      he.offset = static_cast<uint32_t>(s.head_data_.size());
-      he.line_len = static_cast<uint32_t>(e.line.size());
-      he.meta_len = static_cast<uint32_t>(md.size());
-      he.seq = static_cast<uint32_t>(s.head_.size());
-      s.head_data_.append(e.line);
-      s.head_data_.append(md);
-      if (!s.head_.empty() && e.ts < s.head_.back().ts) s.head_sorted_ = false;
-      s.head_.push_back(he);
-      s.last_ts_ = e.ts;
-      s.last_hash_ = hash;
-      if (e.ts > s.newest_ts_) s.newest_ts_ = e.ts;
-      if (s.open_first_append_ == 0) s.open_first_append_ = now;
-      result->appended++;
-      if (s.head_data_.size() + s.head_.size() * 12 >= opts_.block_size) {
-        s.CutHead(opts_.codec);
-        if (metrics_->blocks_cut) metrics_->blocks_cut->Inc();
-        // Only bytes_before of the head were counted so far (the rest of this
-        // call's bytes are added at the end): uncount those, count the block.
-        memory_bytes_.fetch_sub(bytes_before, std::memory_order_relaxed);
-        memory_bytes_.fetch_add(s.blocks_.back()->bytes.size(), std::memory_order_relaxed);
-        bytes_before = 0;
-        if (s.open_compressed_ >= opts_.target_size) {
-          size_t open_bytes = s.open_compressed_;  // the blocks, counted as such
-          s.CloseChunk(opts_.codec);
-          memory_bytes_.fetch_sub(open_bytes, std::memory_order_relaxed);
-          memory_bytes_.fetch_add(s.closed_.back()->bytes->size(), std::memory_order_relaxed);
-        }
+      last_ts = e.ts;
+      last_hash = hash;
+      newest = std::max(newest, e.ts);
+      p.accepted.push_back(j);
+    }
+    p.log_series = wal_ != nullptr && !s.series_logged_ && !p.accepted.empty();
+  }
+
+  // 2. Make the accepted entries durable: one WAL append (one fsync) for the whole push.
+  // The shared lock orders this push against a checkpoint's segment rotation.
+  std::shared_lock<std::shared_mutex> order(wal_order_mu_, std::defer_lock);
+  Status wal_status;
+  if (wal_ != nullptr) {
+    order.lock();
+    thread_local std::string buf;
+    thread_local std::vector<std::pair<wal::RecordType, std::pair<size_t, size_t>>> spans;
+    buf.clear();
+    spans.clear();
+    wal::EntriesEncoder enc;
+    for (size_t i = 0; i < streams.size(); i++) {
+      const Prepared& p = prepared[i];
+      if (p.accepted.empty()) continue;
+      const Stream& s = *p.stream;
+      if (p.log_series) {
+        size_t b = buf.size();
+        wal::EncodeSeries(&buf, {s.tenant_, s.fp_, s.labels_str_});
+        spans.push_back({wal::RecordType::kSeries, {b, buf.size()}});
       }
+      size_t b = buf.size();
+      enc.Begin(&buf, s.tenant_, s.fp_);
+      for (uint32_t j : p.accepted) {
+        const AppendEntry& e = streams[i].entries[j];
+        enc.Add(e.ts, e.line, e.metadata);
+      }
+      spans.push_back({wal::RecordType::kEntries, {b, buf.size()}});
     }
-    s.last_append_ = now;
-    if (s.head_data_.size() >= bytes_before) {
-      memory_bytes_.fetch_add(s.head_data_.size() - bytes_before, std::memory_order_relaxed);
+    if (!spans.empty()) {
+      thread_local std::vector<wal::WalRecord> records;
+      records.clear();
+      for (const auto& [type, span] : spans) {
+        records.push_back(
+            {type, std::string_view(buf).substr(span.first, span.second - span.first)});
+      }
+      wal_status = wal_->Append(records);
+      if (!wal_status.ok()) NoteWalFailure(wal_status);
     }
-    return Status::OK();
+  }
+
+  // 3. Apply what is durable; release the streams either way.
+  for (size_t i = 0; i < streams.size(); i++) {
+    Prepared& p = prepared[i];
+    std::lock_guard<std::mutex> lock(p.stream->mu_);
+    Stream& s = *p.stream;
+    if (wal_status.ok()) {
+      size_t before = s.Footprint();
+      for (uint32_t j : p.accepted) {
+        const AppendEntry& e = streams[i].entries[j];
+        EncodeHeadMetadata(e.metadata, &md);
+        const uint64_t hash = EntryHash(e.line, md);
+        if (e.ts == s.last_ts_ && hash == s.last_hash_) {  // a concurrent push got there first
+          streams[i].result.duplicates++;
+          continue;
+        }
+        AppendLocked(s, e.ts, e.line, md, hash, now);
+        streams[i].result.appended++;
+      }
+      if (p.log_series) s.series_logged_ = true;
+      AccountLocked(before, s.Footprint());
+    }
+    s.pending_--;
+  }
+  if (!wal_status.ok()) {
+    return Status::Unavailable("failed to write to the WAL, push not accepted: " +
+                               wal_status.message());
+  }
+  return Status::OK();
+}
+
+void Ingester::AccountLocked(size_t before, size_t after) {
+  if (after >= before) {
+    memory_bytes_.fetch_add(after - before, std::memory_order_relaxed);
+  } else {
+    memory_bytes_.fetch_sub(before - after, std::memory_order_relaxed);
+  }
+}
+
+void Ingester::NoteWalFailure(const Status& st) {
+  if (metrics_->wal_failures) metrics_->wal_failures->Inc();
+  int64_t now = MonotonicNanos();
+  int64_t last = last_wal_error_log_.load(std::memory_order_relaxed);
+  if (now - last >= 10 * kNanosPerSecond &&
+      last_wal_error_log_.compare_exchange_strong(last, now)) {
+    log::Error("WAL write failed; pushes are refused until it succeeds", {{"err", st.ToString()}});
   }
 }
 
@@ -481,7 +631,131 @@ std::vector<Labels> Ingester::Series(std::string_view tenant,
   return out;
 }
 
+Status Ingester::ReplayWal(const std::string& dir, wal::FileSystem* fs, ReplayReport* report) {
+  const int64_t t0 = MonotonicNanos();
+  wal::FileSystem* use_fs = fs != nullptr ? fs : wal::PosixFileSystem();
+  // Streams seen in series records, by (tenant, fingerprint).
+  std::map<std::pair<std::string, uint64_t>, Labels> series;
+  std::vector<chunk::MetaPair> meta;
+  std::string md;
+  const int64_t now = NowNanos();
+  auto apply = [&](wal::RecordType type, std::string_view payload) -> Status {
+    if (type == wal::RecordType::kSeries) {
+      wal::SeriesRecord r;
+      SKALD_RETURN_IF_ERROR(wal::DecodeSeries(payload, &r));
+      auto labels = ParseLabels(r.labels);
+      if (!labels.ok())
+        return Status::Corruption("WAL series record: " + labels.status().message());
+      series[{std::string(r.tenant), r.fingerprint}] = std::move(*labels);
+      report->series++;
+      return Status::OK();
+    }
+    wal::EntriesDecoder dec;
+    SKALD_RETURN_IF_ERROR(dec.Init(payload));
+    auto it = series.find({std::string(dec.tenant()), dec.fingerprint()});
+    if (it == series.end()) {
+      report->orphan_entries += 1;
+      return Status::OK();
+    }
+    TenantInstance* inst = GetOrCreateTenant(dec.tenant());
+    std::shared_ptr<Stream> stream = AcquireStream(inst, it->second, dec.fingerprint());
+    std::lock_guard<std::mutex> lock(stream->mu_);
+    Stream& s = *stream;
+    size_t before = s.Footprint();
+    int64_t ts;
+    std::string_view line;
+    while (dec.Next(&ts, &line, &meta)) {
+      EncodeHeadMetadata(meta, &md);
+      const uint64_t hash = EntryHash(line, md);
+      if (ts == s.last_ts_ && hash == s.last_hash_) continue;
+      AppendLocked(s, ts, line, md, hash, now);
+      report->entries++;
+    }
+    s.series_logged_ = true;  // its series record stays in the WAL until the next checkpoint
+    AccountLocked(before, s.Footprint());
+    s.pending_--;
+    return dec.status();
+  };
+  wal::ReplayOptions ro;
+  ro.fs = use_fs;
+  uint64_t from = 0;
+  auto cp = wal::LastCheckpoint(dir, use_fs);
+  if (cp.ok()) {
+    report->checkpoint_segment = cp->segment;
+    from = cp->segment;
+    SKALD_RETURN_IF_ERROR(wal::Replay(cp->path, 0, apply, &report->checkpoint, ro));
+  } else if (cp.status().code() != StatusCode::kNotFound) {
+    return cp.status();
+  }
+  Status st = wal::Replay(dir, from, apply, &report->segments, ro);
+  if (!st.ok() && st.code() != StatusCode::kNotFound) return st;
+  report->duration_ns = MonotonicNanos() - t0;
+  return Status::OK();
+}
+
+void Ingester::AttachWal(wal::Wal* wal, std::string dir, wal::FileSystem* fs) {
+  std::unique_lock<std::shared_mutex> order(wal_order_mu_);
+  wal_ = wal;
+  wal_dir_ = std::move(dir);
+  wal_fs_ = fs;
+}
+
+Status Ingester::Checkpoint() {
+  if (wal_ == nullptr) return Status::OK();
+  std::lock_guard<std::mutex> one_at_a_time(checkpoint_mu_);
+  uint64_t n;
+  {
+    // Every push that appended to a segment < n has been applied once we hold this.
+    std::unique_lock<std::shared_mutex> order(wal_order_mu_);
+    SKALD_ASSIGN_OR_RETURN(n, wal_->RotateSegment());
+  }
+  wal::CheckpointOptions co;
+  co.fs = wal_fs_;
+  auto writer = wal::CheckpointWriter::Begin(wal_dir_, n, co);
+  if (!writer.ok()) {
+    if (metrics_->checkpoint_failures) metrics_->checkpoint_failures->Inc();
+    return writer.status();
+  }
+  auto fail = [&](const Status& st) {
+    (*writer)->Abort();
+    if (metrics_->checkpoint_failures) metrics_->checkpoint_failures->Inc();
+    return st;
+  };
+  chunk::DecodedBlock decoded;
+  std::string buf;
+  for (TenantInstance* inst : AllTenants()) {
+    for (auto& snap : Snapshot(inst->tenant_, {}, INT64_MIN, INT64_MAX)) {
+      buf.clear();
+      wal::EncodeSeries(&buf, {inst->tenant_, snap.fingerprint, snap.labels.ToString()});
+      Status st = (*writer)->Append(wal::RecordType::kSeries, buf);
+      if (!st.ok()) return fail(st);
+      for (const auto& ref : snap.blocks) {
+        st = chunk::DecodeBlock(ref.bytes, &decoded);
+        if (!st.ok()) return fail(st);
+        buf.clear();
+        wal::EntriesEncoder enc;
+        enc.Begin(&buf, inst->tenant_, snap.fingerprint);
+        for (size_t i = 0; i < decoded.size(); i++) {
+          size_t nmd = decoded.metadata_count(i);
+          enc.AddEntry(decoded.ts(i), decoded.line(i), nmd);
+          for (size_t j = 0; j < nmd; j++) {
+            chunk::MetaPair p = decoded.metadata(i, j);
+            enc.AddMetadata(p.name, p.value);
+          }
+        }
+        st = (*writer)->Append(wal::RecordType::kEntries, buf);
+        if (!st.ok()) return fail(st);
+      }
+    }
+  }
+  Status st = (*writer)->Commit();
+  if (!st.ok()) return fail(st);
+  if (metrics_->checkpoints) metrics_->checkpoints->Inc();
+  return wal_->RemoveSegmentsBefore(n);
+}
+
 void Ingester::FlushLoop() {
+  int64_t last_checkpoint = MonotonicNanos();
   std::unique_lock<std::mutex> lock(loop_mu_);
   while (!stopping_) {
     loop_cv_.wait_for(lock, std::chrono::nanoseconds(opts_.flush_check_period),
@@ -490,6 +764,11 @@ void Ingester::FlushLoop() {
     lock.unlock();
     Status st = FlushPass(false);
     if (!st.ok()) log::Warn("flush failed", {{"err", st.ToString()}});
+    if (wal_ != nullptr && MonotonicNanos() - last_checkpoint >= opts_.checkpoint_duration) {
+      last_checkpoint = MonotonicNanos();
+      st = Checkpoint();
+      if (!st.ok()) log::Warn("WAL checkpoint failed", {{"err", st.ToString()}});
+    }
     lock.lock();
   }
 }
@@ -517,12 +796,9 @@ Status Ingester::FlushPass(bool force) {
                   now - s.open_first_append_ >= opts_.max_chunk_age) ||
                  (has_open && now - s.last_append_ >= opts_.chunk_idle_period);
       if (due && has_open) {
-        size_t held = s.head_data_.size();
-        for (const auto& b : s.blocks_) held += b->bytes.size();
+        size_t before = s.Footprint();
         s.CloseChunk(opts_.codec);
-        size_t closed_bytes = s.closed_.empty() ? 0 : s.closed_.back()->bytes->size();
-        memory_bytes_.fetch_sub(held, std::memory_order_relaxed);
-        memory_bytes_.fetch_add(closed_bytes, std::memory_order_relaxed);
+        AccountLocked(before, s.Footprint());
       }
       for (const auto& c : s.closed_) {
         std::string key = "chunks/" + inst->tenant_ + "/" + Hex(s.fp_, 16) + "/" +
@@ -604,7 +880,7 @@ Status Ingester::FlushPass(bool force) {
       Shard& shard = inst->ShardFor(stream->fp_);
       std::lock_guard<std::mutex> shard_lock(shard.mu);
       std::lock_guard<std::mutex> lock(stream->mu_);
-      if (!stream->Empty() || stream->removed_) continue;
+      if (!stream->Empty() || stream->removed_ || stream->pending_ > 0) continue;
       if (!force && now - stream->last_append_ < opts_.chunk_idle_period) continue;
       stream->removed_ = true;
       shard.streams.erase(stream->fp_);

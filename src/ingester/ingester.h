@@ -35,6 +35,8 @@
 #include "index/index_store.h"
 #include "index/mem_index.h"
 #include "storage/object_store.h"
+#include "wal/replay.h"
+#include "wal/wal.h"
 
 namespace skald::metrics {
 class Registry;
@@ -54,6 +56,9 @@ struct IngesterOptions {
   // "too far behind". Loki: max_chunk_age / 2.
   int64_t out_of_order_window = kNanosPerHour;
   int shards = 64;
+  // How often the in-memory streams are snapshotted into a WAL checkpoint (when a WAL is
+  // attached); segments the checkpoint covers are then deleted.
+  int64_t checkpoint_duration = 5 * kNanosPerMinute;
 };
 
 // One entry to append; views are only read during the call.
@@ -68,6 +73,24 @@ struct AppendResult {
   uint32_t duplicates = 0;  // identical (ts, line, metadata) to an entry already held
   // Entries refused by the ingester: (timestamp, reason).
   std::vector<std::pair<int64_t, std::string>> rejected;
+};
+
+// One stream's part of a push (PushBatch).
+struct StreamAppend {
+  const Labels* labels = nullptr;  // canonical, validated by the caller
+  std::span<const AppendEntry> entries;
+  AppendResult result;  // filled by PushBatch
+};
+
+// What WAL replay found and did (logged and exported as metrics at start-up).
+struct ReplayReport {
+  wal::ReplayStats checkpoint;  // the checkpoint's records
+  wal::ReplayStats segments;    // the segments after it
+  uint64_t checkpoint_segment = 0;
+  uint64_t series = 0;
+  uint64_t entries = 0;         // entries applied (duplicates of held entries are dropped)
+  uint64_t orphan_entries = 0;  // entries records whose stream had no series record
+  int64_t duration_ns = 0;
 };
 
 // What a query sees of one stream held by the ingester.
@@ -96,10 +119,28 @@ class Ingester {
   // Stops the flush loop (does not flush; call FlushAll first for that).
   void Stop();
 
-  // Appends entries to the stream identified by labels (canonical, validated by
-  // the caller), creating it when new. Thread-safe.
+  // Appends entries to the streams of one push, creating streams when new.
+  // Entries too far behind a stream's newest entry are rejected and entries equal
+  // to the last one held are dropped (both reported per stream in result). With a
+  // WAL attached the accepted entries of all streams are made durable with one
+  // WAL append before they are applied; if that fails nothing is applied and the
+  // call returns Unavailable (the client should retry). Thread-safe.
+  Status PushBatch(std::string_view tenant, std::span<StreamAppend> streams);
+  // PushBatch for one stream.
   Status Push(std::string_view tenant, const Labels& labels, std::span<const AppendEntry> entries,
               AppendResult* result);
+
+  // Rebuilds in-memory streams from the WAL in dir: the newest checkpoint, then
+  // every later segment (streamed, never loaded whole). Torn tails are truncated,
+  // corrupt records counted and skipped (see docs/formats/wal.md). Must run
+  // before AttachWal, and before pushes are accepted.
+  Status ReplayWal(const std::string& dir, wal::FileSystem* fs, ReplayReport* report);
+  // From now on pushes go through this WAL (which writes to dir), and the flush
+  // loop writes checkpoints there. wal must outlive the ingester (or DetachWal).
+  void AttachWal(wal::Wal* wal, std::string dir, wal::FileSystem* fs);
+  // Snapshots every in-memory stream into checkpoint.N and deletes the WAL
+  // segments before N. Called by the flush loop and at shutdown.
+  Status Checkpoint();
 
   // Streams of the tenant matching all matchers that hold data overlapping
   // [from, through). Thread-safe; the snapshot stays valid after later pushes.
@@ -122,6 +163,13 @@ class Ingester {
   struct Metrics;
 
   TenantInstance* GetOrCreateTenant(std::string_view tenant);
+  // Finds or creates the stream and pins it (pending_++) so the flusher keeps it.
+  std::shared_ptr<Stream> AcquireStream(TenantInstance* inst, const Labels& labels, uint64_t fp);
+  // Appends one entry to the head, cutting blocks/chunks as due. REQUIRES: s.mu_ held.
+  void AppendLocked(Stream& s, int64_t ts, std::string_view line, std::string_view encoded_md,
+                    uint64_t hash, int64_t now);
+  void AccountLocked(size_t before, size_t after);
+  void NoteWalFailure(const Status& st);
   TenantInstance* FindTenant(std::string_view tenant);
   std::vector<TenantInstance*> AllTenants();
   void FlushLoop();
@@ -141,6 +189,15 @@ class Ingester {
   std::condition_variable loop_cv_;
   bool stopping_ = false;
   std::thread flush_thread_;
+
+  wal::Wal* wal_ = nullptr;
+  std::string wal_dir_;
+  wal::FileSystem* wal_fs_ = nullptr;
+  // Pushes hold it shared from WAL append to apply; a checkpoint holds it
+  // exclusively around the segment rotation, so segments < N are all applied.
+  std::shared_mutex wal_order_mu_;
+  std::mutex checkpoint_mu_;
+  std::atomic<int64_t> last_wal_error_log_{INT64_MIN / 2};
 
   std::atomic<size_t> active_streams_{0};
   std::atomic<size_t> memory_bytes_{0};

@@ -14,6 +14,7 @@
 #include "server/http_server.h"
 #include "server/loki_api.h"
 #include "storage/fs_object_store.h"
+#include "wal/wal.h"
 
 namespace skald::server {
 
@@ -26,6 +27,8 @@ struct App::Impl {
   std::unique_ptr<distributor::Distributor> distributor;
   std::unique_ptr<querier::Querier> querier;
   std::unique_ptr<HttpServer> http;
+  std::unique_ptr<wal::Wal> wal;
+  std::string wal_dir;
   std::atomic<bool> ready{false};
   std::atomic<bool> stopping{false};
   bool shut_down = false;
@@ -57,6 +60,10 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config) {
   io.flush_check_period = config.ingester.flush_check_period_ns;
   io.concurrent_flushes = config.ingester.concurrent_flushes;
   io.out_of_order_window = config.ingester.max_chunk_age_ns / 2;
+  io.checkpoint_duration = config.ingester.wal.checkpoint_duration_ns;
+  if (config.ingester.wal.enabled) {
+    s.wal_dir = config.ingester.wal.dir.empty() ? (root / "wal").string() : config.ingester.wal.dir;
+  }
   s.ingester = std::make_unique<ingester::Ingester>(io, s.store.get(), s.index.get(), s.registry);
 
   distributor::Limits limits;
@@ -97,22 +104,84 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config) {
   Impl* impl = app->impl_.get();
   deps.not_ready_reason = [impl]() -> std::string {
     if (impl->stopping.load()) return "Application is stopping";
-    if (!impl->ready.load()) return "Ingester not ready: starting";
+    if (!impl->ready.load()) return "Ingester not ready: replaying the WAL";
+    if (impl->wal) {
+      Status h = impl->wal->Health();
+      if (!h.ok()) return "Ingester not ready: WAL write failing: " + h.message();
+    }
     return "";
   };
+  App* self = app.get();
+  deps.accepting_writes = [self](std::string* reason) { return self->AcceptingWrites(reason); };
   RegisterLokiApi(s.http.get(), deps);
   return app;
 }
 
 Status App::Start() {
   Impl& s = *impl_;
-  s.ingester->Start();
+  // Listen first so /ready can say "not ready" while the WAL replays.
   SKALD_RETURN_IF_ERROR(s.http->Start());
+  if (!s.wal_dir.empty()) {
+    ingester::ReplayReport r;
+    if (std::filesystem::exists(s.wal_dir)) {
+      SKALD_RETURN_IF_ERROR(s.ingester->ReplayWal(s.wal_dir, nullptr, &r));
+    }
+    const uint64_t bytes = r.checkpoint.bytes + r.segments.bytes;
+    log::Info("WAL replay finished",
+              {{"duration", FormatGoDuration(r.duration_ns)},
+               {"bytes", std::to_string(bytes)},
+               {"checkpoint", std::to_string(r.checkpoint_segment)},
+               {"segments", std::to_string(r.segments.segments)},
+               {"series", std::to_string(r.series)},
+               {"entries", std::to_string(r.entries)},
+               {"corrupt_records",
+                std::to_string(r.checkpoint.corrupt_records + r.segments.corrupt_records)},
+               {"torn_tails", std::to_string(r.checkpoint.torn_tails + r.segments.torn_tails)},
+               {"orphan_entries", std::to_string(r.orphan_entries)}});
+    s.registry->AddGauge("skald_wal_replay_duration_seconds", "Duration of the last WAL replay.")
+        .WithLabels({})
+        .Set(static_cast<double>(r.duration_ns) / 1e9);
+    s.registry->AddGauge("skald_wal_replay_bytes", "Record bytes read by the last WAL replay.")
+        .WithLabels({})
+        .Set(static_cast<double>(bytes));
+    s.registry
+        ->AddCounter("skald_wal_corrupt_records_total",
+                     "Corrupt WAL records found (the rest of their segment was skipped).")
+        .WithLabels({})
+        .Inc(static_cast<double>(r.checkpoint.corrupt_records + r.segments.corrupt_records));
+    wal::WalOptions wo;
+    wo.dir = s.wal_dir;
+    wo.fsync = s.config.ingester.wal.fsync;
+    SKALD_ASSIGN_OR_RETURN(s.wal, wal::Wal::Open(wo));
+    s.ingester->AttachWal(s.wal.get(), s.wal_dir, nullptr);
+    wal::Wal* w = s.wal.get();
+    s.registry->GaugeFunc("skald_wal_healthy", "1 when the last WAL write succeeded.",
+                          [w] { return w->Health().ok() ? 1.0 : 0.0; });
+    s.registry->CounterFunc("skald_wal_records_total", "WAL records acknowledged.",
+                            [w] { return static_cast<double>(w->Stats().records); });
+    s.registry->CounterFunc("skald_wal_fsyncs_total", "WAL fdatasync calls.",
+                            [w] { return static_cast<double>(w->Stats().fsyncs); });
+  }
+  s.ingester->Start();
   s.ready = true;
   log::Info("Skald started", {{"http_port", std::to_string(s.http->port())},
                               {"path_prefix", s.config.common.path_prefix},
-                              {"chunk_encoding", s.config.ingester.chunk_encoding}});
+                              {"chunk_encoding", s.config.ingester.chunk_encoding},
+                              {"wal", s.wal_dir.empty() ? "disabled" : s.wal_dir}});
   return Status::OK();
+}
+
+bool App::AcceptingWrites(std::string* reason) const {
+  const Impl& s = *impl_;
+  if (s.stopping.load()) {
+    *reason = "Application is stopping";
+    return false;
+  }
+  if (!s.ready.load()) {
+    *reason = "Ingester not ready: replaying the WAL";
+    return false;
+  }
+  return true;
 }
 
 Status App::Shutdown() {
@@ -128,7 +197,13 @@ Status App::Shutdown() {
     st = s.ingester->FlushAll();
     log::Info("flushed in-memory chunks on shutdown",
               {{"duration", FormatGoDuration(MonotonicNanos() - t0)}, {"status", st.ToString()}});
+    if (st.ok() && s.wal) {
+      // Everything is in the store now: an (empty) checkpoint lets the WAL go.
+      Status cp = s.ingester->Checkpoint();
+      if (!cp.ok()) log::Warn("WAL checkpoint at shutdown failed", {{"err", cp.ToString()}});
+    }
   }
+  if (s.wal) (void)s.wal->Close();
   return st;
 }
 

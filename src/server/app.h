@@ -24,6 +24,8 @@ class App {
   Status Shutdown();
 
   int http_port() const;
+  // False (with the reason) while the WAL replays or the process stops.
+  bool AcceptingWrites(std::string* reason) const;
 
  private:
   App();

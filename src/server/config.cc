@@ -106,6 +106,16 @@ const std::vector<Field>& Fields() {
                   ingester.chunk_encoding,
                   "The algorithm to use for compressing chunk. (none, gzip, lz4-64k, snappy, "
                   "lz4-256k, lz4-1M, lz4, flate, zstd)"),
+      SKALD_FIELD("ingester.wal.enabled", "ingester.wal-enabled", kBool, ingester.wal.enabled,
+                  "Enable writing of ingested data into the WAL."),
+      SKALD_FIELD("ingester.wal.dir", "ingester.wal-dir", kString, ingester.wal.dir,
+                  "Directory where the WAL data is stored (default <common.path_prefix>/wal)."),
+      SKALD_FIELD("ingester.wal.checkpoint_duration", "ingester.checkpoint-duration", kGoDuration,
+                  ingester.wal.checkpoint_duration_ns,
+                  "Interval at which checkpoints should be created."),
+      SKALD_FIELD("ingester.wal.fsync", "ingester.wal-fsync", kBool, ingester.wal.fsync,
+                  "fdatasync the WAL before acknowledging a push. Off trades power-loss safety "
+                  "for speed; a process crash still loses nothing."),
       SKALD_FIELD("ingester.max_chunk_age", "ingester.max-chunk-age", kGoDuration,
                   ingester.max_chunk_age_ns,
                   "The maximum duration of a timeseries chunk in memory. If a timeseries runs "
@@ -215,9 +225,10 @@ const std::set<std::string>& LokiOnlyKeys() {
         "compactor_address compactor_grpc_address scratch_path");
     add("ingester",
         "lifecycler flush_op_backoff chunk_retain_period autoforget_unhealthy sync_period "
-        "sync_min_utilization max_returned_stream_errors query_store_max_look_back_period wal "
+        "sync_min_utilization max_returned_stream_errors query_store_max_look_back_period "
         "index_shards max_dropped_streams shutdown_marker_path owned_streams_check_interval "
         "delegate_stream_limits_enabled kafka_ingestion max_transfer_retries");
+    add("ingester.wal", "replay_memory_ceiling flush_on_shutdown");
     add("limits_config",
         "ingestion_rate_strategy max_line_size_truncate max_line_size_truncate_identifier "
         "increment_duplicate_timestamp simulated_push_latency discover_generic_fields "

@@ -54,6 +54,12 @@ struct Config {
     int64_t flush_check_period_ns = 30 * kNanosPerSecond;  // -ingester.flush-check-period
     int concurrent_flushes = 32;                           // -ingester.concurrent-flushes
     int64_t flush_op_timeout_ns = 10 * kNanosPerMinute;    // -ingester.flush-op-timeout
+    struct Wal {
+      bool enabled = true;  // -ingester.wal-enabled
+      std::string dir;      // -ingester.wal-dir; empty: <common.path_prefix>/wal
+      int64_t checkpoint_duration_ns = 5 * kNanosPerMinute;  // -ingester.checkpoint-duration
+      bool fsync = true;  // -ingester.wal-fsync (Skald): fdatasync before acknowledging
+    } wal;
   } ingester;
 
   struct Limits {

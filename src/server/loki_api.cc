@@ -102,6 +102,10 @@ class Api {
   void Push(const HttpRequest& req, HttpResponse* resp) {
     auto tenant = Tenant(req);
     if (!tenant.ok()) return ErrorResponse(tenant.status(), resp);
+    std::string not_accepting;
+    if (d_.accepting_writes && !d_.accepting_writes(&not_accepting)) {
+      return ErrorResponse(Status::Unavailable(not_accepting), resp);
+    }
     api::DecodeLimits limits;
     StatusOr<api::PushRequest> decoded = Status::Internal("unreachable");
     auto media = api::ParseMediaType(req.Header("Content-Type"));

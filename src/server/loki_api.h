@@ -34,6 +34,8 @@ struct LokiApiDeps {
   metrics::Registry* registry = nullptr;
   // Empty string when ready; otherwise why not (served as 503 by /ready).
   std::function<std::string()> not_ready_reason;
+  // False (with the reason) while pushes must be refused with 503: WAL replay, shutdown.
+  std::function<bool(std::string*)> accepting_writes;
 };
 
 // Registers every route on http. deps' pointers must outlive the server.

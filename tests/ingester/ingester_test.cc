@@ -30,6 +30,8 @@
 #include "index/index_store.h"
 #include "storage/fs_object_store.h"
 #include "storage/mem_object_store.h"
+#include "wal/fault_file_system.h"
+#include "wal/mem_file_system.h"
 
 namespace skald::ingester {
 namespace {
@@ -824,6 +826,76 @@ TEST_F(IngesterTest, ConcurrentPushSnapshotAndFlushLoseAndDuplicateNothing) {
       ASSERT_EQ(lines.count(line), 1u) << line;
     }
   }
+}
+
+}  // namespace
+}  // namespace skald::ingester
+
+namespace skald::ingester {
+namespace {
+
+// The WAL round trip through the ingester: pushes are logged, a checkpoint
+// snapshots memory and drops older segments, and a fresh ingester replaying the
+// directory holds exactly the same entries (checkpoint + later segments).
+TEST_F(IngesterTest, WalCheckpointAndReplayRebuildTheHeadsExactly) {
+  wal::MemFileSystem fs;
+  const std::string dir = "/wal";
+  std::map<std::string, std::vector<Entry>> before;
+  {
+    auto w = wal::Wal::Open({.dir = dir, .fsync = true, .fs = &fs});
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    IngesterOptions o;
+    o.block_size = 2000;  // several blocks, so the checkpoint holds cut blocks and a head
+    auto ing = New(o);
+    ing->AttachWal(w->get(), dir, &fs);
+    Meta md = {{"trace_id", "abc"}};
+    for (int i = 0; i < 60; i++) {
+      Push(*ing, kTenant, L(R"({app="wal", n="1"})"),
+           {{kBase + i, Line(i, 100), i % 3 ? md : Meta{}}});
+    }
+    ASSERT_TRUE(ing->Checkpoint().ok());
+    auto segments = (*w)->Segments();
+    ASSERT_TRUE(segments.ok());
+    for (int i = 60; i < 80; i++) {
+      Push(*ing, kTenant, L(R"({app="wal", n="2"})"), {{kBase + i, Line(i, 50), {}}});
+      Push(*ing, "other-tenant", L(R"({app="wal", n="1"})"), {{kBase + i, "t2", {}}});
+    }
+    before = SnapshotEntries(*ing, kTenant);
+    ASSERT_EQ(before.size(), 2u);
+    EXPECT_EQ(SnapshotEntries(*ing, "other-tenant").begin()->second.size(), 20u);
+    ASSERT_TRUE((*w)->Close().ok());
+  }
+  auto fresh = New();
+  ReplayReport report;
+  ASSERT_TRUE(fresh->ReplayWal(dir, &fs, &report).ok());
+  EXPECT_GT(report.checkpoint_segment, 0u);
+  EXPECT_EQ(report.entries, 100u);
+  EXPECT_EQ(report.orphan_entries, 0u);
+  EXPECT_EQ(SnapshotEntries(*fresh, kTenant), before);
+  EXPECT_EQ(SnapshotEntries(*fresh, "other-tenant").begin()->second.size(), 20u);
+}
+
+// A failing WAL write refuses the push (Unavailable) and applies nothing; once
+// the disk works again pushes succeed.
+TEST_F(IngesterTest, WalWriteFailureRefusesThePushAndRecovers) {
+  wal::MemFileSystem mem;
+  wal::FaultInjectingFileSystem fs(&mem);
+  auto w = wal::Wal::Open({.dir = "/wal", .fsync = true, .fs = &fs});
+  ASSERT_TRUE(w.ok());
+  auto ing = New();
+  ing->AttachWal(w->get(), "/wal", &fs);
+  const Labels ls = L(R"({app="full"})");
+  fs.SetFreeSpace(0);  // disk full
+  std::vector<AppendEntry> batch = {{kBase, "lost?", {}}};
+  AppendResult r;
+  Status st = ing->Push(kTenant, ls, batch, &r);
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable) << st.ToString();
+  EXPECT_EQ(r.appended, 0u);
+  EXPECT_TRUE(SnapshotEntries(*ing, kTenant).empty());
+  fs.SetUnlimitedSpace();  // space returns
+  st = ing->Push(kTenant, ls, batch, &r);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(SnapshotEntries(*ing, kTenant)[ls.ToString()].size(), 1u);
 }
 
 }  // namespace
