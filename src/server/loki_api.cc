@@ -310,6 +310,8 @@ class Api {
 
   void Flush(const HttpRequest&, HttpResponse* resp) {
     Status st = d_.ingester->FlushAll();
+    // Everything is in the store now: a checkpoint lets the WAL release its segments.
+    if (st.ok()) st = d_.ingester->Checkpoint();
     if (!st.ok()) return ErrorResponse(st, resp);
     resp->status = 204;
     resp->content_type.clear();

@@ -378,6 +378,15 @@ TEST_F(LokiApiTest, ReadyMetricsAndFlush) {
     found_chunk |= e.is_regular_file();
   }
   EXPECT_TRUE(found_chunk);
+  // The flush is durable, so a checkpoint released the WAL segments written before it.
+  int checkpoints = 0, segments = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir_.path() + "/data/wal")) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("checkpoint.", 0) == 0) checkpoints++;
+    if (!name.empty() && isdigit(static_cast<unsigned char>(name[0]))) segments++;
+  }
+  EXPECT_EQ(checkpoints, 1);
+  EXPECT_EQ(segments, 1);  // only the segment opened by the checkpoint's rotation
   // Still queryable once it lives only in the store.
   auto q = Query(R"({app="m"})", base_, base_ + kNanosPerSecond, 100, "forward");
   EXPECT_NE(q.body.find("12345"), std::string::npos);

@@ -20,7 +20,7 @@ const char kUsage[] =
     "\n"
     "Commands:\n"
     "  push    push generated log lines and report accepted lines/s, MB/s, latency\n"
-    "  query   run a set of LogQL log queries and report latency and scan speed\n"
+    "  query   run a set of LogQL queries and report latency and scan speed\n"
     "\n"
     "URL is the server's base address, e.g. http://localhost:3100 (plain HTTP only).\n"
     "Flags take Go style (-name=value, -name value) or --name=value.\n"
@@ -53,15 +53,22 @@ const char kQueryHelp[] =
     "usage: skald-bench query [flags] URL\n"
     "\n"
     "Runs each query -repeat times over the same [start, end) window via\n"
-    "GET /loki/api/v1/query_range and reports client latency (median/min/max), the\n"
-    "server's data.stats.summary figures (execTime, totalBytesProcessed,\n"
-    "totalLinesProcessed) and scan speed = bytes / execTime. Query set:\n"
-    "  selector        <selector>\n"
-    "  literal_rare    <selector> |= \"<rare>\"\n"
-    "  literal_common  <selector> |= \"<common>\"\n"
-    "  literal_absent  <selector> |= \"<absent>\"   (matches nothing: full-scan speed)\n"
-    "  icase_regex     <selector> |~ \"(?i)error\"\n"
-    "  regex_alt       <selector> |~ \"error|fail\"\n"
+    "GET /loki/api/v1/query_range (instant queries: GET /loki/api/v1/query at end) and\n"
+    "reports client latency (median/min/max), the server's data.stats.summary figures\n"
+    "(execTime, totalBytesProcessed, totalLinesProcessed), scan speed = bytes / execTime\n"
+    "and, with -loaded-bytes, loaded bytes / median latency. A query answered with\n"
+    "HTTP 501 is reported as \"unsupported (HTTP 501)\", run once, and not an error.\n"
+    "Query set (S = -selector):\n"
+    "  selector        S\n"
+    "  literal_rare    S |= \"<rare>\"\n"
+    "  literal_common  S |= \"<common>\"\n"
+    "  literal_absent  S |= \"<absent>\"   (matches nothing: full-scan speed)\n"
+    "  icase_regex     S |~ \"(?i)error\"\n"
+    "  regex_alt       S |~ \"error|fail\"\n"
+    "  json_field      S | json | level=\"error\"\n"
+    "  logfmt          S | logfmt\n"
+    "  sum_by_host     sum by (host) (count_over_time(S[1m]))   (range query, -step)\n"
+    "  topk            topk(3, sum by (stream) (count_over_time(S[5m])))   (instant, at end)\n"
     "\n"
     "Flags:\n";
 
@@ -163,6 +170,10 @@ int RunQueryCommand(const std::vector<std::string>& args) {
   fs.String("end", &opt.end, "end (passed verbatim; default now)");
   fs.Duration("since", &opt.since_ns, "window length when -start is not given");
   fs.Int32("limit", &opt.limit, "limit parameter");
+  fs.String("step", &opt.step,
+            "step of metric range queries (default: max(floor(window / 250 s), 1) seconds)");
+  fs.Uint("loaded-bytes", &opt.loaded_bytes,
+          "raw line bytes loaded into the window (adds loaded bytes / median latency)");
   fs.String("direction", &opt.direction, "backward or forward");
   fs.Int32("repeat", &opt.repeat, "runs per query");
   fs.String("tenant", &opt.tenant, "X-Scope-OrgID header value (empty = not sent)");

@@ -4,7 +4,10 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "api/json_writer.h"
 #include "core/go_string.h"
@@ -74,13 +77,69 @@ std::string HumanBytesPerSecond(double bps) {
 std::vector<NamedQuery> DefaultQueries(const QueryOptions& opt) {
   const std::string& sel = opt.selector;
   return {
-      {"selector", sel},
-      {"literal_rare", sel + " |= " + GoQuote(opt.rare)},
-      {"literal_common", sel + " |= " + GoQuote(opt.common)},
-      {"literal_absent", sel + " |= " + GoQuote(opt.absent)},
-      {"icase_regex", sel + " |~ " + GoQuote("(?i)error")},
-      {"regex_alt", sel + " |~ " + GoQuote("error|fail")},
+      {"selector", sel, QueryKind::kLog},
+      {"literal_rare", sel + " |= " + GoQuote(opt.rare), QueryKind::kLog},
+      {"literal_common", sel + " |= " + GoQuote(opt.common), QueryKind::kLog},
+      {"literal_absent", sel + " |= " + GoQuote(opt.absent), QueryKind::kLog},
+      {"icase_regex", sel + " |~ " + GoQuote("(?i)error"), QueryKind::kLog},
+      {"regex_alt", sel + " |~ " + GoQuote("error|fail"), QueryKind::kLog},
+      {"json_field", sel + " | json | level=\"error\"", QueryKind::kLog},
+      {"logfmt", sel + " | logfmt", QueryKind::kLog},
+      {"sum_by_host", "sum by (host) (count_over_time(" + sel + "[1m]))", QueryKind::kMetricRange},
+      {"topk", "topk(3, sum by (stream) (count_over_time(" + sel + "[5m])))", QueryKind::kInstant},
   };
+}
+
+std::string DefaultStep(int64_t start_ns, int64_t end_ns) {
+  int64_t secs = (end_ns - start_ns) / 1000000000LL / 250;
+  return std::to_string(std::max<int64_t>(secs, 1)) + "s";
+}
+
+StatusOr<int64_t> ParseLokiTimestamp(std::string_view text) {
+  const char* b = text.data();
+  const char* e = text.data() + text.size();
+  if (text.find('.') != std::string_view::npos) {
+    std::string copy(text);
+    char* end = nullptr;
+    double secs = std::strtod(copy.c_str(), &end);
+    if (end == copy.c_str() + copy.size() && !copy.empty() && std::isfinite(secs)) {
+      return static_cast<int64_t>(std::llround(secs * 1e3)) * 1000000LL;
+    }
+  }
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(b, e, v);
+  if (ec == std::errc() && ptr == e && !text.empty()) {
+    return text.size() <= 10 ? v * 1000000000LL : v;
+  }
+  StatusOr<int64_t> t = ParseRFC3339(text);
+  if (!t.ok()) {
+    return Status::InvalidArgument("cannot parse timestamp \"" + std::string(text) + "\"");
+  }
+  return *t;
+}
+
+std::string QueryTarget(const NamedQuery& q, const std::string& start, const std::string& end,
+                        const std::string& step, int limit, const std::string& direction) {
+  std::string t = q.kind == QueryKind::kInstant ? "/loki/api/v1/query?query="
+                                                : "/loki/api/v1/query_range?query=";
+  AppendQueryEscaped(&t, q.logql);
+  if (q.kind == QueryKind::kInstant) {
+    t += "&time=";
+    AppendQueryEscaped(&t, end);
+    return t;
+  }
+  t += "&start=";
+  AppendQueryEscaped(&t, start);
+  t += "&end=";
+  AppendQueryEscaped(&t, end);
+  if (q.kind == QueryKind::kMetricRange) {
+    t += "&step=";
+    AppendQueryEscaped(&t, step);
+    return t;
+  }
+  t += "&limit=" + std::to_string(limit) + "&direction=";
+  AppendQueryEscaped(&t, direction);
+  return t;
 }
 
 StatusOr<QueryResponseStats> ParseQueryResponse(std::string_view body) {
@@ -102,7 +161,11 @@ StatusOr<QueryResponseStats> ParseQueryResponse(std::string_view body) {
     for (simdjson::dom::element stream : result) {
       s.streams_returned++;
       simdjson::dom::array values;
-      if (!stream["values"].get_array().get(values)) s.entries_returned += values.size();
+      if (!stream["values"].get_array().get(values)) {
+        s.entries_returned += values.size();  // streams and matrix
+      } else if (simdjson::dom::element value; !stream["value"].get(value)) {
+        s.entries_returned++;  // vector: one sample per series
+      }
     }
   }
   simdjson::dom::element summary;
@@ -143,6 +206,13 @@ StatusOr<QueryReport> RunQueries(const QueryOptions& opt) {
   int64_t now = NowNanos();
   rep.end = opt.end.empty() ? std::to_string(now) : opt.end;
   rep.start = opt.start.empty() ? std::to_string(now - opt.since_ns) : opt.start;
+  rep.step = opt.step;
+  if (rep.step.empty()) {
+    StatusOr<int64_t> s = ParseLokiTimestamp(rep.start);
+    StatusOr<int64_t> e = ParseLokiTimestamp(rep.end);
+    rep.step = s.ok() && e.ok() ? DefaultStep(*s, *e) : DefaultStep(0, opt.since_ns);
+  }
+  rep.loaded_bytes = opt.loaded_bytes;
   rep.limit = opt.limit;
   rep.repeat = opt.repeat;
   rep.direction = opt.direction;
@@ -158,14 +228,7 @@ StatusOr<QueryReport> RunQueries(const QueryOptions& opt) {
   for (const auto& q : queries) {
     QueryResult qr;
     qr.query = q;
-    std::string target = "/loki/api/v1/query_range?query=";
-    AppendQueryEscaped(&target, q.logql);
-    target += "&start=";
-    AppendQueryEscaped(&target, rep.start);
-    target += "&end=";
-    AppendQueryEscaped(&target, rep.end);
-    target += "&limit=" + std::to_string(opt.limit) + "&direction=";
-    AppendQueryEscaped(&target, opt.direction);
+    std::string target = QueryTarget(q, rep.start, rep.end, rep.step, opt.limit, opt.direction);
     std::string request = BuildRequest("GET", url, target, headers, {});
     std::vector<double> lat_ok, exec_ok;
     for (int i = 0; i < opt.repeat; ++i) {
@@ -185,6 +248,13 @@ StatusOr<QueryReport> RunQueries(const QueryOptions& opt) {
         } else {
           run.error = st.status().message();
         }
+      }
+      if (run.status == 501) {
+        // Not implemented by this server: report it once and move on.
+        qr.unsupported = true;
+        if (qr.first_error.empty()) qr.first_error = run.error;
+        qr.runs.push_back(std::move(run));
+        break;
       }
       if (run.error.empty()) {
         lat_ok.push_back(static_cast<double>(run.latency_ns) / 1e6);
@@ -216,6 +286,8 @@ StatusOr<QueryReport> RunQueries(const QueryOptions& opt) {
       if (qr.latency_median_ms > 0) {
         qr.client_bytes_per_s =
             static_cast<double>(qr.bytes_processed) / (qr.latency_median_ms / 1e3);
+        qr.loaded_bytes_per_s =
+            static_cast<double>(opt.loaded_bytes) / (qr.latency_median_ms / 1e3);
       }
     }
     rep.results.push_back(std::move(qr));
@@ -232,14 +304,27 @@ StatusOr<QueryReport> RunQueries(const QueryOptions& opt) {
 }
 
 std::string FormatQueryReport(const QueryReport& r) {
+  const bool loaded = r.loaded_bytes > 0;
   std::string o = "skald-bench query " + r.url + "  start=" + r.start + " end=" + r.end +
-                  " limit=" + std::to_string(r.limit) + " direction=" + r.direction +
-                  " repeat=" + std::to_string(r.repeat) + "\n";
+                  " step=" + r.step + " limit=" + std::to_string(r.limit) +
+                  " direction=" + r.direction + " repeat=" + std::to_string(r.repeat) + "\n";
   o += Pad("name", 15) + Pad("median_ms", 10, true) + Pad("min_ms", 9, true) +
        Pad("max_ms", 9, true) + Pad("exec_s", 8, true) + Pad("bytes", 14, true) +
        Pad("lines", 12, true) + Pad("returned", 9, true) + Pad("scan(server)", 13, true) +
-       Pad("scan(client)", 13, true) + "errors\n";
+       Pad("scan(client)", 13, true) + (loaded ? Pad("scan(loaded)", 13, true) : "") + "errors\n";
   for (const auto& q : r.results) {
+    if (q.unsupported) {
+      o += Pad(q.query.name, 15) + "unsupported (HTTP 501)\n";
+      continue;
+    }
+    if (q.errors > 0 && q.errors == static_cast<int>(q.runs.size())) {
+      const int status = q.runs.front().status;
+      o += Pad(q.query.name, 15) +
+           (status == 0 ? std::string("failed (transport error)")
+                        : "failed (HTTP " + std::to_string(status) + ")") +
+           ", errors " + std::to_string(q.errors) + "\n";
+      continue;
+    }
     o += Pad(q.query.name, 15) + Pad(Fixed(q.latency_median_ms, 1), 10, true) +
          Pad(Fixed(q.latency_min_ms, 1), 9, true) + Pad(Fixed(q.latency_max_ms, 1), 9, true) +
          Pad(Fixed(q.exec_median_s, 3), 8, true) +
@@ -247,15 +332,25 @@ std::string FormatQueryReport(const QueryReport& r) {
          Pad(std::to_string(q.lines_processed), 12, true) +
          Pad(std::to_string(q.entries_returned), 9, true) +
          Pad(HumanBytesPerSecond(q.server_bytes_per_s), 13, true) +
-         Pad(HumanBytesPerSecond(q.client_bytes_per_s), 13, true) + std::to_string(q.errors) + "\n";
+         Pad(HumanBytesPerSecond(q.client_bytes_per_s), 13, true) +
+         (loaded ? Pad(HumanBytesPerSecond(q.loaded_bytes_per_s), 13, true) : "") +
+         std::to_string(q.errors) + "\n";
   }
   for (const auto& q : r.results) {
     o += "  " + q.query.name + ": " + q.query.logql;
-    if (!q.first_error.empty()) o += "   first error: " + q.first_error;
+    if (q.query.kind == QueryKind::kMetricRange) o += "   (range, step " + r.step + ")";
+    if (q.query.kind == QueryKind::kInstant) o += "   (instant, time=end)";
+    if (!q.first_error.empty()) {
+      o += (q.unsupported ? "   server said: " : "   first error: ") + q.first_error;
+    }
     o += "\n";
   }
   o += "  scan(server) = totalBytesProcessed / median execTime; scan(client) = "
-       "totalBytesProcessed / median latency; MB = 1e6 bytes\n";
+       "totalBytesProcessed / median latency;";
+  if (loaded) {
+    o += " scan(loaded) = " + std::to_string(r.loaded_bytes) + " loaded bytes / median latency;";
+  }
+  o += " MB = 1e6 bytes\n";
   if (r.server_sampled) {
     o += "  server CPU " + Fixed(r.server_cpu_seconds, 2) + " s, peak RSS (VmHWM) " +
          Fixed(static_cast<double>(r.server_peak_rss_kb) / 1024, 1) + " MiB\n";
@@ -281,6 +376,10 @@ std::string QueryReportJson(const QueryReport& r) {
   w.String(r.direction);
   w.Key("repeat");
   w.Int(r.repeat);
+  w.Key("step");
+  w.String(r.step);
+  w.Key("loaded_bytes");
+  w.Uint(r.loaded_bytes);
   w.Key("queries");
   w.BeginArray();
   for (const auto& q : r.results) {
@@ -289,6 +388,12 @@ std::string QueryReportJson(const QueryReport& r) {
     w.String(q.query.name);
     w.Key("logql");
     w.String(q.query.logql);
+    w.Key("kind");
+    w.String(q.query.kind == QueryKind::kLog           ? "log"
+             : q.query.kind == QueryKind::kMetricRange ? "metric_range"
+                                                       : "instant");
+    w.Key("status");
+    w.String(q.unsupported ? "unsupported" : q.errors > 0 ? "failed" : "ok");
     w.Key("latency_ms");
     w.BeginObject();
     w.Key("median");
@@ -312,6 +417,8 @@ std::string QueryReportJson(const QueryReport& r) {
     w.Double(q.server_lines_per_s);
     w.Key("client_bytes_per_s");
     w.Double(q.client_bytes_per_s);
+    w.Key("loaded_bytes_per_s");
+    w.Double(q.loaded_bytes_per_s);
     w.Key("errors");
     w.Int(q.errors);
     if (!q.first_error.empty()) {
