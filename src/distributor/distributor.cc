@@ -235,6 +235,7 @@ Status Distributor::Push(std::string_view tenant, const api::PushRequest& req) {
   std::vector<ingester::StreamAppend> appends(accepted.size());
   for (size_t i = 0; i < accepted.size(); i++) {
     appends[i].labels = &accepted[i].labels;
+    appends[i].fingerprint = FingerprintOf(accepted[i].ls);  // ls is already canonical
     appends[i].entries = accepted[i].batch;
   }
   if (!appends.empty()) SKALD_RETURN_IF_ERROR(ingester_->PushBatch(tenant, appends));

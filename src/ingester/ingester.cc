@@ -146,16 +146,22 @@ class Stream {
     return std::string_view(head_data_.data() + e.offset + e.line_len, e.meta_len);
   }
 
-  // Sorts the head and encodes it into *builder (dropping exact duplicates),
-  // then finishes a block. REQUIRES: mu_ held, head non-empty.
+  // Sorts the head in place by (ts, arrival). Later appends keep larger seq
+  // numbers, so sorting early never changes the final order. REQUIRES: mu_ held.
+  void SortHead() {
+    if (head_sorted_) return;
+    std::sort(head_.begin(), head_.end(), [](const HeadEntry& a, const HeadEntry& b) {
+      return a.ts != b.ts ? a.ts < b.ts : a.seq < b.seq;
+    });
+    head_sorted_ = true;
+  }
+
+  // Encodes the (sorted) head into a block, dropping exact duplicates; the head
+  // itself is kept. REQUIRES: mu_ held, head non-empty.
   chunk::EncodedBlock EncodeHead(chunk::Codec codec, uint32_t* duplicates) {
     thread_local chunk::BlockBuilder builder;
     thread_local std::vector<chunk::MetaPair> pairs;
-    if (!head_sorted_) {
-      std::sort(head_.begin(), head_.end(), [](const HeadEntry& a, const HeadEntry& b) {
-        return a.ts != b.ts ? a.ts < b.ts : a.seq < b.seq;
-      });
-    }
+    SortHead();
     builder.Reset();
     const HeadEntry* prev = nullptr;
     for (const HeadEntry& e : head_) {
@@ -403,7 +409,7 @@ uint64_t EntryHash(std::string_view line, std::string_view md) {
 
 Status Ingester::Push(std::string_view tenant, const Labels& labels,
                       std::span<const AppendEntry> entries, AppendResult* result) {
-  StreamAppend one{&labels, entries, {}};
+  StreamAppend one{&labels, 0, entries, {}};
   Status st = PushBatch(tenant, std::span<StreamAppend>(&one, 1));
   *result = std::move(one.result);
   return st;
@@ -424,7 +430,8 @@ Status Ingester::PushBatch(std::string_view tenant, std::span<StreamAppend> stre
   for (size_t i = 0; i < streams.size(); i++) {
     StreamAppend& sa = streams[i];
     Prepared& p = prepared[i];
-    p.stream = AcquireStream(inst, *sa.labels, sa.labels->Fingerprint());
+    const uint64_t fp = sa.fingerprint != 0 ? sa.fingerprint : sa.labels->Fingerprint();
+    p.stream = AcquireStream(inst, *sa.labels, fp);
     std::lock_guard<std::mutex> lock(p.stream->mu_);
     Stream& s = *p.stream;
     int64_t last_ts = s.last_ts_;
@@ -586,14 +593,9 @@ std::vector<StreamSnapshot> Ingester::Snapshot(std::string_view tenant,
       if (ref.Overlaps(from, through)) snap.blocks.push_back(std::move(ref));
     }
     if (!s.head_.empty()) {
-      // Encode a sorted copy of the head, uncompressed: the stream's own head is left as is.
-      Stream copy(s.tenant_, Labels(), fp);
-      copy.head_data_ = s.head_data_;
-      copy.head_ = s.head_;
-      copy.head_sorted_ = s.head_sorted_;
+      // The head, sorted in place and encoded uncompressed into a block the query owns.
       uint32_t dups = 0;
-      auto block =
-          std::make_shared<chunk::EncodedBlock>(copy.EncodeHead(chunk::Codec::kNone, &dups));
+      auto block = std::make_shared<chunk::EncodedBlock>(s.EncodeHead(chunk::Codec::kNone, &dups));
       chunk::BlockRef ref;
       ref.bytes = block->bytes;
       ref.min_ts = block->meta.min_ts;

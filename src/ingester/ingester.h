@@ -78,6 +78,7 @@ struct AppendResult {
 // One stream's part of a push (PushBatch).
 struct StreamAppend {
   const Labels* labels = nullptr;  // canonical, validated by the caller
+  uint64_t fingerprint = 0;        // labels->Fingerprint(); 0 = compute it here
   std::span<const AppendEntry> entries;
   AppendResult result;  // filled by PushBatch
 };

@@ -378,18 +378,15 @@ StatusOr<std::vector<ResultStream>> Querier::SelectLogs(std::string_view tenant,
     picks.resize(limit);
   }
   std::sort(picks.begin(), picks.end(), better);
-  std::map<std::string_view, size_t> stream_index;
-  std::vector<size_t> order;
+  // Grouped by label string; the map's order is the result order Loki uses.
+  std::map<std::string_view, ResultStream> by_key;
   for (const Pick& p : picks) {
-    auto [it, inserted] = stream_index.emplace(*p.key, out.size());
-    if (inserted) {
-      out.push_back(ResultStream{items[p.stream]->labels, {}});
-    }
-    out[it->second].entries.push_back(std::move(items[p.stream]->result[p.entry]));
+    auto [it, inserted] = by_key.try_emplace(*p.key);
+    if (inserted) it->second.labels = items[p.stream]->labels;
+    it->second.entries.push_back(std::move(items[p.stream]->result[p.entry]));
   }
-  std::sort(out.begin(), out.end(), [](const ResultStream& a, const ResultStream& b) {
-    return a.labels.ToString() < b.labels.ToString();
-  });
+  out.reserve(by_key.size());
+  for (auto& [key, stream] : by_key) out.push_back(std::move(stream));
   stats->entries_returned = picks.size();
   stats->exec_seconds = static_cast<double>(MonotonicNanos() - t0) / 1e9;
   return out;

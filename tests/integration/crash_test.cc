@@ -25,21 +25,6 @@ constexpr int kThreads = 3;
 constexpr int kCycles = 12;
 constexpr int kLinesPerPush = 10;
 
-std::string UrlEncode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (isalnum(c)) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
-
 std::string LineFor(int thread, int64_t seq) {
   return "crash-test thread=" + std::to_string(thread) + " seq=" + std::to_string(seq);
 }

@@ -39,21 +39,6 @@ std::string WithoutStats(const std::string& body) {
   return pos == std::string::npos ? body : body.substr(0, pos);
 }
 
-std::string UrlEncode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
-
 class LokiApiTest : public ::testing::Test {
  protected:
   void SetUp() override {

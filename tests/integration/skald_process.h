@@ -21,6 +21,9 @@ class TempDir {
   std::string path_;
 };
 
+// Percent-encodes everything but [A-Za-z0-9-_.~] (for query strings and forms).
+std::string UrlEncode(const std::string& s);
+
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreePort();
 
