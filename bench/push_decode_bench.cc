@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "api/json_writer.h"
-#include "api/push.h"
+#include "wire/json_writer.h"
+#include "wire/push.h"
 
 namespace {
 
-using skald::api::PushRequest;
+using skald::wire::PushRequest;
 
 struct Corpus {
   std::vector<std::pair<std::string, std::vector<std::string>>> files;  // name, lines
@@ -49,7 +49,7 @@ const Corpus& LoadCorpus() {
 
 PushRequest BuildRequest() {
   const Corpus& c = LoadCorpus();
-  skald::api::PushRequestBuilder b;
+  skald::wire::PushRequestBuilder b;
   int64_t ts = 1'700'000'000'000'000'000;
   size_t n = 0;
   for (const auto& [name, lines] : c.files) {
@@ -72,7 +72,7 @@ void CheckCorpus(benchmark::State& state) {
 
 void BM_DecodeJson(benchmark::State& state) {
   CheckCorpus(state);
-  const std::string body = skald::api::EncodePushJson(BuildRequest());
+  const std::string body = skald::wire::EncodePushJson(BuildRequest());
   const size_t entries = LoadCorpus().entries;
   for (auto _ : state) {
     state.PauseTiming();
@@ -80,7 +80,7 @@ void BM_DecodeJson(benchmark::State& state) {
     copy.reserve(body.size() + 64);  // padding: DecodePushJson won't reallocate
     copy = body;
     state.ResumeTiming();
-    auto req = skald::api::DecodePushJson(std::move(copy));
+    auto req = skald::wire::DecodePushJson(std::move(copy));
     if (!req.ok()) state.SkipWithError(req.status().ToString().c_str());
     benchmark::DoNotOptimize(req);
   }
@@ -93,11 +93,11 @@ BENCHMARK(BM_DecodeJson)->Unit(benchmark::kMillisecond);
 void BM_DecodeProtobufSnappy(benchmark::State& state) {
   CheckCorpus(state);
   PushRequest req = BuildRequest();
-  const std::string body = skald::api::EncodePushProtobufSnappy(req);
-  const size_t raw_size = skald::api::EncodePushProtobufRaw(req).size();
+  const std::string body = skald::wire::EncodePushProtobufSnappy(req);
+  const size_t raw_size = skald::wire::EncodePushProtobufRaw(req).size();
   const size_t entries = LoadCorpus().entries;
   for (auto _ : state) {
-    auto decoded = skald::api::DecodePushProtobuf(body);
+    auto decoded = skald::wire::DecodePushProtobuf(body);
     if (!decoded.ok()) state.SkipWithError(decoded.status().ToString().c_str());
     benchmark::DoNotOptimize(decoded);
   }
@@ -110,13 +110,13 @@ BENCHMARK(BM_DecodeProtobufSnappy)->Unit(benchmark::kMillisecond);
 
 void BM_DecodeProtobufRaw(benchmark::State& state) {
   CheckCorpus(state);
-  const std::string body = skald::api::EncodePushProtobufRaw(BuildRequest());
+  const std::string body = skald::wire::EncodePushProtobufRaw(BuildRequest());
   const size_t entries = LoadCorpus().entries;
   for (auto _ : state) {
     state.PauseTiming();
     std::string copy = body;
     state.ResumeTiming();
-    auto decoded = skald::api::DecodePushProtobufRaw(std::move(copy));
+    auto decoded = skald::wire::DecodePushProtobufRaw(std::move(copy));
     if (!decoded.ok()) state.SkipWithError(decoded.status().ToString().c_str());
     benchmark::DoNotOptimize(decoded);
   }
@@ -130,7 +130,7 @@ void BM_EncodePushJson(benchmark::State& state) {
   PushRequest req = BuildRequest();
   size_t bytes = 0;
   for (auto _ : state) {
-    std::string out = skald::api::EncodePushJson(req);
+    std::string out = skald::wire::EncodePushJson(req);
     bytes = out.size();
     benchmark::DoNotOptimize(out);
   }
@@ -151,7 +151,7 @@ void BM_AppendJsonStringLines(benchmark::State& state) {
   for (auto _ : state) {
     out.clear();
     for (const auto& f : c.files) {
-      for (const auto& l : f.second) skald::api::AppendJsonString(&out, l);
+      for (const auto& l : f.second) skald::wire::AppendJsonString(&out, l);
     }
     benchmark::DoNotOptimize(out);
   }

@@ -9,13 +9,13 @@
 #include <string>
 #include <string_view>
 
-#include "api/push.h"
-#include "api/push_compare.h"
+#include "wire/push.h"
+#include "wire/push_compare.h"
 #include "core/labels.h"
 
 namespace {
 
-using skald::api::PushRequest;
+using skald::wire::PushRequest;
 
 void Require(bool cond, const char* what) {
   if (!cond) {
@@ -25,9 +25,9 @@ void Require(bool cond, const char* what) {
 }
 
 void RequireProtobufRoundTrip(const PushRequest& req) {
-  auto raw = skald::api::DecodePushProtobufRaw(skald::api::EncodePushProtobufRaw(req));
+  auto raw = skald::wire::DecodePushProtobufRaw(skald::wire::EncodePushProtobufRaw(req));
   Require(raw.ok(), "re-encoded protobuf decodes");
-  Require(skald::api::PushContentEqual(req, *raw), "protobuf round trip");
+  Require(skald::wire::PushContentEqual(req, *raw), "protobuf round trip");
 }
 
 bool LabelsAreCanonical(const PushRequest& req) {
@@ -43,22 +43,22 @@ bool LabelsAreCanonical(const PushRequest& req) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view in(reinterpret_cast<const char*>(data), size);
 
-  auto req = skald::api::DecodePushJson(std::string(in));
+  auto req = skald::wire::DecodePushJson(std::string(in));
   if (req.ok()) {
     PushRequest moved = std::move(*req);
     RequireProtobufRoundTrip(moved);
     if (LabelsAreCanonical(moved)) {
-      std::string json = skald::api::EncodePushJson(moved);
-      auto again = skald::api::DecodePushJson(json);
+      std::string json = skald::wire::EncodePushJson(moved);
+      auto again = skald::wire::DecodePushJson(json);
       Require(again.ok(), "re-encoded JSON decodes");
-      Require(skald::api::PushContentEqual(moved, *again), "JSON round trip");
+      Require(skald::wire::PushContentEqual(moved, *again), "JSON round trip");
     }
   }
 
-  auto legacy = skald::api::DecodePushJsonLegacy(std::string(in));
+  auto legacy = skald::wire::DecodePushJsonLegacy(std::string(in));
   if (legacy.ok()) RequireProtobufRoundTrip(*legacy);
 
-  (void)skald::api::DecodePushBody("application/json; charset=utf-8", "gzip", std::string(in),
-                                   skald::api::DecodeLimits{1 << 20});
+  (void)skald::wire::DecodePushBody("application/json; charset=utf-8", "gzip", std::string(in),
+                                   skald::wire::DecodeLimits{1 << 20});
   return 0;
 }

@@ -80,7 +80,7 @@ std::string Distributor::GroupErrors(const std::vector<std::string>& errors) {
   return out;
 }
 
-Status Distributor::Push(std::string_view tenant, const api::PushRequest& req) {
+Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) {
   if (req.streams.empty()) {
     return Status::Unprocessable("error at least one valid stream is required for ingestion");
   }
@@ -101,7 +101,7 @@ Status Distributor::Push(std::string_view tenant, const api::PushRequest& req) {
   std::vector<Accepted> accepted;
   accepted.reserve(req.streams.size());
 
-  for (const api::PushStream& stream : req.streams) {
+  for (const wire::PushStream& stream : req.streams) {
     if (stream.entries.empty()) continue;
     uint64_t stream_bytes = 0;
     for (const auto& e : stream.entries) stream_bytes += e.line.size();
@@ -161,7 +161,7 @@ Status Distributor::Push(std::string_view tenant, const api::PushRequest& req) {
     size_t total_meta = 0;
     for (const auto& e : stream.entries) total_meta += e.metadata_count;
     meta.reserve(total_meta);
-    for (const api::PushEntry& e : stream.entries) {
+    for (const wire::PushEntry& e : stream.entries) {
       auto md = req.MetadataOf(e);
       uint64_t md_bytes = 0;
       for (const auto& p : md) md_bytes += p.name.size() + p.value.size();

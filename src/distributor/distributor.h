@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "api/push.h"
+#include "wire/push.h"
 #include "core/status.h"
 #include "core/time.h"
 #include "ingester/ingester.h"
@@ -61,7 +61,7 @@ class Distributor {
   //                         the message groups the reasons as Loki does
   //  Unprocessable       -> 422: the request carried no streams
   // Thread-safe.
-  Status Push(std::string_view tenant, const api::PushRequest& req);
+  Status Push(std::string_view tenant, const wire::PushRequest& req);
 
   // Loki's grouping of validation errors: one error -> its text; otherwise
   // "N errors like: <msg>" per distinct message joined with "; ".

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <map>
 
-#include "api/json_writer.h"
-#include "api/push.h"
+#include "wire/json_writer.h"
+#include "wire/push.h"
 #include "core/logging.h"
 #include "core/metrics.h"
 #include "core/tenant.h"
@@ -106,14 +106,14 @@ class Api {
     if (d_.accepting_writes && !d_.accepting_writes(&not_accepting)) {
       return ErrorResponse(Status::Unavailable(not_accepting), resp);
     }
-    api::DecodeLimits limits;
-    StatusOr<api::PushRequest> decoded = Status::Internal("unreachable");
-    auto media = api::ParseMediaType(req.Header("Content-Type"));
+    wire::DecodeLimits limits;
+    StatusOr<wire::PushRequest> decoded = Status::Internal("unreachable");
+    auto media = wire::ParseMediaType(req.Header("Content-Type"));
     if (req.path == "/api/prom/push" && media.ok() && *media == "application/json" &&
         req.Header("Content-Encoding").empty()) {
-      decoded = api::DecodePushJsonLegacy(req.body);  // Loki's v0 JSON on the legacy path
+      decoded = wire::DecodePushJsonLegacy(req.body);  // Loki's v0 JSON on the legacy path
     } else {
-      decoded = api::DecodePushBody(req.Header("Content-Type"), req.Header("Content-Encoding"),
+      decoded = wire::DecodePushBody(req.Header("Content-Type"), req.Header("Content-Encoding"),
                                     req.body, limits);
     }
     if (!decoded.ok()) return ErrorResponse(decoded.status(), resp);
@@ -251,7 +251,7 @@ class Api {
     auto series = d_.querier->Series(r->tenant, sets, r->start, r->end);
     if (!series.ok()) return ErrorResponse(series.status(), resp);
     std::string body;
-    api::JsonWriter w(&body);
+    wire::JsonWriter w(&body);
     w.BeginObject();
     w.Key("status");
     w.String("success");
@@ -272,7 +272,7 @@ class Api {
 
   void BuildInfo(const HttpRequest&, HttpResponse* resp) {
     std::string body;
-    api::JsonWriter w(&body);
+    wire::JsonWriter w(&body);
     w.BeginObject();
     w.Key("version");
     w.String(kSkaldVersion);
@@ -326,7 +326,7 @@ class Api {
  private:
   static std::string EncodeStringList(const std::vector<std::string>& list) {
     std::string body;
-    api::JsonWriter w(&body);
+    wire::JsonWriter w(&body);
     w.BeginObject();
     w.Key("status");
     w.String("success");
@@ -380,7 +380,7 @@ class Api {
                    streams->end());
   }
 
-  static void WriteLabelsObject(api::JsonWriter* w, const std::vector<Label>& labels) {
+  static void WriteLabelsObject(wire::JsonWriter* w, const std::vector<Label>& labels) {
     w->BeginObject();
     for (const auto& l : labels) {
       w->Key(l.name);
@@ -404,7 +404,7 @@ class Api {
 
     std::string body;
     body.reserve(4096);
-    api::JsonWriter w(&body);
+    wire::JsonWriter w(&body);
     w.BeginObject();
     w.Key("status");
     w.String("success");
@@ -502,7 +502,7 @@ class Api {
     return body;
   }
 
-  static void WriteStats(api::JsonWriter* w, const querier::QueryStats& s) {
+  static void WriteStats(wire::JsonWriter* w, const querier::QueryStats& s) {
     auto kv_int = [w](const char* k, int64_t v) {
       w->Key(k);
       w->Int(v);

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "api/push.h"
+#include "wire/push.h"
 #include "chunk/block.h"
 #include "core/labels.h"
 #include "core/metrics.h"
@@ -51,8 +51,8 @@ struct StreamSpec {
   std::vector<std::tuple<int64_t, std::string, Meta>> entries;
 };
 
-api::PushRequest Request(const std::vector<StreamSpec>& streams) {
-  api::PushRequestBuilder b;
+wire::PushRequest Request(const std::vector<StreamSpec>& streams) {
+  wire::PushRequestBuilder b;
   for (const auto& s : streams) {
     b.AddStream(s.labels);
     for (const auto& [ts, line, md] : s.entries) b.AddEntry(ts, line, md);
@@ -363,7 +363,7 @@ TEST_F(DistributorTest, FirstFailingRuleWins) {
 
 TEST_F(DistributorTest, EmptyRequestIsUnprocessableButEmptyStreamsAreSkipped) {
   Distributor d(limits_, &ing_, nullptr);
-  api::PushRequest empty;
+  wire::PushRequest empty;
   Status st = d.Push(kTenant, empty);
   EXPECT_EQ(st.code(), StatusCode::kUnprocessable);
   EXPECT_EQ(st.message(), "error at least one valid stream is required for ingestion");

@@ -11,7 +11,7 @@
 #include <set>
 #include <thread>
 
-#include "api/push.h"
+#include "wire/push.h"
 #include "core/time.h"
 #include "skald_process.h"
 #include "tests/server/http_client.h"
@@ -52,7 +52,7 @@ TEST(CrashTest, EveryAcknowledgedPushSurvivesKillDashNine) {
     for (int t = 0; t < kThreads; t++) {
       threads.emplace_back([&, t] {
         while (!stop.load()) {
-          api::PushRequestBuilder b;
+          wire::PushRequestBuilder b;
           b.AddStream("{app=\"crash\", thread=\"" + std::to_string(t) + "\"}");
           std::vector<std::string> lines;
           for (int i = 0; i < kLinesPerPush; i++) {
@@ -63,7 +63,7 @@ TEST(CrashTest, EveryAcknowledgedPushSurvivesKillDashNine) {
           }
           auto r = HttpCall("127.0.0.1", skald.port(), "POST", "/loki/api/v1/push",
                             {{"Content-Type", "application/x-protobuf"}},
-                            api::EncodePushProtobufSnappy(std::move(b).Build()));
+                            wire::EncodePushProtobufSnappy(std::move(b).Build()));
           std::lock_guard<std::mutex> lock(mu);
           for (auto& l : lines) (r.ok() && r->status == 204 ? acked : unacked).insert(l);
         }

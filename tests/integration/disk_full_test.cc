@@ -10,7 +10,7 @@
 #include <fstream>
 #include <set>
 
-#include "api/push.h"
+#include "wire/push.h"
 #include "core/time.h"
 #include "skald_process.h"
 #include "tests/server/http_client.h"
@@ -59,7 +59,7 @@ TEST(DiskFullTest, FullWalDiskRefusesPushesAndRecoversWhenSpaceReturns) {
   std::set<std::string> acked;
   int64_t seq = 0;
   auto push = [&]() {
-    api::PushRequestBuilder b;
+    wire::PushRequestBuilder b;
     b.AddStream(R"({app="diskfull"})");
     std::vector<std::string> lines;
     for (int i = 0; i < 20; i++) {
@@ -70,7 +70,7 @@ TEST(DiskFullTest, FullWalDiskRefusesPushesAndRecoversWhenSpaceReturns) {
     }
     auto r = HttpCall("127.0.0.1", skald.port(), "POST", "/loki/api/v1/push",
                       {{"Content-Type", "application/x-protobuf"}},
-                      api::EncodePushProtobufSnappy(std::move(b).Build()));
+                      wire::EncodePushProtobufSnappy(std::move(b).Build()));
     int status = r.ok() ? r->status : -1;
     if (status == 204) acked.insert(lines.begin(), lines.end());
     return status;

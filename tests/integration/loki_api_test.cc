@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <string>
 
-#include "api/push.h"
+#include "wire/push.h"
 #include "core/time.h"
 #include "skald_process.h"
 #include "tests/server/http_client.h"
@@ -131,11 +131,11 @@ TEST_F(LokiApiTest, GzipJsonAndProtobufPushesWithStructuredMetadata) {
   auto g = PushJson(Gzip(push), {{"Content-Encoding", "gzip"}});
   ASSERT_EQ(g.status, 204) << g.body;
 
-  api::PushRequestBuilder b;
+  wire::PushRequestBuilder b;
   b.AddStream(R"({app="proto", env="dev"})");
   b.AddEntry(base_ + 6 * kNanosPerMilli, "proto line one");
   b.AddEntry(base_ + 7 * kNanosPerMilli, "proto line two", {{"user", "u1"}});
-  std::string body = api::EncodePushProtobufSnappy(std::move(b).Build());
+  std::string body = wire::EncodePushProtobufSnappy(std::move(b).Build());
   auto p = Call("POST", "/loki/api/v1/push", {{"Content-Type", "application/x-protobuf"}}, body);
   ASSERT_TRUE(p.ok());
   ASSERT_EQ(p->status, 204) << p->body;
@@ -296,10 +296,10 @@ TEST_F(LokiApiTest, BadBodiesGet4xxAndLeaveStoredDataIntact) {
                            "\",\"bad \xff utf8\"]]}]}"),
             400);
   EXPECT_EQ(post(proto, "not snappy at all"), 400);
-  api::PushRequestBuilder b;
+  wire::PushRequestBuilder b;
   b.AddStream(R"({app="trunc"})");
   b.AddEntry(base_, "a line that will be cut");
-  std::string raw = api::EncodePushProtobufRaw(std::move(b).Build());
+  std::string raw = wire::EncodePushProtobufRaw(std::move(b).Build());
   // Truncated protobuf, correctly snappy-framed.
   std::string truncated, framed;
   truncated = raw.substr(0, raw.size() - 5);
@@ -408,7 +408,7 @@ TEST_F(AuthTest, TenantsAreIsolatedAndHeaderRequired) {
 TEST_F(LokiApiTest, SigtermFlushesAndRestartFindsEveryLine) {
   constexpr int kStreams = 10, kPerStream = 300;
   for (int s = 0; s < kStreams; s++) {
-    api::PushRequestBuilder b;
+    wire::PushRequestBuilder b;
     b.AddStream("{app=\"restart\", shard=\"" + std::to_string(s) + "\"}");
     // Out of order within the stream on purpose.
     for (int i = kPerStream - 1; i >= 0; i--) {
@@ -416,7 +416,7 @@ TEST_F(LokiApiTest, SigtermFlushesAndRestartFindsEveryLine) {
                  "line " + std::to_string(s) + "-" + std::to_string(i));
     }
     auto r = Call("POST", "/loki/api/v1/push", {{"Content-Type", "application/x-protobuf"}},
-                  api::EncodePushProtobufSnappy(std::move(b).Build()));
+                  wire::EncodePushProtobufSnappy(std::move(b).Build()));
     ASSERT_EQ(r->status, 204) << r->body;
   }
   ASSERT_EQ(skald_->Stop(), 0) << skald_->log();

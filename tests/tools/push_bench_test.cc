@@ -6,7 +6,7 @@
 #include <map>
 #include <set>
 
-#include "api/push.h"
+#include "wire/push.h"
 
 namespace skald::bench {
 namespace {
@@ -33,8 +33,8 @@ void DecodeAll(const std::vector<EncodedRequest>& reqs, int conn, bool json, Dec
     ASSERT_NE(head.find("POST /loki/api/v1/push HTTP/1.1\r\n"), std::string::npos);
     ASSERT_NE(head.find("Content-Length: " + std::to_string(body.size()) + "\r\n"),
               std::string::npos);
-    StatusOr<api::PushRequest> req =
-        json ? api::DecodePushJson(body) : api::DecodePushProtobuf(body);
+    StatusOr<wire::PushRequest> req =
+        json ? wire::DecodePushJson(body) : wire::DecodePushProtobuf(body);
     ASSERT_TRUE(req.ok()) << req.status().ToString();
     int64_t lines = 0;
     uint64_t raw = 0;

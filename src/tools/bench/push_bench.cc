@@ -8,8 +8,8 @@
 #include <mutex>
 #include <thread>
 
-#include "api/json_writer.h"
-#include "api/push.h"
+#include "wire/json_writer.h"
+#include "wire/push.h"
 #include "core/time.h"
 #include "tools/bench/proc_stats.h"
 
@@ -138,7 +138,7 @@ std::vector<EncodedRequest> EncodeConnectionRequests(const Corpus& corpus, const
   for (int64_t lo = 0; lo < total; lo += opt.batch) {
     if (pool_bytes->load(std::memory_order_relaxed) >= opt.pool_cap_bytes) break;
     int64_t hi = std::min<int64_t>(total, lo + opt.batch);
-    api::PushRequestBuilder b;
+    wire::PushRequestBuilder b;
     EncodedRequest r;
     // Sequence position j belongs to owned stream j % m, as that stream's line j / m.
     for (int64_t o = 0; o < m && lo + o < hi; ++o) {
@@ -153,9 +153,9 @@ std::vector<EncodedRequest> EncodeConnectionRequests(const Corpus& corpus, const
         b.AddEntry(plan.t0_ns + k * plan.step_ns, line);
       }
     }
-    api::PushRequest req = std::move(b).Build();
+    wire::PushRequest req = std::move(b).Build();
     std::string body =
-        opt.format == "json" ? api::EncodePushJson(req) : api::EncodePushProtobufSnappy(req);
+        opt.format == "json" ? wire::EncodePushJson(req) : wire::EncodePushProtobufSnappy(req);
     r.bytes = BuildRequest("POST", url, opt.push_path, headers, body);
     r.bytes.shrink_to_fit();
     pool_bytes->fetch_add(static_cast<int64_t>(r.bytes.size()), std::memory_order_relaxed);
@@ -438,7 +438,7 @@ std::string FormatPushReport(const PushResult& r) {
 
 std::string PushResultJson(const PushResult& r) {
   std::string out;
-  api::JsonWriter w(&out);
+  wire::JsonWriter w(&out);
   w.BeginObject();
   w.Key("command");
   w.String("push");

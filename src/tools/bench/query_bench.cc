@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "api/json_writer.h"
+#include "wire/json_writer.h"
 #include "core/go_string.h"
 #include "core/time.h"
 #include "tools/bench/http_client.h"
@@ -360,7 +360,7 @@ std::string FormatQueryReport(const QueryReport& r) {
 
 std::string QueryReportJson(const QueryReport& r) {
   std::string out;
-  api::JsonWriter w(&out);
+  wire::JsonWriter w(&out);
   w.BeginObject();
   w.Key("command");
   w.String("query");

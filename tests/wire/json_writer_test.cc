@@ -1,6 +1,6 @@
-// Tests for api/json_writer.h: Go encoding/json string escaping, comma handling,
+// Tests for wire/json_writer.h: Go encoding/json string escaping, comma handling,
 // number formatting.
-#include "api/json_writer.h"
+#include "wire/json_writer.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <random>
 #include <vector>
 
-namespace skald::api {
+namespace skald::wire {
 namespace {
 
 std::string Quote(std::string_view s) {
@@ -198,4 +198,4 @@ TEST(AppendGoFloatTest, SpellsSpecialsLikeGo) {
 }
 
 }  // namespace
-}  // namespace skald::api
+}  // namespace skald::wire

@@ -5,10 +5,10 @@
 #include <string>
 #include <string_view>
 
-#include "api/push.h"
+#include "wire/push.h"
 #include "core/status.h"
 
-namespace skald::api::internal {
+namespace skald::wire::internal {
 
 // Grants the decoders access to a PushRequest's owned storage.
 struct PushRequestAccess {
@@ -32,4 +32,4 @@ StatusOr<std::string> InflateBounded(std::string_view in, size_t limit);
 // The TooLarge status used for every decompressed-size violation.
 Status TooLargeError(size_t limit);
 
-}  // namespace skald::api::internal
+}  // namespace skald::wire::internal

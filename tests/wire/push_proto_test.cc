@@ -1,15 +1,15 @@
-// Tests for the logproto.PushRequest protobuf codec (api/push.h).
+// Tests for the logproto.PushRequest protobuf codec (wire/push.h).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <snappy.h>
 
 #include <limits>
 
-#include "api/push.h"
-#include "api/push_compare.h"
+#include "wire/push.h"
+#include "wire/push_compare.h"
 #include "push_test_util.h"
 
-namespace skald::api {
+namespace skald::wire {
 namespace {
 
 using testing::FlatEntry;
@@ -319,4 +319,4 @@ TEST(StringArenaTest, LargeAndSmallAllocationsKeepAddressesAfterMove) {
 }
 
 }  // namespace
-}  // namespace skald::api
+}  // namespace skald::wire

@@ -1,12 +1,12 @@
 // JSON writer with Go encoding/json escaping (see json_writer.h).
-#include "api/json_writer.h"
+#include "wire/json_writer.h"
 
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 
-namespace skald::api {
+namespace skald::wire {
 namespace {
 
 // 0: byte is copied verbatim. 1: ASCII byte that needs an escape. 2: first byte
@@ -235,4 +235,4 @@ void JsonWriter::Raw(std::string_view json) {
   out_->append(json);
 }
 
-}  // namespace skald::api
+}  // namespace skald::wire

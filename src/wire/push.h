@@ -16,7 +16,7 @@
 
 #include "core/status.h"
 
-namespace skald::api {
+namespace skald::wire {
 
 struct MetadataPair {
   std::string_view name;
@@ -174,4 +174,4 @@ std::string EncodePushProtobufSnappy(const PushRequest& req);
 // when the entry has any.
 std::string EncodePushJson(const PushRequest& req);
 
-}  // namespace skald::api
+}  // namespace skald::wire

@@ -8,9 +8,9 @@
 #include <utility>
 #include <vector>
 
-#include "api/push.h"
+#include "wire/push.h"
 
-namespace skald::api::testing {
+namespace skald::wire::testing {
 
 struct FlatEntry {
   int64_t ts;
@@ -70,4 +70,4 @@ inline std::string Len(uint64_t field, const std::string& payload) {
 }
 inline std::string VarintField(uint64_t field, uint64_t v) { return Tag(field, 0) + Varint(v); }
 
-}  // namespace skald::api::testing
+}  // namespace skald::wire::testing

@@ -5,10 +5,10 @@
 #include <cstring>
 #include <limits>
 
-#include "api/push.h"
-#include "api/push_internal.h"
+#include "wire/push.h"
+#include "wire/push_internal.h"
 
-namespace skald::api {
+namespace skald::wire {
 namespace internal {
 
 constexpr int kWireVarint = 0;
@@ -503,4 +503,4 @@ std::string EncodePushProtobufSnappy(const PushRequest& req) {
   return out;
 }
 
-}  // namespace skald::api
+}  // namespace skald::wire

@@ -1,13 +1,13 @@
-// Tests for DecodePushBody (api/push.h): Content-Type / Content-Encoding
+// Tests for DecodePushBody (wire/push.h): Content-Type / Content-Encoding
 // dispatch, gzip / deflate bodies, size limits, and media-type parsing.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <zlib.h>
 
-#include "api/push.h"
+#include "wire/push.h"
 #include "push_test_util.h"
 
-namespace skald::api {
+namespace skald::wire {
 namespace {
 
 using testing::FlatStream;
@@ -189,4 +189,4 @@ TEST(ParseMediaTypeTest, FollowsGoMimeRules) {
 }
 
 }  // namespace
-}  // namespace skald::api
+}  // namespace skald::wire

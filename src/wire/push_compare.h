@@ -3,9 +3,9 @@
 // For tests, fuzz targets and debugging tools; not used on hot paths.
 #pragma once
 
-#include "api/push.h"
+#include "wire/push.h"
 
-namespace skald::api {
+namespace skald::wire {
 
 inline bool PushContentEqual(const PushRequest& a, const PushRequest& b) {
   if (a.streams.size() != b.streams.size()) return false;
@@ -28,4 +28,4 @@ inline bool PushContentEqual(const PushRequest& a, const PushRequest& b) {
   return true;
 }
 
-}  // namespace skald::api
+}  // namespace skald::wire

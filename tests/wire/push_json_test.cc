@@ -1,12 +1,12 @@
-// Tests for the JSON push codec (api/push.h): v1 decoding rules, canonical
+// Tests for the JSON push codec (wire/push.h): v1 decoding rules, canonical
 // label strings, escapes, errors, round trips, and the legacy v0 body.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "api/push.h"
+#include "wire/push.h"
 #include "push_test_util.h"
 
-namespace skald::api {
+namespace skald::wire {
 namespace {
 
 using testing::FlatStream;
@@ -273,4 +273,4 @@ TEST(PushJsonLegacyTest, RejectsBadTimestamp) {
 }
 
 }  // namespace
-}  // namespace skald::api
+}  // namespace skald::wire

@@ -1,6 +1,6 @@
 // PushRequest storage, the builder, media-type parsing, body decompression and
 // the DecodePushBody dispatcher (see push.h).
-#include "api/push.h"
+#include "wire/push.h"
 
 #include <libdeflate.h>
 #include <zlib.h>
@@ -9,10 +9,10 @@
 #include <climits>
 #include <cstring>
 
-#include "api/push_internal.h"
+#include "wire/push_internal.h"
 #include "core/go_string.h"
 
-namespace skald::api {
+namespace skald::wire {
 
 // ---------------------------------------------------------------------------
 // StringArena
@@ -415,4 +415,4 @@ StatusOr<PushRequest> DecodePushBody(std::string_view content_type,
   return DecodePushProtobuf(body, limits);
 }
 
-}  // namespace skald::api
+}  // namespace skald::wire

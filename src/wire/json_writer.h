@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-namespace skald::api {
+namespace skald::wire {
 
 // Appends s as a quoted JSON string (with the escaping described above).
 // Thread-safe (no shared state).
@@ -71,4 +71,4 @@ class JsonWriter {
 // FormatFloat spelling) since this is also used for string-valued numbers.
 void AppendGoFloat(std::string* out, double v);
 
-}  // namespace skald::api
+}  // namespace skald::wire

@@ -8,14 +8,14 @@
 #include <charconv>
 #include <cstring>
 
-#include "api/json_writer.h"
-#include "api/push.h"
-#include "api/push_internal.h"
+#include "wire/json_writer.h"
+#include "wire/push.h"
+#include "wire/push_internal.h"
 #include "core/go_string.h"
 #include "core/labels.h"
 #include "core/time.h"
 
-namespace skald::api {
+namespace skald::wire {
 namespace {
 
 namespace od = simdjson::ondemand;
@@ -633,4 +633,4 @@ std::string EncodePushJson(const PushRequest& req) {
   return out;
 }
 
-}  // namespace skald::api
+}  // namespace skald::wire
