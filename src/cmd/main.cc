@@ -8,6 +8,7 @@
 
 #include "core/logging.h"
 #include "server/app.h"
+#include "server/build_info.h"
 #include "server/config.h"
 
 int main(int argc, char** argv) {
@@ -15,11 +16,15 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; i++) {
     if (std::strcmp(argv[i], "-help") == 0 || std::strcmp(argv[i], "--help") == 0 ||
         std::strcmp(argv[i], "-h") == 0) {
-      std::printf("Usage of skald:\n%s", server::FlagsHelp().c_str());
+      std::fputs(server::FlagsHelp().c_str(), stdout);  // starts with "Usage of skald:"
       return 0;
     }
     if (std::strcmp(argv[i], "-version") == 0 || std::strcmp(argv[i], "--version") == 0) {
-      std::printf("skald, version 0.1.0 (Loki API %s)\n", "3.5.0");
+      const server::BuildInfo& b = server::GetBuildInfo();
+      std::printf(
+          "skald, version %s (Loki API %s, revision %s, branch %s)\n  build user: %s\n  build "
+          "date: %s\n  compiler: %s\n",
+          b.skald, b.version, b.revision, b.branch, b.build_user, b.build_date, b.go_version);
       return 0;
     }
   }
