@@ -15,6 +15,30 @@ constexpr int64_t kNanosPerMinute = 60 * kNanosPerSecond;
 constexpr int64_t kNanosPerHour = 60 * kNanosPerMinute;
 constexpr int64_t kNanosPerDay = 24 * kNanosPerHour;
 
+// Overflow-safe time arithmetic on Unix ns and durations: results clamp to the
+// int64 range instead of wrapping, so hostile timestamps (start=-2^62, end=2^62)
+// can never turn a huge range into a small or negative one. Use them wherever a
+// range, a step count or an offset is computed from request or config values.
+//
+// a + b, clamped.
+constexpr int64_t SaturatingAdd(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r)) return b < 0 ? INT64_MIN : INT64_MAX;
+  return r;
+}
+// a - b, clamped: the duration from b to a, like Go's time.Time.Sub.
+constexpr int64_t SaturatingSub(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_sub_overflow(a, b, &r)) return b < 0 ? INT64_MAX : INT64_MIN;
+  return r;
+}
+// a * b, clamped.
+constexpr int64_t SaturatingMul(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_mul_overflow(a, b, &r)) return (a < 0) != (b < 0) ? INT64_MIN : INT64_MAX;
+  return r;
+}
+
 // Wall-clock now in Unix nanoseconds.
 int64_t NowNanos();
 // Monotonic clock in nanoseconds (for durations and deadlines).

@@ -35,8 +35,9 @@ Labels WithServiceName(const Labels& in, const std::vector<std::string>& discove
 
 }  // namespace
 
-Distributor::Distributor(Limits limits, ingester::Ingester* ingester, metrics::Registry* registry)
-    : limits_(std::move(limits)), ingester_(ingester) {
+Distributor::Distributor(const limits::Overrides* limits, ingester::Ingester* ingester,
+                         metrics::Registry* registry)
+    : limits_(limits), ingester_(ingester) {
   if (registry != nullptr) {
     lines_received_ =
         &registry->AddCounter("loki_distributor_lines_received_total",
@@ -84,9 +85,10 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
   if (req.streams.empty()) {
     return Status::Unprocessable("error at least one valid stream is required for ingestion");
   }
+  const limits::Limits& lim = limits_->For(tenant);
   const int64_t now = NowNanos();
-  const int64_t oldest_ok = now - limits_.reject_old_samples_max_age;
-  const int64_t newest_ok = now + limits_.creation_grace_period;
+  const int64_t oldest_ok = SaturatingSub(now, lim.reject_old_samples_max_age_ns);
+  const int64_t newest_ok = SaturatingAdd(now, lim.creation_grace_period_ns);
   std::vector<std::string> errors;
   std::vector<std::string> ingester_errors;
   uint64_t lines_ok = 0, bytes_ok = 0;
@@ -116,19 +118,19 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
                                           "' with error: " + parsed.status().message());
       continue;
     }
-    if (parsed->empty() && limits_.discover_service_name.empty()) {
+    if (parsed->empty() && lim.discover_service_name.empty()) {
       reject_stream("missing_labels", "error at least one label pair is required per stream");
       continue;
     }
-    Labels labels = WithServiceName(*parsed, limits_.discover_service_name);
+    Labels labels = WithServiceName(*parsed, lim.discover_service_name);
     const std::string ls = labels.ToString();
     int counted = 0;
     for (const auto& l : labels) counted += l.name == kServiceName ? 0 : 1;
-    if (counted > limits_.max_label_names_per_series) {
+    if (counted > lim.max_label_names_per_series) {
       reject_stream("max_label_names_per_series",
                     "entry for stream '" + ls + "' has " + std::to_string(counted) +
                         " label names; limit " +
-                        std::to_string(limits_.max_label_names_per_series));
+                        std::to_string(lim.max_label_names_per_series));
       continue;
     }
     std::string_view dup = labels.FindDuplicateName();
@@ -139,13 +141,13 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
     }
     bool bad = false;
     for (const auto& l : labels) {
-      if (static_cast<int>(l.name.size()) > limits_.max_label_name_length) {
+      if (static_cast<int>(l.name.size()) > lim.max_label_name_length) {
         reject_stream("label_name_too_long",
                       "stream '" + ls + "' has label name too long: '" + l.name + "'");
         bad = true;
         break;
       }
-      if (static_cast<int>(l.value.size()) > limits_.max_label_value_length) {
+      if (static_cast<int>(l.value.size()) > lim.max_label_value_length) {
         reject_stream("label_value_too_long",
                       "stream '" + ls + "' has label value too long: '" + l.value + "'");
         bad = true;
@@ -169,7 +171,7 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
         errors.push_back(std::move(msg));
         Discard(reason, tenant, 1, e.line.size());
       };
-      if (limits_.reject_old_samples && e.timestamp_ns < oldest_ok) {
+      if (lim.reject_old_samples && e.timestamp_ns < oldest_ok) {
         reject("greater_than_max_sample_age",
                "entry for stream '" + ls +
                    "' has timestamp too old: " + FormatRFC3339Seconds(e.timestamp_ns) +
@@ -181,16 +183,16 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
                                         FormatRFC3339Seconds(e.timestamp_ns));
         continue;
       }
-      if (limits_.max_line_size > 0 &&
-          static_cast<int64_t>(e.line.size()) > limits_.max_line_size) {
-        reject("line_too_long", "max entry size '" + std::to_string(limits_.max_line_size) +
+      if (lim.max_line_size > 0 &&
+          static_cast<int64_t>(e.line.size()) > lim.max_line_size) {
+        reject("line_too_long", "max entry size '" + std::to_string(lim.max_line_size) +
                                     "' bytes exceeded for stream '" + ls +
                                     "' while adding an entry with length '" +
                                     std::to_string(e.line.size()) + "' bytes");
         continue;
       }
       if (!md.empty()) {
-        if (!limits_.allow_structured_metadata) {
+        if (!lim.allow_structured_metadata) {
           reject("disallowed_structured_metadata",
                  "stream '" + ls +
                      "' includes structured metadata, but this feature is disallowed. Please see "
@@ -198,22 +200,22 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
                      "administrator to enable it");
           continue;
         }
-        if (limits_.max_structured_metadata_size > 0 &&
-            static_cast<int64_t>(md_bytes) > limits_.max_structured_metadata_size) {
+        if (lim.max_structured_metadata_size > 0 &&
+            static_cast<int64_t>(md_bytes) > lim.max_structured_metadata_size) {
           reject("structured_metadata_too_large",
                  "stream '" + ls + "' has structured metadata too large: '" +
                      std::to_string(md_bytes) + "' bytes, limit: '" +
-                     std::to_string(limits_.max_structured_metadata_size) +
+                     std::to_string(lim.max_structured_metadata_size) +
                      "' bytes. Please see `limits_config.max_structured_metadata_size` or "
                      "contact your Loki administrator to increase it");
           continue;
         }
-        if (limits_.max_structured_metadata_entries_count > 0 &&
-            static_cast<int>(md.size()) > limits_.max_structured_metadata_entries_count) {
+        if (lim.max_structured_metadata_entries_count > 0 &&
+            static_cast<int>(md.size()) > lim.max_structured_metadata_entries_count) {
           reject("structured_metadata_too_many",
                  "stream '" + ls + "' has too many structured metadata labels: '" +
                      std::to_string(md.size()) + "', limit: '" +
-                     std::to_string(limits_.max_structured_metadata_entries_count) +
+                     std::to_string(lim.max_structured_metadata_entries_count) +
                      "'. Please see `limits_config.max_structured_metadata_entries_count` or "
                      "contact your Loki administrator to increase it");
           continue;

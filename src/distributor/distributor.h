@@ -13,6 +13,7 @@
 #include "core/status.h"
 #include "core/time.h"
 #include "ingester/ingester.h"
+#include "limits/limits.h"
 
 namespace skald::metrics {
 class Registry;
@@ -23,37 +24,11 @@ class Family;
 
 namespace skald::distributor {
 
-// Per-tenant validation limits (limits_config). Names and defaults are Loki's.
-struct Limits {
-  int max_label_names_per_series = 15;
-  int max_label_name_length = 1024;
-  int max_label_value_length = 2048;
-  int64_t max_line_size = 262144;  // 0 = unlimited
-  bool reject_old_samples = true;
-  int64_t reject_old_samples_max_age = 168 * kNanosPerHour;
-  int64_t creation_grace_period = 10 * kNanosPerMinute;
-  bool allow_structured_metadata = true;
-  int64_t max_structured_metadata_size = 65536;     // 0 = unlimited
-  int max_structured_metadata_entries_count = 128;  // 0 = unlimited
-  std::vector<std::string> discover_service_name = {"service",
-                                                    "app",
-                                                    "application",
-                                                    "app_name",
-                                                    "name",
-                                                    "app_kubernetes_io_name",
-                                                    "container",
-                                                    "container_name",
-                                                    "k8s_container_name",
-                                                    "component",
-                                                    "workload",
-                                                    "job",
-                                                    "k8s_job_name"};
-};
-
 class Distributor {
  public:
-  // ingester must outlive the distributor; registry may be null.
-  Distributor(Limits limits, ingester::Ingester* ingester, metrics::Registry* registry);
+  // limits and ingester must outlive the distributor; registry may be null.
+  Distributor(const limits::Overrides* limits, ingester::Ingester* ingester,
+              metrics::Registry* registry);
 
   // Validates and writes a decoded push for tenant. Returns:
   //  OK                  -> 204: everything accepted
@@ -71,7 +46,7 @@ class Distributor {
   struct Metrics;
   void Discard(std::string_view reason, std::string_view tenant, uint64_t lines, uint64_t bytes);
 
-  Limits limits_;
+  const limits::Overrides* limits_;
   ingester::Ingester* ingester_;
   // Metric families, resolved once (null without a registry).
   metrics::Family<metrics::Counter>* lines_received_ = nullptr;

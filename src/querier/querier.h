@@ -25,43 +25,14 @@
 #include "logql/line_filter.h"
 #include "logql/parser.h"
 #include "storage/object_store.h"
+#include "wire/query_result.h"
 
 namespace skald::querier {
 
-struct ResultEntry {
-  int64_t ts = 0;
-  std::string line;
-  std::vector<std::pair<std::string, std::string>> metadata;
-};
-
-// One stream of a log query result. `labels` holds the stored stream's labels;
-// entries carry their structured metadata separately so the API layer can
-// either fold it into the label set (Loki's default) or categorize it.
-struct ResultStream {
-  Labels labels;
-  std::vector<ResultEntry> entries;
-};
-
-// Loki-style query statistics (subset that we can measure precisely).
-struct QueryStats {
-  uint64_t head_chunk_bytes = 0;
-  uint64_t head_chunk_lines = 0;
-  uint64_t decompressed_bytes = 0;
-  uint64_t decompressed_lines = 0;
-  uint64_t compressed_bytes = 0;
-  uint64_t total_duplicates = 0;
-  uint64_t post_filter_lines = 0;
-  uint64_t chunks_ref = 0;
-  uint64_t chunks_downloaded = 0;
-  uint64_t streams = 0;
-  uint64_t blocks_skipped = 0;
-  double chunk_download_seconds = 0;
-  double exec_seconds = 0;
-  uint64_t entries_returned = 0;
-
-  uint64_t TotalBytes() const { return head_chunk_bytes + decompressed_bytes; }
-  uint64_t TotalLines() const { return head_chunk_lines + decompressed_lines; }
-};
+// Result types live with their codec (wire/query_result.h).
+using wire::QueryStats;
+using wire::ResultEntry;
+using wire::ResultStream;
 
 struct QuerierOptions {
   int parallelism = 0;  // worker threads per query; 0 = hardware concurrency

@@ -10,7 +10,9 @@
 #include "distributor/distributor.h"
 #include "index/index_store.h"
 #include "ingester/ingester.h"
+#include "limits/limits.h"
 #include "querier/querier.h"
+#include "querier/query_api.h"
 #include "server/http_server.h"
 #include "server/loki_api.h"
 #include "storage/fs_object_store.h"
@@ -24,8 +26,10 @@ struct App::Impl {
   std::unique_ptr<storage::FsObjectStore> store;
   std::unique_ptr<index::IndexStore> index;
   std::unique_ptr<ingester::Ingester> ingester;
+  std::unique_ptr<limits::Overrides> limits;
   std::unique_ptr<distributor::Distributor> distributor;
   std::unique_ptr<querier::Querier> querier;
+  std::unique_ptr<querier::QueryApi> queries;
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<wal::Wal> wal;
   std::string wal_dir;
@@ -66,22 +70,12 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config) {
   }
   s.ingester = std::make_unique<ingester::Ingester>(io, s.store.get(), s.index.get(), s.registry);
 
-  distributor::Limits limits;
-  const auto& lc = config.limits_config;
-  limits.max_label_names_per_series = lc.max_label_names_per_series;
-  limits.max_label_name_length = lc.max_label_name_length;
-  limits.max_label_value_length = lc.max_label_value_length;
-  limits.max_line_size = lc.max_line_size;
-  limits.reject_old_samples = lc.reject_old_samples;
-  limits.reject_old_samples_max_age = lc.reject_old_samples_max_age_ns;
-  limits.creation_grace_period = lc.creation_grace_period_ns;
-  limits.allow_structured_metadata = lc.allow_structured_metadata;
-  limits.max_structured_metadata_size = lc.max_structured_metadata_size;
-  limits.max_structured_metadata_entries_count = lc.max_structured_metadata_entries_count;
-  limits.discover_service_name = lc.discover_service_name;
-  s.distributor = std::make_unique<distributor::Distributor>(limits, s.ingester.get(), s.registry);
+  s.limits = std::make_unique<limits::Overrides>(config.limits_config);
+  s.distributor =
+      std::make_unique<distributor::Distributor>(s.limits.get(), s.ingester.get(), s.registry);
   s.querier = std::make_unique<querier::Querier>(querier::QuerierOptions{}, s.ingester.get(),
                                                  s.index.get(), s.store.get());
+  s.queries = std::make_unique<querier::QueryApi>(s.querier.get(), s.limits.get());
 
   HttpServerOptions ho;
   ho.address = config.server.http_listen_address;
@@ -98,7 +92,7 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config) {
   LokiApiDeps deps;
   deps.config = &s.config;
   deps.distributor = s.distributor.get();
-  deps.querier = s.querier.get();
+  deps.queries = s.queries.get();
   deps.ingester = s.ingester.get();
   deps.registry = s.registry;
   Impl* impl = app->impl_.get();

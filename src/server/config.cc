@@ -37,21 +37,47 @@ enum class Kind {
 };
 
 struct Field {
-  const char* yaml;  // full YAML path, '.'-separated
+  std::string yaml;  // full YAML path, '.'-separated
   const char* flag;  // flag name without the leading '-'
   Kind kind;
-  void* (*ptr)(Config&);
+  void* (*ptr)(Config&);  // the setting, or null for a per-tenant limit:
+  void* (*limit)(limits::Limits&) = nullptr;  // then its member of limits_config
   const char* help;
 };
 
-#define SKALD_FIELD(yaml, flag, kind, member, help)                            \
-  Field {                                                                      \
-    yaml, flag, Kind::kind, [](Config& c) -> void* { return &c.member; }, help \
+// The field's slot in c, typed as f.kind says.
+void* Slot(const Field& f, Config& c) {
+  return f.limit != nullptr ? f.limit(c.limits_config) : f.ptr(c);
+}
+const void* Slot(const Field& f, const Config& c) { return Slot(f, const_cast<Config&>(c)); }
+
+Kind KindOf(limits::ValueKind k) {
+  switch (k) {
+    case limits::ValueKind::kBool:
+      return Kind::kBool;
+    case limits::ValueKind::kInt:
+      return Kind::kInt;
+    case limits::ValueKind::kFloat:
+      return Kind::kFloat;
+    case limits::ValueKind::kDuration:
+      return Kind::kPromDuration;
+    case limits::ValueKind::kByteSize:
+      return Kind::kByteSize;
+    case limits::ValueKind::kStringList:
+      return Kind::kStringList;
+  }
+  return Kind::kString;
+}
+
+#define SKALD_FIELD(yaml, flag, kind, member, help)                                     \
+  Field {                                                                               \
+    yaml, flag, Kind::kind, [](Config& c) -> void* { return &c.member; }, nullptr, help \
   }
 
 // Order here is the order of ConfigToYaml(); fields of one section stay together.
 const std::vector<Field>& Fields() {
-  static const std::vector<Field> f = {
+  static const std::vector<Field> f = [] {
+    std::vector<Field> rows = {
       SKALD_FIELD("target", "target", kString, target,
                   "A comma-separated list of components to run. The default value 'all' runs "
                   "Skald in single binary mode."),
@@ -121,62 +147,14 @@ const std::vector<Field>& Fields() {
                   "The maximum duration of a timeseries chunk in memory. If a timeseries runs "
                   "for longer than this, the current chunk will be flushed to the store and a "
                   "new chunk created."),
-      SKALD_FIELD("limits_config.ingestion_rate_mb", "distributor.ingestion-rate-limit-mb", kFloat,
-                  limits_config.ingestion_rate_mb,
-                  "Per-user ingestion rate limit in sample size per second. Units in MB."),
-      SKALD_FIELD("limits_config.ingestion_burst_size_mb", "distributor.ingestion-burst-size-mb",
-                  kFloat, limits_config.ingestion_burst_size_mb,
-                  "Per-user allowed ingestion burst size (in sample size). Units in MB."),
-      SKALD_FIELD("limits_config.max_label_name_length", "validation.max-length-label-name", kInt,
-                  limits_config.max_label_name_length, "Maximum length accepted for label names."),
-      SKALD_FIELD("limits_config.max_label_value_length", "validation.max-length-label-value", kInt,
-                  limits_config.max_label_value_length, "Maximum length accepted for label value."),
-      SKALD_FIELD(
-          "limits_config.max_label_names_per_series", "validation.max-label-names-per-series", kInt,
-          limits_config.max_label_names_per_series, "Maximum number of label names per series."),
-      SKALD_FIELD("limits_config.reject_old_samples", "validation.reject-old-samples", kBool,
-                  limits_config.reject_old_samples, "Whether or not old samples will be rejected."),
-      SKALD_FIELD("limits_config.reject_old_samples_max_age",
-                  "validation.reject-old-samples.max-age", kPromDuration,
-                  limits_config.reject_old_samples_max_age_ns,
-                  "Maximum accepted sample age before rejecting."),
-      SKALD_FIELD("limits_config.creation_grace_period", "validation.create-grace-period",
-                  kPromDuration, limits_config.creation_grace_period_ns,
-                  "Duration into the future for which samples are still accepted."),
-      SKALD_FIELD("limits_config.max_line_size", "distributor.max-line-size", kByteSize,
-                  limits_config.max_line_size,
-                  "Maximum line size on ingestion path. There is no limit when set to 0."),
-      SKALD_FIELD("limits_config.discover_service_name", "validation.discover-service-name",
-                  kStringList, limits_config.discover_service_name,
-                  "If no service_name label exists, Skald maps a single label from the "
-                  "configured list to service_name. If none of the configured labels exist in "
-                  "the stream, label is set to unknown_service. Empty list disables setting the "
-                  "label."),
-      SKALD_FIELD("limits_config.max_query_series", "querier.max-query-series", kInt,
-                  limits_config.max_query_series,
-                  "Limit the maximum of unique series that is returned by a metric query."),
-      SKALD_FIELD("limits_config.max_query_length", "store.max-query-length", kPromDuration,
-                  limits_config.max_query_length_ns,
-                  "The limit to length of chunk store queries. 0 to disable."),
-      SKALD_FIELD("limits_config.max_entries_limit_per_query", "validation.max-entries-limit", kInt,
-                  limits_config.max_entries_limit_per_query,
-                  "Maximum number of log entries that will be returned for a query."),
-      SKALD_FIELD("limits_config.query_timeout", "querier.query-timeout", kPromDuration,
-                  limits_config.query_timeout_ns,
-                  "Timeout when querying backends (ingesters or storage) during the execution "
-                  "of a query request."),
-      SKALD_FIELD("limits_config.allow_structured_metadata", "validation.allow-structured-metadata",
-                  kBool, limits_config.allow_structured_metadata,
-                  "Allow user to send structured metadata in push payload."),
-      SKALD_FIELD("limits_config.max_structured_metadata_size",
-                  "limits.max-structured-metadata-size", kByteSize,
-                  limits_config.max_structured_metadata_size,
-                  "Maximum size accepted for structured metadata per log line."),
-      SKALD_FIELD("limits_config.max_structured_metadata_entries_count",
-                  "limits.max-structured-metadata-entries-count", kInt,
-                  limits_config.max_structured_metadata_entries_count,
-                  "Maximum number of structured metadata entries per log line."),
-  };
+    };
+    // limits_config: one row per per-tenant limit, from the limits module's table.
+    for (const limits::Descriptor& d : limits::Descriptors()) {
+      rows.push_back(Field{std::string("limits_config.") + d.yaml_key, d.flag, KindOf(d.kind),
+                           nullptr, d.field, d.help});
+    }
+    return rows;
+  }();
   return f;
 }
 
@@ -452,7 +430,7 @@ std::string JoinCsv(const std::vector<std::string>& v) {
 
 // Parses `text` into the field's slot in *c. The error is the reason only.
 Status SetFromString(const Field& f, Config* c, std::string_view text) {
-  void* p = f.ptr(*c);
+  void* p = Slot(f, *c);
   switch (f.kind) {
     case Kind::kString:
       *static_cast<std::string*>(p) = std::string(text);
@@ -485,7 +463,7 @@ Status SetFromString(const Field& f, Config* c, std::string_view text) {
 }
 
 std::string FormatField(const Field& f, const Config& cc) {
-  const void* p = f.ptr(const_cast<Config&>(cc));
+  const void* p = Slot(f, cc);
   switch (f.kind) {
     case Kind::kString:
       return *static_cast<const std::string*>(p);
@@ -534,7 +512,7 @@ const char* NodeTypeName(const YAML::Node& n) {
 Status ApplyYamlValue(const Field& f, const std::string& path, const YAML::Node& v, Config* c) {
   if (v.IsNull()) return Status::OK();  // `key:` with no value keeps the default
   if (f.kind == Kind::kStringList) {
-    auto* list = static_cast<std::vector<std::string>*>(f.ptr(*c));
+    auto* list = static_cast<std::vector<std::string>*>(Slot(f, *c));
     if (v.IsSequence()) {
       list->clear();
       for (const auto& item : v) {
@@ -763,7 +741,7 @@ std::string EmitYaml(const Config& c, bool only_diffs) {
     out << YAML::Key << key << YAML::Value;
     if (f.kind == Kind::kStringList) {
       const auto& list =
-          *static_cast<const std::vector<std::string>*>(f.ptr(const_cast<Config&>(c)));
+          *static_cast<const std::vector<std::string>*>(Slot(f, c));
       out << YAML::Flow << YAML::BeginSeq;
       for (const auto& s : list) out << s;
       out << YAML::EndSeq;

@@ -21,6 +21,7 @@
 
 #include "core/status.h"
 #include "core/time.h"
+#include "limits/limits.h"
 
 namespace skald::server {
 
@@ -62,40 +63,8 @@ struct Config {
     } wal;
   } ingester;
 
-  struct Limits {
-    int max_label_names_per_series = 15;  // -validation.max-label-names-per-series
-    int max_label_name_length = 1024;     // -validation.max-length-label-name
-    int max_label_value_length = 2048;    // -validation.max-length-label-value
-    int64_t max_line_size = 262144;       // -distributor.max-line-size (0 = off)
-    bool reject_old_samples = true;       // -validation.reject-old-samples
-    int64_t reject_old_samples_max_age_ns =
-        168 * kNanosPerHour;  // -validation.reject-old-samples.max-age
-    int64_t creation_grace_period_ns = 10 * kNanosPerMinute;  // -validation.create-grace-period
-    bool allow_structured_metadata = true;         // -validation.allow-structured-metadata
-    int64_t max_structured_metadata_size = 65536;  // -limits.max-structured-metadata-size
-    int max_structured_metadata_entries_count =
-        128;                                 // -limits.max-structured-metadata-entries-count
-    int max_entries_limit_per_query = 5000;  // -validation.max-entries-limit
-    int max_query_series = 500;              // -querier.max-query-series
-    int64_t max_query_length_ns = 721 * kNanosPerHour;  // -store.max-query-length (0 = off)
-    int64_t query_timeout_ns = kNanosPerMinute;         // -querier.query-timeout
-    std::vector<std::string> discover_service_name = {
-        "service",
-        "app",
-        "application",
-        "app_name",
-        "name",
-        "app_kubernetes_io_name",
-        "container",
-        "container_name",
-        "k8s_container_name",
-        "component",
-        "workload",
-        "job",
-        "k8s_job_name"};                 // -validation.discover-service-name
-    double ingestion_rate_mb = 4;        // -distributor.ingestion-rate-limit-mb
-    double ingestion_burst_size_mb = 6;  // -distributor.ingestion-burst-size-mb
-  } limits_config;
+  // Per-tenant limits: keys, flags, defaults and docs live in limits/limits.h.
+  limits::Limits limits_config;
 
   // Command-line-only settings (not part of the YAML).
   struct Cli {

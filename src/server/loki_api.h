@@ -15,7 +15,7 @@ namespace skald::distributor {
 class Distributor;
 }
 namespace skald::querier {
-class Querier;
+class QueryApi;
 }
 namespace skald::ingester {
 class Ingester;
@@ -29,7 +29,7 @@ namespace skald::server {
 struct LokiApiDeps {
   const Config* config = nullptr;
   distributor::Distributor* distributor = nullptr;
-  querier::Querier* querier = nullptr;
+  querier::QueryApi* queries = nullptr;
   ingester::Ingester* ingester = nullptr;
   metrics::Registry* registry = nullptr;
   // Empty string when ready; otherwise why not (served as 503 by /ready).

@@ -121,23 +121,6 @@ int64_t GoFloatToInt64(double v) {
   return static_cast<int64_t>(v);
 }
 
-int64_t SaturatingMul(int64_t a, int64_t b) {
-  int64_t r;
-  if (__builtin_mul_overflow(a, b, &r)) {
-    return ((a < 0) != (b < 0)) ? std::numeric_limits<int64_t>::min()
-                                : std::numeric_limits<int64_t>::max();
-  }
-  return r;
-}
-
-int64_t SaturatingAdd(int64_t a, int64_t b) {
-  int64_t r;
-  if (__builtin_add_overflow(a, b, &r)) {
-    return b < 0 ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max();
-  }
-  return r;
-}
-
 Status Prefixed(std::string_view param, const Status& s) {
   return Status(s.code(), "could not parse '" + std::string(param) + "' parameter: " + s.message());
 }
@@ -340,13 +323,13 @@ StatusOr<std::pair<int64_t, int64_t>> ParseBounds(std::string_view start_s, std:
   auto end = ParseTimeParam(end_s, now_ns);
   if (!end.ok()) return Prefixed("end", end.status());
   int64_t end_or_now = *end > now_ns ? now_ns : *end;
-  auto start = ParseTimeParam(start_s, SaturatingAdd(end_or_now, -since));
+  auto start = ParseTimeParam(start_s, SaturatingSub(end_or_now, since));
   if (!start.ok()) return Prefixed("start", start.status());
   return std::make_pair(*start, *end);
 }
 
 int64_t DefaultStepNs(int64_t start_ns, int64_t end_ns) {
-  double secs = static_cast<double>(end_ns - start_ns) / 1e9;
+  double secs = static_cast<double>(SaturatingSub(end_ns, start_ns)) / 1e9;
   double step = std::max(std::floor(secs / 250), 1.0);
   return static_cast<int64_t>(step) * kNanosPerSecond;
 }
@@ -356,6 +339,7 @@ int64_t DefaultStepNs(int64_t start_ns, int64_t end_ns) {
 
 StatusOr<RangeParams> ParseRangeParams(const Params& p, int64_t now_ns) {
   RangeParams r;
+  r.query = std::string(p.Get("query"));
   SKALD_ASSIGN_OR_RETURN(auto bounds,
                          ParseBounds(p.Get("start"), p.Get("end"), p.Get("since"), now_ns));
   r.start_ns = bounds.first;
@@ -375,7 +359,8 @@ StatusOr<RangeParams> ParseRangeParams(const Params& p, int64_t now_ns) {
     return Status::InvalidArgument(
         "zero or negative query resolution step widths are not accepted. Try a positive integer");
   }
-  if ((r.end_ns - r.start_ns) / r.step_ns > 11000) {
+  // Go's time.Time.Sub saturates, so a range too long for int64 counts as the longest one.
+  if (SaturatingSub(r.end_ns, r.start_ns) / r.step_ns > 11000) {
     return Status::InvalidArgument(
         "exceeded maximum resolution of 11,000 points per time series. Try increasing the value "
         "of the step parameter");
@@ -390,6 +375,7 @@ StatusOr<RangeParams> ParseRangeParams(const Params& p, int64_t now_ns) {
 
 StatusOr<InstantParams> ParseInstantParams(const Params& p, int64_t now_ns) {
   InstantParams r;
+  r.query = std::string(p.Get("query"));
   SKALD_ASSIGN_OR_RETURN(r.limit, ParseLimit(p.Get("limit")));
   SKALD_ASSIGN_OR_RETURN(r.time_ns, ParseTimeParam(p.Get("time"), now_ns));
   SKALD_ASSIGN_OR_RETURN(r.forward, ParseDirection(p.Get("direction")));

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "querier/query_request.h"
 #include "server/http_server.h"
 
 namespace skald::server {
@@ -71,28 +72,20 @@ StatusOr<std::pair<int64_t, int64_t>> ParseBounds(std::string_view start, std::s
 // Loki's default step: max(floor((end - start) / 250s), 1) seconds, in ns.
 int64_t DefaultStepNs(int64_t start_ns, int64_t end_ns);
 
-struct RangeParams {
-  int64_t start_ns = 0;
-  int64_t end_ns = 0;
-  int64_t step_ns = 0;
-  int64_t interval_ns = 0;
-  uint32_t limit = 100;
-  bool forward = false;
-};
-// query_range (also index/stats, volume_range): bounds, then `end timestamp must
+// The decoded requests are the querier's request types.
+using RangeParams = querier::RangeQuery;
+using InstantParams = querier::InstantQuery;
+
+// query_range (also index/stats, volume_range): `query`, bounds, then `end timestamp must
 // not be before or equal to start time` (end < start), limit, direction, step
 // (`zero or negative query resolution step widths are not accepted. Try a positive
 // integer`, `exceeded maximum resolution of 11,000 points per time series. Try
 // increasing the value of the step parameter`), interval (`interval must be >= 0`),
-// checked in Loki's order so the first error reported is Loki's.
+// checked in Loki's order so the first error reported is Loki's. Range lengths
+// saturate like Go's time.Time.Sub, so no start/end pair can overflow the checks.
 StatusOr<RangeParams> ParseRangeParams(const Params& p, int64_t now_ns);
 
-struct InstantParams {
-  int64_t time_ns = 0;
-  uint32_t limit = 100;
-  bool forward = false;
-};
-// /query: limit, then time (default now, error text unprefixed), then direction.
+// /query: `query`, limit, then time (default now, error text unprefixed), then direction.
 StatusOr<InstantParams> ParseInstantParams(const Params& p, int64_t now_ns);
 
 // labels / label values / series: start/end/since via ParseBounds (no order check,

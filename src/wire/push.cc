@@ -384,7 +384,7 @@ StatusOr<std::string> InflateBounded(std::string_view in, size_t limit) {
 
 StatusOr<PushRequest> DecodePushBody(std::string_view content_type,
                                      std::string_view content_encoding, std::string body,
-                                     const DecodeLimits& limits) {
+                                     const DecodeLimits& limits, JsonDialect dialect) {
   enum class Enc { kIdentity, kGzip, kDeflate } enc;
   if (content_encoding.empty() || content_encoding == "snappy") {
     enc = Enc::kIdentity;
@@ -411,7 +411,12 @@ StatusOr<PushRequest> DecodePushBody(std::string_view content_type,
       break;
     }
   }
-  if (media == "application/json") return DecodePushJson(std::move(body));
+  if (media == "application/json") {
+    if (dialect == JsonDialect::kLegacy && content_encoding.empty()) {
+      return DecodePushJsonLegacy(std::move(body));
+    }
+    return DecodePushJson(std::move(body));
+  }
   return DecodePushProtobuf(body, limits);
 }
 

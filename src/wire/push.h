@@ -117,9 +117,15 @@ struct DecodeLimits {
 // "mime: invalid media parameter", "mime: duplicate parameter name".
 StatusOr<std::string> ParseMediaType(std::string_view content_type);
 
-// Decodes an HTTP push body per Loki's rules: Content-Type parsed as a media type (missing -> 400
-// "mime: no media type"), application/json (params allowed) -> JSON, anything else -> snappy-block
-// protobuf. Content-Encoding: "" / snappy (no-op), gzip, deflate (decompressed first, bounded by
+// Which JSON an application/json push body holds.
+enum class JsonDialect {
+  kV1,      // /loki/api/v1/push: Loki's v1 JSON
+  kLegacy,  // /api/prom/push: Loki's v0 JSON when the body is not compressed, else v1
+};
+
+// Decodes an HTTP push body per Loki's rules: Content-Type parsed (once) as a media type (missing
+// -> 400 "mime: no media type"), application/json (params allowed) -> JSON of `dialect`, anything
+// else -> snappy-block protobuf. Content-Encoding: "" / snappy (no-op), gzip, deflate (decompressed first, bounded by
 // the limit -> Status::TooLarge "request body too large: ..."), else InvalidArgument
 // `Content-Encoding "<x>" not supported`. Errors: InvalidArgument (400) with a clear message,
 // TooLarge (413). "deflate" accepts raw DEFLATE (what Loki's Go code reads) and also
@@ -127,7 +133,8 @@ StatusOr<std::string> ParseMediaType(std::string_view content_type);
 // An uncompressed body larger than the limit is also TooLarge. Thread-safe.
 StatusOr<PushRequest> DecodePushBody(std::string_view content_type,
                                      std::string_view content_encoding, std::string body,
-                                     const DecodeLimits& limits = {});
+                                     const DecodeLimits& limits = {},
+                                     JsonDialect dialect = JsonDialect::kV1);
 
 // Decodes a v1 JSON push body. The body is kept by the request; strings without
 // escapes are views into it. Passing a body with capacity() >= size() + 64 avoids

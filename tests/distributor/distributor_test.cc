@@ -19,6 +19,7 @@
 #include "core/time.h"
 #include "index/index_store.h"
 #include "ingester/ingester.h"
+#include "limits/limits.h"
 #include "storage/mem_object_store.h"
 
 namespace skald::distributor {
@@ -64,7 +65,8 @@ class DistributorTest : public ::testing::Test {
  protected:
   Status Push(const std::vector<StreamSpec>& streams, std::string_view tenant = kTenant,
               metrics::Registry* reg = nullptr) {
-    Distributor d(limits_, &ing_, reg);
+    limits::Overrides overrides(limits_);
+    Distributor d(&overrides, &ing_, reg);
     return d.Push(tenant, Request(streams));
   }
 
@@ -106,7 +108,7 @@ class DistributorTest : public ::testing::Test {
     EXPECT_EQ(st.message(), msg);
   }
 
-  Limits limits_;
+  limits::Limits limits_;
   storage::MemObjectStore store_;
   index::IndexStore index_{&store_};
   ingester::Ingester ing_{ingester::IngesterOptions{}, &store_, &index_, nullptr};
@@ -229,7 +231,7 @@ TEST_F(DistributorTest, LabelNameAndValueLength) {
                  R"(long: 'unknown_service')");
   EXPECT_EQ(SeriesStrings().size(), 1u);
 
-  Limits defaults;
+  limits::Limits defaults;
   EXPECT_EQ(defaults.max_label_name_length, 1024);
   EXPECT_EQ(defaults.max_label_value_length, 2048);
   limits_ = defaults;
@@ -282,7 +284,7 @@ TEST_F(DistributorTest, TimestampTooNew) {
                      Rfc3339(future));
   // Inside the 10m creation grace period: accepted.
   ASSERT_TRUE(Push({{R"({app="a"})", {{NowNanos() + 5 * kNanosPerMinute, "x", {}}}}}).ok());
-  limits_.creation_grace_period = 2 * kNanosPerHour;
+  limits_.creation_grace_period_ns = 2 * kNanosPerHour;
   ASSERT_TRUE(Push({{R"({app="b"})", {{future, "x", {}}}}}).ok());
 }
 
@@ -295,7 +297,7 @@ TEST_F(DistributorTest, LineTooLong) {
   auto held = Held();
   EXPECT_EQ(held[R"({app="a", service_name="a"})"], (std::vector<Stored>{{t, "0123456789", {}}}));
 
-  EXPECT_EQ(Limits().max_line_size, 262144);
+  EXPECT_EQ(limits::Limits().max_line_size, 262144);
   limits_.max_line_size = 0;  // unlimited
   ASSERT_TRUE(Push({{R"({app="big"})", {{t, std::string(1 << 20, 'x'), {}}}}}).ok());
 }
@@ -362,7 +364,8 @@ TEST_F(DistributorTest, FirstFailingRuleWins) {
 }
 
 TEST_F(DistributorTest, EmptyRequestIsUnprocessableButEmptyStreamsAreSkipped) {
-  Distributor d(limits_, &ing_, nullptr);
+  limits::Overrides overrides(limits_);
+  Distributor d(&overrides, &ing_, nullptr);
   wire::PushRequest empty;
   Status st = d.Push(kTenant, empty);
   EXPECT_EQ(st.code(), StatusCode::kUnprocessable);

@@ -279,6 +279,38 @@ TEST(RangeParamsTest, StepErrors) {
   EXPECT_FALSE(ParseRangeParams(P("start=0&end=11001&step=1"), kNow).ok());
 }
 
+// Regression: end - start overflowed int64 for start=-2^62&end=2^62, so the step
+// count (and the querier's max_query_length check) saw a negative range.
+TEST(RangeParamsTest, RangesLongerThanInt64SaturateLikeGo) {
+  const std::string huge = "start=-4611686018427387904&end=4611686018427387904";
+  auto r = ParseRangeParams(P(huge), kNow);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // Go's time.Time.Sub saturates at the largest duration: floor(9223372036.85s / 250).
+  EXPECT_EQ(r->step_ns, 36893488 * kSec);
+  EXPECT_EQ(DefaultStepNs(INT64_MIN, INT64_MAX), 36893488 * kSec);
+  EXPECT_EQ(Err(ParseRangeParams(P(huge + "&step=1"), kNow)),
+            "exceeded maximum resolution of 11,000 points per time series. Try increasing the "
+            "value of the step parameter");
+  EXPECT_EQ(Err(ParseRangeParams(
+                P("start=-9223372036854775808&end=9223372036854775807&step=1h"), kNow)),
+            "exceeded maximum resolution of 11,000 points per time series. Try increasing the "
+            "value of the step parameter");
+  // The longest range over the largest step is a single point.
+  EXPECT_TRUE(ParseRangeParams(P("start=-9223372036854775808&end=9223372036854775807&step=" +
+                                 std::to_string(INT64_MAX / kSec) + "s"),
+                               kNow)
+                  .ok());
+}
+
+TEST(RangeParamsTest, CarriesTheQueryText) {
+  auto r = ParseRangeParams(P("query=%7Ba%3D%22b%22%7D"), kNow);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->query, R"({a="b"})");
+  auto i = ParseInstantParams(P("query=%7Ba%3D%22b%22%7D"), kNow);
+  ASSERT_TRUE(i.ok());
+  EXPECT_EQ(i->query, R"({a="b"})");
+}
+
 TEST(RangeParamsTest, IntervalErrors) {
   EXPECT_EQ(Err(ParseRangeParams(P("interval=-1"), kNow)), "interval must be >= 0");
   EXPECT_EQ(Err(ParseRangeParams(P("interval=x"), kNow)), "cannot parse \"x\" to a valid duration");

@@ -1,0 +1,71 @@
+// The descriptor table of per-tenant limits (see limits.h).
+#include "limits/limits.h"
+
+namespace skald::limits {
+
+namespace {
+
+#define SKALD_LIMIT(key, flag, kind, member, help)                            \
+  Descriptor {                                                                \
+    key, flag, ValueKind::kind, [](Limits& l) -> void* { return &l.member; }, \
+        help                                                                  \
+  }
+
+// Flag names and doc lines are Loki's (pkg/validation/limits.go) where the knob is
+// Loki's; the order is the order of `limits_config` in `GET /config`.
+const Descriptor kDescriptors[] = {
+    SKALD_LIMIT("ingestion_rate_mb", "distributor.ingestion-rate-limit-mb", kFloat,
+                ingestion_rate_mb,
+                "Per-user ingestion rate limit in sample size per second. Units in MB."),
+    SKALD_LIMIT("ingestion_burst_size_mb", "distributor.ingestion-burst-size-mb", kFloat,
+                ingestion_burst_size_mb,
+                "Per-user allowed ingestion burst size (in sample size). Units in MB."),
+    SKALD_LIMIT("max_label_name_length", "validation.max-length-label-name", kInt,
+                max_label_name_length, "Maximum length accepted for label names."),
+    SKALD_LIMIT("max_label_value_length", "validation.max-length-label-value", kInt,
+                max_label_value_length, "Maximum length accepted for label value."),
+    SKALD_LIMIT("max_label_names_per_series", "validation.max-label-names-per-series", kInt,
+                max_label_names_per_series, "Maximum number of label names per series."),
+    SKALD_LIMIT("reject_old_samples", "validation.reject-old-samples", kBool, reject_old_samples,
+                "Whether or not old samples will be rejected."),
+    SKALD_LIMIT("reject_old_samples_max_age", "validation.reject-old-samples.max-age", kDuration,
+                reject_old_samples_max_age_ns, "Maximum accepted sample age before rejecting."),
+    SKALD_LIMIT("creation_grace_period", "validation.create-grace-period", kDuration,
+                creation_grace_period_ns,
+                "Duration into the future for which samples are still accepted."),
+    SKALD_LIMIT("max_line_size", "distributor.max-line-size", kByteSize, max_line_size,
+                "Maximum line size on ingestion path. There is no limit when set to 0."),
+    SKALD_LIMIT("discover_service_name", "validation.discover-service-name", kStringList,
+                discover_service_name,
+                "If no service_name label exists, Skald maps a single label from the configured "
+                "list to service_name. If none of the configured labels exist in the stream, "
+                "label is set to unknown_service. Empty list disables setting the label."),
+    SKALD_LIMIT("max_query_series", "querier.max-query-series", kInt, max_query_series,
+                "Limit the maximum of unique series that is returned by a metric query."),
+    SKALD_LIMIT("max_query_length", "store.max-query-length", kDuration, max_query_length_ns,
+                "The limit to length of chunk store queries. 0 to disable."),
+    SKALD_LIMIT("max_entries_limit_per_query", "validation.max-entries-limit", kInt,
+                max_entries_limit_per_query,
+                "Maximum number of log entries that will be returned for a query."),
+    SKALD_LIMIT("query_timeout", "querier.query-timeout", kDuration, query_timeout_ns,
+                "Timeout when querying backends (ingesters or storage) during the execution of a "
+                "query request."),
+    SKALD_LIMIT("allow_structured_metadata", "validation.allow-structured-metadata", kBool,
+                allow_structured_metadata,
+                "Allow user to send structured metadata in push payload."),
+    SKALD_LIMIT("max_structured_metadata_size", "limits.max-structured-metadata-size", kByteSize,
+                max_structured_metadata_size,
+                "Maximum size accepted for structured metadata per log line."),
+    SKALD_LIMIT("max_structured_metadata_entries_count",
+                "limits.max-structured-metadata-entries-count", kInt,
+                max_structured_metadata_entries_count,
+                "Maximum number of structured metadata entries per log line."),
+};
+
+#undef SKALD_LIMIT
+
+}  // namespace
+
+std::span<const Descriptor> Descriptors() { return kDescriptors; }
+
+}  // namespace skald::limits

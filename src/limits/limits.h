@@ -1,0 +1,93 @@
+// Per-tenant limits in one place, like Loki's pkg/validation/limits.go.
+//
+// `Limits` holds every per-tenant knob of `limits_config` with its default (the
+// member initializer is the only place a default is written). `Descriptors()`
+// lists, next to it, each knob's YAML key, flag, value kind and doc line; the
+// configuration builds its `limits_config` rows from that table. Roles never
+// read the configuration: they ask `Overrides::For(tenant)`, where per-tenant
+// runtime overrides will hang later. Depends only on core.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/time.h"
+
+namespace skald::limits {
+
+struct Limits {
+  // Ingestion (distributor).
+  double ingestion_rate_mb = 4;
+  double ingestion_burst_size_mb = 6;
+  int max_label_name_length = 1024;
+  int max_label_value_length = 2048;
+  int max_label_names_per_series = 15;
+  bool reject_old_samples = true;
+  int64_t reject_old_samples_max_age_ns = 168 * kNanosPerHour;
+  int64_t creation_grace_period_ns = 10 * kNanosPerMinute;
+  int64_t max_line_size = 262144;  // bytes; 0 = unlimited
+  std::vector<std::string> discover_service_name = {"service",
+                                                    "app",
+                                                    "application",
+                                                    "app_name",
+                                                    "name",
+                                                    "app_kubernetes_io_name",
+                                                    "container",
+                                                    "container_name",
+                                                    "k8s_container_name",
+                                                    "component",
+                                                    "workload",
+                                                    "job",
+                                                    "k8s_job_name"};
+  // Querying (querier).
+  int max_query_series = 500;
+  int64_t max_query_length_ns = 721 * kNanosPerHour;  // 0 = unlimited
+  int max_entries_limit_per_query = 5000;             // 0 = unlimited
+  int64_t query_timeout_ns = kNanosPerMinute;
+  // Structured metadata (distributor).
+  bool allow_structured_metadata = true;
+  int64_t max_structured_metadata_size = 65536;     // bytes; 0 = unlimited
+  int max_structured_metadata_entries_count = 128;  // 0 = unlimited
+};
+
+// How a knob's value is written in YAML and flags.
+enum class ValueKind {
+  kBool,
+  kInt,         // int
+  kFloat,       // double
+  kDuration,    // int64_t ns; Prometheus model.Duration text ("30d1h"), as Loki
+  kByteSize,    // int64_t bytes; Loki's humanized size ("256KB")
+  kStringList,  // std::vector<std::string>; flags take a comma-separated list
+};
+
+// One knob: where it lives in `Limits` and how configuration names and documents it.
+struct Descriptor {
+  const char* yaml_key;  // key inside `limits_config:`
+  const char* flag;      // flag name without the leading '-'
+  ValueKind kind;
+  void* (*field)(Limits&);  // the member, typed as `kind` says
+  const char* help;
+};
+
+// Every knob of `Limits`, in the order `GET /config` prints them. Thread-safe.
+std::span<const Descriptor> Descriptors();
+
+// The limits that apply to each tenant. Immutable after construction, so
+// thread-safe; references it returns live as long as the Overrides.
+class Overrides {
+ public:
+  explicit Overrides(Limits defaults) : defaults_(std::move(defaults)) {}
+
+  // Limits for `tenant`. Today everyone gets the defaults; per-tenant runtime
+  // overrides (Loki's runtime config file) will be looked up here.
+  const Limits& For(std::string_view /*tenant*/) const { return defaults_; }
+  const Limits& defaults() const { return defaults_; }
+
+ private:
+  Limits defaults_;
+};
+
+}  // namespace skald::limits

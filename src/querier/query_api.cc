@@ -1,0 +1,143 @@
+// Query policy in front of the querier (see query_api.h).
+#include "querier/query_api.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "core/time.h"
+#include "logql/ast.h"
+#include "logql/parser.h"
+
+namespace skald::querier {
+
+namespace {
+
+// The querier's ranges are [start, end) and it asks the index for the inclusive
+// [start, end - 1]: an end of INT64_MIN (an empty range anyway) must not wrap.
+int64_t ExclusiveEnd(int64_t end) {
+  return std::max(end, std::numeric_limits<int64_t>::min() + 1);
+}
+
+}  // namespace
+
+StatusOr<LogsResult> QueryApi::Range(std::string_view tenant, const RangeQuery& q) {
+  const limits::Limits& lim = limits_->For(tenant);
+  SKALD_ASSIGN_OR_RETURN(auto expr, logql::ParseExpr(q.query));
+  if (lim.max_entries_limit_per_query > 0 &&
+      q.limit > static_cast<uint32_t>(lim.max_entries_limit_per_query) &&
+      logql::IsLogQuery(*expr)) {
+    return Status::InvalidArgument(
+        "max entries limit per query exceeded, limit > max_entries_limit_per_query (" +
+        std::to_string(q.limit) + " > " + std::to_string(lim.max_entries_limit_per_query) + ")");
+  }
+  // Loki compares time.Time.Sub (saturating) against the limit, printing the
+  // length as a Go duration and the limit as a Prometheus one.
+  const int64_t length = SaturatingSub(q.end_ns, q.start_ns);
+  if (lim.max_query_length_ns > 0 && length > lim.max_query_length_ns) {
+    return Status::InvalidArgument("the query time range exceeds the limit (query length: " +
+                                   FormatGoDuration(length) +
+                                   ", limit: " + FormatPromDuration(lim.max_query_length_ns) + ")");
+  }
+  const logql::LogSelector* sel = logql::AsLogSelector(*expr);
+  if (sel == nullptr) {
+    return Status::Unimplemented("metric queries are not supported yet: " + q.query);
+  }
+  if (!logql::HasOnlyLineFilters(*sel)) {
+    return Status::Unimplemented("only stream selectors with line filters are supported yet: " +
+                                 q.query);
+  }
+  LogsResult out;
+  SKALD_ASSIGN_OR_RETURN(out.streams, querier_->SelectLogs(tenant, *sel, q.start_ns, q.end_ns,
+                                                           q.limit, q.forward, &out.stats));
+  if (q.interval_ns > 0) ApplyInterval(q.interval_ns, q.forward, &out.streams);
+  return out;
+}
+
+Status QueryApi::Instant(std::string_view /*tenant*/, const InstantQuery& q) {
+  SKALD_ASSIGN_OR_RETURN(auto expr, logql::ParseExpr(q.query));
+  if (logql::IsLogQuery(*expr)) {
+    return Status::InvalidArgument(
+        "log queries are not supported as an instant query type, please change your query to a "
+        "range query type");
+  }
+  return Status::Unimplemented("metric queries are not supported yet: " + q.query);
+}
+
+StatusOr<std::vector<std::string>> QueryApi::LabelNames(std::string_view tenant, int64_t start,
+                                                        int64_t end, std::string_view selector) {
+  if (selector.empty()) return querier_->LabelNames(tenant, start, ExclusiveEnd(end));
+  // Names of the matching series: Loki answers this from the series, too.
+  SKALD_ASSIGN_OR_RETURN(auto matchers, logql::ParseMatchers(selector));
+  SKALD_ASSIGN_OR_RETURN(auto series,
+                         querier_->Series(tenant, {std::move(matchers)}, start, ExclusiveEnd(end)));
+  std::vector<std::string> names;
+  for (const auto& l : series) {
+    for (const auto& kv : l) names.push_back(kv.name);
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+StatusOr<std::vector<std::string>> QueryApi::LabelValues(std::string_view tenant,
+                                                         std::string_view name, int64_t start,
+                                                         int64_t end, std::string_view selector) {
+  std::vector<Matcher> matchers;
+  if (!selector.empty()) {
+    SKALD_ASSIGN_OR_RETURN(matchers, logql::ParseMatchers(selector));
+  }
+  return querier_->LabelValues(tenant, name, start, ExclusiveEnd(end), matchers);
+}
+
+StatusOr<std::vector<Labels>> QueryApi::Series(std::string_view tenant,
+                                               const std::vector<std::string_view>& selectors,
+                                               int64_t start, int64_t end) {
+  std::vector<std::vector<Matcher>> sets;
+  for (std::string_view s : selectors) {
+    SKALD_ASSIGN_OR_RETURN(auto m, logql::ParseMatchers(s));
+    sets.push_back(std::move(m));
+  }
+  return querier_->Series(tenant, sets, start, ExclusiveEnd(end));
+}
+
+void ApplyInterval(int64_t interval_ns, bool forward, std::vector<ResultStream>* streams) {
+  struct Ref {
+    int64_t ts;
+    size_t s, e;
+  };
+  std::vector<Ref> all;
+  for (size_t s = 0; s < streams->size(); s++) {
+    for (size_t e = 0; e < (*streams)[s].entries.size(); e++) {
+      all.push_back({(*streams)[s].entries[e].ts, s, e});
+    }
+  }
+  std::stable_sort(all.begin(), all.end(), [forward](const Ref& a, const Ref& b) {
+    return forward ? a.ts < b.ts : a.ts > b.ts;
+  });
+  std::vector<std::vector<bool>> keep(streams->size());
+  for (size_t s = 0; s < streams->size(); s++) keep[s].assign((*streams)[s].entries.size(), false);
+  bool have = false;
+  int64_t last = 0;
+  for (const Ref& r : all) {
+    const bool far_enough = forward ? r.ts >= SaturatingAdd(last, interval_ns)
+                                    : r.ts <= SaturatingSub(last, interval_ns);
+    if (!have || far_enough) {
+      keep[r.s][r.e] = true;
+      last = r.ts;
+      have = true;
+    }
+  }
+  for (size_t s = 0; s < streams->size(); s++) {
+    auto& entries = (*streams)[s].entries;
+    size_t out = 0;
+    for (size_t e = 0; e < entries.size(); e++) {
+      if (keep[s][e]) entries[out++] = std::move(entries[e]);
+    }
+    entries.resize(out);
+  }
+  streams->erase(std::remove_if(streams->begin(), streams->end(),
+                                [](const ResultStream& s) { return s.entries.empty(); }),
+                 streams->end());
+}
+
+}  // namespace skald::querier

@@ -1,0 +1,71 @@
+// The querier's request-level API, as the HTTP handlers call it: the query
+// policy in front of Querier's storage access. It parses LogQL, applies the
+// tenant's limits (max_entries_limit_per_query, max_query_length) with Loki's
+// texts, decides what kind of query can be answered (log selectors with line
+// filters today; metric queries are 501), and thins results by `interval`.
+// The LogQL engine and later the query frontend take over from here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/labels.h"
+#include "core/status.h"
+#include "limits/limits.h"
+#include "querier/querier.h"
+#include "querier/query_request.h"
+
+namespace skald::querier {
+
+struct LogsResult {
+  std::vector<ResultStream> streams;
+  QueryStats stats;
+};
+
+class QueryApi {
+ public:
+  // querier and limits must outlive this object.
+  QueryApi(Querier* querier, const limits::Overrides* limits)
+      : querier_(querier), limits_(limits) {}
+
+  // query_range. Checks, in Loki's order: LogQL syntax (InvalidArgument with the
+  // parser's text); for log queries `max entries limit per query exceeded, limit >
+  // max_entries_limit_per_query (L > M)`; `the query time range exceeds the limit
+  // (query length: 721h0m1s, limit: 30d1h)` (the length saturates, so no range
+  // overflows past it); then Unimplemented (501) for metric queries and for log
+  // pipelines beyond line filters. Storage errors come from Querier::SelectLogs.
+  // Thread-safe.
+  StatusOr<LogsResult> Range(std::string_view tenant, const RangeQuery& q);
+
+  // query (instant). Only metric queries are valid here and none is evaluated
+  // yet, so the result is always an error: LogQL syntax errors and log queries
+  // (`log queries are not supported as an instant query type, ...`) are
+  // InvalidArgument, metric queries Unimplemented. Thread-safe.
+  Status Instant(std::string_view tenant, const InstantQuery& q);
+
+  // labels over [start, end): all names, or with a non-empty `selector` (a
+  // stream selector) the names of the matching series. Thread-safe.
+  StatusOr<std::vector<std::string>> LabelNames(std::string_view tenant, int64_t start,
+                                                int64_t end, std::string_view selector);
+  // label/<name>/values over [start, end), narrowed by `selector` when non-empty.
+  StatusOr<std::vector<std::string>> LabelValues(std::string_view tenant, std::string_view name,
+                                                 int64_t start, int64_t end,
+                                                 std::string_view selector);
+  // series over [start, end) matching any of `selectors` (all series when empty).
+  StatusOr<std::vector<Labels>> Series(std::string_view tenant,
+                                       const std::vector<std::string_view>& selectors,
+                                       int64_t start, int64_t end);
+
+ private:
+  Querier* querier_;
+  const limits::Overrides* limits_;
+};
+
+// Loki's `interval` for log queries: after an entry is kept, entries closer than
+// interval_ns to it (in query direction, across all streams) are dropped; streams
+// left empty are removed. Overflow-safe for any interval and timestamps.
+void ApplyInterval(int64_t interval_ns, bool forward, std::vector<ResultStream>* streams);
+
+}  // namespace skald::querier

@@ -1,0 +1,32 @@
+// The querier's requests as the HTTP API decodes them (Loki's loghttp RangeQuery
+// and InstantQuery). Header-only value types without dependencies, so the
+// parameter parser (server/query_params.h) can fill them without linking the
+// querier.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace skald::querier {
+
+// query_range: `query` over [start_ns, end_ns); step and interval in ns
+// (interval 0 = every entry); at most `limit` entries; forward = oldest first.
+struct RangeQuery {
+  std::string query;
+  int64_t start_ns = 0;
+  int64_t end_ns = 0;
+  int64_t step_ns = 0;
+  int64_t interval_ns = 0;
+  uint32_t limit = 100;
+  bool forward = false;
+};
+
+// query (instant): `query` evaluated at time_ns.
+struct InstantQuery {
+  std::string query;
+  int64_t time_ns = 0;
+  uint32_t limit = 100;
+  bool forward = false;
+};
+
+}  // namespace skald::querier

@@ -1,0 +1,51 @@
+// What a log query returns, as plain values: the streams with their entries and
+// Loki's query statistics. The querier produces them; wire/query_response.h
+// encodes them as Loki's JSON. Kept here (not in the querier) so the codec never
+// sees a role.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/labels.h"
+
+namespace skald::wire {
+
+struct ResultEntry {
+  int64_t ts = 0;
+  std::string line;
+  std::vector<std::pair<std::string, std::string>> metadata;
+};
+
+// One stream of a log query result. `labels` holds the stored stream's labels;
+// entries carry their structured metadata separately so the encoder can either
+// fold it into the label set (Loki's default) or categorize it.
+struct ResultStream {
+  Labels labels;
+  std::vector<ResultEntry> entries;
+};
+
+// Loki-style query statistics (subset that we can measure precisely).
+struct QueryStats {
+  uint64_t head_chunk_bytes = 0;
+  uint64_t head_chunk_lines = 0;
+  uint64_t decompressed_bytes = 0;
+  uint64_t decompressed_lines = 0;
+  uint64_t compressed_bytes = 0;
+  uint64_t total_duplicates = 0;
+  uint64_t post_filter_lines = 0;
+  uint64_t chunks_ref = 0;
+  uint64_t chunks_downloaded = 0;
+  uint64_t streams = 0;
+  uint64_t blocks_skipped = 0;
+  double chunk_download_seconds = 0;
+  double exec_seconds = 0;
+  uint64_t entries_returned = 0;
+
+  uint64_t TotalBytes() const { return head_chunk_bytes + decompressed_bytes; }
+  uint64_t TotalLines() const { return head_chunk_lines + decompressed_lines; }
+};
+
+}  // namespace skald::wire

@@ -1,0 +1,204 @@
+// Unit tests for the query policy in front of the querier: per-tenant limits
+// (max entries, max query length) with Loki's texts, ranges whose length
+// overflows int64, the log-vs-metric decision, instant queries, `interval`
+// thinning (including timestamps and intervals at the int64 edges), and
+// label lookups narrowed by a selector.
+#include "querier/query_api.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "core/labels.h"
+#include "core/time.h"
+#include "index/index_store.h"
+#include "ingester/ingester.h"
+#include "limits/limits.h"
+#include "querier/querier.h"
+#include "storage/mem_object_store.h"
+
+namespace skald::querier {
+namespace {
+
+constexpr int64_t kBase = int64_t{1'700'000'000} * kNanosPerSecond;
+constexpr std::string_view kTenant = "fake";
+constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+
+class QueryApiTest : public ::testing::Test {
+ protected:
+  void Push(std::string_view labels, int64_t ts, std::string_view line) {
+    auto ls = ParseLabels(labels);
+    ASSERT_TRUE(ls.ok());
+    std::vector<ingester::AppendEntry> batch = {{ts, line, {}}};
+    ingester::AppendResult r;
+    ASSERT_TRUE(ing_.Push(kTenant, *ls, batch, &r).ok());
+  }
+
+  RangeQuery Range(std::string query, int64_t start = kBase, int64_t end = kBase + kNanosPerHour,
+                   uint32_t limit = 100) {
+    RangeQuery q;
+    q.query = std::move(query);
+    q.start_ns = start;
+    q.end_ns = end;
+    q.step_ns = kNanosPerSecond;
+    q.limit = limit;
+    q.forward = true;
+    return q;
+  }
+
+  storage::MemObjectStore store_;
+  index::IndexStore index_{&store_};
+  ingester::Ingester ing_{ingester::IngesterOptions{}, &store_, &index_, nullptr};
+  Querier querier_{QuerierOptions{}, &ing_, &index_, &store_};
+  limits::Overrides limits_{limits::Limits{}};
+  QueryApi api_{&querier_, &limits_};
+};
+
+TEST_F(QueryApiTest, AnswersLogQueriesWithinLimits) {
+  Push(R"({app="a"})", kBase + 1, "hello");
+  Push(R"({app="a"})", kBase + 2, "world");
+  auto r = api_.Range(kTenant, Range(R"({app="a"} |= "wor")"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->streams.size(), 1u);
+  ASSERT_EQ(r->streams[0].entries.size(), 1u);
+  EXPECT_EQ(r->streams[0].entries[0].line, "world");
+  EXPECT_EQ(r->stats.entries_returned, 1u);
+}
+
+TEST_F(QueryApiTest, MaxEntriesLimitAppliesToLogQueriesOnly) {
+  auto r = api_.Range(kTenant, Range(R"({app="a"})", kBase, kBase + kNanosPerHour, 5001));
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "max entries limit per query exceeded, limit > max_entries_limit_per_query "
+            "(5001 > 5000)");
+  EXPECT_TRUE(api_.Range(kTenant, Range(R"({app="a"})", kBase, kBase + 1, 5000)).ok());
+  // A metric query is not limited by entries; it is not implemented yet (501).
+  auto m = api_.Range(kTenant, Range(R"(count_over_time({app="a"}[1m]))", kBase,
+                                     kBase + kNanosPerHour, 5001));
+  EXPECT_EQ(m.status().code(), StatusCode::kUnimplemented);
+  EXPECT_EQ(m.status().message(),
+            R"(metric queries are not supported yet: count_over_time({app="a"}[1m]))");
+}
+
+TEST_F(QueryApiTest, QueryLengthLimitUsesLokisText) {
+  auto r = api_.Range(kTenant, Range(R"({app="a"})", kBase, kBase + 721 * kNanosPerHour + 1));
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "the query time range exceeds the limit (query length: 721h0m0.000000001s, limit: "
+            "30d1h)");
+  EXPECT_TRUE(api_.Range(kTenant, Range(R"({app="a"})", kBase, kBase + 721 * kNanosPerHour)).ok());
+}
+
+// Regression: end - start wrapped to a negative length and slipped past the limit.
+TEST_F(QueryApiTest, RangeLongerThanInt64IsRejectedNotWrapped) {
+  const int64_t two62 = int64_t{1} << 62;
+  auto r = api_.Range(kTenant, Range(R"({app="a"})", -two62, two62));
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "the query time range exceeds the limit (query length: 2562047h47m16.854775807s, "
+            "limit: 30d1h)");
+  auto full = api_.Range(kTenant, Range(R"({app="a"})", kMin, kMax));
+  EXPECT_EQ(full.status().code(), StatusCode::kInvalidArgument);
+
+  // With the limit off, the whole int64 range is a valid (empty) query.
+  limits::Limits off;
+  off.max_query_length_ns = 0;
+  limits::Overrides no_limit(off);
+  QueryApi api(&querier_, &no_limit);
+  Push(R"({app="a"})", kBase, "x");
+  auto all = api.Range(kTenant, Range(R"({app="a"})", -two62, two62));
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->streams.size(), 1u);
+}
+
+TEST_F(QueryApiTest, PipelinesBeyondLineFiltersAre501) {
+  auto r = api_.Range(kTenant, Range(R"({app="a"} | json)"));
+  EXPECT_EQ(r.status().code(), StatusCode::kUnimplemented);
+  EXPECT_EQ(r.status().message(),
+            R"(only stream selectors with line filters are supported yet: {app="a"} | json)");
+  auto bad = api_.Range(kTenant, Range(R"({app="a")"));
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(QueryApiTest, InstantQueriesRejectLogQueriesAndDeferMetricOnes) {
+  InstantQuery q;
+  q.query = R"({app="a"})";
+  Status st = api_.Instant(kTenant, q);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(st.message(),
+            "log queries are not supported as an instant query type, please change your query "
+            "to a range query type");
+  q.query = R"(rate({app="a"}[5m]))";
+  EXPECT_EQ(api_.Instant(kTenant, q).code(), StatusCode::kUnimplemented);
+}
+
+TEST_F(QueryApiTest, LabelNamesWithSelectorComeFromMatchingSeries) {
+  Push(R"({app="a", env="prod"})", kBase, "x");
+  Push(R"({app="b", region="eu"})", kBase, "y");
+  auto all = api_.LabelNames(kTenant, kBase, kBase + 1, "");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(*all, (std::vector<std::string>{"app", "env", "region"}));
+  auto some = api_.LabelNames(kTenant, kBase, kBase + 1, R"({app="b"})");
+  ASSERT_TRUE(some.ok());
+  EXPECT_EQ(*some, (std::vector<std::string>{"app", "region"}));
+  auto values = api_.LabelValues(kTenant, "app", kBase, kBase + 1, R"({env="prod"})");
+  ASSERT_TRUE(values.ok());
+  EXPECT_EQ(*values, (std::vector<std::string>{"a"}));
+  auto series = api_.Series(kTenant, {R"({app="a"})", R"({region="eu"})"}, kBase, kBase + 1);
+  ASSERT_TRUE(series.ok());
+  EXPECT_EQ(series->size(), 2u);
+  EXPECT_FALSE(api_.Series(kTenant, {"{"}, kBase, kBase + 1).ok());
+  // An end at the smallest time is an empty range, not a wrapped one.
+  EXPECT_TRUE(api_.LabelNames(kTenant, kMin, kMin, "").ok());
+  EXPECT_TRUE(api_.Series(kTenant, {}, kMin, kMin).ok());
+}
+
+std::vector<ResultStream> Streams(const std::vector<std::vector<int64_t>>& ts) {
+  std::vector<ResultStream> out;
+  for (size_t s = 0; s < ts.size(); s++) {
+    ResultStream rs;
+    rs.labels = Labels(std::vector<Label>{{"s", std::to_string(s)}});
+    for (int64_t t : ts[s]) rs.entries.push_back({t, "l", {}});
+    out.push_back(std::move(rs));
+  }
+  return out;
+}
+
+std::vector<std::vector<int64_t>> Times(const std::vector<ResultStream>& streams) {
+  std::vector<std::vector<int64_t>> out;
+  for (const auto& s : streams) {
+    out.emplace_back();
+    for (const auto& e : s.entries) out.back().push_back(e.ts);
+  }
+  return out;
+}
+
+TEST(ApplyIntervalTest, KeepsOneEntryPerIntervalAcrossStreams) {
+  auto fw = Streams({{0, 4, 10, 12}, {5, 11, 20}});
+  ApplyInterval(5, true, &fw);
+  EXPECT_EQ(Times(fw), (std::vector<std::vector<int64_t>>{{0, 10}, {5, 20}}));
+  auto bw = Streams({{20, 12, 10, 4, 0}, {11, 5}});
+  ApplyInterval(5, false, &bw);
+  EXPECT_EQ(Times(bw), (std::vector<std::vector<int64_t>>{{20, 12, 0}, {5}}));
+  // Streams left without entries are removed.
+  auto gone = Streams({{0}, {1}});
+  ApplyInterval(10, true, &gone);
+  EXPECT_EQ(Times(gone), (std::vector<std::vector<int64_t>>{{0}}));
+}
+
+// Regression: last + interval (last - interval) wrapped and let every entry through.
+TEST(ApplyIntervalTest, HugeIntervalsAtTheEdgesOfTimeDoNotWrap) {
+  auto fw = Streams({{kMax - 10, kMax - 5, kMax - 1}});
+  ApplyInterval(kMax, true, &fw);
+  EXPECT_EQ(Times(fw), (std::vector<std::vector<int64_t>>{{kMax - 10}}));
+  auto bw = Streams({{kMin + 10, kMin + 5, kMin + 1}});
+  ApplyInterval(kMax, false, &bw);
+  EXPECT_EQ(Times(bw), (std::vector<std::vector<int64_t>>{{kMin + 10}}));
+}
+
+}  // namespace
+}  // namespace skald::querier
