@@ -4,54 +4,41 @@
 // answers reach the client with their status codes.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <string>
 
 #include "core/time.h"
-#include "server/app.h"
-#include "server/config.h"
-#include "tests/server/http_client.h"
+#include "tests/testing/in_process_skald.h"
+#include "tests/testing/temp_dir.h"
 
 namespace skald::server {
 namespace {
 
-// One App for the whole binary: metrics register in the process-wide registry.
+// One in-process Skald for the whole suite.
 class LokiApiHandlerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    char tmpl[] = "/tmp/skald-loki-api-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = new std::string(tmpl);
-    Config c;
-    c.server.http_listen_address = "127.0.0.1";
-    c.server.http_listen_port = 0;
-    c.common.path_prefix = *dir_;
-    auto app = App::Create(c);
-    ASSERT_TRUE(app.ok()) << app.status().ToString();
-    app_ = app->release();
-    ASSERT_TRUE(app_->Start().ok());
+    dir_ = new skald::testing::TempDir("loki-api-handlers");
+    skald_ = new skald::testing::InProcessSkald(dir_->path());
+    Status st = skald_->Start();
+    ASSERT_TRUE(st.ok()) << st.ToString();
   }
   static void TearDownTestSuite() {
-    if (app_ != nullptr) (void)app_->Shutdown();
-    delete app_;
-    app_ = nullptr;
-    if (dir_ != nullptr) std::filesystem::remove_all(*dir_);
+    delete skald_;
+    skald_ = nullptr;
     delete dir_;
     dir_ = nullptr;
   }
 
-  test::ClientResponse Call(std::string_view method, std::string_view target,
-                            const test::HeaderList& headers = {}, std::string_view body = {}) {
-    test::HttpClient client("127.0.0.1", app_->http_port());
-    auto r = client.Call(method, target, headers, body);
+  http::HttpResponse Call(std::string_view method, std::string_view target,
+                          const http::HeaderList& headers = {}, std::string_view body = {}) {
+    auto r = skald_->Call(method, target, headers, body);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : test::ClientResponse{};
+    return r.ok() ? *r : http::HttpResponse{};
   }
 
-  static inline App* app_ = nullptr;
-  static inline std::string* dir_ = nullptr;
+  static inline skald::testing::TempDir* dir_ = nullptr;
+  static inline skald::testing::InProcessSkald* skald_ = nullptr;
 };
 
 constexpr std::string_view kSelector = "query=%7Bapp%3D%22a%22%7D";
@@ -79,9 +66,10 @@ TEST_F(LokiApiHandlerTest, RangeLongerThanInt64IsA400) {
 }
 
 TEST_F(LokiApiHandlerTest, MetadataEndpointsAcceptTheExtremesOfTime) {
-  for (const char* path : {"/loki/api/v1/labels", "/loki/api/v1/label/app/values",
-                           "/loki/api/v1/series"}) {
-    auto r = Call("GET", std::string(path) + "?start=-9223372036854775808&end=-9223372036854775808");
+  for (const char* path :
+       {"/loki/api/v1/labels", "/loki/api/v1/label/app/values", "/loki/api/v1/series"}) {
+    auto r =
+        Call("GET", std::string(path) + "?start=-9223372036854775808&end=-9223372036854775808");
     EXPECT_EQ(r.status, 200) << path << ": " << r.body;
   }
 }
@@ -102,8 +90,8 @@ TEST_F(LokiApiHandlerTest, LegacyPushPathParsesTheMediaTypeOnce) {
   const std::string ts = FormatRFC3339Nano(NowNanos());
   const std::string v0 = R"({"streams":[{"labels":"{job=\"legacy-once\"}","entries":[{"ts":")" +
                          ts + R"(","line":"old client"}]}]})";
-  auto ok = Call("POST", "/api/prom/push", {{"Content-Type", "application/json; charset=utf-8"}},
-                 v0);
+  auto ok =
+      Call("POST", "/api/prom/push", {{"Content-Type", "application/json; charset=utf-8"}}, v0);
   EXPECT_EQ(ok.status, 204) << ok.body;
   auto bad = Call("POST", "/api/prom/push", {{"Content-Type", "application/"}}, v0);
   EXPECT_EQ(bad.status, 400);
