@@ -106,15 +106,17 @@ class Api {
     if (d_.accepting_writes && !d_.accepting_writes(&not_accepting)) {
       return ErrorResponse(Status::Unavailable(not_accepting), resp);
     }
-    wire::DecodeLimits limits;
+    wire::DecodeLimits limits{
+        static_cast<size_t>(std::max<int64_t>(d_.config->distributor.max_decompressed_size, 0)),
+        d_.decompression_gate.get()};
     StatusOr<wire::PushRequest> decoded = Status::Internal("unreachable");
     auto media = wire::ParseMediaType(req.Header("Content-Type"));
     if (req.path == "/api/prom/push" && media.ok() && *media == "application/json" &&
         req.Header("Content-Encoding").empty()) {
-      decoded = wire::DecodePushJsonLegacy(req.body);  // Loki's v0 JSON on the legacy path
+      decoded = wire::DecodePushJsonLegacy(std::move(req.body));  // Loki's v0 JSON
     } else {
       decoded = wire::DecodePushBody(req.Header("Content-Type"), req.Header("Content-Encoding"),
-                                    req.body, limits);
+                                    std::move(req.body), limits);
     }
     if (!decoded.ok()) return ErrorResponse(decoded.status(), resp);
     Status st = d_.distributor->Push(*tenant, *decoded);
