@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <map>
 
-#include "wire/json_writer.h"
-#include "wire/push.h"
 #include "core/logging.h"
 #include "core/metrics.h"
 #include "core/tenant.h"
@@ -16,6 +14,8 @@
 #include "logql/parser.h"
 #include "querier/querier.h"
 #include "server/query_params.h"
+#include "wire/json_writer.h"
+#include "wire/push.h"
 
 namespace skald::server {
 
@@ -116,7 +116,7 @@ class Api {
       decoded = wire::DecodePushJsonLegacy(std::move(req.body));  // Loki's v0 JSON
     } else {
       decoded = wire::DecodePushBody(req.Header("Content-Type"), req.Header("Content-Encoding"),
-                                    std::move(req.body), limits);
+                                     std::move(req.body), limits);
     }
     if (!decoded.ok()) return ErrorResponse(decoded.status(), resp);
     Status st = d_.distributor->Push(*tenant, *decoded);

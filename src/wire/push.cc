@@ -14,8 +14,8 @@
 #include <cstring>
 #include <utility>
 
-#include "wire/push_internal.h"
 #include "core/go_string.h"
+#include "wire/push_internal.h"
 
 namespace skald::wire {
 
@@ -406,8 +406,8 @@ StatusOr<ByteBuffer> ZlibInflate(std::string_view in, int window_bits, size_t li
 
   // One byte above the limit is enough to detect an oversized body; the buffer
   // never grows past that (plus the parse padding).
-  const size_t hard_cap = limit >= SIZE_MAX - kParsePadding - 1 ? SIZE_MAX - kParsePadding - 1
-                                                                : limit + 1;
+  const size_t hard_cap =
+      limit >= SIZE_MAX - kParsePadding - 1 ? SIZE_MAX - kParsePadding - 1 : limit + 1;
   ByteBuffer out;
   size_t avail = InitialOutputSize(in.size(), hard_cap);  // usable bytes (excluding padding)
   if (!out.Resize(avail + kParsePadding)) return OutOfMemory(prefix);

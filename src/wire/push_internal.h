@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "wire/push.h"
 #include "core/status.h"
+#include "wire/push.h"
 
 namespace skald::wire::internal {
 
@@ -35,7 +35,8 @@ StatusOr<ByteBuffer> GunzipBounded(std::string_view in, size_t limit);
 // valid zlib header. Errors and memory like GunzipBounded ("flate: ...").
 StatusOr<ByteBuffer> InflateBounded(std::string_view in, size_t limit);
 
-// Decodes a v1 JSON body held in `body` (capacity() >= size() + kParsePadding), kept by the request.
+// Decodes a v1 JSON body held in `body` (capacity() >= size() + kParsePadding), kept by the
+// request.
 StatusOr<PushRequest> DecodePushJsonBuffer(ByteBuffer body);
 
 // The TooLarge status used for every decompressed-size violation.

@@ -8,12 +8,12 @@
 #include <charconv>
 #include <cstring>
 
-#include "wire/json_writer.h"
-#include "wire/push.h"
-#include "wire/push_internal.h"
 #include "core/go_string.h"
 #include "core/labels.h"
 #include "core/time.h"
+#include "wire/json_writer.h"
+#include "wire/push.h"
+#include "wire/push_internal.h"
 
 namespace skald::wire {
 namespace {
@@ -577,8 +577,7 @@ StatusOr<PushRequest> DecodeJsonBody(std::string body, Fn&& decode) {
   auto& owned = PushRequestAccess::body(req);
   owned = std::make_unique<std::string>(std::move(body));
   const std::string& b = *owned;
-  return ParseOwnedJson(std::move(req), b.data(), b.size(), b.capacity(),
-                        std::forward<Fn>(decode));
+  return ParseOwnedJson(std::move(req), b.data(), b.size(), b.capacity(), std::forward<Fn>(decode));
 }
 
 auto DecodeV1 = [](JsonDecoder& d, od::document& doc) { return d.DecodeV1(doc); };

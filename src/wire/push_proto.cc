@@ -377,7 +377,8 @@ StatusOr<PushRequest> DecodePushProtobuf(std::string_view snappy_block,
   // reaches is verified (one pass, no allocation) before it is allocated.
   constexpr size_t kTrustedRatio = 8;
   const size_t n = snappy_block.size();
-  if (len / 64 > n / 3 + 1) return Status::InvalidArgument("decompress snappy: snappy: corrupt input");
+  if (len / 64 > n / 3 + 1)
+    return Status::InvalidArgument("decompress snappy: snappy: corrupt input");
   if (len / kTrustedRatio > n &&
       !snappy::IsValidCompressedBuffer(snappy_block.data(), snappy_block.size())) {
     return Status::InvalidArgument("decompress snappy: snappy: corrupt input");

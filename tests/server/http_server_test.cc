@@ -260,7 +260,8 @@ TEST_F(HttpServerTest, HeaderBlockOverLimitIs431AndLoggedOncePerInterval) {
   for (int i = 0; i < 5; i++) {
     HttpClient c("127.0.0.1", port_);
     std::vector<std::pair<std::string, std::string>> headers;
-    for (int h = 0; h < 20; h++) headers.emplace_back("X-H" + std::to_string(h), std::string(300, 'v'));
+    for (int h = 0; h < 20; h++)
+      headers.emplace_back("X-H" + std::to_string(h), std::string(300, 'v'));
     auto r = c.Call("GET", "/echo", headers);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     EXPECT_EQ(r->status, 431);
@@ -314,7 +315,8 @@ TEST_F(HttpServerTest, BodyKeepsParsePaddingAndCanBeMovedOut) {
   HttpClient c("127.0.0.1", server_->port());
   ASSERT_TRUE(c.Connect().ok());
   ASSERT_TRUE(c.SendRaw("POST /take HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                        "3e8\r\n" + std::string(1000, 'c') + "\r\n0\r\n\r\n")
+                        "3e8\r\n" +
+                        std::string(1000, 'c') + "\r\n0\r\n\r\n")
                   .ok());
   r = c.ReadResponse();
   ASSERT_TRUE(r.ok()) << r.status().ToString();

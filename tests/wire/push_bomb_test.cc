@@ -206,8 +206,8 @@ TEST(DecompressionGateTest, UncompressedBodiesDoNotTakeASlot) {
   EXPECT_TRUE(r.ok()) << r.status().ToString();
   PushRequestBuilder b;
   b.AddEntry(1, "x");
-  r = DecodePushBody("application/x-protobuf", "snappy", EncodePushProtobufSnappy(std::move(b).Build()),
-                     DecodeLimits{1 << 20, &gate});
+  r = DecodePushBody("application/x-protobuf", "snappy",
+                     EncodePushProtobufSnappy(std::move(b).Build()), DecodeLimits{1 << 20, &gate});
   EXPECT_TRUE(r.ok()) << r.status().ToString();
 }
 
