@@ -9,10 +9,10 @@
 #include <string_view>
 #include <vector>
 
+#include "wire/push.h"
 #include "core/status.h"
 #include "core/time.h"
 #include "ingester/ingester.h"
-#include "wire/push.h"
 
 namespace skald::metrics {
 class Registry;

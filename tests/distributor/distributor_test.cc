@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "wire/push.h"
 #include "chunk/block.h"
 #include "core/labels.h"
 #include "core/metrics.h"
@@ -19,7 +20,6 @@
 #include "index/index_store.h"
 #include "ingester/ingester.h"
 #include "storage/mem_object_store.h"
-#include "wire/push.h"
 
 namespace skald::distributor {
 namespace {
