@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "wire/json_writer.h"
+#include "wire/push.h"
 #include "core/logging.h"
 #include "core/metrics.h"
 #include "core/tenant.h"
@@ -14,8 +16,6 @@
 #include "logql/parser.h"
 #include "querier/querier.h"
 #include "server/query_params.h"
-#include "wire/json_writer.h"
-#include "wire/push.h"
 
 namespace skald::server {
 
