@@ -17,6 +17,7 @@
 #include "server/loki_api.h"
 #include "storage/fs_object_store.h"
 #include "wal/wal.h"
+#include "wire/push.h"
 
 namespace skald::server {
 
@@ -99,6 +100,8 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   deps.queries = s.queries.get();
   deps.ingester = s.ingester.get();
   deps.registry = s.registry;
+  deps.decompression_gate = std::make_shared<wire::DecompressionGate>(
+      wire::DecompressionGate::SlotsFor(config.distributor.max_decompressed_size));
   Impl* impl = app->impl_.get();
   deps.not_ready_reason = [impl]() -> std::string {
     if (impl->stopping.load()) return "Application is stopping";

@@ -106,6 +106,10 @@ const std::vector<Field>& Fields() {
       SKALD_FIELD("server.log_level", "log.level", kString, server.log_level,
                   "Only log messages with the given severity or above. Valid levels: [debug, "
                   "info, warn, error]"),
+      SKALD_FIELD("distributor.max_decompressed_size", "distributor.max-decompressed-size",
+                  kByteSize, distributor.max_decompressed_size,
+                  "The maximum size of a decompressed push body (gzip, deflate or snappy); "
+                  "larger bodies are rejected with 413 while being inflated."),
       SKALD_FIELD("common.path_prefix", "common.path-prefix", kString, common.path_prefix,
                   "Directory under which Skald keeps its data (WAL, chunks, index)."),
       SKALD_FIELD("ingester.concurrent_flushes", "ingester.concurrent-flushes", kInt,
@@ -558,7 +562,7 @@ Status ApplyYamlMap(const YAML::Node& map, const std::string& prefix, Config* c)
                                        LineSuffix(kv.second));
       }
       SKALD_RETURN_IF_ERROR(ApplyYamlMap(kv.second, path, c));
-    } else if (LokiOnlyKeys().count(path) > 0) {
+    } else if (LokiOnlyKeys().count(path) > 0 || LokiOnlyKeys().count(prefix) > 0) {
       c->ignored_keys.push_back(path);
     } else {
       return Status::InvalidArgument("unknown config key \"" + path + "\"" + LineSuffix(key));

@@ -42,6 +42,12 @@ struct Config {
         30 * kNanosPerSecond;  // -server.graceful-shutdown-timeout
   } server;
 
+  struct Distributor {
+    // -distributor.max-decompressed-size. Loki defaults to 5000 MiB (50x its 100 MB message
+    // limit); Skald caps a compressed body at what an uncompressed one may be: 100 MiB.
+    int64_t max_decompressed_size = 100 << 20;
+  } distributor;
+
   struct Common {
     std::string path_prefix = "./data";  // -common.path-prefix
   } common;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <ctime>
 #include <mutex>
 #include <optional>
@@ -168,6 +169,105 @@ struct PathRoutes {
   std::vector<RouteEntry> entries;
 };
 
+// Like Beast's string_body, but keeps kBodyPadding bytes of spare capacity past the body so the
+// push decoder can parse it in place (see HttpRequest::body).
+struct PaddedStringBody {
+  using value_type = std::string;
+
+  static std::uint64_t size(const value_type& body) { return body.size(); }
+
+  class reader {
+   public:
+    template <bool isRequest, class Fields>
+    explicit reader(http::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+
+    void init(const boost::optional<std::uint64_t>& length, error_code& ec) {
+      ec = {};
+      if (!length) return;
+      if (*length > body_.max_size() - kBodyPadding) {
+        ec = http::error::buffer_overflow;
+        return;
+      }
+      // Bounded by the parser's body limit, checked before init().
+      body_.reserve(static_cast<size_t>(*length) + kBodyPadding);
+    }
+
+    template <class ConstBufferSequence>
+    std::size_t put(const ConstBufferSequence& buffers, error_code& ec) {
+      const size_t extra = net::buffer_size(buffers);
+      const size_t size = body_.size();
+      if (extra > body_.max_size() - kBodyPadding - size) {
+        ec = http::error::buffer_overflow;
+        return 0;
+      }
+      const size_t need = size + extra + kBodyPadding;
+      if (need > body_.capacity()) body_.reserve(std::max(need, 2 * body_.capacity()));
+      body_.resize(size + extra);
+      char* dest = body_.data() + size;
+      for (const auto b : beast::buffers_range_ref(buffers)) {
+        std::memcpy(dest, b.data(), b.size());
+        dest += b.size();
+      }
+      ec = {};
+      return extra;
+    }
+
+    void finish(error_code& ec) { ec = {}; }
+
+   private:
+    value_type& body_;
+  };
+};
+
+// Beast stores a header field's name and value in 16-bit lengths and throws (out of the io
+// thread's run loop, dropping the connection without a reply) for a longer one. Such a field is
+// reported as a header_limit error instead, which is answered 431.
+class RequestParser : public http::request_parser<PaddedStringBody> {
+ private:
+  static constexpr size_t kMaxFieldPart = 65535 - 2;  // Beast: size + 2 must fit in 16 bits
+
+  void on_field_impl(http::field name, beast::string_view name_string, beast::string_view value,
+                     error_code& ec) override {
+    if (name_string.size() > kMaxFieldPart || value.size() > kMaxFieldPart) {
+      ec = http::error::header_limit;
+      return;
+    }
+    get().insert(name, name_string, value);
+  }
+};
+
+// Allows one log line per interval; the caller reports how many were suppressed before it.
+// Thread-safe.
+class LogLimiter {
+ public:
+  explicit LogLimiter(int64_t interval_ms) : interval_ns_(interval_ms * 1'000'000) {}
+
+  // True when the caller should log now; then *suppressed is the number of occurrences that
+  // were not logged since the previous line.
+  bool Allow(uint64_t* suppressed) {
+    const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
+    std::lock_guard<std::mutex> l(mu_);
+    if (logged_ && now - last_ns_ < interval_ns_) {
+      suppressed_++;
+      return false;
+    }
+    logged_ = true;
+    last_ns_ = now;
+    *suppressed = suppressed_;
+    suppressed_ = 0;
+    return true;
+  }
+
+ private:
+  const int64_t interval_ns_;
+  std::mutex mu_;
+  bool logged_ = false;
+  int64_t last_ns_ = 0;
+  uint64_t suppressed_ = 0;
+};
+
 const std::vector<double>& BodySizeBuckets() {
   static const std::vector<double> b = {1 << 20,  2.5 * (1 << 20), 5 << 20,   10 << 20,
                                         25 << 20, 50 << 20,        100 << 20, 250 << 20};
@@ -208,9 +308,11 @@ void HttpResponse::SetText(int status_code, std::string text) {
 class Session;
 
 struct HttpServer::Impl {
-  explicit Impl(HttpServerOptions o) : opts(std::move(o)) {}
+  explicit Impl(HttpServerOptions o)
+      : opts(std::move(o)), header_log(opts.rejected_header_log_interval_ms) {}
 
   HttpServerOptions opts;
+  LogLimiter header_log;  // 431 replies
   std::unordered_map<std::string, PathRoutes> exact;
   std::vector<std::pair<std::string, PathRoutes>> wildcards;  // prefix (with trailing '/')
 
@@ -342,6 +444,13 @@ class Session : public std::enable_shared_from_this<Session> {
       return DoClose();
     }
     if (ec == http::error::header_limit) {
+      uint64_t suppressed = 0;
+      if (srv_->header_log.Allow(&suppressed)) {
+        log::Warn("HTTP request header too large: replied 431",
+                  {{"remote", remote_},
+                   {"max_header_bytes", std::to_string(srv_->opts.max_header_bytes)},
+                   {"suppressed", std::to_string(suppressed)}});
+      }
       return WriteSimple(431, "431 Request Header Fields Too Large", "", "other");
     }
     // Any other parse error: Go's reply to a malformed request.
@@ -388,7 +497,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnRequest() {
     state_ = State::kBusy;
     auto start = std::chrono::steady_clock::now();
-    http::request<http::string_body> breq = parser_->release();
+    http::request<PaddedStringBody> breq = parser_->release();
     parser_.reset();
 
     HttpRequest req;
@@ -573,7 +682,7 @@ class Session : public std::enable_shared_from_this<Session> {
   HttpServer::Impl* srv_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<RequestParser> parser_;
   State state_ = State::kIdle;
   std::string remote_;
   std::unique_ptr<char[]> drain_buf_;

@@ -5,7 +5,9 @@
 // order), calls the matching handler inline on the io thread, writes the response
 // and, with keep-alive, reads the next request. Requests are routed by exact path
 // or by "/prefix/*" wildcard; unknown paths get Go's `404 page not found`, known
-// paths with another method get 405, bodies over the limit get 413.
+// paths with another method get 405, bodies over the limit get 413, header blocks over the limit
+// (or one header field over 64 KiB, the most a field may hold) get 431; those 431s are logged as
+// one warning per interval carrying the count of the ones not logged.
 //
 // Request metrics (when a registry is given), `<ns>` = options.metrics_namespace:
 //   <ns>_request_duration_seconds{method,route,status_code}  histogram
@@ -37,13 +39,19 @@ class Registry;
 
 namespace skald::server {
 
+// Spare capacity the server keeps past every request body (simdjson's SIMDJSON_PADDING).
+inline constexpr size_t kBodyPadding = 64;
+
 struct HttpRequest {
   std::string method;  // "GET", "POST", ...
   std::string target;  // raw request target as sent
   std::string path;    // percent-decoded path, without the query string
   std::string query;   // raw query string (after '?'), not decoded
   std::vector<std::pair<std::string, std::string>> headers;  // in arrival order
-  std::string body;
+  // The request body, with at least kBodyPadding bytes of spare capacity past size() so a
+  // parser that reads past the end (simdjson) can use it in place. Mutable: the handler owns the
+  // request while it runs and may move the body out (std::move(req.body)) instead of copying it.
+  mutable std::string body;
   std::string remote_address;  // "ip:port" of the peer
 
   // First value of the header (name compared case-insensitively), "" if absent.
@@ -71,6 +79,8 @@ struct HttpServerOptions {
   int threads = 0;                  // 0 = std::thread::hardware_concurrency()
   size_t max_body_bytes = 100u << 20;
   size_t max_header_bytes = 1u << 20;  // Go's http.DefaultMaxHeaderBytes
+  // At most one warning per interval for requests answered 431 (header too large).
+  int64_t rejected_header_log_interval_ms = 60'000;
   // Loki's defaults (server.http_server_{idle,read,write}_timeout).
   int64_t idle_timeout_ms = 120'000;  // waiting for the next request on a kept-alive connection
   int64_t read_timeout_ms = 30'000;   // reading one request (headers and body)

@@ -101,12 +101,14 @@ class Api {
     if (d_.accepting_writes && !d_.accepting_writes(&not_accepting)) {
       return ErrorResponse(Status::Unavailable(not_accepting), resp);
     }
-    wire::DecodeLimits limits;
+    wire::DecodeLimits limits{
+        static_cast<size_t>(std::max<int64_t>(d_.config->distributor.max_decompressed_size, 0)),
+        d_.decompression_gate.get()};
     // Loki's v0 JSON is accepted on the legacy path only.
     const wire::JsonDialect dialect =
         req.path == "/api/prom/push" ? wire::JsonDialect::kLegacy : wire::JsonDialect::kV1;
     auto decoded = wire::DecodePushBody(req.Header("Content-Type"), req.Header("Content-Encoding"),
-                                        req.body, limits, dialect);
+                                        std::move(req.body), limits, dialect);
     if (!decoded.ok()) return ErrorResponse(decoded.status(), resp);
     Status st = d_.distributor->Push(*tenant, *decoded);
     if (!st.ok()) return ErrorResponse(st, resp);

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "server/config.h"
@@ -23,6 +24,9 @@ class Ingester;
 namespace skald::metrics {
 class Registry;
 }
+namespace skald::wire {
+class DecompressionGate;
+}
 
 namespace skald::server {
 
@@ -32,6 +36,8 @@ struct LokiApiDeps {
   querier::QueryApi* queries = nullptr;
   ingester::Ingester* ingester = nullptr;
   metrics::Registry* registry = nullptr;
+  // Bounds concurrent inflation of gzip / deflate push bodies; nullptr = unbounded.
+  std::shared_ptr<wire::DecompressionGate> decompression_gate;
   // Empty string when ready; otherwise why not (served as 503 by /ready).
   std::function<std::string()> not_ready_reason;
   // False (with the reason) while pushes must be refused with 503: WAL replay, shutdown.

@@ -56,8 +56,15 @@ std::string ParentOf(const std::string& path) {
   return path.substr(0, slash);
 }
 
+// Temporary files of versions before the prefix moved out of the tenant-ID character set. Only
+// file names are matched (tenant IDs name directories, never files), so a tenant whose ID starts
+// like this keeps its objects; leftovers of a crash under the old name are still cleaned up.
+constexpr std::string_view kLegacyTempFilePrefix = ".skald-tmp-";
+
+// REQUIRES: `name` is a regular file's name.
 bool IsTempName(std::string_view name) {
-  return name.substr(0, kReservedSegmentPrefix.size()) == kReservedSegmentPrefix;
+  return name.substr(0, kReservedSegmentPrefix.size()) == kReservedSegmentPrefix ||
+         name.substr(0, kLegacyTempFilePrefix.size()) == kLegacyTempFilePrefix;
 }
 
 enum class EntryKind { kFile, kDir, kOther };

@@ -15,8 +15,10 @@
 namespace skald::storage {
 
 // Key segments may not start with this prefix: stores use it for their own
-// temporary objects (the filesystem store's in-flight writes).
-inline constexpr std::string_view kReservedSegmentPrefix = ".skald-tmp-";
+// temporary objects (the filesystem store's in-flight writes). It starts with
+// '~', a character no tenant ID may contain (core/tenant.h), so no key built
+// from a tenant ID can reach a store's internals.
+inline constexpr std::string_view kReservedSegmentPrefix = "~skald-tmp-";
 
 // OK when `key` is a valid object key; otherwise InvalidArgument naming the
 // problem. Rules: non-empty; not absolute (no leading '/'); no empty segment

@@ -3,14 +3,19 @@
 #include "wire/push.h"
 
 #include <libdeflate.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <climits>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <utility>
 
-#include "wire/push_internal.h"
 #include "core/go_string.h"
+#include "wire/push_internal.h"
 
 namespace skald::wire {
 
@@ -93,7 +98,7 @@ size_t PushRequest::TotalEntries() const {
 }
 
 size_t PushRequest::OwnedBytes() const {
-  return (body_ ? body_->capacity() : 0) + buffer_size_ + arena_.bytes_reserved();
+  return (body_ ? body_->capacity() : 0) + buffer_.capacity() + arena_.bytes_reserved();
 }
 
 // ---------------------------------------------------------------------------
@@ -246,6 +251,123 @@ StatusOr<std::string> ParseMediaType(std::string_view content_type) {
 }
 
 // ---------------------------------------------------------------------------
+// ByteBuffer
+
+namespace internal {
+
+namespace {
+size_t PageSize() {
+  static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return page;
+}
+size_t RoundUpToPage(size_t n) {
+  const size_t page = PageSize();
+  return (n + page - 1) / page * page;
+}
+}  // namespace
+
+ByteBuffer::~ByteBuffer() { Release(); }
+
+ByteBuffer::ByteBuffer(ByteBuffer&& o) noexcept
+    : data_(std::exchange(o.data_, nullptr)),
+      size_(std::exchange(o.size_, 0)),
+      capacity_(std::exchange(o.capacity_, 0)),
+      mapped_(std::exchange(o.mapped_, false)) {}
+
+ByteBuffer& ByteBuffer::operator=(ByteBuffer&& o) noexcept {
+  if (this != &o) {
+    Release();
+    data_ = std::exchange(o.data_, nullptr);
+    size_ = std::exchange(o.size_, 0);
+    capacity_ = std::exchange(o.capacity_, 0);
+    mapped_ = std::exchange(o.mapped_, false);
+  }
+  return *this;
+}
+
+void ByteBuffer::Release() {
+  if (data_ == nullptr) return;
+  if (mapped_) {
+    munmap(data_, capacity_);
+  } else {
+    std::free(data_);
+  }
+  data_ = nullptr;
+  size_ = capacity_ = 0;
+  mapped_ = false;
+}
+
+bool ByteBuffer::Resize(size_t n) {
+  n = std::max(n, size_);
+  if (n == 0) n = 1;
+  if (mapped_) {
+    const size_t bytes = RoundUpToPage(n);
+    if (bytes == capacity_) return true;
+    void* p = mremap(data_, capacity_, bytes, MREMAP_MAYMOVE);
+    if (p == MAP_FAILED) return false;
+    data_ = static_cast<char*>(p);
+    capacity_ = bytes;
+    return true;
+  }
+  if (n < kMapThreshold) {
+    void* p = std::realloc(data_, n);
+    if (p == nullptr) return false;
+    data_ = static_cast<char*>(p);
+    capacity_ = n;
+    return true;
+  }
+  // Heap -> mapping: copies at most kMapThreshold bytes, once.
+  const size_t bytes = RoundUpToPage(n);
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return false;
+  if (capacity_ > 0) std::memcpy(p, data_, std::min(capacity_, n));
+  std::free(data_);
+  data_ = static_cast<char*>(p);
+  capacity_ = bytes;
+  mapped_ = true;
+  return true;
+}
+
+}  // namespace internal
+
+// ---------------------------------------------------------------------------
+// DecompressionGate
+
+DecompressionGate::DecompressionGate(size_t slots) : slots_(std::max<size_t>(slots, 1)) {}
+
+size_t DecompressionGate::SlotsFor(size_t per_body_limit, size_t budget_bytes) {
+  if (per_body_limit == 0) return 64;
+  return std::clamp<size_t>(budget_bytes / per_body_limit, 1, 64);
+}
+
+size_t DecompressionGate::in_use() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return in_use_;
+}
+
+size_t DecompressionGate::max_in_use() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return max_in_use_;
+}
+
+DecompressionGate::Pass::Pass(DecompressionGate* gate) : gate_(gate) {
+  if (gate_ == nullptr) return;
+  std::unique_lock<std::mutex> l(gate_->mu_);
+  gate_->cv_.wait(l, [this] { return gate_->in_use_ < gate_->slots_; });
+  gate_->in_use_++;
+  gate_->max_in_use_ = std::max(gate_->max_in_use_, gate_->in_use_);
+}
+
+DecompressionGate::Pass::~Pass() {
+  if (gate_ == nullptr) return;
+  {
+    std::lock_guard<std::mutex> l(gate_->mu_);
+    gate_->in_use_--;
+  }
+  gate_->cv_.notify_one();
+}
+
+// ---------------------------------------------------------------------------
 // Decompression
 
 namespace internal {
@@ -257,10 +379,21 @@ Status TooLargeError(size_t limit) {
 
 namespace {
 
+// First output buffer for an inflate of `in_size` compressed bytes: a few times the input, from
+// what was received, never from a size the input claims.
+size_t InitialOutputSize(size_t in_size, size_t hard_cap) {
+  const size_t guess = in_size > SIZE_MAX / 4 ? SIZE_MAX : in_size * 4;
+  return std::min(hard_cap, std::max<size_t>(guess, 16 << 10));
+}
+
+Status OutOfMemory(const char* prefix) {
+  return Status::Internal(std::string(prefix) + ": out of memory");
+}
+
 // zlib streaming inflate into a growing buffer, bounded by `limit`.
 // window_bits: 16+MAX_WBITS gzip, MAX_WBITS zlib, -MAX_WBITS raw deflate.
-StatusOr<std::string> ZlibInflate(std::string_view in, int window_bits, size_t limit,
-                                  const char* prefix, bool multi_member) {
+StatusOr<ByteBuffer> ZlibInflate(std::string_view in, int window_bits, size_t limit,
+                                 const char* prefix, bool multi_member) {
   z_stream zs;
   std::memset(&zs, 0, sizeof(zs));
   if (inflateInit2(&zs, window_bits) != Z_OK) {
@@ -271,23 +404,25 @@ StatusOr<std::string> ZlibInflate(std::string_view in, int window_bits, size_t l
     ~Closer() { inflateEnd(z); }
   } closer{&zs};
 
-  std::string out;
-  // Initial guess; grows geometrically. One byte above the limit is enough to
-  // detect an oversized body.
-  const size_t hard_cap = limit == SIZE_MAX ? limit : limit + 1;
-  size_t cap = std::min(hard_cap, std::max<size_t>(in.size() * 4, 4096));
-  out.resize(cap);
+  // One byte above the limit is enough to detect an oversized body; the buffer
+  // never grows past that (plus the parse padding).
+  const size_t hard_cap =
+      limit >= SIZE_MAX - kParsePadding - 1 ? SIZE_MAX - kParsePadding - 1 : limit + 1;
+  ByteBuffer out;
+  size_t avail = InitialOutputSize(in.size(), hard_cap);  // usable bytes (excluding padding)
+  if (!out.Resize(avail + kParsePadding)) return OutOfMemory(prefix);
   size_t produced = 0;
   const auto* next_in = reinterpret_cast<const Bytef*>(in.data());
   size_t in_left = in.size();
 
   for (;;) {
-    if (produced == out.size()) {
-      if (out.size() >= hard_cap) return TooLargeError(limit);
-      out.resize(std::min(hard_cap, out.size() * 2));
+    if (produced == avail) {
+      if (avail >= hard_cap) return TooLargeError(limit);
+      avail = avail > hard_cap / 2 ? hard_cap : avail * 2;
+      if (!out.Resize(avail + kParsePadding)) return OutOfMemory(prefix);
     }
     const uInt in_chunk = static_cast<uInt>(std::min<size_t>(in_left, UINT_MAX));
-    const uInt out_chunk = static_cast<uInt>(std::min<size_t>(out.size() - produced, UINT_MAX));
+    const uInt out_chunk = static_cast<uInt>(std::min<size_t>(avail - produced, UINT_MAX));
     zs.next_in = const_cast<Bytef*>(next_in);
     zs.avail_in = in_chunk;
     zs.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
@@ -313,7 +448,7 @@ StatusOr<std::string> ZlibInflate(std::string_view in, int window_bits, size_t l
       if (in_left == 0) return Status::InvalidArgument(std::string(prefix) + ": unexpected EOF");
       continue;
     }
-    if (ret == Z_MEM_ERROR) return Status::Internal(std::string(prefix) + ": out of memory");
+    if (ret == Z_MEM_ERROR) return OutOfMemory(prefix);
     std::string msg = zs.msg ? zs.msg : "corrupt input";
     if (msg == "incorrect header check" || msg == "unknown compression method" ||
         msg == "unknown header flags set" || msg == "invalid window size") {
@@ -326,7 +461,9 @@ StatusOr<std::string> ZlibInflate(std::string_view in, int window_bits, size_t l
     }
     return Status::InvalidArgument(std::string(prefix) + ": corrupt input (" + msg + ")");
   }
-  out.resize(produced);
+  out.set_size(produced);
+  // Give back the slack of the last doubling (mappings shrink in place).
+  if (out.capacity() - produced > (64 << 10)) out.Resize(produced + kParsePadding);
   return out;
 }
 
@@ -339,32 +476,33 @@ struct LibdeflateDecompressor {
 
 }  // namespace
 
-StatusOr<std::string> GunzipBounded(std::string_view in, size_t limit) {
-  // Fast path: a single member whose ISIZE trailer gives the exact output size.
-  // Bounded by DEFLATE's maximum ratio so a forged trailer can't force a huge
-  // allocation for a tiny body.
+StatusOr<ByteBuffer> GunzipBounded(std::string_view in, size_t limit) {
+  // Fast path: a single member whose ISIZE trailer gives the output size, when that size is
+  // within what the streaming path would allocate first anyway (a few times the input). A
+  // trailer claiming more is never allocated: the streaming path grows as data really arrives.
   if (in.size() >= 18) {
     const auto* t = reinterpret_cast<const unsigned char*>(in.data() + in.size() - 4);
     const size_t isize = size_t(t[0]) | size_t(t[1]) << 8 | size_t(t[2]) << 16 | size_t(t[3]) << 24;
-    if (isize <= limit && isize / 1100 <= in.size()) {
+    const size_t hard_cap = limit >= SIZE_MAX / 2 ? SIZE_MAX / 2 : limit + 1;
+    if (isize <= limit && isize <= InitialOutputSize(in.size(), hard_cap)) {
       thread_local LibdeflateDecompressor dec;
-      if (dec.d != nullptr) {
-        std::string out;
-        out.resize(isize);
+      ByteBuffer out;
+      if (dec.d != nullptr && out.Resize(isize + kParsePadding)) {
         size_t actual_in = 0, actual_out = 0;
         libdeflate_result r = libdeflate_gzip_decompress_ex(dec.d, in.data(), in.size(), out.data(),
                                                             isize, &actual_in, &actual_out);
         if (r == LIBDEFLATE_SUCCESS && actual_in == in.size() && actual_out == isize) {
+          out.set_size(isize);
           return out;
         }
       }
     }
   }
-  // General path (multiple members, > 4 GiB, or an error to describe).
+  // General path (multiple members, large ratios, or an error to describe).
   return ZlibInflate(in, 16 + MAX_WBITS, limit, "gzip", /*multi_member=*/true);
 }
 
-StatusOr<std::string> InflateBounded(std::string_view in, size_t limit) {
+StatusOr<ByteBuffer> InflateBounded(std::string_view in, size_t limit) {
   if (in.size() >= 2) {
     const auto b0 = static_cast<unsigned char>(in[0]);
     const auto b1 = static_cast<unsigned char>(in[1]);
@@ -397,27 +535,29 @@ StatusOr<PushRequest> DecodePushBody(std::string_view content_type,
                                    " not supported");
   }
   SKALD_ASSIGN_OR_RETURN(std::string media, ParseMediaType(content_type));
+  const bool json = media == "application/json";
   const size_t limit = limits.max_decompressed_bytes;
-  switch (enc) {
-    case Enc::kIdentity:
-      if (body.size() > limit) return internal::TooLargeError(limit);
-      break;
-    case Enc::kGzip: {
-      SKALD_ASSIGN_OR_RETURN(body, internal::GunzipBounded(body, limit));
-      break;
+  if (enc == Enc::kIdentity) {
+    if (body.size() > limit) return internal::TooLargeError(limit);
+    if (json) {
+      // Loki reads v0 JSON on the legacy path only when the body is not compressed.
+      if (dialect == JsonDialect::kLegacy && content_encoding.empty()) {
+        return DecodePushJsonLegacy(std::move(body));
+      }
+      return DecodePushJson(std::move(body));
     }
-    case Enc::kDeflate: {
-      SKALD_ASSIGN_OR_RETURN(body, internal::InflateBounded(body, limit));
-      break;
-    }
+    return DecodePushProtobuf(body, limits);
   }
-  if (media == "application/json") {
-    if (dialect == JsonDialect::kLegacy && content_encoding.empty()) {
-      return DecodePushJsonLegacy(std::move(body));
-    }
-    return DecodePushJson(std::move(body));
+  StatusOr<internal::ByteBuffer> inflated = Status::Internal("unreachable");
+  {
+    DecompressionGate::Pass pass(limits.gate);
+    inflated = enc == Enc::kGzip ? internal::GunzipBounded(body, limit)
+                                 : internal::InflateBounded(body, limit);
   }
-  return DecodePushProtobuf(body, limits);
+  std::string().swap(body);  // the compressed bytes are not needed any more
+  if (!inflated.ok()) return inflated.status();
+  if (json) return internal::DecodePushJsonBuffer(std::move(*inflated));
+  return DecodePushProtobuf(std::string_view(inflated->data(), inflated->size()), limits);
 }
 
 }  // namespace skald::wire

@@ -6,8 +6,11 @@
 // the load tool). Wire facts: docs in /work/shared/reference/loki-compat.md §3, §4.
 #pragma once
 
+#include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -72,7 +75,42 @@ class StringArena {
 
 namespace internal {
 struct PushRequestAccess;
-}
+
+// A byte buffer for decompressed bodies. Small buffers live on the heap; from kMapThreshold up
+// they are anonymous memory mappings that grow with mremap (no copy, so growing to n bytes never
+// holds 1.5 n) and go back to the OS when freed (a rejected bomb leaves no resident heap behind).
+// Pages are resident only once written. Bytes past size() are uninitialised. Move-only; not
+// thread-safe.
+class ByteBuffer {
+ public:
+  static constexpr size_t kMapThreshold = 256 << 10;
+
+  ByteBuffer() = default;
+  ~ByteBuffer();
+  ByteBuffer(ByteBuffer&& o) noexcept;
+  ByteBuffer& operator=(ByteBuffer&& o) noexcept;
+  ByteBuffer(const ByteBuffer&) = delete;
+  ByteBuffer& operator=(const ByteBuffer&) = delete;
+
+  // Sets the capacity to at least max(n, size()) (rounded up to pages for mappings). Grows or
+  // shrinks, keeping the first min(n, capacity()) bytes (written or not: a writer may fill the
+  // capacity before set_size()). Returns false when out of memory (buffer unchanged).
+  bool Resize(size_t n);
+  char* data() { return data_; }
+  const char* data() const { return data_; }
+  size_t size() const { return size_; }
+  void set_size(size_t n) { size_ = n; }  // REQUIRES: n <= capacity()
+  size_t capacity() const { return capacity_; }
+
+ private:
+  void Release();
+
+  char* data_ = nullptr;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+  bool mapped_ = false;
+};
+}  // namespace internal
 
 // A decoded push. All string_views point into storage owned by the request, and stay valid when
 // the request is moved. Move-only. Not thread-safe for mutation; concurrent reads are fine.
@@ -101,13 +139,60 @@ class PushRequest {
   friend class PushRequestBuilder;
 
   std::unique_ptr<std::string> body_;  // JSON body or raw protobuf passed in as a string
-  std::unique_ptr<char[]> buffer_;     // snappy-decompressed protobuf
-  size_t buffer_size_ = 0;
+  internal::ByteBuffer buffer_;        // decompressed body (snappy, gzip or deflate)
   StringArena arena_;  // unescaped JSON strings, canonical JSON label strings, builder strings
 };
 
+// Bounds how many request bodies are inflated (gzip / deflate) at once. A body's decompressed
+// size is only known once it has been inflated, so a bomb costs up to the decompressed-size limit
+// before it is rejected; the gate makes concurrent bombs cost at most slots() times that. One gate
+// is shared by all requests of a server (the server owns it). Thread-safe.
+class DecompressionGate {
+ public:
+  // Memory a server lets concurrent inflation use by default (see SlotsFor).
+  static constexpr size_t kDefaultBudgetBytes = 256u << 20;
+
+  // slots >= 1 (0 is treated as 1).
+  explicit DecompressionGate(size_t slots);
+  DecompressionGate(const DecompressionGate&) = delete;
+  DecompressionGate& operator=(const DecompressionGate&) = delete;
+
+  // Slots that keep concurrent inflation within budget_bytes when each body may inflate to
+  // per_body_limit bytes: budget / limit, at least 1, at most 64.
+  static size_t SlotsFor(size_t per_body_limit, size_t budget_bytes = kDefaultBudgetBytes);
+
+  // Holds one slot from construction (blocking while none is free) to destruction.
+  class Pass {
+   public:
+    explicit Pass(DecompressionGate* gate);  // nullptr: no gate, holds nothing
+    ~Pass();
+    Pass(const Pass&) = delete;
+    Pass& operator=(const Pass&) = delete;
+
+   private:
+    DecompressionGate* gate_;
+  };
+
+  size_t slots() const { return slots_; }
+  // Slots held right now (for tests and metrics).
+  size_t in_use() const;
+  // Largest number of slots ever held at once (for tests).
+  size_t max_in_use() const;
+
+ private:
+  const size_t slots_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  size_t in_use_ = 0;
+  size_t max_in_use_ = 0;
+};
+
 struct DecodeLimits {
-  size_t max_decompressed_bytes = 5000ull << 20;
+  // Largest decompressed body (and largest uncompressed one) accepted; over it -> TooLarge.
+  // Enforced while inflating: no more than this (plus one byte) is ever produced.
+  size_t max_decompressed_bytes = 100u << 20;
+  // Bounds concurrent gzip / deflate inflation; nullptr = unbounded (tests, tools).
+  DecompressionGate* gate = nullptr;
 };
 
 // Parses an HTTP Content-Type header value like Go's mime.ParseMediaType and
@@ -130,7 +215,12 @@ enum class JsonDialect {
 // `Content-Encoding "<x>" not supported`. Errors: InvalidArgument (400) with a clear message,
 // TooLarge (413). "deflate" accepts raw DEFLATE (what Loki's Go code reads) and also
 // zlib-wrapped data (what RFC 9110 calls deflate). Gzip accepts concatenated members.
-// An uncompressed body larger than the limit is also TooLarge. Thread-safe.
+// An uncompressed body larger than the limit is also TooLarge.
+// Memory: inflation streams into a buffer grown geometrically (sized from the bytes received,
+// never from the gzip trailer's claimed size) and stops one byte past the limit; it waits for a
+// slot of limits.gate. The body is consumed: a JSON body is parsed in place (no copy when its
+// capacity() leaves simdjson's 64 bytes of padding), an inflated one gets its padding when it is
+// allocated. Thread-safe.
 StatusOr<PushRequest> DecodePushBody(std::string_view content_type,
                                      std::string_view content_encoding, std::string body,
                                      const DecodeLimits& limits = {},
@@ -149,7 +239,9 @@ StatusOr<PushRequest> DecodePushJsonLegacy(std::string body);
 
 // Decodes a snappy-block compressed logproto.PushRequest. Errors: TooLarge when the
 // decompressed length exceeds the limit (checked before allocating); InvalidArgument
-// "decompress snappy: snappy: corrupt input" or "proto: ..." otherwise. Thread-safe.
+// "decompress snappy: snappy: corrupt input" or "proto: ..." otherwise. The length in the
+// snappy header is trusted for allocation only up to 8x the compressed size; a larger claim is
+// first verified by a pass over the input (a lie allocates nothing). Thread-safe.
 StatusOr<PushRequest> DecodePushProtobuf(std::string_view snappy_block,
                                          const DecodeLimits& limits = {});
 // Decodes an already decompressed logproto.PushRequest (kept by the request).

@@ -8,12 +8,12 @@
 #include <charconv>
 #include <cstring>
 
-#include "wire/json_writer.h"
-#include "wire/push.h"
-#include "wire/push_internal.h"
 #include "core/go_string.h"
 #include "core/labels.h"
 #include "core/time.h"
+#include "wire/json_writer.h"
+#include "wire/push.h"
+#include "wire/push_internal.h"
 
 namespace skald::wire {
 namespace {
@@ -543,26 +543,22 @@ od::parser& ThreadParser() {
   return parser;
 }
 
-template <typename Fn>
-StatusOr<PushRequest> DecodeJsonBody(std::string body, Fn&& decode) {
-  if (body.capacity() < body.size() + simdjson::SIMDJSON_PADDING) {
-    body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
-  }
-  PushRequest req;
-  auto& owned = PushRequestAccess::body(req);
-  owned = std::make_unique<std::string>(std::move(body));
-  const std::string& b = *owned;
+static_assert(simdjson::SIMDJSON_PADDING <= internal::kParsePadding,
+              "inflated bodies reserve kParsePadding bytes for simdjson");
 
+// Parses [data, data + size), whose capacity (readable, owned by req) is `capacity` bytes.
+template <typename Fn>
+StatusOr<PushRequest> ParseOwnedJson(PushRequest req, const char* data, size_t size,
+                                     size_t capacity, Fn&& decode) {
   od::parser& parser = ThreadParser();
   Status st;
   {
     od::document doc;
-    auto ec =
-        parser.iterate(simdjson::padded_string_view(b.data(), b.size(), b.capacity())).get(doc);
+    auto ec = parser.iterate(simdjson::padded_string_view(data, size, capacity)).get(doc);
     if (ec) {
       st = SimdError(ec);
     } else {
-      JsonDecoder dec(&req, b.data() + b.size());
+      JsonDecoder dec(&req, data + size);
       st = decode(dec, doc);
     }
   }
@@ -571,16 +567,47 @@ StatusOr<PushRequest> DecodeJsonBody(std::string body, Fn&& decode) {
   return req;
 }
 
+template <typename Fn>
+StatusOr<PushRequest> DecodeJsonBody(std::string body, Fn&& decode) {
+  // Copies only when the caller left no room for the padding (the HTTP server reserves it).
+  if (body.capacity() < body.size() + simdjson::SIMDJSON_PADDING) {
+    body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  }
+  PushRequest req;
+  auto& owned = PushRequestAccess::body(req);
+  owned = std::make_unique<std::string>(std::move(body));
+  const std::string& b = *owned;
+  return ParseOwnedJson(std::move(req), b.data(), b.size(), b.capacity(), std::forward<Fn>(decode));
+}
+
+auto DecodeV1 = [](JsonDecoder& d, od::document& doc) { return d.DecodeV1(doc); };
+auto DecodeLegacy = [](JsonDecoder& d, od::document& doc) { return d.DecodeLegacy(doc); };
+
 }  // namespace
 
+namespace internal {
+
+StatusOr<PushRequest> DecodePushJsonBuffer(ByteBuffer body) {
+  if (body.capacity() < body.size() + simdjson::SIMDJSON_PADDING &&
+      !body.Resize(body.size() + simdjson::SIMDJSON_PADDING)) {
+    return Status::Internal("JSON decode error: out of memory");
+  }
+  PushRequest req;
+  ByteBuffer& owned = PushRequestAccess::buffer(req);
+  owned = std::move(body);
+  const char* data = owned.data();
+  const size_t size = owned.size(), capacity = owned.capacity();
+  return ParseOwnedJson(std::move(req), data, size, capacity, DecodeV1);
+}
+
+}  // namespace internal
+
 StatusOr<PushRequest> DecodePushJson(std::string body) {
-  return DecodeJsonBody(std::move(body),
-                        [](JsonDecoder& d, od::document& doc) { return d.DecodeV1(doc); });
+  return DecodeJsonBody(std::move(body), DecodeV1);
 }
 
 StatusOr<PushRequest> DecodePushJsonLegacy(std::string body) {
-  return DecodeJsonBody(std::move(body),
-                        [](JsonDecoder& d, od::document& doc) { return d.DecodeLegacy(doc); });
+  return DecodeJsonBody(std::move(body), DecodeLegacy);
 }
 
 std::string EncodePushJson(const PushRequest& req) {

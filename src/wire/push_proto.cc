@@ -372,14 +372,25 @@ StatusOr<PushRequest> DecodePushProtobuf(std::string_view snappy_block,
   if (len > limits.max_decompressed_bytes) {
     return internal::TooLargeError(limits.max_decompressed_bytes);
   }
-  PushRequest req;
-  auto& buf = internal::PushRequestAccess::buffer(req);
-  buf = std::make_unique_for_overwrite<char[]>(len == 0 ? 1 : len);
-  if (!snappy::RawUncompress(snappy_block.data(), snappy_block.size(), buf.get())) {
+  // The length is the sender's claim. Snappy's densest element (a 3-byte copy of 64 bytes)
+  // bounds the real ratio, so a claim beyond it is a lie; a claim beyond what ordinary data
+  // reaches is verified (one pass, no allocation) before it is allocated.
+  constexpr size_t kTrustedRatio = 8;
+  const size_t n = snappy_block.size();
+  if (len / 64 > n / 3 + 1)
+    return Status::InvalidArgument("decompress snappy: snappy: corrupt input");
+  if (len / kTrustedRatio > n &&
+      !snappy::IsValidCompressedBuffer(snappy_block.data(), snappy_block.size())) {
     return Status::InvalidArgument("decompress snappy: snappy: corrupt input");
   }
-  internal::PushRequestAccess::buffer_size(req) = len;
-  SKALD_RETURN_IF_ERROR(internal::DecodeProtoInto(buf.get(), len, &req));
+  PushRequest req;
+  internal::ByteBuffer& buf = internal::PushRequestAccess::buffer(req);
+  if (!buf.Resize(len)) return Status::Internal("decompress snappy: out of memory");
+  if (!snappy::RawUncompress(snappy_block.data(), snappy_block.size(), buf.data())) {
+    return Status::InvalidArgument("decompress snappy: snappy: corrupt input");
+  }
+  buf.set_size(len);
+  SKALD_RETURN_IF_ERROR(internal::DecodeProtoInto(buf.data(), len, &req));
   return req;
 }
 

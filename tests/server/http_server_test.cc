@@ -11,6 +11,10 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "core/logging.h"
 #include "core/metrics.h"
 #include "tests/testing/wait.h"
 #include "tools/http/http_client.h"
@@ -184,6 +188,142 @@ TEST_F(HttpServerTest, BodyOverLimitIs413AndConnectionCloses) {
   r = http::Fetch("127.0.0.1", port_, "POST", "/echo", {}, std::string(1000, 'z'));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 200);
+}
+
+// Reads everything written to a temporary file that stands in for the log output.
+class CapturedLog {
+ public:
+  CapturedLog() {
+    char name[] = "/tmp/skald-http-log-XXXXXX";
+    fd_ = ::mkstemp(name);
+    ::unlink(name);
+    log::SetOutputFd(fd_);
+  }
+  ~CapturedLog() {
+    log::SetOutputFd(2);
+    ::close(fd_);
+  }
+  std::string Text() const {
+    std::string out;
+    char buf[4096];
+    for (off_t off = 0;;) {
+      ssize_t n = ::pread(fd_, buf, sizeof(buf), off);
+      if (n <= 0) break;
+      out.append(buf, static_cast<size_t>(n));
+      off += n;
+    }
+    return out;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+size_t CountLines(const std::string& text, std::string_view needle) {
+  size_t n = 0;
+  for (size_t pos = 0; (pos = text.find(needle, pos)) != std::string::npos; pos += needle.size()) {
+    n++;
+  }
+  return n;
+}
+
+TEST_F(HttpServerTest, HeaderFieldOver64KiBIs431NotADroppedConnection) {
+  CapturedLog captured;
+  StartServer();  // 1 MiB header limit: the field fits the block but not a Beast field
+  for (int i = 0; i < 3; i++) {
+    HttpClient c("127.0.0.1", port_);
+    auto r = c.Call("GET", "/echo", {{"X-Big", std::string(70 << 10, 'a')}});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->status, 431);
+    EXPECT_EQ(r->body, "431 Request Header Fields Too Large");
+    EXPECT_TRUE(r->ConnectionClose());
+  }
+  // A long field name is the same.
+  auto r = HttpCall("127.0.0.1", port_, "GET", "/echo", {{std::string(70 << 10, 'n'), "v"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 431);
+  // Just under Beast's field limit is served.
+  r = HttpCall("127.0.0.1", port_, "GET", "/echo", {{"X-Test", std::string(60 << 10, 'b')}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+  // Four 431s, one warning (the interval is a minute), no io-thread exception.
+  const std::string text = captured.Text();
+  EXPECT_EQ(CountLines(text, "HTTP request header too large"), 1u) << text;
+  EXPECT_EQ(CountLines(text, "suppressed=0"), 1u) << text;
+  EXPECT_EQ(CountLines(text, "caught exception"), 0u) << text;
+}
+
+TEST_F(HttpServerTest, HeaderBlockOverLimitIs431AndLoggedOncePerInterval) {
+  CapturedLog captured;
+  HttpServerOptions o;
+  o.max_header_bytes = 4096;
+  StartServer(o);
+  for (int i = 0; i < 5; i++) {
+    HttpClient c("127.0.0.1", port_);
+    std::vector<std::pair<std::string, std::string>> headers;
+    for (int h = 0; h < 20; h++)
+      headers.emplace_back("X-H" + std::to_string(h), std::string(300, 'v'));
+    auto r = c.Call("GET", "/echo", headers);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->status, 431);
+    EXPECT_TRUE(c.PeerClosed(2000));
+  }
+  EXPECT_EQ(CountLines(captured.Text(), "HTTP request header too large"), 1u) << captured.Text();
+}
+
+TEST_F(HttpServerTest, RejectedHeaderWarningsCarryTheSuppressedCount) {
+  CapturedLog captured;
+  HttpServerOptions o;
+  o.max_header_bytes = 1024;
+  o.rejected_header_log_interval_ms = 0;  // every one is logged, none suppressed
+  StartServer(o);
+  for (int i = 0; i < 3; i++) {
+    auto r = HttpCall("127.0.0.1", port_, "GET", "/echo", {{"X-Big", std::string(2000, 'a')}});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->status, 431);
+  }
+  const std::string text = captured.Text();
+  EXPECT_EQ(CountLines(text, "HTTP request header too large"), 3u) << text;
+  EXPECT_EQ(CountLines(text, "suppressed=0"), 3u) << text;
+}
+
+TEST_F(HttpServerTest, BodyKeepsParsePaddingAndCanBeMovedOut) {
+  size_t size = 0, capacity = 0;
+  std::string taken;
+  server_ = std::make_unique<HttpServer>([] {
+    HttpServerOptions so;
+    so.address = "127.0.0.1";
+    so.port = 0;
+    so.threads = 1;
+    return so;
+  }());
+  server_->Route({"POST"}, "/take", [&](const HttpRequest& req, HttpResponse* resp) {
+    size = req.body.size();
+    capacity = req.body.capacity();
+    taken = std::move(req.body);
+    resp->status = 204;
+  });
+  ASSERT_TRUE(server_->Start().ok());
+  const std::string body(100000, 'p');
+  // With a Content-Length ...
+  auto r = HttpCall("127.0.0.1", server_->port(), "POST", "/take", {}, body);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 204);
+  EXPECT_EQ(size, body.size());
+  EXPECT_GE(capacity, body.size() + kBodyPadding);
+  EXPECT_EQ(taken, body);
+  // ... and chunked.
+  HttpClient c("127.0.0.1", server_->port());
+  ASSERT_TRUE(c.Connect().ok());
+  ASSERT_TRUE(c.SendRaw("POST /take HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        "3e8\r\n" +
+                        std::string(1000, 'c') + "\r\n0\r\n\r\n")
+                  .ok());
+  r = c.ReadResponse();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 204);
+  EXPECT_EQ(size, 1000u);
+  EXPECT_GE(capacity, 1000u + kBodyPadding);
 }
 
 TEST_F(HttpServerTest, ExpectContinueIsHonoured) {

@@ -67,7 +67,7 @@ TEST_F(FsObjectStoreTest, NoTempFilesLeftAfterPut) {
     names.push_back(e.path().filename().string());
   }
   EXPECT_EQ(names.size(), 2u);  // "a" and "b"
-  for (const auto& n : names) EXPECT_NE(n.rfind(".skald-tmp-", 0), 0u) << n;
+  for (const auto& n : names) EXPECT_NE(n.rfind(kReservedSegmentPrefix, 0), 0u) << n;
 }
 
 TEST_F(FsObjectStoreTest, TempFilesAreHiddenFromListAndRemovedAtOpen) {
@@ -88,6 +88,32 @@ TEST_F(FsObjectStoreTest, TempFilesAreHiddenFromListAndRemovedAtOpen) {
   EXPECT_FALSE(fs::exists(root_ + "/index/t/1/.skald-tmp-deadbeef-1"));
   EXPECT_FALSE(fs::exists(root_ + "/.skald-tmp-root-2"));
   EXPECT_EQ(*(*reopened)->Get("index/t/1/file"), "x");  // data survives
+}
+
+TEST_F(FsObjectStoreTest, CurrentTempFilesAreHiddenFromListAndRemovedAtOpen) {
+  ASSERT_TRUE(store_->Put("index/t/1/file", "x").ok());
+  const std::string temp = root_ + "/index/t/1/" + std::string(kReservedSegmentPrefix) + "ab-1";
+  WriteFile(temp, "partial");
+  auto listed = store_->List("");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(*listed, std::vector<std::string>{"index/t/1/file"});
+  store_.reset();
+  ASSERT_TRUE(FsObjectStore::Open(root_).ok());
+  EXPECT_FALSE(fs::exists(temp));
+}
+
+TEST_F(FsObjectStoreTest, TenantDirectoryNamedLikeOldTempFilesIsOrdinary) {
+  // Tenant IDs may start with '.', so ".skald-tmp-x" is a tenant, and its objects are data.
+  ASSERT_TRUE(store_->Put("chunks/.skald-tmp-x/00ff/1-2-3", "chunk").ok());
+  ASSERT_TRUE(store_->Put("chunks/plain/00ff/1-2-3", "other").ok());
+  auto listed = store_->List("chunks/");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(*listed, (std::vector<std::string>{"chunks/.skald-tmp-x/00ff/1-2-3",
+                                               "chunks/plain/00ff/1-2-3"}));
+  store_.reset();
+  auto reopened = FsObjectStore::Open(root_);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ(*(*reopened)->Get("chunks/.skald-tmp-x/00ff/1-2-3"), "chunk");
 }
 
 TEST_F(FsObjectStoreTest, DataPersistsAcrossReopen) {
@@ -149,7 +175,7 @@ TEST_F(FsObjectStoreTest, ConcurrentReadersSeeWholeObjectsOnly) {
         continue;
       }
       for (const auto& k : *listed) {
-        if (k.find(".skald-tmp-") != std::string::npos) ++failures;
+        if (k.find(kReservedSegmentPrefix) != std::string::npos) ++failures;
       }
     }
   });

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "core/tenant.h"
 #include "storage/fs_object_store.h"
 #include "storage/mem_object_store.h"
 
@@ -28,7 +29,7 @@ TEST(ValidateKeyTest, AcceptsRelativePaths) {
 
 TEST(ValidateKeyTest, RejectsBadKeys) {
   for (std::string_view k : {"", "/a", "/", "a//b", "a/", "..", "a/../b", "../a", "a/..", ".",
-                             "a/./b", ".skald-tmp-1", "a/.skald-tmp-x/b"}) {
+                             "a/./b", "~skald-tmp-1", "a/~skald-tmp-x/b"}) {
     Status s = ValidateKey(k);
     EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << "'" << k << "'";
   }
@@ -132,8 +133,19 @@ TEST_P(ObjectStoreConformance, DeleteRemovesAndIsIdempotent) {
   EXPECT_EQ(*store_->Get("a/b/c"), "3");
 }
 
+TEST(ValidateKeyTest, ReservedPrefixIsOutsideTheTenantKeySpace) {
+  // Every tenant ID is a valid key segment, including one shaped like the old temp prefix.
+  EXPECT_TRUE(ValidateKey("chunks/.skald-tmp-x/0123456789abcdef/1-2-3").ok());
+  EXPECT_TRUE(ValidateKey("index/.skald-tmp-x/19675/1-2").ok());
+  // No tenant ID can start with the reserved prefix.
+  EXPECT_FALSE(ValidateTenantID(std::string(kReservedSegmentPrefix) + "x").ok());
+  EXPECT_FALSE(ValidateTenantID(kReservedSegmentPrefix.substr(0, 1)).ok());
+  EXPECT_EQ(ValidateKey("chunks/" + std::string(kReservedSegmentPrefix) + "x/f").code(),
+            StatusCode::kInvalidArgument);
+}
+
 TEST_P(ObjectStoreConformance, RejectsInvalidKeysEverywhere) {
-  for (std::string_view k : {"", "/abs", "a//b", "../up", "a/../b", "a/", ".skald-tmp-1"}) {
+  for (std::string_view k : {"", "/abs", "a//b", "../up", "a/../b", "a/", "~skald-tmp-1"}) {
     EXPECT_EQ(store_->Put(k, "x").code(), StatusCode::kInvalidArgument) << k;
     EXPECT_EQ(store_->Get(k).status().code(), StatusCode::kInvalidArgument) << k;
     EXPECT_EQ(store_->Delete(k).code(), StatusCode::kInvalidArgument) << k;
