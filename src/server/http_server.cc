@@ -519,6 +519,7 @@ class Session : public std::enable_shared_from_this<Session> {
       req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     }
     req.body = std::move(breq.body());
+    const size_t body_bytes = req.body.size();  // the handler may move the body out
     const bool keep_alive = breq.keep_alive();
     const unsigned version = breq.version();
     const bool head = breq.method() == http::verb::head;
@@ -583,8 +584,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (srv_->duration) {
       srv_->duration->WithLabels({method_label, route, std::to_string(resp.status)})
           .Observe(static_cast<double>(elapsed_ns) / 1e9);
-      srv_->req_bytes->WithLabels({method_label, route})
-          .Observe(static_cast<double>(req.body.size()));
+      srv_->req_bytes->WithLabels({method_label, route}).Observe(static_cast<double>(body_bytes));
       srv_->resp_bytes->WithLabels({method_label, route})
           .Observe(static_cast<double>(resp.body.size()));
     }

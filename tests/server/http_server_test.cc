@@ -290,11 +290,12 @@ TEST_F(HttpServerTest, RejectedHeaderWarningsCarryTheSuppressedCount) {
 TEST_F(HttpServerTest, BodyKeepsParsePaddingAndCanBeMovedOut) {
   size_t size = 0, capacity = 0;
   std::string taken;
-  server_ = std::make_unique<HttpServer>([] {
+  server_ = std::make_unique<HttpServer>([this] {
     HttpServerOptions so;
     so.address = "127.0.0.1";
     so.port = 0;
     so.threads = 1;
+    so.registry = &registry_;
     return so;
   }());
   server_->Route({"POST"}, "/take", [&](const HttpRequest& req, HttpResponse* resp) {
@@ -324,6 +325,11 @@ TEST_F(HttpServerTest, BodyKeepsParsePaddingAndCanBeMovedOut) {
   EXPECT_EQ(r->status, 204);
   EXPECT_EQ(size, 1000u);
   EXPECT_GE(capacity, 1000u + kBodyPadding);
+  // The request size metric counts the body even though the handler took it.
+  const std::string text = registry_.Expose();
+  EXPECT_NE(text.find("skald_request_message_bytes_sum{method=\"POST\",route=\"take\"} 101000\n"),
+            std::string::npos)
+      << text;
 }
 
 TEST_F(HttpServerTest, ExpectContinueIsHonoured) {
