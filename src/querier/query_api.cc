@@ -14,9 +14,7 @@ namespace {
 
 // The querier's ranges are [start, end) and it asks the index for the inclusive
 // [start, end - 1]: an end of INT64_MIN (an empty range anyway) must not wrap.
-int64_t ExclusiveEnd(int64_t end) {
-  return std::max(end, std::numeric_limits<int64_t>::min() + 1);
-}
+int64_t ExclusiveEnd(int64_t end) { return std::max(end, std::numeric_limits<int64_t>::min() + 1); }
 
 }  // namespace
 
@@ -34,9 +32,9 @@ StatusOr<LogsResult> QueryApi::Range(std::string_view tenant, const RangeQuery& 
   // length as a Go duration and the limit as a Prometheus one.
   const int64_t length = SaturatingSub(q.end_ns, q.start_ns);
   if (lim.max_query_length_ns > 0 && length > lim.max_query_length_ns) {
-    return Status::InvalidArgument("the query time range exceeds the limit (query length: " +
-                                   FormatGoDuration(length) +
-                                   ", limit: " + FormatPromDuration(lim.max_query_length_ns) + ")");
+    return Status::InvalidArgument(
+        "the query time range exceeds the limit (query length: " + FormatGoDuration(length) +
+        ", limit: " + FormatPromDuration(lim.max_query_length_ns) + ")");
   }
   const logql::LogSelector* sel = logql::AsLogSelector(*expr);
   if (sel == nullptr) {

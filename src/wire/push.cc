@@ -9,8 +9,8 @@
 #include <climits>
 #include <cstring>
 
-#include "wire/push_internal.h"
 #include "core/go_string.h"
+#include "wire/push_internal.h"
 
 namespace skald::wire {
 

@@ -79,9 +79,10 @@ TEST_F(LokiApiHandlerTest, RangeLongerThanInt64IsA400) {
 }
 
 TEST_F(LokiApiHandlerTest, MetadataEndpointsAcceptTheExtremesOfTime) {
-  for (const char* path : {"/loki/api/v1/labels", "/loki/api/v1/label/app/values",
-                           "/loki/api/v1/series"}) {
-    auto r = Call("GET", std::string(path) + "?start=-9223372036854775808&end=-9223372036854775808");
+  for (const char* path :
+       {"/loki/api/v1/labels", "/loki/api/v1/label/app/values", "/loki/api/v1/series"}) {
+    auto r =
+        Call("GET", std::string(path) + "?start=-9223372036854775808&end=-9223372036854775808");
     EXPECT_EQ(r.status, 200) << path << ": " << r.body;
   }
 }
@@ -102,8 +103,8 @@ TEST_F(LokiApiHandlerTest, LegacyPushPathParsesTheMediaTypeOnce) {
   const std::string ts = FormatRFC3339Nano(NowNanos());
   const std::string v0 = R"({"streams":[{"labels":"{job=\"legacy-once\"}","entries":[{"ts":")" +
                          ts + R"(","line":"old client"}]}]})";
-  auto ok = Call("POST", "/api/prom/push", {{"Content-Type", "application/json; charset=utf-8"}},
-                 v0);
+  auto ok =
+      Call("POST", "/api/prom/push", {{"Content-Type", "application/json; charset=utf-8"}}, v0);
   EXPECT_EQ(ok.status, 204) << ok.body;
   auto bad = Call("POST", "/api/prom/push", {{"Content-Type", "application/"}}, v0);
   EXPECT_EQ(bad.status, 400);
