@@ -129,8 +129,7 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
     if (counted > lim.max_label_names_per_series) {
       reject_stream("max_label_names_per_series",
                     "entry for stream '" + ls + "' has " + std::to_string(counted) +
-                        " label names; limit " +
-                        std::to_string(lim.max_label_names_per_series));
+                        " label names; limit " + std::to_string(lim.max_label_names_per_series));
       continue;
     }
     std::string_view dup = labels.FindDuplicateName();
@@ -183,8 +182,7 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
                                         FormatRFC3339Seconds(e.timestamp_ns));
         continue;
       }
-      if (lim.max_line_size > 0 &&
-          static_cast<int64_t>(e.line.size()) > lim.max_line_size) {
+      if (lim.max_line_size > 0 && static_cast<int64_t>(e.line.size()) > lim.max_line_size) {
         reject("line_too_long", "max entry size '" + std::to_string(lim.max_line_size) +
                                     "' bytes exceeded for stream '" + ls +
                                     "' while adding an entry with length '" +

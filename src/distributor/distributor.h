@@ -9,11 +9,11 @@
 #include <string_view>
 #include <vector>
 
-#include "wire/push.h"
 #include "core/status.h"
 #include "core/time.h"
 #include "ingester/ingester.h"
 #include "limits/limits.h"
+#include "wire/push.h"
 
 namespace skald::metrics {
 class Registry;

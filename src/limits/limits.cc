@@ -5,10 +5,9 @@ namespace skald::limits {
 
 namespace {
 
-#define SKALD_LIMIT(key, flag, kind, member, help)                            \
-  Descriptor {                                                                \
-    key, flag, ValueKind::kind, [](Limits& l) -> void* { return &l.member; }, \
-        help                                                                  \
+#define SKALD_LIMIT(key, flag, kind, member, help)                                 \
+  Descriptor {                                                                     \
+    key, flag, ValueKind::kind, [](Limits& l) -> void* { return &l.member; }, help \
   }
 
 // Flag names and doc lines are Loki's (pkg/validation/limits.go) where the knob is

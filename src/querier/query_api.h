@@ -47,8 +47,8 @@ class QueryApi {
 
   // labels over [start, end): all names, or with a non-empty `selector` (a
   // stream selector) the names of the matching series. Thread-safe.
-  StatusOr<std::vector<std::string>> LabelNames(std::string_view tenant, int64_t start,
-                                                int64_t end, std::string_view selector);
+  StatusOr<std::vector<std::string>> LabelNames(std::string_view tenant, int64_t start, int64_t end,
+                                                std::string_view selector);
   // label/<name>/values over [start, end), narrowed by `selector` when non-empty.
   StatusOr<std::vector<std::string>> LabelValues(std::string_view tenant, std::string_view name,
                                                  int64_t start, int64_t end,

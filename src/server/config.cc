@@ -40,7 +40,7 @@ struct Field {
   std::string yaml;  // full YAML path, '.'-separated
   const char* flag;  // flag name without the leading '-'
   Kind kind;
-  void* (*ptr)(Config&);  // the setting, or null for a per-tenant limit:
+  void* (*ptr)(Config&);                      // the setting, or null for a per-tenant limit:
   void* (*limit)(limits::Limits&) = nullptr;  // then its member of limits_config
   const char* help;
 };
@@ -78,79 +78,79 @@ Kind KindOf(limits::ValueKind k) {
 const std::vector<Field>& Fields() {
   static const std::vector<Field> f = [] {
     std::vector<Field> rows = {
-      SKALD_FIELD("target", "target", kString, target,
-                  "A comma-separated list of components to run. The default value 'all' runs "
-                  "Skald in single binary mode."),
-      SKALD_FIELD("auth_enabled", "auth.enabled", kBool, auth_enabled,
-                  "Enables authentication through the X-Scope-OrgID header, which must be "
-                  "present if true. If false, the OrgID will always be set to the value of "
-                  "-auth.no-auth-tenant."),
-      SKALD_FIELD("no_auth_tenant", "auth.no-auth-tenant", kString, no_auth_tenant,
-                  "Tenant ID to use when auth is disabled."),
-      SKALD_FIELD("server.http_listen_address", "server.http-listen-address", kString,
-                  server.http_listen_address, "HTTP server listen address."),
-      SKALD_FIELD("server.http_listen_port", "server.http-listen-port", kInt,
-                  server.http_listen_port, "HTTP server listen port."),
-      SKALD_FIELD("server.grpc_listen_port", "server.grpc-listen-port", kInt,
-                  server.grpc_listen_port, "gRPC server listen port."),
-      SKALD_FIELD("server.graceful_shutdown_timeout", "server.graceful-shutdown-timeout",
-                  kGoDuration, server.graceful_shutdown_timeout_ns,
-                  "Timeout for graceful shutdowns."),
-      SKALD_FIELD("server.http_server_read_timeout", "server.http-read-timeout", kGoDuration,
-                  server.http_server_read_timeout_ns,
-                  "Read timeout for entire HTTP request, including headers and body."),
-      SKALD_FIELD("server.http_server_write_timeout", "server.http-write-timeout", kGoDuration,
-                  server.http_server_write_timeout_ns, "Write timeout for HTTP server."),
-      SKALD_FIELD("server.http_server_idle_timeout", "server.http-idle-timeout", kGoDuration,
-                  server.http_server_idle_timeout_ns, "Idle timeout for HTTP server."),
-      SKALD_FIELD("server.log_level", "log.level", kString, server.log_level,
-                  "Only log messages with the given severity or above. Valid levels: [debug, "
-                  "info, warn, error]"),
-      SKALD_FIELD("distributor.max_decompressed_size", "distributor.max-decompressed-size",
-                  kByteSize, distributor.max_decompressed_size,
-                  "The maximum size of a decompressed push body (gzip, deflate or snappy); "
-                  "larger bodies are rejected with 413 while being inflated."),
-      SKALD_FIELD("common.path_prefix", "common.path-prefix", kString, common.path_prefix,
-                  "Directory under which Skald keeps its data (WAL, chunks, index)."),
-      SKALD_FIELD("ingester.concurrent_flushes", "ingester.concurrent-flushes", kInt,
-                  ingester.concurrent_flushes,
-                  "How many flushes can happen concurrently from each stream."),
-      SKALD_FIELD("ingester.flush_check_period", "ingester.flush-check-period", kGoDuration,
-                  ingester.flush_check_period_ns,
-                  "How often should the ingester see if there are any blocks to flush."),
-      SKALD_FIELD("ingester.flush_op_timeout", "ingester.flush-op-timeout", kGoDuration,
-                  ingester.flush_op_timeout_ns, "The timeout for an individual flush."),
-      SKALD_FIELD("ingester.chunk_idle_period", "ingester.chunks-idle-period", kGoDuration,
-                  ingester.chunk_idle_period_ns,
-                  "How long chunks should sit in-memory with no updates before being flushed."),
-      SKALD_FIELD("ingester.chunk_block_size", "ingester.chunks-block-size", kInt64,
-                  ingester.chunk_block_size,
-                  "The targeted uncompressed size in bytes of a chunk block. When this "
-                  "threshold is exceeded the head block will be cut and compressed inside the "
-                  "chunk."),
-      SKALD_FIELD("ingester.chunk_target_size", "ingester.chunk-target-size", kInt64,
-                  ingester.chunk_target_size,
-                  "A target compressed size in bytes for chunks. 0 creates chunks with a fixed "
-                  "10 blocks."),
-      SKALD_FIELD("ingester.chunk_encoding", "ingester.chunk-encoding", kString,
-                  ingester.chunk_encoding,
-                  "The algorithm to use for compressing chunk. (none, gzip, lz4-64k, snappy, "
-                  "lz4-256k, lz4-1M, lz4, flate, zstd)"),
-      SKALD_FIELD("ingester.wal.enabled", "ingester.wal-enabled", kBool, ingester.wal.enabled,
-                  "Enable writing of ingested data into the WAL."),
-      SKALD_FIELD("ingester.wal.dir", "ingester.wal-dir", kString, ingester.wal.dir,
-                  "Directory where the WAL data is stored (default <common.path_prefix>/wal)."),
-      SKALD_FIELD("ingester.wal.checkpoint_duration", "ingester.checkpoint-duration", kGoDuration,
-                  ingester.wal.checkpoint_duration_ns,
-                  "Interval at which checkpoints should be created."),
-      SKALD_FIELD("ingester.wal.fsync", "ingester.wal-fsync", kBool, ingester.wal.fsync,
-                  "fdatasync the WAL before acknowledging a push. Off trades power-loss safety "
-                  "for speed; a process crash still loses nothing."),
-      SKALD_FIELD("ingester.max_chunk_age", "ingester.max-chunk-age", kGoDuration,
-                  ingester.max_chunk_age_ns,
-                  "The maximum duration of a timeseries chunk in memory. If a timeseries runs "
-                  "for longer than this, the current chunk will be flushed to the store and a "
-                  "new chunk created."),
+        SKALD_FIELD("target", "target", kString, target,
+                    "A comma-separated list of components to run. The default value 'all' runs "
+                    "Skald in single binary mode."),
+        SKALD_FIELD("auth_enabled", "auth.enabled", kBool, auth_enabled,
+                    "Enables authentication through the X-Scope-OrgID header, which must be "
+                    "present if true. If false, the OrgID will always be set to the value of "
+                    "-auth.no-auth-tenant."),
+        SKALD_FIELD("no_auth_tenant", "auth.no-auth-tenant", kString, no_auth_tenant,
+                    "Tenant ID to use when auth is disabled."),
+        SKALD_FIELD("server.http_listen_address", "server.http-listen-address", kString,
+                    server.http_listen_address, "HTTP server listen address."),
+        SKALD_FIELD("server.http_listen_port", "server.http-listen-port", kInt,
+                    server.http_listen_port, "HTTP server listen port."),
+        SKALD_FIELD("server.grpc_listen_port", "server.grpc-listen-port", kInt,
+                    server.grpc_listen_port, "gRPC server listen port."),
+        SKALD_FIELD("server.graceful_shutdown_timeout", "server.graceful-shutdown-timeout",
+                    kGoDuration, server.graceful_shutdown_timeout_ns,
+                    "Timeout for graceful shutdowns."),
+        SKALD_FIELD("server.http_server_read_timeout", "server.http-read-timeout", kGoDuration,
+                    server.http_server_read_timeout_ns,
+                    "Read timeout for entire HTTP request, including headers and body."),
+        SKALD_FIELD("server.http_server_write_timeout", "server.http-write-timeout", kGoDuration,
+                    server.http_server_write_timeout_ns, "Write timeout for HTTP server."),
+        SKALD_FIELD("server.http_server_idle_timeout", "server.http-idle-timeout", kGoDuration,
+                    server.http_server_idle_timeout_ns, "Idle timeout for HTTP server."),
+        SKALD_FIELD("server.log_level", "log.level", kString, server.log_level,
+                    "Only log messages with the given severity or above. Valid levels: [debug, "
+                    "info, warn, error]"),
+        SKALD_FIELD("distributor.max_decompressed_size", "distributor.max-decompressed-size",
+                    kByteSize, distributor.max_decompressed_size,
+                    "The maximum size of a decompressed push body (gzip, deflate or snappy); "
+                    "larger bodies are rejected with 413 while being inflated."),
+        SKALD_FIELD("common.path_prefix", "common.path-prefix", kString, common.path_prefix,
+                    "Directory under which Skald keeps its data (WAL, chunks, index)."),
+        SKALD_FIELD("ingester.concurrent_flushes", "ingester.concurrent-flushes", kInt,
+                    ingester.concurrent_flushes,
+                    "How many flushes can happen concurrently from each stream."),
+        SKALD_FIELD("ingester.flush_check_period", "ingester.flush-check-period", kGoDuration,
+                    ingester.flush_check_period_ns,
+                    "How often should the ingester see if there are any blocks to flush."),
+        SKALD_FIELD("ingester.flush_op_timeout", "ingester.flush-op-timeout", kGoDuration,
+                    ingester.flush_op_timeout_ns, "The timeout for an individual flush."),
+        SKALD_FIELD("ingester.chunk_idle_period", "ingester.chunks-idle-period", kGoDuration,
+                    ingester.chunk_idle_period_ns,
+                    "How long chunks should sit in-memory with no updates before being flushed."),
+        SKALD_FIELD("ingester.chunk_block_size", "ingester.chunks-block-size", kInt64,
+                    ingester.chunk_block_size,
+                    "The targeted uncompressed size in bytes of a chunk block. When this "
+                    "threshold is exceeded the head block will be cut and compressed inside the "
+                    "chunk."),
+        SKALD_FIELD("ingester.chunk_target_size", "ingester.chunk-target-size", kInt64,
+                    ingester.chunk_target_size,
+                    "A target compressed size in bytes for chunks. 0 creates chunks with a fixed "
+                    "10 blocks."),
+        SKALD_FIELD("ingester.chunk_encoding", "ingester.chunk-encoding", kString,
+                    ingester.chunk_encoding,
+                    "The algorithm to use for compressing chunk. (none, gzip, lz4-64k, snappy, "
+                    "lz4-256k, lz4-1M, lz4, flate, zstd)"),
+        SKALD_FIELD("ingester.wal.enabled", "ingester.wal-enabled", kBool, ingester.wal.enabled,
+                    "Enable writing of ingested data into the WAL."),
+        SKALD_FIELD("ingester.wal.dir", "ingester.wal-dir", kString, ingester.wal.dir,
+                    "Directory where the WAL data is stored (default <common.path_prefix>/wal)."),
+        SKALD_FIELD("ingester.wal.checkpoint_duration", "ingester.checkpoint-duration", kGoDuration,
+                    ingester.wal.checkpoint_duration_ns,
+                    "Interval at which checkpoints should be created."),
+        SKALD_FIELD("ingester.wal.fsync", "ingester.wal-fsync", kBool, ingester.wal.fsync,
+                    "fdatasync the WAL before acknowledging a push. Off trades power-loss safety "
+                    "for speed; a process crash still loses nothing."),
+        SKALD_FIELD("ingester.max_chunk_age", "ingester.max-chunk-age", kGoDuration,
+                    ingester.max_chunk_age_ns,
+                    "The maximum duration of a timeseries chunk in memory. If a timeseries runs "
+                    "for longer than this, the current chunk will be flushed to the store and a "
+                    "new chunk created."),
     };
     // limits_config: one row per per-tenant limit, from the limits module's table.
     for (const limits::Descriptor& d : limits::Descriptors()) {
@@ -744,8 +744,7 @@ std::string EmitYaml(const Config& c, bool only_diffs) {
     }
     out << YAML::Key << key << YAML::Value;
     if (f.kind == Kind::kStringList) {
-      const auto& list =
-          *static_cast<const std::vector<std::string>*>(Slot(f, c));
+      const auto& list = *static_cast<const std::vector<std::string>*>(Slot(f, c));
       out << YAML::Flow << YAML::BeginSeq;
       for (const auto& s : list) out << s;
       out << YAML::EndSeq;

@@ -135,6 +135,7 @@ class Api {
     if (!r.ok()) return ErrorResponse(r.status(), resp);
     auto inst = ParseInstantParams(r->params, NowNanos());
     if (!inst.ok()) return ErrorResponse(inst.status(), resp);
+    // No instant query is answerable yet: the querier says why (400 or 501).
     ErrorResponse(d_.queries->Instant(r->tenant, *inst), resp);
   }
 
@@ -161,7 +162,8 @@ class Api {
     std::string name = UrlDecode(rest.substr(0, rest.size() - kSuffix.size()), false);
     auto r = BeginMetadata(req);
     if (!r.ok()) return ErrorResponse(r.status(), resp);
-    auto values = d_.queries->LabelValues(r->tenant, name, r->start, r->end, r->params.Get("query"));
+    auto values =
+        d_.queries->LabelValues(r->tenant, name, r->start, r->end, r->params.Get("query"));
     if (!values.ok()) return ErrorResponse(values.status(), resp);
     JsonResponse(wire::EncodeStringListResponse(*values), resp);
   }

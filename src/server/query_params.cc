@@ -130,30 +130,11 @@ Status Prefixed(std::string_view param, const Status& s) {
 // ---------------------------------------------------------------------------
 // URL decoding and Params
 
-StatusOr<std::string> UrlUnescape(std::string_view s, bool plus_as_space) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) {
-    char c = s[i];
-    if (c == '%') {
-      if (i + 2 >= s.size() || !IsHex(s[i + 1]) || !IsHex(s[i + 2])) {
-        std::string_view bad = s.substr(i, 3);
-        return Status::InvalidArgument("invalid URL escape " + GoQuote(bad));
-      }
-      out.push_back(static_cast<char>(HexVal(s[i + 1]) * 16 + HexVal(s[i + 2])));
-      i += 3;
-    } else if (c == '+' && plus_as_space) {
-      out.push_back(' ');
-      i++;
-    } else {
-      out.push_back(c);
-      i++;
-    }
-  }
-  return out;
-}
+namespace {
 
-std::string UrlDecode(std::string_view s, bool plus_as_space) {
+// Decodes %XX escapes (and '+' as a space when asked). An invalid escape is an
+// error when strict (Go's url.QueryUnescape), else copied through verbatim.
+StatusOr<std::string> Unescape(std::string_view s, bool plus_as_space, bool strict) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
@@ -161,15 +142,24 @@ std::string UrlDecode(std::string_view s, bool plus_as_space) {
     if (c == '%' && i + 2 < s.size() && IsHex(s[i + 1]) && IsHex(s[i + 2])) {
       out.push_back(static_cast<char>(HexVal(s[i + 1]) * 16 + HexVal(s[i + 2])));
       i += 3;
-    } else if (c == '+' && plus_as_space) {
-      out.push_back(' ');
-      i++;
-    } else {
-      out.push_back(c);
-      i++;
+      continue;
     }
+    if (c == '%' && strict)
+      return Status::InvalidArgument("invalid URL escape " + GoQuote(s.substr(i, 3)));
+    out.push_back(c == '+' && plus_as_space ? ' ' : c);
+    i++;
   }
   return out;
+}
+
+}  // namespace
+
+StatusOr<std::string> UrlUnescape(std::string_view s, bool plus_as_space) {
+  return Unescape(s, plus_as_space, true);
+}
+
+std::string UrlDecode(std::string_view s, bool plus_as_space) {
+  return *Unescape(s, plus_as_space, false);
 }
 
 Status Params::AddEncoded(std::string_view q) {

@@ -210,10 +210,10 @@ enum class JsonDialect {
 
 // Decodes an HTTP push body per Loki's rules: Content-Type parsed (once) as a media type (missing
 // -> 400 "mime: no media type"), application/json (params allowed) -> JSON of `dialect`, anything
-// else -> snappy-block protobuf. Content-Encoding: "" / snappy (no-op), gzip, deflate (decompressed first, bounded by
-// the limit -> Status::TooLarge "request body too large: ..."), else InvalidArgument
-// `Content-Encoding "<x>" not supported`. Errors: InvalidArgument (400) with a clear message,
-// TooLarge (413). "deflate" accepts raw DEFLATE (what Loki's Go code reads) and also
+// else -> snappy-block protobuf. Content-Encoding: "" / snappy (no-op), gzip, deflate (decompressed
+// first, bounded by the limit -> Status::TooLarge "request body too large: ..."), else
+// InvalidArgument `Content-Encoding "<x>" not supported`. Errors: InvalidArgument (400) with a
+// clear message, TooLarge (413). "deflate" accepts raw DEFLATE (what Loki's Go code reads) and also
 // zlib-wrapped data (what RFC 9110 calls deflate). Gzip accepts concatenated members.
 // An uncompressed body larger than the limit is also TooLarge.
 // Memory: inflation streams into a buffer grown geometrically (sized from the bytes received,

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
 
 #include "wire/json_writer.h"
 
@@ -208,8 +209,7 @@ std::vector<std::string> ParseEncodingFlags(std::string_view header) {
   return flags;
 }
 
-std::string EncodeStreamsResponse(const std::vector<ResultStream>& streams,
-                                  const QueryStats& stats,
+std::string EncodeStreamsResponse(const std::vector<ResultStream>& streams, const QueryStats& stats,
                                   const std::vector<std::string>& encoding_flags) {
   const bool categorize = std::find(encoding_flags.begin(), encoding_flags.end(),
                                     "categorize-labels") != encoding_flags.end();
@@ -264,21 +264,18 @@ std::string EncodeSeriesResponse(const std::vector<Labels>& series) {
 }
 
 std::string EncodeBuildInfo(const BuildInfo& info) {
+  const std::pair<const char*, const std::string*> fields[] = {
+      {"version", &info.version},      {"revision", &info.revision},
+      {"branch", &info.branch},        {"buildUser", &info.build_user},
+      {"buildDate", &info.build_date}, {"goVersion", &info.go_version},
+  };
   std::string body;
   JsonWriter w(&body);
   w.BeginObject();
-  w.Key("version");
-  w.String(info.version);
-  w.Key("revision");
-  w.String(info.revision);
-  w.Key("branch");
-  w.String(info.branch);
-  w.Key("buildUser");
-  w.String(info.build_user);
-  w.Key("buildDate");
-  w.String(info.build_date);
-  w.Key("goVersion");
-  w.String(info.go_version);
+  for (const auto& [key, value] : fields) {
+    w.Key(key);
+    w.String(*value);
+  }
   w.EndObject();
   return body;
 }

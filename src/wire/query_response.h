@@ -24,8 +24,7 @@ std::vector<std::string> ParseEncodingFlags(std::string_view header);
 // third element; otherwise (Loki's default) structured metadata joins the label
 // set (overriding stream labels of the same name, empty values dropped), so one
 // stored stream may become several result streams, ordered by label string.
-std::string EncodeStreamsResponse(const std::vector<ResultStream>& streams,
-                                  const QueryStats& stats,
+std::string EncodeStreamsResponse(const std::vector<ResultStream>& streams, const QueryStats& stats,
                                   const std::vector<std::string>& encoding_flags);
 
 // {"status":"success","data":["a","b"]}: label names or label values.

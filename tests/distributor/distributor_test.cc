@@ -12,7 +12,6 @@
 #include <utility>
 #include <vector>
 
-#include "wire/push.h"
 #include "chunk/block.h"
 #include "core/labels.h"
 #include "core/metrics.h"
@@ -21,6 +20,7 @@
 #include "ingester/ingester.h"
 #include "limits/limits.h"
 #include "storage/mem_object_store.h"
+#include "wire/push.h"
 
 namespace skald::distributor {
 namespace {

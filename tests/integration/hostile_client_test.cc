@@ -11,11 +11,11 @@
 
 #include "core/time.h"
 #include "skald_process.h"
-#include "tests/server/http_client.h"
+#include "tests/testing/temp_dir.h"
+#include "tools/http/http_client.h"
 
 namespace skald::testing {
-using skald::test::ClientResponse;
-using skald::test::HttpCall;
+using ClientResponse = skald::http::HttpResponse;
 namespace {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
@@ -72,7 +72,7 @@ class HostileClientTest : public ::testing::Test {
   }
   StatusOr<ClientResponse> Call(const std::string& method, const std::string& target,
                                 const Headers& headers = {}, const std::string& body = "") {
-    return HttpCall("127.0.0.1", skald_->port(), method, target, headers, body);
+    return http::Fetch("127.0.0.1", skald_->port(), method, target, headers, body);
   }
   std::string Ts(int offset_ms) const {
     return std::to_string(base_ + int64_t{offset_ms} * kNanosPerMilli);
@@ -101,7 +101,7 @@ TEST_F(HostileClientTest, TenConcurrentGzipBombsGet413AndBarelyMoveTheServersPea
   for (int i = 0; i < kBombs; i++) {
     threads.emplace_back([&, i] {
       // Inflation is gated, so the last bombs wait for the first ones: a generous timeout.
-      skald::test::HttpClient c("127.0.0.1", skald_->port());
+      http::HttpClient c("127.0.0.1", skald_->port());
       c.set_timeout_ms(300'000);
       auto r = c.Call("POST", "/loki/api/v1/push",
                       {{"Content-Type", "application/json"}, {"Content-Encoding", "gzip"}}, bomb);
@@ -187,7 +187,7 @@ TEST_F(HostileClientTest, TenantNamedLikeTheStoresTempFilesIsFlushedAndQueryable
     EXPECT_TRUE(found) << "no chunk under " << dir;
   }
   // Queryable after the flush, and still only by its own tenant.
-  const std::string target = "/loki/api/v1/query_range?query=" + UrlEncode(R"({app="t"})") +
+  const std::string target = "/loki/api/v1/query_range?query=" + http::QueryEscape(R"({app="t"})") +
                              "&start=" + std::to_string(base_) +
                              "&end=" + std::to_string(base_ + kNanosPerSecond) + "&limit=10";
   for (const std::string& tenant : {odd, std::string("plain")}) {

@@ -77,8 +77,8 @@ TEST_F(QueryApiTest, MaxEntriesLimitAppliesToLogQueriesOnly) {
             "(5001 > 5000)");
   EXPECT_TRUE(api_.Range(kTenant, Range(R"({app="a"})", kBase, kBase + 1, 5000)).ok());
   // A metric query is not limited by entries; it is not implemented yet (501).
-  auto m = api_.Range(kTenant, Range(R"(count_over_time({app="a"}[1m]))", kBase,
-                                     kBase + kNanosPerHour, 5001));
+  auto m = api_.Range(
+      kTenant, Range(R"(count_over_time({app="a"}[1m]))", kBase, kBase + kNanosPerHour, 5001));
   EXPECT_EQ(m.status().code(), StatusCode::kUnimplemented);
   EXPECT_EQ(m.status().message(),
             R"(metric queries are not supported yet: count_over_time({app="a"}[1m]))");

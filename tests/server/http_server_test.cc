@@ -236,14 +236,14 @@ TEST_F(HttpServerTest, HeaderFieldOver64KiBIs431NotADroppedConnection) {
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     EXPECT_EQ(r->status, 431);
     EXPECT_EQ(r->body, "431 Request Header Fields Too Large");
-    EXPECT_TRUE(r->ConnectionClose());
+    EXPECT_TRUE(r->connection_close);
   }
   // A long field name is the same.
-  auto r = HttpCall("127.0.0.1", port_, "GET", "/echo", {{std::string(70 << 10, 'n'), "v"}});
+  auto r = http::Fetch("127.0.0.1", port_, "GET", "/echo", {{std::string(70 << 10, 'n'), "v"}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->status, 431);
   // Just under Beast's field limit is served.
-  r = HttpCall("127.0.0.1", port_, "GET", "/echo", {{"X-Test", std::string(60 << 10, 'b')}});
+  r = http::Fetch("127.0.0.1", port_, "GET", "/echo", {{"X-Test", std::string(60 << 10, 'b')}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->status, 200);
   // Four 431s, one warning (the interval is a minute), no io-thread exception.
@@ -278,7 +278,7 @@ TEST_F(HttpServerTest, RejectedHeaderWarningsCarryTheSuppressedCount) {
   o.rejected_header_log_interval_ms = 0;  // every one is logged, none suppressed
   StartServer(o);
   for (int i = 0; i < 3; i++) {
-    auto r = HttpCall("127.0.0.1", port_, "GET", "/echo", {{"X-Big", std::string(2000, 'a')}});
+    auto r = http::Fetch("127.0.0.1", port_, "GET", "/echo", {{"X-Big", std::string(2000, 'a')}});
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     EXPECT_EQ(r->status, 431);
   }
@@ -307,7 +307,7 @@ TEST_F(HttpServerTest, BodyKeepsParsePaddingAndCanBeMovedOut) {
   ASSERT_TRUE(server_->Start().ok());
   const std::string body(100000, 'p');
   // With a Content-Length ...
-  auto r = HttpCall("127.0.0.1", server_->port(), "POST", "/take", {}, body);
+  auto r = http::Fetch("127.0.0.1", server_->port(), "POST", "/take", {}, body);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->status, 204);
   EXPECT_EQ(size, body.size());

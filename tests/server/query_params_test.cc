@@ -291,10 +291,10 @@ TEST(RangeParamsTest, RangesLongerThanInt64SaturateLikeGo) {
   EXPECT_EQ(Err(ParseRangeParams(P(huge + "&step=1"), kNow)),
             "exceeded maximum resolution of 11,000 points per time series. Try increasing the "
             "value of the step parameter");
-  EXPECT_EQ(Err(ParseRangeParams(
-                P("start=-9223372036854775808&end=9223372036854775807&step=1h"), kNow)),
-            "exceeded maximum resolution of 11,000 points per time series. Try increasing the "
-            "value of the step parameter");
+  EXPECT_EQ(
+      Err(ParseRangeParams(P("start=-9223372036854775808&end=9223372036854775807&step=1h"), kNow)),
+      "exceeded maximum resolution of 11,000 points per time series. Try increasing the "
+      "value of the step parameter");
   // The longest range over the largest step is a single point.
   EXPECT_TRUE(ParseRangeParams(P("start=-9223372036854775808&end=9223372036854775807&step=" +
                                  std::to_string(INT64_MAX / kSec) + "s"),

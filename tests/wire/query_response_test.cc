@@ -41,8 +41,7 @@ TEST(QueryResponseTest, BuildInfoKeepsLokisFieldOrder) {
 
 TEST(QueryResponseTest, EncodingFlagsAreSplitOnCommasDroppingEmptyItems) {
   EXPECT_EQ(ParseEncodingFlags(""), std::vector<std::string>{});
-  EXPECT_EQ(ParseEncodingFlags("categorize-labels"),
-            std::vector<std::string>{"categorize-labels"});
+  EXPECT_EQ(ParseEncodingFlags("categorize-labels"), std::vector<std::string>{"categorize-labels"});
   EXPECT_EQ(ParseEncodingFlags(",a,,b,"), (std::vector<std::string>{"a", "b"}));
 }
 
@@ -120,7 +119,8 @@ TEST(QueryResponseTest, StatsObjectHasLokisShape) {
       R"("decompressedBytes":0,"decompressedLines":0,"compressedBytes":0,"totalDuplicates":0,)"
       R"("postFilterLines":0,"headChunkStructuredMetadataBytes":0,)"
       R"("decompressedStructuredMetadataBytes":0}}},)"
-      R"("cache":{)" + cache +
+      R"("cache":{)" +
+          cache +
           R"(},"index":{"totalChunks":5,"postFilterChunks":5,"shardsDuration":0,)"
           R"("totalStreams":8,"usedBloomFilters":false}}}})");
 }
