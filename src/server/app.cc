@@ -20,7 +20,10 @@ namespace skald::server {
 
 struct App::Impl {
   Config config;
-  metrics::Registry* registry = &metrics::DefaultRegistry();
+  AppHooks hooks;
+  // Declared before every component that registers metrics in it: destroyed last.
+  metrics::Registry own_registry;
+  metrics::Registry* registry = &own_registry;
   std::unique_ptr<storage::FsObjectStore> store;
   std::unique_ptr<index::IndexStore> index;
   std::unique_ptr<ingester::Ingester> ingester;
@@ -38,10 +41,11 @@ App::App() : impl_(std::make_unique<Impl>()) {}
 
 App::~App() { (void)Shutdown(); }
 
-StatusOr<std::unique_ptr<App>> App::Create(const Config& config) {
+StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks) {
   std::unique_ptr<App> app(new App());
   Impl& s = *app->impl_;
   s.config = config;
+  s.hooks = std::move(hooks);
   if (config.target != "all") {
     return Status::Unimplemented("target '" + config.target +
                                  "' is not supported yet; run with -target=all");
@@ -121,6 +125,7 @@ Status App::Start() {
   Impl& s = *impl_;
   // Listen first so /ready can say "not ready" while the WAL replays.
   SKALD_RETURN_IF_ERROR(s.http->Start());
+  if (s.hooks.before_wal_replay) s.hooks.before_wal_replay();
   if (!s.wal_dir.empty()) {
     ingester::ReplayReport r;
     if (std::filesystem::exists(s.wal_dir)) {

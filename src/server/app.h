@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -11,10 +12,20 @@
 
 namespace skald::server {
 
+// Seams for tests that must act at a given moment of the life cycle; the
+// skald binary passes none.
+struct AppHooks {
+  // Runs on the Start() thread once the HTTP port is bound, before the WAL
+  // replays (the App answers requests but is not ready).
+  std::function<void()> before_wal_replay;
+};
+
 class App {
  public:
   // Opens the data directory and wires the components; does not listen yet.
-  static StatusOr<std::unique_ptr<App>> Create(const Config& config);
+  // Every App has its own metrics registry (served on /metrics), so several
+  // Apps in one process (tests) never share counters.
+  static StatusOr<std::unique_ptr<App>> Create(const Config& config, AppHooks hooks = {});
   ~App();
 
   // Binds the HTTP port and starts background work.

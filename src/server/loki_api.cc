@@ -371,7 +371,10 @@ class Api {
       auto& entries = (*streams)[s].entries;
       size_t out = 0;
       for (size_t e = 0; e < entries.size(); e++) {
-        if (keep[s][e]) entries[out++] = std::move(entries[e]);
+        if (!keep[s][e]) continue;
+        // Never self-move: a string moved onto itself may come out empty.
+        if (out != e) entries[out] = std::move(entries[e]);
+        out++;
       }
       entries.resize(out);
     }

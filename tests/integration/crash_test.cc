@@ -1,25 +1,34 @@
-// Crash test: several threads push continuously while the real skald process is
-// killed with SIGKILL at random moments and restarted on the same data directory.
-// Every push that got a 204 must be queryable exactly once at the end; pushes
-// without an answer may be present at most once.
+// Process life-cycle tests on the real skald binary.
+//
+// Crash: several threads push continuously while skald is killed with SIGKILL
+// at random moments and restarted on the same data directory. Every push that
+// got a 204 must be queryable exactly once at the end; pushes without an answer
+// may be present at most once; every restart must have replayed WAL data.
+//
+// SIGTERM: a clean stop flushes every in-memory chunk to the store, so the
+// restart finds all lines in the store and nothing to replay.
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <random>
 #include <set>
 #include <thread>
 
-#include "wire/push.h"
 #include "core/time.h"
 #include "skald_process.h"
-#include "tests/server/http_client.h"
+#include "tests/testing/metrics_text.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/testing/wait.h"
+#include "tools/http/http_client.h"
+#include "wire/push.h"
 
 namespace skald::testing {
 namespace {
 
-using skald::test::HttpCall;
+using http::QueryEscape;
 
 constexpr int kThreads = 3;
 constexpr int kCycles = 12;
@@ -44,10 +53,17 @@ TEST(CrashTest, EveryAcknowledgedPushSurvivesKillDashNine) {
   std::set<std::string> unacked;
   std::vector<int64_t> next_seq(kThreads, 0);
   int kills = 0;
+  // Entries each restart after a kill replayed from the WAL ("WAL replay finished").
+  std::vector<int64_t> replayed;
 
   for (int cycle = 0; cycle < kCycles; cycle++) {
     ASSERT_TRUE(skald.Start()) << skald.log();
+    if (cycle > 0) {
+      replayed.push_back(
+          std::stoll("0" + LogField(skald.last_run_log(), "WAL replay finished", "entries")));
+    }
     std::atomic<bool> stop{false};
+    std::atomic<int> acked_this_cycle{0};
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; t++) {
       threads.emplace_back([&, t] {
@@ -61,15 +77,23 @@ TEST(CrashTest, EveryAcknowledgedPushSurvivesKillDashNine) {
             b.AddEntry(base + seq * 1000, LineFor(t, seq));
             lines.push_back(LineFor(t, seq));
           }
-          auto r = HttpCall("127.0.0.1", skald.port(), "POST", "/loki/api/v1/push",
-                            {{"Content-Type", "application/x-protobuf"}},
-                            wire::EncodePushProtobufSnappy(std::move(b).Build()));
-          std::lock_guard<std::mutex> lock(mu);
-          for (auto& l : lines) (r.ok() && r->status == 204 ? acked : unacked).insert(l);
+          auto r = skald.Call("POST", "/loki/api/v1/push",
+                              {{"Content-Type", "application/x-protobuf"}},
+                              wire::EncodePushProtobufSnappy(std::move(b).Build()));
+          const bool ok = r.ok() && r->status == 204;
+          {
+            std::lock_guard<std::mutex> lock(mu);
+            for (auto& l : lines) (ok ? acked : unacked).insert(l);
+          }
+          if (ok) acked_this_cycle++;
         }
       });
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(150 + rng() % 700));
+    // Kill after a random amount of acknowledged work (not after a sleep): every
+    // cycle leaves acknowledged data that only the WAL can bring back.
+    const int pushes = 5 + static_cast<int>(rng() % 60);
+    ASSERT_TRUE(WaitFor([&] { return acked_this_cycle.load() >= pushes; }))
+        << "cycle " << cycle << ": only " << acked_this_cycle.load() << " pushes acknowledged";
     skald.Kill();
     kills++;
     stop = true;
@@ -77,16 +101,18 @@ TEST(CrashTest, EveryAcknowledgedPushSurvivesKillDashNine) {
   }
 
   ASSERT_TRUE(skald.Start()) << skald.log();
+  replayed.push_back(
+      std::stoll("0" + LogField(skald.last_run_log(), "WAL replay finished", "entries")));
   std::map<std::string, int> seen;
   for (int t = 0; t < kThreads; t++) {
     int64_t start = base;
     const int64_t end = base + next_seq[t] * 1000 + 1;
     while (true) {
       std::string target = "/loki/api/v1/query_range?query=" +
-                           UrlEncode("{app=\"crash\", thread=\"" + std::to_string(t) + "\"}") +
+                           QueryEscape("{app=\"crash\", thread=\"" + std::to_string(t) + "\"}") +
                            "&start=" + std::to_string(start) + "&end=" + std::to_string(end) +
                            "&limit=5000&direction=forward";
-      auto r = HttpCall("127.0.0.1", skald.port(), "GET", target, {}, "");
+      auto r = skald.Call("GET", target);
       ASSERT_TRUE(r.ok());
       ASSERT_EQ(r->status, 200) << r->body;
       // Entries are ["<ns>","<line>"]; pull them out in order.
@@ -124,11 +150,75 @@ TEST(CrashTest, EveryAcknowledgedPushSurvivesKillDashNine) {
   }
   EXPECT_EQ(missing, 0u);
   EXPECT_EQ(duplicated, 0u);
-  EXPECT_GE(kills, 10);
+  EXPECT_EQ(kills, kCycles);
+  // Each restart after a kill -9 brought data back from the WAL.
+  ASSERT_EQ(replayed.size(), static_cast<size_t>(kCycles));
+  for (size_t i = 0; i < replayed.size(); i++) {
+    EXPECT_GT(replayed[i], 0) << "restart " << i + 1 << " replayed no WAL entries";
+  }
   std::cout << "crash test: " << kills << " kill -9 cycles, " << acked.size()
             << " acknowledged lines verified, " << unacked.size() << " unacknowledged ("
             << (seen.size() - acked.size()) << " of them stored)\n";
   EXPECT_GT(acked.size(), 1000u);
+  EXPECT_EQ(skald.Stop(), 0) << skald.log();
+}
+
+TEST(SigtermTest, CleanStopFlushesEverythingToTheStoreAndRestartFindsEveryLineOnce) {
+  TempDir dir;
+  const std::string data = dir.Sub("data");
+  // No background flushes: whatever reaches the store does so at shutdown.
+  SkaldProcess skald(data, {"-ingester.flush-check-period=1h"});
+  ASSERT_TRUE(skald.Start()) << skald.log();
+  const int64_t base = (NowNanos() / kNanosPerSecond - 600) * kNanosPerSecond;
+  constexpr int kStreams = 10, kPerStream = 300;
+  for (int s = 0; s < kStreams; s++) {
+    wire::PushRequestBuilder b;
+    b.AddStream("{app=\"restart\", shard=\"" + std::to_string(s) + "\"}");
+    // Out of order within the stream on purpose.
+    for (int i = kPerStream - 1; i >= 0; i--) {
+      b.AddEntry(base + (i * kStreams + s) * kNanosPerMilli,
+                 "line " + std::to_string(s) + "-" + std::to_string(i));
+    }
+    auto r = skald.Call("POST", "/loki/api/v1/push", {{"Content-Type", "application/x-protobuf"}},
+                        wire::EncodePushProtobufSnappy(std::move(b).Build()));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(r->status, 204) << r->body;
+  }
+  auto before = skald.Call("GET", "/metrics");
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(SampleValue(before->body, "loki_ingester_memory_streams{tenant=\"fake\"}"), kStreams);
+  ASSERT_EQ(skald.Stop(), 0) << skald.log();
+
+  // The clean stop wrote the chunks...
+  int chunk_files = 0;
+  for (auto& e : std::filesystem::recursive_directory_iterator(data + "/store/chunks")) {
+    chunk_files += e.is_regular_file() ? 1 : 0;
+  }
+  EXPECT_GE(chunk_files, kStreams);
+  // ...and left the WAL nothing to bring back.
+  ASSERT_TRUE(skald.Start()) << skald.log();
+  EXPECT_EQ(LogField(skald.last_run_log(), "WAL replay finished", "entries"), "0")
+      << skald.last_run_log();
+  auto after = skald.Call("GET", "/metrics");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(SampleValue(after->body, "loki_ingester_memory_streams{tenant=\"fake\"}").value_or(0),
+            0);
+
+  auto r = skald.Call("GET", "/loki/api/v1/query_range?query=" +
+                                 QueryEscape(R"({app="restart"})") +
+                                 "&start=" + std::to_string(base) +
+                                 "&end=" + std::to_string(base + 3600 * kNanosPerSecond) +
+                                 "&limit=5000&direction=forward");
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 200) << r->body;
+  for (int s = 0; s < kStreams; s++) {
+    for (int i = 0; i < kPerStream; i++) {
+      std::string needle = "\"line " + std::to_string(s) + "-" + std::to_string(i) + "\"";
+      size_t first = r->body.find(needle);
+      ASSERT_NE(first, std::string::npos) << needle;
+      ASSERT_EQ(r->body.find(needle, first + 1), std::string::npos) << "duplicate " << needle;
+    }
+  }
   EXPECT_EQ(skald.Stop(), 0) << skald.log();
 }
 

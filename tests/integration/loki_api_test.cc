@@ -1,5 +1,5 @@
-// Integration tests: the real skald binary on a free loopback port, driven over
-// HTTP exactly as Loki clients drive Loki.
+// API tests: a whole Skald (server::App) in the test process on an ephemeral
+// loopback port, driven over HTTP exactly as Loki clients drive Loki.
 #include <gtest/gtest.h>
 #include <snappy.h>
 #include <zlib.h>
@@ -7,15 +7,18 @@
 #include <filesystem>
 #include <string>
 
-#include "wire/push.h"
 #include "core/time.h"
-#include "skald_process.h"
-#include "tests/server/http_client.h"
+#include "tests/testing/in_process_skald.h"
+#include "tests/testing/metrics_text.h"
+#include "tests/testing/temp_dir.h"
+#include "tools/http/http_client.h"
+#include "wire/push.h"
 
 namespace skald::testing {
-using skald::test::ClientResponse;
-using skald::test::HttpCall;
 namespace {
+
+using ClientResponse = http::HttpResponse;
+using http::QueryEscape;
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
@@ -42,22 +45,24 @@ std::string WithoutStats(const std::string& body) {
 class LokiApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    skald_ = std::make_unique<SkaldProcess>(dir_.path() + "/data", Flags());
-    ASSERT_TRUE(skald_->Start()) << skald_->log();
+    skald_ = std::make_unique<InProcessSkald>(dir_.Sub("data"), Flags());
+    Status st = skald_->Start();
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    ASSERT_GT(skald_->port(), 0);
     // Whole seconds, ten minutes ago: inside every acceptance window.
     base_ = (NowNanos() / kNanosPerSecond - 600) * kNanosPerSecond;
   }
   void TearDown() override {
     if (skald_) {
-      int code = skald_->Stop();
-      EXPECT_EQ(code, 0) << skald_->log();
+      Status st = skald_->Stop();
+      EXPECT_TRUE(st.ok()) << st.ToString();
     }
   }
   virtual std::vector<std::string> Flags() { return {}; }
 
   StatusOr<ClientResponse> Call(const std::string& method, const std::string& target,
                                 const Headers& headers = {}, const std::string& body = "") {
-    return HttpCall("127.0.0.1", skald_->port(), method, target, headers, body);
+    return skald_->Call(method, target, headers, body);
   }
 
   ClientResponse PushJson(const std::string& json, const Headers& extra = {}) {
@@ -69,10 +74,12 @@ class LokiApiTest : public ::testing::Test {
   }
 
   ClientResponse Query(const std::string& query, int64_t start, int64_t end, int limit,
-                       const std::string& direction, const Headers& headers = {}) {
-    std::string target = "/loki/api/v1/query_range?query=" + UrlEncode(query) +
+                       const std::string& direction, const Headers& headers = {},
+                       const std::string& extra_params = "") {
+    std::string target = "/loki/api/v1/query_range?query=" + QueryEscape(query) +
                          "&start=" + std::to_string(start) + "&end=" + std::to_string(end) +
-                         "&limit=" + std::to_string(limit) + "&direction=" + direction;
+                         "&limit=" + std::to_string(limit) + "&direction=" + direction +
+                         extra_params;
     auto r = Call("GET", target, headers);
     EXPECT_TRUE(r.ok());
     return r.ok() ? *r : ClientResponse{};
@@ -83,7 +90,7 @@ class LokiApiTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<SkaldProcess> skald_;
+  std::unique_ptr<InProcessSkald> skald_;
   int64_t base_ = 0;
 };
 
@@ -221,13 +228,13 @@ TEST_F(LokiApiTest, LabelsValuesAndSeries) {
   EXPECT_EQ(l->body, "{\"status\":\"success\",\"data\":[\"app\",\"env\",\"service_name\"]}\n");
   auto v = Call("GET", "/loki/api/v1/label/app/values");
   EXPECT_EQ(v->body, "{\"status\":\"success\",\"data\":[\"a\",\"b\"]}\n");
-  auto s = Call("GET", "/loki/api/v1/series?match[]=" + UrlEncode(R"({app="a"})"));
+  auto s = Call("GET", "/loki/api/v1/series?match[]=" + QueryEscape(R"({app="a"})"));
   EXPECT_EQ(s->body,
             "{\"status\":\"success\",\"data\":[{\"app\":\"a\",\"env\":\"prod\",\"service_name\":"
             "\"a\"}]}\n");
   auto post =
       Call("POST", "/loki/api/v1/series", {{"Content-Type", "application/x-www-form-urlencoded"}},
-           "match=" + UrlEncode(R"({app="b"})"));
+           "match=" + QueryEscape(R"({app="b"})"));
   EXPECT_EQ(post->body,
             "{\"status\":\"success\",\"data\":[{\"app\":\"b\",\"service_name\":\"b\"}]}\n");
   auto bi = Call("GET", "/loki/api/v1/status/buildinfo");
@@ -326,7 +333,7 @@ TEST_F(LokiApiTest, QueryErrors) {
   auto dir = Query(R"({app="x"})", base_, base_ + kNanosPerSecond, 100, "sideways");
   EXPECT_EQ(dir.status, 400);
   EXPECT_EQ(dir.body, "invalid direction 'sideways'");
-  auto inst = Call("GET", "/loki/api/v1/query?query=" + UrlEncode(R"({app="x"})"));
+  auto inst = Call("GET", "/loki/api/v1/query?query=" + QueryEscape(R"({app="x"})"));
   EXPECT_EQ(inst->status, 400);
   EXPECT_EQ(inst->body,
             "log queries are not supported as an instant query type, please change your query to "
@@ -346,17 +353,16 @@ TEST_F(LokiApiTest, ReadyMetricsAndFlush) {
       PushJson(R"({"streams":[{"stream":{"app":"m"},"values":[[")" + Ts(1) + R"(","12345"]]}]})")
           .status,
       204);
-  auto metrics = Call("GET", "/metrics");
-  EXPECT_NE(metrics->body.find("loki_distributor_lines_received_total{tenant=\"fake\"} 1"),
-            std::string::npos)
-      << metrics->body.substr(0, 3000);
-  EXPECT_NE(metrics->body.find("loki_distributor_bytes_received_total{tenant=\"fake\"} 5"),
-            std::string::npos);
-  EXPECT_NE(metrics->body.find("skald_request_duration_seconds_bucket"), std::string::npos);
-  EXPECT_NE(metrics->body.find("loki_ingester_memory_streams{tenant=\"fake\"} 1"),
-            std::string::npos);
+  const std::string metrics = skald_->Metrics();
+  EXPECT_EQ(SampleValue(metrics, "loki_distributor_lines_received_total{tenant=\"fake\"}"), 1)
+      << metrics.substr(0, 3000);
+  EXPECT_EQ(SampleValue(metrics, "loki_distributor_bytes_received_total{tenant=\"fake\"}"), 5);
+  EXPECT_NE(metrics.find("\nskald_request_duration_seconds_bucket{"), std::string::npos);
+  EXPECT_EQ(SampleValue(metrics, "loki_ingester_memory_streams{tenant=\"fake\"}"), 1);
   auto flush = Call("POST", "/flush");
+  ASSERT_TRUE(flush.ok());
   EXPECT_EQ(flush->status, 204);
+  EXPECT_EQ(SampleValue(skald_->Metrics(), "loki_ingester_memory_streams{tenant=\"fake\"}"), 0);
   bool found_chunk = false;
   for (auto& e :
        std::filesystem::recursive_directory_iterator(dir_.path() + "/data/store/chunks")) {
@@ -390,46 +396,134 @@ TEST_F(AuthTest, TenantsAreIsolatedAndHeaderRequired) {
   ASSERT_EQ(PushJson(push, {{"X-Scope-OrgID", "tenant-a"}}).status, 204);
   auto a = Query(R"({app="t"})", base_, base_ + kNanosPerSecond, 100, "forward",
                  {{"X-Scope-OrgID", "tenant-a"}});
+  EXPECT_EQ(a.status, 200) << a.body;
   EXPECT_NE(a.body.find("secret of a"), std::string::npos);
   auto b = Query(R"({app="t"})", base_, base_ + kNanosPerSecond, 100, "forward",
                  {{"X-Scope-OrgID", "tenant-b"}});
-  EXPECT_EQ(b.status, 200);
+  EXPECT_EQ(b.status, 200) << b.body;
+  EXPECT_NE(b.body.find("\"result\":[]"), std::string::npos) << b.body;
   EXPECT_EQ(b.body.find("secret of a"), std::string::npos);
   // Flushed data stays isolated too.
   ASSERT_EQ(Call("POST", "/flush")->status, 204);
   auto b2 = Query(R"({app="t"})", base_, base_ + kNanosPerSecond, 100, "forward",
                   {{"X-Scope-OrgID", "tenant-b"}});
+  EXPECT_EQ(b2.status, 200) << b2.body;
+  EXPECT_NE(b2.body.find("\"result\":[]"), std::string::npos) << b2.body;
   EXPECT_EQ(b2.body.find("secret of a"), std::string::npos);
   auto a2 = Query(R"({app="t"})", base_, base_ + kNanosPerSecond, 100, "forward",
                   {{"X-Scope-OrgID", "tenant-a"}});
+  EXPECT_EQ(a2.status, 200) << a2.body;
   EXPECT_NE(a2.body.find("secret of a"), std::string::npos);
+  // Without a tenant, reads are refused like writes.
+  auto none_q = Query(R"({app="t"})", base_, base_ + kNanosPerSecond, 100, "forward");
+  EXPECT_EQ(none_q.status, 401) << none_q.body;
 }
 
-TEST_F(LokiApiTest, SigtermFlushesAndRestartFindsEveryLine) {
-  constexpr int kStreams = 10, kPerStream = 300;
-  for (int s = 0; s < kStreams; s++) {
-    wire::PushRequestBuilder b;
-    b.AddStream("{app=\"restart\", shard=\"" + std::to_string(s) + "\"}");
-    // Out of order within the stream on purpose.
-    for (int i = kPerStream - 1; i >= 0; i--) {
-      b.AddEntry(base_ + (i * kStreams + s) * kNanosPerMilli,
-                 "line " + std::to_string(s) + "-" + std::to_string(i));
-    }
-    auto r = Call("POST", "/loki/api/v1/push", {{"Content-Type", "application/x-protobuf"}},
-                  wire::EncodePushProtobufSnappy(std::move(b).Build()));
-    ASSERT_EQ(r->status, 204) << r->body;
+TEST_F(LokiApiTest, IntervalKeepsOneEntryPerIntervalInQueryDirection) {
+  std::string values;
+  for (int i = 0; i < 10; i++) {
+    values += std::string(i ? "," : "") + "[\"" + Ts(i * 1000) + "\",\"tick " +
+              std::to_string(i) + "\"]";
   }
-  ASSERT_EQ(skald_->Stop(), 0) << skald_->log();
-  ASSERT_TRUE(skald_->Start()) << skald_->log();
-  auto r = Query(R"({app="restart"})", base_, base_ + 3600 * kNanosPerSecond, 5000, "forward");
-  ASSERT_EQ(r.status, 200) << r.body;
-  for (int s = 0; s < kStreams; s++) {
-    for (int i = 0; i < kPerStream; i++) {
-      std::string needle = "\"line " + std::to_string(s) + "-" + std::to_string(i) + "\"";
-      size_t first = r.body.find(needle);
-      ASSERT_NE(first, std::string::npos) << needle;
-      ASSERT_EQ(r.body.find(needle, first + 1), std::string::npos) << "duplicate " << needle;
+  ASSERT_EQ(PushJson(R"({"streams":[{"stream":{"app":"iv"},"values":[)" + values + "]}]}").status,
+            204);
+  auto ticks = [&](const std::string& direction, const std::string& interval) {
+    auto r = Query(R"({app="iv"})", base_, base_ + 60 * kNanosPerSecond, 100, direction, {},
+                   "&interval=" + interval);
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::vector<int> out;
+    for (size_t pos = 0; (pos = r.body.find("\"tick ", pos)) != std::string::npos; pos += 6) {
+      out.push_back(std::stoi(r.body.substr(pos + 6)));
     }
+    // Every kept entry keeps its line (a thinning bug once emptied the first one).
+    EXPECT_EQ(r.body.find(R"(",""])"), std::string::npos) << r.body;
+    return out;
+  };
+  using V = std::vector<int>;
+  // Forward starts at the oldest entry, backward at the newest; both keep an
+  // entry only once the previous kept one is at least `interval` away.
+  EXPECT_EQ(ticks("forward", "3s"), (V{0, 3, 6, 9}));
+  EXPECT_EQ(ticks("backward", "3s"), (V{9, 6, 3, 0}));
+  EXPECT_EQ(ticks("forward", "2.5"), (V{0, 3, 6, 9}));  // seconds as a float
+  EXPECT_EQ(ticks("forward", "4s"), (V{0, 4, 8}));
+  EXPECT_EQ(ticks("forward", "0"), (V{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  auto bad = Query(R"({app="iv"})", base_, base_ + 60 * kNanosPerSecond, 100, "forward", {},
+                   "&interval=-1s");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+}
+
+// The ingester's out-of-order window comes from the config: max_chunk_age / 2.
+class OutOfOrderWindowTest : public LokiApiTest {
+  std::vector<std::string> Flags() override { return {"-ingester.max-chunk-age=1m"}; }
+};
+
+TEST_F(OutOfOrderWindowTest, EntriesUpToHalfTheMaxChunkAgeBehindTheNewestAreAccepted) {
+  const int64_t newest = base_ + 120 * kNanosPerSecond;
+  const int64_t window = 30 * kNanosPerSecond;  // 1m / 2
+  auto push = [&](int64_t ts, const std::string& line) {
+    return PushJson(R"({"streams":[{"stream":{"app":"ooo"},"values":[[")" + std::to_string(ts) +
+                    R"(",")" + line + R"("]]}]})");
+  };
+  ASSERT_EQ(push(newest, "newest").status, 204);
+  auto inside = push(newest - window, "just inside");
+  EXPECT_EQ(inside.status, 204) << inside.body;
+  auto outside = push(newest - window - 1, "just outside");
+  EXPECT_EQ(outside.status, 400) << outside.body;
+  EXPECT_NE(outside.body.find("entry too far behind"), std::string::npos) << outside.body;
+  auto q = Query(R"({app="ooo"})", base_, newest + 1, 100, "forward");
+  EXPECT_NE(q.body.find("just inside"), std::string::npos) << q.body;
+  EXPECT_EQ(q.body.find("just outside"), std::string::npos) << q.body;
+}
+
+TEST(ReadyTest, NotReadyAndRefusingPushesUntilTheWalHasReplayed) {
+  TempDir dir;
+  {
+    // A first run leaves a stream in the store and a WAL directory to replay.
+    InProcessSkald first(dir.Sub("data"));
+    ASSERT_TRUE(first.Start().ok());
+    const std::string ts = std::to_string(NowNanos() - 60 * kNanosPerSecond);
+    auto r = first.Call("POST", "/loki/api/v1/push", {{"Content-Type", "application/json"}},
+                        R"({"streams":[{"stream":{"app":"r"},"values":[[")" + ts + R"(","x"]]}]})");
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->status, 204) << r->body;
+    ASSERT_TRUE(first.Stop().ok());
+  }
+  int during_replay = 0;
+  InProcessSkald* self = nullptr;
+  server::AppHooks hooks;
+  hooks.before_wal_replay = [&] {
+    during_replay++;
+    ASSERT_GT(self->port(), 0);  // already listening
+    auto ready = self->Call("GET", "/ready");
+    ASSERT_TRUE(ready.ok()) << ready.status().ToString();
+    EXPECT_EQ(ready->status, 503);
+    EXPECT_EQ(ready->body, "Ingester not ready: replaying the WAL\n");
+    auto push = self->Call("POST", "/loki/api/v1/push", {{"Content-Type", "application/json"}},
+                           R"({"streams":[]})");
+    ASSERT_TRUE(push.ok());
+    EXPECT_EQ(push->status, 503) << push->body;
+  };
+  InProcessSkald skald(dir.Sub("data"), {}, hooks);
+  self = &skald;
+  ASSERT_TRUE(skald.Start().ok());
+  EXPECT_EQ(during_replay, 1);
+  auto ready = skald.Call("GET", "/ready");
+  ASSERT_TRUE(ready.ok());
+  EXPECT_EQ(ready->status, 200) << ready->body;
+}
+
+TEST(PortZeroTest, TwoServersOnPortZeroGetDistinctBoundPorts) {
+  TempDir dir;
+  InProcessSkald a(dir.Sub("a")), b(dir.Sub("b"));
+  ASSERT_TRUE(a.Start().ok());
+  ASSERT_TRUE(b.Start().ok());
+  EXPECT_GT(a.port(), 0);
+  EXPECT_GT(b.port(), 0);
+  EXPECT_NE(a.port(), b.port());
+  for (InProcessSkald* s : {&a, &b}) {
+    auto r = s->Call("GET", "/ready");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 200);
   }
 }
 

@@ -12,14 +12,14 @@
 #include <vector>
 
 #include "core/metrics.h"
-#include "tests/server/http_client.h"
+#include "tests/testing/wait.h"
+#include "tools/http/http_client.h"
 
 namespace skald::server {
 namespace {
 
-using skald::test::ClientResponse;
-using skald::test::HttpCall;
-using skald::test::HttpClient;
+using http::HttpClient;
+using testing::WaitFor;
 
 class HttpServerTest : public ::testing::Test {
  protected:
@@ -81,7 +81,7 @@ class HttpServerTest : public ::testing::Test {
 
 TEST_F(HttpServerTest, GetAndPostReachHandlerWithDecodedPathAndRawQuery) {
   StartServer();
-  auto r = HttpCall("127.0.0.1", port_, "GET", "/e%63ho?a=%20b&c", {{"X-Test", "hdr"}});
+  auto r = http::Fetch("127.0.0.1", port_, "GET", "/e%63ho?a=%20b&c", {{"X-Test", "hdr"}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->body, "GET /echo ?a=%20b&c body= x=hdr");
@@ -89,14 +89,14 @@ TEST_F(HttpServerTest, GetAndPostReachHandlerWithDecodedPathAndRawQuery) {
   EXPECT_EQ(r->Header("Content-Length"), std::to_string(r->body.size()));
   EXPECT_TRUE(r->HasHeader("Date"));
 
-  r = HttpCall("127.0.0.1", port_, "POST", "/echo", {}, "payload");
+  r = http::Fetch("127.0.0.1", port_, "POST", "/echo", {}, "payload");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->body, "POST /echo ? body=payload x=");
 }
 
 TEST_F(HttpServerTest, DefaultContentTypeIsLokiJson) {
   StartServer();
-  auto r = HttpCall("127.0.0.1", port_, "GET", "/loki/api/v1/label/job/values");
+  auto r = http::Fetch("127.0.0.1", port_, "GET", "/loki/api/v1/label/job/values");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->Header("Content-Type"), "application/json; charset=UTF-8");
 }
@@ -109,8 +109,9 @@ TEST_F(HttpServerTest, KeepAliveServesManyRequestsOnOneConnection) {
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     EXPECT_EQ(r->body,
               "POST /echo ?i=" + std::to_string(i) + " body=b" + std::to_string(i) + " x=");
-    EXPECT_FALSE(r->ConnectionClose());
+    EXPECT_FALSE(r->connection_close);
   }
+  EXPECT_EQ(c.reconnects(), 0);  // never silently retried on a new connection
   EXPECT_EQ(server_->connection_count(), 1u);
 }
 
@@ -120,8 +121,8 @@ TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
   ASSERT_TRUE(c.Connect().ok());
   std::string batch;
   for (int i = 0; i < 5; i++)
-    batch += c.BuildRequest("GET", "/echo?n=" + std::to_string(i), {}, "");
-  batch += c.BuildRequest("POST", "/echo", {}, "last");
+    batch += http::BuildRequest("GET", c.url(), "/echo?n=" + std::to_string(i), {}, "");
+  batch += http::BuildRequest("POST", c.url(), "/echo", {}, "last");
   ASSERT_TRUE(c.SendRaw(batch).ok());
   for (int i = 0; i < 5; i++) {
     auto r = c.ReadResponse();
@@ -135,7 +136,7 @@ TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
 
 TEST_F(HttpServerTest, UnknownPathIsGo404) {
   StartServer();
-  auto r = HttpCall("127.0.0.1", port_, "GET", "/nope");
+  auto r = http::Fetch("127.0.0.1", port_, "GET", "/nope");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 404);
   EXPECT_EQ(r->body, "404 page not found\n");
@@ -144,12 +145,12 @@ TEST_F(HttpServerTest, UnknownPathIsGo404) {
 
 TEST_F(HttpServerTest, WrongMethodIs405WithAllow) {
   StartServer();
-  auto r = HttpCall("127.0.0.1", port_, "DELETE", "/echo");
+  auto r = http::Fetch("127.0.0.1", port_, "DELETE", "/echo");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 405);
   EXPECT_EQ(r->body, "");
   EXPECT_EQ(r->Header("Allow"), "GET, POST");
-  r = HttpCall("127.0.0.1", port_, "GET", "/loki/api/v1/push");
+  r = http::Fetch("127.0.0.1", port_, "GET", "/loki/api/v1/push");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 405);
 }
@@ -164,7 +165,7 @@ TEST_F(HttpServerTest, BodyOverLimitIs413AndConnectionCloses) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->status, 413);
   EXPECT_EQ(r->body, "request body too large: message size too large than max (5000 vs 1000)");
-  EXPECT_TRUE(r->ConnectionClose());
+  EXPECT_TRUE(r->connection_close);
   EXPECT_TRUE(c.PeerClosed(2000));
 
   // Chunked body that grows past the limit.
@@ -180,7 +181,7 @@ TEST_F(HttpServerTest, BodyOverLimitIs413AndConnectionCloses) {
   EXPECT_EQ(r->body.rfind("request body too large: ", 0), 0u) << r->body;
 
   // At the limit is fine.
-  r = HttpCall("127.0.0.1", port_, "POST", "/echo", {}, std::string(1000, 'z'));
+  r = http::Fetch("127.0.0.1", port_, "POST", "/echo", {}, std::string(1000, 'z'));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 200);
 }
@@ -194,7 +195,7 @@ TEST_F(HttpServerTest, ExpectContinueIsHonoured) {
            "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
           .ok());
   // The interim response arrives before we send the body.
-  auto interim = c.ReadResponse(false, /*return_informational=*/true);
+  auto interim = c.ReadResponse({.return_informational = true});
   ASSERT_TRUE(interim.ok()) << interim.status().ToString();
   EXPECT_EQ(interim->status, 100);
   ASSERT_TRUE(c.SendRaw("data").ok());
@@ -206,26 +207,26 @@ TEST_F(HttpServerTest, ExpectContinueIsHonoured) {
 
 TEST_F(HttpServerTest, WildcardRouteMatchesLongestPrefix) {
   StartServer();
-  auto r = HttpCall("127.0.0.1", port_, "GET", "/loki/api/v1/label/job/values");
+  auto r = http::Fetch("127.0.0.1", port_, "GET", "/loki/api/v1/label/job/values");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->body, "label:/loki/api/v1/label/job/values");
-  r = HttpCall("127.0.0.1", port_, "GET", "/loki/api/v1/label/special/values");
+  r = http::Fetch("127.0.0.1", port_, "GET", "/loki/api/v1/label/special/values");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->body, "special");
-  r = HttpCall("127.0.0.1", port_, "GET", "/loki/api/v1/label");
+  r = http::Fetch("127.0.0.1", port_, "GET", "/loki/api/v1/label");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 404);  // the wildcard needs the trailing '/'
 }
 
 TEST_F(HttpServerTest, HandlerExceptionIs500) {
   StartServer();
-  auto r = HttpCall("127.0.0.1", port_, "GET", "/throw");
+  auto r = http::Fetch("127.0.0.1", port_, "GET", "/throw");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 500);
   EXPECT_EQ(r->body, "internal server error: boom");
   // The server keeps serving.
-  r = HttpCall("127.0.0.1", port_, "GET", "/echo");
+  r = http::Fetch("127.0.0.1", port_, "GET", "/echo");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 200);
 }
@@ -246,10 +247,10 @@ TEST_F(HttpServerTest, NoContentHasNoBodyAndNoLength) {
 
 TEST_F(HttpServerTest, UnusualStatusCodesKeepTheirNumber) {
   StartServer();
-  auto r = HttpCall("127.0.0.1", port_, "GET", "/status/499");
+  auto r = http::Fetch("127.0.0.1", port_, "GET", "/status/499");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 499);
-  EXPECT_EQ(r->reason, "status code 499");
+  EXPECT_EQ(r->Reason(), "status code 499");
   EXPECT_EQ(r->body, "the request was cancelled by the client");
 }
 
@@ -258,14 +259,14 @@ TEST_F(HttpServerTest, ConnectionCloseFromClientOrHandler) {
   HttpClient c("127.0.0.1", port_);
   auto r = c.Call("GET", "/echo", {{"Connection", "close"}});
   ASSERT_TRUE(r.ok());
-  EXPECT_TRUE(r->ConnectionClose());
+  EXPECT_TRUE(r->connection_close);
   EXPECT_TRUE(c.PeerClosed(2000));
 
   HttpClient c2("127.0.0.1", port_);
   r = c2.Call("GET", "/close");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->body, "bye");
-  EXPECT_TRUE(r->ConnectionClose());
+  EXPECT_TRUE(r->connection_close);
   EXPECT_TRUE(c2.PeerClosed(2000));
 }
 
@@ -319,7 +320,7 @@ TEST_F(HttpServerTest, MalformedRequestIs400) {
   EXPECT_EQ(r->status, 400);
   EXPECT_EQ(r->body, "400 Bad Request");
 
-  r = HttpCall("127.0.0.1", port_, "GET", "/echo%zz");
+  r = http::Fetch("127.0.0.1", port_, "GET", "/echo%zz");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 400);
 }
@@ -371,7 +372,7 @@ TEST_F(HttpServerTest, StopClosesIdleConnectionsAndFinishesInFlightRequests) {
   EXPECT_LT(took, std::chrono::seconds(3));
   EXPECT_EQ(server_->connection_count(), 0u);
   // New connections are refused.
-  EXPECT_FALSE(HttpCall("127.0.0.1", port_, "GET", "/echo").ok());
+  EXPECT_FALSE(http::Fetch("127.0.0.1", port_, "GET", "/echo").ok());
   server_->Stop();  // idempotent
 }
 
@@ -380,7 +381,7 @@ TEST_F(HttpServerTest, StopWithClientThatNeverSendsAnything) {
   HttpClient c("127.0.0.1", port_);
   ASSERT_TRUE(c.Connect().ok());
   ASSERT_TRUE(c.SendRaw("GET /echo HTTP/1.1\r\nHost: x\r\n").ok());  // incomplete header
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(WaitFor([&] { return server_->connection_count() == 1; }));
   auto t0 = std::chrono::steady_clock::now();
   server_->Stop();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
@@ -398,10 +399,10 @@ TEST_F(HttpServerTest, BindFailureIsReported) {
 
 TEST_F(HttpServerTest, RequestMetricsAreRecorded) {
   StartServer();
-  ASSERT_TRUE(HttpCall("127.0.0.1", port_, "GET", "/echo").ok());
-  ASSERT_TRUE(HttpCall("127.0.0.1", port_, "GET", "/loki/api/v1/label/x/values").ok());
-  ASSERT_TRUE(HttpCall("127.0.0.1", port_, "GET", "/missing").ok());
-  ASSERT_TRUE(HttpCall("127.0.0.1", port_, "BREW", "/echo").ok());
+  ASSERT_TRUE(http::Fetch("127.0.0.1", port_, "GET", "/echo").ok());
+  ASSERT_TRUE(http::Fetch("127.0.0.1", port_, "GET", "/loki/api/v1/label/x/values").ok());
+  ASSERT_TRUE(http::Fetch("127.0.0.1", port_, "GET", "/missing").ok());
+  ASSERT_TRUE(http::Fetch("127.0.0.1", port_, "BREW", "/echo").ok());
   std::string text = registry_.Expose();
   // Non-standard methods do not become label values.
   EXPECT_EQ(text.find("BREW"), std::string::npos);

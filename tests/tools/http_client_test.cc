@@ -1,5 +1,6 @@
-// Tests for skald-bench's HTTP/1.1 keep-alive client against a scripted loopback server.
-#include "tools/bench/http_client.h"
+// Tests for the shared HTTP/1.1 client (skald-bench and the tests) against a
+// scripted loopback server.
+#include "tools/http/http_client.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -14,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-namespace skald::bench {
+namespace skald::http {
 namespace {
 
 // A one-connection-at-a-time server: for every request it reads (head plus
@@ -200,8 +201,8 @@ TEST(HttpClientTest, ReconnectsWhenTheServerClosedTheKeptAliveConnection) {
   HttpResponse r;
   ASSERT_TRUE(c.Get("/1", {}, &r).ok());
   EXPECT_EQ(r.status, 204);
-  // Give the server time to close its end; the client only learns it on the next request.
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // Wait until the server has closed its end; the client only learns it on the next request.
+  ASSERT_TRUE(c.PeerClosed(5000));
   Status s = c.Get("/2", {}, &r);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(r.status, 200);
@@ -243,4 +244,4 @@ TEST(HttpClientTest, MalformedResponsesAndRefusedConnectionsAreErrors) {
 }
 
 }  // namespace
-}  // namespace skald::bench
+}  // namespace skald::http

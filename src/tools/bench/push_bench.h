@@ -22,9 +22,17 @@
 
 #include "core/status.h"
 #include "tools/bench/corpus.h"
-#include "tools/bench/http_client.h"
+#include "tools/http/http_client.h"
 
 namespace skald::bench {
+
+// The load tool speaks HTTP through the client it shares with the tests.
+using http::BuildRequest;
+using http::Header;
+using http::HttpClient;
+using http::HttpResponse;
+using http::ParseUrl;
+using http::Url;
 
 struct PushOptions {
   std::string url;

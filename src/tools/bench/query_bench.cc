@@ -12,10 +12,19 @@
 #include "wire/json_writer.h"
 #include "core/go_string.h"
 #include "core/time.h"
-#include "tools/bench/http_client.h"
+#include "tools/http/http_client.h"
 #include "tools/bench/proc_stats.h"
 
 namespace skald::bench {
+
+using http::AppendQueryEscaped;
+using http::BuildRequest;
+using http::Header;
+using http::HttpClient;
+using http::HttpResponse;
+using http::ParseUrl;
+using http::Url;
+
 namespace {
 
 bool NumberOf(simdjson::dom::element e, double* out) {

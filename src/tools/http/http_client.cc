@@ -1,9 +1,10 @@
-// HTTP/1.1 keep-alive client over POSIX sockets (see http_client.h).
-#include "tools/bench/http_client.h"
+// HTTP/1.1 client over POSIX sockets (see http_client.h).
+#include "tools/http/http_client.h"
 
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -11,7 +12,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace skald::bench {
+namespace skald::http {
 namespace {
 
 constexpr size_t kInitialBuffer = 64 << 10;
@@ -132,28 +133,116 @@ void AppendQueryEscaped(std::string* out, std::string_view s) {
   }
 }
 
+std::string QueryEscape(std::string_view s) {
+  std::string out;
+  AppendQueryEscaped(&out, s);
+  return out;
+}
+
+Url Loopback(int port) {
+  Url u;
+  u.host = "127.0.0.1";
+  u.port = static_cast<uint16_t>(port);
+  return u;
+}
+
 std::string BuildRequest(std::string_view method, const Url& url, std::string_view target,
-                         const std::vector<Header>& headers, std::string_view body) {
+                         const HeaderList& headers, std::string_view body) {
+  bool has_host = false, has_length = false, has_te = false;
+  for (const auto& [k, v] : headers) {
+    has_host |= EqualsIgnoreCase(k, "host");
+    has_length |= EqualsIgnoreCase(k, "content-length");
+    has_te |= EqualsIgnoreCase(k, "transfer-encoding");
+  }
   std::string r;
   r.reserve(256 + body.size());
   r.append(method).append(" ").append(url.base_path).append(target).append(" HTTP/1.1\r\n");
-  r.append("Host: ").append(url.HostHeader()).append("\r\n");
+  if (!has_host) r.append("Host: ").append(url.HostHeader()).append("\r\n");
   for (const auto& [k, v] : headers) r.append(k).append(": ").append(v).append("\r\n");
-  if (!body.empty() || method == "POST" || method == "PUT") {
+  const bool wants_length =
+      !body.empty() || method == "POST" || method == "PUT" || method == "PATCH";
+  if (wants_length && !has_length && !has_te) {
     r.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
   }
   r.append("\r\n").append(body);
   return r;
 }
 
+std::string_view HttpResponse::Version() const {
+  std::string_view h(head);
+  return h.substr(0, h.find(' '));
+}
+
+std::string_view HttpResponse::Reason() const {
+  std::string_view line(head);
+  line = line.substr(0, line.find("\r\n"));
+  size_t sp1 = line.find(' ');
+  if (sp1 == std::string_view::npos) return {};
+  size_t sp2 = line.find(' ', sp1 + 1);
+  return sp2 == std::string_view::npos ? std::string_view() : line.substr(sp2 + 1);
+}
+
+std::string_view HttpResponse::Header(std::string_view name) const {
+  std::string_view rest(head);
+  size_t eol = rest.find("\r\n");
+  rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 2);
+  while (!rest.empty()) {
+    size_t e = rest.find("\r\n");
+    std::string_view line = rest.substr(0, e);
+    rest = e == std::string_view::npos ? std::string_view() : rest.substr(e + 2);
+    size_t colon = line.find(':');
+    if (colon != std::string_view::npos && EqualsIgnoreCase(line.substr(0, colon), name)) {
+      return Trim(line.substr(colon + 1));
+    }
+  }
+  return {};
+}
+
+bool HttpResponse::HasHeader(std::string_view name) const {
+  std::string_view rest(head);
+  size_t eol = rest.find("\r\n");
+  rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 2);
+  while (!rest.empty()) {
+    size_t e = rest.find("\r\n");
+    std::string_view line = rest.substr(0, e);
+    rest = e == std::string_view::npos ? std::string_view() : rest.substr(e + 2);
+    size_t colon = line.find(':');
+    if (colon != std::string_view::npos && EqualsIgnoreCase(line.substr(0, colon), name)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 HttpClient::HttpClient(Url url, int64_t timeout_ms)
     : url_(std::move(url)), timeout_ms_(timeout_ms) {}
+
+HttpClient::HttpClient(std::string host, int port, int64_t timeout_ms)
+    : timeout_ms_(timeout_ms) {
+  url_.host = std::move(host);
+  url_.port = static_cast<uint16_t>(port);
+}
+
+void HttpClient::set_timeout_ms(int64_t ms) {
+  timeout_ms_ = ms;
+  if (fd_ >= 0) ApplyTimeout();
+}
+
+void HttpClient::ApplyTimeout() {
+  // 0 in a timeval means "no timeout" to the kernel, as it does here.
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(timeout_ms_ / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((timeout_ms_ % 1000) * 1000);
+  ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
 
 HttpClient::~HttpClient() { Close(); }
 
 void HttpClient::Close() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
+  must_reconnect_ = false;
   rd_ = wr_ = 0;
 }
 
@@ -175,19 +264,12 @@ Status HttpClient::Connect() {
       last_error = ErrnoText("socket");
       continue;
     }
-    if (timeout_ms_ > 0) {
-      timeval tv{};
-      tv.tv_sec = static_cast<time_t>(timeout_ms_ / 1000);
-      tv.tv_usec = static_cast<suseconds_t>((timeout_ms_ % 1000) * 1000);
-      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-      ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    }
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-      fd_ = fd;
-      break;
-    }
+    fd_ = fd;
+    ApplyTimeout();
+    if (::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) break;
+    fd_ = -1;
     last_error = ErrnoText("connect");
     ::close(fd);
   }
@@ -268,7 +350,7 @@ size_t HttpClient::FindCrlf(size_t from) const {
   return std::string::npos;
 }
 
-Status HttpClient::ReadResponse(HttpResponse* resp, bool* got_any) {
+Status HttpClient::Read(HttpResponse* resp, ReadOptions options, bool* got_any) {
   *got_any = false;
   for (;;) {  // loops only over interim 1xx responses
     // Head: read until the blank line.
@@ -337,12 +419,16 @@ Status HttpClient::ReadResponse(HttpResponse* resp, bool* got_any) {
         resp->content_type.assign(value);
       }
     }
+    resp->head.assign(head);
     Consume(head_end + 4);
     resp->status = static_cast<int>(code);
     resp->body.clear();
     resp->connection_close = close;
-    if (code >= 100 && code < 200) continue;  // interim response: read the real one
-    if (code == 204 || code == 304) return Status::OK();
+    if (code >= 100 && code < 200) {
+      if (options.return_informational) return Status::OK();
+      continue;  // interim response: read the real one
+    }
+    if (options.head_request || code == 204 || code == 304) return Status::OK();
     if (chunked) {
       for (;;) {
         size_t e;
@@ -417,23 +503,27 @@ Status HttpClient::ReadResponse(HttpResponse* resp, bool* got_any) {
         if (!*more) break;
       }
       resp->connection_close = true;
+      Close();  // the server has closed its end
     }
     return Status::OK();
   }
 }
 
 Status HttpClient::RoundTrip(std::string_view request, HttpResponse* resp) {
+  ReadOptions options;
+  options.head_request = request.substr(0, 5) == "HEAD ";
   bool fresh = false;
-  if (fd_ < 0) {
+  if (fd_ < 0 || must_reconnect_) {
     SKALD_RETURN_IF_ERROR(Connect());
     fresh = true;
   }
   for (int attempt = 0;; ++attempt) {
     Status st = SendAll(request);
     bool got_any = false;
-    if (st.ok()) st = ReadResponse(resp, &got_any);
+    if (st.ok()) st = Read(resp, options, &got_any);
     if (st.ok()) {
-      if (resp->connection_close) Close();
+      // Left open so PeerClosed() can still watch the server close it.
+      must_reconnect_ = resp->connection_close;
       return st;
     }
     Close();
@@ -445,16 +535,66 @@ Status HttpClient::RoundTrip(std::string_view request, HttpResponse* resp) {
   }
 }
 
-Status HttpClient::Get(std::string_view target, const std::vector<Header>& headers,
-                       HttpResponse* resp) {
-  std::string req = BuildRequest("GET", url_, target, headers, {});
-  return RoundTrip(req, resp);
+StatusOr<HttpResponse> HttpClient::Call(std::string_view method, std::string_view target,
+                                        const HeaderList& headers, std::string_view body) {
+  HttpResponse resp;
+  SKALD_RETURN_IF_ERROR(RoundTrip(BuildRequest(method, url_, target, headers, body), &resp));
+  return resp;
 }
 
-Status HttpClient::Post(std::string_view target, const std::vector<Header>& headers,
+Status HttpClient::Get(std::string_view target, const HeaderList& headers, HttpResponse* resp) {
+  return RoundTrip(BuildRequest("GET", url_, target, headers, {}), resp);
+}
+
+Status HttpClient::Post(std::string_view target, const HeaderList& headers,
                         std::string_view body, HttpResponse* resp) {
-  std::string req = BuildRequest("POST", url_, target, headers, body);
-  return RoundTrip(req, resp);
+  return RoundTrip(BuildRequest("POST", url_, target, headers, body), resp);
 }
 
-}  // namespace skald::bench
+Status HttpClient::SendRaw(std::string_view bytes) {
+  if (fd_ < 0) SKALD_RETURN_IF_ERROR(Connect());
+  Status st = SendAll(bytes);
+  if (!st.ok()) Close();
+  return st;
+}
+
+Status HttpClient::ReadResponse(HttpResponse* resp, ReadOptions options) {
+  if (fd_ < 0) return Status::Unavailable("not connected");
+  bool got_any = false;
+  Status st = Read(resp, options, &got_any);
+  if (!st.ok()) {
+    Close();
+  } else {
+    must_reconnect_ = resp->connection_close;
+  }
+  return st;
+}
+
+StatusOr<HttpResponse> HttpClient::ReadResponse(ReadOptions options) {
+  HttpResponse resp;
+  SKALD_RETURN_IF_ERROR(ReadResponse(&resp, options));
+  return resp;
+}
+
+bool HttpClient::PeerClosed(int timeout_ms) {
+  if (fd_ < 0) return true;
+  if (Avail() > 0) return false;
+  pollfd p{fd_, POLLIN, 0};
+  if (::poll(&p, 1, timeout_ms) <= 0) return false;
+  char c;
+  ssize_t n = ::recv(fd_, &c, 1, MSG_PEEK);
+  return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+StatusOr<HttpResponse> Fetch(const std::string& host, int port, std::string_view method,
+                             std::string_view target, const HeaderList& headers,
+                             std::string_view body) {
+  HttpClient c(host, port);
+  HeaderList h = headers;
+  bool has_connection = false;
+  for (const auto& [k, v] : h) has_connection |= EqualsIgnoreCase(k, "connection");
+  if (!has_connection) h.emplace_back("Connection", "close");
+  return c.Call(method, target, h, body);
+}
+
+}  // namespace skald::http
