@@ -5,8 +5,10 @@
 //      must then give the same records and end cleanly. Replay over it plus a valid second
 //      segment must still deliver the second segment.
 //   1: the rest describes records (type, length, bytes); they are framed into a valid
-//      segment, then damaged as the last bytes say (cut or flip one byte). Every record
-//      before the damage must come back unchanged (differential check).
+//      segment, then damaged as the last bytes say (cut or flip one byte). Exactly the
+//      records before the damage must come back, unchanged, and nothing after them (no
+//      record beyond the real ones); a cut inside a record must be reported as a torn
+//      tail ending at the last whole record (differential check).
 //   2: the rest is one payload for DecodeSeries and EntriesDecoder; entries that decode are
 //      re-encoded and must decode to the same values.
 // Any crash, sanitizer report or failed check is a bug.
@@ -185,15 +187,26 @@ void DamagedRoundTrip(const uint8_t* p, size_t n) {
   SegmentEnd end;
   uint64_t valid_end;
   std::vector<Rec> got = ReadAll(&fs, "/w/00000000", &end, &valid_end, true);
-  // Every record that ends at or before the damaged position is intact and returned.
+  if (damaged == seg) {
+    Check(end == SegmentEnd::kClean && got == recs && valid_end == seg.size());
+    return;
+  }
+  // Exactly the records that end at or before the damaged position come back:
+  // none missing, none altered, none invented past them (a cut or a flipped
+  // byte, which every record's CRC covers, ends the valid data).
   size_t intact = 0;
   while (intact < ends.size() && ends[intact] <= pos) ++intact;
-  if (pos < kSegmentHeaderSize && damaged != seg) intact = 0;
-  Check(got.size() >= intact);
-  for (size_t i = 0; i < got.size(); ++i) {
-    if (i < recs.size()) Check(got[i] == recs[i]);  // never garbage in place of a record
+  if (pos < kSegmentHeaderSize) intact = 0;  // a damaged header: nothing is trusted
+  Check(got.size() == intact);
+  for (size_t i = 0; i < got.size(); ++i) Check(got[i] == recs[i]);
+  Check(end != SegmentEnd::kClean || (mode & 1));
+  if ((mode & 1) && pos >= kSegmentHeaderSize) {
+    // A cut is reported as a torn tail unless it falls on a record boundary,
+    // and the valid data ends at the last whole record.
+    const size_t boundary = intact > 0 ? ends[intact - 1] : kSegmentHeaderSize;
+    Check(valid_end == boundary);
+    Check(end == (pos == boundary ? SegmentEnd::kClean : SegmentEnd::kTornTail));
   }
-  if (damaged == seg) Check(end == SegmentEnd::kClean && got == recs);
 }
 
 }  // namespace

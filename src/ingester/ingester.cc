@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <set>
 
 #include <xxhash.h>
 
@@ -638,6 +639,11 @@ Status Ingester::ReplayWal(const std::string& dir, wal::FileSystem* fs, ReplayRe
   wal::FileSystem* use_fs = fs != nullptr ? fs : wal::PosixFileSystem();
   // Streams seen in series records, by (tenant, fingerprint).
   std::map<std::pair<std::string, uint64_t>, Labels> series;
+  // Entries restored from the checkpoint, per stream, as (ts, entry hash). A push
+  // that raced the checkpoint (logged in segment N, applied before the snapshot)
+  // is in checkpoint.N and in segment N: its second copy must be dropped.
+  std::map<std::pair<std::string, uint64_t>, std::set<std::pair<int64_t, uint64_t>>> checkpointed;
+  bool in_checkpoint = false;
   std::vector<chunk::MetaPair> meta;
   std::string md;
   const int64_t now = NowNanos();
@@ -664,12 +670,25 @@ Status Ingester::ReplayWal(const std::string& dir, wal::FileSystem* fs, ReplayRe
     std::lock_guard<std::mutex> lock(stream->mu_);
     Stream& s = *stream;
     size_t before = s.Footprint();
+    std::set<std::pair<int64_t, uint64_t>>* seen = nullptr;
+    if (in_checkpoint) {
+      seen = &checkpointed[it->first];
+    } else if (auto c = checkpointed.find(it->first); c != checkpointed.end()) {
+      seen = &c->second;
+    }
     int64_t ts;
     std::string_view line;
     while (dec.Next(&ts, &line, &meta)) {
       EncodeHeadMetadata(meta, &md);
       const uint64_t hash = EntryHash(line, md);
       if (ts == s.last_ts_ && hash == s.last_hash_) continue;
+      if (seen != nullptr) {
+        if (in_checkpoint) {
+          seen->insert({ts, hash});
+        } else if (seen->count({ts, hash}) != 0) {
+          continue;  // already restored from the checkpoint
+        }
+      }
       AppendLocked(s, ts, line, md, hash, now);
       report->entries++;
     }
@@ -685,7 +704,9 @@ Status Ingester::ReplayWal(const std::string& dir, wal::FileSystem* fs, ReplayRe
   if (cp.ok()) {
     report->checkpoint_segment = cp->segment;
     from = cp->segment;
+    in_checkpoint = true;
     SKALD_RETURN_IF_ERROR(wal::Replay(cp->path, 0, apply, &report->checkpoint, ro));
+    in_checkpoint = false;
   } else if (cp.status().code() != StatusCode::kNotFound) {
     return cp.status();
   }

@@ -13,24 +13,17 @@
 
 #include "core/labels.h"
 #include "core/matcher.h"
+#include "tests/testing/labels.h"
 
 namespace skald::index::testing {
 
-inline Labels L(std::vector<std::pair<std::string, std::string>> pairs) {
-  std::vector<Label> out;
-  for (auto& [n, v] : pairs) out.push_back(Label{n, v});
-  return Labels(std::move(out));
-}
-
-inline Matcher M(MatchType t, std::string name, std::string value) {
-  auto m = Matcher::Create(t, std::move(name), std::move(value));
-  EXPECT_TRUE(m.ok()) << m.status().ToString();
-  return std::move(m).value();
-}
-inline Matcher Eq(std::string n, std::string v) { return M(MatchType::kEqual, n, v); }
-inline Matcher Neq(std::string n, std::string v) { return M(MatchType::kNotEqual, n, v); }
-inline Matcher Re(std::string n, std::string v) { return M(MatchType::kRegexMatch, n, v); }
-inline Matcher Nre(std::string n, std::string v) { return M(MatchType::kRegexNoMatch, n, v); }
+// Label and matcher builders from the kit (tests/testing/labels.h).
+using skald::testing::Eq;
+using skald::testing::L;
+using skald::testing::M;
+using skald::testing::Neq;
+using skald::testing::Nre;
+using skald::testing::Re;
 
 struct Series {
   uint64_t fp;

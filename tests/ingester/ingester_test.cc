@@ -30,11 +30,19 @@
 #include "index/index_store.h"
 #include "storage/fs_object_store.h"
 #include "storage/mem_object_store.h"
+#include "tests/testing/metrics_text.h"
+#include "tests/testing/wait.h"
 #include "wal/fault_file_system.h"
+#include "wal/file_system.h"
+#include "wal/format.h"
 #include "wal/mem_file_system.h"
+#include "wal/wal.h"
 
 namespace skald::ingester {
 namespace {
+
+using testing::SampleValue;
+using testing::WaitFor;
 
 // 2023-11-14T22:13:20Z.
 constexpr int64_t kBase = int64_t{1'700'000'000} * kNanosPerSecond;
@@ -623,10 +631,7 @@ TEST_F(IngesterTest, FlushLoopFlushesIdleStreams) {
   ing->Start();
   Push(*ing, kTenant, L(R"({app="idle"})"), {{kBase, "one", {}}, {kBase + 1, "two", {}}});
   EXPECT_EQ(ing->ActiveStreams(), 1u);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (ing->ActiveStreams() != 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  EXPECT_TRUE(WaitFor([&] { return ing->ActiveStreams() == 0; }));
   ing->Stop();
   EXPECT_EQ(ing->ActiveStreams(), 0u);
   EXPECT_EQ(ing->MemoryBytes(), 0u);
@@ -644,15 +649,9 @@ TEST_F(IngesterTest, FlushLoopFlushesChunksAtMaxAgeButKeepsActiveStream) {
   auto ing = New(o);
   ing->Start();
   Push(*ing, kTenant, L(R"({app="old"})"), {{kBase, "one", {}}});
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (ChunkObjects() == 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  // Give the pass that wrote the chunk time to drop it from memory.
-  while (!ing->Snapshot(kTenant, {}, INT64_MIN, INT64_MAX).empty() &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  EXPECT_TRUE(WaitFor([&] { return ChunkObjects() != 0; }));
+  // The pass that wrote the chunk then drops it from memory.
+  EXPECT_TRUE(WaitFor([&] { return ing->Snapshot(kTenant, {}, INT64_MIN, INT64_MAX).empty(); }));
   ing->Stop();
   EXPECT_EQ(ChunkObjects(), 1u);
   EXPECT_TRUE(ing->Snapshot(kTenant, {}, INT64_MIN, INT64_MAX).empty());
@@ -664,10 +663,19 @@ TEST_F(IngesterTest, FlushLoopFlushesChunksAtMaxAgeButKeepsActiveStream) {
 TEST_F(IngesterTest, FlushLoopLeavesBusyStreamsAlone) {
   IngesterOptions o;
   o.flush_check_period = 5 * kNanosPerMilli;
-  auto ing = New(o);  // idle 30m, max age 2h
-  ing->Start();
+  o.checkpoint_duration = 0;  // a checkpoint after every flush pass: a pass counter
+  metrics::Registry reg;
+  auto ing = New(o, &reg);  // idle 30m, max age 2h
+  wal::MemFileSystem fs;
+  auto w = wal::Wal::Open({.dir = "/wal", .fsync = false, .fs = &fs});
+  ASSERT_TRUE(w.ok());
+  ing->AttachWal(w->get(), "/wal", &fs);
   Push(*ing, kTenant, L(R"({app="busy"})"), {{kBase, "one", {}}});
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ing->Start();
+  // Wait for several flush passes rather than for some time.
+  EXPECT_TRUE(WaitFor([&] {
+    return SampleValue(reg.Expose(), "skald_ingester_wal_checkpoints_total").value_or(0) >= 5;
+  }));
   ing->Stop();
   EXPECT_EQ(ChunkObjects(), 0u);
   EXPECT_EQ(ing->ActiveStreams(), 1u);
@@ -783,6 +791,10 @@ TEST_F(IngesterTest, ConcurrentPushSnapshotAndFlushLoseAndDuplicateNothing) {
         }
         auto r = Push(*ing, kTenant, streams[s], batch);
         if (r.appended != batch.size()) failed = true;
+        // Halfway, make sure the reader and the flusher have run while pushes go on.
+        if (i == kPerThread / 2) {
+          if (!WaitFor([&] { return snapshots.load() > 0 && flushes.load() > 0; })) failed = true;
+        }
       }
     });
   }
@@ -896,6 +908,122 @@ TEST_F(IngesterTest, WalWriteFailureRefusesThePushAndRecovers) {
   st = ing->Push(kTenant, ls, batch, &r);
   EXPECT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(SnapshotEntries(*ing, kTenant)[ls.ToString()].size(), 1u);
+}
+
+// A record can reach replay twice: a push that lands in segment N (after the
+// checkpoint's rotation) but is applied before the checkpoint's snapshot is in
+// checkpoint.N and in segment N. Replay must keep each entry once.
+TEST_F(IngesterTest, ReplayingARecordAlsoInTheCheckpointDoesNotDuplicateEntries) {
+  wal::MemFileSystem fs;
+  const std::string dir = "/wal";
+  const Labels ls = L(R"({app="twice"})");
+  IngesterOptions small_blocks;
+  small_blocks.block_size = 400;
+  std::vector<Entry> pushed;
+  {
+    auto w = wal::Wal::Open({.dir = dir, .fsync = true, .fs = &fs});
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    auto ing = New(small_blocks);
+    ing->AttachWal(w->get(), dir, &fs);
+    // One entries record with several entries (and a series record) in the first
+    // segment, more than one block's worth: the copies must not survive in other blocks.
+    for (int i = 0; i < 12; i++) pushed.push_back({kBase + i, Line(i, 100), {{"k", "v"}}});
+    Push(*ing, kTenant, ls, pushed);
+    auto segments = (*w)->Segments();
+    ASSERT_TRUE(segments.ok());
+    ASSERT_EQ(segments->size(), 1u);
+    const std::string first = wal::JoinPath(dir, wal::SegmentName(segments->front()));
+    auto first_bytes = wal::ReadFileToString(&fs, first);
+    ASSERT_TRUE(first_bytes.ok());
+    ASSERT_TRUE(ing->Checkpoint().ok());
+    ASSERT_FALSE(wal::ReadFileToString(&fs, first).ok()) << "the checkpoint released it";
+    segments = (*w)->Segments();
+    ASSERT_TRUE(segments.ok());
+    ASSERT_FALSE(segments->empty());
+    const uint64_t n = segments->back();
+    ASSERT_TRUE((*w)->Close().ok());
+    // Segment N now holds the same records again, as after the race above.
+    auto f = fs.NewWritableFile(wal::JoinPath(dir, wal::SegmentName(n)));
+    ASSERT_TRUE(f.ok());
+    ASSERT_TRUE((*f)->Append(*first_bytes).ok());
+    ASSERT_TRUE((*f)->Close().ok());
+  }
+  auto fresh = New(small_blocks);
+  ReplayReport report;
+  ASSERT_TRUE(fresh->ReplayWal(dir, &fs, &report).ok());
+  EXPECT_GT(report.checkpoint_segment, 0u);
+  EXPECT_EQ(report.segments.records, 2u);  // the series and entries records were read again
+  EXPECT_EQ(SnapshotEntries(*fresh, kTenant)[ls.ToString()], pushed);
+}
+
+// Pushes racing checkpoints: whatever the interleaving, replaying the WAL
+// (newest checkpoint + later segments) restores every acknowledged entry once.
+// The pushers only stop after the last checkpoint, so it raced them too.
+TEST_F(IngesterTest, PushesRacingCheckpointsLoseAndDoubleNothingOnReplay) {
+  wal::MemFileSystem fs;
+  const std::string dir = "/wal";
+  constexpr int kThreads = 4, kCheckpoints = 20;
+  IngesterOptions small_blocks;  // copies in one head would be dropped anyway; not across blocks
+  small_blocks.block_size = 512;
+  std::vector<int> pushed(kThreads, 0);
+  {
+    auto w = wal::Wal::Open({.dir = dir, .fsync = false, .fs = &fs});
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    auto ing = New(small_blocks);
+    ing->AttachWal(w->get(), dir, &fs);
+    std::atomic<bool> stop{false};
+    std::atomic<int> pushes{0};
+    std::atomic<int> budget{
+        0};  // pushes allowed so far: a few per checkpoint, so memory stays small
+    std::atomic<bool> failed{false};
+    std::vector<std::thread> pushers;
+    for (int t = 0; t < kThreads; t++) {
+      pushers.emplace_back([&, t] {
+        const Labels ls = L("{app=\"race\", t=\"" + std::to_string(t % 2) + "\"}");
+        for (int i = 0; !stop; i++) {
+          while (!stop && pushes.load() >= budget.load()) std::this_thread::yield();
+          if (stop) break;
+          std::vector<Entry> batch;
+          for (int k = 0; k < 3; k++) {
+            const int64_t ts = kBase + (static_cast<int64_t>(i) * 3 + k) * kThreads + t;
+            batch.push_back({ts, "t" + std::to_string(t) + "-" + std::to_string(i * 3 + k), {}});
+          }
+          auto r = Push(*ing, kTenant, ls, batch);
+          if (r.appended != batch.size()) failed = true;
+          pushed[t] = (i + 1) * 3;
+          pushes++;
+        }
+      });
+    }
+    for (int c = 0; c < kCheckpoints && !failed; c++) {
+      // Each checkpoint starts while pushes keep coming.
+      const int before = pushes.load();
+      budget = before + 60;
+      if (!WaitFor([&] { return pushes.load() >= before + kThreads; })) failed = true;
+      if (!ing->Checkpoint().ok()) failed = true;
+    }
+    stop = true;
+    for (auto& th : pushers) th.join();
+    EXPECT_FALSE(failed);
+    ASSERT_TRUE((*w)->Close().ok());
+  }
+  auto fresh = New(small_blocks);
+  ReplayReport report;
+  ASSERT_TRUE(fresh->ReplayWal(dir, &fs, &report).ok());
+  EXPECT_GT(report.checkpoint_segment, 0u);
+  std::multiset<std::string> lines;
+  for (auto& [ls, entries] : SnapshotEntries(*fresh, kTenant)) {
+    for (const auto& e : entries) lines.insert(e.line);
+  }
+  size_t total = 0;
+  for (int t = 0; t < kThreads; t++) {
+    total += static_cast<size_t>(pushed[t]);
+    for (int k = 0; k < pushed[t]; k++) {
+      std::string line = "t" + std::to_string(t) + "-" + std::to_string(k);
+      ASSERT_EQ(lines.count(line), 1u) << line;
+    }
+  }
+  EXPECT_EQ(lines.size(), total);
 }
 
 }  // namespace

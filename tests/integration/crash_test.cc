@@ -77,9 +77,9 @@ TEST(CrashTest, EveryAcknowledgedPushSurvivesKillDashNine) {
             b.AddEntry(base + seq * 1000, LineFor(t, seq));
             lines.push_back(LineFor(t, seq));
           }
-          auto r = skald.Call("POST", "/loki/api/v1/push",
-                              {{"Content-Type", "application/x-protobuf"}},
-                              wire::EncodePushProtobufSnappy(std::move(b).Build()));
+          auto r =
+              skald.Call("POST", "/loki/api/v1/push", {{"Content-Type", "application/x-protobuf"}},
+                         wire::EncodePushProtobufSnappy(std::move(b).Build()));
           const bool ok = r.ok() && r->status == 204;
           {
             std::lock_guard<std::mutex> lock(mu);
@@ -204,8 +204,7 @@ TEST(SigtermTest, CleanStopFlushesEverythingToTheStoreAndRestartFindsEveryLineOn
   EXPECT_EQ(SampleValue(after->body, "loki_ingester_memory_streams{tenant=\"fake\"}").value_or(0),
             0);
 
-  auto r = skald.Call("GET", "/loki/api/v1/query_range?query=" +
-                                 QueryEscape(R"({app="restart"})") +
+  auto r = skald.Call("GET", "/loki/api/v1/query_range?query=" + QueryEscape(R"({app="restart"})") +
                                  "&start=" + std::to_string(base) +
                                  "&end=" + std::to_string(base + 3600 * kNanosPerSecond) +
                                  "&limit=5000&direction=forward");

@@ -422,8 +422,8 @@ TEST_F(AuthTest, TenantsAreIsolatedAndHeaderRequired) {
 TEST_F(LokiApiTest, IntervalKeepsOneEntryPerIntervalInQueryDirection) {
   std::string values;
   for (int i = 0; i < 10; i++) {
-    values += std::string(i ? "," : "") + "[\"" + Ts(i * 1000) + "\",\"tick " +
-              std::to_string(i) + "\"]";
+    values +=
+        std::string(i ? "," : "") + "[\"" + Ts(i * 1000) + "\",\"tick " + std::to_string(i) + "\"]";
   }
   ASSERT_EQ(PushJson(R"({"streams":[{"stream":{"app":"iv"},"values":[)" + values + "]}]}").status,
             204);

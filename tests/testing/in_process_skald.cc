@@ -36,8 +36,7 @@ Status InProcessSkald::Stop() {
 
 int InProcessSkald::port() const { return app_ ? app_->http_port() : 0; }
 
-StatusOr<http::HttpResponse> InProcessSkald::Call(std::string_view method,
-                                                  std::string_view target,
+StatusOr<http::HttpResponse> InProcessSkald::Call(std::string_view method, std::string_view target,
                                                   const http::HeaderList& headers,
                                                   std::string_view body) const {
   const int p = port();

@@ -4,32 +4,18 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
 #include <limits>
-#include <new>
 #include <random>
 #include <string>
 #include <vector>
 
-// Allocation counter for this test binary.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<size_t> g_allocs{0};
-}  // namespace
-void* operator new(size_t n) {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocs.fetch_add(1);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
+#include "tests/testing/alloc_counter.h"
+#include "tests/testing/entries.h"
 
 namespace skald::wal {
 namespace {
+
+using skald::testing::AllocCounter;
 
 struct OwnedEntry {
   int64_t ts = 0;
@@ -49,9 +35,7 @@ std::string Encode(std::string_view tenant, uint64_t fp, const std::vector<Owned
   EntriesEncoder enc;
   enc.Begin(&out, tenant, fp);
   for (const OwnedEntry& e : es) {
-    std::vector<Pair> md;
-    for (const auto& [n, v] : e.md) md.push_back({n, v});
-    enc.Add(e.ts, e.line, md);
+    enc.Add(e.ts, e.line, skald::testing::MetadataViews<Pair>(e.md));
   }
   EXPECT_EQ(enc.entries(), es.size());
   return out;
@@ -231,8 +215,7 @@ TEST(EntriesRecordTest, DecodingAndReEncodingDoNotAllocateOnceBuffersAreWarm) {
   out.reserve(payload.size() + 64);
   size_t count = 0;
 
-  g_allocs = 0;
-  g_counting = true;
+  AllocCounter::Start();
   EntriesDecoder d;
   Status init = d.Init(payload);
   EntriesEncoder enc;
@@ -243,12 +226,12 @@ TEST(EntriesRecordTest, DecodingAndReEncodingDoNotAllocateOnceBuffersAreWarm) {
     enc.Add(ts, line, md);
     ++count;
   }
-  g_counting = false;
+  const size_t allocs = AllocCounter::Stop();
 
   ASSERT_TRUE(init.ok());
   ASSERT_TRUE(d.status().ok());
   EXPECT_EQ(count, es.size());
-  EXPECT_EQ(g_allocs.load(), 0u);
+  EXPECT_EQ(allocs, 0u);
   EXPECT_EQ(out, payload);  // re-encoding the decoded entries gives the same bytes
 }
 

@@ -2,12 +2,12 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "tests/testing/temp_dir.h"
 #include "wal/file_system.h"
 #include "wal/format.h"
 #include "wal/replay.h"
@@ -57,21 +57,8 @@ inline std::vector<Rec> ReplayAll(FileSystem* fs, const std::string& dir, uint64
   return out;
 }
 
-// A fresh directory under the test temp dir, removed at destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = ::testing::TempDir() + "skald_wal_XXXXXX";
-    char* p = ::mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() { (void)RemoveAll(PosixFileSystem(), path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+// The kit's temp dir (tests/testing/temp_dir.h).
+using skald::testing::TempDir;
 
 inline std::string Payload(int i, size_t len = 0) {
   std::string s = "record-" + std::to_string(i);

@@ -1,5 +1,6 @@
-// Test helpers for the push codecs: a flat, owning copy of a PushRequest that
-// gtest can compare and print, and a tiny independent protobuf wire encoder.
+// Test helpers for the push codecs: a flat, owning copy of a PushRequest (over
+// the kit's entry type) that gtest can compare and print, and a tiny
+// independent protobuf wire encoder.
 #pragma once
 
 #include <cstdint>
@@ -8,16 +9,14 @@
 #include <utility>
 #include <vector>
 
+#include "tests/testing/entries.h"
 #include "wire/push.h"
 
 namespace skald::wire::testing {
 
-struct FlatEntry {
-  int64_t ts;
-  std::string line;
-  std::vector<std::pair<std::string, std::string>> metadata;
-  bool operator==(const FlatEntry&) const = default;
-};
+// The kit's owning entry (tests/testing/entries.h): ts, line, metadata.
+using FlatEntry = skald::testing::Entry;
+
 struct FlatStream {
   std::string labels;
   std::vector<FlatEntry> entries;
@@ -40,11 +39,6 @@ inline std::vector<FlatStream> Flatten(const PushRequest& req) {
   return out;
 }
 
-inline void PrintTo(const FlatEntry& e, std::ostream* os) {
-  *os << "{" << e.ts << ", \"" << e.line << "\", md[";
-  for (const auto& [k, v] : e.metadata) *os << k << "=" << v << ";";
-  *os << "]}";
-}
 inline void PrintTo(const FlatStream& s, std::ostream* os) {
   *os << s.labels << ": [";
   for (const auto& e : s.entries) {

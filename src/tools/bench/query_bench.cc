@@ -9,11 +9,11 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "wire/json_writer.h"
 #include "core/go_string.h"
 #include "core/time.h"
-#include "tools/http/http_client.h"
 #include "tools/bench/proc_stats.h"
+#include "tools/http/http_client.h"
+#include "wire/json_writer.h"
 
 namespace skald::bench {
 

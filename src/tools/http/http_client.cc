@@ -217,8 +217,7 @@ bool HttpResponse::HasHeader(std::string_view name) const {
 HttpClient::HttpClient(Url url, int64_t timeout_ms)
     : url_(std::move(url)), timeout_ms_(timeout_ms) {}
 
-HttpClient::HttpClient(std::string host, int port, int64_t timeout_ms)
-    : timeout_ms_(timeout_ms) {
+HttpClient::HttpClient(std::string host, int port, int64_t timeout_ms) : timeout_ms_(timeout_ms) {
   url_.host = std::move(host);
   url_.port = static_cast<uint16_t>(port);
 }
@@ -546,8 +545,8 @@ Status HttpClient::Get(std::string_view target, const HeaderList& headers, HttpR
   return RoundTrip(BuildRequest("GET", url_, target, headers, {}), resp);
 }
 
-Status HttpClient::Post(std::string_view target, const HeaderList& headers,
-                        std::string_view body, HttpResponse* resp) {
+Status HttpClient::Post(std::string_view target, const HeaderList& headers, std::string_view body,
+                        HttpResponse* resp) {
   return RoundTrip(BuildRequest("POST", url_, target, headers, body), resp);
 }
 
