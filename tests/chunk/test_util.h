@@ -67,7 +67,7 @@ inline std::vector<OwnedEntry> RandomEntries(size_t n, uint64_t seed, int64_t st
 }
 
 inline void AddEntry(BlockBuilder* b, const OwnedEntry& e) {
-  std::vector<MetaPair> md;
+  std::vector<MetadataPair> md;
   for (const auto& [k, v] : e.metadata) md.push_back({k, v});
   b->Add(e.ts, e.line, md);
 }
