@@ -9,8 +9,9 @@
 #include <climits>
 #include <cstring>
 
-#include "wire/push_internal.h"
+#include "core/ascii.h"
 #include "core/go_string.h"
+#include "wire/push_internal.h"
 
 namespace skald::wire {
 
@@ -151,14 +152,6 @@ std::string_view ConsumeToken(std::string_view* s) {
   s->remove_prefix(i);
   return tok;
 }
-std::string ToLowerAscii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // consumeValue: a token or a quoted-string. Returns false when nothing valid.
 bool ConsumeValue(std::string_view* s, std::string* value) {
   value->clear();
@@ -190,7 +183,7 @@ bool ConsumeValue(std::string_view* s, std::string* value) {
 StatusOr<std::string> ParseMediaType(std::string_view content_type) {
   size_t semi = content_type.find(';');
   std::string_view base = content_type.substr(0, semi);
-  std::string media = ToLowerAscii(Trim(base));
+  std::string media = AsciiLower(Trim(base));
   {
     std::string_view rest = media;
     std::string_view type = ConsumeToken(&rest);
@@ -221,7 +214,7 @@ StatusOr<std::string> ParseMediaType(std::string_view content_type) {
     std::string key;
     if (!rest.empty() && rest[0] == ';') {
       rest = TrimLeft(rest.substr(1));
-      key = ToLowerAscii(ConsumeToken(&rest));
+      key = AsciiLower(ConsumeToken(&rest));
       if (!key.empty()) {
         rest = TrimLeft(rest);
         if (!rest.empty() && rest[0] == '=') {
