@@ -94,23 +94,20 @@ bool ParseDigits(std::string_view s, size_t pos, size_t n, int64_t* out) {
   return true;
 }
 
+// "2024-01-02<sep>03:04:05[.fraction]<zone>" in UTC.
+std::string FormatUtc(int64_t ns, char sep, std::string_view zone) {
+  const Civil c = ToCivil(ns);
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%04lld-%02d-%02d%c%02d:%02d:%02d",
+                static_cast<long long>(c.year), c.month, c.day, sep, c.hour, c.minute, c.second);
+  return std::string(buf) + TrimmedFraction(c.nanos) + std::string(zone);
+}
+
 }  // namespace
 
-std::string FormatRFC3339Nano(int64_t ns) {
-  Civil c = ToCivil(ns);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04lld-%02d-%02dT%02d:%02d:%02d", static_cast<long long>(c.year),
-                c.month, c.day, c.hour, c.minute, c.second);
-  return std::string(buf) + TrimmedFraction(c.nanos) + "Z";
-}
+std::string FormatRFC3339Nano(int64_t ns) { return FormatUtc(ns, 'T', "Z"); }
 
-std::string FormatGoTime(int64_t ns) {
-  Civil c = ToCivil(ns);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04lld-%02d-%02d %02d:%02d:%02d", static_cast<long long>(c.year),
-                c.month, c.day, c.hour, c.minute, c.second);
-  return std::string(buf) + TrimmedFraction(c.nanos) + " +0000 UTC";
-}
+std::string FormatGoTime(int64_t ns) { return FormatUtc(ns, ' ', " +0000 UTC"); }
 
 StatusOr<int64_t> ParseRFC3339(std::string_view s) {
   auto bad = [&]() {
