@@ -20,6 +20,7 @@
 namespace {
 
 using namespace skald::chunk;  // NOLINT
+using skald::MetadataPair;
 
 void PutLE32(std::string* s, size_t at, uint32_t v) {
   for (int i = 0; i < 4; ++i) (*s)[at + i] = static_cast<char>(v >> (8 * i));
@@ -45,7 +46,7 @@ void Consume(const DecodedBlock& d) {
     std::string_view l = d.line(i);
     for (char c : l) sink = sink + static_cast<uint8_t>(c);
     for (size_t j = 0; j < d.metadata_count(i); ++j) {
-      MetaPair p = d.metadata(i, j);
+      MetadataPair p = d.metadata(i, j);
       sink = sink + p.name.size() + p.value.size();
       if (!p.name.empty()) sink = sink + static_cast<uint8_t>(p.name.back());
       if (!p.value.empty()) sink = sink + static_cast<uint8_t>(p.value.back());
@@ -129,14 +130,14 @@ void RoundTrip(const uint8_t* p, size_t n) {
     e.line.assign(reinterpret_cast<const char*>(p), l);
     p += l;
     n -= l;
-    MetaPair md[4];
+    MetadataPair md[4];
     for (size_t j = 0; j < nmeta; ++j) {
       const size_t a = std::min<size_t>(n, j), b = std::min<size_t>(n - a, 2);
       e.metadata.emplace_back(std::string(reinterpret_cast<const char*>(p), a),
                               std::string(reinterpret_cast<const char*>(p) + a, b));
     }
     for (size_t j = 0; j < nmeta; ++j) md[j] = {e.metadata[j].first, e.metadata[j].second};
-    bb.Add(e.ts, e.line, std::span<const MetaPair>(md, nmeta));
+    bb.Add(e.ts, e.line, std::span<const MetadataPair>(md, nmeta));
     want.push_back(std::move(e));
   }
   w.AddBlock(bb.Finish(codec));

@@ -27,6 +27,7 @@
 namespace {
 
 using namespace skald::wal;  // NOLINT
+using skald::MetadataPair;
 
 void Check(bool cond) {
   if (!cond) __builtin_trap();
@@ -66,11 +67,11 @@ void DecodePayload(RecordType type, std::string_view payload) {
   }
   int64_t ts;
   std::string_view line;
-  std::vector<MetaView> md;
+  std::vector<MetadataPair> md;
   std::vector<Entry> got;
   while (d.Next(&ts, &line, &md)) {
     Entry e{ts, std::string(line), {}};
-    for (const MetaView& m : md) e.md.emplace_back(std::string(m.name), std::string(m.value));
+    for (const MetadataPair& m : md) e.md.emplace_back(std::string(m.name), std::string(m.value));
     got.push_back(std::move(e));
   }
   if (!d.status().ok()) {

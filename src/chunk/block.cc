@@ -6,17 +6,10 @@
 #include <functional>
 #include <limits>
 
-#include "chunk/varint.h"
+#include "core/coding.h"
 #include "core/crc32c.h"
 
 namespace skald::chunk {
-
-using internal::GetUvarint;
-using internal::PutFixed32;
-using internal::PutUvarint;
-using internal::Reader;
-using internal::UnZigZag;
-using internal::ZigZag;
 
 namespace {
 
@@ -45,15 +38,15 @@ BlockBuilder::BlockBuilder() {
   sym_slots_.assign(kInitialSlots, 0);
 }
 
-void BlockBuilder::Add(int64_t ts, std::string_view line, std::span<const MetaPair> metadata) {
+void BlockBuilder::Add(int64_t ts, std::string_view line, std::span<const MetadataPair> metadata) {
   if (n_ == 0) {
-    PutUvarint(&ts_col_, ZigZag(ts));
+    PutUvarint(&ts_col_, ZigZagEncode(ts));
     min_ts_ = max_ts_ = ts;
   } else {
     // Wrapping difference; the decoder adds it back with wrapping arithmetic.
     const auto delta =
         static_cast<int64_t>(static_cast<uint64_t>(ts) - static_cast<uint64_t>(prev_ts_));
-    PutUvarint(&ts_col_, ZigZag(delta));
+    PutUvarint(&ts_col_, ZigZagEncode(delta));
     if (ts < min_ts_) min_ts_ = ts;
     if (ts > max_ts_) max_ts_ = ts;
   }
@@ -61,7 +54,7 @@ void BlockBuilder::Add(int64_t ts, std::string_view line, std::span<const MetaPa
   PutUvarint(&len_col_, line.size());
   lines_.append(line);
   PutUvarint(&meta_col_, metadata.size());
-  for (const MetaPair& p : metadata) {
+  for (const MetadataPair& p : metadata) {
     PutUvarint(&meta_col_, Intern(p.name));
     PutUvarint(&meta_col_, Intern(p.value));
   }
@@ -73,7 +66,7 @@ void BlockBuilder::Add(int64_t ts, std::string_view line, std::span<const MetaPa
 size_t BlockBuilder::uncompressed_bytes() const {
   size_t meta = 0;
   if (any_meta_) {
-    meta = internal::UvarintSize(sym_off_.size() - 1) + sym_encoded_ + meta_col_.size();
+    meta = UvarintSize(sym_off_.size() - 1) + sym_encoded_ + meta_col_.size();
   }
   return ts_col_.size() + len_col_.size() + lines_.size() + meta;
 }
@@ -95,7 +88,7 @@ uint32_t BlockBuilder::Intern(std::string_view s) {
   const auto id = static_cast<uint32_t>(sym_off_.size() - 1);
   sym_data_.append(s);
   sym_off_.push_back(static_cast<uint32_t>(sym_data_.size()));
-  sym_encoded_ += internal::UvarintSize(s.size()) + s.size();
+  sym_encoded_ += UvarintSize(s.size()) + s.size();
   sym_slots_[i] = id + 1;
   if ((id + 1) * 2 > sym_slots_.size()) GrowSymbolTable();
   return id;
@@ -234,10 +227,10 @@ Status DecodeBlock(std::string_view bytes, DecodedBlock* out, BlockColumns colum
   out->Clear();
   if (bytes.size() < 4 + 1 + kNumColumns * 3) return Corrupt("too short");
   const std::string_view body = bytes.substr(0, bytes.size() - 4);
-  const uint32_t want_crc = internal::DecodeFixed32(bytes.data() + body.size());
+  const uint32_t want_crc = DecodeFixed32(bytes.data() + body.size());
   if (crc32c::Value(body) != want_crc) return Corrupt("checksum mismatch");
 
-  Reader r(body);
+  ByteReader r(body);
   uint64_t n;
   if (!r.GetUvarint(&n)) return Corrupt("bad entry count");
   Section sec[kNumColumns];
@@ -281,7 +274,7 @@ Status DecodeBlock(std::string_view bytes, DecodedBlock* out, BlockColumns colum
       uint64_t z;
       if (!GetUvarint(&p, end, &z)) return Corrupt("bad timestamp");
       // First value is absolute, the rest are deltas; wrapping add mirrors the encoder.
-      prev += static_cast<uint64_t>(UnZigZag(z));
+      prev += static_cast<uint64_t>(ZigZagDecode(z));
       out->ts_[i] = static_cast<int64_t>(prev);
     }
     if (p != end) return Corrupt("timestamp column length mismatch");
@@ -328,7 +321,7 @@ Status DecodeBlock(std::string_view bytes, DecodedBlock* out, BlockColumns colum
     } else {
       SKALD_RETURN_IF_ERROR(Materialize(sec[kMeta], &out->meta_buf_, &meta));
     }
-    Reader m(meta);
+    ByteReader m(meta);
     uint64_t nsym;
     if (!m.GetUvarint(&nsym) || nsym > m.remaining()) return Corrupt("bad symbol count");
     for (uint64_t k = 0; k < nsym; ++k) {

@@ -17,16 +17,10 @@
 #include <vector>
 
 #include "chunk/codec.h"
+#include "core/entry.h"
 #include "core/status.h"
 
 namespace skald::chunk {
-
-// One structured-metadata pair of an entry. Views are only valid as long as the memory they
-// were taken from (the caller's input for BlockBuilder::Add, the DecodedBlock otherwise).
-struct MetaPair {
-  std::string_view name;
-  std::string_view value;
-};
 
 // Summary of one block, as kept in a chunk's block index.
 struct BlockMeta {
@@ -53,8 +47,9 @@ class BlockBuilder {
  public:
   BlockBuilder();
 
-  // Appends one entry. `metadata` is copied (names/values are interned per block).
-  void Add(int64_t ts, std::string_view line, std::span<const MetaPair> metadata);
+  // Appends one entry. `metadata` is copied (names/values are interned per block), so its
+  // views need only be valid during the call.
+  void Add(int64_t ts, std::string_view line, std::span<const MetadataPair> metadata);
 
   size_t entries() const { return n_; }
   // Encoded, uncompressed size of the block so far: timestamp and length columns, line bytes
@@ -121,9 +116,10 @@ class DecodedBlock {
   std::span<const uint32_t> line_offsets() const { return {offsets_.data(), offsets_.size()}; }
 
   size_t metadata_count(size_t i) const { return has_meta_ ? meta_off_[i + 1] - meta_off_[i] : 0; }
-  MetaPair metadata(size_t i, size_t j) const {
+  // Pair j of entry i; its views are valid as long as this block.
+  MetadataPair metadata(size_t i, size_t j) const {
     const uint32_t* p = &meta_ids_[2 * (meta_off_[i] + j)];
-    return MetaPair{Symbol(p[0]), Symbol(p[1])};
+    return MetadataPair{Symbol(p[0]), Symbol(p[1])};
   }
 
   // Empties the block (keeps buffer capacity).

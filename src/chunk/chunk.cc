@@ -5,16 +5,10 @@
 #include <cstring>
 #include <limits>
 
-#include "chunk/varint.h"
+#include "core/coding.h"
 #include "core/crc32c.h"
 
 namespace skald::chunk {
-
-using internal::PutFixed32;
-using internal::PutFixed64;
-using internal::PutUvarint;
-using internal::Reader;
-using internal::ZigZag;
 
 namespace {
 
@@ -59,15 +53,15 @@ std::string ChunkWriter::Finish() {
   PutFixed64(&header, fingerprint_);
   PutUvarint(&header, labels_.size());
   header.append(labels_);
-  PutUvarint(&header, ZigZag(min_ts));
-  PutUvarint(&header, ZigZag(max_ts));
+  PutUvarint(&header, ZigZagEncode(min_ts));
+  PutUvarint(&header, ZigZagEncode(max_ts));
   PutUvarint(&header, entries_);
 
   std::string index;
   PutUvarint(&index, blocks_.size());
   for (const EncodedBlock& b : blocks_) {
     PutUvarint(&index, b.meta.entries);
-    PutUvarint(&index, ZigZag(b.meta.min_ts));
+    PutUvarint(&index, ZigZagEncode(b.meta.min_ts));
     PutUvarint(&index, static_cast<uint64_t>(b.meta.max_ts) - static_cast<uint64_t>(b.meta.min_ts));
     PutUvarint(&index, b.bytes.size());
     PutUvarint(&index, b.meta.uncompressed_size);
@@ -110,19 +104,18 @@ StatusOr<ChunkReader> ChunkReader::Open(std::string_view bytes) {
   if (codec > kMaxCodec) return Corrupt("unknown codec " + std::to_string(codec));
   h.codec = static_cast<Codec>(codec);
   if (bytes[6] != 0 || bytes[7] != 0) return Corrupt("unknown flags");
-  const uint64_t header_len = internal::DecodeFixed32(bytes.data() + 8);
-  const uint64_t index_len = internal::DecodeFixed32(bytes.data() + 12);
+  const uint64_t header_len = DecodeFixed32(bytes.data() + 8);
+  const uint64_t index_len = DecodeFixed32(bytes.data() + 12);
   const uint64_t data_start = kPreambleSize + header_len + 4 + index_len + 4;
   if (data_start > bytes.size()) return Corrupt("truncated header or index");
 
   // Header.
   const size_t header_end = kPreambleSize + static_cast<size_t>(header_len);
-  if (crc32c::Value(bytes.data(), header_end) !=
-      internal::DecodeFixed32(bytes.data() + header_end)) {
+  if (crc32c::Value(bytes.data(), header_end) != DecodeFixed32(bytes.data() + header_end)) {
     return Corrupt("header checksum mismatch");
   }
   {
-    Reader r(bytes.data() + kPreambleSize, bytes.data() + header_end);
+    ByteReader r(bytes.substr(kPreambleSize, header_end - kPreambleSize));
     std::string_view tenant, labels;
     uint64_t entries;
     if (!r.GetLengthPrefixed(&tenant) || !r.GetFixed64(&h.fingerprint) ||
@@ -140,11 +133,11 @@ StatusOr<ChunkReader> ChunkReader::Open(std::string_view bytes) {
   const size_t index_start = header_end + 4;
   const size_t index_end = index_start + static_cast<size_t>(index_len);
   if (crc32c::Value(bytes.data() + index_start, index_len) !=
-      internal::DecodeFixed32(bytes.data() + index_end)) {
+      DecodeFixed32(bytes.data() + index_end)) {
     return Corrupt("block index checksum mismatch");
   }
   {
-    Reader r(bytes.data() + index_start, bytes.data() + index_end);
+    ByteReader r(bytes.substr(index_start, index_end - index_start));
     uint64_t count;
     if (!r.GetUvarint(&count) || count > r.remaining()) return Corrupt("bad block count");
     cr.blocks_.reserve(static_cast<size_t>(count));
@@ -240,7 +233,7 @@ Status DecodeChunkEntries(std::string_view chunk, std::vector<OwnedEntry>* out) 
       e.ts = block.ts(i);
       e.line.assign(block.line(i));
       for (size_t j = 0; j < block.metadata_count(i); ++j) {
-        MetaPair p = block.metadata(i, j);
+        MetadataPair p = block.metadata(i, j);
         e.metadata.emplace_back(std::string(p.name), std::string(p.value));
       }
       out->push_back(std::move(e));

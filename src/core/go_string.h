@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "core/status.h"
+#include "core/utf8.h"  // DecodeUtf8Rune, IsValidUtf8, AppendUtf8 (used with these)
 
 namespace skald {
 
@@ -26,15 +27,5 @@ Status ParseGoStringLiteral(std::string_view text, std::string* value, size_t* c
 
 // Unquotes a complete literal (the whole input must be one literal).
 StatusOr<std::string> GoUnquote(std::string_view quoted);
-
-// True when s is valid UTF-8 (no surrogates, no overlongs).
-bool IsValidUtf8(std::string_view s);
-
-// Decodes one UTF-8 rune at s[0]; returns its length (1..4) and stores the code
-// point, or returns 0 on an invalid sequence.
-size_t DecodeUtf8Rune(std::string_view s, char32_t* rune);
-
-// Appends the UTF-8 encoding of a code point.
-void AppendUtf8(std::string* out, char32_t rune);
 
 }  // namespace skald

@@ -7,8 +7,9 @@
 #include <cerrno>
 #include <cstring>
 
-#include "core/go_string.h"
+#include "core/json_escape.h"
 #include "core/time.h"
+#include "core/utf8.h"
 
 namespace skald::log {
 
@@ -16,8 +17,6 @@ namespace {
 
 std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
 std::atomic<int> g_fd{2};
-
-const char kHex[] = "0123456789abcdef";
 
 bool NeedsQuoting(std::string_view v) {
   for (size_t i = 0; i < v.size();) {
@@ -87,53 +86,7 @@ void AppendLogfmtValue(std::string* out, std::string_view v) {
     out->append(v);
     return;
   }
-  out->push_back('"');
-  size_t start = 0;
-  for (size_t i = 0; i < v.size();) {
-    unsigned char b = static_cast<unsigned char>(v[i]);
-    if (b < 0x80) {
-      if (b >= 0x20 && b != '\\' && b != '"') {
-        i++;
-        continue;
-      }
-      out->append(v.substr(start, i - start));
-      switch (b) {
-        case '\\':
-        case '"':
-          out->push_back('\\');
-          out->push_back(static_cast<char>(b));
-          break;
-        case '\n':
-          out->append("\\n");
-          break;
-        case '\r':
-          out->append("\\r");
-          break;
-        case '\t':
-          out->append("\\t");
-          break;
-        default:
-          out->append("\\u00");
-          out->push_back(kHex[b >> 4]);
-          out->push_back(kHex[b & 0xF]);
-      }
-      i++;
-      start = i;
-      continue;
-    }
-    char32_t r;
-    size_t n = DecodeUtf8Rune(v.substr(i), &r);
-    if (n == 0) {
-      out->append(v.substr(start, i - start));
-      out->append("\\ufffd");
-      i++;
-      start = i;
-      continue;
-    }
-    i += n;
-  }
-  out->append(v.substr(start));
-  out->push_back('"');
+  AppendJsonString(out, v, JsonEscaping::kLogfmt);
 }
 
 std::string FormatLine(Level level, int64_t ts_nanos, std::string_view caller, std::string_view msg,

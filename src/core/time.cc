@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <limits>
 
+#include "core/go_string.h"
+
 namespace skald {
 
 int64_t NowNanos() {
@@ -92,23 +94,20 @@ bool ParseDigits(std::string_view s, size_t pos, size_t n, int64_t* out) {
   return true;
 }
 
+// "2024-01-02<sep>03:04:05[.fraction]<zone>" in UTC.
+std::string FormatUtc(int64_t ns, char sep, std::string_view zone) {
+  const Civil c = ToCivil(ns);
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%04lld-%02d-%02d%c%02d:%02d:%02d",
+                static_cast<long long>(c.year), c.month, c.day, sep, c.hour, c.minute, c.second);
+  return std::string(buf) + TrimmedFraction(c.nanos) + std::string(zone);
+}
+
 }  // namespace
 
-std::string FormatRFC3339Nano(int64_t ns) {
-  Civil c = ToCivil(ns);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04lld-%02d-%02dT%02d:%02d:%02d", static_cast<long long>(c.year),
-                c.month, c.day, c.hour, c.minute, c.second);
-  return std::string(buf) + TrimmedFraction(c.nanos) + "Z";
-}
+std::string FormatRFC3339Nano(int64_t ns) { return FormatUtc(ns, 'T', "Z"); }
 
-std::string FormatGoTime(int64_t ns) {
-  Civil c = ToCivil(ns);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04lld-%02d-%02d %02d:%02d:%02d", static_cast<long long>(c.year),
-                c.month, c.day, c.hour, c.minute, c.second);
-  return std::string(buf) + TrimmedFraction(c.nanos) + " +0000 UTC";
-}
+std::string FormatGoTime(int64_t ns) { return FormatUtc(ns, ' ', " +0000 UTC"); }
 
 StatusOr<int64_t> ParseRFC3339(std::string_view s) {
   auto bad = [&]() {
@@ -163,68 +162,75 @@ StatusOr<int64_t> ParseRFC3339(std::string_view s) {
 }
 
 StatusOr<int64_t> ParsePromDuration(std::string_view s) {
-  auto bad = [&]() {
-    return Status::InvalidArgument("not a valid duration string: \"" + std::string(s) + "\"");
-  };
-  if (s.empty()) return bad();
+  // Prometheus' model.ParseDuration, error texts included.
   if (s == "0") return int64_t{0};
-  size_t pos = 0;
-  __int128 total = 0;
-  // Units must appear in decreasing order, each at most once (Prometheus rule).
-  int last_rank = 100;
-  while (pos < s.size()) {
-    size_t start = pos;
-    __int128 n = 0;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      n = n * 10 + (s[pos] - '0');
-      if (n > (__int128)1 << 80) return bad();
-      pos++;
+  if (s.empty()) return Status::InvalidArgument("empty duration string");
+  struct Unit {
+    std::string_view name;
+    uint64_t mult_ms;
+    int pos;  // units must appear in this order, each at most once
+  };
+  static constexpr Unit kUnits[] = {
+      {"y", 365ULL * 24 * 3600 * 1000, 1},
+      {"w", 7ULL * 24 * 3600 * 1000, 2},
+      {"d", 24ULL * 3600 * 1000, 3},
+      {"h", 3600ULL * 1000, 4},
+      {"m", 60ULL * 1000, 5},
+      {"s", 1000, 6},
+      {"ms", 1, 7},
+  };
+  const std::string_view orig = s;
+  auto invalid = [&]() {
+    return Status::InvalidArgument("not a valid duration string: " + GoQuote(orig));
+  };
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  uint64_t dur_ms = 0;
+  int last_pos = 0;
+  while (!s.empty()) {
+    if (!is_digit(s[0])) return invalid();
+    size_t i = 0;
+    uint64_t v = 0;
+    bool overflow = false;
+    for (; i < s.size() && is_digit(s[i]); i++) {
+      const uint64_t d = static_cast<uint64_t>(s[i] - '0');
+      if (v > (UINT64_MAX - d) / 10) overflow = true;
+      v = v * 10 + d;
     }
-    if (pos == start) return bad();
-    int64_t unit;
-    int rank;
-    if (s.substr(pos, 2) == "ms") {
-      unit = kNanosPerMilli, rank = 0, pos += 2;
-    } else if (pos < s.size()) {
-      switch (s[pos]) {
-        case 's':
-          unit = kNanosPerSecond, rank = 1;
-          break;
-        case 'm':
-          unit = kNanosPerMinute, rank = 2;
-          break;
-        case 'h':
-          unit = kNanosPerHour, rank = 3;
-          break;
-        case 'd':
-          unit = kNanosPerDay, rank = 4;
-          break;
-        case 'w':
-          unit = 7 * kNanosPerDay, rank = 5;
-          break;
-        case 'y':
-          unit = 365 * kNanosPerDay, rank = 6;
-          break;
-        default:
-          return bad();
-      }
-      pos++;
-    } else {
-      return bad();
+    if (overflow) return invalid();
+    s.remove_prefix(i);
+    for (i = 0; i < s.size() && !is_digit(s[i]); i++) {
     }
-    if (rank >= last_rank) return bad();
-    last_rank = rank;
-    total += n * unit;
-    if (total > std::numeric_limits<int64_t>::max()) return bad();
+    if (i == 0) return invalid();
+    const std::string_view u = s.substr(0, i);
+    s.remove_prefix(i);
+    const Unit* unit = nullptr;
+    for (const Unit& cand : kUnits) {
+      if (cand.name == u) unit = &cand;
+    }
+    if (unit == nullptr) {
+      return Status::InvalidArgument("unknown unit " + GoQuote(u) + " in duration " +
+                                     GoQuote(orig));
+    }
+    if (unit->pos <= last_pos) return invalid();
+    last_pos = unit->pos;
+    // Prometheus checks overflow of time.Duration in nanoseconds.
+    const uint64_t mult_ns = unit->mult_ms * 1000000ULL;
+    if (v > (1ULL << 63) / mult_ns) return Status::InvalidArgument("duration out of range");
+    dur_ms += v * unit->mult_ms;
+    if (dur_ms > static_cast<uint64_t>(INT64_MAX) / 1000000ULL) {
+      return Status::InvalidArgument("duration out of range");
+    }
   }
-  return static_cast<int64_t>(total);
+  return static_cast<int64_t>(dur_ms * 1000000ULL);
 }
 
-StatusOr<int64_t> ParseGoDuration(std::string_view s) {
+StatusOr<int64_t> ParseGoDuration(std::string_view text) {
+  // Go's time.ParseDuration, with its integer arithmetic (fractions are truncated to ns).
   auto bad = [&]() {
-    return Status::InvalidArgument("time: invalid duration \"" + std::string(s) + "\"");
+    return Status::InvalidArgument("time: invalid duration \"" + std::string(text) + "\"");
   };
-  std::string_view orig = s;
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  std::string_view s = text;
   bool neg = false;
   if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
     neg = s[0] == '-';
@@ -232,53 +238,76 @@ StatusOr<int64_t> ParseGoDuration(std::string_view s) {
   }
   if (s == "0") return int64_t{0};
   if (s.empty()) return bad();
-  long double total = 0;
+  uint64_t d = 0;
+  constexpr uint64_t kMax = 1ULL << 63;
   while (!s.empty()) {
-    size_t pos = 0;
-    long double v = 0;
-    bool digits = false;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      v = v * 10 + (s[pos] - '0');
-      pos++;
-      digits = true;
+    if (!(s[0] == '.' || is_digit(s[0]))) return bad();
+    uint64_t v = 0;
+    size_t i = 0;
+    for (; i < s.size() && is_digit(s[i]); i++) {
+      if (v > (kMax - 1) / 10) return bad();  // overflow
+      v = v * 10 + static_cast<uint64_t>(s[i] - '0');
+      if (v > kMax) return bad();
     }
-    if (pos < s.size() && s[pos] == '.') {
-      pos++;
-      long double scale = 0.1L;
-      while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-        v += (s[pos] - '0') * scale;
-        scale /= 10;
-        pos++;
-        digits = true;
+    const bool pre = i > 0;
+    s.remove_prefix(i);
+    bool post = false;
+    uint64_t f = 0;
+    double scale = 1;
+    if (!s.empty() && s[0] == '.') {
+      s.remove_prefix(1);
+      bool overflow = false;
+      for (i = 0; i < s.size() && is_digit(s[i]); i++) {
+        if (overflow) continue;
+        if (f > (kMax - 1) / 10) {
+          overflow = true;
+          continue;
+        }
+        const uint64_t y = f * 10 + static_cast<uint64_t>(s[i] - '0');
+        if (y > kMax) {
+          overflow = true;
+          continue;
+        }
+        f = y;
+        scale *= 10;
       }
+      post = i > 0;
+      s.remove_prefix(i);
     }
-    if (!digits) return bad();
-    size_t ustart = pos;
-    while (pos < s.size() && !(s[pos] >= '0' && s[pos] <= '9') && s[pos] != '.') pos++;
-    std::string_view unit = s.substr(ustart, pos - ustart);
-    long double mult;
-    if (unit == "ns")
-      mult = 1;
-    else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs")
-      mult = 1e3L;
-    else if (unit == "ms")
-      mult = 1e6L;
-    else if (unit == "s")
-      mult = 1e9L;
-    else if (unit == "m")
-      mult = 60e9L;
-    else if (unit == "h")
-      mult = 3600e9L;
-    else {
-      (void)orig;
+    if (!pre && !post) return bad();
+    for (i = 0; i < s.size() && s[i] != '.' && !is_digit(s[i]); i++) {
+    }
+    if (i == 0) return bad();  // missing unit
+    const std::string_view u = s.substr(0, i);
+    s.remove_prefix(i);
+    uint64_t unit;
+    if (u == "ns") {
+      unit = 1;
+    } else if (u == "us" || u == "\xC2\xB5s" || u == "\xCE\xBCs") {  // us, µs (micro sign), μs
+      unit = 1000;
+    } else if (u == "ms") {
+      unit = 1000000;
+    } else if (u == "s") {
+      unit = 1000000000ULL;
+    } else if (u == "m") {
+      unit = 60ULL * 1000000000ULL;
+    } else if (u == "h") {
+      unit = 3600ULL * 1000000000ULL;
+    } else {
       return bad();
     }
-    total += v * mult;
-    if (total > 9.2e18L) return bad();
-    s.remove_prefix(pos);
+    if (v > kMax / unit) return bad();
+    v *= unit;
+    if (f > 0) {
+      v += static_cast<uint64_t>(static_cast<double>(f) * (static_cast<double>(unit) / scale));
+      if (v > kMax) return bad();
+    }
+    d += v;
+    if (d > kMax) return bad();
   }
-  int64_t r = static_cast<int64_t>(total + 0.5L);
-  return neg ? -r : r;
+  if (neg) return d == kMax ? INT64_MIN : -static_cast<int64_t>(d);
+  if (d > kMax - 1) return bad();
+  return static_cast<int64_t>(d);
 }
 
 std::string FormatGoDuration(int64_t d) {

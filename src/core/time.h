@@ -53,9 +53,14 @@ std::string FormatGoTime(int64_t unix_nanos);
 // Parses RFC3339 / RFC3339Nano (with Z or ±hh:mm offset).
 StatusOr<int64_t> ParseRFC3339(std::string_view text);
 
-// Prometheus duration: [0-9]+(ms|s|m|h|d|w|y) concatenated ("1h30m"), no fractions.
+// Prometheus duration (model.ParseDuration): "0", or [0-9]+ unit groups with units y w d h m
+// s ms in decreasing order ("1h30m"), no sign, no fractions. Errors (InvalidArgument) are
+// Prometheus' texts: `not a valid duration string: "x"`, `unknown unit "u" in duration "x"`,
+// `empty duration string`, `duration out of range`. The one parser of this form (LogQL
+// ranges, query parameters, config).
 StatusOr<int64_t> ParsePromDuration(std::string_view text);
-// Go time.ParseDuration: optional sign, decimal fractions, units ns us µs ms s m h.
+// Go time.ParseDuration: optional sign, decimal fractions (truncated to whole ns, as Go does),
+// units ns us µs μs ms s m h. Error: `time: invalid duration "x"`.
 StatusOr<int64_t> ParseGoDuration(std::string_view text);
 // Go time.Duration.String(): "1h0m0s", "1.5s", "300ms", "0s".
 std::string FormatGoDuration(int64_t nanos);

@@ -98,7 +98,6 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
     Labels labels;
     std::string ls;
     std::vector<ingester::AppendEntry> batch;
-    std::vector<chunk::MetaPair> meta;
   };
   std::vector<Accepted> accepted;
   accepted.reserve(req.streams.size());
@@ -157,11 +156,6 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
 
     Accepted& acc = accepted.emplace_back();
     auto& batch = acc.batch;
-    auto& meta = acc.meta;
-    // Metadata views must stay stable while batch refers to them: reserve first.
-    size_t total_meta = 0;
-    for (const auto& e : stream.entries) total_meta += e.metadata_count;
-    meta.reserve(total_meta);
     for (const wire::PushEntry& e : stream.entries) {
       auto md = req.MetadataOf(e);
       uint64_t md_bytes = 0;
@@ -219,10 +213,8 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
           continue;
         }
       }
-      size_t begin = meta.size();
-      for (const auto& p : md) meta.push_back({p.name, p.value});
-      batch.push_back({e.timestamp_ns, e.line,
-                       std::span<const chunk::MetaPair>(meta.data() + begin, md.size())});
+      // The request's pairs go to the ingester as they are (the request outlives the push).
+      batch.push_back({e.timestamp_ns, e.line, md});
     }
     if (batch.empty()) {
       accepted.pop_back();

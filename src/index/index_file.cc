@@ -9,18 +9,11 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "core/coding.h"
 #include "core/crc32c.h"
-#include "index/encoding.h"
 #include "index/postings.h"
 
 namespace skald::index {
-
-using internal::Decoder;
-using internal::GetFixed32;
-using internal::GetFixed64;
-using internal::PutFixed32;
-using internal::PutFixed64;
-using internal::PutUvarint;
 
 namespace {
 
@@ -42,9 +35,15 @@ std::string Hex(uint64_t v) {
 
 Status Corrupt(const std::string& what) { return Status::Corruption("index file: " + what); }
 
-void PutString(std::string* out, std::string_view s) {
-  PutUvarint(out, s.size());
-  out->append(s);
+// Index varints must be minimally encoded: each value has exactly one encoding, so equal
+// inputs give byte-identical files and a damaged byte cannot decode to the same value.
+ByteReader IndexReader(std::string_view data) {
+  return ByteReader(data, ByteReader::Varints::kMinimal);
+}
+
+// A uvarint that must be < limit (a symbol or series reference).
+bool GetUvarintBelow(ByteReader* d, uint64_t limit, uint64_t* v) {
+  return d->GetUvarint(v) && (*v < limit || d->Fail());
 }
 
 void PutList(std::string* out, const std::vector<uint64_t>& ords) {
@@ -58,16 +57,16 @@ void PutList(std::string* out, const std::vector<uint64_t>& ords) {
 
 // Reads a postings list of series ordinals < num_series. With `out` null it
 // only validates.
-bool ReadList(Decoder* d, uint64_t num_series, Postings* out) {
+bool ReadList(ByteReader* d, uint64_t num_series, Postings* out) {
   uint64_t n;
-  if (!d->Uvarint(&n) || n == 0 || n > num_series) return d->Fail();
+  if (!d->GetUvarint(&n) || n == 0 || n > num_series) return d->Fail();
   if (out != nullptr) out->reserve(n);
   uint64_t cur;
-  if (!d->UvarintBelow(num_series, &cur)) return false;
+  if (!GetUvarintBelow(d, num_series, &cur)) return false;
   if (out != nullptr) out->push_back(cur);
   for (uint64_t i = 1; i < n; ++i) {
     uint64_t delta;
-    if (!d->Uvarint(&delta) || delta == 0 || delta >= num_series - cur) return d->Fail();
+    if (!d->GetUvarint(&delta) || delta == 0 || delta >= num_series - cur) return d->Fail();
     cur += delta;
     if (out != nullptr) out->push_back(cur);
   }
@@ -83,24 +82,25 @@ struct RawChunk {
 };
 
 // Reads chunk `index` of a list whose previous min_ts / key length are given.
-bool ReadChunk(Decoder* d, uint64_t index, int64_t prev_min, uint64_t prev_key_len, RawChunk* c) {
+bool ReadChunk(ByteReader* d, uint64_t index, int64_t prev_min, uint64_t prev_key_len,
+               RawChunk* c) {
   uint64_t ts, span, suffix_len;
-  if (!d->Uvarint(&ts)) return false;
+  if (!d->GetUvarint(&ts)) return false;
   if (index == 0) {
-    c->min_ts = internal::UnZigZag(ts);
+    c->min_ts = ZigZagDecode(ts);
   } else {
     c->min_ts = static_cast<int64_t>(static_cast<uint64_t>(prev_min) + ts);
     if (c->min_ts < prev_min) return d->Fail();  // wrapped: not sorted
   }
-  if (!d->Uvarint(&span)) return false;
+  if (!d->GetUvarint(&span)) return false;
   c->max_ts = static_cast<int64_t>(static_cast<uint64_t>(c->min_ts) + span);
   if (c->max_ts < c->min_ts) return d->Fail();
-  if (!d->Uvarint(&c->entries) || c->entries > std::numeric_limits<uint32_t>::max()) {
+  if (!d->GetUvarint(&c->entries) || c->entries > std::numeric_limits<uint32_t>::max()) {
     return d->Fail();
   }
-  if (!d->Uvarint(&c->compressed) || !d->Uvarint(&c->uncompressed)) return false;
-  if (!d->Uvarint(&c->shared) || c->shared > prev_key_len) return d->Fail();
-  if (!d->Uvarint(&suffix_len) || !d->Bytes(suffix_len, &c->suffix)) return false;
+  if (!d->GetUvarint(&c->compressed) || !d->GetUvarint(&c->uncompressed)) return false;
+  if (!d->GetUvarint(&c->shared) || c->shared > prev_key_len) return d->Fail();
+  if (!d->GetUvarint(&suffix_len) || !d->GetBytes(suffix_len, &c->suffix)) return false;
   if (c->shared + c->suffix.size() == 0) return d->Fail();  // empty key
   return true;
 }
@@ -162,7 +162,7 @@ StatusOr<std::string> IndexFileWriter::Finish() const {
 
   begin_section(kSymbols);
   PutUvarint(&out, symbols.size());
-  for (std::string_view s : symbols) PutString(&out, s);
+  for (std::string_view s : symbols) PutLengthPrefixed(&out, s);
   end_section(kSymbols);
 
   begin_section(kSeries);
@@ -198,7 +198,7 @@ StatusOr<std::string> IndexFileWriter::Finish() const {
     const ChunkRef* prev = nullptr;
     for (const ChunkRef* r : refs) {
       if (prev == nullptr) {
-        PutUvarint(&out, internal::ZigZag(r->min_ts));
+        PutUvarint(&out, ZigZagEncode(r->min_ts));
       } else {
         PutUvarint(&out, static_cast<uint64_t>(r->min_ts) - static_cast<uint64_t>(prev->min_ts));
       }
@@ -212,7 +212,7 @@ StatusOr<std::string> IndexFileWriter::Finish() const {
         while (shared < limit && prev->key[shared] == r->key[shared]) ++shared;
       }
       PutUvarint(&out, shared);
-      PutString(&out, std::string_view(r->key).substr(shared));
+      PutLengthPrefixed(&out, std::string_view(r->key).substr(shared));
       min_ts = std::min(min_ts, r->min_ts);
       max_ts = std::max(max_ts, r->max_ts);
       ++num_chunks;
@@ -310,7 +310,7 @@ struct IndexFileReader::Impl {
   }
   Postings ListAt(size_t off) const {
     Postings out;
-    Decoder d(postings_sec.substr(off));
+    ByteReader d = IndexReader(postings_sec.substr(off));
     if (!ReadList(&d, fps.size(), &out)) return {};  // cannot happen: validated at Open
     return out;
   }
@@ -330,61 +330,61 @@ Status IndexFileReader::Impl::Parse(const uint64_t toc[kNumSections][2], uint64_
 
   // Symbols.
   {
-    Decoder d(sections[kSymbols]);
+    ByteReader d = IndexReader(sections[kSymbols]);
     uint64_t n;
-    if (!d.Uvarint(&n) || n > d.remaining()) return Corrupt("bad symbol count");
+    if (!d.GetUvarint(&n) || n > d.remaining()) return Corrupt("bad symbol count");
     symbols.reserve(n);
     for (uint64_t i = 0; i < n; ++i) {
       uint64_t len;
       std::string_view s;
-      if (!d.Uvarint(&len) || !d.Bytes(len, &s)) return Corrupt("truncated symbol table");
+      if (!d.GetUvarint(&len) || !d.GetBytes(len, &s)) return Corrupt("truncated symbol table");
       if (i > 0 && !(symbols.back() < s)) return Corrupt("symbols not strictly sorted");
       symbols.push_back(s);
     }
-    if (!d.done()) return Corrupt("trailing bytes in symbol table");
+    if (!d.empty()) return Corrupt("trailing bytes in symbol table");
   }
   const uint64_t num_symbols = symbols.size();
 
   // Series.
   series_sec = sections[kSeries];
   {
-    Decoder d(series_sec);
+    ByteReader d = IndexReader(series_sec);
     uint64_t n;
-    if (!d.Uvarint(&n) || n > d.remaining() / 9) return Corrupt("bad series count");
+    if (!d.GetUvarint(&n) || n > d.remaining() / 9) return Corrupt("bad series count");
     if (n != toc_series) return Corrupt("series count differs from TOC");
     fps.reserve(n);
     label_offs.reserve(n);
     for (uint64_t i = 0; i < n; ++i) {
       uint64_t fp, num_labels;
-      if (!d.Fixed64(&fp)) return Corrupt("truncated series table");
+      if (!d.GetFixed64(&fp)) return Corrupt("truncated series table");
       if (i > 0 && fp <= fps.back()) return Corrupt("series not strictly sorted by fingerprint");
       fps.push_back(fp);
-      label_offs.push_back(d.pos());
-      if (!d.Uvarint(&num_labels) || num_labels > d.remaining() / 2) {
+      label_offs.push_back(d.offset());
+      if (!d.GetUvarint(&num_labels) || num_labels > d.remaining() / 2) {
         return Corrupt("bad label count");
       }
       uint64_t prev_name = 0;
       for (uint64_t j = 0; j < num_labels; ++j) {
         uint64_t name, value;
-        if (!d.UvarintBelow(num_symbols, &name) || !d.UvarintBelow(num_symbols, &value)) {
+        if (!GetUvarintBelow(&d, num_symbols, &name) || !GetUvarintBelow(&d, num_symbols, &value)) {
           return Corrupt("bad label symbol reference");
         }
         if (j > 0 && name < prev_name) return Corrupt("labels not sorted by name");
         prev_name = name;
       }
     }
-    if (!d.done()) return Corrupt("trailing bytes in series table");
+    if (!d.empty()) return Corrupt("trailing bytes in series table");
   }
 
   // Chunks: one list per series, in series order.
   chunks_sec = sections[kChunks];
   {
-    Decoder d(chunks_sec);
+    ByteReader d = IndexReader(chunks_sec);
     chunk_offs.reserve(fps.size());
     for (size_t i = 0; i < fps.size(); ++i) {
-      chunk_offs.push_back(d.pos());
+      chunk_offs.push_back(d.offset());
       uint64_t n;
-      if (!d.Uvarint(&n) || n > d.remaining() / 7) return Corrupt("bad chunk count");
+      if (!d.GetUvarint(&n) || n > d.remaining() / 7) return Corrupt("bad chunk count");
       int64_t prev_min = 0;
       uint64_t prev_key_len = 0;
       for (uint64_t j = 0; j < n; ++j) {
@@ -397,7 +397,7 @@ Status IndexFileReader::Impl::Parse(const uint64_t toc[kNumSections][2], uint64_
         ++num_chunks;
       }
     }
-    if (!d.done()) return Corrupt("trailing bytes in chunk section");
+    if (!d.empty()) return Corrupt("trailing bytes in chunk section");
     if (num_chunks != toc_chunks) return Corrupt("chunk count differs from TOC");
     if (min_ts != toc_min || max_ts != toc_max) return Corrupt("time range differs from TOC");
   }
@@ -405,33 +405,34 @@ Status IndexFileReader::Impl::Parse(const uint64_t toc[kNumSections][2], uint64_
   // Postings.
   postings_sec = sections[kPostings];
   {
-    Decoder d(postings_sec);
+    ByteReader d = IndexReader(postings_sec);
     uint64_t n;
-    if (!d.Uvarint(&n) || n > d.remaining() / 5) return Corrupt("bad label name count");
+    if (!d.GetUvarint(&n) || n > d.remaining() / 5) return Corrupt("bad label name count");
     names.reserve(n);
     for (uint64_t i = 0; i < n; ++i) {
       uint64_t name_sym, num_values;
-      if (!d.UvarintBelow(num_symbols, &name_sym)) return Corrupt("bad label name reference");
+      if (!GetUvarintBelow(&d, num_symbols, &name_sym)) return Corrupt("bad label name reference");
       std::string_view name = symbols[name_sym];
       if (i > 0 && !(names.back().name < name)) return Corrupt("label names not sorted");
-      NameEntry ne{name, d.pos(), values.size(), 0};
+      NameEntry ne{name, d.offset(), values.size(), 0};
       if (!ReadList(&d, fps.size(), nullptr)) return Corrupt("bad postings list");
-      if (!d.Uvarint(&num_values) || num_values == 0 || num_values > d.remaining() / 3) {
+      if (!d.GetUvarint(&num_values) || num_values == 0 || num_values > d.remaining() / 3) {
         return Corrupt("bad label value count");
       }
       for (uint64_t j = 0; j < num_values; ++j) {
         uint64_t value_sym;
-        if (!d.UvarintBelow(num_symbols, &value_sym)) return Corrupt("bad label value reference");
+        if (!GetUvarintBelow(&d, num_symbols, &value_sym))
+          return Corrupt("bad label value reference");
         std::string_view value = symbols[value_sym];
         if (value.empty()) return Corrupt("empty label value in postings");
         if (j > 0 && !(values.back().value < value)) return Corrupt("label values not sorted");
-        values.push_back({value, d.pos()});
+        values.push_back({value, d.offset()});
         if (!ReadList(&d, fps.size(), nullptr)) return Corrupt("bad postings list");
       }
       ne.num_values = num_values;
       names.push_back(ne);
     }
-    if (!d.done()) return Corrupt("trailing bytes in postings section");
+    if (!d.empty()) return Corrupt("trailing bytes in postings section");
   }
   return Status::OK();
 }
@@ -451,29 +452,29 @@ Status ReadFrame(std::string_view b, bool check_crcs, uint64_t toc[kNumSections]
   const size_t footer = b.size() - kFooterSize;
   if (b.substr(b.size() - 4) != kMagic) return Corrupt("bad trailing magic");
   const char* t = b.data() + footer;
-  if (check_crcs && Crc32c(b.substr(footer, kTocSize)) != GetFixed32(t + kTocSize)) {
+  if (check_crcs && Crc32c(b.substr(footer, kTocSize)) != DecodeFixed32(t + kTocSize)) {
     return Corrupt("TOC checksum mismatch");
   }
   uint64_t expected = kHeaderSize;
   for (int s = 0; s < kNumSections; ++s) {
-    toc[s][0] = GetFixed64(t + 16 * s);
-    toc[s][1] = GetFixed64(t + 16 * s + 8);
+    toc[s][0] = DecodeFixed64(t + 16 * s);
+    toc[s][1] = DecodeFixed64(t + 16 * s + 8);
     if (toc[s][0] != expected) return Corrupt("section offsets not contiguous");
     if (toc[s][1] > footer - expected || footer - expected - toc[s][1] < 4) {
       return Corrupt("section exceeds file");
     }
     const uint64_t crc_at = expected + toc[s][1];
-    if (check_crcs && Crc32c(b.substr(expected, toc[s][1])) != GetFixed32(b.data() + crc_at)) {
+    if (check_crcs && Crc32c(b.substr(expected, toc[s][1])) != DecodeFixed32(b.data() + crc_at)) {
       return Corrupt("section " + std::to_string(s) + " checksum mismatch");
     }
     expected = crc_at + 4;
   }
   if (expected != footer) return Corrupt("gap before TOC");
   const char* m = t + kNumSections * 16;
-  *toc_min = static_cast<int64_t>(GetFixed64(m));
-  *toc_max = static_cast<int64_t>(GetFixed64(m + 8));
-  *toc_series = GetFixed64(m + 16);
-  *toc_chunks = GetFixed64(m + 24);
+  *toc_min = static_cast<int64_t>(DecodeFixed64(m));
+  *toc_max = static_cast<int64_t>(DecodeFixed64(m + 8));
+  *toc_series = DecodeFixed64(m + 16);
+  *toc_chunks = DecodeFixed64(m + 24);
   return Status::OK();
 }
 
@@ -534,15 +535,15 @@ std::vector<uint64_t> IndexFileReader::Select(const std::vector<Matcher>& matche
 std::optional<Labels> IndexFileReader::LabelsOf(uint64_t fp) const {
   ptrdiff_t i = impl_->SeriesIndex(fp);
   if (i < 0) return std::nullopt;
-  Decoder d(impl_->series_sec.substr(impl_->label_offs[i]));
+  ByteReader d = IndexReader(impl_->series_sec.substr(impl_->label_offs[i]));
   uint64_t n;
-  if (!d.Uvarint(&n)) return std::nullopt;
+  if (!d.GetUvarint(&n)) return std::nullopt;
   std::vector<Label> pairs;
   pairs.reserve(n);
   const uint64_t num_symbols = impl_->symbols.size();
   for (uint64_t j = 0; j < n; ++j) {
     uint64_t name, value;
-    if (!d.UvarintBelow(num_symbols, &name) || !d.UvarintBelow(num_symbols, &value)) {
+    if (!GetUvarintBelow(&d, num_symbols, &name) || !GetUvarintBelow(&d, num_symbols, &value)) {
       return std::nullopt;  // cannot happen: validated at Open
     }
     pairs.push_back(Label{std::string(impl_->symbols[name]), std::string(impl_->symbols[value])});
@@ -554,9 +555,9 @@ std::vector<ChunkRef> IndexFileReader::Chunks(uint64_t fp, int64_t from, int64_t
   std::vector<ChunkRef> out;
   ptrdiff_t i = impl_->SeriesIndex(fp);
   if (i < 0) return out;
-  Decoder d(impl_->chunks_sec.substr(impl_->chunk_offs[i]));
+  ByteReader d = IndexReader(impl_->chunks_sec.substr(impl_->chunk_offs[i]));
   uint64_t n;
-  if (!d.Uvarint(&n)) return out;
+  if (!d.GetUvarint(&n)) return out;
   int64_t prev_min = 0;
   std::string key;
   for (uint64_t j = 0; j < n; ++j) {
@@ -583,9 +584,9 @@ std::vector<ChunkRef> IndexFileReader::Chunks(uint64_t fp, int64_t from, int64_t
 bool IndexFileReader::HasChunks(uint64_t fp, int64_t from, int64_t through) const {
   ptrdiff_t i = impl_->SeriesIndex(fp);
   if (i < 0) return false;
-  Decoder d(impl_->chunks_sec.substr(impl_->chunk_offs[i]));
+  ByteReader d = IndexReader(impl_->chunks_sec.substr(impl_->chunk_offs[i]));
   uint64_t n;
-  if (!d.Uvarint(&n)) return false;
+  if (!d.GetUvarint(&n)) return false;
   int64_t prev_min = 0;
   uint64_t prev_key_len = 0;
   for (uint64_t j = 0; j < n; ++j) {

@@ -161,7 +161,7 @@ class Stream {
   // itself is kept. REQUIRES: mu_ held, head non-empty.
   chunk::EncodedBlock EncodeHead(chunk::Codec codec, uint32_t* duplicates) {
     thread_local chunk::BlockBuilder builder;
-    thread_local std::vector<chunk::MetaPair> pairs;
+    thread_local std::vector<MetadataPair> pairs;
     SortHead();
     builder.Reset();
     const HeadEntry* prev = nullptr;
@@ -644,7 +644,7 @@ Status Ingester::ReplayWal(const std::string& dir, wal::FileSystem* fs, ReplayRe
   // is in checkpoint.N and in segment N: its second copy must be dropped.
   std::map<std::pair<std::string, uint64_t>, std::set<std::pair<int64_t, uint64_t>>> checkpointed;
   bool in_checkpoint = false;
-  std::vector<chunk::MetaPair> meta;
+  std::vector<MetadataPair> meta;
   std::string md;
   const int64_t now = NowNanos();
   auto apply = [&](wal::RecordType type, std::string_view payload) -> Status {
@@ -762,7 +762,7 @@ Status Ingester::Checkpoint() {
           size_t nmd = decoded.metadata_count(i);
           enc.AddEntry(decoded.ts(i), decoded.line(i), nmd);
           for (size_t j = 0; j < nmd; j++) {
-            chunk::MetaPair p = decoded.metadata(i, j);
+            MetadataPair p = decoded.metadata(i, j);
             enc.AddMetadata(p.name, p.value);
           }
         }

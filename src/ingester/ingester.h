@@ -28,6 +28,7 @@
 #include "chunk/block.h"
 #include "chunk/block_ref.h"
 #include "chunk/codec.h"
+#include "core/entry.h"
 #include "core/labels.h"
 #include "core/matcher.h"
 #include "core/status.h"
@@ -65,7 +66,7 @@ struct IngesterOptions {
 struct AppendEntry {
   int64_t ts;
   std::string_view line;
-  std::span<const chunk::MetaPair> metadata;
+  std::span<const MetadataPair> metadata;
 };
 
 struct AppendResult {

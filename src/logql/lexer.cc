@@ -9,45 +9,24 @@
 #include <cstring>
 #include <string>
 
+#include "core/ascii.h"
 #include "core/go_string.h"
+#include "core/parse.h"
+#include "core/time.h"
+#include "core/utf8.h"
 
 namespace skald::logql::internal {
 namespace {
 
 constexpr int32_t kRuneError = 0xFFFD;
 
-// Decodes one UTF-8 sequence (Go's utf8.DecodeRune rules). Returns the width,
+// Decodes one UTF-8 sequence at s[pos] (Go's utf8.DecodeRune rules). Returns the width,
 // or 0 for an invalid / truncated sequence.
 size_t DecodeRune(std::string_view s, size_t pos, int32_t* out) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data()) + pos;
-  size_t n = s.size() - pos;
-  if (n == 0) return 0;
-  unsigned char c = p[0];
-  if (c < 0x80) {
-    *out = c;
-    return 1;
-  }
-  auto cont = [&](size_t i) { return i < n && (p[i] & 0xC0) == 0x80; };
-  if (c >= 0xC2 && c <= 0xDF) {
-    if (!cont(1)) return 0;
-    *out = ((c & 0x1F) << 6) | (p[1] & 0x3F);
-    return 2;
-  }
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    if (c == 0xE0 && p[1] < 0xA0) return 0;  // overlong
-    if (c == 0xED && p[1] > 0x9F) return 0;  // surrogate
-    *out = ((c & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F);
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    if (c == 0xF0 && p[1] < 0x90) return 0;
-    if (c == 0xF4 && p[1] > 0x8F) return 0;
-    *out = ((c & 0x07) << 18) | ((p[1] & 0x3F) << 12) | ((p[2] & 0x3F) << 6) | (p[3] & 0x3F);
-    return 4;
-  }
-  return 0;
+  char32_t r;
+  const size_t n = DecodeUtf8Rune(s.substr(pos), &r);
+  if (n != 0) *out = static_cast<int32_t>(r);
+  return n;
 }
 
 void AppendRune(std::string* out, int32_t r) {
@@ -141,14 +120,6 @@ long InvalidSep(std::string_view x) {
   }
   if (d == '_') return static_cast<long>(x.size()) - 1;
   return -1;
-}
-
-std::string AsciiLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 struct Keyword {
@@ -841,12 +812,12 @@ bool Lexer::TryScanDuration(std::string_view prefix, Token* tok) {
     consumed++;
   }
   if (consumed == 0) return false;
-  int64_t nanos = 0;
-  std::string perr;
-  if (!ParsePromDurationLoki(sb, &nanos, &perr) && !ParseGoDurationLoki(sb, &nanos)) return false;
+  StatusOr<int64_t> nanos = ParsePromDuration(sb);
+  if (!nanos.ok()) nanos = ParseGoDuration(sb);
+  if (!nanos.ok()) return false;
   for (int i = 0; i < consumed; i++) sc_.Next();
   Fill(tok, Tok::kDuration);
-  tok->nanos = nanos;
+  tok->nanos = *nanos;
   tok->text = std::move(sb);
   return true;
 }
@@ -942,15 +913,14 @@ Token Lexer::Lex() {
       std::string b;
       for (int32_t c = sc_.Next(); c != Scanner::kEOF; c = sc_.Next()) {
         if (c == ']') {
-          int64_t nanos = 0;
-          std::string perr;
-          if (!ParsePromDurationLoki(b, &nanos, &perr)) {
-            sc_.Error(perr);
+          StatusOr<int64_t> nanos = ParsePromDuration(b);
+          if (!nanos.ok()) {
+            sc_.Error(nanos.status().message());
             Fill(&tok, Tok::kEof);
             return tok;
           }
           Fill(&tok, Tok::kRange);
-          tok.nanos = nanos;
+          tok.nanos = *nanos;
           tok.text = std::move(b);
           return tok;
         }
@@ -994,315 +964,6 @@ Token Lexer::Lex() {
     tok.text = std::move(text);
     return tok;
   }
-}
-
-// ---------------------------------------------------------------------------
-// Value parsers
-
-bool ParsePromDurationLoki(std::string_view s, int64_t* nanos, std::string* err) {
-  if (s == "0") {
-    *nanos = 0;
-    return true;
-  }
-  if (s.empty()) {
-    *err = "empty duration string";
-    return false;
-  }
-  struct Unit {
-    std::string_view name;
-    uint64_t mult_ms;
-    int pos;
-  };
-  static constexpr Unit kUnits[] = {
-      {"y", 365ULL * 24 * 3600 * 1000, 1},
-      {"w", 7ULL * 24 * 3600 * 1000, 2},
-      {"d", 24ULL * 3600 * 1000, 3},
-      {"h", 3600ULL * 1000, 4},
-      {"m", 60ULL * 1000, 5},
-      {"s", 1000, 6},
-      {"ms", 1, 7},
-  };
-  const std::string invalid = "not a valid duration string: " + skald::GoQuote(s);
-  std::string_view orig = s;
-  uint64_t dur_ms = 0;
-  int last_pos = 0;
-  while (!s.empty()) {
-    if (!IsDecimal(static_cast<unsigned char>(s[0]))) {
-      *err = invalid;
-      return false;
-    }
-    size_t i = 0;
-    uint64_t v = 0;
-    bool overflow = false;
-    for (; i < s.size() && IsDecimal(static_cast<unsigned char>(s[i])); i++) {
-      uint64_t d = static_cast<uint64_t>(s[i] - '0');
-      if (v > (UINT64_MAX - d) / 10) overflow = true;
-      v = v * 10 + d;
-    }
-    if (overflow) {
-      *err = invalid;
-      return false;
-    }
-    s.remove_prefix(i);
-    for (i = 0; i < s.size() && !IsDecimal(static_cast<unsigned char>(s[i])); i++) {
-    }
-    if (i == 0) {
-      *err = invalid;
-      return false;
-    }
-    std::string_view u = s.substr(0, i);
-    s.remove_prefix(i);
-    const Unit* unit = nullptr;
-    for (const Unit& cand : kUnits) {
-      if (cand.name == u) unit = &cand;
-    }
-    if (unit == nullptr) {
-      *err = "unknown unit " + skald::GoQuote(u) + " in duration " + skald::GoQuote(orig);
-      return false;
-    }
-    if (unit->pos <= last_pos) {
-      *err = invalid;
-      return false;
-    }
-    last_pos = unit->pos;
-    // Prometheus checks overflow of time.Duration in nanoseconds.
-    uint64_t mult_ns = unit->mult_ms * 1000000ULL;
-    if (v > (1ULL << 63) / mult_ns) {
-      *err = "duration out of range";
-      return false;
-    }
-    dur_ms += v * unit->mult_ms;
-    if (dur_ms > (static_cast<uint64_t>(INT64_MAX) / 1000000ULL)) {
-      *err = "duration out of range";
-      return false;
-    }
-  }
-  *nanos = static_cast<int64_t>(dur_ms * 1000000ULL);
-  return true;
-}
-
-bool ParseGoDurationLoki(std::string_view s, int64_t* nanos) {
-  bool neg = false;
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
-    neg = s[0] == '-';
-    s.remove_prefix(1);
-  }
-  if (s == "0") {
-    *nanos = 0;
-    return true;
-  }
-  if (s.empty()) return false;
-  uint64_t d = 0;
-  const uint64_t kMax = 1ULL << 63;
-  while (!s.empty()) {
-    if (!(s[0] == '.' || IsDecimal(static_cast<unsigned char>(s[0])))) return false;
-    uint64_t v = 0;
-    size_t i = 0;
-    for (; i < s.size() && IsDecimal(static_cast<unsigned char>(s[i])); i++) {
-      if (v > (kMax - 1) / 10) return false;  // overflow
-      v = v * 10 + static_cast<uint64_t>(s[i] - '0');
-      if (v > kMax) return false;
-    }
-    bool pre = i > 0;
-    s.remove_prefix(i);
-    bool post = false;
-    uint64_t f = 0;
-    double scale = 1;
-    if (!s.empty() && s[0] == '.') {
-      s.remove_prefix(1);
-      bool overflow = false;
-      for (i = 0; i < s.size() && IsDecimal(static_cast<unsigned char>(s[i])); i++) {
-        if (overflow) continue;
-        if (f > (kMax - 1) / 10) {
-          overflow = true;
-          continue;
-        }
-        uint64_t y = f * 10 + static_cast<uint64_t>(s[i] - '0');
-        if (y > kMax) {
-          overflow = true;
-          continue;
-        }
-        f = y;
-        scale *= 10;
-      }
-      post = i > 0;
-      s.remove_prefix(i);
-    }
-    if (!pre && !post) return false;
-    for (i = 0; i < s.size() && s[i] != '.' && !IsDecimal(static_cast<unsigned char>(s[i])); i++) {
-    }
-    if (i == 0) return false;  // missing unit
-    std::string_view u = s.substr(0, i);
-    s.remove_prefix(i);
-    uint64_t unit;
-    if (u == "ns") {
-      unit = 1;
-    } else if (u == "us" || u == "\xC2\xB5s" || u == "\xCE\xBCs") {
-      unit = 1000;
-    } else if (u == "ms") {
-      unit = 1000000;
-    } else if (u == "s") {
-      unit = 1000000000ULL;
-    } else if (u == "m") {
-      unit = 60ULL * 1000000000ULL;
-    } else if (u == "h") {
-      unit = 3600ULL * 1000000000ULL;
-    } else {
-      return false;
-    }
-    if (v > kMax / unit) return false;
-    v *= unit;
-    if (f > 0) {
-      v += static_cast<uint64_t>(static_cast<double>(f) * (static_cast<double>(unit) / scale));
-      if (v > kMax) return false;
-    }
-    d += v;
-    if (d > kMax) return false;
-  }
-  if (neg) {
-    *nanos = d == kMax ? INT64_MIN : -static_cast<int64_t>(d);
-    return true;
-  }
-  if (d > kMax - 1) return false;
-  *nanos = static_cast<int64_t>(d);
-  return true;
-}
-
-bool ParseHumanBytes(std::string_view s, uint64_t* out) {
-  size_t last_digit = 0;
-  while (last_digit < s.size() && (IsDecimal(static_cast<unsigned char>(s[last_digit])) ||
-                                   s[last_digit] == '.' || s[last_digit] == ',')) {
-    last_digit++;
-  }
-  std::string num;
-  for (char c : s.substr(0, last_digit)) {
-    if (c != ',') num.push_back(c);
-  }
-  // big.Rat scanning: digits with at most one '.', at least one digit.
-  size_t dots = 0, digits = 0;
-  for (char c : num) {
-    if (c == '.') {
-      dots++;
-    } else {
-      digits++;
-    }
-  }
-  if (digits == 0 || dots > 1) return false;
-  std::string extra = AsciiLower(s.substr(last_digit));
-  struct Unit {
-    std::string_view name;
-    long double mult;
-  };
-  static const Unit kUnits[] = {
-      {"b", 1.0L},
-      {"", 1.0L},
-      {"kib", 1024.0L},
-      {"ki", 1024.0L},
-      {"kb", 1e3L},
-      {"k", 1e3L},
-      {"mib", 1048576.0L},
-      {"mi", 1048576.0L},
-      {"mb", 1e6L},
-      {"m", 1e6L},
-      {"gib", 1073741824.0L},
-      {"gi", 1073741824.0L},
-      {"gb", 1e9L},
-      {"g", 1e9L},
-      {"tib", 1099511627776.0L},
-      {"ti", 1099511627776.0L},
-      {"tb", 1e12L},
-      {"t", 1e12L},
-      {"pib", 1125899906842624.0L},
-      {"pi", 1125899906842624.0L},
-      {"pb", 1e15L},
-      {"p", 1e15L},
-  };
-  const Unit* unit = nullptr;
-  for (const Unit& u : kUnits) {
-    if (u.name == extra) unit = &u;
-  }
-  if (unit == nullptr) return false;
-  long double v = std::strtold(num.c_str(), nullptr) * unit->mult;
-  if (!(v < 18446744073709551616.0L)) return false;
-  *out = static_cast<uint64_t>(v);
-  return true;
-}
-
-bool ParseGoFloat(std::string_view s, double* out, std::string* err) {
-  auto syntax = [&]() {
-    *err = "strconv.ParseFloat: parsing " + skald::GoQuote(s) + ": invalid syntax";
-    return false;
-  };
-  std::string_view t = s;
-  std::string clean;
-  size_t i = 0;
-  if (i < t.size() && (t[i] == '+' || t[i] == '-')) clean.push_back(t[i++]);
-  bool hex = false;
-  if (i + 2 < t.size() + 0 && t[i] == '0' && (t[i + 1] == 'x' || t[i + 1] == 'X')) {
-    hex = true;
-    clean.append("0x");
-    i += 2;
-  }
-  bool underscores = false, saw_digits = false, saw_dot = false, saw_exp = false;
-  size_t mant_start = i;
-  for (; i < t.size(); i++) {
-    char c = t[i];
-    if (c == '_') {
-      underscores = true;
-      continue;
-    }
-    if (c == '.') {
-      if (saw_dot) break;
-      saw_dot = true;
-      clean.push_back(c);
-      continue;
-    }
-    if (IsDecimal(c) || (hex && IsHex(c))) {
-      saw_digits = true;
-      clean.push_back(c);
-      continue;
-    }
-    break;
-  }
-  (void)mant_start;
-  if (!saw_digits) return syntax();
-  if (i < t.size()) {
-    char e = static_cast<char>(Lower(static_cast<unsigned char>(t[i])));
-    if ((!hex && e == 'e') || (hex && e == 'p')) {
-      clean.push_back(e);
-      i++;
-      if (i < t.size() && (t[i] == '+' || t[i] == '-')) clean.push_back(t[i++]);
-      bool exp_digits = false;
-      for (; i < t.size(); i++) {
-        if (t[i] == '_') {
-          underscores = true;
-          continue;
-        }
-        if (!IsDecimal(t[i])) break;
-        exp_digits = true;
-        clean.push_back(t[i]);
-      }
-      if (!exp_digits) return syntax();
-      saw_exp = true;
-    }
-  }
-  if (i != t.size()) return syntax();
-  if (hex && !saw_exp) return syntax();
-  if (underscores) {
-    // underscoreOK: '_' only between digits (a base prefix counts as a digit).
-    std::string_view body = s;
-    if (!body.empty() && (body[0] == '+' || body[0] == '-')) body.remove_prefix(1);
-    if (InvalidSep(body) >= 0) return syntax();
-  }
-  errno = 0;
-  double v = std::strtod(clean.c_str(), nullptr);
-  if (std::isinf(v)) {
-    *err = "strconv.ParseFloat: parsing " + skald::GoQuote(s) + ": value out of range";
-    *out = v;
-    return false;
-  }
-  *out = v;
-  return true;
 }
 
 }  // namespace skald::logql::internal

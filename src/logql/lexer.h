@@ -19,6 +19,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/parse.h"
+
 namespace skald::logql::internal {
 
 // Token kinds. The order of the named kinds after kEof is the order of Loki's
@@ -225,16 +227,10 @@ class Lexer {
   Scanner sc_;
 };
 
-// Prometheus duration (model.ParseDuration): "0", or [0-9]+ unit groups with
-// units y w d h m s ms in decreasing order. Error texts are Prometheus's.
-bool ParsePromDurationLoki(std::string_view s, int64_t* nanos, std::string* err);
-// Go time.ParseDuration (sign, fractions, units ns us µs μs ms s m h).
-bool ParseGoDurationLoki(std::string_view s, int64_t* nanos);
-// go-humanize ParseBytes for the token shapes the lexer lets through.
-bool ParseHumanBytes(std::string_view s, uint64_t* out);
-// Go strconv.ParseFloat(s, 64); on failure *err is Go's error text
-// (`strconv.ParseFloat: parsing "x": invalid syntax`).
-bool ParseGoFloat(std::string_view s, double* out, std::string* err);
+// Durations are parsed by core/time.h (ParsePromDuration, ParseGoDuration) and numbers and
+// byte sizes by core/parse.h; the parser reaches them through these names.
+using skald::ParseGoFloat;
+using skald::ParseHumanBytes;
 
 // Go's unicode.IsLetter / IsDigit / IsNumber / IsSpace for one code point.
 bool IsUnicodeLetter(int32_t r);

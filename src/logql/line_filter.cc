@@ -7,6 +7,7 @@
 #include <cstring>
 #include <utility>
 
+#include "core/ascii.h"
 #include "logql/pattern.h"
 #include "logql/regex_util.h"
 
@@ -23,9 +24,6 @@ namespace internal {
 
 namespace {
 
-inline unsigned char AsciiLower(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-}
 inline bool IsLowerAlpha(unsigned char c) { return c >= 'a' && c <= 'z'; }
 
 // Compares the needle against p[0..n) (first and last bytes already known to
@@ -35,8 +33,7 @@ inline bool EqualAt(const char* p, const std::string& needle, bool ci) {
   const size_t n = needle.size();
   if (!ci) return std::memcmp(p, needle.data(), n) == 0;
   for (size_t k = 0; k < n; k++) {
-    if (AsciiLower(static_cast<unsigned char>(p[k])) != static_cast<unsigned char>(needle[k]))
-      return false;
+    if (AsciiToLower(p[k]) != needle[k]) return false;
   }
   return true;
 }
@@ -110,7 +107,7 @@ const bool kHasAvx2 = [] {
 LiteralSearcher::LiteralSearcher(std::string needle, bool case_insensitive)
     : needle_(std::move(needle)), ci_(case_insensitive) {
   if (ci_) {
-    for (char& c : needle_) c = static_cast<char>(AsciiLower(static_cast<unsigned char>(c)));
+    for (char& c : needle_) c = AsciiToLower(c);
   }
 }
 

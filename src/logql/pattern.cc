@@ -3,32 +3,13 @@
 
 #include <set>
 
+#include "core/utf8.h"
+
 namespace skald::logql::internal {
 namespace {
 
 bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool IsAlnum(char c) { return IsAlpha(c) || (c >= '0' && c <= '9'); }
-
-// Length of the valid UTF-8 sequence at s[i] (Ragel's utf8 machine), 0 if invalid.
-size_t Utf8Len(std::string_view s, size_t i) {
-  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  size_t n = s.size() - i;
-  unsigned char c = b(i);
-  auto in = [&](size_t k, unsigned lo, unsigned hi) {
-    return k < n && b(i + k) >= lo && b(i + k) <= hi;
-  };
-  if (c <= 0x7F) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return in(1, 0x80, 0xBF) ? 2 : 0;
-  if (c == 0xE0) return in(1, 0xA0, 0xBF) && in(2, 0x80, 0xBF) ? 3 : 0;
-  if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF)
-    return in(1, 0x80, 0xBF) && in(2, 0x80, 0xBF) ? 3 : 0;
-  if (c == 0xED) return in(1, 0x80, 0x9F) && in(2, 0x80, 0xBF) ? 3 : 0;
-  if (c == 0xF0) return in(1, 0x90, 0xBF) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
-  if (c >= 0xF1 && c <= 0xF3)
-    return in(1, 0x80, 0xBF) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
-  if (c == 0xF4) return in(1, 0x80, 0x8F) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
-  return 0;
-}
 
 std::string NodeString(const PatternNode& n) { return n.capture ? "<" + n.text + ">" : n.text; }
 
@@ -57,7 +38,9 @@ bool ParsePatternNodes(std::string_view in, std::vector<PatternNode>* out, std::
         continue;
       }
     }
-    size_t w = Utf8Len(in, i);
+    // Ragel's utf8 machine (Loki's pattern lexer) accepts exactly what Go's rules do.
+    char32_t rune;
+    const size_t w = DecodeUtf8Rune(in.substr(i), &rune);
     if (w == 0) break;  // Loki's lexer stops at invalid UTF-8
     if (out->empty() || out->back().capture) out->push_back(PatternNode{false, ""});
     out->back().text.append(in.substr(i, w));

@@ -174,7 +174,7 @@ Status ScanBlock(const ScanContext& ctx, std::string_view bytes, bool from_inges
     size_t n = decoded->metadata_count(i);
     e.metadata.reserve(n);
     for (size_t j = 0; j < n; j++) {
-      chunk::MetaPair p = decoded->metadata(i, j);
+      MetadataPair p = decoded->metadata(i, j);
       e.metadata.emplace_back(std::string(p.name), std::string(p.value));
     }
     stats->post_filter_lines++;

@@ -14,8 +14,10 @@
 #include <set>
 #include <sstream>
 
+#include "core/ascii.h"
 #include "core/go_string.h"
 #include "core/logging.h"
+#include "core/parse.h"
 
 namespace skald::server {
 
@@ -284,14 +286,6 @@ std::string Trim(std::string_view s) {
   return std::string(s.substr(b, e - b));
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // ---------------------------------------------------------------------------
 // Value parsing and formatting
 
@@ -315,27 +309,23 @@ Status ParseBool(std::string_view v, bool* out) {
   return Status::InvalidArgument("expected a boolean");
 }
 
+// Go's strconv.ParseInt / ParseFloat (what Loki's flags use), with short reasons.
 Status ParseInt64(std::string_view v, int64_t* out) {
-  std::string_view d = v;
-  if (!d.empty() && d[0] == '+') d.remove_prefix(1);
-  if (d.empty()) return Status::InvalidArgument("expected an integer");
-  auto res = std::from_chars(d.data(), d.data() + d.size(), *out);
-  if (res.ec == std::errc::result_out_of_range)
-    return Status::InvalidArgument("value out of range");
-  if (res.ec != std::errc() || res.ptr != d.data() + d.size()) {
-    return Status::InvalidArgument("expected an integer");
+  switch (ParseGoInt(v, out)) {
+    case NumError::kNone:
+      return Status::OK();
+    case NumError::kRange:
+      return Status::InvalidArgument("value out of range");
+    case NumError::kSyntax:
+      break;
   }
-  return Status::OK();
+  return Status::InvalidArgument("expected an integer");
 }
 
 Status ParseDouble(std::string_view v, double* out) {
-  std::string_view d = v;
-  if (!d.empty() && d[0] == '+') d.remove_prefix(1);
-  if (d.empty()) return Status::InvalidArgument("expected a number");
-  auto res = std::from_chars(d.data(), d.data() + d.size(), *out);
-  if (res.ec != std::errc() || res.ptr != d.data() + d.size()) {
-    return Status::InvalidArgument("expected a number");
-  }
+  double d;
+  if (ParseGoFloat(v, &d) != NumError::kNone) return Status::InvalidArgument("expected a number");
+  *out = d;
   return Status::OK();
 }
 
@@ -351,57 +341,6 @@ Status ParseDuration(std::string_view v, int64_t* out) {
     return Status::OK();
   }
   return Status::InvalidArgument("not a valid duration (want e.g. \"30s\", \"1h30m\", \"7d\")");
-}
-
-struct SizeUnit {
-  const char* name;
-  int shift;
-};
-
-Status ParseByteSize(std::string_view v, int64_t* out) {
-  std::string s = Trim(v);
-  size_t i = 0;
-  while (i < s.size() && s[i] >= '0' && s[i] <= '9') i++;
-  if (i == 0) return Status::InvalidArgument("expected a size in bytes (e.g. 262144 or \"256KB\")");
-  uint64_t n = 0;
-  auto res = std::from_chars(s.data(), s.data() + i, n);
-  if (res.ec != std::errc()) return Status::InvalidArgument("value out of range");
-  std::string unit = Lower(Trim(std::string_view(s).substr(i)));
-  static const SizeUnit kUnits[] = {
-      {"", 0},     {"b", 0},     {"byte", 0},      {"bytes", 0},      {"k", 10}, {"kb", 10},
-      {"kib", 10}, {"kilo", 10}, {"kilobyte", 10}, {"kilobytes", 10}, {"m", 20}, {"mb", 20},
-      {"mib", 20}, {"mega", 20}, {"megabyte", 20}, {"megabytes", 20}, {"g", 30}, {"gb", 30},
-      {"gib", 30}, {"giga", 30}, {"gigabyte", 30}, {"gigabytes", 30}, {"t", 40}, {"tb", 40},
-      {"tib", 40}, {"tera", 40}, {"terabyte", 40}, {"terabytes", 40}, {"p", 50}, {"pb", 50},
-      {"pib", 50}, {"peta", 50}, {"petabyte", 50}, {"petabytes", 50},
-  };
-  for (const auto& u : kUnits) {
-    if (unit == u.name) {
-      if (u.shift > 0 && n > (uint64_t{std::numeric_limits<int64_t>::max()} >> u.shift)) {
-        return Status::InvalidArgument("value out of range");
-      }
-      uint64_t bytes = n << u.shift;
-      if (bytes > uint64_t{std::numeric_limits<int64_t>::max()}) {
-        return Status::InvalidArgument("value out of range");
-      }
-      *out = static_cast<int64_t>(bytes);
-      return Status::OK();
-    }
-  }
-  return Status::InvalidArgument("unknown size unit \"" + unit + "\"");
-}
-
-// Loki's ByteSize output: the largest unit that divides the value exactly ("256KB").
-std::string FormatByteSize(int64_t v) {
-  if (v == 0) return "0B";
-  static const char* kNames[] = {"B", "KB", "MB", "GB", "TB", "PB", "EB"};
-  int idx = 0;
-  uint64_t n = static_cast<uint64_t>(v < 0 ? -v : v);
-  while (idx < 6 && n % 1024 == 0) {
-    n /= 1024;
-    idx++;
-  }
-  return (v < 0 ? "-" : "") + std::to_string(n) + kNames[idx];
 }
 
 std::string FormatFloat(double v) {
@@ -457,8 +396,10 @@ Status SetFromString(const Field& f, Config* c, std::string_view text) {
     case Kind::kGoDuration:
     case Kind::kPromDuration:
       return ParseDuration(text, static_cast<int64_t*>(p));
-    case Kind::kByteSize:
-      return ParseByteSize(text, static_cast<int64_t*>(p));
+    case Kind::kByteSize: {
+      SKALD_ASSIGN_OR_RETURN(*static_cast<int64_t*>(p), ParseByteSize(text));
+      return Status::OK();
+    }
     case Kind::kStringList:
       *static_cast<std::vector<std::string>*>(p) = SplitCsv(text);
       return Status::OK();
@@ -840,7 +781,7 @@ Status ValidateConfig(const Config& c) {
                                   "lz4-1M", "lz4",  "flate",   "zstd"};
   bool codec_ok = false;
   for (const char* k : kCodecs) {
-    if (Lower(k) == Lower(c.ingester.chunk_encoding)) codec_ok = true;
+    if (EqualsIgnoreCase(k, c.ingester.chunk_encoding)) codec_ok = true;
   }
   if (!codec_ok) {
     return Status::InvalidArgument(

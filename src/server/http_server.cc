@@ -24,9 +24,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "core/ascii.h"
 #include "core/logging.h"
 #include "core/metrics.h"
 #include "core/time.h"
+#include "server/query_params.h"
 
 namespace skald::server {
 
@@ -38,39 +40,12 @@ using error_code = boost::system::error_code;
 
 namespace {
 
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); i++) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
-
-bool IsHex(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-int HexVal(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return c - 'A' + 10;
-}
-
-// Percent-decodes a path; false on a malformed escape (Go answers 400 then).
+// Percent-decodes a path (query_params.h's UrlUnescape); false on a malformed escape (Go
+// answers 400 then).
 bool DecodePath(std::string_view in, std::string* out) {
-  out->clear();
-  out->reserve(in.size());
-  for (size_t i = 0; i < in.size(); i++) {
-    if (in[i] == '%') {
-      if (i + 2 >= in.size() || !IsHex(in[i + 1]) || !IsHex(in[i + 2])) return false;
-      out->push_back(static_cast<char>(HexVal(in[i + 1]) * 16 + HexVal(in[i + 2])));
-      i += 2;
-    } else {
-      out->push_back(in[i]);
-    }
-  }
+  auto decoded = UrlUnescape(in, /*plus_as_space=*/false);
+  if (!decoded.ok()) return false;
+  *out = std::move(*decoded);
   return true;
 }
 
@@ -287,14 +262,14 @@ std::string RouteLabel(std::string_view pattern) {
     }
     if (pending_sep && !out.empty()) out.push_back('_');
     pending_sep = false;
-    out.push_back(Lower(c));
+    out.push_back(AsciiToLower(c));
   }
   return out.empty() ? "root" : out;
 }
 
 std::string_view HttpRequest::Header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
-    if (IEquals(k, name)) return v;
+    if (EqualsIgnoreCase(k, name)) return v;
   }
   return {};
 }
@@ -414,7 +389,7 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(std::chrono::milliseconds(srv_->opts.read_timeout_ms));
     auto& req = parser_->get();
     auto expect = req[http::field::expect];
-    if (!parser_->is_done() && IEquals({expect.data(), expect.size()}, "100-continue")) {
+    if (!parser_->is_done() && EqualsIgnoreCase({expect.data(), expect.size()}, "100-continue")) {
       static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
       net::async_write(stream_, net::buffer(kContinue, sizeof(kContinue) - 1),
                        [self = shared_from_this()](error_code ec, size_t) {
@@ -576,7 +551,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
     bool close_requested = false;
     for (const auto& [k, v] : resp.headers) {
-      if (IEquals(k, "Connection") && IEquals(v, "close")) close_requested = true;
+      if (EqualsIgnoreCase(k, "Connection") && EqualsIgnoreCase(v, "close")) close_requested = true;
     }
     const int64_t elapsed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                    std::chrono::steady_clock::now() - start)
@@ -616,11 +591,11 @@ class Session : public std::enable_shared_from_this<Session> {
       res->set(http::field::content_type, resp.content_type);
     }
     for (auto& [k, v] : resp.headers) {
-      if (IEquals(k, "Connection") || IEquals(k, "Content-Length") ||
-          IEquals(k, "Transfer-Encoding")) {
+      if (EqualsIgnoreCase(k, "Connection") || EqualsIgnoreCase(k, "Content-Length") ||
+          EqualsIgnoreCase(k, "Transfer-Encoding")) {
         continue;
       }
-      if (IEquals(k, "Content-Type") || IEquals(k, "Date")) {
+      if (EqualsIgnoreCase(k, "Content-Type") || EqualsIgnoreCase(k, "Date")) {
         res->set(k, v);  // replaces the default
       } else {
         res->insert(k, v);

@@ -1,11 +1,12 @@
 // Loki HTTP API parameter parsing (see query_params.h).
 #include "server/query_params.h"
 
-#include <charconv>
 #include <cmath>
 #include <limits>
 
+#include "core/ascii.h"
 #include "core/go_string.h"
+#include "core/parse.h"
 #include "core/time.h"
 
 namespace skald::server {
@@ -25,92 +26,18 @@ int HexVal(char c) {
   return c - 'A' + 10;
 }
 
-char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); i++) {
-    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
-  }
-  return true;
-}
-
-// Go's strconv.ParseInt(s, 10, 64) / strconv.Atoi, error texts included
+// Go's strconv.ParseInt(s, 10, 64) / strconv.Atoi (fn names which), error texts included
 // (`strconv.<fn>: parsing "<s>": invalid syntax|value out of range`).
 StatusOr<int64_t> GoParseInt(std::string_view s, std::string_view fn) {
-  auto err = [&](std::string_view what) {
-    return Status::InvalidArgument("strconv." + std::string(fn) + ": parsing " + GoQuote(s) + ": " +
-                                   std::string(what));
-  };
-  if (s.empty()) return err("invalid syntax");
-  std::string_view d = s;
-  bool neg = false;
-  if (d[0] == '+' || d[0] == '-') {
-    neg = d[0] == '-';
-    d.remove_prefix(1);
-  }
-  if (d.empty()) return err("invalid syntax");
-  uint64_t n = 0;
-  constexpr uint64_t kMaxU = std::numeric_limits<uint64_t>::max();
-  for (char c : d) {
-    if (c < '0' || c > '9') return err("invalid syntax");
-    if (n >= kMaxU / 10 + 1) return err("value out of range");
-    uint64_t n1 = n * 10 + static_cast<uint64_t>(c - '0');
-    if (n1 < n * 10) return err("value out of range");
-    n = n1;
-  }
-  constexpr uint64_t kCutoff = uint64_t{1} << 63;
-  if (!neg && n >= kCutoff) return err("value out of range");
-  if (neg && n > kCutoff) return err("value out of range");
-  if (neg) return n == kCutoff ? std::numeric_limits<int64_t>::min() : -static_cast<int64_t>(n);
-  return static_cast<int64_t>(n);
+  int64_t v = 0;
+  const NumError e = ParseGoInt(s, &v);
+  if (e != NumError::kNone) return Status::InvalidArgument(GoNumErrorText(fn, s, e));
+  return v;
 }
 
-// Go's strconv.ParseFloat(s, 64) for the decimal forms ([+-]digits[.digits][e[+-]digits])
-// and inf/infinity/nan. Returns false on syntax error or overflow (Go errors there too).
+// Go's strconv.ParseFloat(s, 64) succeeded.
 bool GoParseFloat(std::string_view s, double* out) {
-  std::string_view d = s;
-  bool neg = false;
-  if (!d.empty() && (d[0] == '+' || d[0] == '-')) {
-    neg = d[0] == '-';
-    d.remove_prefix(1);
-  }
-  if (EqualsIgnoreCase(d, "inf") || EqualsIgnoreCase(d, "infinity")) {
-    *out = neg ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
-    return true;
-  }
-  if (EqualsIgnoreCase(d, "nan")) {
-    *out = std::numeric_limits<double>::quiet_NaN();
-    return true;
-  }
-  size_t i = 0, mant_digits = 0;
-  while (i < d.size() && d[i] >= '0' && d[i] <= '9') i++, mant_digits++;
-  if (i < d.size() && d[i] == '.') {
-    i++;
-    while (i < d.size() && d[i] >= '0' && d[i] <= '9') i++, mant_digits++;
-  }
-  if (mant_digits == 0) return false;
-  if (i < d.size() && (d[i] == 'e' || d[i] == 'E')) {
-    i++;
-    if (i < d.size() && (d[i] == '+' || d[i] == '-')) i++;
-    size_t exp_digits = 0;
-    while (i < d.size() && d[i] >= '0' && d[i] <= '9') i++, exp_digits++;
-    if (exp_digits == 0) return false;
-  }
-  if (i != d.size()) return false;
-  double v = 0;
-  auto res = std::from_chars(d.data(), d.data() + d.size(), v, std::chars_format::general);
-  if (res.ec == std::errc::result_out_of_range) {
-    // Underflow to zero is fine in Go; overflow is an error.
-    bool exp_negative =
-        d.find("e-") != std::string_view::npos || d.find("E-") != std::string_view::npos;
-    if (!exp_negative) return false;
-    v = 0;
-  } else if (res.ec != std::errc() || res.ptr != d.data() + d.size()) {
-    return false;
-  }
-  *out = neg ? -v : v;
-  return true;
+  return ParseGoFloat(s, out) == NumError::kNone;
 }
 
 // Go's float64 -> int64 conversion on amd64: out-of-range and NaN give MinInt64.

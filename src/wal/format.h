@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/coding.h"  // EncodeFixed32/DecodeFixed32 for record headers
 #include "wal/records.h"
 
 namespace skald::wal {
@@ -40,16 +41,5 @@ inline bool IsKnownRecordType(uint8_t t) { return t >= 1 && t <= kMaxRecordType;
 std::string SegmentName(uint64_t n);
 // Parses a segment file name: one or more decimal digits, no sign, fits in uint64.
 std::optional<uint64_t> ParseSegmentName(std::string_view name);
-
-inline void EncodeFixed32(char* p, uint32_t v) {
-  p[0] = static_cast<char>(v);
-  p[1] = static_cast<char>(v >> 8);
-  p[2] = static_cast<char>(v >> 16);
-  p[3] = static_cast<char>(v >> 24);
-}
-inline uint32_t DecodeFixed32(const char* p) {
-  const auto* u = reinterpret_cast<const uint8_t*>(p);
-  return uint32_t{u[0]} | uint32_t{u[1]} << 8 | uint32_t{u[2]} << 16 | uint32_t{u[3]} << 24;
-}
 
 }  // namespace skald::wal

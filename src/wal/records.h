@@ -12,11 +12,13 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <iterator>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/coding.h"
+#include "core/entry.h"
 #include "core/status.h"
 
 namespace skald::wal {
@@ -44,7 +46,7 @@ Status DecodeSeries(std::string_view payload, SeriesRecord* r);
 
 // Builds one kEntries payload incrementally:
 //   enc.Begin(&buf, tenant, fp);
-//   enc.Add(ts, line, metadata);        // metadata: any range of {name, value} structs
+//   enc.Add(ts, line, metadata);        // metadata: a span of MetadataPair
 //   enc.AddEntry(ts, line, 2); enc.AddMetadata(n1, v1); enc.AddMetadata(n2, v2);
 // After AddEntry(.., k) exactly k AddMetadata calls must follow. Timestamps may come in any
 // order. No allocation beyond the growth of *out. Not thread-safe.
@@ -54,11 +56,10 @@ class EntriesEncoder {
   void Begin(std::string* out, std::string_view tenant, uint64_t fingerprint);
   void AddEntry(int64_t ts, std::string_view line, size_t metadata_count);
   void AddMetadata(std::string_view name, std::string_view value);
-  // One entry with all its metadata; elements of `metadata` have .name and .value.
-  template <typename MetaRange>
-  void Add(int64_t ts, std::string_view line, const MetaRange& metadata) {
-    AddEntry(ts, line, static_cast<size_t>(std::size(metadata)));
-    for (const auto& m : metadata) AddMetadata(m.name, m.value);
+  // One entry with all its metadata.
+  void Add(int64_t ts, std::string_view line, std::span<const MetadataPair> metadata) {
+    AddEntry(ts, line, metadata.size());
+    for (const MetadataPair& m : metadata) AddMetadata(m.name, m.value);
   }
   void Add(int64_t ts, std::string_view line) { AddEntry(ts, line, 0); }
   size_t entries() const { return entries_; }
@@ -69,16 +70,10 @@ class EntriesEncoder {
   size_t entries_ = 0;
 };
 
-// One structured-metadata pair decoded from a record (views into the payload).
-struct MetaView {
-  std::string_view name;
-  std::string_view value;
-};
-
 // Iterates a kEntries payload without allocating:
 //   EntriesDecoder d;
 //   SKALD_RETURN_IF_ERROR(d.Init(payload));
-//   int64_t ts; std::string_view line; std::vector<MetaView> md;   // reuse md across calls
+//   int64_t ts; std::string_view line; std::vector<MetadataPair> md;  // reuse md across calls
 //   while (d.Next(&ts, &line, &md)) { ... }
 //   SKALD_RETURN_IF_ERROR(d.status());
 // Views stay valid as long as the payload. Not thread-safe.
@@ -97,20 +92,10 @@ class EntriesDecoder {
   // malformed input (see status()).
   bool NextMetadata(std::string_view* name, std::string_view* value);
 
-  // Next entry with all its metadata; *metadata is cleared and filled with P{name, value}
-  // (MetaView, or e.g. chunk::MetaPair). Its capacity is reused across calls.
-  template <typename P>
-  bool Next(int64_t* ts, std::string_view* line, std::vector<P>* metadata) {
-    uint32_t n;
-    if (!NextEntry(ts, line, &n)) return false;
-    metadata->clear();
-    for (uint32_t i = 0; i < n; ++i) {
-      std::string_view name, value;
-      if (!NextMetadata(&name, &value)) return false;
-      metadata->push_back(P{name, value});
-    }
-    return true;
-  }
+  // Next entry with all its metadata; *metadata is cleared and filled with views into the
+  // payload, ready to hand to the chunk and head code as they are. Its capacity is reused
+  // across calls.
+  bool Next(int64_t* ts, std::string_view* line, std::vector<MetadataPair>* metadata);
 
   // OK, or the Corruption that ended the iteration.
   const Status& status() const { return status_; }
@@ -120,8 +105,7 @@ class EntriesDecoder {
  private:
   bool Fail(const char* what);
 
-  const char* p_ = nullptr;
-  const char* end_ = nullptr;
+  ByteReader in_;
   std::string_view tenant_;
   uint64_t fingerprint_ = 0;
   int64_t prev_ts_ = 0;

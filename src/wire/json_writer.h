@@ -2,21 +2,20 @@
 //
 // Loki's HTTP responses are produced by Go; clients compare bytes in tests and
 // some tools are picky about escapes, so strings are escaped exactly like Go's
-// encoding/json with HTML escaping on: \" \\ \n \r \t, other control bytes as
-// \u00XX (lower-case hex), '<' '>' '&' as \u003c \u003e \u0026, U+2028/U+2029
-// as \u2028/\u2029, and each invalid UTF-8 byte as \ufffd. DEL and all other
-// valid UTF-8 pass through unchanged.
+// encoding/json with HTML escaping on, by the shared escaper in core/json_escape.h
+// (JsonEscaping::kGo).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "core/json_escape.h"
+
 namespace skald::wire {
 
-// Appends s as a quoted JSON string (with the escaping described above).
-// Thread-safe (no shared state).
-void AppendJsonString(std::string* out, std::string_view s);
+// AppendJsonString(out, s): s as a quoted JSON string, Go's escaping (core/json_escape.h).
+using skald::AppendJsonString;
 
 // Streaming JSON writer appending to a caller-owned std::string. Commas between
 // array elements and object members are inserted automatically; the caller is

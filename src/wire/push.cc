@@ -14,6 +14,7 @@
 #include <cstring>
 #include <utility>
 
+#include "core/ascii.h"
 #include "core/go_string.h"
 #include "wire/push_internal.h"
 
@@ -156,14 +157,6 @@ std::string_view ConsumeToken(std::string_view* s) {
   s->remove_prefix(i);
   return tok;
 }
-std::string ToLowerAscii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // consumeValue: a token or a quoted-string. Returns false when nothing valid.
 bool ConsumeValue(std::string_view* s, std::string* value) {
   value->clear();
@@ -195,7 +188,7 @@ bool ConsumeValue(std::string_view* s, std::string* value) {
 StatusOr<std::string> ParseMediaType(std::string_view content_type) {
   size_t semi = content_type.find(';');
   std::string_view base = content_type.substr(0, semi);
-  std::string media = ToLowerAscii(Trim(base));
+  std::string media = AsciiLower(Trim(base));
   {
     std::string_view rest = media;
     std::string_view type = ConsumeToken(&rest);
@@ -226,7 +219,7 @@ StatusOr<std::string> ParseMediaType(std::string_view content_type) {
     std::string key;
     if (!rest.empty() && rest[0] == ';') {
       rest = TrimLeft(rest.substr(1));
-      key = ToLowerAscii(ConsumeToken(&rest));
+      key = AsciiLower(ConsumeToken(&rest));
       if (!key.empty()) {
         rest = TrimLeft(rest);
         if (!rest.empty() && rest[0] == '=') {

@@ -17,15 +17,13 @@
 #include <utility>
 #include <vector>
 
+#include "core/entry.h"
 #include "core/status.h"
 
 namespace skald::wire {
 
-struct MetadataPair {
-  std::string_view name;
-  std::string_view value;
-};
-
+// Entries' structured metadata uses the shared skald::MetadataPair (core/entry.h), so the
+// decoded pairs reach the WAL and the chunk blocks without a conversion.
 struct PushEntry {
   int64_t timestamp_ns;
   std::string_view line;

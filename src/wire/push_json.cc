@@ -11,6 +11,7 @@
 #include "core/go_string.h"
 #include "core/labels.h"
 #include "core/time.h"
+#include "core/utf8.h"
 #include "wire/json_writer.h"
 #include "wire/push.h"
 #include "wire/push_internal.h"
@@ -51,29 +52,6 @@ int32_t Hex4(const char* s) {
     v = v << 4 | d;
   }
   return v;
-}
-
-size_t PutUtf8(char* out, uint32_t r) {
-  if (r < 0x80) {
-    out[0] = static_cast<char>(r);
-    return 1;
-  }
-  if (r < 0x800) {
-    out[0] = static_cast<char>(0xC0 | (r >> 6));
-    out[1] = static_cast<char>(0x80 | (r & 0x3F));
-    return 2;
-  }
-  if (r < 0x10000) {
-    out[0] = static_cast<char>(0xE0 | (r >> 12));
-    out[1] = static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out[2] = static_cast<char>(0x80 | (r & 0x3F));
-    return 3;
-  }
-  out[0] = static_cast<char>(0xF0 | (r >> 18));
-  out[1] = static_cast<char>(0x80 | ((r >> 12) & 0x3F));
-  out[2] = static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-  out[3] = static_cast<char>(0x80 | (r & 0x3F));
-  return 4;
 }
 
 // Unescapes JSON string content (without quotes) into out (room for in.size()
@@ -133,7 +111,7 @@ size_t UnescapeJson(std::string_view in, char* out) {
         } else if (r >= 0xDC00 && r < 0xE000) {
           r = 0xFFFD;
         }
-        o += PutUtf8(o, static_cast<uint32_t>(r));
+        o += EncodeUtf8(o, static_cast<uint32_t>(r));
         break;
       }
       default:

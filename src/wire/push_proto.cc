@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 
+#include "core/coding.h"
 #include "wire/push.h"
 #include "wire/push_internal.h"
 
@@ -71,35 +72,18 @@ Status ToStatus(const Error& e) {
   return Status::InvalidArgument(std::move(m));
 }
 
-// Reads protobuf wire data from [p, end). All methods return false on error and
-// fill err_ (first error wins).
+// Reads protobuf wire data from [p, end) through the shared bounds-checked ByteReader. All
+// methods return false on error and fill err_ (first error wins).
 class WireReader {
  public:
   WireReader(const uint8_t* p, const uint8_t* end, const char* message, Error* err)
-      : p_(p), end_(end), message_(message), err_(err) {}
+      : in_(std::string_view(reinterpret_cast<const char*>(p), static_cast<size_t>(end - p))),
+        message_(message),
+        err_(err) {}
 
-  bool done() const { return p_ >= end_; }
+  bool done() const { return in_.empty(); }
 
-  bool Varint(uint64_t* out) {
-    if (p_ < end_ && *p_ < 0x80) [[likely]] {
-      *out = *p_++;
-      return true;
-    }
-    uint64_t v = 0;
-    const uint8_t* p = p_;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (p >= end_) return Fail(ErrCode::kEOF);
-      const uint8_t b = *p++;
-      if (shift == 63 && b > 1) return Fail(ErrCode::kOverflow);
-      v |= uint64_t(b & 0x7F) << shift;
-      if (b < 0x80) {
-        *out = v;
-        p_ = p;
-        return true;
-      }
-    }
-    return Fail(ErrCode::kOverflow);
-  }
+  bool Varint(uint64_t* out) { return in_.GetUvarint(out) || FailFromInput(); }
 
   // Reads a tag; rejects field 0 and group / reserved wire types.
   bool Tag(uint64_t* field, int* wire) {
@@ -120,21 +104,14 @@ class WireReader {
 
   // Reads a length-delimited payload.
   bool Bytes(const uint8_t** begin, const uint8_t** end) {
-    uint64_t len;
-    if (!Varint(&len)) return false;
-    if (len > static_cast<uint64_t>(end_ - p_)) return Fail(ErrCode::kEOF);
-    *begin = p_;
-    p_ += len;
-    *end = p_;
+    std::string_view v;
+    if (!String(&v)) return false;
+    *begin = reinterpret_cast<const uint8_t*>(v.data());
+    *end = *begin + v.size();
     return true;
   }
 
-  bool String(std::string_view* out) {
-    const uint8_t *b, *e;
-    if (!Bytes(&b, &e)) return false;
-    *out = std::string_view(reinterpret_cast<const char*>(b), static_cast<size_t>(e - b));
-    return true;
-  }
+  bool String(std::string_view* out) { return in_.GetLengthPrefixed(out) || FailFromInput(); }
 
   bool Skip(int wire) {
     switch (wire) {
@@ -143,17 +120,13 @@ class WireReader {
         return Varint(&v);
       }
       case kWireFixed64:
-        if (end_ - p_ < 8) return Fail(ErrCode::kEOF);
-        p_ += 8;
-        return true;
+        return in_.Skip(8) || FailFromInput();
       case kWireLen: {
         const uint8_t *b, *e;
         return Bytes(&b, &e);
       }
       case kWireFixed32:
-        if (end_ - p_ < 4) return Fail(ErrCode::kEOF);
-        p_ += 4;
-        return true;
+        return in_.Skip(4) || FailFromInput();
       default:
         err_->wire = wire;
         return Fail(ErrCode::kIllegalWire);
@@ -179,8 +152,13 @@ class WireReader {
   }
 
  private:
-  const uint8_t* p_;
-  const uint8_t* end_;
+  // Protobuf's words for a failed read: input cut short is "unexpected EOF", a varint longer
+  // than 10 bytes or over 64 bits is "integer overflow".
+  bool FailFromInput() {
+    return Fail(in_.error() == CodingError::kTruncated ? ErrCode::kEOF : ErrCode::kOverflow);
+  }
+
+  ByteReader in_;
   const char* message_;
   Error* err_;
 };
@@ -402,33 +380,13 @@ namespace {
 using internal::kWireLen;
 using internal::kWireVarint;
 
-size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
-void PutVarint(std::string* out, uint64_t v) {
-  char buf[10];
-  size_t n = 0;
-  while (v >= 0x80) {
-    buf[n++] = static_cast<char>(v | 0x80);
-    v >>= 7;
-  }
-  buf[n++] = static_cast<char>(v);
-  out->append(buf, n);
-}
-
 // Size of a length-delimited field (1-byte tag: all our field numbers are < 16).
-size_t LenFieldSize(size_t payload) { return 1 + VarintSize(payload) + payload; }
+size_t LenFieldSize(size_t payload) { return 1 + UvarintSize(payload) + payload; }
 size_t StringFieldSize(std::string_view s) { return s.empty() ? 0 : LenFieldSize(s.size()); }
 
 void PutLenField(std::string* out, int field, size_t len) {
   out->push_back(static_cast<char>(field << 3 | kWireLen));
-  PutVarint(out, len);
+  PutUvarint(out, len);
 }
 void PutStringField(std::string* out, int field, std::string_view s) {
   if (s.empty()) return;
@@ -452,8 +410,8 @@ SplitTs Split(int64_t ts) {
 
 size_t TimestampSize(SplitTs t) {
   size_t n = 0;
-  if (t.seconds != 0) n += 1 + VarintSize(static_cast<uint64_t>(t.seconds));
-  if (t.nanos != 0) n += 1 + VarintSize(static_cast<uint64_t>(int64_t{t.nanos}));
+  if (t.seconds != 0) n += 1 + UvarintSize(static_cast<uint64_t>(t.seconds));
+  if (t.nanos != 0) n += 1 + UvarintSize(static_cast<uint64_t>(int64_t{t.nanos}));
   return n;
 }
 
@@ -490,11 +448,11 @@ std::string EncodePushProtobufRaw(const PushRequest& req) {
       PutLenField(&out, 1, TimestampSize(ts));
       if (ts.seconds != 0) {
         out.push_back(static_cast<char>(1 << 3 | kWireVarint));
-        PutVarint(&out, static_cast<uint64_t>(ts.seconds));
+        PutUvarint(&out, static_cast<uint64_t>(ts.seconds));
       }
       if (ts.nanos != 0) {
         out.push_back(static_cast<char>(2 << 3 | kWireVarint));
-        PutVarint(&out, static_cast<uint64_t>(int64_t{ts.nanos}));
+        PutUvarint(&out, static_cast<uint64_t>(int64_t{ts.nanos}));
       }
       PutStringField(&out, 2, e.line);
       for (const MetadataPair& p : req.MetadataOf(e)) {

@@ -7,7 +7,7 @@
 #include <limits>
 #include <new>
 
-#include "chunk/varint.h"
+#include "core/coding.h"
 #include "core/crc32c.h"
 #include "test_util.h"
 
@@ -33,7 +33,7 @@ EncodedBlock MakeBlock(const std::vector<OwnedEntry>& entries, Codec codec) {
 std::string Recrc(std::string bytes) {
   uint32_t crc = crc32c::Value(bytes.data(), bytes.size() - 4);
   std::string t;
-  internal::PutFixed32(&t, crc);
+  PutFixed32(&t, crc);
   bytes.replace(bytes.size() - 4, 4, t);
   return bytes;
 }
@@ -179,11 +179,11 @@ TEST(BlockTest, EmptyBuilderGivesEmptyBlock) {
 
 TEST(BlockTest, FinishResetsBuilderIncludingSymbols) {
   BlockBuilder b;
-  MetaPair md1[] = {{"k", "v1"}, {"x", "y"}};
+  MetadataPair md1[] = {{"k", "v1"}, {"x", "y"}};
   b.Add(10, "first", md1);
   EncodedBlock one = b.Finish(Codec::kSnappy);
   EXPECT_EQ(b.entries(), 0u);
-  MetaPair md2[] = {{"other", "v2"}};
+  MetadataPair md2[] = {{"other", "v2"}};
   b.Add(5, "second", md2);
   EncodedBlock two = b.Finish(Codec::kSnappy);
   DecodedBlock d;
@@ -216,7 +216,7 @@ TEST(BlockTest, SymbolsAreSharedWithinABlock) {
   // 1000 entries with the same pair must cost ~2 bytes each, not the strings each time.
   BlockBuilder b;
   std::string name(100, 'n'), value(100, 'v');
-  MetaPair md[] = {{name, value}};
+  MetadataPair md[] = {{name, value}};
   for (int i = 0; i < 1000; ++i) b.Add(i, "", md);
   EXPECT_LT(b.uncompressed_bytes(), 1000u * 8 + 300);
   EncodedBlock eb = b.Finish(Codec::kNone);
@@ -234,7 +234,7 @@ TEST(BlockTest, ManyDistinctSymbolsGrowTheTable) {
   std::vector<std::string> vals;
   for (int i = 0; i < 20000; ++i) vals.push_back("v" + std::to_string(i % 7000));
   for (int i = 0; i < 20000; ++i) {
-    MetaPair md[] = {{"id", vals[i]}};
+    MetadataPair md[] = {{"id", vals[i]}};
     b.Add(i, "l", md);
   }
   EncodedBlock eb = b.Finish(Codec::kLz4);
@@ -248,7 +248,7 @@ TEST(BlockTest, AddDoesNotAllocateOnceWarm) {
   BlockBuilder b;
   for (const auto& e : entries) AddEntry(&b, e);
   (void)b.Finish(Codec::kZstd);
-  std::vector<std::vector<MetaPair>> mds;
+  std::vector<std::vector<MetadataPair>> mds;
   for (const auto& e : entries) {
     mds.emplace_back();
     for (const auto& [k, v] : e.metadata) mds.back().push_back({k, v});

@@ -4,7 +4,7 @@
 
 #include <random>
 
-#include "chunk/varint.h"
+#include "core/coding.h"
 #include "core/crc32c.h"
 #include "test_util.h"
 
@@ -215,20 +215,19 @@ struct Forge {
   std::vector<std::string> blocks;
 
   std::string Build() const {
-    using namespace internal;  // NOLINT
     std::string header, index, out = "SKCH";
     PutUvarint(&header, tenant.size());
     header += tenant;
     PutFixed64(&header, fingerprint);
     PutUvarint(&header, labels.size());
     header += labels;
-    PutUvarint(&header, ZigZag(min_ts));
-    PutUvarint(&header, ZigZag(max_ts));
+    PutUvarint(&header, ZigZagEncode(min_ts));
+    PutUvarint(&header, ZigZagEncode(max_ts));
     PutUvarint(&header, entries);
     PutUvarint(&index, metas.size());
     for (const BlockMeta& m : metas) {
       PutUvarint(&index, m.entries);
-      PutUvarint(&index, ZigZag(m.min_ts));
+      PutUvarint(&index, ZigZagEncode(m.min_ts));
       PutUvarint(&index, static_cast<uint64_t>(m.max_ts) - static_cast<uint64_t>(m.min_ts));
       PutUvarint(&index, m.length);
       PutUvarint(&index, m.uncompressed_size);

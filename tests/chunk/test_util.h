@@ -22,7 +22,7 @@ inline std::vector<OwnedEntry> RandomEntries(size_t n, uint64_t seed, int64_t st
 }
 
 inline void AddEntry(BlockBuilder* b, const OwnedEntry& e) {
-  b->Add(e.ts, e.line, skald::testing::MetadataViews<MetaPair>(e.metadata));
+  b->Add(e.ts, e.line, skald::testing::MetadataViews<MetadataPair>(e.metadata));
 }
 
 // Builds a chunk, cutting a block whenever the builder reaches block_size uncompressed bytes.

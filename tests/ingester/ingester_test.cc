@@ -81,7 +81,7 @@ Matcher Eq(std::string name, std::string value) {
 // Pushes entries (views built here, valid for the call only).
 AppendResult Push(Ingester& ing, std::string_view tenant, const Labels& labels,
                   const std::vector<Entry>& entries) {
-  std::vector<std::vector<chunk::MetaPair>> metas(entries.size());
+  std::vector<std::vector<MetadataPair>> metas(entries.size());
   std::vector<AppendEntry> batch;
   for (size_t i = 0; i < entries.size(); i++) {
     for (const auto& [n, v] : entries[i].md) metas[i].push_back({n, v});

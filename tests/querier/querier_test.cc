@@ -150,7 +150,7 @@ class QuerierTest : public ::testing::Test {
   void Push(std::string_view labels, const std::vector<Entry>& entries,
             std::string_view tenant = kTenant) {
     Labels ls = L(labels);
-    std::vector<std::vector<chunk::MetaPair>> metas(entries.size());
+    std::vector<std::vector<MetadataPair>> metas(entries.size());
     std::vector<ingester::AppendEntry> batch;
     for (size_t i = 0; i < entries.size(); i++) {
       for (const auto& [n, v] : entries[i].md) metas[i].push_back({n, v});

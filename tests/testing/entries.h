@@ -40,7 +40,7 @@ inline std::ostream& operator<<(std::ostream& os, const Entry& e) {
 inline void PrintTo(const Entry& e, std::ostream* os) { *os << e; }
 
 // View pairs ({name, value} string views into `md`), e.g.
-// MetadataViews<chunk::MetaPair>(e.metadata).
+// MetadataViews<MetadataPair>(e.metadata).
 template <class Pair>
 std::vector<Pair> MetadataViews(const Metadata& md) {
   std::vector<Pair> out;

@@ -24,11 +24,8 @@ struct OwnedEntry {
   bool operator==(const OwnedEntry& o) const { return ts == o.ts && line == o.line && md == o.md; }
 };
 
-// A pair type with the same shape as chunk::MetaPair, to check the template entry points.
-struct Pair {
-  std::string_view name;
-  std::string_view value;
-};
+// The pair type the chunk and head code take as they are (no conversion per entry).
+using Pair = MetadataPair;
 
 std::string Encode(std::string_view tenant, uint64_t fp, const std::vector<OwnedEntry>& es) {
   std::string out;
@@ -161,7 +158,7 @@ TEST(EntriesRecordTest, HugeMetadataCountIsRejectedWithoutAllocating) {
   enc.AddEntry(1, "line", 1'000'000'000);  // claims a billion pairs, provides none
   EntriesDecoder d;
   ASSERT_TRUE(d.Init(payload).ok());
-  std::vector<MetaView> md;
+  std::vector<MetadataPair> md;
   int64_t ts;
   std::string_view line;
   EXPECT_FALSE(d.Next(&ts, &line, &md));
@@ -209,7 +206,7 @@ TEST(EntriesRecordTest, DecodingAndReEncodingDoNotAllocateOnceBuffersAreWarm) {
     es.push_back({i * 1000, "line " + std::to_string(i), {{"a", "1"}, {"b", "2"}}});
   }
   const std::string payload = Encode("tenant", 5, es);
-  std::vector<MetaView> md;
+  std::vector<MetadataPair> md;
   md.reserve(4);
   std::string out;
   out.reserve(payload.size() + 64);
