@@ -35,7 +35,7 @@ Labels WithServiceName(const Labels& in, const std::vector<std::string>& discove
 
 }  // namespace
 
-Distributor::Distributor(Limits limits, ingester::Ingester* ingester, metrics::Registry* registry)
+Distributor::Distributor(Limits limits, ingester::Pusher* ingester, metrics::Registry* registry)
     : limits_(std::move(limits)), ingester_(ingester) {
   if (registry != nullptr) {
     lines_received_ =

@@ -9,10 +9,10 @@
 #include <string_view>
 #include <vector>
 
-#include "wire/push.h"
 #include "core/status.h"
 #include "core/time.h"
-#include "ingester/ingester.h"
+#include "ingester/interface.h"
+#include "wire/push.h"
 
 namespace skald::metrics {
 class Registry;
@@ -53,7 +53,7 @@ struct Limits {
 class Distributor {
  public:
   // ingester must outlive the distributor; registry may be null.
-  Distributor(Limits limits, ingester::Ingester* ingester, metrics::Registry* registry);
+  Distributor(Limits limits, ingester::Pusher* ingester, metrics::Registry* registry);
 
   // Validates and writes a decoded push for tenant. Returns:
   //  OK                  -> 204: everything accepted
@@ -72,7 +72,7 @@ class Distributor {
   void Discard(std::string_view reason, std::string_view tenant, uint64_t lines, uint64_t bytes);
 
   Limits limits_;
-  ingester::Ingester* ingester_;
+  ingester::Pusher* ingester_;
   // Metric families, resolved once (null without a registry).
   metrics::Family<metrics::Counter>* lines_received_ = nullptr;
   metrics::Family<metrics::Counter>* bytes_received_ = nullptr;

@@ -12,14 +12,14 @@
 #include <utility>
 #include <vector>
 
-#include "wire/push.h"
 #include "chunk/block.h"
 #include "core/labels.h"
 #include "core/metrics.h"
 #include "core/time.h"
 #include "index/index_store.h"
 #include "ingester/ingester.h"
-#include "storage/mem_object_store.h"
+#include "testing/fs/mem_object_store.h"
+#include "wire/push.h"
 
 namespace skald::distributor {
 namespace {

@@ -29,9 +29,10 @@
 #include "core/time.h"
 #include "index/index_store.h"
 #include "storage/fs_object_store.h"
-#include "storage/mem_object_store.h"
-#include "wal/fault_file_system.h"
-#include "wal/mem_file_system.h"
+#include "testing/fs/fault_file_system.h"
+#include "testing/fs/fault_object_store.h"
+#include "testing/fs/mem_file_system.h"
+#include "testing/fs/mem_object_store.h"
 
 namespace skald::ingester {
 namespace {
@@ -828,6 +829,41 @@ TEST_F(IngesterTest, ConcurrentPushSnapshotAndFlushLoseAndDuplicateNothing) {
   }
 }
 
+TEST_F(IngesterTest, AFailingChunkWriteBlocksNoOtherTenantAndLosesNothing) {
+  storage::FaultObjectStore faulty(&store_);
+  faulty.FailWhen(storage::FaultObjectStore::Op::kPut, "chunks/tenant-bad/");
+  MemFileSystem mem;
+  auto w = wal::Wal::Open({.dir = "/wal", .fsync = true, .fs = &mem});
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  auto ing = std::make_unique<Ingester>(IngesterOptions{}, &faulty, &index_, nullptr);
+  ing->AttachWal(w->get(), "/wal", &mem);
+  const Labels ls = L(R"({app="x"})");
+  Push(*ing, "tenant-bad", ls, {{kBase, "bad-1", {}}});
+  Push(*ing, kTenant, ls, {{kBase, "good-1", {}}});
+
+  Status st = ing->FlushAll();
+  EXPECT_EQ(st.code(), StatusCode::kIOError) << st.ToString();
+  // The healthy tenant is flushed, indexed and released from memory.
+  EXPECT_EQ(StoredEntries(kTenant)[ls.ToString()], (std::vector<Entry>{{kBase, "good-1", {}}}));
+  EXPECT_TRUE(SnapshotEntries(*ing, kTenant).empty());
+  // The failed chunk stays in memory, still answering queries...
+  EXPECT_TRUE(StoredEntries("tenant-bad").empty());
+  EXPECT_EQ(SnapshotEntries(*ing, "tenant-bad")[ls.ToString()],
+            (std::vector<Entry>{{kBase, "bad-1", {}}}));
+  // ...goes into the WAL checkpoint, so a restart replays it...
+  ASSERT_TRUE(ing->Checkpoint().ok());
+  Ingester replayed(IngesterOptions{}, &store_, &index_, nullptr);
+  ReplayReport report;
+  ASSERT_TRUE(replayed.ReplayWal("/wal", &mem, &report).ok());
+  EXPECT_EQ(SnapshotEntries(replayed, "tenant-bad")[ls.ToString()],
+            (std::vector<Entry>{{kBase, "bad-1", {}}}));
+  // ...and the first flush after the store heals writes it.
+  faulty.Heal();
+  st = ing->FlushAll();
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(StoredEntries("tenant-bad")[ls.ToString()], (std::vector<Entry>{{kBase, "bad-1", {}}}));
+}
+
 }  // namespace
 }  // namespace skald::ingester
 
@@ -838,7 +874,7 @@ namespace {
 // snapshots memory and drops older segments, and a fresh ingester replaying the
 // directory holds exactly the same entries (checkpoint + later segments).
 TEST_F(IngesterTest, WalCheckpointAndReplayRebuildTheHeadsExactly) {
-  wal::MemFileSystem fs;
+  MemFileSystem fs;
   const std::string dir = "/wal";
   std::map<std::string, std::vector<Entry>> before;
   {
@@ -878,8 +914,8 @@ TEST_F(IngesterTest, WalCheckpointAndReplayRebuildTheHeadsExactly) {
 // A failing WAL write refuses the push (Unavailable) and applies nothing; once
 // the disk works again pushes succeed.
 TEST_F(IngesterTest, WalWriteFailureRefusesThePushAndRecovers) {
-  wal::MemFileSystem mem;
-  wal::FaultInjectingFileSystem fs(&mem);
+  MemFileSystem mem;
+  FaultInjectingFileSystem fs(&mem);
   auto w = wal::Wal::Open({.dir = "/wal", .fsync = true, .fs = &fs});
   ASSERT_TRUE(w.ok());
   auto ing = New();

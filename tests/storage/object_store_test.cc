@@ -12,7 +12,7 @@
 #include <string>
 
 #include "storage/fs_object_store.h"
-#include "storage/mem_object_store.h"
+#include "testing/fs/mem_object_store.h"
 
 namespace skald::storage {
 namespace {

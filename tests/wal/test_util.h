@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "wal/file_system.h"
+#include "core/file_system.h"
 #include "wal/format.h"
 #include "wal/replay.h"
 

@@ -13,10 +13,10 @@
 #include <thread>
 
 #include "test_util.h"
+#include "testing/fs/fault_file_system.h"
+#include "testing/fs/mem_file_system.h"
 #include "wal/checkpoint.h"
-#include "wal/fault_file_system.h"
 #include "wal/format.h"
-#include "wal/mem_file_system.h"
 #include "wal/replay.h"
 
 namespace skald::wal {
