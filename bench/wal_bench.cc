@@ -12,7 +12,7 @@
 #include <memory>
 #include <string>
 
-#include "wal/file_system.h"
+#include "core/file_system.h"
 #include "wal/records.h"
 #include "wal/replay.h"
 #include "wal/wal.h"

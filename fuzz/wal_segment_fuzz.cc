@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "testing/fs/mem_file_system.h"
 #include "wal/format.h"
-#include "wal/mem_file_system.h"
 #include "wal/records.h"
 #include "wal/replay.h"
 #include "wal/segment_reader.h"

@@ -36,7 +36,7 @@ void ChunkWriter::AddBlock(EncodedBlock block) {
   blocks_.push_back(std::move(block));
 }
 
-std::string ChunkWriter::Finish() {
+std::string ChunkWriter::Finish(std::vector<BlockMeta>* blocks) {
   int64_t min_ts = 0, max_ts = 0;
   if (!blocks_.empty()) {
     min_ts = blocks_[0].meta.min_ts;
@@ -79,7 +79,16 @@ std::string ChunkWriter::Finish() {
   PutFixed32(&out, crc32c::Value(out));
   out.append(index);
   PutFixed32(&out, crc32c::Value(index));
-  for (EncodedBlock& b : blocks_) out.append(b.bytes);
+  if (blocks != nullptr) blocks->clear();
+  for (EncodedBlock& b : blocks_) {
+    if (blocks != nullptr) {
+      BlockMeta m = b.meta;
+      m.offset = out.size();
+      m.length = static_cast<uint32_t>(b.bytes.size());
+      blocks->push_back(m);
+    }
+    out.append(b.bytes);
+  }
 
   blocks_.clear();
   compressed_bytes_ = 0;

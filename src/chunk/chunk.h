@@ -45,8 +45,9 @@ class ChunkWriter {
   uint64_t entries() const { return entries_; }
 
   // Returns the full chunk bytes. Afterwards the writer holds no blocks (it can be reused
-  // for another chunk of the same stream).
-  std::string Finish();
+  // for another chunk of the same stream). When `blocks` is given it receives the chunk's
+  // block index (offsets into the returned bytes), as ChunkReader::Open would parse it.
+  std::string Finish(std::vector<BlockMeta>* blocks = nullptr);
 
  private:
   Codec codec_;

@@ -35,7 +35,7 @@ Labels WithServiceName(const Labels& in, const std::vector<std::string>& discove
 
 }  // namespace
 
-Distributor::Distributor(const limits::Overrides* limits, ingester::Ingester* ingester,
+Distributor::Distributor(const limits::Overrides* limits, ingester::Pusher* ingester,
                          metrics::Registry* registry)
     : limits_(limits), ingester_(ingester) {
   if (registry != nullptr) {

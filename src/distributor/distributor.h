@@ -11,7 +11,7 @@
 
 #include "core/status.h"
 #include "core/time.h"
-#include "ingester/ingester.h"
+#include "ingester/interface.h"
 #include "limits/limits.h"
 #include "wire/push.h"
 
@@ -27,7 +27,7 @@ namespace skald::distributor {
 class Distributor {
  public:
   // limits and ingester must outlive the distributor; registry may be null.
-  Distributor(const limits::Overrides* limits, ingester::Ingester* ingester,
+  Distributor(const limits::Overrides* limits, ingester::Pusher* ingester,
               metrics::Registry* registry);
 
   // Validates and writes a decoded push for tenant. Returns:
@@ -47,7 +47,7 @@ class Distributor {
   void Discard(std::string_view reason, std::string_view tenant, uint64_t lines, uint64_t bytes);
 
   const limits::Overrides* limits_;
-  ingester::Ingester* ingester_;
+  ingester::Pusher* ingester_;
   // Metric families, resolved once (null without a registry).
   metrics::Family<metrics::Counter>* lines_received_ = nullptr;
   metrics::Family<metrics::Counter>* bytes_received_ = nullptr;

@@ -1,52 +1,18 @@
+// The ingester's push and query entry points, and the tenants and streams they reach.
+// Flushing lives in flush.cc, the WAL glue (replay, checkpoints) in wal_glue.cc, a
+// stream's head and chunks in streams.cc.
 #include "ingester/ingester.h"
 
 #include <algorithm>
-#include <cstring>
-#include <map>
-#include <set>
 
-#include <xxhash.h>
-
-#include "chunk/chunk.h"
-#include "core/crc32c.h"
 #include "core/logging.h"
-#include "core/metrics.h"
-#include "wal/checkpoint.h"
+#include "ingester/ingester_metrics.h"
+#include "ingester/streams.h"
 #include "wal/records.h"
 
 namespace skald::ingester {
 
 namespace {
-
-// Head metadata is stored after the line as (uvarint len, bytes) name/value pairs.
-void PutUvarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-bool GetUvarint(std::string_view* in, uint64_t* v) {
-  uint64_t r = 0;
-  for (int shift = 0; shift < 64 && !in->empty(); shift += 7) {
-    auto b = static_cast<uint8_t>(in->front());
-    in->remove_prefix(1);
-    r |= static_cast<uint64_t>(b & 0x7f) << shift;
-    if (b < 0x80) {
-      *v = r;
-      return true;
-    }
-  }
-  return false;
-}
-
-std::string Hex(uint64_t v, int width) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s(width, '0');
-  for (int i = width - 1; i >= 0; i--, v >>= 4) s[i] = kDigits[v & 0xf];
-  return s;
-}
 
 // Go's time.RFC3339 (whole seconds, fraction dropped), as Loki's ErrTooFarBehind prints.
 std::string FormatRFC3339Seconds(int64_t ns) {
@@ -55,215 +21,16 @@ std::string FormatRFC3339Seconds(int64_t ns) {
   return FormatRFC3339Nano(secs * kNanosPerSecond);
 }
 
-int64_t DayOf(int64_t ns) {
-  int64_t d = ns / kNanosPerDay;
-  if (ns < 0 && ns % kNanosPerDay != 0) d--;
-  return d;
-}
-
 }  // namespace
-
-struct Ingester::Metrics {
-  metrics::Counter* chunks_flushed = nullptr;
-  metrics::Counter* chunk_bytes_flushed = nullptr;
-  metrics::Counter* flush_failures = nullptr;
-  metrics::Counter* blocks_cut = nullptr;
-  metrics::Family<metrics::Gauge>* streams = nullptr;  // by tenant
-  metrics::Counter* wal_failures = nullptr;
-  metrics::Counter* checkpoints = nullptr;
-  metrics::Counter* checkpoint_failures = nullptr;
-};
-
-// A chunk that was cut and waits for (or is being) flushed. Immutable.
-struct ClosedChunk {
-  std::shared_ptr<const std::string> bytes;
-  std::vector<chunk::BlockMeta> blocks;  // offsets into *bytes
-  int64_t min_ts = 0, max_ts = 0;
-  uint32_t entries = 0;
-  uint64_t uncompressed = 0;
-  uint32_t checksum = 0;
-};
-
-// One stream's in-memory data. Guarded by mu_.
-class Stream {
- public:
-  Stream(std::string tenant, Labels labels, uint64_t fp)
-      : tenant_(std::move(tenant)),
-        labels_(std::move(labels)),
-        labels_str_(labels_.ToString()),
-        fp_(fp) {}
-
-  std::mutex mu_;
-  bool removed_ = false;  // set under the shard lock + mu_ when dropped from the map
-
-  const std::string tenant_;
-  const Labels labels_;
-  const std::string labels_str_;
-  const uint64_t fp_;
-
-  // Head block: unsorted entries whose bytes live in head_data_.
-  struct HeadEntry {
-    int64_t ts;
-    uint32_t offset;  // line starts here in head_data_
-    uint32_t line_len;
-    uint32_t meta_len;  // encoded metadata bytes following the line
-    uint32_t seq;       // arrival order, keeps sort stable
-  };
-  std::string head_data_;
-  std::vector<HeadEntry> head_;
-  bool head_sorted_ = true;
-
-  // Open chunk: blocks already cut, shared so snapshots can hold them.
-  std::vector<std::shared_ptr<const chunk::EncodedBlock>> blocks_;
-  size_t open_compressed_ = 0;
-  int64_t open_first_append_ = 0;  // wall clock of the first entry of the open chunk
-
-  std::vector<std::shared_ptr<const ClosedChunk>> closed_;
-
-  int64_t newest_ts_ = INT64_MIN;
-  int64_t last_append_ = 0;  // wall clock
-  // Last appended entry, for dropping exact duplicates cheaply.
-  // Identity of the last appended entry (timestamp and a hash of line +
-  // metadata), kept across block cuts, so a retried push is not stored twice.
-  int64_t last_ts_ = INT64_MIN;
-  uint64_t last_hash_ = 0;
-
-  int pending_ = 0;             // pushes between accept and apply; keeps the stream alive
-  bool series_logged_ = false;  // the WAL holds this stream's series record
-
-  bool Empty() const { return head_.empty() && blocks_.empty() && closed_.empty(); }
-
-  // Bytes of log data this stream holds in memory (for memory accounting).
-  size_t Footprint() const {
-    size_t n = head_data_.size() + open_compressed_;
-    for (const auto& c : closed_) n += c->bytes->size();
-    return n;
-  }
-
-  std::string_view HeadLine(const HeadEntry& e) const {
-    return std::string_view(head_data_.data() + e.offset, e.line_len);
-  }
-  std::string_view HeadMeta(const HeadEntry& e) const {
-    return std::string_view(head_data_.data() + e.offset + e.line_len, e.meta_len);
-  }
-
-  // Sorts the head in place by (ts, arrival). Later appends keep larger seq
-  // numbers, so sorting early never changes the final order. REQUIRES: mu_ held.
-  void SortHead() {
-    if (head_sorted_) return;
-    std::sort(head_.begin(), head_.end(), [](const HeadEntry& a, const HeadEntry& b) {
-      return a.ts != b.ts ? a.ts < b.ts : a.seq < b.seq;
-    });
-    head_sorted_ = true;
-  }
-
-  // Encodes the (sorted) head into a block, dropping exact duplicates; the head
-  // itself is kept. REQUIRES: mu_ held, head non-empty.
-  chunk::EncodedBlock EncodeHead(chunk::Codec codec, uint32_t* duplicates) {
-    thread_local chunk::BlockBuilder builder;
-    thread_local std::vector<MetadataPair> pairs;
-    SortHead();
-    builder.Reset();
-    const HeadEntry* prev = nullptr;
-    for (const HeadEntry& e : head_) {
-      if (prev != nullptr && prev->ts == e.ts && HeadLine(*prev) == HeadLine(e) &&
-          HeadMeta(*prev) == HeadMeta(e)) {
-        ++*duplicates;
-        continue;
-      }
-      prev = &e;
-      pairs.clear();
-      std::string_view md = HeadMeta(e);
-      while (!md.empty()) {
-        uint64_t nl = 0, vl = 0;
-        GetUvarint(&md, &nl);
-        std::string_view name = md.substr(0, nl);
-        md.remove_prefix(nl);
-        GetUvarint(&md, &vl);
-        std::string_view value = md.substr(0, vl);
-        md.remove_prefix(vl);
-        pairs.push_back({name, value});
-      }
-      builder.Add(e.ts, HeadLine(e), pairs);
-    }
-    return builder.Finish(codec);
-  }
-
-  // Cuts the head into a block of the open chunk. REQUIRES: mu_ held.
-  void CutHead(chunk::Codec codec) {
-    if (head_.empty()) return;
-    uint32_t dups = 0;
-    auto block = std::make_shared<chunk::EncodedBlock>(EncodeHead(codec, &dups));
-    open_compressed_ += block->bytes.size();
-    blocks_.push_back(std::move(block));
-    head_.clear();
-    head_data_.clear();
-    if (head_data_.capacity() > (1u << 20)) head_data_.shrink_to_fit();
-    head_sorted_ = true;
-  }
-
-  // Closes the open chunk (cutting the head first). REQUIRES: mu_ held.
-  void CloseChunk(chunk::Codec codec) {
-    CutHead(codec);
-    if (blocks_.empty()) return;
-    chunk::ChunkWriter writer(codec, tenant_, fp_, labels_str_);
-    auto closed = std::make_shared<ClosedChunk>();
-    closed->min_ts = INT64_MAX;
-    closed->max_ts = INT64_MIN;
-    for (const auto& b : blocks_) {
-      closed->min_ts = std::min(closed->min_ts, b->meta.min_ts);
-      closed->max_ts = std::max(closed->max_ts, b->meta.max_ts);
-      closed->entries += b->meta.entries;
-      closed->uncompressed += b->meta.uncompressed_size;
-      writer.AddBlock(*b);
-    }
-    auto bytes = std::make_shared<std::string>(writer.Finish());
-    closed->checksum = Crc32c(*bytes);
-    auto reader = chunk::ChunkReader::Open(*bytes);
-    if (reader.ok()) closed->blocks = reader->blocks();
-    closed->bytes = std::move(bytes);
-    closed_.push_back(std::move(closed));
-    blocks_.clear();
-    open_compressed_ = 0;
-    open_first_append_ = 0;
-  }
-};
-
-struct Shard {
-  std::mutex mu;
-  std::unordered_map<uint64_t, std::shared_ptr<Stream>> streams;
-};
-
-class TenantInstance {
- public:
-  TenantInstance(std::string tenant, int shards) : tenant_(std::move(tenant)), shards_(shards) {}
-
-  const std::string tenant_;
-  std::vector<Shard> shards_;
-  index::MemIndex index_;
-
-  Shard& ShardFor(uint64_t fp) { return shards_[fp % shards_.size()]; }
-
-  std::shared_ptr<Stream> Find(uint64_t fp) {
-    Shard& s = ShardFor(fp);
-    std::lock_guard<std::mutex> lock(s.mu);
-    auto it = s.streams.find(fp);
-    return it == s.streams.end() ? nullptr : it->second;
-  }
-
-  std::vector<std::shared_ptr<Stream>> All() {
-    std::vector<std::shared_ptr<Stream>> out;
-    for (Shard& s : shards_) {
-      std::lock_guard<std::mutex> lock(s.mu);
-      for (auto& [fp, st] : s.streams) out.push_back(st);
-    }
-    return out;
-  }
-};
 
 Ingester::Ingester(IngesterOptions opts, storage::ObjectStore* store, index::IndexStore* index,
                    metrics::Registry* registry)
-    : opts_(opts), store_(store), index_(index), metrics_(std::make_unique<Metrics>()) {
+    : opts_(opts),
+      chunks_(store),
+      index_(index),
+      flush_pool_(
+          std::make_unique<ThreadPool>("skald-flush", std::max(1, opts.concurrent_flushes), 0)),
+      metrics_(std::make_unique<Metrics>()) {
   if (opts_.shards < 1) opts_.shards = 1;
   if (registry != nullptr) {
     metrics_->chunks_flushed =
@@ -301,23 +68,6 @@ Ingester::Ingester(IngesterOptions opts, storage::ObjectStore* store, index::Ind
 }
 
 Ingester::~Ingester() { Stop(); }
-
-void Ingester::Start() {
-  std::lock_guard<std::mutex> lock(loop_mu_);
-  if (flush_thread_.joinable()) return;
-  stopping_ = false;
-  flush_thread_ = std::thread([this] { FlushLoop(); });
-}
-
-void Ingester::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(loop_mu_);
-    stopping_ = true;
-  }
-  loop_cv_.notify_all();
-  if (flush_thread_.joinable()) flush_thread_.join();
-}
-
 TenantInstance* Ingester::FindTenant(std::string_view tenant) {
   std::shared_lock<std::shared_mutex> lock(tenants_mu_);
   auto it = tenants_.find(std::string(tenant));
@@ -387,26 +137,6 @@ void Ingester::AppendLocked(Stream& s, int64_t ts, std::string_view line,
     if (s.open_compressed_ >= opts_.target_size) s.CloseChunk(opts_.codec);
   }
 }
-
-namespace {
-
-// Metadata as stored in the head: (uvarint len, bytes) name/value pairs.
-template <typename Pairs>
-void EncodeHeadMetadata(const Pairs& pairs, std::string* md) {
-  md->clear();
-  for (const auto& p : pairs) {
-    PutUvarint(md, p.name.size());
-    md->append(p.name);
-    PutUvarint(md, p.value.size());
-    md->append(p.value);
-  }
-}
-
-uint64_t EntryHash(std::string_view line, std::string_view md) {
-  return XXH3_64bits_withSeed(line.data(), line.size(), XXH3_64bits(md.data(), md.size()));
-}
-
-}  // namespace
 
 Status Ingester::Push(std::string_view tenant, const Labels& labels,
                       std::span<const AppendEntry> entries, AppendResult* result) {
@@ -548,7 +278,6 @@ void Ingester::NoteWalFailure(const Status& st) {
     log::Error("WAL write failed; pushes are refused until it succeeds", {{"err", st.ToString()}});
   }
 }
-
 namespace {
 
 void AppendChunkBlocks(const std::shared_ptr<const ClosedChunk>& c, int64_t from, int64_t through,
@@ -632,287 +361,6 @@ std::vector<Labels> Ingester::Series(std::string_view tenant,
     if (auto l = inst->index_.LabelsOf(fp)) out.push_back(std::move(*l));
   }
   return out;
-}
-
-Status Ingester::ReplayWal(const std::string& dir, wal::FileSystem* fs, ReplayReport* report) {
-  const int64_t t0 = MonotonicNanos();
-  wal::FileSystem* use_fs = fs != nullptr ? fs : wal::PosixFileSystem();
-  // Streams seen in series records, by (tenant, fingerprint).
-  std::map<std::pair<std::string, uint64_t>, Labels> series;
-  // Entries restored from the checkpoint, per stream, as (ts, entry hash). A push
-  // that raced the checkpoint (logged in segment N, applied before the snapshot)
-  // is in checkpoint.N and in segment N: its second copy must be dropped.
-  std::map<std::pair<std::string, uint64_t>, std::set<std::pair<int64_t, uint64_t>>> checkpointed;
-  bool in_checkpoint = false;
-  std::vector<MetadataPair> meta;
-  std::string md;
-  const int64_t now = NowNanos();
-  auto apply = [&](wal::RecordType type, std::string_view payload) -> Status {
-    if (type == wal::RecordType::kSeries) {
-      wal::SeriesRecord r;
-      SKALD_RETURN_IF_ERROR(wal::DecodeSeries(payload, &r));
-      auto labels = ParseLabels(r.labels);
-      if (!labels.ok())
-        return Status::Corruption("WAL series record: " + labels.status().message());
-      series[{std::string(r.tenant), r.fingerprint}] = std::move(*labels);
-      report->series++;
-      return Status::OK();
-    }
-    wal::EntriesDecoder dec;
-    SKALD_RETURN_IF_ERROR(dec.Init(payload));
-    auto it = series.find({std::string(dec.tenant()), dec.fingerprint()});
-    if (it == series.end()) {
-      report->orphan_entries += 1;
-      return Status::OK();
-    }
-    TenantInstance* inst = GetOrCreateTenant(dec.tenant());
-    std::shared_ptr<Stream> stream = AcquireStream(inst, it->second, dec.fingerprint());
-    std::lock_guard<std::mutex> lock(stream->mu_);
-    Stream& s = *stream;
-    size_t before = s.Footprint();
-    std::set<std::pair<int64_t, uint64_t>>* seen = nullptr;
-    if (in_checkpoint) {
-      seen = &checkpointed[it->first];
-    } else if (auto c = checkpointed.find(it->first); c != checkpointed.end()) {
-      seen = &c->second;
-    }
-    int64_t ts;
-    std::string_view line;
-    while (dec.Next(&ts, &line, &meta)) {
-      EncodeHeadMetadata(meta, &md);
-      const uint64_t hash = EntryHash(line, md);
-      if (ts == s.last_ts_ && hash == s.last_hash_) continue;
-      if (seen != nullptr) {
-        if (in_checkpoint) {
-          seen->insert({ts, hash});
-        } else if (seen->count({ts, hash}) != 0) {
-          continue;  // already restored from the checkpoint
-        }
-      }
-      AppendLocked(s, ts, line, md, hash, now);
-      report->entries++;
-    }
-    s.series_logged_ = true;  // its series record stays in the WAL until the next checkpoint
-    AccountLocked(before, s.Footprint());
-    s.pending_--;
-    return dec.status();
-  };
-  wal::ReplayOptions ro;
-  ro.fs = use_fs;
-  uint64_t from = 0;
-  auto cp = wal::LastCheckpoint(dir, use_fs);
-  if (cp.ok()) {
-    report->checkpoint_segment = cp->segment;
-    from = cp->segment;
-    in_checkpoint = true;
-    SKALD_RETURN_IF_ERROR(wal::Replay(cp->path, 0, apply, &report->checkpoint, ro));
-    in_checkpoint = false;
-  } else if (cp.status().code() != StatusCode::kNotFound) {
-    return cp.status();
-  }
-  Status st = wal::Replay(dir, from, apply, &report->segments, ro);
-  if (!st.ok() && st.code() != StatusCode::kNotFound) return st;
-  report->duration_ns = MonotonicNanos() - t0;
-  return Status::OK();
-}
-
-void Ingester::AttachWal(wal::Wal* wal, std::string dir, wal::FileSystem* fs) {
-  std::unique_lock<std::shared_mutex> order(wal_order_mu_);
-  wal_ = wal;
-  wal_dir_ = std::move(dir);
-  wal_fs_ = fs;
-}
-
-Status Ingester::Checkpoint() {
-  if (wal_ == nullptr) return Status::OK();
-  std::lock_guard<std::mutex> one_at_a_time(checkpoint_mu_);
-  uint64_t n;
-  {
-    // Every push that appended to a segment < n has been applied once we hold this.
-    std::unique_lock<std::shared_mutex> order(wal_order_mu_);
-    SKALD_ASSIGN_OR_RETURN(n, wal_->RotateSegment());
-  }
-  wal::CheckpointOptions co;
-  co.fs = wal_fs_;
-  auto writer = wal::CheckpointWriter::Begin(wal_dir_, n, co);
-  if (!writer.ok()) {
-    if (metrics_->checkpoint_failures) metrics_->checkpoint_failures->Inc();
-    return writer.status();
-  }
-  auto fail = [&](const Status& st) {
-    (*writer)->Abort();
-    if (metrics_->checkpoint_failures) metrics_->checkpoint_failures->Inc();
-    return st;
-  };
-  chunk::DecodedBlock decoded;
-  std::string buf;
-  for (TenantInstance* inst : AllTenants()) {
-    for (auto& snap : Snapshot(inst->tenant_, {}, INT64_MIN, INT64_MAX)) {
-      buf.clear();
-      wal::EncodeSeries(&buf, {inst->tenant_, snap.fingerprint, snap.labels.ToString()});
-      Status st = (*writer)->Append(wal::RecordType::kSeries, buf);
-      if (!st.ok()) return fail(st);
-      for (const auto& ref : snap.blocks) {
-        st = chunk::DecodeBlock(ref.bytes, &decoded);
-        if (!st.ok()) return fail(st);
-        buf.clear();
-        wal::EntriesEncoder enc;
-        enc.Begin(&buf, inst->tenant_, snap.fingerprint);
-        for (size_t i = 0; i < decoded.size(); i++) {
-          size_t nmd = decoded.metadata_count(i);
-          enc.AddEntry(decoded.ts(i), decoded.line(i), nmd);
-          for (size_t j = 0; j < nmd; j++) {
-            MetadataPair p = decoded.metadata(i, j);
-            enc.AddMetadata(p.name, p.value);
-          }
-        }
-        st = (*writer)->Append(wal::RecordType::kEntries, buf);
-        if (!st.ok()) return fail(st);
-      }
-    }
-  }
-  Status st = (*writer)->Commit();
-  if (!st.ok()) return fail(st);
-  if (metrics_->checkpoints) metrics_->checkpoints->Inc();
-  return wal_->RemoveSegmentsBefore(n);
-}
-
-void Ingester::FlushLoop() {
-  int64_t last_checkpoint = MonotonicNanos();
-  std::unique_lock<std::mutex> lock(loop_mu_);
-  while (!stopping_) {
-    loop_cv_.wait_for(lock, std::chrono::nanoseconds(opts_.flush_check_period),
-                      [this] { return stopping_; });
-    if (stopping_) break;
-    lock.unlock();
-    Status st = FlushPass(false);
-    if (!st.ok()) log::Warn("flush failed", {{"err", st.ToString()}});
-    if (wal_ != nullptr && MonotonicNanos() - last_checkpoint >= opts_.checkpoint_duration) {
-      last_checkpoint = MonotonicNanos();
-      st = Checkpoint();
-      if (!st.ok()) log::Warn("WAL checkpoint failed", {{"err", st.ToString()}});
-    }
-    lock.lock();
-  }
-}
-
-Status Ingester::FlushAll() { return FlushPass(true); }
-
-Status Ingester::FlushPass(bool force) {
-  std::lock_guard<std::mutex> flush_lock(flush_mu_);
-  const int64_t now = NowNanos();
-  Status first_error;
-  for (TenantInstance* inst : AllTenants()) {
-    // 1. Close chunks that are due, collect every closed chunk.
-    struct Pending {
-      std::shared_ptr<Stream> stream;
-      std::shared_ptr<const ClosedChunk> chunk;
-      std::string key;
-    };
-    std::vector<Pending> pending;
-    for (auto& stream : inst->All()) {
-      std::lock_guard<std::mutex> lock(stream->mu_);
-      Stream& s = *stream;
-      bool has_open = !s.head_.empty() || !s.blocks_.empty();
-      bool due = force ||
-                 (has_open && s.open_first_append_ != 0 &&
-                  now - s.open_first_append_ >= opts_.max_chunk_age) ||
-                 (has_open && now - s.last_append_ >= opts_.chunk_idle_period);
-      if (due && has_open) {
-        size_t before = s.Footprint();
-        s.CloseChunk(opts_.codec);
-        AccountLocked(before, s.Footprint());
-      }
-      for (const auto& c : s.closed_) {
-        std::string key = "chunks/" + inst->tenant_ + "/" + Hex(s.fp_, 16) + "/" +
-                          Hex(static_cast<uint64_t>(c->min_ts), 16) + "-" +
-                          Hex(static_cast<uint64_t>(c->max_ts), 16) + "-" + Hex(c->checksum, 8);
-        pending.push_back({stream, c, std::move(key)});
-      }
-    }
-    if (pending.empty()) continue;
-
-    // 2. Write chunks (in parallel, bounded), then one index file per day touched.
-    std::vector<Status> results(pending.size());
-    std::atomic<size_t> next{0};
-    auto worker = [&] {
-      for (size_t i = next.fetch_add(1); i < pending.size(); i = next.fetch_add(1)) {
-        results[i] = store_->Put(pending[i].key, *pending[i].chunk->bytes);
-      }
-    };
-    size_t nthreads = std::min<size_t>(std::max(1, opts_.concurrent_flushes), pending.size());
-    nthreads = std::min<size_t>(nthreads, 8);
-    std::vector<std::thread> threads;
-    for (size_t t = 1; t < nthreads; t++) threads.emplace_back(worker);
-    worker();
-    for (auto& t : threads) t.join();
-
-    std::map<int64_t, index::IndexFileWriter> writers;
-    std::vector<bool> written(pending.size(), false);
-    for (size_t i = 0; i < pending.size(); i++) {
-      if (!results[i].ok()) {
-        if (first_error.ok()) first_error = results[i];
-        if (metrics_->flush_failures) metrics_->flush_failures->Inc();
-        continue;
-      }
-      const Pending& p = pending[i];
-      index::ChunkRef ref;
-      ref.fingerprint = p.stream->fp_;
-      ref.min_ts = p.chunk->min_ts;
-      ref.max_ts = p.chunk->max_ts;
-      ref.entries = p.chunk->entries;
-      ref.compressed_bytes = p.chunk->bytes->size();
-      ref.uncompressed_bytes = p.chunk->uncompressed;
-      ref.key = p.key;
-      for (int64_t day = DayOf(ref.min_ts); day <= DayOf(ref.max_ts); day++) {
-        auto& w = writers[day];
-        w.AddSeries(ref.fingerprint, p.stream->labels_);
-        w.AddChunk(ref);
-      }
-      written[i] = true;
-    }
-    bool index_ok = true;
-    for (auto& [day, w] : writers) {
-      auto bytes = w.Finish();
-      Status st = bytes.ok() ? index_->Write(inst->tenant_, day, *bytes) : bytes.status();
-      if (!st.ok()) {
-        index_ok = false;
-        if (first_error.ok()) first_error = st;
-        if (metrics_->flush_failures) metrics_->flush_failures->Inc();
-      }
-    }
-    if (!index_ok) continue;  // keep everything in memory; retried next pass
-
-    // 3. Drop flushed chunks from memory; drop streams left empty.
-    for (size_t i = 0; i < pending.size(); i++) {
-      if (!written[i]) continue;
-      Pending& p = pending[i];
-      if (metrics_->chunks_flushed) {
-        metrics_->chunks_flushed->Inc();
-        metrics_->chunk_bytes_flushed->Inc(static_cast<double>(p.chunk->bytes->size()));
-      }
-      std::lock_guard<std::mutex> lock(p.stream->mu_);
-      auto& closed = p.stream->closed_;
-      auto it = std::find(closed.begin(), closed.end(), p.chunk);
-      if (it != closed.end()) {
-        memory_bytes_.fetch_sub(p.chunk->bytes->size(), std::memory_order_relaxed);
-        closed.erase(it);
-      }
-    }
-    for (auto& stream : inst->All()) {
-      Shard& shard = inst->ShardFor(stream->fp_);
-      std::lock_guard<std::mutex> shard_lock(shard.mu);
-      std::lock_guard<std::mutex> lock(stream->mu_);
-      if (!stream->Empty() || stream->removed_ || stream->pending_ > 0) continue;
-      if (!force && now - stream->last_append_ < opts_.chunk_idle_period) continue;
-      stream->removed_ = true;
-      shard.streams.erase(stream->fp_);
-      inst->index_.Remove(stream->fp_);
-      active_streams_.fetch_sub(1, std::memory_order_relaxed);
-      if (metrics_->streams) metrics_->streams->WithLabels({inst->tenant_}).Dec();
-    }
-  }
-  return first_error;
 }
 
 }  // namespace skald::ingester

@@ -1,6 +1,6 @@
-// Ingester: holds the recent data of every active stream in memory, cuts it into
-// compressed blocks and chunks, and flushes closed chunks with their index
-// entries to the object store.
+// Ingester (the in-process implementation of ingester/interface.h): holds the recent data of every
+// active stream in memory, cuts it into compressed blocks and chunks, and flushes closed chunks
+// with their index entries to the object store.
 //
 // Streams are kept per tenant and sharded by fingerprint: a push locks one
 // shard's map only long enough to find its stream, then the stream's own mutex,
@@ -32,9 +32,11 @@
 #include "core/labels.h"
 #include "core/matcher.h"
 #include "core/status.h"
+#include "core/thread_pool.h"
 #include "core/time.h"
 #include "index/index_store.h"
-#include "index/mem_index.h"
+#include "ingester/interface.h"
+#include "storage/chunk_store.h"
 #include "storage/object_store.h"
 #include "wal/replay.h"
 #include "wal/wal.h"
@@ -52,7 +54,7 @@ struct IngesterOptions {
   int64_t max_chunk_age = 2 * kNanosPerHour;
   int64_t chunk_idle_period = 30 * kNanosPerMinute;
   int64_t flush_check_period = 30 * kNanosPerSecond;
-  int concurrent_flushes = 32;
+  int concurrent_flushes = 32;  // threads of the flush pool (chunk writes in flight)
   // Entries older than (newest entry of the stream - window) are rejected as
   // "too far behind". Loki: max_chunk_age / 2.
   int64_t out_of_order_window = kNanosPerHour;
@@ -60,28 +62,6 @@ struct IngesterOptions {
   // How often the in-memory streams are snapshotted into a WAL checkpoint (when a WAL is
   // attached); segments the checkpoint covers are then deleted.
   int64_t checkpoint_duration = 5 * kNanosPerMinute;
-};
-
-// One entry to append; views are only read during the call.
-struct AppendEntry {
-  int64_t ts;
-  std::string_view line;
-  std::span<const MetadataPair> metadata;
-};
-
-struct AppendResult {
-  uint32_t appended = 0;
-  uint32_t duplicates = 0;  // identical (ts, line, metadata) to an entry already held
-  // Entries refused by the ingester: (timestamp, reason).
-  std::vector<std::pair<int64_t, std::string>> rejected;
-};
-
-// One stream's part of a push (PushBatch).
-struct StreamAppend {
-  const Labels* labels = nullptr;  // canonical, validated by the caller
-  uint64_t fingerprint = 0;        // labels->Fingerprint(); 0 = compute it here
-  std::span<const AppendEntry> entries;
-  AppendResult result;  // filled by PushBatch
 };
 
 // What WAL replay found and did (logged and exported as metrics at start-up).
@@ -95,19 +75,10 @@ struct ReplayReport {
   int64_t duration_ns = 0;
 };
 
-// What a query sees of one stream held by the ingester.
-struct StreamSnapshot {
-  uint64_t fingerprint = 0;
-  Labels labels;
-  std::vector<chunk::BlockRef> blocks;  // may overlap in time; each sorted internally
-  uint64_t head_bytes = 0;              // bytes that came from the unsorted head block
-  uint64_t head_lines = 0;
-};
-
 class Stream;
 class TenantInstance;
 
-class Ingester {
+class Ingester : public Pusher, public StreamReader {
  public:
   // store and index must outlive the ingester. registry may be null.
   Ingester(IngesterOptions opts, storage::ObjectStore* store, index::IndexStore* index,
@@ -127,7 +98,7 @@ class Ingester {
   // WAL attached the accepted entries of all streams are made durable with one
   // WAL append before they are applied; if that fails nothing is applied and the
   // call returns Unavailable (the client should retry). Thread-safe.
-  Status PushBatch(std::string_view tenant, std::span<StreamAppend> streams);
+  Status PushBatch(std::string_view tenant, std::span<StreamAppend> streams) override;
   // PushBatch for one stream.
   Status Push(std::string_view tenant, const Labels& labels, std::span<const AppendEntry> entries,
               AppendResult* result);
@@ -136,10 +107,10 @@ class Ingester {
   // every later segment (streamed, never loaded whole). Torn tails are truncated,
   // corrupt records counted and skipped (see docs/formats/wal.md). Must run
   // before AttachWal, and before pushes are accepted.
-  Status ReplayWal(const std::string& dir, wal::FileSystem* fs, ReplayReport* report);
+  Status ReplayWal(const std::string& dir, FileSystem* fs, ReplayReport* report);
   // From now on pushes go through this WAL (which writes to dir), and the flush
   // loop writes checkpoints there. wal must outlive the ingester (or DetachWal).
-  void AttachWal(wal::Wal* wal, std::string dir, wal::FileSystem* fs);
+  void AttachWal(wal::Wal* wal, std::string dir, FileSystem* fs);
   // Snapshots every in-memory stream into checkpoint.N and deletes the WAL
   // segments before N. Called by the flush loop and at shutdown.
   Status Checkpoint();
@@ -148,13 +119,16 @@ class Ingester {
   // [from, through). Thread-safe; the snapshot stays valid after later pushes.
   std::vector<StreamSnapshot> Snapshot(std::string_view tenant,
                                        const std::vector<Matcher>& matchers, int64_t from,
-                                       int64_t through);
-  std::vector<std::string> LabelNames(std::string_view tenant);
-  std::vector<std::string> LabelValues(std::string_view tenant, std::string_view name);
-  std::vector<Labels> Series(std::string_view tenant, const std::vector<Matcher>& matchers);
+                                       int64_t through) override;
+  std::vector<std::string> LabelNames(std::string_view tenant) override;
+  std::vector<std::string> LabelValues(std::string_view tenant, std::string_view name) override;
+  std::vector<Labels> Series(std::string_view tenant,
+                             const std::vector<Matcher>& matchers) override;
 
-  // Cuts every head and open chunk and flushes everything to the store.
-  // Returns the first flush error (data stays in memory on error).
+  // Cuts every head and open chunk and flushes everything to the store. A chunk (or an
+  // index day) that cannot be written never stops the others: everything that can be
+  // flushed is, what failed stays in memory (and in the next WAL checkpoint) and is
+  // retried by the next flush. Returns the first error (with the count of failures).
   Status FlushAll();
 
   size_t ActiveStreams() const { return active_streams_.load(std::memory_order_relaxed); }
@@ -179,8 +153,9 @@ class Ingester {
   Status FlushPass(bool force);
 
   IngesterOptions opts_;
-  storage::ObjectStore* store_;
+  storage::ChunkStore chunks_;
   index::IndexStore* index_;
+  std::unique_ptr<ThreadPool> flush_pool_;
   std::unique_ptr<Metrics> metrics_;
 
   std::shared_mutex tenants_mu_;
@@ -194,7 +169,7 @@ class Ingester {
 
   wal::Wal* wal_ = nullptr;
   std::string wal_dir_;
-  wal::FileSystem* wal_fs_ = nullptr;
+  FileSystem* wal_fs_ = nullptr;
   // Pushes hold it shared from WAL append to apply; a checkpoint holds it
   // exclusively around the segment rotation, so segments < N are all applied.
   std::shared_mutex wal_order_mu_;

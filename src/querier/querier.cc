@@ -143,18 +143,18 @@ struct StreamWork {
 
 struct ScanContext {
   const logql::LineFilter* filter;
-  storage::ObjectStore* store;
+  const storage::ChunkStore* chunks;
+  std::string_view tenant;
   int64_t start, end;
   uint32_t limit;
   bool forward;
 };
 
-// Decodes one block and feeds matching entries in [start, end) to the collector.
-// `at` names the block (its entry field is filled in here).
-Status ScanBlock(const ScanContext& ctx, std::string_view bytes, bool from_ingester, Arrival at,
-                 chunk::DecodedBlock* decoded, std::vector<uint32_t>* hits, Collector* col,
+// Feeds the entries of a decoded block in [start, end) that pass the filter to the
+// collector. `at` names the block (its entry field is filled in here).
+Status ScanBlock(const ScanContext& ctx, bool from_ingester, Arrival at,
+                 const chunk::DecodedBlock* decoded, std::vector<uint32_t>* hits, Collector* col,
                  QueryStats* stats) {
-  SKALD_RETURN_IF_ERROR(chunk::DecodeBlock(bytes, decoded));
   auto ts = decoded->timestamps();
   size_t lo = std::lower_bound(ts.begin(), ts.end(), ctx.start) - ts.begin();
   size_t hi = std::lower_bound(ts.begin(), ts.end(), ctx.end) - ts.begin();
@@ -236,21 +236,18 @@ Status ScanStream(const ScanContext& ctx, StreamWork* w, QueryStats* stats) {
       continue;
     }
     if (s.chunk == nullptr) {
-      SKALD_RETURN_IF_ERROR(
-          ScanBlock(ctx, s.block.bytes, true, {s.rank, 0, 0}, &decoded, &hits, &col, stats));
+      SKALD_RETURN_IF_ERROR(chunk::DecodeBlock(s.block.bytes, &decoded));
+      SKALD_RETURN_IF_ERROR(ScanBlock(ctx, true, {s.rank, 0, 0}, &decoded, &hits, &col, stats));
       continue;
     }
     int64_t t0 = MonotonicNanos();
-    auto bytes = ctx.store->Get(s.chunk->key);
+    auto stored = ctx.chunks->Open(s.chunk->key, ctx.tenant, s.chunk->fingerprint);
     stats->chunk_download_seconds += static_cast<double>(MonotonicNanos() - t0) / 1e9;
-    if (!bytes.ok()) return bytes.status();
+    if (!stored.ok()) return stored.status();
+    const storage::StoredChunk& chunk = **stored;
     stats->chunks_downloaded++;
-    stats->compressed_bytes += bytes->size();
-    auto reader = chunk::ChunkReader::Open(*bytes);
-    if (!reader.ok()) {
-      return Status::Corruption("chunk " + s.chunk->key + ": " + reader.status().message());
-    }
-    const std::vector<chunk::BlockMeta>& blocks = reader->blocks();
+    stats->compressed_bytes += chunk.size();
+    const std::vector<chunk::BlockMeta>& blocks = chunk.blocks();
     std::vector<uint32_t> visit(blocks.size());
     std::iota(visit.begin(), visit.end(), 0u);
     std::sort(visit.begin(), visit.end(), [&](uint32_t a, uint32_t b) {
@@ -263,9 +260,9 @@ Status ScanStream(const ScanContext& ctx, StreamWork* w, QueryStats* stats) {
         stats->blocks_skipped++;
         continue;
       }
-      std::string_view block_bytes(bytes->data() + m.offset, m.length);
-      SKALD_RETURN_IF_ERROR(
-          ScanBlock(ctx, block_bytes, false, {s.rank, bi, 0}, &decoded, &hits, &col, stats));
+      Status st = chunk.ReadBlock(bi, &decoded);
+      if (!st.ok()) return Status::Corruption("chunk " + s.chunk->key + ": " + st.message());
+      SKALD_RETURN_IF_ERROR(ScanBlock(ctx, false, {s.rank, bi, 0}, &decoded, &hits, &col, stats));
     }
   }
   col.Compact();
@@ -289,9 +286,9 @@ void AddStats(QueryStats* into, const QueryStats& s) {
 
 }  // namespace
 
-Querier::Querier(QuerierOptions opts, ingester::Ingester* ingester, index::IndexStore* index,
+Querier::Querier(QuerierOptions opts, ingester::StreamReader* ingester, index::IndexStore* index,
                  storage::ObjectStore* store)
-    : opts_(opts), ingester_(ingester), index_(index), store_(store) {
+    : opts_(opts), ingester_(ingester), index_(index), chunks_(store) {
   if (opts_.parallelism <= 0) {
     opts_.parallelism = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }
@@ -329,28 +326,22 @@ StatusOr<std::vector<ResultStream>> Querier::SelectLogs(std::string_view tenant,
   items.reserve(work.size());
   for (auto& [fp, w] : work) items.push_back(&w);
 
-  ScanContext ctx{&filter, store_, start, end, limit, forward};
-  std::atomic<size_t> next{0};
+  ScanContext ctx{&filter, &chunks_, tenant, start, end, limit, forward};
+  // Streams are scanned on the query pool (and this thread); no thread of our own.
   std::mutex mu;
   Status first_error;
-  auto worker = [&] {
+  std::atomic<bool> failed{false};
+  ParallelFor(opts_.pool, items.size(), static_cast<size_t>(opts_.parallelism), [&](size_t i) {
+    if (failed.load(std::memory_order_relaxed)) return;
     QueryStats local;
-    for (size_t i = next.fetch_add(1); i < items.size(); i = next.fetch_add(1)) {
-      Status st = ScanStream(ctx, items[i], &local);
-      if (!st.ok()) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (first_error.ok()) first_error = st;
-        break;
-      }
-    }
+    Status st = ScanStream(ctx, items[i], &local);
     std::lock_guard<std::mutex> lock(mu);
     AddStats(stats, local);
-  };
-  size_t nthreads = std::min<size_t>(static_cast<size_t>(opts_.parallelism), items.size());
-  std::vector<std::thread> threads;
-  for (size_t t = 1; t < nthreads; t++) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
+    if (!st.ok() && first_error.ok()) {
+      first_error = st;
+      failed = true;
+    }
+  });
   SKALD_RETURN_IF_ERROR(first_error);
 
   // Global limit across streams: order by time in direction, ties by stream labels.

@@ -1,8 +1,9 @@
 // Querier: answers log queries and label/series lookups by combining the
 // ingester's in-memory streams with chunks flushed to the object store.
 //
-// Every source is reduced to chunk::BlockRefs, decoded with chunk::DecodeBlock
-// and scanned with the compiled line filter over the block's contiguous line
+// In-memory blocks are decoded with chunk::DecodeBlock, stored chunks are opened
+// through storage::ChunkStore (every block read checked against the chunk's block
+// index); both are scanned with the compiled line filter over the block's contiguous line
 // buffer. Per stream only the best `limit` entries (in query direction) are
 // kept; blocks that cannot improve them are skipped. Entries identical in
 // (timestamp, line, structured metadata) within a stream are returned once;
@@ -19,11 +20,13 @@
 #include "core/labels.h"
 #include "core/matcher.h"
 #include "core/status.h"
+#include "core/thread_pool.h"
 #include "index/index_store.h"
-#include "ingester/ingester.h"
+#include "ingester/interface.h"
 #include "logql/ast.h"
 #include "logql/line_filter.h"
 #include "logql/parser.h"
+#include "storage/chunk_store.h"
 #include "storage/object_store.h"
 #include "wire/query_result.h"
 
@@ -35,13 +38,17 @@ using wire::ResultEntry;
 using wire::ResultStream;
 
 struct QuerierOptions {
-  int parallelism = 0;  // worker threads per query; 0 = hardware concurrency
+  // Where a query's streams are scanned in parallel (the query worker pool; must outlive
+  // the querier). nullptr = on the calling thread only.
+  Executor* pool = nullptr;
+  // Pool tasks one query may use besides its own thread; 0 = hardware concurrency.
+  int parallelism = 0;
 };
 
 class Querier {
  public:
   // All pointers must outlive the querier.
-  Querier(QuerierOptions opts, ingester::Ingester* ingester, index::IndexStore* index,
+  Querier(QuerierOptions opts, ingester::StreamReader* ingester, index::IndexStore* index,
           storage::ObjectStore* store);
 
   // Entries of streams selected by `selector` with start <= ts < end that pass
@@ -65,9 +72,9 @@ class Querier {
 
  private:
   QuerierOptions opts_;
-  ingester::Ingester* ingester_;
+  ingester::StreamReader* ingester_;
   index::IndexStore* index_;
-  storage::ObjectStore* store_;
+  storage::ChunkStore chunks_;
 };
 
 }  // namespace skald::querier

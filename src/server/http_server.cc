@@ -27,6 +27,7 @@
 #include "core/ascii.h"
 #include "core/logging.h"
 #include "core/metrics.h"
+#include "core/thread_pool.h"
 #include "core/time.h"
 #include "server/query_params.h"
 
@@ -142,6 +143,7 @@ struct RouteEntry {
 struct PathRoutes {
   std::string label;
   std::vector<RouteEntry> entries;
+  Executor* executor = nullptr;  // RunOn; null = inline on the io thread
 };
 
 // Like Beast's string_body, but keeps kBodyPadding bytes of spare capacity past the body so the
@@ -469,13 +471,46 @@ class Session : public std::enable_shared_from_this<Session> {
     Write(resp, /*version=*/11, /*keep_alive=*/false, /*head=*/false);
   }
 
+  // What OnRequest learnt that Finish needs once the handler has run.
+  struct Exchange {
+    std::chrono::steady_clock::time_point start;
+    HttpRequest req;
+    HttpResponse resp;
+    std::string method_label;
+    std::string route = "other";
+    bool keep_alive = false;
+    unsigned version = 11;
+    bool head = false;
+    size_t body_bytes = 0;  // request body size, taken before the handler runs
+  };
+
+  static void RunHandler(HttpServer::Impl* srv, const Handler& handler, Exchange& x) {
+    metrics::Gauge* inflight =
+        srv->inflight ? &srv->inflight->WithLabels({x.method_label, x.route}) : nullptr;
+    if (inflight) inflight->Inc();
+    try {
+      handler(x.req, &x.resp);
+    } catch (const std::exception& e) {
+      log::Error("panic in HTTP handler", {{"path", x.req.path}, {"err", e.what()}});
+      x.resp = HttpResponse();
+      x.resp.SetText(500, std::string("internal server error: ") + e.what());
+    } catch (...) {
+      log::Error("panic in HTTP handler", {{"path", x.req.path}, {"err", "unknown exception"}});
+      x.resp = HttpResponse();
+      x.resp.SetText(500, "internal server error");
+    }
+    if (inflight) inflight->Dec();
+  }
+
   void OnRequest() {
     state_ = State::kBusy;
-    auto start = std::chrono::steady_clock::now();
+    auto xp = std::make_shared<Exchange>();
+    Exchange& x = *xp;
+    x.start = std::chrono::steady_clock::now();
     http::request<PaddedStringBody> breq = parser_->release();
     parser_.reset();
 
-    HttpRequest req;
+    HttpRequest& req = x.req;
     req.method = std::string(breq.method_string());
     req.target = std::string(breq.target());
     req.remote_address = remote_;
@@ -494,16 +529,16 @@ class Session : public std::enable_shared_from_this<Session> {
       req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     }
     req.body = std::move(breq.body());
-    const size_t body_bytes = req.body.size();  // the handler may move the body out
-    const bool keep_alive = breq.keep_alive();
-    const unsigned version = breq.version();
-    const bool head = breq.method() == http::verb::head;
+    x.body_bytes = req.body.size();  // the handler may move the body out
+    x.keep_alive = breq.keep_alive();
+    x.version = breq.version();
+    x.head = breq.method() == http::verb::head;
     // Metrics label: non-standard methods collapse to "other" so clients cannot
     // create series at will.
-    const std::string method_label = breq.method() == http::verb::unknown ? "other" : req.method;
+    x.method_label = breq.method() == http::verb::unknown ? "other" : req.method;
 
-    HttpResponse resp;
-    std::string route = "other";
+    HttpResponse& resp = x.resp;
+    std::string& route = x.route;
     const PathRoutes* routes = path_ok ? srv_->Match(req.path) : nullptr;
     if (!path_ok) {
       resp.SetText(400, "400 Bad Request");
@@ -530,25 +565,30 @@ class Session : public std::enable_shared_from_this<Session> {
           }
         }
         resp.headers.emplace_back("Allow", allow);
+      } else if (routes->executor == nullptr) {
+        RunHandler(srv_, *handler, x);
       } else {
-        metrics::Gauge* inflight =
-            srv_->inflight ? &srv_->inflight->WithLabels({method_label, route}) : nullptr;
-        if (inflight) inflight->Inc();
-        try {
-          (*handler)(req, &resp);
-        } catch (const std::exception& e) {
-          log::Error("panic in HTTP handler", {{"path", req.path}, {"err", e.what()}});
-          resp = HttpResponse();
-          resp.SetText(500, std::string("internal server error: ") + e.what());
-        } catch (...) {
-          log::Error("panic in HTTP handler", {{"path", req.path}, {"err", "unknown exception"}});
-          resp = HttpResponse();
-          resp.SetText(500, "internal server error");
-        }
-        if (inflight) inflight->Dec();
+        // Off the io thread: the task owns the exchange and the session, and posts the
+        // reply back to the session's strand. No timer runs meanwhile (the write sets one).
+        stream_.expires_never();
+        auto task = [self = shared_from_this(), xp, handler] {
+          RunHandler(self->srv_, *handler, *xp);
+          net::post(self->stream_.get_executor(), [self, xp] { self->Finish(*xp); });
+        };
+        if (routes->executor->TrySubmit(std::move(task))) return;
+        resp.SetText(429, "too many outstanding requests");
       }
     }
+    Finish(x);
+  }
 
+  // Records metrics and the log line for a handled request and writes its response.
+  void Finish(Exchange& x) {
+    HttpRequest& req = x.req;
+    HttpResponse& resp = x.resp;
+    const std::string& method_label = x.method_label;
+    const std::string& route = x.route;
+    const auto start = x.start;
     bool close_requested = false;
     for (const auto& [k, v] : resp.headers) {
       if (EqualsIgnoreCase(k, "Connection") && EqualsIgnoreCase(v, "close")) close_requested = true;
@@ -559,7 +599,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (srv_->duration) {
       srv_->duration->WithLabels({method_label, route, std::to_string(resp.status)})
           .Observe(static_cast<double>(elapsed_ns) / 1e9);
-      srv_->req_bytes->WithLabels({method_label, route}).Observe(static_cast<double>(body_bytes));
+      srv_->req_bytes->WithLabels({method_label, route}).Observe(static_cast<double>(x.body_bytes));
       srv_->resp_bytes->WithLabels({method_label, route})
           .Observe(static_cast<double>(resp.body.size()));
     }
@@ -573,7 +613,7 @@ class Session : public std::enable_shared_from_this<Session> {
         log::Debug(msg, {{"remote", remote_}});
       }
     }
-    Write(resp, version, keep_alive && !close_requested && !srv_->stopping.load(), head);
+    Write(resp, x.version, x.keep_alive && !close_requested && !srv_->stopping.load(), x.head);
   }
 
   void Write(HttpResponse& resp, unsigned version, bool keep_alive, bool head) {
@@ -729,6 +769,23 @@ void HttpServer::Route(std::vector<std::string> methods, std::string path, Handl
   routes->entries.push_back(RouteEntry{std::move(methods), std::move(h)});
   std::stable_sort(impl_->wildcards.begin(), impl_->wildcards.end(),
                    [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+}
+
+Status HttpServer::RunOn(const std::string& path, Executor* executor) {
+  bool wildcard = path.size() >= 2 && path.compare(path.size() - 2, 2, "/*") == 0;
+  std::string key = wildcard ? path.substr(0, path.size() - 1) : path;
+  if (wildcard) {
+    for (auto& [prefix, r] : impl_->wildcards) {
+      if (prefix == key) {
+        r.executor = executor;
+        return Status::OK();
+      }
+    }
+  } else if (auto it = impl_->exact.find(key); it != impl_->exact.end()) {
+    it->second.executor = executor;
+    return Status::OK();
+  }
+  return Status::NotFound("no HTTP route " + path);
 }
 
 Status HttpServer::Start() {

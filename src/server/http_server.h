@@ -2,12 +2,12 @@
 //
 // Connections are served asynchronously on an io_context run by N threads. Each
 // connection reads one request at a time (so pipelined requests are answered in
-// order), calls the matching handler inline on the io thread, writes the response
-// and, with keep-alive, reads the next request. Requests are routed by exact path
-// or by "/prefix/*" wildcard; unknown paths get Go's `404 page not found`, known
-// paths with another method get 405, bodies over the limit get 413, header blocks over the limit
-// (or one header field over 64 KiB, the most a field may hold) get 431; those 431s are logged as
-// one warning per interval carrying the count of the ones not logged.
+// order), calls the matching handler (inline on the io thread, or on the executor
+// given with RunOn), writes the response and, with keep-alive, reads the next request. Requests
+// are routed by exact path or by "/prefix/*" wildcard; unknown paths get Go's `404 page not
+// found`, known paths with another method get 405, bodies over the limit get 413, header blocks
+// over the limit (or one header field over 64 KiB, the most a field may hold) get 431; those
+// 431s are logged as one warning per interval carrying the count of the ones not logged.
 //
 // Request metrics (when a registry is given), `<ns>` = options.metrics_namespace:
 //   <ns>_request_duration_seconds{method,route,status_code}  histogram
@@ -33,6 +33,9 @@
 
 #include "core/status.h"
 
+namespace skald {
+class Executor;  // core/thread_pool.h
+}
 namespace skald::metrics {
 class Registry;
 }
@@ -106,6 +109,15 @@ class HttpServer {
   // overrides the metrics label (see the file comment). Must be called before Start().
   void Route(std::vector<std::string> methods, std::string path, Handler h,
              std::string route_label = "");
+
+  // Runs the handlers of `path` (a pattern registered with Route) on `executor` instead
+  // of the I/O thread, for handlers that block (queries, pushes waiting for the WAL): the
+  // I/O thread hands the request over and serves other connections; the response is
+  // written once the handler returns. When the executor refuses the task (its queue is
+  // full) the request gets 429 "too many outstanding requests". Must be called before
+  // Start(); executor must keep running tasks until Stop() has returned.
+  // Errors: NotFound if no route has that pattern.
+  Status RunOn(const std::string& path, Executor* executor);
 
   // Binds and listens, then starts the io threads. Errors: Unavailable with the
   // OS reason when the address cannot be resolved or bound, or when already started.

@@ -19,8 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/file_system.h"
 #include "core/status.h"
-#include "wal/file_system.h"
 #include "wal/records.h"
 
 namespace skald::wal {

@@ -12,8 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/file_system.h"
 #include "core/status.h"
-#include "wal/file_system.h"
 #include "wal/records.h"
 
 namespace skald::wal {

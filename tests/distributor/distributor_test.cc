@@ -19,7 +19,7 @@
 #include "index/index_store.h"
 #include "ingester/ingester.h"
 #include "limits/limits.h"
-#include "storage/mem_object_store.h"
+#include "testing/fs/mem_object_store.h"
 #include "wire/push.h"
 
 namespace skald::distributor {

@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "core/time.h"
-#include "storage/mem_object_store.h"
 #include "test_util.h"
+#include "testing/fs/mem_object_store.h"
 
 namespace skald::index {
 namespace {

@@ -29,13 +29,13 @@
 #include "core/time.h"
 #include "index/index_store.h"
 #include "storage/fs_object_store.h"
-#include "storage/mem_object_store.h"
+#include "testing/fs/fault_file_system.h"
+#include "testing/fs/fault_object_store.h"
+#include "testing/fs/mem_file_system.h"
+#include "testing/fs/mem_object_store.h"
 #include "tests/testing/metrics_text.h"
 #include "tests/testing/wait.h"
-#include "wal/fault_file_system.h"
-#include "wal/file_system.h"
 #include "wal/format.h"
-#include "wal/mem_file_system.h"
 #include "wal/wal.h"
 
 namespace skald::ingester {
@@ -666,7 +666,7 @@ TEST_F(IngesterTest, FlushLoopLeavesBusyStreamsAlone) {
   o.checkpoint_duration = 0;  // a checkpoint after every flush pass: a pass counter
   metrics::Registry reg;
   auto ing = New(o, &reg);  // idle 30m, max age 2h
-  wal::MemFileSystem fs;
+  MemFileSystem fs;
   auto w = wal::Wal::Open({.dir = "/wal", .fsync = false, .fs = &fs});
   ASSERT_TRUE(w.ok());
   ing->AttachWal(w->get(), "/wal", &fs);
@@ -840,6 +840,41 @@ TEST_F(IngesterTest, ConcurrentPushSnapshotAndFlushLoseAndDuplicateNothing) {
   }
 }
 
+TEST_F(IngesterTest, AFailingChunkWriteBlocksNoOtherTenantAndLosesNothing) {
+  storage::FaultObjectStore faulty(&store_);
+  faulty.FailWhen(storage::FaultObjectStore::Op::kPut, "chunks/tenant-bad/");
+  MemFileSystem mem;
+  auto w = wal::Wal::Open({.dir = "/wal", .fsync = true, .fs = &mem});
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  auto ing = std::make_unique<Ingester>(IngesterOptions{}, &faulty, &index_, nullptr);
+  ing->AttachWal(w->get(), "/wal", &mem);
+  const Labels ls = L(R"({app="x"})");
+  Push(*ing, "tenant-bad", ls, {{kBase, "bad-1", {}}});
+  Push(*ing, kTenant, ls, {{kBase, "good-1", {}}});
+
+  Status st = ing->FlushAll();
+  EXPECT_EQ(st.code(), StatusCode::kIOError) << st.ToString();
+  // The healthy tenant is flushed, indexed and released from memory.
+  EXPECT_EQ(StoredEntries(kTenant)[ls.ToString()], (std::vector<Entry>{{kBase, "good-1", {}}}));
+  EXPECT_TRUE(SnapshotEntries(*ing, kTenant).empty());
+  // The failed chunk stays in memory, still answering queries...
+  EXPECT_TRUE(StoredEntries("tenant-bad").empty());
+  EXPECT_EQ(SnapshotEntries(*ing, "tenant-bad")[ls.ToString()],
+            (std::vector<Entry>{{kBase, "bad-1", {}}}));
+  // ...goes into the WAL checkpoint, so a restart replays it...
+  ASSERT_TRUE(ing->Checkpoint().ok());
+  Ingester replayed(IngesterOptions{}, &store_, &index_, nullptr);
+  ReplayReport report;
+  ASSERT_TRUE(replayed.ReplayWal("/wal", &mem, &report).ok());
+  EXPECT_EQ(SnapshotEntries(replayed, "tenant-bad")[ls.ToString()],
+            (std::vector<Entry>{{kBase, "bad-1", {}}}));
+  // ...and the first flush after the store heals writes it.
+  faulty.Heal();
+  st = ing->FlushAll();
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(StoredEntries("tenant-bad")[ls.ToString()], (std::vector<Entry>{{kBase, "bad-1", {}}}));
+}
+
 }  // namespace
 }  // namespace skald::ingester
 
@@ -850,7 +885,7 @@ namespace {
 // snapshots memory and drops older segments, and a fresh ingester replaying the
 // directory holds exactly the same entries (checkpoint + later segments).
 TEST_F(IngesterTest, WalCheckpointAndReplayRebuildTheHeadsExactly) {
-  wal::MemFileSystem fs;
+  MemFileSystem fs;
   const std::string dir = "/wal";
   std::map<std::string, std::vector<Entry>> before;
   {
@@ -890,8 +925,8 @@ TEST_F(IngesterTest, WalCheckpointAndReplayRebuildTheHeadsExactly) {
 // A failing WAL write refuses the push (Unavailable) and applies nothing; once
 // the disk works again pushes succeed.
 TEST_F(IngesterTest, WalWriteFailureRefusesThePushAndRecovers) {
-  wal::MemFileSystem mem;
-  wal::FaultInjectingFileSystem fs(&mem);
+  MemFileSystem mem;
+  FaultInjectingFileSystem fs(&mem);
   auto w = wal::Wal::Open({.dir = "/wal", .fsync = true, .fs = &fs});
   ASSERT_TRUE(w.ok());
   auto ing = New();
@@ -914,7 +949,7 @@ TEST_F(IngesterTest, WalWriteFailureRefusesThePushAndRecovers) {
 // checkpoint's rotation) but is applied before the checkpoint's snapshot is in
 // checkpoint.N and in segment N. Replay must keep each entry once.
 TEST_F(IngesterTest, ReplayingARecordAlsoInTheCheckpointDoesNotDuplicateEntries) {
-  wal::MemFileSystem fs;
+  MemFileSystem fs;
   const std::string dir = "/wal";
   const Labels ls = L(R"({app="twice"})");
   IngesterOptions small_blocks;
@@ -932,18 +967,18 @@ TEST_F(IngesterTest, ReplayingARecordAlsoInTheCheckpointDoesNotDuplicateEntries)
     auto segments = (*w)->Segments();
     ASSERT_TRUE(segments.ok());
     ASSERT_EQ(segments->size(), 1u);
-    const std::string first = wal::JoinPath(dir, wal::SegmentName(segments->front()));
-    auto first_bytes = wal::ReadFileToString(&fs, first);
+    const std::string first = JoinPath(dir, wal::SegmentName(segments->front()));
+    auto first_bytes = ReadFileToString(&fs, first);
     ASSERT_TRUE(first_bytes.ok());
     ASSERT_TRUE(ing->Checkpoint().ok());
-    ASSERT_FALSE(wal::ReadFileToString(&fs, first).ok()) << "the checkpoint released it";
+    ASSERT_FALSE(ReadFileToString(&fs, first).ok()) << "the checkpoint released it";
     segments = (*w)->Segments();
     ASSERT_TRUE(segments.ok());
     ASSERT_FALSE(segments->empty());
     const uint64_t n = segments->back();
     ASSERT_TRUE((*w)->Close().ok());
     // Segment N now holds the same records again, as after the race above.
-    auto f = fs.NewWritableFile(wal::JoinPath(dir, wal::SegmentName(n)));
+    auto f = fs.NewWritableFile(JoinPath(dir, wal::SegmentName(n)));
     ASSERT_TRUE(f.ok());
     ASSERT_TRUE((*f)->Append(*first_bytes).ok());
     ASSERT_TRUE((*f)->Close().ok());
@@ -960,7 +995,7 @@ TEST_F(IngesterTest, ReplayingARecordAlsoInTheCheckpointDoesNotDuplicateEntries)
 // (newest checkpoint + later segments) restores every acknowledged entry once.
 // The pushers only stop after the last checkpoint, so it raced them too.
 TEST_F(IngesterTest, PushesRacingCheckpointsLoseAndDoubleNothingOnReplay) {
-  wal::MemFileSystem fs;
+  MemFileSystem fs;
   const std::string dir = "/wal";
   constexpr int kThreads = 4, kCheckpoints = 20;
   IngesterOptions small_blocks;  // copies in one head would be dropped anyway; not across blocks

@@ -27,7 +27,7 @@
 #include "ingester/ingester.h"
 #include "logql/ast.h"
 #include "logql/parser.h"
-#include "storage/mem_object_store.h"
+#include "testing/fs/mem_object_store.h"
 
 namespace skald::querier {
 namespace {

@@ -18,7 +18,7 @@
 #include "ingester/ingester.h"
 #include "limits/limits.h"
 #include "querier/querier.h"
-#include "storage/mem_object_store.h"
+#include "testing/fs/mem_object_store.h"
 
 namespace skald::querier {
 namespace {

@@ -13,7 +13,7 @@
 
 #include "core/tenant.h"
 #include "storage/fs_object_store.h"
-#include "storage/mem_object_store.h"
+#include "testing/fs/mem_object_store.h"
 
 namespace skald::storage {
 namespace {

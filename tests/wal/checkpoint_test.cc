@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "test_util.h"
-#include "wal/fault_file_system.h"
-#include "wal/mem_file_system.h"
+#include "testing/fs/fault_file_system.h"
+#include "testing/fs/mem_file_system.h"
 #include "wal/wal.h"
 
 namespace skald::wal {

@@ -1,14 +1,14 @@
 // FileSystem implementations: the same contract for POSIX and in-memory, crash semantics of
 // MemFileSystem, and the fault-injecting wrapper's space budget and schedules.
-#include "wal/file_system.h"
+#include "core/file_system.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
 #include "test_util.h"
-#include "wal/fault_file_system.h"
-#include "wal/mem_file_system.h"
+#include "testing/fs/fault_file_system.h"
+#include "testing/fs/mem_file_system.h"
 
 namespace skald::wal {
 namespace {

@@ -8,8 +8,8 @@
 
 #include "core/crc32c.h"
 #include "test_util.h"
+#include "testing/fs/mem_file_system.h"
 #include "wal/format.h"
-#include "wal/mem_file_system.h"
 #include "wal/replay.h"
 
 namespace skald::wal {

@@ -7,8 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/file_system.h"
 #include "tests/testing/temp_dir.h"
-#include "wal/file_system.h"
 #include "wal/format.h"
 #include "wal/replay.h"
 

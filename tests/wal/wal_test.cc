@@ -13,11 +13,11 @@
 #include <thread>
 
 #include "test_util.h"
+#include "testing/fs/fault_file_system.h"
+#include "testing/fs/mem_file_system.h"
 #include "tests/testing/wait.h"
 #include "wal/checkpoint.h"
-#include "wal/fault_file_system.h"
 #include "wal/format.h"
-#include "wal/mem_file_system.h"
 #include "wal/replay.h"
 
 namespace skald::wal {

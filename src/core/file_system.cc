@@ -1,5 +1,5 @@
 // POSIX FileSystem and path helpers: see file_system.h.
-#include "wal/file_system.h"
+#include "core/file_system.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -12,7 +12,7 @@
 #include <system_error>
 #include <utility>
 
-namespace skald::wal {
+namespace skald {
 namespace {
 
 Status ErrnoStatus(std::string_view what, const std::string& path, int err) {
@@ -270,4 +270,4 @@ StatusOr<std::string> ReadFileToString(FileSystem* fs, const std::string& path) 
   return out;
 }
 
-}  // namespace skald::wal
+}  // namespace skald

@@ -24,9 +24,9 @@
 #include <string>
 #include <vector>
 
-#include "wal/file_system.h"
+#include "core/file_system.h"
 
-namespace skald::wal {
+namespace skald {
 
 class FaultInjectingFileSystem final : public FileSystem {
  public:
@@ -111,4 +111,4 @@ class FaultInjectingFileSystem final : public FileSystem {
   std::chrono::microseconds sync_delay_{0};
 };
 
-}  // namespace skald::wal
+}  // namespace skald

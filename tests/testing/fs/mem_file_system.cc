@@ -1,11 +1,11 @@
 // MemFileSystem: see mem_file_system.h.
-#include "wal/mem_file_system.h"
+#include "testing/fs/mem_file_system.h"
 
 #include <algorithm>
 #include <cstring>
 #include <utility>
 
-namespace skald::wal {
+namespace skald {
 
 struct MemFileSystem::Node {
   bool is_dir = false;
@@ -292,4 +292,4 @@ Status MemFileSystem::WriteFileForTest(const std::string& path, std::string_view
   return SyncDir(ParentDir(path));
 }
 
-}  // namespace skald::wal
+}  // namespace skald

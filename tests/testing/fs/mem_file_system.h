@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "wal/file_system.h"
+#include "core/file_system.h"
 
-namespace skald::wal {
+namespace skald {
 
 class MemFileSystem final : public FileSystem {
  public:
@@ -55,4 +55,4 @@ class MemFileSystem final : public FileSystem {
   std::shared_ptr<Node> root_;
 };
 
-}  // namespace skald::wal
+}  // namespace skald

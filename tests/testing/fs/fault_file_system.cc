@@ -1,11 +1,11 @@
 // FaultInjectingFileSystem: see fault_file_system.h.
-#include "wal/fault_file_system.h"
+#include "testing/fs/fault_file_system.h"
 
 #include <algorithm>
 #include <thread>
 #include <utility>
 
-namespace skald::wal {
+namespace skald {
 namespace {
 
 using Op = FaultInjectingFileSystem::Op;
@@ -274,4 +274,4 @@ Status FaultInjectingFileSystem::Exists(const std::string& path) {
   return base_->Exists(path);
 }
 
-}  // namespace skald::wal
+}  // namespace skald

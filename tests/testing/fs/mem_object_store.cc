@@ -1,5 +1,5 @@
 // MemObjectStore: see mem_object_store.h.
-#include "storage/mem_object_store.h"
+#include "testing/fs/mem_object_store.h"
 
 namespace skald::storage {
 

@@ -1,7 +1,8 @@
-// File I/O seam of the WAL: a small FileSystem interface with a POSIX implementation
-// (PosixFileSystem()), so that tests can swap in an in-memory file system that simulates
-// power cuts (mem_file_system.h) or a wrapper that injects ENOSPC/EIO and short writes
-// (fault_file_system.h).
+// The file I/O seam of everything that persists to a local disk (the WAL today; the
+// filesystem object store can move onto it): a small FileSystem interface with a POSIX
+// implementation (PosixFileSystem()), so that tests can swap in an in-memory file system
+// that simulates power cuts or a wrapper that injects ENOSPC/EIO and short writes (both in
+// tests/testing/fs/, the test library skald_test_fs).
 //
 // Paths are plain '/'-separated strings. All errors are Status::IOError (NotFound when a
 // path does not exist), with the path and the OS error text in the message.
@@ -15,7 +16,7 @@
 
 #include "core/status.h"
 
-namespace skald::wal {
+namespace skald {
 
 // A file open for writing at a position the file tracks itself (starting at 0 for a new
 // file, at the end for a reopened one). Not thread-safe: one owner at a time.
@@ -96,4 +97,4 @@ std::string JoinPath(std::string_view dir, std::string_view name);
 // Everything before the last '/' ("." when there is none, "/" for "/x").
 std::string ParentDir(std::string_view path);
 
-}  // namespace skald::wal
+}  // namespace skald

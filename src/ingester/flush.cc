@@ -1,0 +1,182 @@
+// Flushing: the periodic flush loop, cutting chunks that are due and writing them and
+// their index entries to the store, then dropping what was written from memory.
+#include <algorithm>
+#include <map>
+
+#include "core/logging.h"
+#include "core/thread_pool.h"
+#include "ingester/ingester.h"
+#include "ingester/ingester_metrics.h"
+#include "ingester/streams.h"
+
+namespace skald::ingester {
+
+namespace {
+
+int64_t DayOf(int64_t ns) {
+  int64_t d = ns / kNanosPerDay;
+  if (ns < 0 && ns % kNanosPerDay != 0) d--;
+  return d;
+}
+
+}  // namespace
+
+void Ingester::Start() {
+  std::lock_guard<std::mutex> lock(loop_mu_);
+  if (flush_thread_.joinable()) return;
+  stopping_ = false;
+  flush_thread_ = std::thread([this] { FlushLoop(); });
+}
+
+void Ingester::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(loop_mu_);
+    stopping_ = true;
+  }
+  loop_cv_.notify_all();
+  if (flush_thread_.joinable()) flush_thread_.join();
+}
+void Ingester::FlushLoop() {
+  int64_t last_checkpoint = MonotonicNanos();
+  std::unique_lock<std::mutex> lock(loop_mu_);
+  while (!stopping_) {
+    loop_cv_.wait_for(lock, std::chrono::nanoseconds(opts_.flush_check_period),
+                      [this] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    Status st = FlushPass(false);
+    if (!st.ok()) log::Warn("flush failed", {{"err", st.ToString()}});
+    if (wal_ != nullptr && MonotonicNanos() - last_checkpoint >= opts_.checkpoint_duration) {
+      last_checkpoint = MonotonicNanos();
+      st = Checkpoint();
+      if (!st.ok()) log::Warn("WAL checkpoint failed", {{"err", st.ToString()}});
+    }
+    lock.lock();
+  }
+}
+
+Status Ingester::FlushAll() { return FlushPass(true); }
+
+Status Ingester::FlushPass(bool force) {
+  std::lock_guard<std::mutex> flush_lock(flush_mu_);
+  const int64_t now = NowNanos();
+  Status first_error;
+  size_t failed = 0;
+  auto note_failure = [&](const Status& st) {
+    failed++;
+    if (first_error.ok()) first_error = st;
+    if (metrics_->flush_failures) metrics_->flush_failures->Inc();
+  };
+  // Each tenant, and within it each chunk and each index day, succeeds or fails on its
+  // own: what fails stays in memory (and so in the next WAL checkpoint) and is retried by
+  // the next pass, while everything else is written and released.
+  for (TenantInstance* inst : AllTenants()) {
+    // 1. Close chunks that are due, collect every closed chunk.
+    struct Pending {
+      std::shared_ptr<Stream> stream;
+      std::shared_ptr<const ClosedChunk> chunk;
+      StatusOr<std::string> key = Status::Unavailable("not written");
+    };
+    std::vector<Pending> pending;
+    for (auto& stream : inst->All()) {
+      std::lock_guard<std::mutex> lock(stream->mu_);
+      Stream& s = *stream;
+      bool has_open = !s.head_.empty() || !s.blocks_.empty();
+      bool due = force ||
+                 (has_open && s.open_first_append_ != 0 &&
+                  now - s.open_first_append_ >= opts_.max_chunk_age) ||
+                 (has_open && now - s.last_append_ >= opts_.chunk_idle_period);
+      if (due && has_open) {
+        size_t before = s.Footprint();
+        s.CloseChunk(opts_.codec);
+        AccountLocked(before, s.Footprint());
+      }
+      for (const auto& c : s.closed_) pending.push_back({stream, c});
+    }
+    if (pending.empty()) continue;
+
+    // 2. Write chunks on the flush pool (bounded by concurrent_flushes), then one index
+    // file per day touched.
+    ParallelFor(flush_pool_.get(), pending.size(), static_cast<size_t>(flush_pool_->threads()),
+                [&](size_t i) {
+                  Pending& p = pending[i];
+                  p.key = chunks_.Put(inst->tenant_, p.stream->fp_, p.chunk->min_ts,
+                                      p.chunk->max_ts, *p.chunk->bytes);
+                });
+
+    struct Day {
+      index::IndexFileWriter writer;
+      std::vector<size_t> chunks;  // indexes into pending
+    };
+    std::map<int64_t, Day> days;
+    std::vector<bool> written(pending.size(), false);
+    for (size_t i = 0; i < pending.size(); i++) {
+      const Pending& p = pending[i];
+      if (!p.key.ok()) {
+        note_failure(p.key.status());
+        continue;
+      }
+      index::ChunkRef ref;
+      ref.fingerprint = p.stream->fp_;
+      ref.min_ts = p.chunk->min_ts;
+      ref.max_ts = p.chunk->max_ts;
+      ref.entries = p.chunk->entries;
+      ref.compressed_bytes = p.chunk->bytes->size();
+      ref.uncompressed_bytes = p.chunk->uncompressed;
+      ref.key = *p.key;
+      for (int64_t day = DayOf(ref.min_ts); day <= DayOf(ref.max_ts); day++) {
+        Day& d = days[day];
+        d.writer.AddSeries(ref.fingerprint, p.stream->labels_);
+        d.writer.AddChunk(ref);
+        d.chunks.push_back(i);
+      }
+      written[i] = true;
+    }
+    for (auto& [day, d] : days) {
+      auto bytes = d.writer.Finish();
+      Status st = bytes.ok() ? index_->Write(inst->tenant_, day, *bytes) : bytes.status();
+      if (st.ok()) continue;
+      // Not findable through the index for this day: keep the chunks for the next pass
+      // (their objects are rewritten under the same keys then).
+      note_failure(st);
+      for (size_t i : d.chunks) written[i] = false;
+    }
+
+    // 3. Drop flushed chunks from memory; drop streams left empty.
+    for (size_t i = 0; i < pending.size(); i++) {
+      if (!written[i]) continue;
+      Pending& p = pending[i];
+      if (metrics_->chunks_flushed) {
+        metrics_->chunks_flushed->Inc();
+        metrics_->chunk_bytes_flushed->Inc(static_cast<double>(p.chunk->bytes->size()));
+      }
+      std::lock_guard<std::mutex> lock(p.stream->mu_);
+      auto& closed = p.stream->closed_;
+      auto it = std::find(closed.begin(), closed.end(), p.chunk);
+      if (it != closed.end()) {
+        memory_bytes_.fetch_sub(p.chunk->bytes->size(), std::memory_order_relaxed);
+        closed.erase(it);
+      }
+    }
+    for (auto& stream : inst->All()) {
+      Shard& shard = inst->ShardFor(stream->fp_);
+      std::lock_guard<std::mutex> shard_lock(shard.mu);
+      std::lock_guard<std::mutex> lock(stream->mu_);
+      if (!stream->Empty() || stream->removed_ || stream->pending_ > 0) continue;
+      if (!force && now - stream->last_append_ < opts_.chunk_idle_period) continue;
+      stream->removed_ = true;
+      shard.streams.erase(stream->fp_);
+      inst->index_.Remove(stream->fp_);
+      active_streams_.fetch_sub(1, std::memory_order_relaxed);
+      if (metrics_->streams) metrics_->streams->WithLabels({inst->tenant_}).Dec();
+    }
+  }
+  if (failed > 1) {
+    return Status(first_error.code(),
+                  std::to_string(failed) +
+                      " flush writes failed (kept in memory), first: " + first_error.message());
+  }
+  return first_error;
+}
+
+}  // namespace skald::ingester

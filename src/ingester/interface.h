@@ -1,0 +1,91 @@
+// What other roles may ask of an ingester, and nothing more: the seam between the
+// distributor / querier and the ingester. Today the in-process Ingester (ingester.h)
+// implements both interfaces; a gRPC ingester client will implement them later, so
+// everything that crosses them is a value type (or a view the callee only reads during
+// the call) and nothing here exposes how an ingester stores, logs or flushes data.
+//
+// Include this header, never ingester/ingester.h, from a role other than the ingester.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "chunk/block.h"
+#include "chunk/block_ref.h"
+#include "core/entry.h"
+#include "core/labels.h"
+#include "core/matcher.h"
+#include "core/status.h"
+
+namespace skald::ingester {
+
+// One entry to append; views are only read during the call.
+struct AppendEntry {
+  int64_t ts;
+  std::string_view line;
+  std::span<const MetadataPair> metadata;
+};
+
+struct AppendResult {
+  uint32_t appended = 0;
+  uint32_t duplicates = 0;  // identical (ts, line, metadata) to an entry already held
+  // Entries refused by the ingester: (timestamp, reason).
+  std::vector<std::pair<int64_t, std::string>> rejected;
+};
+
+// One stream's part of a push (Pusher::PushBatch).
+struct StreamAppend {
+  const Labels* labels = nullptr;  // canonical, validated by the caller
+  uint64_t fingerprint = 0;        // labels->Fingerprint(); 0 = the callee computes it
+  std::span<const AppendEntry> entries;
+  AppendResult result;  // filled by PushBatch
+};
+
+// What a query sees of one stream held by an ingester: its blocks, each owning (or
+// keeping alive) its bytes, so the snapshot stays valid after later pushes and flushes.
+struct StreamSnapshot {
+  uint64_t fingerprint = 0;
+  Labels labels;
+  std::vector<chunk::BlockRef> blocks;  // may overlap in time; each sorted internally
+  uint64_t head_bytes = 0;              // bytes that came from the unsorted head block
+  uint64_t head_lines = 0;
+};
+
+// What a distributor may call.
+class Pusher {
+ public:
+  virtual ~Pusher() = default;
+
+  // Appends the entries of one push to the tenant's streams, creating streams when new.
+  // Entries too far behind a stream's newest entry are rejected and entries equal to the
+  // last one held are dropped (both reported per stream in StreamAppend::result). The
+  // push is made durable as a whole before any of it becomes visible; if that fails
+  // nothing is applied and the call returns Unavailable (the client should retry).
+  // Thread-safe.
+  virtual Status PushBatch(std::string_view tenant, std::span<StreamAppend> streams) = 0;
+};
+
+// What a querier may call. All methods are thread-safe and never fail for an unknown
+// tenant (they return nothing).
+class StreamReader {
+ public:
+  virtual ~StreamReader() = default;
+
+  // Streams of the tenant matching all matchers that hold data overlapping
+  // [from, through), with the blocks that overlap it.
+  virtual std::vector<StreamSnapshot> Snapshot(std::string_view tenant,
+                                               const std::vector<Matcher>& matchers, int64_t from,
+                                               int64_t through) = 0;
+  // Label names / values of the tenant's in-memory streams, sorted, unique.
+  virtual std::vector<std::string> LabelNames(std::string_view tenant) = 0;
+  virtual std::vector<std::string> LabelValues(std::string_view tenant, std::string_view name) = 0;
+  // Label sets of the tenant's in-memory streams matching all matchers.
+  virtual std::vector<Labels> Series(std::string_view tenant,
+                                     const std::vector<Matcher>& matchers) = 0;
+};
+
+}  // namespace skald::ingester

@@ -1,0 +1,82 @@
+// Streams and heads: the head's metadata coding, sorting and cutting a head into a block,
+// and closing a stream's open chunk (see streams.h).
+#include "ingester/streams.h"
+
+#include <xxhash.h>
+
+#include "core/coding.h"
+
+namespace skald::ingester {
+
+void EncodeHeadMetadata(std::span<const MetadataPair> pairs, std::string* md) {
+  md->clear();
+  for (const auto& p : pairs) {
+    PutLengthPrefixed(md, p.name);
+    PutLengthPrefixed(md, p.value);
+  }
+}
+
+uint64_t EntryHash(std::string_view line, std::string_view md) {
+  return XXH3_64bits_withSeed(line.data(), line.size(), XXH3_64bits(md.data(), md.size()));
+}
+
+chunk::EncodedBlock Stream::EncodeHead(chunk::Codec codec, uint32_t* duplicates) {
+  thread_local chunk::BlockBuilder builder;
+  thread_local std::vector<MetadataPair> pairs;
+  SortHead();
+  builder.Reset();
+  const HeadEntry* prev = nullptr;
+  for (const HeadEntry& e : head_) {
+    if (prev != nullptr && prev->ts == e.ts && HeadLine(*prev) == HeadLine(e) &&
+        HeadMeta(*prev) == HeadMeta(e)) {
+      ++*duplicates;
+      continue;
+    }
+    prev = &e;
+    pairs.clear();
+    // The head's own encoding (EncodeHeadMetadata): length-prefixed name/value pairs.
+    ByteReader r(HeadMeta(e));
+    MetadataPair p;
+    while (!r.empty() && r.GetLengthPrefixed(&p.name) && r.GetLengthPrefixed(&p.value)) {
+      pairs.push_back(p);
+    }
+    builder.Add(e.ts, HeadLine(e), pairs);
+  }
+  return builder.Finish(codec);
+}
+
+void Stream::CutHead(chunk::Codec codec) {
+  if (head_.empty()) return;
+  uint32_t dups = 0;
+  auto block = std::make_shared<chunk::EncodedBlock>(EncodeHead(codec, &dups));
+  open_compressed_ += block->bytes.size();
+  blocks_.push_back(std::move(block));
+  head_.clear();
+  head_data_.clear();
+  if (head_data_.capacity() > (1u << 20)) head_data_.shrink_to_fit();
+  head_sorted_ = true;
+}
+
+void Stream::CloseChunk(chunk::Codec codec) {
+  CutHead(codec);
+  if (blocks_.empty()) return;
+  chunk::ChunkWriter writer(codec, tenant_, fp_, labels_str_);
+  auto closed = std::make_shared<ClosedChunk>();
+  closed->min_ts = INT64_MAX;
+  closed->max_ts = INT64_MIN;
+  for (const auto& b : blocks_) {
+    closed->min_ts = std::min(closed->min_ts, b->meta.min_ts);
+    closed->max_ts = std::max(closed->max_ts, b->meta.max_ts);
+    closed->entries += b->meta.entries;
+    closed->uncompressed += b->meta.uncompressed_size;
+    writer.AddBlock(*b);
+  }
+  // The writer reports the block offsets it laid out: no need to parse our own output.
+  closed->bytes = std::make_shared<std::string>(writer.Finish(&closed->blocks));
+  closed_.push_back(std::move(closed));
+  blocks_.clear();
+  open_compressed_ = 0;
+  open_first_append_ = 0;
+}
+
+}  // namespace skald::ingester

@@ -1,0 +1,154 @@
+// Internal to the ingester: one stream's in-memory data (its unsorted head block, the
+// blocks of its open chunk and the chunks closed but not yet flushed) and the per-tenant
+// sharded map of streams. Not for other modules: roles see the ingester through
+// ingester/interface.h.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "chunk/block.h"
+#include "chunk/chunk.h"
+#include "chunk/codec.h"
+#include "core/labels.h"
+#include "index/mem_index.h"
+
+namespace skald::ingester {
+
+// Head metadata is stored after the line as (uvarint len, bytes) name/value pairs.
+void EncodeHeadMetadata(std::span<const MetadataPair> pairs, std::string* md);
+// Identity of an entry for duplicate detection: a hash of its line and encoded metadata.
+uint64_t EntryHash(std::string_view line, std::string_view encoded_md);
+
+// A chunk that was cut and waits for (or is being) flushed. Immutable.
+struct ClosedChunk {
+  std::shared_ptr<const std::string> bytes;
+  std::vector<chunk::BlockMeta> blocks;  // offsets into *bytes
+  int64_t min_ts = 0, max_ts = 0;
+  uint32_t entries = 0;
+  uint64_t uncompressed = 0;
+};
+
+// One stream's in-memory data. Guarded by mu_.
+class Stream {
+ public:
+  Stream(std::string tenant, Labels labels, uint64_t fp)
+      : tenant_(std::move(tenant)),
+        labels_(std::move(labels)),
+        labels_str_(labels_.ToString()),
+        fp_(fp) {}
+
+  std::mutex mu_;
+  bool removed_ = false;  // set under the shard lock + mu_ when dropped from the map
+
+  const std::string tenant_;
+  const Labels labels_;
+  const std::string labels_str_;
+  const uint64_t fp_;
+
+  // Head block: unsorted entries whose bytes live in head_data_.
+  struct HeadEntry {
+    int64_t ts;
+    uint32_t offset;  // line starts here in head_data_
+    uint32_t line_len;
+    uint32_t meta_len;  // encoded metadata bytes following the line
+    uint32_t seq;       // arrival order, keeps sort stable
+  };
+  std::string head_data_;
+  std::vector<HeadEntry> head_;
+  bool head_sorted_ = true;
+
+  // Open chunk: blocks already cut, shared so snapshots can hold them.
+  std::vector<std::shared_ptr<const chunk::EncodedBlock>> blocks_;
+  size_t open_compressed_ = 0;
+  int64_t open_first_append_ = 0;  // wall clock of the first entry of the open chunk
+
+  std::vector<std::shared_ptr<const ClosedChunk>> closed_;
+
+  int64_t newest_ts_ = INT64_MIN;
+  int64_t last_append_ = 0;  // wall clock
+  // Last appended entry, for dropping exact duplicates cheaply.
+  // Identity of the last appended entry (timestamp and a hash of line +
+  // metadata), kept across block cuts, so a retried push is not stored twice.
+  int64_t last_ts_ = INT64_MIN;
+  uint64_t last_hash_ = 0;
+
+  int pending_ = 0;             // pushes between accept and apply; keeps the stream alive
+  bool series_logged_ = false;  // the WAL holds this stream's series record
+
+  bool Empty() const { return head_.empty() && blocks_.empty() && closed_.empty(); }
+
+  // Bytes of log data this stream holds in memory (for memory accounting).
+  size_t Footprint() const {
+    size_t n = head_data_.size() + open_compressed_;
+    for (const auto& c : closed_) n += c->bytes->size();
+    return n;
+  }
+
+  std::string_view HeadLine(const HeadEntry& e) const {
+    return std::string_view(head_data_.data() + e.offset, e.line_len);
+  }
+  std::string_view HeadMeta(const HeadEntry& e) const {
+    return std::string_view(head_data_.data() + e.offset + e.line_len, e.meta_len);
+  }
+
+  // Sorts the head in place by (ts, arrival). Later appends keep larger seq
+  // numbers, so sorting early never changes the final order. REQUIRES: mu_ held.
+  void SortHead() {
+    if (head_sorted_) return;
+    std::sort(head_.begin(), head_.end(), [](const HeadEntry& a, const HeadEntry& b) {
+      return a.ts != b.ts ? a.ts < b.ts : a.seq < b.seq;
+    });
+    head_sorted_ = true;
+  }
+
+  // Encodes the (sorted) head into a block, dropping exact duplicates; the head
+  // itself is kept. REQUIRES: mu_ held, head non-empty.
+  chunk::EncodedBlock EncodeHead(chunk::Codec codec, uint32_t* duplicates);
+
+  // Cuts the head into a block of the open chunk. REQUIRES: mu_ held.
+  void CutHead(chunk::Codec codec);
+
+  // Closes the open chunk (cutting the head first). REQUIRES: mu_ held.
+  void CloseChunk(chunk::Codec codec);
+};
+
+struct Shard {
+  std::mutex mu;
+  std::unordered_map<uint64_t, std::shared_ptr<Stream>> streams;
+};
+
+class TenantInstance {
+ public:
+  TenantInstance(std::string tenant, int shards) : tenant_(std::move(tenant)), shards_(shards) {}
+
+  const std::string tenant_;
+  std::vector<Shard> shards_;
+  index::MemIndex index_;
+
+  Shard& ShardFor(uint64_t fp) { return shards_[fp % shards_.size()]; }
+
+  std::shared_ptr<Stream> Find(uint64_t fp) {
+    Shard& s = ShardFor(fp);
+    std::lock_guard<std::mutex> lock(s.mu);
+    auto it = s.streams.find(fp);
+    return it == s.streams.end() ? nullptr : it->second;
+  }
+
+  std::vector<std::shared_ptr<Stream>> All() {
+    std::vector<std::shared_ptr<Stream>> out;
+    for (Shard& s : shards_) {
+      std::lock_guard<std::mutex> lock(s.mu);
+      for (auto& [fp, st] : s.streams) out.push_back(st);
+    }
+    return out;
+  }
+};
+
+}  // namespace skald::ingester
