@@ -9,9 +9,9 @@
 #include <string>
 #include <string_view>
 
+#include "core/labels.h"
 #include "wire/push.h"
 #include "wire/push_compare.h"
-#include "core/labels.h"
 
 namespace {
 
@@ -59,6 +59,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (legacy.ok()) RequireProtobufRoundTrip(*legacy);
 
   (void)skald::wire::DecodePushBody("application/json; charset=utf-8", "gzip", std::string(in),
-                                   skald::wire::DecodeLimits{1 << 20});
+                                    skald::wire::DecodeLimits{1 << 20});
   return 0;
 }

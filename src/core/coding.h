@@ -75,9 +75,7 @@ inline void PutUvarint(std::string* out, uint64_t v) {
 inline uint64_t ZigZagEncode(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
 }
-inline int64_t ZigZagDecode(uint64_t v) {
-  return static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1));
-}
+inline int64_t ZigZagDecode(uint64_t v) { return static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1)); }
 
 // A signed value as the uvarint of its zigzag code.
 inline void PutVarint(std::string* out, int64_t v) { PutUvarint(out, ZigZagEncode(v)); }

@@ -2,7 +2,7 @@
 //
 // No exceptions cross module boundaries; functions that can fail return Status
 // (or StatusOr<T> when they also produce a value). Codes map onto HTTP status
-// codes at the server edge (see server/http_status.h), so pick the code by what
+// codes at the server edge (see HttpStatusFor in server/loki_api.h), so pick the code by what
 // the caller should do, not by where the error came from.
 #pragma once
 

@@ -1,5 +1,7 @@
 #include "server/loki_api.h"
 
+#include "server/build_info.h"
+
 #include <algorithm>
 
 #include "core/metrics.h"
@@ -179,12 +181,14 @@ class Api {
   }
 
   void BuildInfo(const HttpRequest&, HttpResponse* resp) {
+    const server::BuildInfo& b = GetBuildInfo();
     wire::BuildInfo info;
-    info.version = kSkaldVersion;
-    info.revision = kSkaldRevision;
-    info.branch = "main";
-    info.build_user = "skald";
-    info.build_date = __DATE__;
+    info.version = b.version;
+    info.revision = b.revision;
+    info.branch = b.branch;
+    info.build_user = b.build_user;
+    info.build_date = b.build_date;
+    info.go_version = b.go_version;  // the compiler: Skald has no Go runtime
     JsonResponse(wire::EncodeBuildInfo(info), resp);
   }
 

@@ -52,7 +52,4 @@ void RegisterLokiApi(HttpServer* http, const LokiApiDeps& deps);
 // The HTTP status for a Status code (Loki's mapping).
 int HttpStatusFor(StatusCode code);
 
-inline constexpr const char* kSkaldVersion = "3.5.0";  // Loki API level we implement
-inline constexpr const char* kSkaldRevision = "skald-0.1.0";
-
 }  // namespace skald::server

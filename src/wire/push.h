@@ -3,7 +3,7 @@
 // Decodes the snappy-compressed protobuf (logproto.PushRequest) and the v1 JSON
 // body into one zero-copy representation, PushRequest, whose strings are views
 // into buffers the request owns. Also encodes requests (for tests, benchmarks and
-// the load tool). Wire facts: docs in /work/shared/reference/loki-compat.md §3, §4.
+// the load tool). Wire facts: Loki's push API (logproto.PushRequest and the v1 JSON body).
 #pragma once
 
 #include <condition_variable>

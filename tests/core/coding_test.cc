@@ -68,7 +68,9 @@ TEST(CodingTest, ReaderRoundTripsEveryKind) {
 }
 
 TEST(CodingTest, TruncationIsReportedAndSticky) {
-  std::string s = "\x05" "abc";  // claims 5 bytes, has 3
+  std::string s =
+      "\x05"
+      "abc";  // claims 5 bytes, has 3
   ByteReader r(s);
   std::string_view v;
   EXPECT_FALSE(r.GetLengthPrefixed(&v));

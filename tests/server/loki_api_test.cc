@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <regex>
 #include <string>
 
 #include "core/time.h"
@@ -99,6 +100,24 @@ TEST_F(LokiApiHandlerTest, LegacyPushPathParsesTheMediaTypeOnce) {
   auto missing = Call("POST", "/api/prom/push", {}, v0);
   EXPECT_EQ(missing.status, 400);
   EXPECT_EQ(missing.body, "mime: no media type");
+}
+
+}  // namespace
+}  // namespace skald::server
+
+namespace skald::server {
+namespace {
+
+// buildinfo carries real build facts: Loki's UTC date format and the compiler in goVersion.
+TEST_F(LokiApiHandlerTest, BuildInfoHasLokisDateFormatAndTheCompiler) {
+  auto r = Call("GET", "/loki/api/v1/status/buildinfo");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(R"("version":"3.5.0")"), std::string::npos) << r.body;
+  const std::regex date(R"re("buildDate":"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")re");
+  EXPECT_TRUE(std::regex_search(r.body, date)) << r.body;
+  const std::regex compiler(R"re("goVersion":"(g\+\+|clang\+\+) [0-9])re");
+  EXPECT_TRUE(std::regex_search(r.body, compiler)) << r.body;
+  EXPECT_EQ(r.body.find(R"("revision":"")"), std::string::npos) << r.body;
 }
 
 }  // namespace

@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
-#include "wire/push.h"
 #include "push_test_util.h"
+#include "wire/push.h"
 
 namespace skald::wire {
 namespace {

@@ -3,8 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "wire/push.h"
 #include "push_test_util.h"
+#include "wire/push.h"
 
 namespace skald::wire {
 namespace {

@@ -5,9 +5,9 @@
 
 #include <limits>
 
+#include "push_test_util.h"
 #include "wire/push.h"
 #include "wire/push_compare.h"
-#include "push_test_util.h"
 
 namespace skald::wire {
 namespace {

@@ -8,10 +8,10 @@
 #include <mutex>
 #include <thread>
 
-#include "wire/json_writer.h"
-#include "wire/push.h"
 #include "core/time.h"
 #include "tools/bench/proc_stats.h"
+#include "wire/json_writer.h"
+#include "wire/push.h"
 
 namespace skald::bench {
 namespace {
