@@ -27,6 +27,7 @@
 namespace {
 
 using namespace skald::wal;  // NOLINT
+using skald::MemFileSystem;
 using skald::MetadataPair;
 
 void Check(bool cond) {

@@ -136,8 +136,8 @@ class JsonDecoder {
   JsonDecoder(PushRequest* req, const char* buf_end)
       : req_(req), arena_(&PushRequestAccess::arena(*req)), buf_end_(buf_end) {}
 
-  // v1 body
-  Status DecodeV1(od::document& doc) {
+  // The v1 body, or (legacy) the v0 body of /api/prom/push: the same top-level shape.
+  Status Decode(od::document& doc, bool legacy) {
     od::object root;
     if (auto ec = doc.get_object().get(root)) {
       if (ec == simdjson::INCORRECT_TYPE) return JsonError("the body must be a JSON object");
@@ -146,21 +146,7 @@ class JsonDecoder {
     for (auto fr : root) {
       od::field f;
       if (auto ec = std::move(fr).get(f)) return SimdError(ec);
-      if (f.key() == "streams") SKALD_RETURN_IF_ERROR(Streams(f.value(), /*legacy=*/false));
-    }
-    return Finish(doc);
-  }
-
-  Status DecodeLegacy(od::document& doc) {
-    od::object root;
-    if (auto ec = doc.get_object().get(root)) {
-      if (ec == simdjson::INCORRECT_TYPE) return JsonError("the body must be a JSON object");
-      return SimdError(ec);
-    }
-    for (auto fr : root) {
-      od::field f;
-      if (auto ec = std::move(fr).get(f)) return SimdError(ec);
-      if (f.key() == "streams") SKALD_RETURN_IF_ERROR(Streams(f.value(), /*legacy=*/true));
+      if (f.key() == "streams") SKALD_RETURN_IF_ERROR(Streams(f.value(), legacy));
     }
     return Finish(doc);
   }
@@ -558,8 +544,8 @@ StatusOr<PushRequest> DecodeJsonBody(std::string body, Fn&& decode) {
   return ParseOwnedJson(std::move(req), b.data(), b.size(), b.capacity(), std::forward<Fn>(decode));
 }
 
-auto DecodeV1 = [](JsonDecoder& d, od::document& doc) { return d.DecodeV1(doc); };
-auto DecodeLegacy = [](JsonDecoder& d, od::document& doc) { return d.DecodeLegacy(doc); };
+auto DecodeV1 = [](JsonDecoder& d, od::document& doc) { return d.Decode(doc, false); };
+auto DecodeLegacy = [](JsonDecoder& d, od::document& doc) { return d.Decode(doc, true); };
 
 }  // namespace
 

@@ -10,25 +10,13 @@
 namespace skald::wire {
 namespace {
 
+using testing::Compress;
+
 using testing::FlatStream;
 using testing::Flatten;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-// window_bits: 16+15 gzip, 15 zlib, -15 raw deflate.
-std::string Compress(const std::string& in, int window_bits) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, in.size()) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
 std::string Gzip(const std::string& in) { return Compress(in, 16 + 15); }
 
 const char kJson[] =

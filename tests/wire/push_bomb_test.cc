@@ -18,22 +18,9 @@
 namespace skald::wire {
 namespace {
 
-using ::testing::StartsWith;
+using testing::Compress;
 
-// window_bits: 16+15 gzip, 15 zlib, -15 raw deflate. Streams the input so bombs stay cheap.
-std::string Compress(const std::string& in, int window_bits, int level = Z_BEST_COMPRESSION) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, level, Z_DEFLATED, window_bits, 9, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, in.size()) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
+using ::testing::StartsWith;
 
 // A JSON push body that inflates to about `size` bytes: one long line of 'a's.
 std::string BigJson(size_t size) {
