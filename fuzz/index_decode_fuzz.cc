@@ -107,7 +107,7 @@ void Exercise(const IndexFileReader& r) {
     }
     if (i + 1 < names.size()) {
       const std::string& other = names[i + 1];
-      const std::string& ov = r.LabelValues(other).back();
+      const std::string ov = r.LabelValues(other).back();  // a copy: the vector is a temporary
       CheckSelect(r, all, {m(MatchType::kEqual, name, v), m(MatchType::kEqual, other, ov)});
       CheckSelect(r, all, {m(MatchType::kEqual, name, w), m(MatchType::kNotEqual, other, ov)});
     }
@@ -139,8 +139,13 @@ void Structured(FuzzedDataProvider& in) {
   for (int i = 0; i < n; ++i) {
     std::vector<Label> pairs;
     const int labels = in.ConsumeIntegralInRange<int>(0, 4);
+    std::set<std::string> names;
     for (int j = 0; j < labels; ++j) {
-      pairs.push_back(Label{in.ConsumeRandomLengthString(8), in.ConsumeRandomLengthString(8)});
+      Label l{in.ConsumeRandomLengthString(8), in.ConsumeRandomLengthString(8)};
+      // Stored series have what validation guarantees: unique names and non-empty values
+      // (a duplicate name would sit in two postings lists but match by one value).
+      if (l.value.empty() || !names.insert(l.name).second) continue;
+      pairs.push_back(std::move(l));
     }
     Labels l(std::move(pairs));
     uint64_t fp = in.ConsumeIntegral<uint64_t>();
