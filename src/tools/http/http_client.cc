@@ -182,10 +182,13 @@ std::string_view HttpResponse::Reason() const {
   return sp2 == std::string_view::npos ? std::string_view() : line.substr(sp2 + 1);
 }
 
-std::string_view HttpResponse::Header(std::string_view name) const {
-  std::string_view rest(head);
-  size_t eol = rest.find("\r\n");
-  rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 2);
+namespace {
+
+// The value of the first header line named `name` (case-insensitive) in a response head, or
+// nullopt. The status line is skipped.
+std::optional<std::string_view> FindHeader(std::string_view head, std::string_view name) {
+  size_t eol = head.find("\r\n");
+  std::string_view rest = eol == std::string_view::npos ? std::string_view() : head.substr(eol + 2);
   while (!rest.empty()) {
     size_t e = rest.find("\r\n");
     std::string_view line = rest.substr(0, e);
@@ -195,23 +198,17 @@ std::string_view HttpResponse::Header(std::string_view name) const {
       return Trim(line.substr(colon + 1));
     }
   }
-  return {};
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view HttpResponse::Header(std::string_view name) const {
+  return FindHeader(head, name).value_or(std::string_view());
 }
 
 bool HttpResponse::HasHeader(std::string_view name) const {
-  std::string_view rest(head);
-  size_t eol = rest.find("\r\n");
-  rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 2);
-  while (!rest.empty()) {
-    size_t e = rest.find("\r\n");
-    std::string_view line = rest.substr(0, e);
-    rest = e == std::string_view::npos ? std::string_view() : rest.substr(e + 2);
-    size_t colon = line.find(':');
-    if (colon != std::string_view::npos && EqualsIgnoreCase(line.substr(0, colon), name)) {
-      return true;
-    }
-  }
-  return false;
+  return FindHeader(head, name).has_value();
 }
 
 HttpClient::HttpClient(Url url, int64_t timeout_ms)
