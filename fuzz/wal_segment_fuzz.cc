@@ -8,7 +8,8 @@
 //      segment, then damaged as the last bytes say (cut or flip one byte). Exactly the
 //      records before the damage must come back, unchanged, and nothing after them (no
 //      record beyond the real ones); a cut inside a record must be reported as a torn
-//      tail ending at the last whole record (differential check).
+//      tail ending at the last whole record (differential check), or as corruption when
+//      the cut record's own bytes contain a well-framed record (then nothing is truncated).
 //   2: the rest is one payload for DecodeSeries and EntriesDecoder; entries that decode are
 //      re-encoded and must decode to the same values.
 // Any crash, sanitizer report or failed check is a bug.
@@ -159,6 +160,24 @@ void ReadSegment(std::string_view bytes) {
   Check(!replayed.empty() && replayed.back() == Rec{RecordType::kSeries, "next"});
 }
 
+// True when a well-framed record (header, known type, matching checksum) starts at some
+// offset in (from, data.size()). Reframing the candidate payload with the writer is the
+// oracle, independent of the reader's own scan.
+bool FramedRecordAfter(const std::string& data, size_t from) {
+  for (size_t q = from + 1; q + kRecordHeaderSize <= data.size(); ++q) {
+    const auto t = static_cast<uint8_t>(data[q + 8]);
+    if (!IsKnownRecordType(t)) continue;
+    uint32_t len;
+    std::memcpy(&len, data.data() + q, 4);  // little-endian machines only, like the format
+    if (len > data.size() - q - kRecordHeaderSize) continue;
+    std::string framed;
+    AppendFramedRecord(&framed, static_cast<RecordType>(t),
+                       std::string_view(data).substr(q + kRecordHeaderSize, len));
+    if (data.compare(q, framed.size(), framed) == 0) return true;
+  }
+  return false;
+}
+
 void DamagedRoundTrip(const uint8_t* p, size_t n) {
   if (n < 2) return;
   const uint8_t mode = p[n - 1];
@@ -207,7 +226,15 @@ void DamagedRoundTrip(const uint8_t* p, size_t n) {
     // and the valid data ends at the last whole record.
     const size_t boundary = intact > 0 ? ends[intact - 1] : kSegmentHeaderSize;
     Check(valid_end == boundary);
-    Check(end == (pos == boundary ? SegmentEnd::kClean : SegmentEnd::kTornTail));
+    if (pos == boundary) {
+      Check(end == SegmentEnd::kClean);
+    } else if (FramedRecordAfter(damaged, boundary)) {
+      // The cut record's payload holds a well-framed record of its own: the reader cannot
+      // tell that from damage followed by valid data, so it must refuse to truncate.
+      Check(end == SegmentEnd::kCorruption);
+    } else {
+      Check(end == SegmentEnd::kTornTail);
+    }
   }
 }
 
