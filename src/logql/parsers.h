@@ -1,0 +1,65 @@
+// The LogQL parser stages' line parsers: json, logfmt, regexp, pattern, unpack.
+//
+// Each parser reads one log line and hands what it extracts to a ParsedSink as (name, value)
+// views; it owns no label state. Names are already sanitized the way Loki sanitizes them
+// (json, logfmt, unpack: spaces trimmed, a leading digit prefixed by `_`, every character
+// outside [A-Za-z0-9_] replaced by `_`; nested json keys joined with `_`). Values are views
+// into the line when no unescaping was needed, else into the parser's own scratch buffer;
+// either stays valid until the parser's next Parse call. The sink (the pipeline's label
+// builder) applies Loki's policy for names that collide with existing labels (the
+// `_extracted` suffix, first value wins).
+//
+// Parsers are compiled once per query and are not thread-safe (they reuse scratch buffers):
+// make one per stream pipeline, with Clone() when a stage is shared across threads.
+// Parse allocates nothing per entry once the scratch buffers have grown.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "logql/ast.h"
+
+namespace skald::logql {
+
+// Receives what a parser extracts from one line.
+class ParsedSink {
+ public:
+  virtual ~ParsedSink() = default;
+  // One extracted label. `name` is sanitized and non-empty.
+  virtual void Add(std::string_view name, std::string_view value) = 0;
+  // True when a label called `name` was already extracted by an earlier parser stage for
+  // this entry (Loki: a later parser does not overwrite it); lets parsers skip the work.
+  virtual bool AlreadyParsed(std::string_view name) const = 0;
+  // `unpack` only: the packed `_entry` replaces the line.
+  virtual void SetLine(std::string_view line) = 0;
+};
+
+// Why a line could not be parsed: becomes `__error__` and `__error_details__`.
+struct ParseError {
+  std::string_view error;    // "JSONParserErr" / "LogfmtParserErr"; empty = no error
+  std::string_view details;  // Go's error text, valid until the next Parse
+  explicit operator bool() const { return !error.empty(); }
+};
+
+class LineParser {
+ public:
+  virtual ~LineParser() = default;
+  // Parses `line`, reporting labels to *sink. Returns the error to set on the entry, if
+  // any (the entry is kept either way; what was extracted before the error stays).
+  virtual ParseError Parse(std::string_view line, ParsedSink* sink) = 0;
+  // A fresh parser with the same configuration and its own scratch buffers.
+  virtual std::unique_ptr<LineParser> Clone() const = 0;
+};
+
+// Builds the parser of one parser stage (kind kJson, kLogfmt, kRegexp, kPattern, kUnpack).
+// InvalidArgument with Loki's text for a bad regexp (no named group, invalid or duplicate
+// group name), a bad pattern, or a bad json expression path.
+StatusOr<std::unique_ptr<LineParser>> NewLineParser(const PipelineStage& stage);
+
+// Loki's label-name sanitizing for json, logfmt and unpack keys (see above). Appends to *out.
+void SanitizeLabelName(std::string_view key, std::string* out);
+
+}  // namespace skald::logql

@@ -1,0 +1,64 @@
+// Go text/template, as LogQL's `line_format` and `label_format` stages use it.
+//
+// A Template is parsed once per query from the stage's string and then executed once per
+// log entry, so Execute is the hot path: it allocates nothing beyond growing *out when the
+// template only prints fields and literals. Semantics follow Go's text/template (actions,
+// pipelines, variables, if/else/with/range, comparison functions, whitespace trimming with
+// `{{-`/`-}}`, comments) with the data being the entry's labels as a map of strings (a
+// missing label prints as ""), and Loki's function set (`__line__`, `__timestamp__`,
+// string, math, regex, date and sprig-style functions; see docs/logql.md once written).
+//
+// Error texts follow Go's (`template: line:1: function "nope" not defined`, ...) since Loki
+// returns them unchanged to clients: a parse error is a 400 for the whole query, an
+// execution error sets `__error__="TemplateFormatErr"` on that entry only.
+//
+// A parsed Template is immutable; Execute is const and safe to call from many threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace skald::logql {
+
+// What a template sees of one entry. Implemented by the pipeline over its label buffers.
+class TemplateData {
+ public:
+  virtual ~TemplateData() = default;
+  // The value of label `name` (stream, structured metadata or parsed), or nullopt when the
+  // entry has no such label.
+  virtual std::optional<std::string_view> Label(std::string_view name) const = 0;
+  // The entry's current line (`__line__`).
+  virtual std::string_view Line() const = 0;
+  // The entry's timestamp in Unix nanoseconds (`__timestamp__`).
+  virtual int64_t TimestampNanos() const = 0;
+};
+
+namespace internal {
+struct TemplateProgram;
+}
+
+class Template {
+ public:
+  // Parses `text`. InvalidArgument with Go's message on a syntax error or an unknown
+  // function.
+  static StatusOr<Template> Parse(std::string_view text);
+
+  // Appends the template's output for `data` to *out. On an execution error (a function
+  // failing, a wrong argument type) returns InvalidArgument with Go's message; *out may
+  // then hold partial output.
+  Status Execute(const TemplateData& data, std::string* out) const;
+
+  // True when the template never refers to `__line__` / `__timestamp__` / labels, i.e. its
+  // output is the same for every entry (then it is executed once and cached by callers).
+  bool IsConstant() const;
+
+ private:
+  std::shared_ptr<const internal::TemplateProgram> program_;
+};
+
+}  // namespace skald::logql

@@ -1,0 +1,40 @@
+// The values a LogQL metric query produces (Prometheus' data model): a matrix of series
+// for range queries, a vector of samples for instant queries, a scalar for queries without
+// a selector evaluated at an instant. Plain values; wire/query_response.h encodes them.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/labels.h"
+
+namespace skald::logql {
+
+struct Point {
+  int64_t ts_nanos = 0;
+  double value = 0;
+  friend bool operator==(const Point&, const Point&) = default;
+};
+
+// One series of a matrix: points in ascending time, one per step at most.
+struct SeriesValue {
+  Labels labels;
+  std::vector<Point> points;
+};
+
+// One sample of an instant vector.
+struct SampleValue {
+  Labels labels;
+  Point point;
+};
+
+struct QueryValue {
+  enum class Type { kMatrix, kVector, kScalar };
+  Type type = Type::kVector;
+  std::vector<SeriesValue> matrix;  // kMatrix: series sorted by label string
+  std::vector<SampleValue> vector;  // kVector: sorted by label string unless the query
+                                    // orders it (sort, sort_desc, topk, bottomk)
+  Point scalar;                     // kScalar
+};
+
+}  // namespace skald::logql
