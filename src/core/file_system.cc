@@ -17,7 +17,8 @@ namespace {
 
 Status ErrnoStatus(std::string_view what, const std::string& path, int err) {
   std::string msg = std::string(what) + " " + path + ": " + std::generic_category().message(err);
-  if (err == ENOENT) return Status::NotFound(std::move(msg));
+  // ENOTDIR: a component of the path is a file, so the path does not exist either.
+  if (err == ENOENT || err == ENOTDIR) return Status::NotFound(std::move(msg));
   return Status::IOError(std::move(msg));
 }
 

@@ -115,15 +115,15 @@ std::shared_ptr<Stream> Ingester::AcquireStream(TenantInstance* inst, const Labe
 }
 
 void Ingester::AppendLocked(Stream& s, int64_t ts, std::string_view line,
-                            std::string_view encoded_md, uint64_t hash, int64_t now) {
+                            std::span<const MetadataPair> metadata, uint64_t hash, int64_t now) {
   Stream::HeadEntry he;
   he.ts = ts;
   he.offset = static_cast<uint32_t>(s.head_data_.size());
   he.line_len = static_cast<uint32_t>(line.size());
-  he.meta_len = static_cast<uint32_t>(encoded_md.size());
   he.seq = static_cast<uint32_t>(s.head_.size());
   s.head_data_.append(line);
-  s.head_data_.append(encoded_md);
+  AppendHeadMetadata(metadata, &s.head_data_);
+  he.meta_len = static_cast<uint32_t>(s.head_data_.size() - he.offset - line.size());
   if (!s.head_.empty() && ts < s.head_.back().ts) s.head_sorted_ = false;
   s.head_.push_back(he);
   s.last_ts_ = ts;
@@ -152,10 +152,10 @@ Status Ingester::PushBatch(std::string_view tenant, std::span<StreamAppend> stre
   struct Prepared {
     std::shared_ptr<Stream> stream;
     std::vector<uint32_t> accepted;  // indexes into the stream's entries
+    std::vector<uint64_t> hashes;    // EntryHash of each accepted entry
     bool log_series = false;
   };
   std::vector<Prepared> prepared(streams.size());
-  thread_local std::string md;
 
   // 1. Decide per entry: too far behind, duplicate of what the stream holds, or accepted.
   for (size_t i = 0; i < streams.size(); i++) {
@@ -177,8 +177,7 @@ Status Ingester::PushBatch(std::string_view tenant, std::span<StreamAppend> stre
                       ", oldest acceptable timestamp is: " + FormatRFC3339Seconds(oldest));
         continue;
       }
-      EncodeHeadMetadata(e.metadata, &md);
-      const uint64_t hash = EntryHash(e.line, md);
+      const uint64_t hash = EntryHash(e.line, e.metadata);
       if (e.ts == last_ts && hash == last_hash) {
         sa.result.duplicates++;
         continue;
@@ -187,6 +186,7 @@ Status Ingester::PushBatch(std::string_view tenant, std::span<StreamAppend> stre
       last_hash = hash;
       newest = std::max(newest, e.ts);
       p.accepted.push_back(j);
+      p.hashes.push_back(hash);
     }
     p.log_series = wal_ != nullptr && !s.series_logged_ && !p.accepted.empty();
   }
@@ -238,15 +238,14 @@ Status Ingester::PushBatch(std::string_view tenant, std::span<StreamAppend> stre
     Stream& s = *p.stream;
     if (wal_status.ok()) {
       size_t before = s.Footprint();
-      for (uint32_t j : p.accepted) {
-        const AppendEntry& e = streams[i].entries[j];
-        EncodeHeadMetadata(e.metadata, &md);
-        const uint64_t hash = EntryHash(e.line, md);
+      for (size_t k = 0; k < p.accepted.size(); k++) {
+        const AppendEntry& e = streams[i].entries[p.accepted[k]];
+        const uint64_t hash = p.hashes[k];
         if (e.ts == s.last_ts_ && hash == s.last_hash_) {  // a concurrent push got there first
           streams[i].result.duplicates++;
           continue;
         }
-        AppendLocked(s, e.ts, e.line, md, hash, now);
+        AppendLocked(s, e.ts, e.line, e.metadata, hash, now);
         streams[i].result.appended++;
       }
       if (p.log_series) s.series_logged_ = true;

@@ -142,8 +142,9 @@ class Ingester : public Pusher, public StreamReader {
   // Finds or creates the stream and pins it (pending_++) so the flusher keeps it.
   std::shared_ptr<Stream> AcquireStream(TenantInstance* inst, const Labels& labels, uint64_t fp);
   // Appends one entry to the head, cutting blocks/chunks as due. REQUIRES: s.mu_ held.
-  void AppendLocked(Stream& s, int64_t ts, std::string_view line, std::string_view encoded_md,
-                    uint64_t hash, int64_t now);
+  // `hash` is EntryHash(line, metadata).
+  void AppendLocked(Stream& s, int64_t ts, std::string_view line,
+                    std::span<const MetadataPair> metadata, uint64_t hash, int64_t now);
   void AccountLocked(size_t before, size_t after);
   void NoteWalFailure(const Status& st);
   TenantInstance* FindTenant(std::string_view tenant);

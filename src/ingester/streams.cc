@@ -2,22 +2,43 @@
 // and closing a stream's open chunk (see streams.h).
 #include "ingester/streams.h"
 
+#define XXH_STATIC_LINKING_ONLY  // XXH3_state_t on the stack: no allocation per entry
 #include <xxhash.h>
 
 #include "core/coding.h"
 
 namespace skald::ingester {
 
-void EncodeHeadMetadata(std::span<const MetadataPair> pairs, std::string* md) {
-  md->clear();
+void AppendHeadMetadata(std::span<const MetadataPair> pairs, std::string* out) {
   for (const auto& p : pairs) {
-    PutLengthPrefixed(md, p.name);
-    PutLengthPrefixed(md, p.value);
+    PutLengthPrefixed(out, p.name);
+    PutLengthPrefixed(out, p.value);
   }
 }
 
-uint64_t EntryHash(std::string_view line, std::string_view md) {
-  return XXH3_64bits_withSeed(line.data(), line.size(), XXH3_64bits(md.data(), md.size()));
+namespace {
+
+// XXH3 of the head encoding of `pairs`, streamed piece by piece (the same value as hashing
+// the encoded bytes in one call).
+uint64_t MetadataHash(std::span<const MetadataPair> pairs) {
+  static const uint64_t kEmpty = XXH3_64bits(nullptr, 0);
+  if (pairs.empty()) return kEmpty;
+  XXH3_state_t state;
+  XXH3_64bits_reset(&state);
+  char len[kMaxVarintBytes];
+  for (const auto& p : pairs) {
+    for (std::string_view s : {p.name, p.value}) {
+      XXH3_64bits_update(&state, len, EncodeUvarint(len, s.size()));
+      XXH3_64bits_update(&state, s.data(), s.size());
+    }
+  }
+  return XXH3_64bits_digest(&state);
+}
+
+}  // namespace
+
+uint64_t EntryHash(std::string_view line, std::span<const MetadataPair> metadata) {
+  return XXH3_64bits_withSeed(line.data(), line.size(), MetadataHash(metadata));
 }
 
 chunk::EncodedBlock Stream::EncodeHead(chunk::Codec codec, uint32_t* duplicates) {

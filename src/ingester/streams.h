@@ -21,10 +21,13 @@
 
 namespace skald::ingester {
 
-// Head metadata is stored after the line as (uvarint len, bytes) name/value pairs.
-void EncodeHeadMetadata(std::span<const MetadataPair> pairs, std::string* md);
-// Identity of an entry for duplicate detection: a hash of its line and encoded metadata.
-uint64_t EntryHash(std::string_view line, std::string_view encoded_md);
+// Head metadata is stored after the line as (uvarint len, bytes) name/value pairs; appends
+// that encoding to *out.
+void AppendHeadMetadata(std::span<const MetadataPair> pairs, std::string* out);
+// Identity of an entry for duplicate detection: a hash of its line and its metadata (as the
+// hash of the head encoding, computed without building it). Computed once per entry: on
+// push before the WAL write, on replay once per record entry.
+uint64_t EntryHash(std::string_view line, std::span<const MetadataPair> metadata);
 
 // A chunk that was cut and waits for (or is being) flushed. Immutable.
 struct ClosedChunk {

@@ -23,7 +23,6 @@ Status Ingester::ReplayWal(const std::string& dir, FileSystem* fs, ReplayReport*
   std::map<std::pair<std::string, uint64_t>, std::set<std::pair<int64_t, uint64_t>>> checkpointed;
   bool in_checkpoint = false;
   std::vector<MetadataPair> meta;
-  std::string md;
   const int64_t now = NowNanos();
   auto apply = [&](wal::RecordType type, std::string_view payload) -> Status {
     if (type == wal::RecordType::kSeries) {
@@ -57,8 +56,7 @@ Status Ingester::ReplayWal(const std::string& dir, FileSystem* fs, ReplayReport*
     int64_t ts;
     std::string_view line;
     while (dec.Next(&ts, &line, &meta)) {
-      EncodeHeadMetadata(meta, &md);
-      const uint64_t hash = EntryHash(line, md);
+      const uint64_t hash = EntryHash(line, meta);
       if (ts == s.last_ts_ && hash == s.last_hash_) continue;
       if (seen != nullptr) {
         if (in_checkpoint) {
@@ -67,7 +65,7 @@ Status Ingester::ReplayWal(const std::string& dir, FileSystem* fs, ReplayReport*
           continue;  // already restored from the checkpoint
         }
       }
-      AppendLocked(s, ts, line, md, hash, now);
+      AppendLocked(s, ts, line, meta, hash, now);
       report->entries++;
     }
     s.series_logged_ = true;  // its series record stays in the WAL until the next checkpoint

@@ -1,18 +1,12 @@
 // FsObjectStore: see fs_object_store.h.
 #include "storage/fs_object_store.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <sys/types.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <random>
-#include <system_error>
 #include <utility>
 
 namespace skald::storage {
@@ -21,40 +15,6 @@ namespace {
 // How often Put retries when a concurrent Delete pruned the directory it was
 // about to write into.
 constexpr int kMaxPutAttempts = 16;
-
-Status IoError(std::string_view what, const std::string& path, int err) {
-  return Status::IOError(std::string(what) + " " + path + ": " +
-                         std::generic_category().message(err));
-}
-
-Status FsyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return IoError("open directory", dir, errno);
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) return IoError("fsync directory", dir, err);
-  return Status::OK();
-}
-
-Status WriteAll(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), std::min<size_t>(data.size(), size_t{1} << 30));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return IoError("write", path, errno);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::OK();
-}
-
-std::string ParentOf(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
 
 // Temporary files of versions before the prefix moved out of the tenant-ID character set. Only
 // file names are matched (tenant IDs name directories, never files), so a tenant whose ID starts
@@ -67,78 +27,37 @@ bool IsTempName(std::string_view name) {
          name.substr(0, kLegacyTempFilePrefix.size()) == kLegacyTempFilePrefix;
 }
 
-enum class EntryKind { kFile, kDir, kOther };
-
-EntryKind KindOf(DIR* dir, const struct dirent* ent) {
-  switch (ent->d_type) {
-    case DT_REG:
-      return EntryKind::kFile;
-    case DT_DIR:
-      return EntryKind::kDir;
-    case DT_UNKNOWN:
-    case DT_LNK: {
-      struct stat st;
-      if (::fstatat(::dirfd(dir), ent->d_name, &st, 0) != 0) return EntryKind::kOther;
-      if (S_ISREG(st.st_mode)) return EntryKind::kFile;
-      if (S_ISDIR(st.st_mode)) return EntryKind::kDir;
-      return EntryKind::kOther;
-    }
-    default:
-      return EntryKind::kOther;
-  }
-}
-
 // Walks `dir_path` (whose key prefix is `key_prefix`, "" or ending in '/')
-// recursively, calling on_file(key, path, is_temp) for regular files whose
-// key may start with `want_prefix`, descending only into directories that can
-// contain such keys. A directory that vanishes concurrently is skipped.
+// recursively, calling on_file(key, path, is_temp) for files whose key may
+// start with `want_prefix`, descending only into directories that can contain
+// such keys. A directory that vanishes concurrently is skipped.
 template <typename OnFile>
-Status Walk(const std::string& dir_path, const std::string& key_prefix,
+Status Walk(FileSystem* fs, const std::string& dir_path, const std::string& key_prefix,
             std::string_view want_prefix, OnFile&& on_file) {
-  DIR* dir = ::opendir(dir_path.c_str());
-  if (dir == nullptr) {
-    if (errno == ENOENT || errno == ENOTDIR) return Status::OK();
-    return IoError("open directory", dir_path, errno);
+  auto listed = fs->ListDir(dir_path);
+  if (!listed.ok()) {
+    return listed.status().code() == StatusCode::kNotFound ? Status::OK() : listed.status();
   }
   std::vector<std::pair<std::string, std::string>> subdirs;  // (key prefix, path)
-  Status status;
-  while (true) {
-    errno = 0;
-    struct dirent* ent = ::readdir(dir);
-    if (ent == nullptr) {
-      if (errno != 0) status = IoError("read directory", dir_path, errno);
-      break;
-    }
-    std::string_view name = ent->d_name;
-    if (name == "." || name == "..") continue;
-    std::string key = key_prefix;
-    key.append(name);
-    std::string path = dir_path + "/";
-    path.append(name);
-    switch (KindOf(dir, ent)) {
-      case EntryKind::kFile:
-        if (IsTempName(name)) {
-          on_file(key, path, /*is_temp=*/true);
-        } else if (std::string_view(key).substr(0, want_prefix.size()) == want_prefix) {
-          on_file(key, path, /*is_temp=*/false);
-        }
-        break;
-      case EntryKind::kDir: {
-        key.push_back('/');
-        std::string_view k = key;
-        bool relevant =
-            k.substr(0, want_prefix.size()) == want_prefix || want_prefix.substr(0, k.size()) == k;
-        if (relevant) subdirs.emplace_back(std::move(key), std::move(path));
-        break;
+  for (const DirEntry& e : *listed) {
+    std::string key = key_prefix + e.name;
+    std::string path = JoinPath(dir_path, e.name);
+    if (!e.is_dir) {
+      if (IsTempName(e.name)) {
+        on_file(key, path, /*is_temp=*/true);
+      } else if (std::string_view(key).substr(0, want_prefix.size()) == want_prefix) {
+        on_file(key, path, /*is_temp=*/false);
       }
-      case EntryKind::kOther:
-        break;
+      continue;
+    }
+    key.push_back('/');
+    std::string_view k = key;
+    if (k.substr(0, want_prefix.size()) == want_prefix || want_prefix.substr(0, k.size()) == k) {
+      subdirs.emplace_back(std::move(key), std::move(path));
     }
   }
-  ::closedir(dir);
-  SKALD_RETURN_IF_ERROR(status);
   for (auto& [sub_key, sub_path] : subdirs) {
-    SKALD_RETURN_IF_ERROR(Walk(sub_path, sub_key, want_prefix, on_file));
+    SKALD_RETURN_IF_ERROR(Walk(fs, sub_path, sub_key, want_prefix, on_file));
   }
   return Status::OK();
 }
@@ -155,35 +74,47 @@ uint64_t RandomSeed() {
   return seed;
 }
 
+// True when `path` exists and is not a directory (an object where a directory of the key's
+// prefix should be). Only asked after a failure, so listing a directory here is cheap
+// enough.
+bool IsNonDirectory(FileSystem* fs, const std::string& path) {
+  return fs->Exists(path).ok() && !fs->ListDir(path).ok();
+}
+
 enum class MkdirResult { kOk, kRetry, kError };
 
 // Creates the parent directories of `key` below `root`. Appends to
 // `dirs_to_sync` the parent of every directory it created. kRetry when a
 // component vanished underneath us (a concurrent Delete pruned it).
-MkdirResult MakeParents(const std::string& root, std::string_view key,
+MkdirResult MakeParents(FileSystem* fs, const std::string& root, std::string_view key,
                         std::vector<std::string>* dirs_to_sync, Status* error) {
   size_t slash = 0;
   while ((slash = key.find('/', slash)) != std::string_view::npos) {
     std::string path = root + "/";
     path.append(key.substr(0, slash));
     ++slash;
-    if (::mkdir(path.c_str(), 0755) == 0) {
-      dirs_to_sync->push_back(ParentOf(path));
+    Status exists = fs->Exists(path);
+    if (exists.ok()) {
+      // A file in the way shows up when the temp file is created below it.
       continue;
     }
-    int err = errno;
-    if (err == ENOENT) return MkdirResult::kRetry;
-    if (err == EEXIST) {
-      struct stat st;
-      if (::stat(path.c_str(), &st) != 0) {
-        if (errno == ENOENT) return MkdirResult::kRetry;
-        *error = IoError("stat", path, errno);
+    if (exists.code() != StatusCode::kNotFound) {
+      *error = exists;
+      return MkdirResult::kError;
+    }
+    Status made = fs->CreateDir(path);
+    if (made.ok()) {
+      dirs_to_sync->push_back(ParentDir(path));
+      continue;
+    }
+    if (made.code() == StatusCode::kNotFound) {
+      if (IsNonDirectory(fs, ParentDir(path))) {
+        *error = Status::IOError("create directory " + path + ": a prefix of the key is an object");
         return MkdirResult::kError;
       }
-      if (S_ISDIR(st.st_mode)) continue;
-      err = ENOTDIR;
+      return MkdirResult::kRetry;
     }
-    *error = IoError("create directory", path, err);
+    *error = made;
     return MkdirResult::kError;
   }
   return MkdirResult::kOk;
@@ -191,40 +122,40 @@ MkdirResult MakeParents(const std::string& root, std::string_view key,
 
 }  // namespace
 
-FsObjectStore::FsObjectStore(std::string root) : root_(std::move(root)), temp_seed_(RandomSeed()) {}
+FsObjectStore::FsObjectStore(std::string root, FileSystem* fs)
+    : root_(std::move(root)), fs_(fs), temp_seed_(RandomSeed()) {}
 
-StatusOr<std::unique_ptr<FsObjectStore>> FsObjectStore::Open(std::string root_dir) {
+StatusOr<std::unique_ptr<FsObjectStore>> FsObjectStore::Open(std::string root_dir, FileSystem* fs) {
   if (root_dir.empty()) return Status::InvalidArgument("object store root directory is empty");
   while (root_dir.size() > 1 && root_dir.back() == '/') root_dir.pop_back();
-  // Create the root and its parents.
-  for (size_t pos = 1; pos <= root_dir.size(); ++pos) {
-    if (pos != root_dir.size() && root_dir[pos] != '/') continue;
-    std::string path = root_dir.substr(0, pos);
-    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
-      int err = errno;
-      struct stat st;
-      if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) continue;  // e.g. EROFS
-      return IoError("create directory", path, err);
-    }
+  // The root and any parent Open creates must survive a power cut like the objects below
+  // them: note which are missing, create them, then sync the entries that name them.
+  std::vector<std::string> created;
+  for (std::string dir = root_dir; fs->Exists(dir).code() == StatusCode::kNotFound;) {
+    created.push_back(dir);
+    std::string parent = ParentDir(dir);
+    if (parent == dir || parent == "." || parent == "/") break;
+    dir = std::move(parent);
   }
-  struct stat st;
-  if (::stat(root_dir.c_str(), &st) != 0) return IoError("stat", root_dir, errno);
-  if (!S_ISDIR(st.st_mode)) return IoError("open object store", root_dir, ENOTDIR);
-  if (::access(root_dir.c_str(), R_OK | W_OK | X_OK) != 0) {
-    return IoError("open object store", root_dir, errno);
+  SKALD_RETURN_IF_ERROR(CreateDirs(fs, root_dir));
+  auto listed = fs->ListDir(root_dir);  // a directory we can read
+  if (!listed.ok()) {
+    return Status::IOError("open object store " + root_dir + ": " + listed.status().message());
   }
+  for (const std::string& dir : created) SKALD_RETURN_IF_ERROR(fs->SyncDir(ParentDir(dir)));
 
   // Remove temporary files of writes a crash interrupted.
   Status cleanup;
   SKALD_RETURN_IF_ERROR(
-      Walk(root_dir, "", "", [&](const std::string&, const std::string& path, bool is_temp) {
+      Walk(fs, root_dir, "", "", [&](const std::string&, const std::string& path, bool is_temp) {
         if (!is_temp || !cleanup.ok()) return;
-        if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-          cleanup = IoError("remove stale temporary file", path, errno);
+        Status s = fs->RemoveFile(path);
+        if (!s.ok() && s.code() != StatusCode::kNotFound) {
+          cleanup = Status::IOError("remove stale temporary file: " + s.message());
         }
       }));
   SKALD_RETURN_IF_ERROR(cleanup);
-  return std::unique_ptr<FsObjectStore>(new FsObjectStore(std::move(root_dir)));
+  return std::unique_ptr<FsObjectStore>(new FsObjectStore(std::move(root_dir), fs));
 }
 
 std::string FsObjectStore::PathOf(std::string_view key) const {
@@ -246,11 +177,11 @@ std::string FsObjectStore::NextTempName() {
 Status FsObjectStore::Put(std::string_view key, std::string_view data) {
   SKALD_RETURN_IF_ERROR(ValidateKey(key));
   const std::string path = PathOf(key);
-  const std::string dir = ParentOf(path);
+  const std::string dir = ParentDir(path);
   for (int attempt = 0; attempt < kMaxPutAttempts; ++attempt) {
     std::vector<std::string> dirs_to_sync;
     Status error;
-    switch (MakeParents(root_, key, &dirs_to_sync, &error)) {
+    switch (MakeParents(fs_, root_, key, &dirs_to_sync, &error)) {
       case MkdirResult::kOk:
         break;
       case MkdirResult::kRetry:
@@ -258,23 +189,29 @@ Status FsObjectStore::Put(std::string_view key, std::string_view data) {
       case MkdirResult::kError:
         return error;
     }
-    const std::string tmp = dir + "/" + NextTempName();
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      if (errno == ENOENT || errno == EEXIST) continue;  // dir pruned / name taken: retry
-      return IoError("create", tmp, errno);
+    const std::string tmp = JoinPath(dir, NextTempName());
+    auto file = fs_->NewWritableFile(tmp);
+    if (!file.ok()) {
+      if (file.status().code() != StatusCode::kNotFound) return file.status();
+      // The directory was pruned by a concurrent Delete (retry), or a component of the key
+      // is an object, i.e. a file where a directory should be.
+      if (IsNonDirectory(fs_, dir)) {
+        return Status::IOError("put " + path + ": a prefix of the key is an object");
+      }
+      continue;
     }
-    Status s = WriteAll(fd, data, tmp);
-    if (s.ok() && ::fsync(fd) != 0) s = IoError("fsync", tmp, errno);
-    if (::close(fd) != 0 && s.ok()) s = IoError("close", tmp, errno);
-    if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) s = IoError("rename to", path, errno);
+    Status s = (*file)->Append(data);
+    if (s.ok()) s = (*file)->Sync();
+    Status closed = (*file)->Close();
+    if (s.ok()) s = closed;
+    if (s.ok()) s = fs_->Rename(tmp, path);
     if (!s.ok()) {
-      ::unlink(tmp.c_str());
-      return s;
+      (void)fs_->RemoveFile(tmp);  // best effort; Open removes leftovers
+      return s.code() == StatusCode::kIOError ? s : Status::IOError(s.message());
     }
-    SKALD_RETURN_IF_ERROR(FsyncDir(dir));
+    SKALD_RETURN_IF_ERROR(fs_->SyncDir(dir));
     for (auto it = dirs_to_sync.rbegin(); it != dirs_to_sync.rend(); ++it) {
-      SKALD_RETURN_IF_ERROR(FsyncDir(*it));
+      SKALD_RETURN_IF_ERROR(fs_->SyncDir(*it));
     }
     return Status::OK();
   }
@@ -284,39 +221,28 @@ Status FsObjectStore::Put(std::string_view key, std::string_view data) {
 StatusOr<std::string> FsObjectStore::Get(std::string_view key) {
   SKALD_RETURN_IF_ERROR(ValidateKey(key));
   const std::string path = PathOf(key);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT || errno == ENOTDIR) {
-      return Status::NotFound("object not found: " + std::string(key));
-    }
-    return IoError("open", path, errno);
+  auto not_found = [&] { return Status::NotFound("object not found: " + std::string(key)); };
+  auto file = fs_->NewRandomAccessFile(path);
+  if (!file.ok()) {
+    if (file.status().code() == StatusCode::kNotFound) return not_found();
+    return file.status();
   }
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    return IoError("stat", path, err);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Status::NotFound("object not found: " + std::string(key));
-  }
+  auto size = (*file)->Size();
+  if (!size.ok()) return size.status();
   std::string out;
-  out.resize(static_cast<size_t>(st.st_size) + 1);  // +1 detects growth / reaches EOF
+  out.resize(static_cast<size_t>(*size) + 1);  // +1 detects growth / reaches EOF
   size_t len = 0;
   while (true) {
     if (len == out.size()) out.resize(out.size() * 2);
-    ssize_t n = ::read(fd, out.data() + len, out.size() - len);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return IoError("read", path, err);
+    size_t got = 0;
+    Status s = (*file)->Read(len, out.size() - len, out.data() + len, &got);
+    if (!s.ok()) {
+      if (fs_->ListDir(path).ok()) return not_found();  // a "directory" of other keys
+      return s;
     }
-    if (n == 0) break;
-    len += static_cast<size_t>(n);
+    if (got == 0) break;
+    len += got;
   }
-  ::close(fd);
   out.resize(len);
   return out;
 }
@@ -333,7 +259,7 @@ StatusOr<std::vector<std::string>> FsObjectStore::List(std::string_view prefix) 
     start_path.append(start_key, 0, start_key.size() - 1);
   }
   std::vector<std::string> keys;
-  SKALD_RETURN_IF_ERROR(Walk(start_path, start_key, prefix,
+  SKALD_RETURN_IF_ERROR(Walk(fs_, start_path, start_key, prefix,
                              [&](const std::string& key, const std::string&, bool is_temp) {
                                if (!is_temp) keys.push_back(key);
                              }));
@@ -344,11 +270,11 @@ StatusOr<std::vector<std::string>> FsObjectStore::List(std::string_view prefix) 
 Status FsObjectStore::Delete(std::string_view key) {
   SKALD_RETURN_IF_ERROR(ValidateKey(key));
   const std::string path = PathOf(key);
-  if (::unlink(path.c_str()) != 0) {
-    int err = errno;
-    // Absent object (or a "directory" of other keys, which is no object).
-    if (err == ENOENT || err == ENOTDIR || err == EISDIR) return Status::OK();
-    return IoError("remove", path, err);
+  Status s = fs_->RemoveFile(path);
+  if (!s.ok()) {
+    // Absent object, or a "directory" of other keys, which is no object.
+    if (s.code() == StatusCode::kNotFound || fs_->ListDir(path).ok()) return Status::OK();
+    return s;
   }
   // Prune directories this left empty, deepest first; stop at the first
   // non-empty one. A concurrent Put into a pruned directory retries.
@@ -356,7 +282,7 @@ Status FsObjectStore::Delete(std::string_view key) {
        end = key.rfind('/', end - 1)) {
     std::string dir = root_ + "/";
     dir.append(key.substr(0, end));
-    if (::rmdir(dir.c_str()) != 0) break;
+    if (!fs_->RemoveDir(dir).ok()) break;
   }
   return Status::OK();
 }

@@ -14,6 +14,9 @@
 //
 // One process per root directory: Open's temp-file cleanup would race with
 // another process writing into the same root.
+//
+// All I/O goes through the core/file_system seam (the WAL's), so tests can run the store on
+// an in-memory or fault-injecting file system.
 #pragma once
 
 #include <atomic>
@@ -23,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/file_system.h"
 #include "storage/object_store.h"
 
 namespace skald::storage {
@@ -32,7 +36,9 @@ class FsObjectStore : public ObjectStore {
   // Opens (creating it and its parents if needed) the store rooted at
   // `root_dir`, and deletes stale temporary files below it. InvalidArgument
   // for an empty path, IOError when the directory cannot be created or read.
-  static StatusOr<std::unique_ptr<FsObjectStore>> Open(std::string root_dir);
+  // `fs` must outlive the store.
+  static StatusOr<std::unique_ptr<FsObjectStore>> Open(std::string root_dir,
+                                                       FileSystem* fs = PosixFileSystem());
 
   Status Put(std::string_view key, std::string_view data) override;
   StatusOr<std::string> Get(std::string_view key) override;
@@ -42,12 +48,13 @@ class FsObjectStore : public ObjectStore {
   const std::string& root() const { return root_; }
 
  private:
-  explicit FsObjectStore(std::string root);
+  FsObjectStore(std::string root, FileSystem* fs);
 
   std::string PathOf(std::string_view key) const;
   std::string NextTempName();
 
   const std::string root_;  // no trailing '/'
+  FileSystem* const fs_;
   const uint64_t temp_seed_;
   std::atomic<uint64_t> temp_counter_{0};
 };
