@@ -907,7 +907,9 @@ class Parser {
         d.name = std::string(v.val);
         d.pos = v.pos;
         if (pipe->is_assign) {
+          // Assigning to an undeclared variable parses (as in Go) and fails when run.
           d.slot = LookupVar(d.name);
+          if (d.slot == -2) d.slot = -1;
           vars_.push_back({d.name, d.slot});
         } else {
           d.slot = NewSlot();

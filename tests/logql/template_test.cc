@@ -7,9 +7,26 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstdlib>
 #include <map>
+#include <new>
 #include <string>
 #include <vector>
+
+// Counts heap allocations made while g_count_allocs is set (hot-path test below).
+namespace {
+std::atomic<bool> g_count_allocs{false};
+std::atomic<long> g_allocs{0};
+}  // namespace
+
+void* operator new(std::size_t n) {
+  if (g_count_allocs.load(std::memory_order_relaxed)) g_allocs.fetch_add(1);
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace skald::logql {
 namespace {
@@ -499,6 +516,29 @@ TEST(TemplateTest, SprigFunctions) {
   });
 }
 
+TEST(TemplateTest, ValuePrinting) {
+  RunCases({
+      {"large float uses exponent", "{{ 123456789.0 }}", "1.23456789e+08"},
+      {"float below 1e6 is plain", "{{ 100000.0 }}", "100000"},
+      {"float 1e21", "{{ float64 \"1e21\" }}", "1e+21"},
+      {"negative float", "{{ -2.25 }}", "-2.25"},
+      {"int64 product", "{{ mul 1000000 1000000 }}", "1000000000000"},
+      {"bool from function", "{{ hasPrefix \"f\" .app }}", "true"},
+      {"float from function", "{{ float64 \"0.1\" }}", "0.1"},
+      {"float division", "{{ divf 1 3 }}", "0.3333333333333333"},
+      {"loose add", "{{ add \"3\" 2.9 }}", "5"},
+      {"loose int of bool", "{{ int true }}", "1"},
+      {"default false is empty", "{{ default \"d\" false }}", "d"},
+      {"print root", "{{ with fromJson \"{}\" }}x{{ else }}{{ len $ }}{{ end }}", "13"},
+      {"time in print", "{{ print (toDate \"2006\" \"2024\") }}", "2024-01-01 00:00:00 +0000 UTC"},
+      {"nil in print", "{{ print nil }}", "<nil>"},
+      {"printf nil", "{{ printf \"%v\" nil }}", "<nil>"},
+      {"printf list", "{{ printf \"%v\" (fromJson \"[1,\\\"a\\\"]\") }}", "[1 a]"},
+      {"assign to undeclared", "{{ $z = 1 }}", nullptr,
+       "template: line:1:8: executing \"line\" at <1>: undefined variable: $z"},
+  });
+}
+
 TEST(TemplateTest, Dates) {
   RunCases({
       {"date rfc3339", "{{date \"2006-01-02T15:04:05Z07:00\" __timestamp__}}",
@@ -654,6 +694,27 @@ TEST(TemplateTest, FieldsAndLiteralsDoNotReallocateOutput) {
   }
   EXPECT_EQ(out.data(), before);
   EXPECT_EQ(out, "level=error app=foo msg=Hello World");
+}
+
+TEST(TemplateTest, FieldsAndLiteralsExecuteWithoutAllocating) {
+  // Labels, literals, `$`, `with` on a field and trim markers: the executor works on views.
+  auto t = Template::Parse(
+      "level={{.level}} app={{ .app -}} {{\"lit\"}} {{$.msg}} {{with .n}}{{.}}{{end}}");
+  ASSERT_TRUE(t.ok());
+  MapData d = Fixture();
+  std::string out;
+  out.reserve(1024);
+  ASSERT_TRUE(t->Execute(d, &out).ok());  // warm-up (function-local statics, if any)
+  g_allocs = 0;
+  g_count_allocs = true;
+  for (int i = 0; i < 100; ++i) {
+    out.clear();
+    Status st = t->Execute(d, &out);
+    if (!st.ok()) break;
+  }
+  g_count_allocs = false;
+  EXPECT_EQ(g_allocs.load(), 0);
+  EXPECT_EQ(out, "level=error app=foolit Hello World 42");
 }
 
 TEST(TemplateTest, LimitsStopRunawayTemplates) {
