@@ -397,7 +397,9 @@ void FormatInt(const Spec& sp, char verb, const Value& v, std::string* out) {
     AppendRune(static_cast<uint32_t>(x), &r);
     std::string q;
     AppendGoQuote(r, &q);
-    body = "'" + q.substr(1, q.size() - 2) + "'";
+    body.push_back('\'');
+    body.append(q, 1, q.size() - 2);
+    body.push_back('\'');
     if (body == "'\\\"'") body = "'\"'";
     Pad(sp, body, false, out);
     return;
@@ -487,12 +489,10 @@ void FormatFloat(const Spec& sp, char verb, double f, std::string* out) {
     std::snprintf(buf.data(), buf.size(), fmtbuf, f);
     body = buf.data();
   }
-  if (body[0] != '-') {
-    if (sp.plus) {
-      body.insert(0, "+");
-    } else if (sp.space) {
-      body.insert(0, " ");
-    }
+  if (body[0] != '-' && (sp.plus || sp.space)) {
+    std::string signed_body(1, sp.plus ? '+' : ' ');
+    signed_body += body;
+    body.swap(signed_body);
   }
   Pad(sp, body, true, out);
 }

@@ -264,27 +264,26 @@ std::string MapRunes(std::string_view s, uint32_t (*fn)(uint32_t)) {
   return out;
 }
 
-bool IsLetterOrDigit(uint32_t r) {
-  if (r < 0x80) return std::isalnum(static_cast<int>(r)) || r == '_';
-  return !IsUnicodeSpace(r) && r >= 0xC0;
+// strings.Title's word separators: ASCII except letters, digits and '_'; above ASCII,
+// spaces (letters and digits are not separators, other symbols are not either).
+bool IsTitleSeparator(uint32_t r) {
+  if (r <= 0x7F) return !(std::isalnum(static_cast<int>(r)) || r == '_');
+  return IsUnicodeSpace(r);
 }
 
-// strings.Title: upper-case the first letter of each word (words separated by spaces and
-// punctuation).
+// strings.Title: upper-case the first letter of each word.
 std::string Title(std::string_view s) {
   std::string out;
   bool prev_sep = true;
   for (size_t i = 0; i < s.size();) {
     uint32_t r;
     size_t n = DecodeRune(s, i, &r);
-    if (prev_sep) {
+    if (prev_sep && !(r == 0xFFFD && n == 1)) {
       AppendRune(ToUpperRune(r), &out);
     } else {
       out.append(s.substr(i, n));
     }
-    prev_sep = !IsLetterOrDigit(r) && r != '\'';
-    if (r < 0x80 && r != '_' && !std::isalnum(static_cast<int>(r))) prev_sep = true;
-    if (r == '\'') prev_sep = false;
+    prev_sep = IsTitleSeparator(r);
     i += n;
   }
   return out;
@@ -464,9 +463,9 @@ void Expand(std::string_view tmpl, const RE2& re, const re2::StringPiece* groups
     int idx = -1;
     bool numeric =
         std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (numeric) {
-      if (name.size() <= 9) idx = std::atoi(std::string(name).c_str());
-    } else {
+    if (numeric && !(name.size() > 1 && name[0] == '0')) {  // "$01" names no group
+      if (name.size() <= 8) idx = std::atoi(std::string(name).c_str());
+    } else if (!numeric) {
       auto it = names.find(std::string(name));
       if (it != names.end()) idx = it->second;
     }
@@ -1157,11 +1156,11 @@ Status FnUnixEpoch(const CallContext&, Value* a, size_t, Value* out) {
   return Status::OK();
 }
 
-// Only UTC (and Local, which is UTC on a Skald server) are known zones; time.LoadLocation
-// fails for anything else and the functions fall back to UTC as Loki's do.
+// IANA zones come from the system tz database; Local is UTC on a Skald server. A zone that
+// cannot be loaded means UTC, as in Loki.
 Status FnToDateInZone(const CallContext&, Value* a, size_t, Value* out) {
   GoTime t;
-  if (!ParseTime(a[0].str(), a[2].str(), &t)) t = GoTime();
+  if (!ParseTime(a[0].str(), a[2].str(), &t, LoadZone(a[1].str()))) t = GoTime();
   *out = Value::Time(t);
   return Status::OK();
 }

@@ -34,8 +34,30 @@ struct GoTime {
 void AppendTimeString(const GoTime& t, std::string* out);
 // time.Time.Format(layout).
 void AppendTimeFormat(const GoTime& t, std::string_view layout, std::string* out);
-// time.ParseInLocation(layout, value, loc) with loc = UTC; false on any parse error.
-bool ParseTime(std::string_view layout, std::string_view value, GoTime* out);
+// A time zone loaded from the system's tz database (/usr/share/zoneinfo, TZif files):
+// transitions and the offset/abbreviation in force after each.
+struct Zone {
+  struct Type {
+    int32_t offset;
+    bool dst;
+    std::string abbr;
+  };
+  std::vector<int64_t> transitions;  // Unix seconds, ascending
+  std::vector<uint8_t> type_index;   // type in force from transitions[i]
+  std::vector<Type> types;
+  // The type in force at Unix time `unix`, with the [start, end) of that period.
+  const Type& Lookup(int64_t unix, int64_t* start, int64_t* end) const;
+};
+
+// The zone named `name` (an IANA name such as "Europe/Paris"), loaded once and cached;
+// nullptr when the name is UTC/Local/"" (callers use UTC) or unknown, as Go's
+// time.LoadLocation failing.
+const Zone* LoadZone(std::string_view name);
+
+// time.ParseInLocation(layout, value, loc), loc = `zone` or UTC when null; false on any
+// parse error.
+bool ParseTime(std::string_view layout, std::string_view value, GoTime* out,
+               const Zone* zone = nullptr);
 // Go's time.ParseDuration, in nanoseconds; false with Go's message in *err on error.
 bool ParseGoDuration(std::string_view s, int64_t* nanos, std::string* err);
 

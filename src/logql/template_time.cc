@@ -1,8 +1,14 @@
 // Go time.Time for templates: civil-date arithmetic, Go reference-time layouts
 // ("2006-01-02T15:04:05Z07:00", "Jan _2", ".000", "MST", ...) for formatting and parsing,
 // and time.ParseDuration. Zones are UTC or fixed offsets; the server's Local zone is UTC.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sstream>
 
 #include "logql/template_internal.h"
 
@@ -447,7 +453,121 @@ bool Skip(std::string_view* v, std::string_view prefix) {
 
 }  // namespace
 
-bool ParseTime(std::string_view layout, std::string_view value, GoTime* out) {
+const Zone::Type& Zone::Lookup(int64_t unix, int64_t* start, int64_t* end) const {
+  if (transitions.empty() || unix < transitions[0]) {
+    // Before the first transition: the first standard-time type (Go's lookupFirstZone).
+    *start = INT64_MIN;
+    *end = transitions.empty() ? INT64_MAX : transitions[0];
+    for (const Type& t : types) {
+      if (!t.dst) return t;
+    }
+    return types[0];
+  }
+  size_t i = std::upper_bound(transitions.begin(), transitions.end(), unix) - transitions.begin();
+  --i;
+  *start = transitions[i];
+  // Past the last transition (2037 in "fat" tz files) the last type stays in force.
+  *end = i + 1 < transitions.size() ? transitions[i + 1] : INT64_MAX;
+  return types[type_index[i]];
+}
+
+namespace {
+
+uint32_t Be32(const unsigned char* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+}
+
+// Parses a TZif file (RFC 8536), using the 64-bit block of version 2+ files.
+std::unique_ptr<Zone> ParseTZif(const std::string& data) {
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  size_t n = data.size();
+  auto header = [&](size_t at, uint32_t c[6]) {
+    if (at + 44 > n || std::memcmp(p + at, "TZif", 4) != 0) return false;
+    for (int k = 0; k < 6; ++k) c[k] = Be32(p + at + 20 + 4 * k);
+    return true;
+  };
+  uint32_t c[6];  // isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
+  if (!header(0, c)) return nullptr;
+  size_t at = 44;
+  int tsize = 4;
+  if (p[4] >= '2') {
+    at += size_t{c[3]} * 4 + c[3] + size_t{c[4]} * 6 + c[5] + size_t{c[2]} * 8 + c[1] + c[0];
+    if (!header(at, c)) return nullptr;
+    at += 44;
+    tsize = 8;
+  }
+  const size_t timecnt = c[3], typecnt = c[4], charcnt = c[5];
+  if (typecnt == 0 || typecnt > 256) return nullptr;
+  if (at + timecnt * tsize + timecnt + typecnt * 6 + charcnt > n) return nullptr;
+  auto zone = std::make_unique<Zone>();
+  for (size_t i = 0; i < timecnt; ++i) {
+    const unsigned char* q = p + at + i * tsize;
+    int64_t v = tsize == 8 ? static_cast<int64_t>((uint64_t{Be32(q)} << 32) | Be32(q + 4))
+                           : static_cast<int32_t>(Be32(q));
+    zone->transitions.push_back(v);
+  }
+  at += timecnt * tsize;
+  for (size_t i = 0; i < timecnt; ++i) {
+    if (p[at + i] >= typecnt) return nullptr;
+    zone->type_index.push_back(p[at + i]);
+  }
+  at += timecnt;
+  const size_t abbr_at = at + typecnt * 6;
+  for (size_t i = 0; i < typecnt; ++i) {
+    const unsigned char* q = p + at + i * 6;
+    Zone::Type t;
+    t.offset = static_cast<int32_t>(Be32(q));
+    t.dst = q[4] != 0;
+    size_t ai = q[5];
+    if (ai >= charcnt) return nullptr;
+    const char* a = reinterpret_cast<const char*>(p + abbr_at + ai);
+    t.abbr.assign(a, strnlen(a, charcnt - ai));
+    zone->types.push_back(std::move(t));
+  }
+  return zone;
+}
+
+bool ValidZoneName(std::string_view name) {
+  if (name.empty() || name.size() > 64 || name[0] == '/' ||
+      name.find("..") != std::string_view::npos) {
+    return false;
+  }
+  for (char ch : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '/' || ch == '_' || ch == '-' ||
+          ch == '+')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+const Zone* LoadZone(std::string_view name) {
+  if (name.empty() || name == "UTC" || name == "Local") return nullptr;
+  if (!ValidZoneName(name)) return nullptr;
+  static std::mutex mu;
+  static auto* cache = new std::map<std::string, std::unique_ptr<Zone>, std::less<>>();
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache->find(name);
+  if (it != cache->end()) return it->second.get();
+  std::unique_ptr<Zone> zone;
+  std::ifstream f("/usr/share/zoneinfo/" + std::string(name), std::ios::binary);
+  if (f) {
+    std::ostringstream ss;
+    ss << f.rdbuf();
+    std::string data = ss.str();
+    if (data.size() <= (1 << 20)) zone = ParseTZif(data);
+  }
+  // Only loaded zones are cached (at most the tz database's few hundred files), so
+  // templates naming junk zones cannot grow the cache.
+  if (!zone) return nullptr;
+  const Zone* result = zone.get();
+  cache->emplace(std::string(name), std::move(zone));
+  return result;
+}
+
+bool ParseTime(std::string_view layout, std::string_view value, GoTime* out, const Zone* zone) {
   int64_t year = 0;
   int month = -1, day = -1, yday = -1, hour = 0, min = 0, sec = 0, nsec = 0;
   bool pm_set = false, am_set = false;
@@ -670,17 +790,55 @@ bool ParseTime(std::string_view layout, std::string_view value, GoTime* out) {
   GoTime t;
   t.sec = DaysFromCivil(year, month, day) * 86400 + hour * 3600 + min * 60 + sec;
   t.nsec = nsec;
+  int64_t ps, pe;
   if (zone_utc) {
     t.SetZone("UTC", 0);
   } else if (zone_offset != -1) {
     t.sec -= zone_offset;
-    if (zone_offset == 0) {
+    // The location's own zone when it has this offset then, else an unnamed fixed zone.
+    if (zone) {
+      const Zone::Type& ty = zone->Lookup(t.sec, &ps, &pe);
+      if (ty.offset == zone_offset && (zone_name.empty() || ty.abbr == zone_name)) {
+        t.SetZone(ty.abbr, ty.offset);
+        *out = t;
+        return true;
+      }
+    }
+    if (zone_offset == 0 && !zone && (zone_name.empty() || zone_name == "UTC")) {
       t.SetZone("UTC", 0);
     } else {
-      t.SetZone("", zone_offset);
+      t.SetZone(zone_name, zone_offset);
     }
   } else if (!zone_name.empty()) {
-    t.SetZone(zone_name, 0);  // unknown abbreviation: Go records it with offset 0
+    // An abbreviation the location uses (e.g. "CET" in Europe/Paris) gives its offset.
+    bool found = false;
+    if (zone) {
+      for (const Zone::Type& ty : zone->types) {
+        if (ty.abbr == zone_name) {
+          const Zone::Type& at_time = zone->Lookup(t.sec - ty.offset, &ps, &pe);
+          const Zone::Type& use = at_time.abbr == zone_name ? at_time : ty;
+          t.sec -= use.offset;
+          t.SetZone(use.abbr, use.offset);
+          found = true;
+          break;
+        }
+      }
+    } else if (zone_name == "UTC") {
+      t.SetZone("UTC", 0);
+      found = true;
+    }
+    if (!found) t.SetZone(zone_name, 0);  // unknown abbreviation: Go records offset 0
+  } else if (zone) {
+    // time.Date in the location: find the offset in force at that wall-clock time.
+    const int64_t wall = t.sec;
+    const Zone::Type* ty = &zone->Lookup(wall, &ps, &pe);
+    if (ty->offset != 0) {
+      const int64_t utc = wall - ty->offset;
+      if (utc < ps || utc >= pe) ty = &zone->Lookup(utc, &ps, &pe);
+    }
+    t.sec = wall - ty->offset;
+    const Zone::Type& fin = zone->Lookup(t.sec, &ps, &pe);
+    t.SetZone(fin.abbr, fin.offset);
   } else {
     t.SetZone("UTC", 0);
   }

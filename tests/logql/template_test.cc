@@ -7,26 +7,11 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
 #include <map>
-#include <new>
 #include <string>
 #include <vector>
 
-// Counts heap allocations made while g_count_allocs is set (hot-path test below).
-namespace {
-std::atomic<bool> g_count_allocs{false};
-std::atomic<long> g_allocs{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-  if (g_count_allocs.load(std::memory_order_relaxed)) g_allocs.fetch_add(1);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "tests/testing/alloc_counter.h"
 
 namespace skald::logql {
 namespace {
@@ -400,6 +385,10 @@ TEST(TemplateTest, LokiStringFunctions) {
       {"regexReplaceAll named", "{{regexReplaceAll \"(?P<first>\\\\w+)\" .app \"<${first}>\"}}",
        "<foo>"},
       {"regexReplaceAll $1x is a name", "{{regexReplaceAll \"(o)\" .app \"$1x\"}}", "f"},
+      {"regexReplaceAll leading zero is no group", "{{regexReplaceAll \"(o)\" .app \"[$01]\"}}",
+       "f[][]"},
+      {"regexReplaceAll unknown name is empty", "{{regexReplaceAll \"(o)\" .app \"[${nope}]\"}}",
+       "f[][]"},
       {"regexReplaceAll dollar dollar", "{{regexReplaceAll \"o\" .app \"$$\"}}", "f$$"},
       {"regexReplaceAll empty matches", "{{regexReplaceAll \"x*\" \"abc\" \"-\"}}", "-a-b-c-"},
       {"piped value is the last argument", "{{ .msg | regexReplaceAll \"o\" \"0o\" }}",
@@ -458,6 +447,7 @@ TEST(TemplateTest, SprigFunctions) {
   RunCases({
       {"lower upper", "{{lower .msg}} {{upper .app}}", "hello world FOO"},
       {"title", "{{title \"hello wide-world\"}}", "Hello Wide-World"},
+      {"title apostrophe separates", "{{title \"don't x_y\"}}", "Don'T X_y"},
       {"trunc", "{{trunc 3 .msg}}", "Hel"},
       {"trunc negative", "{{trunc -3 .msg}}", "rld"},
       {"trunc longer", "{{trunc 30 .app}}", "foo"},
@@ -568,6 +558,23 @@ TEST(TemplateTest, Dates) {
        "{{toDate \"2006-01-02T15:04:05Z07:00\" \"2024-03-05T10:00:00+02:00\" | date \"15:04 "
        "MST\"}}",
        "08:00 UTC"},
+      // Zones from the system tz database (observed Go behaviour of ParseInLocation).
+      {"toDateInZone IANA winter",
+       "{{toDateInZone \"2006-01-02 15:04\" \"Europe/Paris\" \"2024-01-15 12:00\"}}",
+       "2024-01-15 12:00:00 +0100 CET"},
+      {"toDateInZone IANA summer epoch",
+       "{{toDateInZone \"2006-01-02 15:04\" \"Europe/Paris\" \"2024-07-15 12:00\" | unixEpoch}}",
+       "1721037600"},
+      {"toDateInZone IANA then date is UTC",
+       "{{toDateInZone \"2006-01-02 15:04\" \"America/New_York\" \"2024-07-15 12:00\" | date "
+       "\"15:04 MST\"}}",
+       "16:00 UTC"},
+      {"toDateInZone unknown zone is UTC",
+       "{{toDateInZone \"2006-01-02 15:04\" \"Nowhere/City\" \"2024-07-15 12:00\"}}",
+       "2024-07-15 12:00:00 +0000 UTC"},
+      {"toDateInZone explicit offset matching zone",
+       "{{toDateInZone \"2006-01-02 15:04 -07:00\" \"Europe/Paris\" \"2024-07-15 12:00 +02:00\"}}",
+       "2024-07-15 12:00:00 +0200 CEST"},
       {"pm parse", "{{toDate \"3:04PM\" \"1:30PM\" | date \"15:04\"}}", "13:30"},
   });
 }
@@ -705,15 +712,13 @@ TEST(TemplateTest, FieldsAndLiteralsExecuteWithoutAllocating) {
   std::string out;
   out.reserve(1024);
   ASSERT_TRUE(t->Execute(d, &out).ok());  // warm-up (function-local statics, if any)
-  g_allocs = 0;
-  g_count_allocs = true;
+  skald::testing::AllocCounter::Start();
   for (int i = 0; i < 100; ++i) {
     out.clear();
     Status st = t->Execute(d, &out);
     if (!st.ok()) break;
   }
-  g_count_allocs = false;
-  EXPECT_EQ(g_allocs.load(), 0);
+  EXPECT_EQ(skald::testing::AllocCounter::Stop(), 0u);
   EXPECT_EQ(out, "level=error app=foolit Hello World 42");
 }
 
