@@ -83,10 +83,10 @@ StatusOr<std::string> Unescape(std::string_view s, bool plus_as_space, bool stri
 // application/x-www-form-urlencoded.
 bool HasFormBody(const HttpRequest& req) {
   if (req.method != "POST" && req.method != "PUT" && req.method != "PATCH") return false;
-    std::string_view ct = req.Header("Content-Type");
-    ct = ct.substr(0, ct.find(';'));
-    while (!ct.empty() && (ct.back() == ' ' || ct.back() == '\t')) ct.remove_suffix(1);
-    while (!ct.empty() && (ct.front() == ' ' || ct.front() == '\t')) ct.remove_prefix(1);
+  std::string_view ct = req.Header("Content-Type");
+  ct = ct.substr(0, ct.find(';'));
+  while (!ct.empty() && (ct.back() == ' ' || ct.back() == '\t')) ct.remove_suffix(1);
+  while (!ct.empty() && (ct.front() == ' ' || ct.front() == '\t')) ct.remove_prefix(1);
   return EqualsIgnoreCase(ct, "application/x-www-form-urlencoded");
 }
 

@@ -7,13 +7,12 @@
 #include <map>
 #include <utility>
 
+#include "core/time.h"
 #include "wire/json_writer.h"
 
 namespace skald::wire {
 
 namespace {
-
-constexpr int64_t kNanosPerMilliInt = 1000000;
 
 void BeginSuccess(JsonWriter* w) {
   w->BeginObject();
@@ -233,8 +232,8 @@ class StatsWriter {
          {"prePredicateDecompressedRows", "prePredicateDecompressedBytes",
           "prePredicateDecompressedStructuredMetadataBytes", "postPredicateRows",
           "postPredicateDecompressedBytes", "postPredicateStructuredMetadataBytes",
-          "postFilterRows", "pagesScanned", "pagesDownloaded", "pagesDownloadedBytes", "pageBatches",
-          "totalRowsAvailable", "totalPageDownloadTime"}) {
+          "postFilterRows", "pagesScanned", "pagesDownloaded", "pagesDownloadedBytes",
+          "pageBatches", "totalRowsAvailable", "totalPageDownloadTime"}) {
       Int(f, 0);
     }
     w_->EndObject();
@@ -307,8 +306,8 @@ std::string EncodeStreamsResponse(const std::vector<ResultStream>& streams, cons
 
 void AppendMetricTimestamp(std::string* out, int64_t ts_nanos) {
   // Floor to whole milliseconds (toward -inf, like Go's t.Unix()*1000 + ms).
-  int64_t ms = ts_nanos / kNanosPerMilliInt;
-  if (ts_nanos % kNanosPerMilliInt < 0) --ms;
+  int64_t ms = ts_nanos / kNanosPerMilli;
+  if (ts_nanos % kNanosPerMilli < 0) --ms;
   // Prometheus prints float64(ms) / 1000 in shortest fixed form.
   AppendGoFloat(out, static_cast<double>(ms) / 1000.0);
 }

@@ -30,15 +30,15 @@ TEST(StepPolicyTest, DefaultStepIsRangeOver250InWholeSecondsAtLeastOne) {
     int64_t want_ns;
   };
   const Case cases[] = {
-      {0, 1 * kSec},                          // empty range still steps by 1s
-      {249 * kSec, 1 * kSec},                 // below 250s
-      {499 * kSec + 999 * kMs, 1 * kSec},     // floor(1.999...) = 1
-      {500 * kSec, 2 * kSec},                 // exact boundary
-      {3600 * kSec, 14 * kSec},               // 1h: floor(14.4)
-      {6 * 3600 * kSec, 86 * kSec},           // 6h: floor(86.4)
-      {24 * 3600 * kSec, 345 * kSec},         // 24h: floor(345.6)
-      {7 * 24 * 3600 * kSec, 2419 * kSec},    // 7d: floor(2419.2)
-      {-10 * kSec, 1 * kSec},                 // end before start: max(..., 1)
+      {0, 1 * kSec},                        // empty range still steps by 1s
+      {249 * kSec, 1 * kSec},               // below 250s
+      {499 * kSec + 999 * kMs, 1 * kSec},   // floor(1.999...) = 1
+      {500 * kSec, 2 * kSec},               // exact boundary
+      {3600 * kSec, 14 * kSec},             // 1h: floor(14.4)
+      {6 * 3600 * kSec, 86 * kSec},         // 6h: floor(86.4)
+      {24 * 3600 * kSec, 345 * kSec},       // 24h: floor(345.6)
+      {7 * 24 * 3600 * kSec, 2419 * kSec},  // 7d: floor(2419.2)
+      {-10 * kSec, 1 * kSec},               // end before start: max(..., 1)
   };
   for (const auto& c : cases) {
     EXPECT_EQ(DefaultStepNs(1000 * kSec, 1000 * kSec + c.range_ns), c.want_ns) << c.range_ns;
@@ -97,12 +97,11 @@ TEST(StepPolicyTest, NonPositiveStepIsReportedBeforeResolution) {
 }
 
 TEST(StepPolicyTest, ResolutionCheckSaturatesInsteadOfOverflowing) {
-  Status st = ValidateStep(std::numeric_limits<int64_t>::min(),
-                           std::numeric_limits<int64_t>::max(), 1 * kSec);
+  Status st = ValidateStep(std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(),
+                           1 * kSec);
   EXPECT_EQ(st.message(), kTooManyPoints);
   // INT64_MAX ns / 11000 points: the smallest step that passes the saturated range.
-  EXPECT_TRUE(ValidateStep(std::numeric_limits<int64_t>::min(),
-                           std::numeric_limits<int64_t>::max(),
+  EXPECT_TRUE(ValidateStep(std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(),
                            std::numeric_limits<int64_t>::max() / 11000 + 1)
                   .ok());
 }
@@ -118,7 +117,9 @@ TEST(StepPolicyTest, AlignRoundsStartDownAndEndUpToStepMultiples) {
       // logcli-style unaligned range with a 1m step.
       {61 * kSec + 5, 179 * kSec, 60 * kSec, {60 * kSec, 180 * kSec, 60 * kSec}},
       // Step multiples count from the epoch, not from start.
-      {1'700'000'007 * kSec, 1'700'000'100 * kSec, 15 * kSec,
+      {1'700'000'007 * kSec,
+       1'700'000'100 * kSec,
+       15 * kSec,
        {1'699'999'995 * kSec, 1'700'000'100 * kSec, 15 * kSec}},
       // Sub-ms parts of the step are dropped, as the frontend carries steps in ms.
       {1 * kSec + 500, 2 * kSec + 1, 250 * kMs + 7, {1 * kSec, 2 * kSec + 250 * kMs, 250 * kMs}},

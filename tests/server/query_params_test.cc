@@ -102,7 +102,7 @@ TEST(ParamsTest, IgnoringErrorsKeepsTheValidPairs) {
   req.body = "query=%7Ba%3D%22b%22%7D&bad=%z";
   req.query = "query=ignored";
   p = Params::FromRequestIgnoringErrors(req);
-  EXPECT_EQ(p.Get("query"), "{a=\"b\"}");  // body first, like r.FormValue
+  EXPECT_EQ(p.Get("query"), "{a=\"b\"}");       // body first, like r.FormValue
   req.body = std::string((10 << 20) + 1, 'x');  // over Go's 10 MiB form limit: body skipped
   p = Params::FromRequestIgnoringErrors(req);
   EXPECT_EQ(p.Get("query"), "ignored");
@@ -376,8 +376,7 @@ TEST(InstantParamsTest, TimeTakesEveryLokiTimestampForm) {
   // Float seconds (fraction rounded to ms), RFC3339, and 19-digit nanoseconds.
   EXPECT_EQ(ParseInstantParams(P("time=1588889221.5004"), kNow)->time_ns,
             1588889221 * kSec + 500 * kNanosPerMilli);
-  EXPECT_EQ(ParseInstantParams(P("time=2020-05-07T22:07:01Z"), kNow)->time_ns,
-            1588889221 * kSec);
+  EXPECT_EQ(ParseInstantParams(P("time=2020-05-07T22:07:01Z"), kNow)->time_ns, 1588889221 * kSec);
   EXPECT_EQ(ParseInstantParams(P("time=1588889221000000001"), kNow)->time_ns,
             1588889221 * kSec + 1);
 }

@@ -36,10 +36,10 @@ const char* Name(J t) {
 // Loki v3.7.6 stats.Result, written out by hand from stats.proto (field -> type).
 std::map<std::string, J> LokiStatsSchema() {
   std::map<std::string, J> s;
-  for (const char* f : {"bytesProcessedPerSecond", "linesProcessedPerSecond",
-                        "totalBytesProcessed", "totalLinesProcessed", "subqueries",
-                        "totalEntriesReturned", "splits", "shards", "totalPostFilterLines",
-                        "totalStructuredMetadataBytesProcessed"}) {
+  for (const char* f :
+       {"bytesProcessedPerSecond", "linesProcessedPerSecond", "totalBytesProcessed",
+        "totalLinesProcessed", "subqueries", "totalEntriesReturned", "splits", "shards",
+        "totalPostFilterLines", "totalStructuredMetadataBytesProcessed"}) {
     s[std::string("summary.") + f] = J::kInt;
   }
   s["summary"] = J::kObject;
@@ -47,18 +47,18 @@ std::map<std::string, J> LokiStatsSchema() {
   s["summary.queueTime"] = J::kFloat;
   auto store = [&s](const std::string& p) {
     s[p] = J::kObject;
-    for (const char* f : {"totalChunksRef", "totalChunksDownloaded", "chunksDownloadTime",
-                          "chunkRefsFetchTime", "congestionControlLatency",
-                          "pipelineWrapperFilteredLines"}) {
+    for (const char* f :
+         {"totalChunksRef", "totalChunksDownloaded", "chunksDownloadTime", "chunkRefsFetchTime",
+          "congestionControlLatency", "pipelineWrapperFilteredLines"}) {
       s[p + "." + f] = J::kInt;
     }
     s[p + ".queryReferencedStructuredMetadata"] = J::kBool;
     s[p + ".queryUsedV2Engine"] = J::kBool;
     s[p + ".chunk"] = J::kObject;
-    for (const char* f : {"headChunkBytes", "headChunkLines", "decompressedBytes",
-                          "decompressedLines", "compressedBytes", "totalDuplicates",
-                          "postFilterLines", "headChunkStructuredMetadataBytes",
-                          "decompressedStructuredMetadataBytes"}) {
+    for (const char* f :
+         {"headChunkBytes", "headChunkLines", "decompressedBytes", "decompressedLines",
+          "compressedBytes", "totalDuplicates", "postFilterLines",
+          "headChunkStructuredMetadataBytes", "decompressedStructuredMetadataBytes"}) {
       s[p + ".chunk." + f] = J::kInt;
     }
     s[p + ".dataobj"] = J::kObject;
@@ -66,8 +66,8 @@ std::map<std::string, J> LokiStatsSchema() {
          {"prePredicateDecompressedRows", "prePredicateDecompressedBytes",
           "prePredicateDecompressedStructuredMetadataBytes", "postPredicateRows",
           "postPredicateDecompressedBytes", "postPredicateStructuredMetadataBytes",
-          "postFilterRows", "pagesScanned", "pagesDownloaded", "pagesDownloadedBytes", "pageBatches",
-          "totalRowsAvailable", "totalPageDownloadTime"}) {
+          "postFilterRows", "pagesScanned", "pagesDownloaded", "pagesDownloadedBytes",
+          "pageBatches", "totalRowsAvailable", "totalPageDownloadTime"}) {
       s[p + ".dataobj." + f] = J::kInt;
     }
   };
@@ -117,8 +117,8 @@ void Flatten(simdjson::dom::element e, const std::string& prefix,
              std::map<std::string, simdjson::dom::element>* out) {
   if (!e.is_object()) return;
   for (auto field : ObjectOf(e)) {
-    std::string path = prefix.empty() ? std::string(field.key) : prefix + "." +
-                                                                      std::string(field.key);
+    std::string path =
+        prefix.empty() ? std::string(field.key) : prefix + "." + std::string(field.key);
     (*out)[path] = field.value;
     Flatten(field.value, path, out);
   }
@@ -275,7 +275,8 @@ TEST(QueryResponseStrictTest, VectorResponseDecodes) {
   logql::QueryValue v;
   v.type = logql::QueryValue::Type::kVector;
   v.vector.push_back({L(R"({level="warn"})"), {1'588'889'221'000'000'000, 37.77166666666667}});
-  v.vector.push_back({L("{}"), {1'588'889'221'000'000'000, std::numeric_limits<double>::infinity()}});
+  v.vector.push_back(
+      {L("{}"), {1'588'889'221'000'000'000, std::numeric_limits<double>::infinity()}});
   simdjson::dom::parser parser;
   auto data = Decode(&parser, EncodeMetricResponse(v, SomeStats()), "vector");
   simdjson::dom::array result = ArrayOf(data["result"].value_unsafe());

@@ -163,7 +163,7 @@ TEST(QueryResponseTest, MetricTimestampsAreSecondsWithMillisecondPrecision) {
       {1'568'404'331'339'999'999, "1568404331.339"},  // sub-ms part dropped
       {1'588'889'221'500'000'000, "1588889221.5"},
       {1'588'889'221'050'000'000, "1588889221.05"},
-      {4'000'000'000'000'000'000, "4000000000"},      // Grafana's health check time
+      {4'000'000'000'000'000'000, "4000000000"},  // Grafana's health check time
       {0, "0"},
       {1'000'000, "0.001"},
       {999'999, "0"},
@@ -259,10 +259,12 @@ TEST(QueryResponseTest, MatrixHasLokisShape) {
 TEST(QueryResponseTest, EmptyMatrixAndVectorAreEmptyArrays) {
   logql::QueryValue m;
   m.type = logql::QueryValue::Type::kMatrix;
-  EXPECT_EQ(MetricWithoutStats(m), R"({"status":"success","data":{"resultType":"matrix","result":[])");
+  EXPECT_EQ(MetricWithoutStats(m),
+            R"({"status":"success","data":{"resultType":"matrix","result":[])");
   logql::QueryValue v;
   v.type = logql::QueryValue::Type::kVector;
-  EXPECT_EQ(MetricWithoutStats(v), R"({"status":"success","data":{"resultType":"vector","result":[])");
+  EXPECT_EQ(MetricWithoutStats(v),
+            R"({"status":"success","data":{"resultType":"vector","result":[])");
 }
 
 TEST(QueryResponseTest, VectorHasLokisShape) {
@@ -283,9 +285,8 @@ TEST(QueryResponseTest, GrafanaHealthCheckVectorIsOneSampleOfTwo) {
   logql::QueryValue v;
   v.type = logql::QueryValue::Type::kVector;
   v.vector.push_back({L("{}"), {4'000'000'000'000'000'000, 2}});
-  EXPECT_EQ(MetricWithoutStats(v),
-            R"({"status":"success","data":{"resultType":"vector","result":[)"
-            R"({"metric":{},"value":[4000000000,"2"]}])");
+  EXPECT_EQ(MetricWithoutStats(v), R"({"status":"success","data":{"resultType":"vector","result":[)"
+                                   R"({"metric":{},"value":[4000000000,"2"]}])");
 }
 
 TEST(QueryResponseTest, ScalarIsABarePair) {
