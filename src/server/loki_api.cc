@@ -9,6 +9,8 @@
 #include "core/time.h"
 #include "distributor/distributor.h"
 #include "ingester/ingester.h"
+#include "logql/ast.h"
+#include "logql/parser.h"
 #include "querier/query_api.h"
 #include "server/query_params.h"
 #include "wire/push.h"
@@ -141,6 +143,22 @@ class Api {
     ErrorResponse(d_.queries->Instant(r->tenant, *inst), resp);
   }
 
+  // Loki's format_query: no tenant, r.FormValue("query") (decoding errors ignored),
+  // always a JSON body: 200 with the canonical query, or 400 with the parse error.
+  void FormatQuery(const HttpRequest& req, HttpResponse* resp) {
+    const Params params = Params::FromRequestIgnoringErrors(req);
+    auto expr = logql::ParseExpr(params.Get("query"));
+    resp->content_type = "application/json; charset=utf-8";
+    if (expr.ok()) {
+      resp->status = 200;
+      resp->body = wire::EncodeFormatQueryResponse(logql::ExprString(**expr));
+    } else {
+      resp->status = 400;
+      resp->body = wire::EncodeFormatQueryError(expr.status().message());
+    }
+    resp->body.push_back('\n');
+  }
+
   void LabelNames(const HttpRequest& req, HttpResponse* resp) {
     auto r = BeginMetadata(req);
     if (!r.ok()) return ErrorResponse(r.status(), resp);
@@ -245,6 +263,7 @@ void RegisterLokiApi(HttpServer* http, const LokiApiDeps& deps) {
   http->Route(kGetPost, "/loki/api/v1/label", bind(&Api::LabelNames));
   http->Route(kGetPost, "/loki/api/v1/label/*", bind(&Api::LabelValues));
   http->Route(kGetPost, "/loki/api/v1/series", bind(&Api::Series));
+  http->Route(kGetPost, "/loki/api/v1/format_query", bind(&Api::FormatQuery));
   http->Route({"GET"}, "/loki/api/v1/status/buildinfo", bind(&Api::BuildInfo));
   http->Route({"GET"}, "/ready", bind(&Api::Ready));
   http->Route({"GET"}, "/metrics", bind(&Api::Metrics));

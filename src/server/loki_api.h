@@ -1,5 +1,5 @@
 // Loki's HTTP API on top of the distributor, querier and ingester: push,
-// query_range / query, labels, label values, series, buildinfo, ready,
+// query_range / query, labels, label values, series, format_query, buildinfo, ready,
 // metrics, flush and config. Handlers only decode the request
 // (server/query_params.h, wire/push.h), call a role (query policy lives in
 // querier/query_api.h) and encode the response (wire/query_response.h: Loki's

@@ -79,6 +79,17 @@ StatusOr<std::string> Unescape(std::string_view s, bool plus_as_space, bool stri
   return out;
 }
 
+// Go's ParseForm reads the body of POST, PUT and PATCH requests whose media type is
+// application/x-www-form-urlencoded.
+bool HasFormBody(const HttpRequest& req) {
+  if (req.method != "POST" && req.method != "PUT" && req.method != "PATCH") return false;
+  std::string_view ct = req.Header("Content-Type");
+  ct = ct.substr(0, ct.find(';'));
+  while (!ct.empty() && (ct.back() == ' ' || ct.back() == '\t')) ct.remove_suffix(1);
+  while (!ct.empty() && (ct.front() == ' ' || ct.front() == '\t')) ct.remove_prefix(1);
+  return EqualsIgnoreCase(ct, "application/x-www-form-urlencoded");
+}
+
 }  // namespace
 
 StatusOr<std::string> UrlUnescape(std::string_view s, bool plus_as_space) {
@@ -121,21 +132,22 @@ Status Params::AddEncoded(std::string_view q) {
 StatusOr<Params> Params::FromRequest(const HttpRequest& req) {
   Params p;
   Status err;
-  if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
-    std::string_view ct = req.Header("Content-Type");
-    ct = ct.substr(0, ct.find(';'));
-    while (!ct.empty() && (ct.back() == ' ' || ct.back() == '\t')) ct.remove_suffix(1);
-    while (!ct.empty() && (ct.front() == ' ' || ct.front() == '\t')) ct.remove_prefix(1);
-    if (EqualsIgnoreCase(ct, "application/x-www-form-urlencoded")) {
-      if (req.body.size() > kMaxFormBodyBytes) {
-        return Status::InvalidArgument("http: POST too large");
-      }
-      err = p.AddEncoded(req.body);
+  if (HasFormBody(req)) {
+    if (req.body.size() > kMaxFormBodyBytes) {
+      return Status::InvalidArgument("http: POST too large");
     }
+    err = p.AddEncoded(req.body);
   }
   Status qerr = p.AddEncoded(req.query);
   if (err.ok()) err = qerr;
   if (!err.ok()) return err;
+  return p;
+}
+
+Params Params::FromRequestIgnoringErrors(const HttpRequest& req) {
+  Params p;
+  if (HasFormBody(req) && req.body.size() <= kMaxFormBodyBytes) (void)p.AddEncoded(req.body);
+  (void)p.AddEncoded(req.query);
   return p;
 }
 
@@ -245,12 +257,6 @@ StatusOr<std::pair<int64_t, int64_t>> ParseBounds(std::string_view start_s, std:
   return std::make_pair(*start, *end);
 }
 
-int64_t DefaultStepNs(int64_t start_ns, int64_t end_ns) {
-  double secs = static_cast<double>(SaturatingSub(end_ns, start_ns)) / 1e9;
-  double step = std::max(std::floor(secs / 250), 1.0);
-  return static_cast<int64_t>(step) * kNanosPerSecond;
-}
-
 // ---------------------------------------------------------------------------
 // Whole requests
 
@@ -272,16 +278,7 @@ StatusOr<RangeParams> ParseRangeParams(const Params& p, int64_t now_ns) {
   } else {
     SKALD_ASSIGN_OR_RETURN(r.step_ns, ParseSecondsOrDuration(step));
   }
-  if (r.step_ns <= 0) {
-    return Status::InvalidArgument(
-        "zero or negative query resolution step widths are not accepted. Try a positive integer");
-  }
-  // Go's time.Time.Sub saturates, so a range too long for int64 counts as the longest one.
-  if (SaturatingSub(r.end_ns, r.start_ns) / r.step_ns > 11000) {
-    return Status::InvalidArgument(
-        "exceeded maximum resolution of 11,000 points per time series. Try increasing the value "
-        "of the step parameter");
-  }
+  SKALD_RETURN_IF_ERROR(querier::ValidateStep(r.start_ns, r.end_ns, r.step_ns));
   std::string_view interval = p.Get("interval");
   if (!interval.empty()) {
     SKALD_ASSIGN_OR_RETURN(r.interval_ns, ParseSecondsOrDuration(interval));

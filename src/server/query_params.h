@@ -11,6 +11,7 @@
 
 #include "core/status.h"
 #include "querier/query_request.h"
+#include "querier/step_policy.h"
 #include "server/http_server.h"
 
 namespace skald::server {
@@ -25,6 +26,10 @@ class Params {
   // Errors (InvalidArgument, Go's texts): `invalid URL escape "%zz"`,
   // `invalid semicolon separator in query`.
   static StatusOr<Params> FromRequest(const HttpRequest& req);
+  // As Go's r.FormValue, which ignores form-decoding errors: the pairs that do
+  // decode (a POST body over 10 MiB is skipped whole). Used where Loki reads
+  // FormValue (format_query).
+  static Params FromRequestIgnoringErrors(const HttpRequest& req);
   // Parses one application/x-www-form-urlencoded string (a query string) and
   // appends its pairs; on error the valid pairs are still appended (Go does the same).
   Status AddEncoded(std::string_view encoded);
@@ -69,18 +74,20 @@ StatusOr<bool> ParseDirection(std::string_view v, bool default_forward = false);
 // prefixed `could not parse 'since' parameter: `, `... 'end' ...`, `... 'start' ...`.
 StatusOr<std::pair<int64_t, int64_t>> ParseBounds(std::string_view start, std::string_view end,
                                                   std::string_view since, int64_t now_ns);
-// Loki's default step: max(floor((end - start) / 250s), 1) seconds, in ns.
-int64_t DefaultStepNs(int64_t start_ns, int64_t end_ns);
+// Loki's default step (querier/step_policy.h, where the step rules live).
+using querier::DefaultStepNs;
 
 // The decoded requests are the querier's request types.
 using RangeParams = querier::RangeQuery;
 using InstantParams = querier::InstantQuery;
 
 // query_range (also index/stats, volume_range): `query`, bounds, then `end timestamp must
-// not be before or equal to start time` (end < start), limit, direction, step
-// (`zero or negative query resolution step widths are not accepted. Try a positive
-// integer`, `exceeded maximum resolution of 11,000 points per time series. Try
-// increasing the value of the step parameter`), interval (`interval must be >= 0`),
+// not be before or equal to start time` (end < start), limit, direction, step (absent:
+// querier::DefaultStepNs; else float seconds or a duration via ParseSecondsOrDuration;
+// then querier::ValidateStep: `zero or negative query resolution step widths are not
+// accepted. Try a positive integer`, `exceeded maximum resolution of 11,000 points per
+// time series. Try increasing the value of the step parameter`), interval (`interval
+// must be >= 0`),
 // checked in Loki's order so the first error reported is Loki's. Range lengths
 // saturate like Go's time.Time.Sub, so no start/end pair can overflow the checks.
 StatusOr<RangeParams> ParseRangeParams(const Params& p, int64_t now_ns);

@@ -2,9 +2,12 @@
 #include "wire/query_response.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <map>
 #include <utility>
 
+#include "core/time.h"
 #include "wire/json_writer.h"
 
 namespace skald::wire {
@@ -105,94 +108,154 @@ void WriteFoldedStreams(JsonWriter* w, const std::vector<ResultStream>& streams)
   }
 }
 
-void WriteStats(JsonWriter* w, const QueryStats& s) {
-  auto kv_int = [w](const char* k, int64_t v) {
-    w->Key(k);
-    w->Int(v);
-  };
-  auto kv_double = [w](const char* k, double v) {
-    w->Key(k);
-    w->Double(v);
-  };
-  const double exec = s.exec_seconds;
-  const auto total_bytes = static_cast<int64_t>(s.TotalBytes());
-  const auto total_lines = static_cast<int64_t>(s.TotalLines());
-  w->BeginObject();
-  w->Key("summary");
-  w->BeginObject();
-  kv_int("bytesProcessedPerSecond", exec > 0 ? static_cast<int64_t>(total_bytes / exec) : 0);
-  kv_int("linesProcessedPerSecond", exec > 0 ? static_cast<int64_t>(total_lines / exec) : 0);
-  kv_int("totalBytesProcessed", total_bytes);
-  kv_int("totalLinesProcessed", total_lines);
-  kv_double("execTime", exec);
-  kv_double("queueTime", 0);
-  kv_int("subqueries", 0);
-  kv_int("totalEntriesReturned", static_cast<int64_t>(s.entries_returned));
-  kv_int("splits", 0);
-  kv_int("shards", 0);
-  kv_int("totalPostFilterLines", static_cast<int64_t>(s.post_filter_lines));
-  kv_int("totalStructuredMetadataBytesProcessed", 0);
-  w->EndObject();
+// Loki's stats.Result (pkg/logqlmodel/stats/stats.proto at v3.7.6): every field in
+// the Go struct's order, integers as JSON integers, the three booleans as booleans
+// and the float64 fields via AppendStatsFloat. What Skald does not measure is 0.
+class StatsWriter {
+ public:
+  StatsWriter(JsonWriter* w, StatsFloatFormat format) : w_(w), format_(format) {}
+
+  void Write(const QueryStats& s) {
+    const double exec = s.exec_seconds;
+    const auto total_bytes = static_cast<int64_t>(s.TotalBytes());
+    const auto total_lines = static_cast<int64_t>(s.TotalLines());
+    w_->BeginObject();
+    w_->Key("summary");
+    w_->BeginObject();
+    Int("bytesProcessedPerSecond", exec > 0 ? static_cast<int64_t>(total_bytes / exec) : 0);
+    Int("linesProcessedPerSecond", exec > 0 ? static_cast<int64_t>(total_lines / exec) : 0);
+    Int("totalBytesProcessed", total_bytes);
+    Int("totalLinesProcessed", total_lines);
+    Float("execTime", exec);
+    Float("queueTime", s.queue_seconds);
+    Int("subqueries", s.subqueries);
+    Int("totalEntriesReturned", s.entries_returned);
+    Int("splits", s.splits);
+    Int("shards", s.shards);
+    Int("totalPostFilterLines", s.post_filter_lines);
+    Int("totalStructuredMetadataBytesProcessed", s.TotalStructuredMetadataBytes());
+    w_->EndObject();
+
+    w_->Key("querier");
+    w_->BeginObject();
+    Store(s, /*ingester_side=*/false);
+    Float("querierExecTime", exec);
+    w_->EndObject();
+
+    // recvWaitTime (omitempty) is left out: Skald's ingesters are not waited on.
+    w_->Key("ingester");
+    w_->BeginObject();
+    Int("totalReached", 1);
+    Int("totalChunksMatched", 0);
+    Int("totalBatches", 0);
+    Int("totalLinesSent", s.head_chunk_lines);
+    Store(s, /*ingester_side=*/true);
+    w_->EndObject();
+
+    w_->Key("cache");
+    w_->BeginObject();
+    for (const char* c : {"chunk", "index", "result", "statsResult", "volumeResult", "seriesResult",
+                          "labelResult", "instantMetricResult"}) {
+      w_->Key(c);
+      w_->BeginObject();
+      for (const char* f : {"entriesFound", "entriesRequested", "entriesStored", "bytesReceived",
+                            "bytesSent", "requests", "downloadTime", "queryLengthServed"}) {
+        Int(f, 0);
+      }
+      w_->EndObject();
+    }
+    w_->EndObject();
+
+    w_->Key("index");
+    w_->BeginObject();
+    Int("totalChunks", s.chunks_ref);
+    Int("postFilterChunks", s.chunks_ref);
+    Int("shardsDuration", 0);
+    Bool("usedBloomFilters", false);
+    Int("totalStreams", s.streams);
+    Float("chunkRefsLookupTime", 0);
+    Float("bloomFilterTime", 0);
+    w_->EndObject();
+    w_->EndObject();
+  }
+
+ private:
+  void Int(const char* k, int64_t v) {
+    w_->Key(k);
+    w_->Int(v);
+  }
+  void Int(const char* k, uint64_t v) { Int(k, static_cast<int64_t>(v)); }
+  void Int(const char* k, int v) { Int(k, static_cast<int64_t>(v)); }
+  void Bool(const char* k, bool v) {
+    w_->Key(k);
+    w_->Bool(v);
+  }
+  void Float(const char* k, double v) {
+    std::string text;
+    AppendStatsFloat(&text, v, format_);
+    w_->Key(k);
+    w_->Raw(text);
+  }
 
   // The querier reads chunks from the store; the ingester serves head chunks.
-  auto store = [&](bool ingester_side) {
-    w->Key("store");
-    w->BeginObject();
-    kv_int("totalChunksRef", ingester_side ? 0 : static_cast<int64_t>(s.chunks_ref));
-    kv_int("totalChunksDownloaded", ingester_side ? 0 : static_cast<int64_t>(s.chunks_downloaded));
-    kv_int("chunksDownloadTime",
-           ingester_side ? 0 : static_cast<int64_t>(s.chunk_download_seconds * 1e9));
-    kv_int("queryReferencedStructuredMetadata", 0);
-    w->Key("chunk");
-    w->BeginObject();
-    kv_int("headChunkBytes", ingester_side ? static_cast<int64_t>(s.head_chunk_bytes) : 0);
-    kv_int("headChunkLines", ingester_side ? static_cast<int64_t>(s.head_chunk_lines) : 0);
-    kv_int("decompressedBytes", ingester_side ? 0 : static_cast<int64_t>(s.decompressed_bytes));
-    kv_int("decompressedLines", ingester_side ? 0 : static_cast<int64_t>(s.decompressed_lines));
-    kv_int("compressedBytes", ingester_side ? 0 : static_cast<int64_t>(s.compressed_bytes));
-    kv_int("totalDuplicates", ingester_side ? 0 : static_cast<int64_t>(s.total_duplicates));
-    kv_int("postFilterLines", ingester_side ? 0 : static_cast<int64_t>(s.post_filter_lines));
-    kv_int("headChunkStructuredMetadataBytes", 0);
-    kv_int("decompressedStructuredMetadataBytes", 0);
-    w->EndObject();
-    w->EndObject();
-  };
-  w->Key("querier");
-  w->BeginObject();
-  store(false);
-  kv_double("querierExecTime", exec);
-  w->EndObject();
-  w->Key("ingester");
-  w->BeginObject();
-  kv_int("totalReached", 1);
-  kv_int("totalChunksMatched", 0);
-  kv_int("totalBatches", 0);
-  kv_int("totalLinesSent", static_cast<int64_t>(s.head_chunk_lines));
-  store(true);
-  w->EndObject();
-  w->Key("cache");
-  w->BeginObject();
-  for (const char* c : {"chunk", "index", "result", "statsResult", "volumeResult", "seriesResult",
-                        "labelResult", "instantMetricResult", "logResult"}) {
-    w->Key(c);
-    w->BeginObject();
-    for (const char* f : {"entriesFound", "entriesRequested", "entriesStored", "bytesReceived",
-                          "bytesSent", "requests", "downloadTime", "queryLengthServed"}) {
-      kv_int(f, 0);
+  void Store(const QueryStats& s, bool ingester_side) {
+    auto store_only = [ingester_side](uint64_t v) { return ingester_side ? uint64_t{0} : v; };
+    auto head_only = [ingester_side](uint64_t v) { return ingester_side ? v : uint64_t{0}; };
+    w_->Key("store");
+    w_->BeginObject();
+    Int("totalChunksRef", store_only(s.chunks_ref));
+    Int("totalChunksDownloaded", store_only(s.chunks_downloaded));
+    Int("chunksDownloadTime",
+        ingester_side ? int64_t{0} : static_cast<int64_t>(s.chunk_download_seconds * 1e9));
+    Bool("queryReferencedStructuredMetadata", s.query_referenced_structured_metadata);
+    Bool("queryUsedV2Engine", false);
+    w_->Key("chunk");
+    w_->BeginObject();
+    Int("headChunkBytes", head_only(s.head_chunk_bytes));
+    Int("headChunkLines", head_only(s.head_chunk_lines));
+    Int("decompressedBytes", store_only(s.decompressed_bytes));
+    Int("decompressedLines", store_only(s.decompressed_lines));
+    Int("compressedBytes", store_only(s.compressed_bytes));
+    Int("totalDuplicates", store_only(s.total_duplicates));
+    Int("postFilterLines", store_only(s.post_filter_lines));
+    Int("headChunkStructuredMetadataBytes", head_only(s.head_chunk_structured_metadata_bytes));
+    Int("decompressedStructuredMetadataBytes",
+        store_only(s.decompressed_structured_metadata_bytes));
+    w_->EndObject();
+    Int("chunkRefsFetchTime", 0);
+    Int("congestionControlLatency", 0);
+    Int("pipelineWrapperFilteredLines", 0);
+    // Loki's dataobj reader counters; Skald has no data objects.
+    w_->Key("dataobj");
+    w_->BeginObject();
+    for (const char* f :
+         {"prePredicateDecompressedRows", "prePredicateDecompressedBytes",
+          "prePredicateDecompressedStructuredMetadataBytes", "postPredicateRows",
+          "postPredicateDecompressedBytes", "postPredicateStructuredMetadataBytes",
+          "postFilterRows", "pagesScanned", "pagesDownloaded", "pagesDownloadedBytes",
+          "pageBatches", "totalRowsAvailable", "totalPageDownloadTime"}) {
+      Int(f, 0);
     }
-    w->EndObject();
+    w_->EndObject();
+    w_->EndObject();
   }
-  w->EndObject();
-  w->Key("index");
-  w->BeginObject();
-  kv_int("totalChunks", static_cast<int64_t>(s.chunks_ref));
-  kv_int("postFilterChunks", static_cast<int64_t>(s.chunks_ref));
-  kv_int("shardsDuration", 0);
-  kv_int("totalStreams", static_cast<int64_t>(s.streams));
-  w->Key("usedBloomFilters");
-  w->Bool(false);
-  w->EndObject();
-  w->EndObject();
+
+  JsonWriter* w_;
+  StatsFloatFormat format_;
+};
+
+void WriteStats(JsonWriter* w, const QueryStats& s, StatsFloatFormat format) {
+  StatsWriter(w, format).Write(s);
+}
+
+void WriteSamplePair(JsonWriter* w, const logql::Point& p, std::string* scratch) {
+  scratch->clear();
+  scratch->push_back('[');
+  AppendMetricTimestamp(scratch, p.ts_nanos);
+  scratch->append(",\"");
+  AppendSampleValue(scratch, p.value);
+  scratch->append("\"]");
+  w->Raw(*scratch);
 }
 
 }  // namespace
@@ -235,8 +298,136 @@ std::string EncodeStreamsResponse(const std::vector<ResultStream>& streams, cons
   }
   w.EndArray();
   w.Key("stats");
-  WriteStats(&w, stats);
+  WriteStats(&w, stats, StatsFloatFormat::kSixDigits);
   w.EndObject();
+  w.EndObject();
+  return body;
+}
+
+void AppendMetricTimestamp(std::string* out, int64_t ts_nanos) {
+  // Floor to whole milliseconds (toward -inf, like Go's t.Unix()*1000 + ms).
+  int64_t ms = ts_nanos / kNanosPerMilli;
+  if (ts_nanos % kNanosPerMilli < 0) --ms;
+  // Prometheus prints float64(ms) / 1000 in shortest fixed form.
+  AppendGoFloat(out, static_cast<double>(ms) / 1000.0);
+}
+
+void AppendSampleValue(std::string* out, double v) { AppendGoFloat(out, v); }
+
+void AppendStatsFloat(std::string* out, double v, StatsFloatFormat format) {
+  // NaN and Inf are not JSON; jsoniter fails the encode, Skald writes 0 instead.
+  if (std::isnan(v) || std::isinf(v)) v = 0;
+  char buf[64];
+  if (format == StatsFloatFormat::kSixDigits) {
+    if (v < 0) {
+      out->push_back('-');
+      v = -v;
+    }
+    if (v <= 83886079.0) {  // jsoniter's 0x4ffffff; above it the standard form is used
+      const auto scaled = static_cast<uint64_t>(v * 1e6 + 0.5);
+      auto r = std::to_chars(buf, buf + sizeof(buf), scaled / 1000000);
+      out->append(buf, static_cast<size_t>(r.ptr - buf));
+      uint64_t frac = scaled % 1000000;
+      if (frac == 0) return;
+      r = std::to_chars(buf, buf + sizeof(buf), frac);
+      std::string_view digits(buf, static_cast<size_t>(r.ptr - buf));
+      out->push_back('.');
+      out->append(6 - digits.size(), '0');
+      while (!digits.empty() && digits.back() == '0') digits.remove_suffix(1);
+      out->append(digits);
+      return;
+    }
+  }
+  const double abs = std::fabs(v);
+  const bool exponent = abs != 0 && (abs < 1e-6 || abs >= 1e21);
+  auto r = std::to_chars(buf, buf + sizeof(buf), v,
+                         exponent ? std::chars_format::scientific : std::chars_format::fixed);
+  out->append(buf, static_cast<size_t>(r.ptr - buf));
+}
+
+std::string EncodeStats(const QueryStats& stats, StatsFloatFormat format) {
+  std::string body;
+  JsonWriter w(&body);
+  WriteStats(&w, stats, format);
+  return body;
+}
+
+std::string EncodeMetricResponse(const logql::QueryValue& value, const QueryStats& stats) {
+  std::string body;
+  body.reserve(4096);
+  std::string scratch;
+  JsonWriter w(&body);
+  BeginSuccess(&w);
+  w.BeginObject();
+  w.Key("resultType");
+  switch (value.type) {
+    case logql::QueryValue::Type::kMatrix:
+      w.String("matrix");
+      w.Key("result");
+      w.BeginArray();
+      for (const auto& series : value.matrix) {
+        w.BeginObject();
+        w.Key("metric");
+        WriteLabelsObject(&w, series.labels.items());
+        w.Key("values");
+        w.BeginArray();
+        for (const auto& p : series.points) WriteSamplePair(&w, p, &scratch);
+        w.EndArray();
+        w.EndObject();
+      }
+      w.EndArray();
+      break;
+    case logql::QueryValue::Type::kVector:
+      w.String("vector");
+      w.Key("result");
+      w.BeginArray();
+      for (const auto& sample : value.vector) {
+        w.BeginObject();
+        w.Key("metric");
+        WriteLabelsObject(&w, sample.labels.items());
+        w.Key("value");
+        WriteSamplePair(&w, sample.point, &scratch);
+        w.EndObject();
+      }
+      w.EndArray();
+      break;
+    case logql::QueryValue::Type::kScalar:
+      w.String("scalar");
+      w.Key("result");
+      WriteSamplePair(&w, value.scalar, &scratch);
+      break;
+  }
+  w.Key("stats");
+  WriteStats(&w, stats, StatsFloatFormat::kStandard);
+  w.EndObject();
+  w.EndObject();
+  return body;
+}
+
+std::string EncodeFormatQueryResponse(std::string_view formatted) {
+  std::string body;
+  JsonWriter w(&body);
+  w.BeginObject();
+  w.Key("status");
+  w.String("success");
+  if (!formatted.empty()) {  // Loki's `data` is omitempty
+    w.Key("data");
+    w.String(formatted);
+  }
+  w.EndObject();
+  return body;
+}
+
+std::string EncodeFormatQueryError(std::string_view error) {
+  std::string body;
+  JsonWriter w(&body);
+  w.BeginObject();
+  w.Key("status");
+  w.String("invalid-query");
+  if (!error.empty()) {  // Loki's `error` is omitempty
+    w.Key("error");
+    w.String(error);
+  }
   w.EndObject();
   return body;
 }

@@ -27,7 +27,9 @@ struct ResultStream {
   std::vector<ResultEntry> entries;
 };
 
-// Loki-style query statistics (subset that we can measure precisely).
+// Loki-style query statistics (subset that we can measure precisely). The encoder
+// (wire/query_response.h) writes every field of Loki's stats.Result with its JSON
+// type; what Skald does not measure is written as 0 / false.
 struct QueryStats {
   uint64_t head_chunk_bytes = 0;
   uint64_t head_chunk_lines = 0;
@@ -43,9 +45,22 @@ struct QueryStats {
   double chunk_download_seconds = 0;
   double exec_seconds = 0;
   uint64_t entries_returned = 0;
+  // Structured metadata bytes read from head chunks and from decompressed blocks.
+  uint64_t head_chunk_structured_metadata_bytes = 0;
+  uint64_t decompressed_structured_metadata_bytes = 0;
+  // The query's pipeline read structured metadata (Loki's queryReferencedStructuredMetadata).
+  bool query_referenced_structured_metadata = false;
+  // Time splits and shards the query was cut into, and subqueries run (0 = not split).
+  uint64_t splits = 0;
+  uint64_t shards = 0;
+  uint64_t subqueries = 0;
+  double queue_seconds = 0;
 
   uint64_t TotalBytes() const { return head_chunk_bytes + decompressed_bytes; }
   uint64_t TotalLines() const { return head_chunk_lines + decompressed_lines; }
+  uint64_t TotalStructuredMetadataBytes() const {
+    return head_chunk_structured_metadata_bytes + decompressed_structured_metadata_bytes;
+  }
 };
 
 }  // namespace skald::wire

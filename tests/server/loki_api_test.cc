@@ -1,7 +1,8 @@
 // In-process tests of the Loki HTTP handlers (App on port 0): ranges whose
 // length overflows int64 get Loki's 400s instead of a 200, the legacy push path
 // decodes v0 JSON (one media-type parse, errors as before), and query policy
-// answers reach the client with their status codes.
+// answers reach the client with their status codes; format_query answers Loki's
+// JSON for valid and invalid queries, on GET and POST, without a tenant.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -118,6 +119,79 @@ TEST_F(LokiApiHandlerTest, BuildInfoHasLokisDateFormatAndTheCompiler) {
   const std::regex compiler(R"re("goVersion":"(g\+\+|clang\+\+) [0-9])re");
   EXPECT_TRUE(std::regex_search(r.body, compiler)) << r.body;
   EXPECT_EQ(r.body.find(R"("revision":"")"), std::string::npos) << r.body;
+}
+
+}  // namespace
+}  // namespace skald::server
+
+namespace skald::server {
+namespace {
+
+constexpr std::string_view kFormatJson = "application/json; charset=utf-8";
+
+// Loki's docs example: `{foo=   "bar"}` comes back as `{foo="bar"}`, for GET and POST.
+TEST_F(LokiApiHandlerTest, FormatQueryAnswersTheCanonicalQuery) {
+  auto get = Call("GET", "/loki/api/v1/format_query?query=%7Bfoo%3D%20%20%20%22bar%22%7D");
+  EXPECT_EQ(get.status, 200);
+  EXPECT_EQ(get.content_type, kFormatJson);
+  EXPECT_EQ(get.body, "{\"status\":\"success\",\"data\":\"{foo=\\\"bar\\\"}\"}\n");
+  auto post = Call("POST", "/loki/api/v1/format_query",
+                   {{"Content-Type", "application/x-www-form-urlencoded"}},
+                   "query=%7Bfoo%3D%20%20%20%22bar%22%7D");
+  EXPECT_EQ(post.status, 200);
+  EXPECT_EQ(post.body, get.body);
+  // POST with the query in the URL works too (Loki's docs).
+  auto post_url = Call("POST", "/loki/api/v1/format_query?query=%7Bfoo%3D%20%20%20%22bar%22%7D");
+  EXPECT_EQ(post_url.status, 200);
+  EXPECT_EQ(post_url.body, get.body);
+}
+
+TEST_F(LokiApiHandlerTest, FormatQueryPrintsMetricQueriesCanonically) {
+  // `sum(rate({job="varlogs"}[10m]))  by (level)` prints as Loki's String() form (which
+  // is what Loki's Prettify answers for queries up to 100 characters).
+  auto r = Call("GET",
+                "/loki/api/v1/format_query?query=sum(rate(%7Bjob%3D%22varlogs%22%7D%5B10m%5D))"
+                "%20%20by%20(level)");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body,
+            "{\"status\":\"success\",\"data\":\"sum by (level)(rate({job=\\\"varlogs\\\"}[10m]))"
+            "\"}\n");
+}
+
+// Loki's own handler test: `{foo="bar}` -> 400 invalid-query "literal not terminated".
+TEST_F(LokiApiHandlerTest, FormatQueryParseErrorIsA400WithLokisJsonBody) {
+  auto r = Call("GET", "/loki/api/v1/format_query?query=%7Bfoo%3D%22bar%7D");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.content_type, kFormatJson);
+  EXPECT_EQ(r.body,
+            "{\"status\":\"invalid-query\",\"error\":\"parse error at line 1, col 6: literal "
+            "not terminated\"}\n");
+  // No query at all is a parse error too, in the same shape.
+  auto empty = Call("GET", "/loki/api/v1/format_query");
+  EXPECT_EQ(empty.status, 400);
+  EXPECT_EQ(empty.body.rfind("{\"status\":\"invalid-query\",\"error\":\"parse error", 0), 0u)
+      << empty.body;
+}
+
+// Like r.FormValue in Loki, an undecodable pair elsewhere does not hide `query`.
+TEST_F(LokiApiHandlerTest, FormatQueryIgnoresUndecodableParameters) {
+  auto r = Call("GET", "/loki/api/v1/format_query?x=%zz&query=%7Bfoo%3D%22bar%22%7D");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, "{\"status\":\"success\",\"data\":\"{foo=\\\"bar\\\"}\"}\n");
+}
+
+// format_query is served without a tenant, even with auth enabled (Loki registers it
+// outside the auth middleware), while query endpoints still want one.
+TEST(LokiApiFormatQueryTest, NeedsNoTenantWithAuthEnabled) {
+  skald::testing::TempDir dir("loki-api-format-auth");
+  skald::testing::InProcessSkald skald(dir.path(), {"-auth.enabled"});
+  ASSERT_TRUE(skald.Start().ok());
+  auto r = skald.Call("GET", "/loki/api/v1/format_query?query=%7Bfoo%3D%22bar%22%7D");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200) << r->body;
+  auto labels = skald.Call("GET", "/loki/api/v1/labels");
+  ASSERT_TRUE(labels.ok());
+  EXPECT_EQ(labels->status, 401);
 }
 
 }  // namespace

@@ -88,6 +88,26 @@ TEST(ParamsTest, FormErrorsUseGoTexts) {
   EXPECT_TRUE(Params::FromRequest(req).ok());
 }
 
+// Go's r.FormValue: decoding errors are ignored and the pairs that decode are kept.
+TEST(ParamsTest, IgnoringErrorsKeepsTheValidPairs) {
+  HttpRequest req;
+  req.method = "GET";
+  req.query = "a=%zz&query=%7Bfoo%3D%22bar%22%7D;x&b=2";
+  Params p = Params::FromRequestIgnoringErrors(req);
+  EXPECT_FALSE(p.Has("a"));
+  EXPECT_EQ(p.Get("query"), "");  // the pair holding ';' is dropped whole, as in Go
+  EXPECT_EQ(p.Get("b"), "2");
+  req.method = "POST";
+  req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  req.body = "query=%7Ba%3D%22b%22%7D&bad=%z";
+  req.query = "query=ignored";
+  p = Params::FromRequestIgnoringErrors(req);
+  EXPECT_EQ(p.Get("query"), "{a=\"b\"}");       // body first, like r.FormValue
+  req.body = std::string((10 << 20) + 1, 'x');  // over Go's 10 MiB form limit: body skipped
+  p = Params::FromRequestIgnoringErrors(req);
+  EXPECT_EQ(p.Get("query"), "ignored");
+}
+
 TEST(ParamsTest, UrlDecode) {
   EXPECT_EQ(UrlDecode("a+b%20c", true), "a b c");
   EXPECT_EQ(UrlDecode("a+b%20c", false), "a+b c");
@@ -350,6 +370,33 @@ TEST(InstantParamsTest, ErrorsAreUnprefixedAndLimitComesFirst) {
   EXPECT_EQ(Err(ParseInstantParams(P("time=abc&limit=-3"), kNow)),
             "limit must be a positive value");
   EXPECT_EQ(Err(ParseInstantParams(P("direction=x"), kNow)), "invalid direction 'x'");
+}
+
+TEST(InstantParamsTest, TimeTakesEveryLokiTimestampForm) {
+  // Float seconds (fraction rounded to ms), RFC3339, and 19-digit nanoseconds.
+  EXPECT_EQ(ParseInstantParams(P("time=1588889221.5004"), kNow)->time_ns,
+            1588889221 * kSec + 500 * kNanosPerMilli);
+  EXPECT_EQ(ParseInstantParams(P("time=2020-05-07T22:07:01Z"), kNow)->time_ns, 1588889221 * kSec);
+  EXPECT_EQ(ParseInstantParams(P("time=1588889221000000001"), kNow)->time_ns,
+            1588889221 * kSec + 1);
+}
+
+TEST(InstantParamsTest, RangeOnlyParametersAreIgnored) {
+  // Loki's instant query reads no step, interval, start or end: none of them can fail it.
+  auto r = ParseInstantParams(P("step=0&interval=-1&start=x&end=y&since=z"), kNow);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->time_ns, kNow);
+}
+
+TEST(RangeParamsTest, StepDefaultsFromTheRangeAndAcceptsDurations) {
+  // No step: max(floor(range / 250s), 1s); 6h -> 86s.
+  EXPECT_EQ(ParseRangeParams(P("start=0&end=21600"), kNow)->step_ns, 86 * kSec);
+  EXPECT_EQ(ParseRangeParams(P("start=0&end=60"), kNow)->step_ns, 1 * kSec);
+  EXPECT_EQ(ParseRangeParams(P("start=0&end=21600&step=1m"), kNow)->step_ns, 60 * kSec);
+  EXPECT_EQ(ParseRangeParams(P("start=0&end=21600&step=1h30m"), kNow)->step_ns, 5400 * kSec);
+  EXPECT_EQ(ParseRangeParams(P("start=0&end=21600&step=15"), kNow)->step_ns, 15 * kSec);
+  // A default step never trips the 11,000-point limit, however long the range.
+  EXPECT_TRUE(ParseRangeParams(P("start=0&end=3153600000"), kNow).ok());
 }
 
 TEST(MetadataRangeTest, DefaultsAndNoOrderCheck) {

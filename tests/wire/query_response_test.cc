@@ -1,11 +1,14 @@
 // Unit tests for Loki's query response JSON: string lists, series, buildinfo,
 // encoding flags, the default folding of structured metadata into the label set
-// (overrides, empty values, grouping order), categorize-labels, and the stats
-// object's exact shape.
+// (overrides, empty values, grouping order), categorize-labels, the stats
+// object's exact shape, metric results (matrix, vector, scalar) with Loki's
+// timestamp and value formatting, and the format_query bodies.
 #include "wire/query_response.h"
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -91,38 +94,232 @@ TEST(QueryResponseTest, StatsObjectHasLokisShape) {
   s.chunk_download_seconds = 0.5;
   s.exec_seconds = 2;
   s.entries_returned = 9;
+  s.query_referenced_structured_metadata = true;
+  s.head_chunk_structured_metadata_bytes = 11;
+  s.decompressed_structured_metadata_bytes = 12;
   std::string body = EncodeStreamsResponse({}, s, {});
   std::string cache;
+  // Loki v3.7.6's eight caches (main adds logResult and taskResult; Go clients ignore
+  // unknown keys either way).
   for (const char* c : {"chunk", "index", "result", "statsResult", "volumeResult", "seriesResult",
-                        "labelResult", "instantMetricResult", "logResult"}) {
+                        "labelResult", "instantMetricResult"}) {
     if (!cache.empty()) cache += ",";
     cache += std::string("\"") + c +
              R"(":{"entriesFound":0,"entriesRequested":0,"entriesStored":0,"bytesReceived":0,)"
              R"("bytesSent":0,"requests":0,"downloadTime":0,"queryLengthServed":0})";
   }
+  const std::string dataobj =
+      R"("dataobj":{"prePredicateDecompressedRows":0,"prePredicateDecompressedBytes":0,)"
+      R"("prePredicateDecompressedStructuredMetadataBytes":0,"postPredicateRows":0,)"
+      R"("postPredicateDecompressedBytes":0,"postPredicateStructuredMetadataBytes":0,)"
+      R"("postFilterRows":0,"pagesScanned":0,"pagesDownloaded":0,"pagesDownloadedBytes":0,)"
+      R"("pageBatches":0,"totalRowsAvailable":0,"totalPageDownloadTime":0})";
+  // queryReferencedStructuredMetadata is a JSON boolean (it was 0, which logcli 3.7
+  // rejects); field order is the Go struct's (stats.proto declaration order).
   EXPECT_EQ(
       body,
       R"({"status":"success","data":{"resultType":"streams","result":[],"stats":{)"
       R"("summary":{"bytesProcessedPerSecond":20,"linesProcessedPerSecond":2,)"
       R"("totalBytesProcessed":40,"totalLinesProcessed":5,"execTime":2,"queueTime":0,)"
       R"("subqueries":0,"totalEntriesReturned":9,"splits":0,"shards":0,)"
-      R"("totalPostFilterLines":4,"totalStructuredMetadataBytesProcessed":0},)"
+      R"("totalPostFilterLines":4,"totalStructuredMetadataBytesProcessed":23},)"
       R"("querier":{"store":{"totalChunksRef":5,"totalChunksDownloaded":6,)"
-      R"("chunksDownloadTime":500000000,"queryReferencedStructuredMetadata":0,"chunk":{)"
+      R"("chunksDownloadTime":500000000,"queryReferencedStructuredMetadata":true,)"
+      R"("queryUsedV2Engine":false,"chunk":{)"
       R"("headChunkBytes":0,"headChunkLines":0,"decompressedBytes":30,"decompressedLines":3,)"
       R"("compressedBytes":7,"totalDuplicates":1,"postFilterLines":4,)"
-      R"("headChunkStructuredMetadataBytes":0,"decompressedStructuredMetadataBytes":0}},)"
-      R"("querierExecTime":2},)"
-      R"("ingester":{"totalReached":1,"totalChunksMatched":0,"totalBatches":0,"totalLinesSent":2,)"
-      R"("store":{"totalChunksRef":0,"totalChunksDownloaded":0,"chunksDownloadTime":0,)"
-      R"("queryReferencedStructuredMetadata":0,"chunk":{"headChunkBytes":10,"headChunkLines":2,)"
-      R"("decompressedBytes":0,"decompressedLines":0,"compressedBytes":0,"totalDuplicates":0,)"
-      R"("postFilterLines":0,"headChunkStructuredMetadataBytes":0,)"
-      R"("decompressedStructuredMetadataBytes":0}}},)"
-      R"("cache":{)" +
+      R"("headChunkStructuredMetadataBytes":0,"decompressedStructuredMetadataBytes":12},)"
+      R"("chunkRefsFetchTime":0,"congestionControlLatency":0,"pipelineWrapperFilteredLines":0,)" +
+          dataobj +
+          R"(},"querierExecTime":2},)"
+          R"("ingester":{"totalReached":1,"totalChunksMatched":0,"totalBatches":0,)"
+          R"("totalLinesSent":2,)"
+          R"("store":{"totalChunksRef":0,"totalChunksDownloaded":0,"chunksDownloadTime":0,)"
+          R"("queryReferencedStructuredMetadata":true,"queryUsedV2Engine":false,)"
+          R"("chunk":{"headChunkBytes":10,"headChunkLines":2,)"
+          R"("decompressedBytes":0,"decompressedLines":0,"compressedBytes":0,)"
+          R"("totalDuplicates":0,"postFilterLines":0,"headChunkStructuredMetadataBytes":11,)"
+          R"("decompressedStructuredMetadataBytes":0},)"
+          R"("chunkRefsFetchTime":0,"congestionControlLatency":0,)"
+          R"("pipelineWrapperFilteredLines":0,)" +
+          dataobj +
+          R"(}},)"
+          R"("cache":{)" +
           cache +
           R"(},"index":{"totalChunks":5,"postFilterChunks":5,"shardsDuration":0,)"
-          R"("totalStreams":8,"usedBloomFilters":false}}}})");
+          R"("usedBloomFilters":false,"totalStreams":8,"chunkRefsLookupTime":0,)"
+          R"("bloomFilterTime":0}}}})");
+}
+
+// Loki prints metric timestamps as model.Time: seconds with ms precision, shortest.
+TEST(QueryResponseTest, MetricTimestampsAreSecondsWithMillisecondPrecision) {
+  struct Case {
+    int64_t ns;
+    const char* want;
+  };
+  const Case cases[] = {
+      {1'588'889'221'000'000'000, "1588889221"},      // Loki docs' vector example
+      {1'568'404'331'324'000'000, "1568404331.324"},  // Loki's marshal test
+      {1'568'404'331'339'999'999, "1568404331.339"},  // sub-ms part dropped
+      {1'588'889'221'500'000'000, "1588889221.5"},
+      {1'588'889'221'050'000'000, "1588889221.05"},
+      {4'000'000'000'000'000'000, "4000000000"},  // Grafana's health check time
+      {0, "0"},
+      {1'000'000, "0.001"},
+      {999'999, "0"},
+      {-1, "-0.001"},  // floored to the previous millisecond
+      {-1'500'000'000, "-1.5"},
+  };
+  for (const auto& c : cases) {
+    std::string out;
+    AppendMetricTimestamp(&out, c.ns);
+    EXPECT_EQ(out, c.want) << c.ns;
+  }
+}
+
+// Prometheus' SampleValue.String(): strconv.FormatFloat(v, 'f', -1, 64).
+TEST(QueryResponseTest, SampleValuesArePrintedLikePrometheus) {
+  struct Case {
+    double v;
+    const char* want;
+  };
+  const Case cases[] = {
+      {2, "2"},
+      {0.5, "0.5"},
+      {0.016666666666666666, "0.016666666666666666"},
+      {37.77166666666667, "37.77166666666667"},
+      {1267.1266666666666, "1267.1266666666666"},
+      {1e21, "1000000000000000000000"},  // 'f' never switches to an exponent
+      {1e-7, "0.0000001"},
+      {-3.25, "-3.25"},
+      {0, "0"},
+      {-0.0, "-0"},
+      {std::numeric_limits<double>::quiet_NaN(), "NaN"},
+      {std::numeric_limits<double>::infinity(), "+Inf"},
+      {-std::numeric_limits<double>::infinity(), "-Inf"},
+  };
+  for (const auto& c : cases) {
+    std::string out;
+    AppendSampleValue(&out, c.v);
+    EXPECT_EQ(out, c.want) << c.want;
+  }
+}
+
+TEST(QueryResponseTest, StatsFloatsFollowLokisTwoEncoders) {
+  struct Case {
+    double v;
+    const char* six_digits;  // jsoniter ConfigFastest (log results)
+    const char* standard;    // jsoniter ConfigCompatibleWithStandardLibrary (metric results)
+  };
+  const Case cases[] = {
+      {0, "0", "0"},
+      {2, "2", "2"},
+      {0.5, "0.5", "0.5"},
+      {0.0123456789, "0.012346", "0.0123456789"},
+      {0.0000004, "0", "4e-07"},
+      {0.0000006, "0.000001", "6e-07"},
+      {1.0000001, "1", "1.0000001"},
+      {-0.25, "-0.25", "-0.25"},
+      {123456789.5, "123456789.5", "123456789.5"},  // above 0x4ffffff: full precision
+      {1e21, "1e+21", "1e+21"},
+  };
+  for (const auto& c : cases) {
+    std::string six, standard;
+    AppendStatsFloat(&six, c.v, StatsFloatFormat::kSixDigits);
+    AppendStatsFloat(&standard, c.v, StatsFloatFormat::kStandard);
+    EXPECT_EQ(six, c.six_digits) << c.v;
+    EXPECT_EQ(standard, c.standard) << c.v;
+  }
+}
+
+// Metric results without stats, for exact-byte comparisons.
+std::string MetricWithoutStats(const logql::QueryValue& v) {
+  return WithoutStats(EncodeMetricResponse(v, QueryStats{}));
+}
+
+TEST(QueryResponseTest, MatrixHasLokisShape) {
+  logql::QueryValue v;
+  v.type = logql::QueryValue::Type::kMatrix;
+  // Loki's marshal test series, with a label value Go escapes.
+  v.matrix.push_back({L(R"({filename="/var/hostlog/apport.log", job="varlogs"})"),
+                      {{1'568'404'331'324'000'000, 0.013333333333333334}}});
+  v.matrix.push_back({L(R"({filename="/var/<syslog>", job="varlogs"})"),
+                      {{1'568'404'331'324'000'000, 3.45}, {1'568'404'331'339'000'000, 4.45}}});
+  EXPECT_EQ(MetricWithoutStats(v),
+            R"({"status":"success","data":{"resultType":"matrix","result":[)"
+            R"({"metric":{"filename":"/var/hostlog/apport.log","job":"varlogs"},)"
+            R"("values":[[1568404331.324,"0.013333333333333334"]]},)"
+            R"({"metric":{"filename":"/var/\u003csyslog\u003e","job":"varlogs"},)"
+            R"("values":[[1568404331.324,"3.45"],[1568404331.339,"4.45"]]}])");
+  const std::string body = EncodeMetricResponse(v, QueryStats{});
+  EXPECT_EQ(body.substr(body.size() - 3), "}}}");
+  EXPECT_NE(body.find(R"("4.45"]]}],"stats":{"summary":{)"), std::string::npos) << body;
+}
+
+TEST(QueryResponseTest, EmptyMatrixAndVectorAreEmptyArrays) {
+  logql::QueryValue m;
+  m.type = logql::QueryValue::Type::kMatrix;
+  EXPECT_EQ(MetricWithoutStats(m),
+            R"({"status":"success","data":{"resultType":"matrix","result":[])");
+  logql::QueryValue v;
+  v.type = logql::QueryValue::Type::kVector;
+  EXPECT_EQ(MetricWithoutStats(v),
+            R"({"status":"success","data":{"resultType":"vector","result":[])");
+}
+
+TEST(QueryResponseTest, VectorHasLokisShape) {
+  logql::QueryValue v;
+  v.type = logql::QueryValue::Type::kVector;
+  // The Loki docs' instant query example (order as given by the engine).
+  v.vector.push_back({L("{}"), {1'588'889'221'000'000'000, 1267.1266666666666}});
+  v.vector.push_back({L(R"({level="warn"})"), {1'588'889'221'000'000'000, 37.77166666666667}});
+  v.vector.push_back({L(R"({level="info"})"), {1'588'889'221'000'000'000, 37.69}});
+  EXPECT_EQ(MetricWithoutStats(v),
+            R"({"status":"success","data":{"resultType":"vector","result":[)"
+            R"({"metric":{},"value":[1588889221,"1267.1266666666666"]},)"
+            R"({"metric":{"level":"warn"},"value":[1588889221,"37.77166666666667"]},)"
+            R"({"metric":{"level":"info"},"value":[1588889221,"37.69"]}])");
+}
+
+TEST(QueryResponseTest, GrafanaHealthCheckVectorIsOneSampleOfTwo) {
+  logql::QueryValue v;
+  v.type = logql::QueryValue::Type::kVector;
+  v.vector.push_back({L("{}"), {4'000'000'000'000'000'000, 2}});
+  EXPECT_EQ(MetricWithoutStats(v), R"({"status":"success","data":{"resultType":"vector","result":[)"
+                                   R"({"metric":{},"value":[4000000000,"2"]}])");
+}
+
+TEST(QueryResponseTest, ScalarIsABarePair) {
+  logql::QueryValue v;
+  v.type = logql::QueryValue::Type::kScalar;
+  v.scalar = {1'588'889'221'000'000'000, 2};
+  EXPECT_EQ(MetricWithoutStats(v),
+            R"({"status":"success","data":{"resultType":"scalar","result":[1588889221,"2"])");
+  v.scalar = {1'588'889'221'123'000'000, std::numeric_limits<double>::quiet_NaN()};
+  EXPECT_EQ(MetricWithoutStats(v),
+            R"({"status":"success","data":{"resultType":"scalar","result":[1588889221.123,"NaN"])");
+}
+
+TEST(QueryResponseTest, MetricStatsUseTheStandardFloatForm) {
+  QueryStats s;
+  s.exec_seconds = 0.0123456789;
+  logql::QueryValue v;
+  v.type = logql::QueryValue::Type::kScalar;
+  const std::string metric = EncodeMetricResponse(v, s);
+  EXPECT_NE(metric.find(R"("execTime":0.0123456789,)"), std::string::npos) << metric;
+  const std::string logs = EncodeStreamsResponse({}, s, {});
+  EXPECT_NE(logs.find(R"("execTime":0.012346,)"), std::string::npos) << logs;
+}
+
+TEST(QueryResponseTest, FormatQueryBodies) {
+  // Loki's docs example: `{foo=   "bar"}` formats to `{foo="bar"}`.
+  EXPECT_EQ(EncodeFormatQueryResponse(R"({foo="bar"})"),
+            R"({"status":"success","data":"{foo=\"bar\"}"})");
+  EXPECT_EQ(EncodeFormatQueryResponse(R"({a="<b>"} |= "&")"),
+            R"({"status":"success","data":"{a=\"\u003cb\u003e\"} |= \"\u0026\""})");
+  EXPECT_EQ(EncodeFormatQueryError("parse error at line 1, col 1: syntax error: unexpected $end"),
+            R"({"status":"invalid-query","error":"parse error at line 1, col 1: syntax error: )"
+            R"(unexpected $end"})");
 }
 
 }  // namespace
