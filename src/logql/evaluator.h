@@ -45,6 +45,7 @@ struct EvalParams {
 
 namespace internal {
 struct AccumulatorState;
+struct AccumulatorAccess;
 }
 
 // Per-series, per-step state of one range aggregation (with its grouping applied). Not
@@ -72,7 +73,7 @@ class RangeAccumulator {
   void Merge(RangeAccumulator&& fork);
 
  private:
-  friend class Evaluator;
+  friend struct internal::AccumulatorAccess;
   explicit RangeAccumulator(std::unique_ptr<internal::AccumulatorState> state);
   std::unique_ptr<internal::AccumulatorState> state_;
 };
