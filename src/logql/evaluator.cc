@@ -172,7 +172,8 @@ std::string Expand(std::string_view tmpl, const re2::RE2& re,
       continue;
     }
     i = next;
-    bool numeric = std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
+    bool numeric =
+        std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
     int index = -1;
     if (numeric) {
       if (name.size() <= 8) index = std::stoi(std::string(name));
@@ -181,7 +182,8 @@ std::string Expand(std::string_view tmpl, const re2::RE2& re,
       auto it = named.find(std::string(name));
       if (it != named.end()) index = it->second;
     }
-    if (index >= 0 && static_cast<size_t>(index) < groups.size() && groups[index].data() != nullptr) {
+    if (index >= 0 && static_cast<size_t>(index) < groups.size() &&
+        groups[index].data() != nullptr) {
       out.append(groups[index].data(), groups[index].size());
     }
   }
@@ -525,9 +527,9 @@ class Evaluator {
     for (size_t s = 0; s < one.size(); ++s) osig[s] = MatchLabels(one[s].labels, m).ToString();
 
     std::vector<StepSeries> out;
-    std::map<std::string, size_t> out_index;               // result labels -> out
-    std::unordered_map<uint64_t, size_t> pair_index;        // (many, one) -> out
-    std::unordered_map<std::string_view, size_t> one_at;    // sig -> one-side series
+    std::map<std::string, size_t> out_index;                         // result labels -> out
+    std::unordered_map<uint64_t, size_t> pair_index;                 // (many, one) -> out
+    std::unordered_map<std::string_view, size_t> one_at;             // sig -> one-side series
     std::unordered_map<std::string_view, std::set<size_t>> matched;  // sig -> results
     for (size_t i = 0; i < steps; ++i) {
       if (internal::IsCancelled(params_)) return internal::CancelledStatus(params_);
@@ -600,16 +602,16 @@ class Evaluator {
     std::vector<Label> out;
     if (m.card == VectorMatching::Card::kOneToOne) {
       for (const Label& x : many) {
-        const bool listed =
-            std::find(m.labels.begin(), m.labels.end(), x.name) != m.labels.end();
+        const bool listed = std::find(m.labels.begin(), m.labels.end(), x.name) != m.labels.end();
         if (m.on ? listed : !listed) out.push_back(x);
       }
     } else {
       out = many.items();
     }
     for (const std::string& name : m.include) {
-      out.erase(std::remove_if(out.begin(), out.end(), [&](const Label& x) { return x.name == name; }),
-                out.end());
+      out.erase(
+          std::remove_if(out.begin(), out.end(), [&](const Label& x) { return x.name == name; }),
+          out.end());
       std::string_view v = one.Get(name);
       if (!v.empty()) out.push_back(Label{name, std::string(v)});
     }
@@ -658,7 +660,9 @@ bool SortLess(const SampleValue& a, const SampleValue& b, int order) {
 
 }  // namespace
 
-StatusOr<QueryValue> Evaluate(const Expr& expr, const EvalParams& params, SampleSource* source) {
+StatusOr<QueryValue> Evaluate(const Expr& expr, const EvalParams& in_params, SampleSource* source) {
+  EvalParams params = in_params;
+  if (params.max_series == 0) params.max_series = UINT32_MAX;  // 0: no limit
   StepGrid grid;
   grid.start = params.start_nanos;
   grid.step = params.step_nanos > 0 ? params.step_nanos : 0;
@@ -697,8 +701,9 @@ StatusOr<QueryValue> Evaluate(const Expr& expr, const EvalParams& params, Sample
       out.vector.push_back(SampleValue{std::move(s.labels), Point{grid.start, s.values[0]}});
     }
     if (order != 0) {
-      std::sort(out.vector.begin(), out.vector.end(),
-                [order](const SampleValue& a, const SampleValue& b) { return SortLess(a, b, order); });
+      std::sort(
+          out.vector.begin(), out.vector.end(),
+          [order](const SampleValue& a, const SampleValue& b) { return SortLess(a, b, order); });
     }
     return out;
   }

@@ -84,18 +84,24 @@ double Quantile(double phi, std::vector<double>& values) {
   if (std::isnan(phi)) return std::numeric_limits<double>::quiet_NaN();
   if (phi < 0) return -std::numeric_limits<double>::infinity();
   if (phi > 1) return std::numeric_limits<double>::infinity();
-  std::sort(values.begin(), values.end(), [](double x, double y) {
-    // NaN sorts first so comparisons stay a strict weak order.
+  // NaN orders first so the comparison stays a strict weak order (as Go's sort.Float64s).
+  auto less = [](double x, double y) {
     if (std::isnan(x)) return !std::isnan(y);
     return x < y;
-  });
+  };
   double n = static_cast<double>(values.size());
   double rank = phi * (n - 1);
   double lower_d = std::max(0.0, std::floor(rank));
   size_t lower = static_cast<size_t>(lower_d);
   size_t upper = std::min(values.size() - 1, lower + 1);
   double weight = rank - std::floor(rank);
-  return values[lower] * (1 - weight) + values[upper] * weight;
+  // Two order statistics, not a full sort: nth_element places the lower one, and the
+  // upper one is the smallest of what lies after it.
+  std::nth_element(values.begin(), values.begin() + lower, values.end(), less);
+  const double lo = values[lower];
+  const double hi =
+      upper == lower ? lo : *std::min_element(values.begin() + lower + 1, values.end(), less);
+  return lo * (1 - weight) + hi * weight;
 }
 
 // Prometheus' extrapolated counter rate over the window (range_start, range_end]
@@ -165,7 +171,8 @@ uint32_t AccumulatorState::FindOrAdd(std::span<const LabelRef> key, uint64_t has
   e.hash = hash;
   e.error = error;
   e.labels.reserve(key.size());
-  for (const LabelRef& l : key) e.labels.push_back(Label{std::string(l.name), std::string(l.value)});
+  for (const LabelRef& l : key)
+    e.labels.push_back(Label{std::string(l.name), std::string(l.value)});
   series.push_back(std::move(e));
   if (last == UINT32_MAX) {
     by_hash.emplace(hash, ref);
@@ -589,6 +596,8 @@ RangeAccumulator::SeriesRef RangeAccumulator::Series(const EntryLabels& labels) 
 void RangeAccumulator::Add(SeriesRef series, int64_t ts_nanos, double value) {
   state_->Add(series, ts_nanos, value);
 }
+
+bool RangeAccumulator::Full() const { return state_->overflow; }
 
 int64_t RangeAccumulator::first_exclusive_nanos() const { return state_->first_exclusive; }
 int64_t RangeAccumulator::last_inclusive_nanos() const { return state_->last_inclusive; }

@@ -61,8 +61,8 @@ struct AccumulatorState {
 
   AccumulatorConfig cfg;
   CellKind kind = CellKind::kCount;
-  bool absent = false;      // absent_over_time: one series for everything
-  bool keep_error = false;  // grouping is `by (..., __error__, ...)`
+  bool absent = false;                   // absent_over_time: one series for everything
+  bool keep_error = false;               // grouping is `by (..., __error__, ...)`
   std::vector<std::string> group_names;  // sorted
   size_t stride = 0;                     // cells per series
 

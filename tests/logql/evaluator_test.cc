@@ -274,8 +274,7 @@ void Check(const Case& c) {
   if (c.want.rfind("scalar ", 0) == 0) {
     ASSERT_EQ(v.type, QueryValue::Type::kScalar);
     EXPECT_EQ(v.scalar.ts_nanos, c.start * kSec);
-    EXPECT_TRUE(SameValue(v.scalar.value, ParseValue(c.want.substr(7))))
-        << Fmt(v.scalar.value);
+    EXPECT_TRUE(SameValue(v.scalar.value, ParseValue(c.want.substr(7)))) << Fmt(v.scalar.value);
     return;
   }
   if (c.instant) {
@@ -383,11 +382,10 @@ INSTANTIATE_TEST_SUITE_P(
         I("InstantRegexSelector", R"(count_over_time({env=~".+"}[1m]))",
           Lines({kC + " 1", kA + " 3", kB + " 2"})),
         // Unaligned grid: 60, 90 (120 > end).
-        Grid(R("GridStopsAtEnd", R"(count_over_time({app="bar"}[1m]))",
-               Lines({kC + " 60:1 90:1"})),
+        Grid(R("GridStopsAtEnd", R"(count_over_time({app="bar"}[1m]))", Lines({kC + " 60:1 90:1"})),
              60, 110, 30),
-        Grid(R("GridOneStep", R"(count_over_time({app="bar"}[1m]))", Lines({kC + " 60:1"})), 60,
-             60, 30),
+        Grid(R("GridOneStep", R"(count_over_time({app="bar"}[1m]))", Lines({kC + " 60:1"})), 60, 60,
+             30),
         Grid(R("GridSmallStep", R"(count_over_time({app="bar"}[10s]))",
                Lines({kC + " 50:1 55:1 100:1 105:1"})),
              45, 112, 5)),
@@ -604,8 +602,8 @@ INSTANTIATE_TEST_SUITE_P(
           Lines({"{} 2"})),
         I("SumOverEmptyIsEmpty", R"(sum(count_over_time({app="none"}[1m])))", ""),
         // max of {NaN, 1} is 1; of {NaN} NaN.
-        I("MaxSkipsNaN",
-          R"(max(sum_over_time({app=~"nan|bar"} | unwrap v [1m])))", Lines({"{} 7"})),
+        I("MaxSkipsNaN", R"(max(sum_over_time({app=~"nan|bar"} | unwrap v [1m])))",
+          Lines({"{} 7"})),
         I("SumWithNaN", R"(sum(sum_over_time({app=~"nan|bar"} | unwrap v [1m])))",
           Lines({"{} NaN"})),
         I("TopkNaNLast", R"(topk(1, sum_over_time({app=~"nan|bar"} | unwrap v [1m])))",
@@ -671,9 +669,11 @@ INSTANTIATE_TEST_SUITE_P(
 INSTANTIATE_TEST_SUITE_P(
     BinaryVector, EvaluatorCases,
     ::testing::Values(
-        R("SameLabelsMatch", R"(count_over_time({app="foo"}[1m]) - count_over_time({app="foo"}[1m]))",
+        R("SameLabelsMatch",
+          R"(count_over_time({app="foo"}[1m]) - count_over_time({app="foo"}[1m]))",
           Lines({kA + " 60:0 90:0 120:0", kB + " 60:0 90:0 120:0"})),
-        R("SumDivSum", R"(sum(count_over_time({app="foo"}[1m])) / sum(count_over_time({env=~".+"}[1m])))",
+        R("SumDivSum",
+          R"(sum(count_over_time({app="foo"}[1m])) / sum(count_over_time({env=~".+"}[1m])))",
           Lines({"{} 60:5/6 90:3/4 120:4/5"})),
         R("UnmatchedDropped",
           R"(count_over_time({app="foo"}[1m]) + count_over_time({app="bar"}[1m]))", ""),
@@ -742,8 +742,7 @@ INSTANTIATE_TEST_SUITE_P(
         R("AndKeepsLeftValues",
           R"(count_over_time({app="foo"}[1m]) and (count_over_time({app="foo"}[1m]) * 10))",
           Lines({kA + " 60:3 90:1 120:2", kB + " 60:2 90:2 120:2"})),
-        R("AndPerStep",
-          R"(count_over_time({app="foo"}[1m]) and count_over_time({app="foo"}[15s]))",
+        R("AndPerStep", R"(count_over_time({app="foo"}[1m]) and count_over_time({app="foo"}[15s]))",
           Lines({kA + " 120:2"})),
         R("Unless", R"(count_over_time({env=~".+"}[1m]) unless count_over_time({app="foo"}[1m]))",
           Lines({kC + " 60:1 90:1 120:1"})),
@@ -771,8 +770,8 @@ INSTANTIATE_TEST_SUITE_P(
         R("OrOnHost",
           R"(count_over_time({app="bar"}[1m]) or on (host) count_over_time({app="foo"}[1m]))",
           Lines({kC + " 60:1 90:1 120:1", kB + " 60:2 90:2 120:2"})),
-        I("AndEmptyRight", R"(count_over_time({app="foo"}[1m]) and count_over_time({app="none"}[1m]))",
-          ""),
+        I("AndEmptyRight",
+          R"(count_over_time({app="foo"}[1m]) and count_over_time({app="none"}[1m]))", ""),
         I("OrEmptyLeft", R"(count_over_time({app="none"}[1m]) or count_over_time({app="bar"}[1m]))",
           Lines({kC + " 1"}))),
     CaseName);
@@ -780,7 +779,8 @@ INSTANTIATE_TEST_SUITE_P(
 // Literals and vector().
 INSTANTIATE_TEST_SUITE_P(
     Literals, EvaluatorCases,
-    ::testing::Values(I("ScalarInstant", "1+1", "scalar 2"), I("ScalarLiteral", "3.5", "scalar 3.5"),
+    ::testing::Values(I("ScalarInstant", "1+1", "scalar 2"),
+                      I("ScalarLiteral", "3.5", "scalar 3.5"),
                       I("NegativeScalar", "-2", "scalar -2"),
                       // A range query of a scalar is one label-less series (Loki).
                       R("ScalarRange", "1+1", Lines({"{} 60:2 90:2 120:2"})),
@@ -833,7 +833,8 @@ INSTANTIATE_TEST_SUITE_P(
           Lines({R"({app="bar", dst="ab", env="dev", host="a"} 1)"})),
         R("RangeQuery",
           R"q(label_replace(sum by (host) (count_over_time({env=~".+"}[1m])), "h", "h-$1", "host", "(.)"))q",
-          Lines({R"({h="h-a", host="a"} 60:4 90:2 120:3)", R"({h="h-b", host="b"} 60:2 90:2 120:2)"})),
+          Lines({R"({h="h-a", host="a"} 60:4 90:2 120:3)",
+                 R"({h="h-b", host="b"} 60:2 90:2 120:2)"})),
         // Series that become equal are merged.
         I("CollapsingSeriesMerge",
           R"q(label_replace(count_over_time({app="foo"}[1m]), "host", "", "host", ".*"))q",
@@ -845,19 +846,24 @@ INSTANTIATE_TEST_SUITE_P(
     PipelineErrors, EvaluatorCases,
     ::testing::Values(
         I("CountWithErrorFails", R"(count_over_time({app="err"}[1m]))",
-          PipelineError(R"({__error__="SampleExtractionErr", __error_details__="bad", app="err", host="x"})",
-                        "SampleExtractionErr")),
+          PipelineError(
+              R"({__error__="SampleExtractionErr", __error_details__="bad", app="err", host="x"})",
+              "SampleExtractionErr")),
         I("SumWithErrorFails", R"(sum(count_over_time({app="err"}[1m])))",
-          PipelineError(R"({__error__="SampleExtractionErr", __error_details__="bad", app="err", host="x"})",
-                        "SampleExtractionErr")),
+          PipelineError(
+              R"({__error__="SampleExtractionErr", __error_details__="bad", app="err", host="x"})",
+              "SampleExtractionErr")),
         // Grouping without __error__ does not hide the error (Loki keeps all labels then).
-        I("RangeGroupingDoesNotHideError", R"(max_over_time({app="err"} | unwrap v [1m]) by (host))",
-          PipelineError(R"({__error__="SampleExtractionErr", __error_details__="bad", app="err", host="x"})",
-                        "SampleExtractionErr")),
+        I("RangeGroupingDoesNotHideError",
+          R"(max_over_time({app="err"} | unwrap v [1m]) by (host))",
+          PipelineError(
+              R"({__error__="SampleExtractionErr", __error_details__="bad", app="err", host="x"})",
+              "SampleExtractionErr")),
         I("WithoutErrorDoesNotHideError",
           R"(max_over_time({app="err"} | unwrap v [1m]) without (__error__, __error_details__))",
-          PipelineError(R"({__error__="SampleExtractionErr", __error_details__="bad", app="err", host="x"})",
-                        "SampleExtractionErr")),
+          PipelineError(
+              R"({__error__="SampleExtractionErr", __error_details__="bad", app="err", host="x"})",
+              "SampleExtractionErr")),
         I("SumByErrorKeepsIt", R"(sum by (__error__) (count_over_time({app="err"}[1m])))",
           Lines({"{} 1", R"({__error__="SampleExtractionErr"} 1)"})),
         I("RangeByErrorKeepsIt",
@@ -866,15 +872,17 @@ INSTANTIATE_TEST_SUITE_P(
         // Only outer sums over counting/summing ops push their grouping down (Loki); a max
         // by (__error__) still sees the raw error series.
         I("MaxByErrorStillFails", R"(max by (__error__) (count_over_time({app="err"}[1m])))",
-          PipelineError(R"({__error__="SampleExtractionErr", __error_details__="bad", app="err", host="x"})",
-                        "SampleExtractionErr")),
+          PipelineError(
+              R"({__error__="SampleExtractionErr", __error_details__="bad", app="err", host="x"})",
+              "SampleExtractionErr")),
         // The error sample at 50 s is outside (53,56]: no error.
         I("ErrorOutsideWindowIsFine", R"(count_over_time({app="err"}[3s]))",
           Lines({R"({app="err", host="y"} 1)"}), 56),
         // Range query: the error is in the window of the first step already.
         R("ErrorInRangeQuery", R"(rate({app="err"}[1m]))",
-          PipelineError(R"({__error__="SampleExtractionErr", __error_details__="bad", app="err", host="x"})",
-                        "SampleExtractionErr"))),
+          PipelineError(
+              R"({__error__="SampleExtractionErr", __error_details__="bad", app="err", host="x"})",
+              "SampleExtractionErr"))),
     CaseName);
 
 // max_series: more distinct output series than allowed fails with Loki's text.
@@ -1037,9 +1045,9 @@ TEST(RangeAccumulatorTest, SamplesOutsideTheRangeAreIgnored) {
   RangeAccumulator acc = internal::AccumulatorAccess::Make(CountConfig());
   std::vector<LabelRef> a = {{"app", "x"}};
   auto r = acc.Series(Refs(a));
-  acc.Add(r, 0, 1);             // == first_exclusive: out
-  acc.Add(r, 121 * kSec, 1);    // after last_inclusive: out
-  acc.Add(r, 60 * kSec, 1);     // windows at 60 and 90
+  acc.Add(r, 0, 1);           // == first_exclusive: out
+  acc.Add(r, 121 * kSec, 1);  // after last_inclusive: out
+  acc.Add(r, 60 * kSec, 1);   // windows at 60 and 90
   EvalParams p;
   auto out = internal::FinishAccumulator(internal::AccumulatorAccess::State(acc), {}, p);
   ASSERT_TRUE(out.ok());
@@ -1071,7 +1079,9 @@ TEST(RangeAccumulatorTest, TooManySeriesFailsAtFinish) {
   std::vector<LabelRef> a = {{"app", "x"}};
   std::vector<LabelRef> b = {{"app", "y"}};
   acc.Add(acc.Series(Refs(a)), 60 * kSec, 1);
+  EXPECT_FALSE(acc.Full());
   acc.Add(acc.Series(Refs(b)), 60 * kSec, 1);  // overflow ref: ignored
+  EXPECT_TRUE(acc.Full());
   EvalParams p;
   auto out = internal::FinishAccumulator(internal::AccumulatorAccess::State(acc), {}, p);
   ASSERT_FALSE(out.ok());
@@ -1138,7 +1148,8 @@ TEST(EvaluatorTest, CancelledDuringFeedStopsEvaluation) {
   p.step_nanos = 30 * kSec;
   p.cancelled = &cancelled;
   CancellingSource src(&cancelled);
-  auto r = RunQuery(R"(count_over_time({app="foo"}[1m]) + count_over_time({app="foo"}[1m]))", p, &src);
+  auto r =
+      RunQuery(R"(count_over_time({app="foo"}[1m]) + count_over_time({app="foo"}[1m]))", p, &src);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded);
   EXPECT_EQ(src.feeds, 1);
@@ -1163,7 +1174,8 @@ TEST(EvaluatorTest, EachRangeAggregationIsFedOnce) {
   p.end_nanos = 120 * kSec;
   p.step_nanos = 30 * kSec;
   TestSource src;
-  auto r = RunQuery(R"(sum(count_over_time({app="foo"}[1m])) / sum(rate({app="bar"}[1m])))", p, &src);
+  auto r =
+      RunQuery(R"(sum(count_over_time({app="foo"}[1m])) / sum(rate({app="bar"}[1m])))", p, &src);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(src.feeds, 2);
 }
