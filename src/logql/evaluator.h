@@ -17,6 +17,14 @@
 // error; samples still carrying `__error__` fail the query with Loki's pipeline error
 // unless a grouping keeps `__error__`.
 //
+// Deliberate choices where Loki's code, not its docs, decides (see docs/logql.md,
+// "Metric queries"): the series limit applies to every accumulator (after its grouping)
+// as well as to the result; `sum by/without (...)` directly over count_over_time, rate,
+// bytes_rate, bytes_over_time or sum_over_time groups while accumulating, as Loki's
+// extractor does, so the limit sees the grouped series; result series and instant
+// vectors are in Prometheus' label order (labels.Compare) unless the query's root is
+// sort()/sort_desc().
+//
 // Thread-safety: Evaluate may run concurrently for different queries; one query's
 // accumulators are used as the SampleSource contract below says.
 #pragma once
@@ -33,10 +41,10 @@
 namespace skald::logql {
 
 struct EvalParams {
-  int64_t start_nanos = 0;  // first evaluation time (instant: the time)
-  int64_t end_nanos = 0;    // last evaluation time is the largest start + i*step <= end
-  int64_t step_nanos = 0;   // 0 = instant query
-  uint32_t max_series = 500;        // max_query_series
+  int64_t start_nanos = 0;    // first evaluation time (instant: the time)
+  int64_t end_nanos = 0;      // last evaluation time is the largest start + i*step <= end
+  int64_t step_nanos = 0;     // 0 = instant query
+  uint32_t max_series = 500;  // max_query_series; 0 = no limit
   // Polled between units of work; when it becomes true Evaluate returns Cancelled /
   // DeadlineExceeded as the caller set `cancel_code`. May be null.
   const std::atomic<bool>* cancelled = nullptr;
@@ -45,7 +53,8 @@ struct EvalParams {
 
 namespace internal {
 struct AccumulatorState;
-}
+struct AccumulatorAccess;
+}  // namespace internal
 
 // Per-series, per-step state of one range aggregation (with its grouping applied). Not
 // thread-safe: one accumulator per thread; Fork() gives an empty one with the same
@@ -58,21 +67,36 @@ class RangeAccumulator {
   RangeAccumulator(RangeAccumulator&&) noexcept;
   RangeAccumulator& operator=(RangeAccumulator&&) noexcept;
 
-  // The series a sample with these labels belongs to (after the aggregation's by/without);
-  // equal label sets give the same ref. Allocates only for a new series.
+  // The series a sample with these labels belongs to (after the aggregation's by/without,
+  // or an enclosing sum's grouping); equal label sets give the same ref. Looks up by
+  // labels.hash (when no grouping applies) and verifies equality, so equal `all` sets
+  // must hash equal within one query, forks included. Pass samples carrying `__error__`
+  // as they are: the accumulator decides whether they fail the query. Allocates only for
+  // a new series. Past the series limit it returns a ref that Add() ignores (see Full()).
   SeriesRef Series(const EntryLabels& labels);
-  // Adds one sample. Samples outside the aggregation's time range are ignored.
+  // Adds one sample (value as SampleExtractor yields it). Samples outside
+  // (first_exclusive_nanos, last_inclusive_nanos] are ignored. Never allocates, except
+  // for quantile_over_time / rate_counter, which keep the samples (amortized growth).
   void Add(SeriesRef series, int64_t ts_nanos, double value);
+  // True once more than max_series distinct series were seen: the query will fail with
+  // the series-limit error, so a source may stop feeding early.
+  bool Full() const;
 
   // The sample time range the aggregation needs: (first_exclusive, last_inclusive].
   int64_t first_exclusive_nanos() const;
   int64_t last_inclusive_nanos() const;
 
+  // An empty accumulator with the same configuration, for one parallel task. Call on the
+  // feeding thread before handing the fork out.
   RangeAccumulator Fork() const;
+  // Folds a fork (fed by a task that has finished) into this one. Counting ops merge
+  // exactly; float sums, means and variances merge in the order Merge is called, so merge
+  // forks in a fixed order (e.g. by chunk) for reproducible results. The limit applies to
+  // the merged series.
   void Merge(RangeAccumulator&& fork);
 
  private:
-  friend class Evaluator;
+  friend struct internal::AccumulatorAccess;
   explicit RangeAccumulator(std::unique_ptr<internal::AccumulatorState> state);
   std::unique_ptr<internal::AccumulatorState> state_;
 };
@@ -85,14 +109,21 @@ class SampleSource {
   // streams matching `expr.selector->matchers` with first_exclusive < ts <= last_inclusive
   // (the accumulator's range). May Fork() *acc per parallel task and Merge() the forks
   // back (in a fixed order) before returning. Returns pipeline compile errors, storage
-  // errors, or the cancellation.
+  // errors, or the cancellation. The source must not group samples itself (the
+  // accumulator applies by/without) and should poll EvalParams::cancelled while feeding;
+  // Evaluate checks it again after Feed returns.
   virtual Status Feed(const RangeAggregationExpr& expr, RangeAccumulator* acc) = 0;
 };
 
 // Evaluates a metric query (IsLogQuery(expr) must be false). Range queries (step > 0)
 // return a matrix; instant queries a vector, or a scalar when the query has no selector
-// and no vector() (e.g. `1+1`). InvalidArgument with Loki's texts for errors only found
-// while evaluating (many-to-many matching, series limit, pipeline errors).
+// and no vector() (e.g. `1+1`); a range query of such a scalar is a matrix of one
+// label-less series (as Loki answers). Step alignment (Loki's frontend rounds start down
+// and end up to step multiples) is the caller's job. Feed is called once per range
+// aggregation in the tree, in evaluation order. InvalidArgument with Loki's texts for
+// errors only found while evaluating (many-to-many matching, series limit, pipeline
+// errors); Cancelled / DeadlineExceeded (per cancel_code) with Loki's 499 / 504 texts
+// when `cancelled` becomes true. `source` may be null for queries without a selector.
 StatusOr<QueryValue> Evaluate(const Expr& expr, const EvalParams& params, SampleSource* source);
 
 }  // namespace skald::logql

@@ -31,9 +31,12 @@ struct SampleValue {
 struct QueryValue {
   enum class Type { kMatrix, kVector, kScalar };
   Type type = Type::kVector;
-  std::vector<SeriesValue> matrix;  // kMatrix: series sorted by label string
-  std::vector<SampleValue> vector;  // kVector: sorted by label string unless the query
-                                    // orders it (sort, sort_desc, topk, bottomk)
+  // Order is Prometheus' labels.Compare (name, then value, pair by pair; a prefix first),
+  // which is what Loki's engine sorts by — not the canonical string's byte order.
+  std::vector<SeriesValue> matrix;  // kMatrix: series in label order
+  std::vector<SampleValue> vector;  // kVector: in label order, or by value when the
+                                    // query's root is sort()/sort_desc() (topk/bottomk
+                                    // results are in label order too, as in Loki)
   Point scalar;                     // kScalar
 };
 
