@@ -52,6 +52,7 @@ LabelsBuilder::LabelsBuilder(const Labels& stream) : stream_(stream) {
                           [](const LabelRef& a, const LabelRef& b) { return a.name == b.name; }),
               base_.end());
   base_del_.assign(base_.size(), 0);
+  for (const LabelRef& l : base_) base_sig_ |= Sig(l.name);
   stream_only_.all = base_;
   stream_only_.stream = base_;
   stream_only_.hash = HashLabelRefs(base_);
@@ -61,6 +62,8 @@ void LabelsBuilder::Reset() {
   if (dirty_) std::fill(base_del_.begin(), base_del_.end(), 0);
   md_.clear();
   parsed_.clear();
+  md_sig_ = 0;
+  parsed_sig_ = 0;
   error_ = {};
   error_details_ = {};
   has_pending_line_ = false;
@@ -81,18 +84,19 @@ std::string_view LabelsBuilder::OwnConcat(std::string_view a, std::string_view b
 }
 
 int LabelsBuilder::BaseIndex(std::string_view name) const {
-  auto it = std::lower_bound(base_.begin(), base_.end(), name,
-                             [](const LabelRef& l, std::string_view n) { return l.name < n; });
-  if (it == base_.end() || it->name != name) return -1;
-  return static_cast<int>(it - base_.begin());
+  if ((base_sig_ & Sig(name)) == 0) return -1;
+  for (size_t i = 0; i < base_.size(); i++) {
+    if (base_[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
 }
 
 bool LabelsBuilder::BaseHas(std::string_view name) const { return BaseIndex(name) >= 0; }
 bool LabelsBuilder::MetadataHas(std::string_view name) const {
-  return FindRef(md_, name) != nullptr;
+  return (md_sig_ & Sig(name)) != 0 && FindRef(md_, name) != nullptr;
 }
 bool LabelsBuilder::ParsedHas(std::string_view name) const {
-  return FindRef(parsed_, name) != nullptr;
+  return (parsed_sig_ & Sig(name)) != 0 && FindRef(parsed_, name) != nullptr;
 }
 
 void LabelsBuilder::AddMetadata(std::span<const MetadataPair> metadata) {
@@ -100,10 +104,11 @@ void LabelsBuilder::AddMetadata(std::span<const MetadataPair> metadata) {
     dirty_ = true;
     std::string_view name = p.name;
     if (BaseHas(name)) name = OwnConcat(name, kExtractedSuffix);
-    if (LabelRef* l = FindRef(md_, name)) {
-      l->value = p.value;  // Loki sets metadata one pair at a time: the last value wins
+    if (MetadataHas(name)) {
+      FindRef(md_, name)->value = p.value;  // Loki sets metadata pair by pair: last wins
       continue;
     }
+    md_sig_ |= Sig(name);
     md_.push_back(LabelRef{name, p.value});
   }
 }
@@ -114,11 +119,14 @@ void LabelsBuilder::Add(std::string_view name, std::string_view value) {
       if (IsSuffixed(l.name, name)) return;  // first value wins
     }
     dirty_ = true;
-    parsed_.push_back(LabelRef{OwnConcat(name, kExtractedSuffix), value});
+    std::string_view full = OwnConcat(name, kExtractedSuffix);
+    parsed_sig_ |= Sig(full);
+    parsed_.push_back(LabelRef{full, value});
     return;
   }
   if (ParsedHas(name)) return;
   dirty_ = true;
+  parsed_sig_ |= Sig(name);
   parsed_.push_back(LabelRef{name, value});
 }
 
@@ -145,8 +153,13 @@ bool LabelsBuilder::TakeLine(std::string_view* line) {
 }
 
 std::optional<std::string_view> LabelsBuilder::Get(std::string_view name) const {
-  if (const LabelRef* l = FindRef(parsed_, name)) return l->value;
-  if (const LabelRef* l = FindRef(md_, name)) return l->value;
+  const uint64_t sig = Sig(name);
+  if ((parsed_sig_ & sig) != 0) {
+    if (const LabelRef* l = FindRef(parsed_, name)) return l->value;
+  }
+  if ((md_sig_ & sig) != 0) {
+    if (const LabelRef* l = FindRef(md_, name)) return l->value;
+  }
   int i = BaseIndex(name);
   if (i >= 0 && base_del_[static_cast<size_t>(i)] == 0) return base_[static_cast<size_t>(i)].value;
   return std::nullopt;
@@ -155,10 +168,11 @@ std::optional<std::string_view> LabelsBuilder::Get(std::string_view name) const 
 void LabelsBuilder::Set(std::string_view name, std::string_view value, bool copy) {
   dirty_ = true;
   if (copy) value = Own(value);
-  if (LabelRef* l = FindRef(parsed_, name)) {
-    l->value = value;
+  if (ParsedHas(name)) {
+    FindRef(parsed_, name)->value = value;
     return;
   }
+  parsed_sig_ |= Sig(name);
   parsed_.push_back(LabelRef{name, value});
 }
 

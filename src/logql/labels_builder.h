@@ -91,7 +91,17 @@ class LabelsBuilder final : public ParsedSink {
   // The name a parser's `name` is stored under: itself or `<name>_extracted`.
   bool NeedsSuffix(std::string_view name) const { return BaseHas(name) || MetadataHas(name); }
 
+  // A 64-bit signature of a set of names (one bit per name, from its length and last
+  // byte): most lookups of an absent name stop here, without comparing bytes.
+  static uint64_t Sig(std::string_view name) {
+    const unsigned last = name.empty() ? 0u : static_cast<unsigned char>(name.back());
+    return uint64_t{1} << ((name.size() * 7 + last) & 63);
+  }
+
   Labels stream_;                 // owns the stream's bytes
+  uint64_t base_sig_ = 0;
+  uint64_t md_sig_ = 0;      // this entry's metadata names (deletions leave bits set)
+  uint64_t parsed_sig_ = 0;  // this entry's parsed names (likewise)
   std::vector<LabelRef> base_;    // sorted views into stream_
   std::vector<char> base_del_;    // per base label: deleted for this entry
   std::vector<LabelRef> md_;      // structured metadata, insertion order, unique names
