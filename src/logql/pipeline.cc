@@ -1,6 +1,7 @@
 // Log pipeline and sample extraction: see pipeline.h.
 #include "logql/pipeline.h"
 
+#include <functional>
 #include <optional>
 #include <utility>
 
@@ -68,7 +69,7 @@ StatusOr<CompiledStage> CompileStage(const PipelineStage& st) {
       break;
     }
     case PipelineStage::Kind::kLineFormat: {
-      auto t = Template::Parse(st.param);
+      auto t = Template::Parse(st.param, "line");
       if (!t.ok()) return t.status();
       c.line_template = std::move(t).value();
       break;
@@ -87,7 +88,7 @@ StatusOr<CompiledStage> CompileStage(const PipelineStage& st) {
         if (f.rename) {
           cf.src = f.value;
         } else {
-          auto t = Template::Parse(f.value);
+          auto t = Template::Parse(f.value, "label");  // Loki's name for these templates
           if (!t.ok()) return t.status();
           cf.tmpl = std::move(t).value();
         }
@@ -128,6 +129,12 @@ class EntryTemplateData final : public TemplateData {
   }
   std::string_view Line() const override { return line_; }
   int64_t TimestampNanos() const override { return ts_; }
+  void ForEachLabel(const std::function<void(std::string_view name, std::string_view value)>& fn)
+      const override {
+    labels_.ForEach(fn);
+    if (labels_.HasError()) fn(kErrorLabel, labels_.error());
+    if (!labels_.error_details().empty()) fn(kErrorDetailsLabel, labels_.error_details());
+  }
 
  private:
   const LabelsBuilder& labels_;

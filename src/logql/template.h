@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,13 @@ class TemplateData {
   virtual std::string_view Line() const = 0;
   // The entry's timestamp in Unix nanoseconds (`__timestamp__`).
   virtual int64_t TimestampNanos() const = 0;
+  // Calls fn(name, value) for every label, in any order. Only templates that use the data
+  // as a whole (`range .`, `len .`, `{{ . }}`, `index . "name"`) need it, at most once per
+  // Execute; the default (no labels) suits callers that never run such templates.
+  virtual void ForEachLabel(
+      const std::function<void(std::string_view name, std::string_view value)>& fn) const {
+    (void)fn;
+  }
 };
 
 namespace internal {
@@ -45,8 +53,9 @@ struct TemplateProgram;
 class Template {
  public:
   // Parses `text`. InvalidArgument with Go's message on a syntax error or an unknown
-  // function.
-  static StatusOr<Template> Parse(std::string_view text);
+  // function. `name` is the Go template name that appears in messages ("template:
+  // line:1: ..."); Loki names line_format templates "line" (see docs/logql.md).
+  static StatusOr<Template> Parse(std::string_view text, std::string_view name = "line");
 
   // Appends the template's output for `data` to *out. On an execution error (a function
   // failing, a wrong argument type) returns InvalidArgument with Go's message; *out may

@@ -98,6 +98,9 @@ TEST(PipelineAllocationTest, ProcessAllocatesNothingOnceWarm) {
            R"({app="api"} | logfmt | level="error" | drop path | keep status, level)",
            R"({app="api"} | decolorize | logfmt | status != 404)",
            R"({app="api"} | logfmt | label_format p=path)",
+           R"({app="api"} | logfmt | line_format "{{.status}} {{.path}}")",
+           R"({app="api"} | logfmt | label_format sp="{{.status}}-{{.path}}")",
+           R"({app="api"} | json | level="error" | line_format "{{.level}}: {{.msg}}")",
        }) {
     EXPECT_EQ(CountPipelineAllocations(q), 0) << q;
   }

@@ -309,6 +309,15 @@ TEST(PipelineTest, LineFormat) {
        R"({__error__="JSONParserErr", __error_details__="*"})"},
       {R"(| line_format "{{.trace_id}}")", "x", true, "abc", "{}", kStream,
        R"({trace_id="abc"})", {{"trace_id", "abc"}}},
+      // The template data as a whole holds every label.
+      {R"(| logfmt | line_format "{{ len . }}")", "a=1", true, "3", R"({a="1"})"},
+      {R"(| line_format "{{ index . \"env\" }}")", "x", true, "prod"},
+      // An execution error keeps the line as it was and sets TemplateFormatErr.
+      {R"(| line_format "{{.app.x}}")", "orig", true, nullptr,
+       R"({__error__="TemplateFormatErr", __error_details__="template: line:1:6: executing \"line\" at <.app.x>: can't evaluate field x in type string"})"},
+      {R"(| line_format "{{.app.x}}" | __error__="")", "orig", false},
+      {R"(| line_format "{{ ToUpper }}" | drop __error_details__)", "orig", true, nullptr,
+       R"({__error__="TemplateFormatErr"})"},
   });
 }
 
@@ -335,6 +344,12 @@ TEST(PipelineTest, LabelFormat) {
        R"({level="INFO"})"},
       // label_format results are parsed labels, so a later parser does not overwrite them.
       {R"(| label_format a="x" | logfmt)", "a=1 b=2", true, nullptr, R"({a="x", b="2"})"},
+      // A template error sets TemplateFormatErr and leaves the destination unset; the other
+      // formats of the stage still apply. Loki names these templates "label".
+      {R"(| label_format x="{{.app.x}}", y="ok")", "l", true, nullptr,
+       R"({__error__="TemplateFormatErr", __error_details__="template: label:1:6: executing \"label\" at <.app.x>: can't evaluate field x in type string", y="ok"})"},
+      {R"(| label_format x="{{ .app | ToUpper }}-{{ .env }}")", "l", true, nullptr,
+       R"({x="API-prod"})"},
       // Metadata renamed keeps its value, now as a parsed label (deliberate: Loki's docs
       // say label_format results are parsed labels).
       {"| label_format t=trace_id", "l", true, nullptr, R"({t="abc"})", kStream, "{}",
