@@ -31,6 +31,18 @@ bool Compare(CompareOp op, T a, T b) {
 }  // namespace
 
 bool ConvertFloat(std::string_view s, double* out, std::string* err) {
+  // Fast path for what label values mostly are, plain integers (status codes, sizes):
+  // below 2^53 the conversion is exact, so Go's ParseFloat gives the same value.
+  size_t i = (!s.empty() && (s[0] == '-' || s[0] == '+')) ? 1 : 0;
+  if (s.size() > i && s.size() - i <= 15) {
+    int64_t v = 0;
+    size_t j = i;
+    for (; j < s.size() && s[j] >= '0' && s[j] <= '9'; j++) v = v * 10 + (s[j] - '0');
+    if (j == s.size()) {
+      *out = s[0] == '-' ? -static_cast<double>(v) : static_cast<double>(v);
+      return true;
+    }
+  }
   return ParseGoFloat(s, out, err);
 }
 

@@ -1,6 +1,8 @@
 // Per-entry label state of a pipeline: see labels_builder.h.
 #include "logql/labels_builder.h"
 
+// Inlined: hashing short names and values is on the per-entry path.
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include <algorithm>
@@ -83,21 +85,17 @@ std::string_view LabelsBuilder::OwnConcat(std::string_view a, std::string_view b
   return slot;
 }
 
-int LabelsBuilder::BaseIndex(std::string_view name) const {
-  if ((base_sig_ & Sig(name)) == 0) return -1;
+const LabelRef* LabelsBuilder::Find(const std::vector<LabelRef>& v, std::string_view name) {
+  return FindRef(v, name);
+}
+
+int LabelsBuilder::BaseIndexSlow(std::string_view name) const {
   for (size_t i = 0; i < base_.size(); i++) {
     if (base_[i].name == name) return static_cast<int>(i);
   }
   return -1;
 }
 
-bool LabelsBuilder::BaseHas(std::string_view name) const { return BaseIndex(name) >= 0; }
-bool LabelsBuilder::MetadataHas(std::string_view name) const {
-  return (md_sig_ & Sig(name)) != 0 && FindRef(md_, name) != nullptr;
-}
-bool LabelsBuilder::ParsedHas(std::string_view name) const {
-  return (parsed_sig_ & Sig(name)) != 0 && FindRef(parsed_, name) != nullptr;
-}
 
 void LabelsBuilder::AddMetadata(std::span<const MetadataPair> metadata) {
   for (const MetadataPair& p : metadata) {

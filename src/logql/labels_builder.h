@@ -84,10 +84,19 @@ class LabelsBuilder final : public ParsedSink {
  private:
   std::string_view Own(std::string_view s);
   std::string_view OwnConcat(std::string_view a, std::string_view b);
-  bool BaseHas(std::string_view name) const;
-  int BaseIndex(std::string_view name) const;
-  bool MetadataHas(std::string_view name) const;
-  bool ParsedHas(std::string_view name) const;
+  // Lookups check the name signatures inline and compare bytes out of line.
+  int BaseIndex(std::string_view name) const {
+    return (base_sig_ & Sig(name)) == 0 ? -1 : BaseIndexSlow(name);
+  }
+  bool BaseHas(std::string_view name) const { return BaseIndex(name) >= 0; }
+  bool MetadataHas(std::string_view name) const {
+    return (md_sig_ & Sig(name)) != 0 && Find(md_, name) != nullptr;
+  }
+  bool ParsedHas(std::string_view name) const {
+    return (parsed_sig_ & Sig(name)) != 0 && Find(parsed_, name) != nullptr;
+  }
+  int BaseIndexSlow(std::string_view name) const;
+  static const LabelRef* Find(const std::vector<LabelRef>& v, std::string_view name);
   // The name a parser's `name` is stored under: itself or `<name>_extracted`.
   bool NeedsSuffix(std::string_view name) const { return BaseHas(name) || MetadataHas(name); }
 
