@@ -907,7 +907,9 @@ class Parser {
         d.name = std::string(v.val);
         d.pos = v.pos;
         if (pipe->is_assign) {
+          // Assigning to an undeclared variable parses (as in Go) and fails when run.
           d.slot = LookupVar(d.name);
+          if (d.slot == -2) d.slot = -1;
           vars_.push_back({d.name, d.slot});
         } else {
           d.slot = NewSlot();
@@ -1365,8 +1367,9 @@ Status Parser::ParseNumber(const Item& t, Node* n) {
 
 // Work limits per Execute (documented in docs/logql.md): they keep a hostile or careless
 // template from running away; both are far above what a real line_format needs.
-constexpr size_t kMaxOutputBytes = 1 << 20;  // output of one Execute
-constexpr int64_t kMaxSteps = 1 << 20;       // evaluated commands + range iterations
+constexpr size_t kMaxOutputBytes = 16 << 20;  // output of one Execute
+constexpr int64_t kMaxSteps = 1 << 20;        // evaluated commands + range iterations
+constexpr size_t kMaxBuiltBytes = 64 << 20;   // bytes of strings built by function calls
 
 enum class Flow { kNormal, kBreak, kContinue };
 
@@ -1558,8 +1561,8 @@ class Exec {
 
   Status CheckOutput() {
     if (out_->size() - out_start_ > kMaxOutputBytes) {
-      return Status::InvalidArgument("template: " + prog_.name +
-                                     ": output exceeds the limit of 1048576 bytes");
+      return Status::InvalidArgument("template: " + prog_.name + ": output exceeds the limit of " +
+                                     std::to_string(kMaxOutputBytes) + " bytes");
     }
     return Status::OK();
   }
@@ -1983,10 +1986,16 @@ class Exec {
       if (c) SetAt(c);
       return Errorf("error calling " + std::string(f.name) + ": " + st.message());
     }
-    if (out->kind == Kind::kString && out->owned && out->own.size() > kMaxValueBytes) {
-      if (c) SetAt(c);
-      return Errorf("error calling " + std::string(f.name) + ": result exceeds " +
-                    std::to_string(kMaxValueBytes) + " bytes");
+    if (out->kind == Kind::kString && out->owned) {
+      if (out->own->size() > kMaxValueBytes) {
+        if (c) SetAt(c);
+        return Errorf("error calling " + std::string(f.name) + ": result exceeds " +
+                      std::to_string(kMaxValueBytes) + " bytes");
+      }
+      built_bytes_ += out->own->size();
+      if (built_bytes_ > kMaxBuiltBytes) {
+        return Errorf("template execution exceeded its work limit");
+      }
     }
     return Status::OK();
   }
@@ -2003,6 +2012,7 @@ class Exec {
   At at_kind_ = At::kNone;
   const void* at_ = nullptr;
   int64_t steps_ = 0;
+  size_t built_bytes_ = 0;
 };
 
 }  // namespace

@@ -579,7 +579,10 @@ void FormatOne(const Spec& sp, char verb, const Value& v, std::string* out) {
 void AppendSprintf(std::string_view format, const Value* args, size_t n, std::string* out) {
   size_t argi = 0;
   constexpr int kMaxNum = 1000000;  // Go reports %!(BADWIDTH) / %!(BADPREC) above 1e6
+  const size_t start_size = out->size();
   for (size_t i = 0; i < format.size();) {
+    // Stop early once the result is over the limit; the caller reports it as too big.
+    if (out->size() - start_size > kMaxValueBytes) return;
     char c = format[i];
     if (c != '%') {
       size_t j = format.find('%', i);

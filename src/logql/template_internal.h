@@ -57,15 +57,16 @@ struct Value {
   bool b = false;
   int64_t i = 0;
   double f = 0;
-  // kString: the bytes are `own` when owned, else `view` (into the entry or the program).
+  // kString: the bytes are `*own` when owned, else `view` (into the entry or the program).
+  // Owned bytes are shared so that copying a value (variables, range, dot) is O(1).
   bool owned = false;
   std::string_view view;
-  std::string own;
+  std::shared_ptr<const std::string> own;
   GoTime t;
   std::shared_ptr<const ValueList> list;
   std::shared_ptr<const ValueMap> map;
 
-  std::string_view str() const { return owned ? std::string_view(own) : view; }
+  std::string_view str() const { return owned ? std::string_view(*own) : view; }
 
   static Value Str(std::string_view v) {
     Value r;
@@ -77,7 +78,7 @@ struct Value {
     Value r;
     r.kind = Kind::kString;
     r.owned = true;
-    r.own = std::move(v);
+    r.own = std::make_shared<const std::string>(std::move(v));
     return r;
   }
   static Value Int(int64_t v, bool is64 = false) {
@@ -174,6 +175,6 @@ struct FuncSpec {
 const FuncSpec* LookupFunc(std::string_view name);
 
 // The largest string a function may build; a bigger result is an execution error.
-inline constexpr size_t kMaxValueBytes = 1 << 20;
+inline constexpr size_t kMaxValueBytes = 16 << 20;
 
 }  // namespace skald::logql::internal

@@ -7,9 +7,26 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstdlib>
 #include <map>
+#include <new>
 #include <string>
 #include <vector>
+
+// Counts heap allocations made while g_count_allocs is set (hot-path test below).
+namespace {
+std::atomic<bool> g_count_allocs{false};
+std::atomic<long> g_allocs{0};
+}  // namespace
+
+void* operator new(std::size_t n) {
+  if (g_count_allocs.load(std::memory_order_relaxed)) g_allocs.fetch_add(1);
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace skald::logql {
 namespace {
@@ -499,6 +516,29 @@ TEST(TemplateTest, SprigFunctions) {
   });
 }
 
+TEST(TemplateTest, ValuePrinting) {
+  RunCases({
+      {"large float uses exponent", "{{ 123456789.0 }}", "1.23456789e+08"},
+      {"float below 1e6 is plain", "{{ 100000.0 }}", "100000"},
+      {"float 1e21", "{{ float64 \"1e21\" }}", "1e+21"},
+      {"negative float", "{{ -2.25 }}", "-2.25"},
+      {"int64 product", "{{ mul 1000000 1000000 }}", "1000000000000"},
+      {"bool from function", "{{ hasPrefix \"f\" .app }}", "true"},
+      {"float from function", "{{ float64 \"0.1\" }}", "0.1"},
+      {"float division", "{{ divf 1 3 }}", "0.3333333333333333"},
+      {"loose add", "{{ add \"3\" 2.9 }}", "5"},
+      {"loose int of bool", "{{ int true }}", "1"},
+      {"default false is empty", "{{ default \"d\" false }}", "d"},
+      {"print root", "{{ with fromJson \"{}\" }}x{{ else }}{{ len $ }}{{ end }}", "13"},
+      {"time in print", "{{ print (toDate \"2006\" \"2024\") }}", "2024-01-01 00:00:00 +0000 UTC"},
+      {"nil in print", "{{ print nil }}", "<nil>"},
+      {"printf nil", "{{ printf \"%v\" nil }}", "<nil>"},
+      {"printf list", "{{ printf \"%v\" (fromJson \"[1,\\\"a\\\"]\") }}", "[1 a]"},
+      {"assign to undeclared", "{{ $z = 1 }}", nullptr,
+       "template: line:1:8: executing \"line\" at <1>: undefined variable: $z"},
+  });
+}
+
 TEST(TemplateTest, Dates) {
   RunCases({
       {"date rfc3339", "{{date \"2006-01-02T15:04:05Z07:00\" __timestamp__}}",
@@ -529,6 +569,77 @@ TEST(TemplateTest, Dates) {
        "MST\"}}",
        "08:00 UTC"},
       {"pm parse", "{{toDate \"3:04PM\" \"1:30PM\" | date \"15:04\"}}", "13:30"},
+  });
+}
+
+// The examples of Loki's "LogQL template functions" page, with the outputs it states.
+TEST(TemplateTest, LokiDocumentationExamples) {
+  RunCases({
+      {"doc pipeline", "{{ .path | replace \"/\" \"_\" | trunc 5 | upper }}", "_API_"},
+      {"doc and contains",
+       "{{ if and (contains \"he\" \"hello\") (contains \"llo\" \"hello\") }} yes {{end}}",
+       " yes "},
+      {"doc else if",
+       "{{ if contains \"ErrTimeout\" .err }} timeout {{else if contains \"he\" \"hello\"}} yes "
+       "{{else}} no {{end}}",
+       " yes "},
+      {"doc alignLeft", "{{ alignLeft 5 \"hello world\"}}|{{ alignLeft 5 \"hi\"}}|",
+       "hello|hi   |"},
+      {"doc alignRight", "{{ alignRight 5 \"hello world\"}}|{{ alignRight 5 \"hi\"}}",
+       "world|   hi"},
+      {"doc default", "{{ default \"-\" \"\" }}{{ default \"-\" \"foo\" }}", "-foo"},
+      {"doc repeat", "{{ repeat 3 \"hello\" }}", "hellohellohello"},
+      {"doc printf", "{{ printf \"The IP address was %s\" .ip }}", "The IP address was 10.0.0.1"},
+      {"doc printf width precision", "[{{ printf \"%-10.3s\" .msg }}]", "[Hel       ]"},
+      {"doc replace", "{{ replace \"hello\" \"world\" \"hello world\" }}", "world world"},
+      {"doc substr", "{{ substr 0 5 \"hello world\"}} {{ substr 6 11 \"hello world\"}}",
+       "hello world"},
+      {"doc title", "{{ title \"hello world\"}}", "Hello World"},
+      {"doc trim", "{{ trim \"   hello    \" }}", "hello"},
+      {"doc trimAll", "{{ trimAll \"$\" \"$5.00\" }}", "5.00"},
+      {"doc trunc", "{{ trunc 5 \"hello world\"}} {{ trunc -5 \"hello world\"}}", "hello world"},
+      {"doc upper lower", "{{ upper \"hello\"}} {{ lower \"HELLO\"}}", "HELLO hello"},
+      {"doc add", "{{ add 3 2 5 }}", "10"},
+      {"doc addf", "{{ addf 3.5 2 5 }}", "10.5"},
+      {"doc ceil", "{{ ceil 123.001 }}", "124"},  // Go prints float64 124 as "124"
+      {"doc div", "{{ div 10 2}}", "5"},
+      {"doc divf", "{{ divf 10 2 4}}", "1.25"},
+      {"doc float64", "{{ \"3.5\" | float64 }}", "3.5"},
+      {"doc floor", "{{ floor 123.9999 }}", "123"},
+      {"doc int", "{{ \"3\" | int }}", "3"},
+      {"doc max", "{{ max 1 2 3 }}", "3"},
+      {"doc maxf", "{{ maxf 1 2.5 3 }}", "3"},
+      {"doc min", "{{ min 1 2 3 }}", "1"},
+      {"doc minf", "{{ minf 1 2.5 3 }}", "1"},
+      {"doc mul", "{{ mul 5 2 3}}", "30"},
+      {"doc mulf", "{{ mulf 5.5 2 2.5 }}", "27.5"},
+      {"doc mod", "{{ mod 10 3}}", "1"},
+      {"doc round", "{{ round 123.555555 3 }}", "123.556"},
+      {"doc round roundOn", "{{ round 123.88571428571 5 .2 }}", "123.88572"},
+      {"doc round default roundOn", "{{ round 123.88571428571 5 }}", "123.88571"},
+      {"doc sub", "{{ sub 5 2 }}", "3"},
+      {"doc subf", "{{ subf  5.5 2 1.5 }}", "2"},
+      {"doc count", "{{ count \"a|b\" \"abab\" }} {{ count \"o\" \"foo\" }}", "4 2"},
+      {"doc count piped line", "{{ __line__ | count \"e\" }}", "2"},
+      {"doc regexReplaceAll", "{{ regexReplaceAll \"(a*)bc\" \"xaabcy\" \"${1}a\" }}", "xaaay"},
+      {"doc regexReplaceAllLiteral",
+       "{{ regexReplaceAllLiteral \"(ts=)\" \"ts=1\" \"timestamp=\" }}", "timestamp=1"},
+      {"doc fromJson range",
+       "{{ range $q := fromJson \"[{\\\"query\\\":\\\"up\\\"},{\\\"query\\\":\\\"down\\\"}]\" }} "
+       "{{ $q.query }} {{ end }}",
+       " up  down "},
+      {"doc fromJson print", "{{fromJson \"{\\\"foo\\\": 55}\"}}", "map[foo:55]"},
+      {"doc unixToTime", "from=\"{{date \"2006-01-02\" (unixToTime \"1679577215\")}}\"",
+       "from=\"2023-03-23\""},
+      {"doc toDateInZone", "{{ toDateInZone \"2006-01-02\" \"UTC\" \"2021-11-02\" | unixEpoch }}",
+       "1635811200"},
+      {"doc toDate nanos layout",
+       "{{ \"2021-11-02T10:11:12.5Z\" | toDate \"2006-01-02T15:04:05.999999999Z\" | "
+       "unixEpochMillis }}",
+       "1635847872500"},
+      {"doc timestamp date", "{{ __timestamp__ | date \"2006-01-02T15:04:05.00Z-07:00\" }}",
+       "2023-11-14T22:13:20.12Z+00:00"},  // "Z" before "-07:00" is literal text
+      {"doc sub of label epochs", "{{sub .epoch \"1699999000\"}}", "1000"},
   });
 }
 
@@ -585,10 +696,31 @@ TEST(TemplateTest, FieldsAndLiteralsDoNotReallocateOutput) {
   EXPECT_EQ(out, "level=error app=foo msg=Hello World");
 }
 
+TEST(TemplateTest, FieldsAndLiteralsExecuteWithoutAllocating) {
+  // Labels, literals, `$`, `with` on a field and trim markers: the executor works on views.
+  auto t = Template::Parse(
+      "level={{.level}} app={{ .app -}} {{\"lit\"}} {{$.msg}} {{with .n}}{{.}}{{end}}");
+  ASSERT_TRUE(t.ok());
+  MapData d = Fixture();
+  std::string out;
+  out.reserve(1024);
+  ASSERT_TRUE(t->Execute(d, &out).ok());  // warm-up (function-local statics, if any)
+  g_allocs = 0;
+  g_count_allocs = true;
+  for (int i = 0; i < 100; ++i) {
+    out.clear();
+    Status st = t->Execute(d, &out);
+    if (!st.ok()) break;
+  }
+  g_count_allocs = false;
+  EXPECT_EQ(g_allocs.load(), 0);
+  EXPECT_EQ(out, "level=error app=foolit Hello World 42");
+}
+
 TEST(TemplateTest, LimitsStopRunawayTemplates) {
   MapData d = Fixture();
   std::string out;
-  auto big = Template::Parse("{{repeat 2000000 \"x\"}}");
+  auto big = Template::Parse("{{repeat 20000000 \"x\"}}");
   ASSERT_TRUE(big.ok());
   EXPECT_FALSE(big->Execute(d, &out).ok());
   auto loop = Template::Parse("{{range 100000000}}{{end}}");
