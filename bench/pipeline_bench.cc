@@ -108,7 +108,9 @@ void RunExtractor(benchmark::State& state, const char* query, bool json) {
   state.SetLabel(query);
 }
 
-void BM_LineFilterOnly(benchmark::State& s) { RunPipeline(s, R"({app="api"} |= "status=5")", false); }
+void BM_LineFilterOnly(benchmark::State& s) {
+  RunPipeline(s, R"({app="api"} |= "status=5")", false);
+}
 void BM_LogfmtStatus(benchmark::State& s) {
   RunPipeline(s, R"({app="api"} | logfmt | status >= 500)", false);
 }

@@ -7,9 +7,7 @@ namespace skald::logql {
 namespace {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsAlnum(char c) {
-  return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
+bool IsAlnum(char c) { return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool IsIntro(char c) {
   return c == '[' || c == ']' || c == '(' || c == ')' || c == '#' || c == ';' || c == '?';
 }

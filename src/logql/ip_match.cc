@@ -109,14 +109,17 @@ bool IsHexDigit(char c) { return HexValue(c) >= 0; }
 
 size_t SpanOf(std::string_view s, size_t from, bool v6) {
   size_t i = from;
-  while (i < s.size() && (IsDigit(s[i]) || s[i] == '.' || (v6 && (s[i] == ':' || IsHexDigit(s[i])))))
+  while (i < s.size() &&
+         (IsDigit(s[i]) || s[i] == '.' || (v6 && (s[i] == ':' || IsHexDigit(s[i])))))
     i++;
   return i - from;
 }
 
 // Loki's cheap hints for where an address may start: a digit with a '.' within the next
 // three bytes (IPv4); `::h`, or one to four hex digits then ':' (IPv6).
-bool Ipv4Hint(const char* p) { return IsDigit(p[0]) && (p[1] == '.' || p[2] == '.' || p[3] == '.'); }
+bool Ipv4Hint(const char* p) {
+  return IsDigit(p[0]) && (p[1] == '.' || p[2] == '.' || p[3] == '.');
+}
 bool Ipv6Hint(const char* p) {
   if (p[0] == ':' && p[1] == ':' && IsHexDigit(p[2])) return true;
   int k = 0;

@@ -29,8 +29,8 @@ LabelRef* FindRef(std::vector<LabelRef>& v, std::string_view name) {
 }
 
 bool IsSuffixed(std::string_view candidate, std::string_view name) {
-  return candidate.size() == name.size() + kExtractedSuffix.size() &&
-         candidate.starts_with(name) && candidate.ends_with(kExtractedSuffix);
+  return candidate.size() == name.size() + kExtractedSuffix.size() && candidate.starts_with(name) &&
+         candidate.ends_with(kExtractedSuffix);
 }
 
 }  // namespace
@@ -95,7 +95,6 @@ int LabelsBuilder::BaseIndexSlow(std::string_view name) const {
   }
   return -1;
 }
-
 
 void LabelsBuilder::AddMetadata(std::span<const MetadataPair> metadata) {
   for (const MetadataPair& p : metadata) {
@@ -231,7 +230,8 @@ const EntryLabels& LabelsBuilder::Finish() {
 Labels ToLabels(std::span<const LabelRef> labels) {
   std::vector<Label> pairs;
   pairs.reserve(labels.size());
-  for (const LabelRef& l : labels) pairs.push_back(Label{std::string(l.name), std::string(l.value)});
+  for (const LabelRef& l : labels)
+    pairs.push_back(Label{std::string(l.name), std::string(l.value)});
   return Labels(std::move(pairs));
 }
 

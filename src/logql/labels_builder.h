@@ -107,10 +107,10 @@ class LabelsBuilder final : public ParsedSink {
     return uint64_t{1} << ((name.size() * 7 + last) & 63);
   }
 
-  Labels stream_;                 // owns the stream's bytes
+  Labels stream_;  // owns the stream's bytes
   uint64_t base_sig_ = 0;
-  uint64_t md_sig_ = 0;      // this entry's metadata names (deletions leave bits set)
-  uint64_t parsed_sig_ = 0;  // this entry's parsed names (likewise)
+  uint64_t md_sig_ = 0;           // this entry's metadata names (deletions leave bits set)
+  uint64_t parsed_sig_ = 0;       // this entry's parsed names (likewise)
   std::vector<LabelRef> base_;    // sorted views into stream_
   std::vector<char> base_del_;    // per base label: deleted for this entry
   std::vector<LabelRef> md_;      // structured metadata, insertion order, unique names

@@ -129,8 +129,8 @@ class EntryTemplateData final : public TemplateData {
   }
   std::string_view Line() const override { return line_; }
   int64_t TimestampNanos() const override { return ts_; }
-  void ForEachLabel(const std::function<void(std::string_view name, std::string_view value)>& fn)
-      const override {
+  void ForEachLabel(
+      const std::function<void(std::string_view name, std::string_view value)>& fn) const override {
     labels_.ForEach(fn);
     if (labels_.HasError()) fn(kErrorLabel, labels_.error());
     if (!labels_.error_details().empty()) fn(kErrorDetailsLabel, labels_.error_details());
@@ -174,8 +174,8 @@ class StreamPipelineImpl final : public StreamPipeline {
 
   const PipelineImpl& pipeline_;
   LabelsBuilder builder_;
-  std::vector<std::unique_ptr<LineParser>> parsers_;  // per stage, null for non-parsers
-  std::vector<std::string> line_bufs_;                // per stage: line_format / decolorize
+  std::vector<std::unique_ptr<LineParser>> parsers_;   // per stage, null for non-parsers
+  std::vector<std::string> line_bufs_;                 // per stage: line_format / decolorize
   std::vector<std::vector<std::string>> format_bufs_;  // per stage, per label_format
   std::vector<std::vector<char>> format_ok_;           // ditto: the template succeeded
   std::vector<std::string_view> names_;                // scratch for keep

@@ -123,10 +123,10 @@ class SampleExtractor {
   virtual ~SampleExtractor() = default;
   static StatusOr<std::shared_ptr<const SampleExtractor>> Compile(const RangeAggregationExpr& expr);
   virtual std::unique_ptr<StreamSampleExtractor> ForStream(const Labels& stream) const = 0;
-  // True when the selector has no line filters, no other stages and no unwrap: a sample's value depends only on the
-  // entry's timestamp (and the line's length for bytes_*), and its labels are the stream's
-  // labels plus the entry's structured metadata. For entries without metadata callers may
-  // then skip lines entirely (count_over_time / rate) or read only their lengths (bytes_*)
+  // True when the selector has no line filters, no other stages and no unwrap: a sample's value
+  // depends only on the entry's timestamp (and the line's length for bytes_*), and its labels are
+  // the stream's labels plus the entry's structured metadata. For entries without metadata callers
+  // may then skip lines entirely (count_over_time / rate) or read only their lengths (bytes_*)
   // instead of calling Process.
   virtual bool StreamLabelsOnly() const = 0;
 };

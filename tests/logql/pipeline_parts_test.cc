@@ -32,7 +32,7 @@ TEST(IpMatchTest, ContainsMatchFollowsLoki) {
       {"192.168.0.1", "192.168.0.1", true},
       {"192.168.0.1", "from 192.168.0.1 to", true},
       {"192.168.0.1", "from 192.168.0.10 to", false},
-      {"192.168.0.1", "x=192.168.0.1:8080", true},  // the span stops at ':'
+      {"192.168.0.1", "x=192.168.0.1:8080", true},             // the span stops at ':'
       {"3.180.71.3", "93.180.71.3 - - [17/May/2015]", false},  // the docs' example
       {"3.180.71.3", "3.180.71.3 - - [17/May/2015]", true},
       {"::1", "addr ::1 end", true},
@@ -136,8 +136,7 @@ TEST(LabelsBuilderTest, MetadataCollidingWithAStreamLabelGetsTheSuffix) {
   EXPECT_EQ(Str(l.stream), R"({app="api", level="info"})");
   EXPECT_EQ(Str(l.structured_metadata), R"({level_extracted="debug", trace_id="abc"})");
   EXPECT_EQ(Str(l.parsed), "{}");
-  EXPECT_EQ(Str(l.all),
-            R"({app="api", level="info", level_extracted="debug", trace_id="abc"})");
+  EXPECT_EQ(Str(l.all), R"({app="api", level="info", level_extracted="debug", trace_id="abc"})");
 }
 
 TEST(LabelsBuilderTest, ParsedNamesCollideWithStreamAndMetadataAndFirstValueWins) {
@@ -208,8 +207,14 @@ TEST(LabelsBuilderTest, EqualSetsHashEqual) {
 
 TEST(ConversionTest, BytesLikeGoHumanize) {
   const std::pair<const char*, uint64_t> ok[] = {
-      {"42", 42},         {"42B", 42},       {"5 MiB", 5ull << 20}, {"3k", 3000},
-      {"1G", 1000000000}, {"1,024kb", 1024000}, {"1.5KiB", 1536}, {"2 eb", 2000000000000000000ull},
+      {"42", 42},
+      {"42B", 42},
+      {"5 MiB", 5ull << 20},
+      {"3k", 3000},
+      {"1G", 1000000000},
+      {"1,024kb", 1024000},
+      {"1.5KiB", 1536},
+      {"2 eb", 2000000000000000000ull},
   };
   for (const auto& [s, want] : ok) {
     uint64_t v = 0;

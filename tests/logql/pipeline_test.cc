@@ -30,7 +30,7 @@ struct Case {
   const char* stream = kStream;
   const char* metadata = "{}";
   std::vector<std::pair<std::string, std::string>> md = {};  // input metadata
-  const char* stream_labels = kStream;                      // input stream
+  const char* stream_labels = kStream;                       // input stream
 };
 
 Labels MustLabels(const char* text) {
@@ -68,8 +68,8 @@ void RunCases(const std::vector<Case>& cases) {
       if (!kept) continue;
       EXPECT_EQ(out, c.out_line != nullptr ? c.out_line : c.line);
       const EntryLabels& l = sp->labels();
-      const bool star = std::string_view(c.parsed).find("__error_details__=\"*\"") !=
-                        std::string_view::npos;
+      const bool star =
+          std::string_view(c.parsed).find("__error_details__=\"*\"") != std::string_view::npos;
       EXPECT_EQ(Render(l.stream, false), c.stream);
       EXPECT_EQ(Render(l.structured_metadata, false), c.metadata);
       EXPECT_EQ(Render(l.parsed, star), c.parsed);
@@ -140,8 +140,14 @@ TEST(PipelineTest, JsonParser) {
       {R"(| json | line_format "{\"a\":\"2\",\"b\":\"3\"}" | json)", R"({"a":"1"})", true,
        R"({"a":"2","b":"3"})", R"({a="1", b="3"})"},
       // Structured metadata keys collide too.
-      {"| json", R"({"trace_id":"x"})", true, nullptr, R"({trace_id_extracted="x"})", kStream,
-       R"({trace_id="abc"})", {{"trace_id", "abc"}}},
+      {"| json",
+       R"({"trace_id":"x"})",
+       true,
+       nullptr,
+       R"({trace_id_extracted="x"})",
+       kStream,
+       R"({trace_id="abc"})",
+       {{"trace_id", "abc"}}},
   });
 }
 
@@ -171,7 +177,8 @@ TEST(PipelineTest, RegexpPatternUnpack) {
        R"({ip="1.2.3.4", method="GET", path="/a", status="200"})"},
       {"| unpack", R"({"_entry":"orig line","pod":"p1"})", true, "orig line", R"({pod="p1"})"},
       {"| unpack", R"({"app":"x"})", true, nullptr, R"({app_extracted="x"})"},
-      {"| unpack | drop __error_details__", "plain", true, nullptr, R"({__error__="JSONParserErr"})"},
+      {"| unpack | drop __error_details__", "plain", true, nullptr,
+       R"({__error__="JSONParserErr"})"},
       {R"(| unpack | json)", R"({"_entry":"{\"a\":\"1\"}","pod":"p1"})", true, R"({"a":"1"})",
        R"({a="1", pod="p1"})"},
   });
@@ -253,7 +260,13 @@ TEST(PipelineTest, StringAndIpLabelFilters) {
       // Stream labels and structured metadata are visible to label filters.
       {R"(| env="prod")", "line", true},
       {R"(| env="dev")", "line", false},
-      {R"(| trace_id="abc")", "line", true, nullptr, "{}", kStream, R"({trace_id="abc"})",
+      {R"(| trace_id="abc")",
+       "line",
+       true,
+       nullptr,
+       "{}",
+       kStream,
+       R"({trace_id="abc"})",
        {{"trace_id", "abc"}}},
       {R"(| logfmt | addr = ip("10.0.0.0/8"))", "addr=10.2.3.4", true, nullptr,
        R"({addr="10.2.3.4"})"},
@@ -278,10 +291,9 @@ TEST(PipelineTest, CombinedLabelFilters) {
       {R"(| logfmt | status >= 500, level="error")", "status=500 level=error", true, nullptr,
        R"({level="error", status="500"})"},
       {R"(| logfmt | status >= 500 level="error")", "status=500 level=info", false},
-      {R"(| logfmt | (status >= 500 or level="warn") and app="api")", "status=200 level=warn",
-       true, nullptr, R"({level="warn", status="200"})"},
-      {R"(| logfmt | status >= 500 or level="warn" and app="web")", "status=200 level=warn",
-       false},
+      {R"(| logfmt | (status >= 500 or level="warn") and app="api")", "status=200 level=warn", true,
+       nullptr, R"({level="warn", status="200"})"},
+      {R"(| logfmt | status >= 500 or level="warn" and app="web")", "status=200 level=warn", false},
       {R"(| logfmt | status >= 500 | level="error")", "status=500 level=info", false},
       // The failing conversion keeps the entry through `or`.
       {R"(| logfmt | status > 1 or level="x")", "status=abc", true, nullptr,
@@ -301,14 +313,19 @@ TEST(PipelineTest, LineFormat) {
        R"({status="500"})"},
       {R"(| line_format "{{.missing}}!")", "x", true, "!"},
       {R"(| line_format "[{{__line__}}]")", "orig", true, "[orig]"},
-      {R"(| line_format "{{.app}}" | line_format "{{__line__}}-{{.env}}")", "x", true,
-       "api-prod"},
+      {R"(| line_format "{{.app}}" | line_format "{{__line__}}-{{.env}}")", "x", true, "api-prod"},
       {R"(| line_format "{\"a\":\"{{.app}}\"}" | json)", "x", true, R"({"a":"api"})",
        R"({a="api"})"},
       {R"(| json | line_format "{{.__error__}}")", "bad", true, "JSONParserErr",
        R"({__error__="JSONParserErr", __error_details__="*"})"},
-      {R"(| line_format "{{.trace_id}}")", "x", true, "abc", "{}", kStream,
-       R"({trace_id="abc"})", {{"trace_id", "abc"}}},
+      {R"(| line_format "{{.trace_id}}")",
+       "x",
+       true,
+       "abc",
+       "{}",
+       kStream,
+       R"({trace_id="abc"})",
+       {{"trace_id", "abc"}}},
       // The template data as a whole holds every label.
       {R"(| logfmt | line_format "{{ len . }}")", "a=1", true, "3", R"({a="1"})"},
       {R"(| line_format "{{ index . \"env\" }}")", "x", true, "prod"},
@@ -332,8 +349,7 @@ TEST(PipelineTest, LabelFormat) {
       {R"(| label_format x="{{.app}}-{{.env}}")", "l", true, nullptr, R"({x="api-prod"})"},
       // Overwriting a stream label: the result counts as parsed and shadows it.
       {R"(| label_format app="new")", "l", true, nullptr, R"({app="new"})", R"({env="prod"})"},
-      {R"(| label_format app="{{.app}}")", "l", true, nullptr, R"({app="api"})",
-       R"({env="prod"})"},
+      {R"(| label_format app="{{.app}}")", "l", true, nullptr, R"({app="api"})", R"({env="prod"})"},
       {R"(| label_format x="{{__line__}}")", "the line", true, nullptr, R"({x="the line"})"},
       // Templates of one stage see the labels as they were before the stage (Loki builds
       // the template data once per stage; our reading of its behaviour).
@@ -352,7 +368,13 @@ TEST(PipelineTest, LabelFormat) {
        R"({x="API-prod"})"},
       // Metadata renamed keeps its value, now as a parsed label (deliberate: Loki's docs
       // say label_format results are parsed labels).
-      {"| label_format t=trace_id", "l", true, nullptr, R"({t="abc"})", kStream, "{}",
+      {"| label_format t=trace_id",
+       "l",
+       true,
+       nullptr,
+       R"({t="abc"})",
+       kStream,
+       "{}",
        {{"trace_id", "abc"}}},
   });
 }
@@ -391,8 +413,7 @@ TEST(PipelineTest, Drop) {
 TEST(PipelineTest, Keep) {
   RunCases({
       {"| logfmt | keep level", "level=info a=1", true, nullptr, R"({level="info"})", "{}"},
-      {"| logfmt | keep app, a", "level=info a=1", true, nullptr, R"({a="1"})",
-       R"({app="api"})"},
+      {"| logfmt | keep app, a", "level=info a=1", true, nullptr, R"({a="1"})", R"({app="api"})"},
       {R"(| logfmt | keep level="info", a)", "level=info a=1", true, nullptr,
        R"({a="1", level="info"})", "{}"},
       {R"(| logfmt | keep level="warn", a)", "level=info a=1", true, nullptr, R"({a="1"})", "{}"},
@@ -400,7 +421,13 @@ TEST(PipelineTest, Keep) {
       {"| json | keep app", "bad", true, nullptr,
        R"({__error__="JSONParserErr", __error_details__="*"})", R"({app="api"})"},
       {"| keep nope", "l", true, nullptr, "{}", "{}"},
-      {"| keep trace_id", "l", true, nullptr, "{}", "{}", R"({trace_id="abc"})",
+      {"| keep trace_id",
+       "l",
+       true,
+       nullptr,
+       "{}",
+       "{}",
+       R"({trace_id="abc"})",
        {{"trace_id", "abc"}}},
       // Keep compares the effective value: the parsed label shadows the stream one.
       {R"(| label_format app="new" | keep app="api")", "l", true, nullptr, "{}", "{}"},
@@ -414,14 +441,32 @@ TEST(PipelineTest, StructuredMetadata) {
   RunCases({
       // The issue's bug: a metadata key equal to a stream label must not overwrite it.
       {"", "l", true, nullptr, "{}", kStream, R"({app_extracted="web"})", {{"app", "web"}}},
-      {"", "l", true, nullptr, "{}", kStream, R"({pod="p1", trace_id="abc"})",
+      {"",
+       "l",
+       true,
+       nullptr,
+       "{}",
+       kStream,
+       R"({pod="p1", trace_id="abc"})",
        {{"trace_id", "abc"}, {"pod", "p1"}}},
-      {R"(| app_extracted="web")", "l", true, nullptr, "{}", kStream,
-       R"({app_extracted="web"})", {{"app", "web"}}},
+      {R"(| app_extracted="web")",
+       "l",
+       true,
+       nullptr,
+       "{}",
+       kStream,
+       R"({app_extracted="web"})",
+       {{"app", "web"}}},
       {R"(|= "l" | pod="p2")", "l", false, nullptr, "{}", kStream, "{}", {{"pod", "p1"}}},
       // A parsed name equal to the renamed metadata key: first stays.
-      {"| logfmt", "pod=p9", true, nullptr, R"({pod_extracted="p9"})", kStream,
-       R"({pod="p1"})", {{"pod", "p1"}}},
+      {"| logfmt",
+       "pod=p9",
+       true,
+       nullptr,
+       R"({pod_extracted="p9"})",
+       kStream,
+       R"({pod="p1"})",
+       {{"pod", "p1"}}},
   });
 }
 
@@ -500,8 +545,8 @@ void RunSampleCases(const std::vector<SampleCase>& cases) {
       EXPECT_DOUBLE_EQ(v, c.value);
       std::vector<LabelRef> all(s->labels().all.begin(), s->labels().all.end());
       for (LabelRef& l : all) {
-        if (l.name == "__error_details__" && std::string_view(c.labels).find("=\"*\"") !=
-                                                 std::string_view::npos)
+        if (l.name == "__error_details__" &&
+            std::string_view(c.labels).find("=\"*\"") != std::string_view::npos)
           l.value = "*";
       }
       EXPECT_EQ(ToLabels(all).ToString(), c.labels);
@@ -519,8 +564,12 @@ TEST(SampleExtractorTest, CountsAndBytes) {
       {R"(bytes_rate({app="api"} | line_format "ab" [1m]))", "hello", true, 2, kStream},
       {R"(count_over_time({app="api"} | logfmt [1m]))", "a=1", true, 1,
        R"({a="1", app="api", env="prod"})"},
-      {R"(count_over_time({app="api"}[1m]))", "x", true, 1,
-       R"({app="api", app_extracted="web", env="prod"})", {{"app", "web"}}},
+      {R"(count_over_time({app="api"}[1m]))",
+       "x",
+       true,
+       1,
+       R"({app="api", app_extracted="web", env="prod"})",
+       {{"app", "web"}}},
   });
 }
 
@@ -533,8 +582,8 @@ TEST(SampleExtractorTest, Unwrap) {
       {R"(sum_over_time({app="api"} | logfmt --keep-empty | unwrap v [1m]))", "v= x=1", false},
       {R"(avg_over_time({app="api"} | logfmt | unwrap duration(d) [1m]))", "d=1m30s", true, 90,
        kStream},
-      {R"(avg_over_time({app="api"} | logfmt | unwrap duration_seconds(d) [1m]))", "d=250ms",
-       true, 0.25, kStream},
+      {R"(avg_over_time({app="api"} | logfmt | unwrap duration_seconds(d) [1m]))", "d=250ms", true,
+       0.25, kStream},
       {R"(max_over_time({app="api"} | logfmt | unwrap bytes(b) [1m]))", "b=2KiB", true, 2048,
        kStream},
       {R"(rate({app="api"} | logfmt | unwrap v [1m]))", "v=3", true, 3, kStream},
@@ -551,8 +600,7 @@ TEST(SampleExtractorTest, Unwrap) {
        R"({app="api", env="prod", x="2"})"},
       {R"(sum_over_time({app="api"} | logfmt | unwrap v | x > 1 [1m]))", "v=4 x=0", false},
       // Unwrapping a stream label (it is removed from the sample's labels too).
-      {R"(sum_over_time({app="api"} | label_format n="7" | unwrap n [1m]))", "l", true, 7,
-       kStream},
+      {R"(sum_over_time({app="api"} | label_format n="7" | unwrap n [1m]))", "l", true, 7, kStream},
       {R"(sum_over_time({app="api"} | unwrap env [1m]))", "l", true, 0,
        R"({__error__="SampleExtractionErr", __error_details__="*", app="api"})"},
   });
