@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/ascii.h"
+#include "logql/ip_match.h"
 #include "logql/pattern.h"
 #include "logql/regex_util.h"
 
@@ -139,11 +140,12 @@ size_t LiteralSearcher::Find(const char* data, size_t from, size_t to) const {
 // Compiled clauses
 
 struct Term {
-  enum class Kind { kAll, kNonEmpty, kLiteral, kRegex, kPattern };
+  enum class Kind { kAll, kNonEmpty, kLiteral, kRegex, kPattern, kIp };
   Kind kind = Kind::kAll;
   std::unique_ptr<LiteralSearcher> literal;
   std::unique_ptr<RE2> re;
   PatternLineMatcher pattern;
+  std::unique_ptr<IpMatcher> ip;
 
   bool Match(std::string_view line) const {
     switch (kind) {
@@ -157,6 +159,8 @@ struct Term {
         return RE2::PartialMatch(re2::StringPiece(line.data(), line.size()), *re);
       case Kind::kPattern:
         return pattern.Test(line);
+      case Kind::kIp:
+        return ip->ContainsMatch(line);
     }
     return false;
   }
@@ -168,6 +172,7 @@ struct Term {
       case Kind::kLiteral:
         return 1;
       case Kind::kPattern:
+      case Kind::kIp:
         return 2;
       case Kind::kRegex:
         return 3;
@@ -301,9 +306,18 @@ StatusOr<CompiledClause> CompileClause(const LineFilterSpec& spec) {
     if (spec.op != LineFilterSpec::Op::kContains && spec.op != LineFilterSpec::Op::kNotContains) {
       return Status::InvalidArgument("ip() line filters accept only |= and != operators");
     }
-    return Status::Unimplemented("ip() line filters are not supported yet");
   }
-  for (const std::string& v : spec.values) {
+  for (size_t vi = 0; vi < spec.values.size(); vi++) {
+    const std::string& v = spec.values[vi];
+    if (spec.IsIp(vi)) {
+      auto m = IpMatcher::Create(v);
+      if (!m.ok()) return m.status();
+      Term t;
+      t.kind = Term::Kind::kIp;
+      t.ip = std::make_unique<IpMatcher>(std::move(m).value());
+      c.terms.push_back(std::move(t));
+      continue;
+    }
     switch (spec.op) {
       case LineFilterSpec::Op::kContains:
       case LineFilterSpec::Op::kNotContains:

@@ -11,6 +11,8 @@
 //           Loki's does (so `(?i)k` does not match the Kelvin sign, unlike RE2)
 //   !~ "re" no match
 //   |> "p"  Loki pattern test (only <_> placeholders); !> its negation
+//   |= ip("p") the line holds an address inside the address/range/CIDR p
+//           (ip_match.h); != ip("p") it holds none
 //   `or` operands: positive filters keep a line when any operand matches,
 //   negative filters when none does. Filters in the chain are ANDed.
 // Regexes that are plain literals or alternations of literals (`error|fail`,
@@ -42,7 +44,7 @@ class LineFilter {
   // Compiles an ANDed chain of filters. Errors (InvalidArgument): invalid
   // regex (Go's "error parsing regexp: ..." wording), invalid pattern
   // ("named captures are not allowed: ..."), ip() on an operator other than
-  // |= / != ; ip() filters themselves are Unimplemented for now.
+  // |= / !=, an invalid ip() pattern ("ip: invalid pattern: \"x\"").
   static StatusOr<LineFilter> Compile(const std::vector<LineFilterSpec>& specs);
 
   // A filter that keeps every line.

@@ -16,8 +16,17 @@
 // a later parser stage never overwrites a label an earlier parser stage set; label filters
 // see all three kinds.
 //
-// Hot path: Process allocates nothing per entry once buffers have grown; the results are
-// views valid until the next Process call on the same StreamPipeline.
+// Hot path: Process allocates nothing per entry once buffers have grown (only recording an
+// error may). The results are views valid until the next Process call on the same
+// StreamPipeline — and they may point into the `line` and `metadata` bytes the caller
+// passed in, so those must stay alive as long as the results are used (copy with
+// ToLabels / std::string to keep them longer).
+//
+// Loki behaviours worth knowing (details in docs/logql.md, "Pipeline"): typed label filters
+// and ip() keep an entry that already has `__error__`; `or` stops at its first passing side
+// while `and` evaluates both; a template error keeps the line as it was; label_format's
+// template forms all see the labels as they were before the stage; keep never removes the
+// error labels; drop can.
 //
 // Thread-safety: Pipeline and SampleExtractor are immutable and shared by every thread of
 // a query; a StreamPipeline / StreamSampleExtractor belongs to one thread at a time.
@@ -76,8 +85,10 @@ class Pipeline {
  public:
   virtual ~Pipeline() = default;
   // Compiles every stage of `selector` (line_filters then stages). InvalidArgument with
-  // Loki's text for what only shows at compile time (bad regexp in a parser or label
-  // filter, bad template, bad pattern).
+  // Loki's text for what only shows at compile time: a bad regexp or pattern in a parser
+  // (parsers.h), a template that does not parse (template.h), an invalid ip() pattern
+  // (`ip: invalid pattern: "x"`), a label_format naming one destination twice
+  // (`multiple label name 'x' not allowed in a single format operation`).
   static StatusOr<std::shared_ptr<const Pipeline>> Compile(const LogSelector& selector);
 
   // Per-stream state for the stream with labels `stream` (sorted, as stored).
@@ -93,13 +104,15 @@ class Pipeline {
 // byte length of the line after the pipeline; unwrap aggregations: the unwrapped label
 // converted as written (float, `duration()`/`duration_seconds()` in seconds, `bytes()`),
 // then the post-unwrap label filters. An empty or missing unwrapped label skips the entry;
-// a conversion failure keeps it with `__error__="SampleExtractionErr"`. The sample's labels
-// are the entry's labels minus the unwrapped label (grouping is the aggregator's job).
+// a conversion failure keeps it with `__error__="SampleExtractionErr"` (and Go's error text
+// as `__error_details__`) and value 0, unless a post-unwrap filter (`| __error__=""`) drops
+// it. The sample's labels are the entry's labels minus the unwrapped label, `__error__`
+// included (grouping, and failing the query on errors, are the evaluator's job).
 class StreamSampleExtractor {
  public:
   virtual ~StreamSampleExtractor() = default;
   // True when the entry yields a sample; then *value holds it and labels() its labels
-  // (valid until the next call).
+  // (valid until the next call; views as for StreamPipeline). Allocates nothing once warm.
   virtual bool Process(int64_t ts, std::string_view line, std::span<const MetadataPair> metadata,
                        double* value) = 0;
   virtual const EntryLabels& labels() const = 0;
@@ -110,10 +123,10 @@ class SampleExtractor {
   virtual ~SampleExtractor() = default;
   static StatusOr<std::shared_ptr<const SampleExtractor>> Compile(const RangeAggregationExpr& expr);
   virtual std::unique_ptr<StreamSampleExtractor> ForStream(const Labels& stream) const = 0;
-  // True when there are no stages and no unwrap: a sample's value depends only on the
-  // entry's timestamp (and the line's length for bytes_*), and its labels are the stream's
-  // labels plus the entry's structured metadata. For entries without metadata callers may
-  // then skip lines entirely (count_over_time / rate) or read only their lengths (bytes_*)
+  // True when the selector has no line filters, no other stages and no unwrap: a sample's value
+  // depends only on the entry's timestamp (and the line's length for bytes_*), and its labels are
+  // the stream's labels plus the entry's structured metadata. For entries without metadata callers
+  // may then skip lines entirely (count_over_time / rate) or read only their lengths (bytes_*)
   // instead of calling Process.
   virtual bool StreamLabelsOnly() const = 0;
 };

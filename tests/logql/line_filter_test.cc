@@ -176,10 +176,20 @@ TEST(LineFilterTest, InvalidRegexIsInvalidArgument) {
   EXPECT_EQ(f.status().message(), "error parsing regexp: missing closing ): `(abc`");
 }
 
-TEST(LineFilterTest, IpFiltersAreNotSupportedYet) {
+TEST(LineFilterTest, IpFiltersMatchAddressesInTheLine) {
   LineFilterSpec s = Spec(Op::kContains, {"10.0.0.0/8"});
   s.is_ip = {true};
-  EXPECT_EQ(LineFilter::Compile({s}).status().code(), StatusCode::kUnimplemented);
+  LineFilter f = MustCompile({s});
+  EXPECT_TRUE(f.Matches("from 10.1.2.3 to x"));
+  EXPECT_FALSE(f.Matches("from 11.1.2.3 to x"));
+  LineFilterSpec neg = Spec(Op::kNotContains, {"10.0.0.0/8"});
+  neg.is_ip = {true};
+  LineFilter n = MustCompile({neg});
+  EXPECT_FALSE(n.Matches("from 10.1.2.3 to x"));
+  EXPECT_TRUE(n.Matches("from 11.1.2.3 to x"));
+  LineFilterSpec bad = Spec(Op::kContains, {"10.0.0.0/33"});
+  bad.is_ip = {true};
+  EXPECT_EQ(LineFilter::Compile({bad}).status().message(), "ip: invalid pattern: \"10.0.0.0/33\"");
 }
 
 // ---------------------------------------------------------------------------

@@ -1,0 +1,720 @@
+// The `json` and `unpack` parser stages: a single-pass scanner over the unpadded line that
+// reproduces the leniency and the error texts of the Go JSON reader Loki uses (buger/
+// jsonparser): numbers are not validated, trailing bytes after the object are ignored, a
+// nested object's extent is found by counting braces before it is read.
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/utf8.h"
+#include "logql/parser_internal.h"
+
+namespace skald::logql::internal {
+namespace {
+
+constexpr std::string_view kJsonErr = "JSONParserErr";
+// Go's jsonparser error texts, which Loki puts in __error_details__.
+constexpr std::string_view kMalformedObject =
+    "Value looks like object, but can't find closing '}' symbol";
+constexpr std::string_view kMalformedJson = "Malformed JSON error";
+constexpr std::string_view kMalformedString = "Value is string, but can't find closing '\"' symbol";
+constexpr std::string_view kMalformedArray = "Value is array, but can't find closing ']' symbol";
+constexpr std::string_view kUnknownType = "Unknown value type";
+constexpr std::string_view kBadEscape = "Encountered an invalid escape sequence in a string";
+
+constexpr size_t kNpos = std::string_view::npos;
+
+inline bool IsWs(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+// Index of the first non-whitespace byte in [i, end), or npos.
+inline size_t NextToken(const char* d, size_t i, size_t end) {
+  while (i < end && IsWs(d[i])) i++;
+  return i < end ? i : kNpos;
+}
+
+// `i` is just past an opening quote. Returns the index just past the closing quote (the first
+// quote not escaped by an odd run of backslashes), or npos; *escaped tells whether the string
+// holds a backslash.
+inline size_t StringEnd(const char* d, size_t i, size_t end, bool* escaped) {
+  *escaped = false;
+  while (i < end) {
+    const void* q = memchr(d + i, '"', end - i);
+    if (q == nullptr) return kNpos;
+    size_t qi = static_cast<const char*>(q) - d;
+    if (!*escaped && memchr(d + i, '\\', qi - i) != nullptr) *escaped = true;
+    // Count the whole backslash run before the quote (it may begin before i, after an
+    // escaped quote); the opening quote bounds it.
+    size_t k = qi;
+    size_t bs = 0;
+    while (k > 0 && d[k - 1] == '\\') {
+      bs++;
+      k--;
+    }
+    if (bs % 2 == 0) return qi + 1;
+    i = qi + 1;
+  }
+  return kNpos;
+}
+
+// `i` is at `open`. Returns the index just past the matching `close`, or npos. Strings are
+// skipped; the other bracket kind is not counted (as jsonparser does).
+inline size_t BlockEnd(const char* d, size_t i, size_t end, char open, char close) {
+  int level = 0;
+  while (i < end) {
+    char c = d[i];
+    if (c == '"') {
+      bool esc;
+      size_t se = StringEnd(d, i + 1, end, &esc);
+      if (se == kNpos) return kNpos;
+      i = se;
+      continue;
+    }
+    if (c == open) {
+      level++;
+    } else if (c == close) {
+      if (--level == 0) return i + 1;
+    }
+    i++;
+  }
+  return kNpos;
+}
+
+// End of a number/bool/null token.
+inline size_t TokenEnd(const char* d, size_t i, size_t end) {
+  while (i < end) {
+    char c = d[i];
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == ',' || c == '}' || c == ']')
+      return i;
+    i++;
+  }
+  return end;
+}
+
+enum class VType { kString, kNumber, kBool, kNull, kObject, kArray };
+
+struct Value {
+  VType type;
+  size_t begin;  // strings: first byte inside the quotes
+  size_t end;    // strings: the closing quote
+  bool escaped;
+};
+
+// Reads the value starting at the token at `i` (already at a non-ws byte). On success sets
+// *v and returns the index just past it; on failure returns npos and sets *err.
+inline size_t ReadValue(const char* d, size_t i, size_t end, Value* v, std::string_view* err) {
+  char c = d[i];
+  if (c == '"') {
+    bool esc;
+    size_t se = StringEnd(d, i + 1, end, &esc);
+    if (se == kNpos) {
+      *err = kMalformedString;
+      return kNpos;
+    }
+    *v = Value{VType::kString, i + 1, se - 1, esc};
+    return se;
+  }
+  if (c == '[' || c == '{') {
+    size_t be = BlockEnd(d, i, end, c, c == '[' ? ']' : '}');
+    if (be == kNpos) {
+      *err = c == '[' ? kMalformedArray : kMalformedObject;
+      return kNpos;
+    }
+    *v = Value{c == '[' ? VType::kArray : VType::kObject, i, be, false};
+    return be;
+  }
+  size_t te = TokenEnd(d, i, end);
+  std::string_view tok(d + i, te - i);
+  switch (c) {
+    case 't':
+    case 'f':
+      if (tok != "true" && tok != "false") {
+        *err = kUnknownType;
+        return kNpos;
+      }
+      *v = Value{VType::kBool, i, te, false};
+      return te;
+    case 'n':
+    case 'u':
+      if (tok != "null") {
+        *err = kUnknownType;
+        return kNpos;
+      }
+      *v = Value{VType::kNull, i, te, false};
+      return te;
+    case '-':
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
+    case '8':
+    case '9':
+      *v = Value{VType::kNumber, i, te, false};
+      return te;
+    default:
+      *err = kUnknownType;
+      return kNpos;
+  }
+}
+
+inline bool IsHex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+inline int HexVal(char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; }
+inline long Hex4(const char* p, size_t avail) {
+  if (avail < 4) return -1;
+  long r = 0;
+  for (int k = 0; k < 4; k++) {
+    if (!IsHex(p[k])) return -1;
+    r = r * 16 + HexVal(p[k]);
+  }
+  return r;
+}
+
+// Drops invalid UTF-8 bytes and U+FFFD from a string value, as Loki does for json values.
+std::string_view CleanUtf8(std::string_view s, ScratchArena* arena) {
+  bool high = false;
+  for (char c : s) high |= static_cast<unsigned char>(c) >= 0x80;
+  if (!high) return s;
+  if (IsValidUtf8(s) && s.find("\xEF\xBF\xBD") == std::string_view::npos) return s;
+  char* out = arena->Reserve(s.size());
+  size_t w = 0;
+  for (size_t i = 0; i < s.size();) {
+    char32_t r;
+    size_t n = DecodeUtf8Rune(s.substr(i), &r);
+    if (n == 0) {
+      i++;
+      continue;
+    }
+    if (r != kRuneError) {
+      memcpy(out + w, s.data() + i, n);
+      w += n;
+    }
+    i += n;
+  }
+  return arena->Commit(out, w);
+}
+
+// A json string value as Loki stores it: unescaped (an invalid escape gives ""), then
+// without invalid UTF-8.
+std::string_view StringValue(const char* d, const Value& v, ScratchArena* arena) {
+  std::string_view raw(d + v.begin, v.end - v.begin);
+  if (v.escaped) {
+    char* out = arena->Reserve(raw.size());
+    long n = JsonUnescape(raw, out);
+    if (n < 0) return arena->Commit(out, 0);
+    raw = arena->Commit(out, static_cast<size_t>(n));
+  }
+  return CleanUtf8(raw, arena);
+}
+
+std::string_view ScalarValue(const char* d, const Value& v, ScratchArena* arena) {
+  switch (v.type) {
+    case VType::kString:
+      return StringValue(d, v, arena);
+    case VType::kNull:
+      return {};
+    default:
+      return std::string_view(d + v.begin, v.end - v.begin);
+  }
+}
+
+// Reads an object key at `i` (at the opening quote). Returns the index past its closing
+// quote or npos with *err set; *key is the unescaped key.
+inline size_t ReadKey(const char* d, size_t i, size_t end, ScratchArena* arena,
+                      std::string_view* key, std::string_view* err) {
+  bool esc;
+  size_t se = StringEnd(d, i + 1, end, &esc);
+  if (se == kNpos) {
+    *err = kMalformedJson;
+    return kNpos;
+  }
+  std::string_view raw(d + i + 1, se - i - 2);
+  if (esc) {
+    char* out = arena->Reserve(raw.size());
+    long n = JsonUnescape(raw, out);
+    if (n < 0) {
+      arena->Commit(out, 0);
+      *err = kBadEscape;
+      return kNpos;
+    }
+    raw = arena->Commit(out, static_cast<size_t>(n));
+  }
+  *key = raw;
+  return se;
+}
+
+// `| json` without parameters.
+class JsonParser final : public LineParser {
+ public:
+  ParseError Parse(std::string_view line, ParsedSink* sink) override {
+    arena_.Reset();
+    stack_.clear();
+    prefix_.clear();
+    std::string_view err = Walk(line, sink);
+    if (err.empty()) return {};
+    return ParseError{kJsonErr, err};
+  }
+  std::unique_ptr<LineParser> Clone() const override { return std::make_unique<JsonParser>(); }
+
+ private:
+  struct Frame {
+    size_t end;         // bound of the enclosing object
+    size_t resume;      // just past the nested object in the enclosing one
+    size_t prefix_len;  // prefix_ length to restore
+  };
+
+  // Returns the error text, empty on success.
+  std::string_view Walk(std::string_view line, ParsedSink* sink) {
+    const char* d = line.data();
+    size_t end = line.size();
+    size_t i = NextToken(d, 0, end);
+    if (i == kNpos || d[i] != '{') return kMalformedObject;
+    i++;
+    std::string_view err;
+  enter_object:
+    i = NextToken(d, i, end);
+    if (i == kNpos) return kMalformedJson;
+    for (;;) {
+      // At a key or the closing brace.
+      if (d[i] == '}') goto close_object;
+      if (d[i] != '"') return kMalformedObject;
+      {
+        std::string_view key;
+        i = ReadKey(d, i, end, &arena_, &key, &err);
+        if (i == kNpos) return err;
+        i = NextToken(d, i, end);
+        if (i == kNpos || d[i] != ':') return kMalformedJson;
+        i = NextToken(d, i + 1, end);
+        if (i == kNpos) return kMalformedJson;
+        Value v;
+        size_t next = ReadValue(d, i, end, &v, &err);
+        if (next == kNpos) return err;
+        if (v.type == VType::kObject) {
+          stack_.push_back(Frame{end, next, prefix_.size()});
+          std::string_view part = SanitizeKey(key, prefix_.empty(), &arena_);
+          if (!prefix_.empty() && !part.empty()) prefix_.push_back('_');
+          prefix_.append(part);
+          end = next;
+          i = i + 1;
+          goto enter_object;
+        }
+        if (v.type != VType::kArray) Emit(d, key, v, sink);
+        i = next;
+      }
+    after_value:
+      i = NextToken(d, i, end);
+      if (i == kNpos) return kMalformedArray;
+      if (d[i] == '}') goto close_object;
+      if (d[i] != ',') return kMalformedObject;
+      i = NextToken(d, i + 1, end);
+      if (i == kNpos) return kMalformedArray;
+      continue;
+    close_object:
+      if (stack_.empty()) return {};
+      {
+        const Frame f = stack_.back();
+        stack_.pop_back();
+        i = f.resume;
+        end = f.end;
+        prefix_.resize(f.prefix_len);
+      }
+      goto after_value;
+    }
+  }
+
+  void Emit(const char* d, std::string_view key, const Value& v, ParsedSink* sink) {
+    std::string_view name;
+    if (prefix_.empty()) {
+      name = SanitizeKey(key, true, &arena_);
+    } else {
+      std::string_view part = SanitizeKey(key, false, &arena_);
+      name = part.empty() ? arena_.Copy(prefix_) : arena_.Copy(prefix_, "_", part);
+    }
+    if (name.empty() || sink->AlreadyParsed(name)) return;
+    sink->Add(name, ScalarValue(d, v, &arena_));
+  }
+
+  ScratchArena arena_;
+  std::vector<Frame> stack_;
+  std::string prefix_;
+};
+
+// ---- `| json a="path", ...` ----
+
+struct PathStep {
+  bool is_index = false;
+  std::string key;
+  size_t index = 0;
+};
+
+// Parses Loki's json expression syntax: `a`, `a.b`, `a["key"]`, `a[0]`, `["key"]`, nested
+// in any order. Returns false with Loki-like error text.
+bool ParseJsonPath(std::string_view expr, std::vector<PathStep>* out, std::string* err) {
+  out->clear();
+  size_t i = 0;
+  auto fail = [&](std::string_view what) {
+    *err =
+        "cannot parse expression [" + std::string(expr) + "]: syntax error: " + std::string(what);
+    return false;
+  };
+  auto is_ident = [](unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c >= 0x80;
+  };
+  bool need_field = true;  // at start or after '.'
+  bool first = true;
+  while (i < expr.size()) {
+    char c = expr[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      i++;
+      continue;
+    }
+    if (c == '[') {
+      if (need_field && !first) return fail("unexpected [");
+      i++;
+      while (i < expr.size() && expr[i] == ' ') i++;
+      if (i >= expr.size()) return fail("unexpected end of expression");
+      PathStep step;
+      if (expr[i] == '"') {
+        i++;
+        std::string key;
+        bool closed = false;
+        while (i < expr.size()) {
+          char k = expr[i];
+          if (k == '"') {
+            closed = true;
+            i++;
+            break;
+          }
+          if (k == '\\' && i + 1 < expr.size()) {
+            char e = expr[i + 1];
+            switch (e) {
+              case 'n':
+                key.push_back('\n');
+                break;
+              case 't':
+                key.push_back('\t');
+                break;
+              case 'r':
+                key.push_back('\r');
+                break;
+              default:
+                key.push_back(e);
+            }
+            i += 2;
+            continue;
+          }
+          key.push_back(k);
+          i++;
+        }
+        if (!closed) return fail("unterminated string");
+        step.key = std::move(key);
+      } else if (expr[i] >= '0' && expr[i] <= '9') {
+        step.is_index = true;
+        size_t n = 0;
+        while (i < expr.size() && expr[i] >= '0' && expr[i] <= '9') {
+          n = n * 10 + static_cast<size_t>(expr[i] - '0');
+          if (n > (1u << 30)) return fail("index out of range");
+          i++;
+        }
+        step.index = n;
+      } else {
+        return fail(std::string("unexpected ") + expr[i]);
+      }
+      while (i < expr.size() && expr[i] == ' ') i++;
+      if (i >= expr.size() || expr[i] != ']') return fail("expecting ]");
+      i++;
+      out->push_back(std::move(step));
+      need_field = false;
+      first = false;
+      continue;
+    }
+    if (c == '.') {
+      if (need_field) return fail("unexpected .");
+      need_field = true;
+      i++;
+      continue;
+    }
+    if (is_ident(static_cast<unsigned char>(c))) {
+      if (!need_field) return fail("unexpected field");
+      size_t s = i;
+      while (i < expr.size() && is_ident(static_cast<unsigned char>(expr[i]))) i++;
+      PathStep step;
+      step.key = std::string(expr.substr(s, i - s));
+      out->push_back(std::move(step));
+      need_field = false;
+      first = false;
+      continue;
+    }
+    return fail(std::string("unexpected ") + c);
+  }
+  if (out->empty()) return fail("empty expression");
+  if (need_field) return fail("unexpected end of expression");
+  return true;
+}
+
+bool IsValidLabelName(std::string_view n) {
+  if (n.empty()) return false;
+  for (size_t i = 0; i < n.size(); i++) {
+    char c = n[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+              (i > 0 && c >= '0' && c <= '9');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+class JsonExpressionParser final : public LineParser {
+ public:
+  struct Field {
+    std::string label;
+    std::vector<PathStep> path;
+  };
+  explicit JsonExpressionParser(std::vector<Field> fields) : fields_(std::move(fields)) {}
+
+  ParseError Parse(std::string_view line, ParsedSink* sink) override {
+    arena_.Reset();
+    // Loki checks only the first non-space byte; the rest is found malformed while walking.
+    size_t s = 0;
+    while (s < line.size() && (IsWs(line[s]) || line[s] == '\v' || line[s] == '\f')) s++;
+    if (s == line.size() || (line[s] != '{' && line[s] != '[' && line[s] != '"'))
+      return ParseError{kJsonErr, {}};
+    bool failed = false;
+    for (const Field& f : fields_) {
+      if (sink->AlreadyParsed(f.label)) continue;
+      std::string_view value;
+      if (Find(line, f.path, &value) < 0) failed = true;
+      sink->Add(f.label, value);
+    }
+    if (failed) return ParseError{kJsonErr, {}};
+    return {};
+  }
+  std::unique_ptr<LineParser> Clone() const override {
+    return std::make_unique<JsonExpressionParser>(fields_);
+  }
+
+ private:
+  // 1 found (*value set), 0 missing (*value empty), -1 malformed input on the way.
+  int Find(std::string_view line, const std::vector<PathStep>& path, std::string_view* value) {
+    const char* d = line.data();
+    const size_t end = line.size();
+    size_t i = NextToken(d, 0, end);
+    if (i == kNpos) return -1;
+    std::string_view err;
+    for (const PathStep& step : path) {
+      if (step.is_index) {
+        if (d[i] != '[') return 0;
+        i = NextToken(d, i + 1, end);
+        if (i == kNpos) return -1;
+        if (d[i] == ']') return 0;
+        for (size_t k = 0;; k++) {
+          if (k == step.index) break;
+          Value v;
+          size_t next = ReadValue(d, i, end, &v, &err);
+          if (next == kNpos) return -1;
+          i = NextToken(d, next, end);
+          if (i == kNpos) return -1;
+          if (d[i] == ']') return 0;
+          if (d[i] != ',') return -1;
+          i = NextToken(d, i + 1, end);
+          if (i == kNpos) return -1;
+        }
+      } else {
+        if (d[i] != '{') return 0;
+        i = NextToken(d, i + 1, end);
+        if (i == kNpos) return -1;
+        for (;;) {
+          if (d[i] == '}') return 0;
+          if (d[i] != '"') return -1;
+          std::string_view key;
+          i = ReadKey(d, i, end, &arena_, &key, &err);
+          if (i == kNpos) return -1;
+          i = NextToken(d, i, end);
+          if (i == kNpos || d[i] != ':') return -1;
+          i = NextToken(d, i + 1, end);
+          if (i == kNpos) return -1;
+          if (key == step.key) break;
+          Value v;
+          size_t next = ReadValue(d, i, end, &v, &err);
+          if (next == kNpos) return -1;
+          i = NextToken(d, next, end);
+          if (i == kNpos) return -1;
+          if (d[i] == '}') return 0;
+          if (d[i] != ',') return -1;
+          i = NextToken(d, i + 1, end);
+          if (i == kNpos) return -1;
+        }
+      }
+    }
+    Value v;
+    size_t next = ReadValue(d, i, end, &v, &err);
+    if (next == kNpos) return -1;
+    if (v.type == VType::kObject || v.type == VType::kArray) {
+      *value = std::string_view(d + v.begin, v.end - v.begin);
+    } else {
+      *value = ScalarValue(d, v, &arena_);
+    }
+    return 1;
+  }
+
+  std::vector<Field> fields_;
+  ScratchArena arena_;
+};
+
+// `| unpack`: a flat object of strings; `_entry` replaces the line.
+class UnpackParser final : public LineParser {
+ public:
+  ParseError Parse(std::string_view line, ParsedSink* sink) override {
+    arena_.Reset();
+    if (line.empty()) return {};
+    // Decision: Loki requires the very first byte to be `{`; the details stay empty.
+    if (line[0] != '{') return ParseError{kJsonErr, {}};
+    std::string_view entry;
+    bool has_entry = false;
+    std::string_view err = Walk(line, sink, &entry, &has_entry);
+    if (!err.empty()) return ParseError{kJsonErr, err};
+    if (has_entry) sink->SetLine(entry);
+    return {};
+  }
+  std::unique_ptr<LineParser> Clone() const override { return std::make_unique<UnpackParser>(); }
+
+ private:
+  std::string_view Walk(std::string_view line, ParsedSink* sink, std::string_view* entry,
+                        bool* has_entry) {
+    const char* d = line.data();
+    const size_t end = line.size();
+    std::string_view err;
+    size_t i = NextToken(d, 1, end);
+    if (i == kNpos) return kMalformedJson;
+    for (;;) {
+      if (d[i] == '}') return {};
+      if (d[i] != '"') return kMalformedObject;
+      std::string_view key;
+      i = ReadKey(d, i, end, &arena_, &key, &err);
+      if (i == kNpos) return err;
+      i = NextToken(d, i, end);
+      if (i == kNpos || d[i] != ':') return kMalformedJson;
+      i = NextToken(d, i + 1, end);
+      if (i == kNpos) return kMalformedJson;
+      Value v;
+      size_t next = ReadValue(d, i, end, &v, &err);
+      if (next == kNpos) return err;
+      if (v.type == VType::kString) {
+        if (key == "_entry") {
+          std::string_view raw(d + v.begin, v.end - v.begin);
+          if (v.escaped) {
+            char* out = arena_.Reserve(raw.size());
+            long n = JsonUnescape(raw, out);
+            if (n < 0) return kBadEscape;
+            raw = arena_.Commit(out, static_cast<size_t>(n));
+          }
+          *entry = raw;
+          *has_entry = true;
+        } else {
+          std::string_view name = SanitizeKey(key, true, &arena_);
+          if (!name.empty() && !sink->AlreadyParsed(name))
+            sink->Add(name, StringValue(d, v, &arena_));
+        }
+      }
+      i = NextToken(d, next, end);
+      if (i == kNpos) return kMalformedArray;
+      if (d[i] == '}') return {};
+      if (d[i] != ',') return kMalformedObject;
+      i = NextToken(d, i + 1, end);
+      if (i == kNpos) return kMalformedArray;
+    }
+  }
+
+  ScratchArena arena_;
+};
+
+}  // namespace
+
+long JsonUnescape(std::string_view src, char* dst) {
+  size_t w = 0;
+  for (size_t i = 0; i < src.size();) {
+    char c = src[i];
+    if (c != '\\') {
+      dst[w++] = c;
+      i++;
+      continue;
+    }
+    if (i + 1 >= src.size()) return -1;
+    char e = src[i + 1];
+    char out = 0;
+    switch (e) {
+      case '"':
+        out = '"';
+        break;
+      case '\\':
+        out = '\\';
+        break;
+      case '/':
+        out = '/';
+        break;
+      case 'b':
+        out = '\b';
+        break;
+      case 'f':
+        out = '\f';
+        break;
+      case 'n':
+        out = '\n';
+        break;
+      case 'r':
+        out = '\r';
+        break;
+      case 't':
+        out = '\t';
+        break;
+      case 'u': {
+        long r = Hex4(src.data() + i + 2, src.size() - i - 2);
+        if (r < 0) return -1;
+        size_t used = 6;
+        char32_t rune = static_cast<char32_t>(r);
+        if (r >= 0xD800 && r <= 0xDFFF) {
+          // A surrogate must be followed by a `\u` low surrogate (as jsonparser requires).
+          if (i + 8 > src.size() || src[i + 6] != '\\' || src[i + 7] != 'u') return -1;
+          long r2 = Hex4(src.data() + i + 8, src.size() - i - 8);
+          if (r2 < 0xDC00) return -1;
+          rune = static_cast<char32_t>(((r - 0xD800) << 10) + (r2 - 0xDC00) + 0x10000);
+          used = 12;
+        }
+        if (rune > 0x10FFFF || (rune >= 0xD800 && rune <= 0xDFFF)) rune = kRuneError;
+        w += EncodeUtf8(dst + w, rune);
+        i += used;
+        continue;
+      }
+      default:
+        return -1;
+    }
+    dst[w++] = out;
+    i += 2;
+  }
+  return static_cast<long>(w);
+}
+
+StatusOr<std::unique_ptr<LineParser>> NewJsonParser(const PipelineStage& stage) {
+  if (stage.extractions.empty()) return std::unique_ptr<LineParser>(new JsonParser());
+  std::vector<JsonExpressionParser::Field> fields;
+  for (const LabelExtraction& e : stage.extractions) {
+    JsonExpressionParser::Field f;
+    std::string err;
+    if (!ParseJsonPath(e.expression, &f.path, &err)) return Status::InvalidArgument(err);
+    if (!IsValidLabelName(e.label))
+      return Status::InvalidArgument("invalid extracted label name '" + e.label + "'");
+    f.label = e.label;
+    fields.push_back(std::move(f));
+  }
+  return std::unique_ptr<LineParser>(new JsonExpressionParser(std::move(fields)));
+}
+
+StatusOr<std::unique_ptr<LineParser>> NewUnpackParser() {
+  return std::unique_ptr<LineParser>(new UnpackParser());
+}
+
+}  // namespace skald::logql::internal

@@ -1,0 +1,474 @@
+// Log pipeline and sample extraction: see pipeline.h.
+#include "logql/pipeline.h"
+
+#include <functional>
+#include <optional>
+#include <utility>
+
+#include "logql/decolorize.h"
+#include "logql/label_filter_exec.h"
+#include "logql/labels_builder.h"
+#include "logql/line_filter.h"
+#include "logql/parsers.h"
+#include "logql/template.h"
+
+namespace skald::logql {
+namespace {
+
+constexpr std::string_view kTemplateFormatErr = "TemplateFormatErr";
+constexpr std::string_view kSampleExtractionErr = "SampleExtractionErr";
+
+struct CompiledFormat {
+  std::string name;
+  bool rename = false;
+  std::string src;               // rename: the source label
+  std::optional<Template> tmpl;  // template form
+};
+
+struct CompiledNamed {
+  std::string name;
+  std::optional<Matcher> matcher;
+};
+
+// One stage, compiled once per query and shared read-only by every stream.
+struct CompiledStage {
+  PipelineStage::Kind kind = PipelineStage::Kind::kLineFilter;
+  LineFilter line_filter;
+  std::unique_ptr<LineParser> parser;  // prototype, cloned per stream
+  std::optional<LabelFilterExec> label_filter;
+  std::optional<Template> line_template;
+  std::vector<CompiledFormat> formats;
+  std::vector<CompiledNamed> named;
+};
+
+StatusOr<CompiledStage> CompileStage(const PipelineStage& st) {
+  CompiledStage c;
+  c.kind = st.kind;
+  switch (st.kind) {
+    case PipelineStage::Kind::kLineFilter: {
+      auto f = LineFilter::Compile({st.line_filter});
+      if (!f.ok()) return f.status();
+      c.line_filter = std::move(f).value();
+      break;
+    }
+    case PipelineStage::Kind::kJson:
+    case PipelineStage::Kind::kLogfmt:
+    case PipelineStage::Kind::kRegexp:
+    case PipelineStage::Kind::kPattern:
+    case PipelineStage::Kind::kUnpack: {
+      auto p = NewLineParser(st);
+      if (!p.ok()) return p.status();
+      c.parser = std::move(p).value();
+      break;
+    }
+    case PipelineStage::Kind::kLabelFilter: {
+      if (!st.label_filter) break;
+      auto f = LabelFilterExec::Compile(*st.label_filter);
+      if (!f.ok()) return f.status();
+      c.label_filter = std::move(f).value();
+      break;
+    }
+    case PipelineStage::Kind::kLineFormat: {
+      auto t = Template::Parse(st.param, "line");
+      if (!t.ok()) return t.status();
+      c.line_template = std::move(t).value();
+      break;
+    }
+    case PipelineStage::Kind::kLabelFormat: {
+      for (const LabelFormat& f : st.label_formats) {
+        for (const CompiledFormat& seen : c.formats) {
+          if (seen.name == f.name) {
+            return Status::InvalidArgument("multiple label name '" + f.name +
+                                           "' not allowed in a single format operation");
+          }
+        }
+        CompiledFormat cf;
+        cf.name = f.name;
+        cf.rename = f.rename;
+        if (f.rename) {
+          cf.src = f.value;
+        } else {
+          auto t = Template::Parse(f.value, "label");  // Loki's name for these templates
+          if (!t.ok()) return t.status();
+          cf.tmpl = std::move(t).value();
+        }
+        c.formats.push_back(std::move(cf));
+      }
+      break;
+    }
+    case PipelineStage::Kind::kDecolorize:
+      break;
+    case PipelineStage::Kind::kDrop:
+    case PipelineStage::Kind::kKeep:
+      for (const NamedMatcher& m : st.named) {
+        CompiledNamed n;
+        n.name = m.matcher ? m.matcher->name() : m.name;
+        n.matcher = m.matcher;
+        c.named.push_back(std::move(n));
+      }
+      break;
+  }
+  return c;
+}
+
+// What templates see of the entry being processed.
+class EntryTemplateData final : public TemplateData {
+ public:
+  EntryTemplateData(const LabelsBuilder& labels, std::string_view line, int64_t ts)
+      : labels_(labels), line_(line), ts_(ts) {}
+  std::optional<std::string_view> Label(std::string_view name) const override {
+    if (name == kErrorLabel) {
+      if (labels_.HasError()) return labels_.error();
+      return std::nullopt;
+    }
+    if (name == kErrorDetailsLabel) {
+      if (!labels_.error_details().empty()) return labels_.error_details();
+      return std::nullopt;
+    }
+    return labels_.Get(name);
+  }
+  std::string_view Line() const override { return line_; }
+  int64_t TimestampNanos() const override { return ts_; }
+  void ForEachLabel(
+      const std::function<void(std::string_view name, std::string_view value)>& fn) const override {
+    labels_.ForEach(fn);
+    if (labels_.HasError()) fn(kErrorLabel, labels_.error());
+    if (!labels_.error_details().empty()) fn(kErrorDetailsLabel, labels_.error_details());
+  }
+
+ private:
+  const LabelsBuilder& labels_;
+  std::string_view line_;
+  int64_t ts_;
+};
+
+bool IsSpecialLabel(std::string_view name) {
+  return name == kErrorLabel || name == kErrorDetailsLabel;
+}
+
+class PipelineImpl;
+
+// Per-stream state: the label builder, cloned parsers and per-stage output buffers.
+class StreamPipelineImpl final : public StreamPipeline {
+ public:
+  StreamPipelineImpl(const PipelineImpl& p, const Labels& stream);
+
+  bool Process(int64_t ts, std::string_view line, std::span<const MetadataPair> metadata,
+               std::string_view* out_line) override {
+    if (!Run(ts, line, metadata, out_line)) return false;
+    labels_out_ = &builder_.Finish();
+    return true;
+  }
+  const EntryLabels& labels() const override { return *labels_out_; }
+
+  // Runs every stage without building the result labels.
+  bool Run(int64_t ts, std::string_view line, std::span<const MetadataPair> metadata,
+           std::string_view* out_line);
+  LabelsBuilder& builder() { return builder_; }
+
+ private:
+  bool RunStage(size_t i, int64_t ts, std::string_view* line);
+  void Drop(const CompiledStage& st);
+  void Keep(const CompiledStage& st);
+  void FormatLabels(size_t i, const CompiledStage& st, int64_t ts, std::string_view line);
+
+  const PipelineImpl& pipeline_;
+  LabelsBuilder builder_;
+  std::vector<std::unique_ptr<LineParser>> parsers_;   // per stage, null for non-parsers
+  std::vector<std::string> line_bufs_;                 // per stage: line_format / decolorize
+  std::vector<std::vector<std::string>> format_bufs_;  // per stage, per label_format
+  std::vector<std::vector<char>> format_ok_;           // ditto: the template succeeded
+  std::vector<std::string_view> names_;                // scratch for keep
+  const EntryLabels* labels_out_ = nullptr;
+};
+
+class PipelineImpl final : public Pipeline {
+ public:
+  std::unique_ptr<StreamPipeline> ForStream(const Labels& stream) const override {
+    return std::make_unique<StreamPipelineImpl>(*this, stream);
+  }
+  bool OnlyLineFilters() const override {
+    for (const CompiledStage& s : stages_) {
+      if (s.kind != PipelineStage::Kind::kLineFilter) return false;
+    }
+    return true;
+  }
+
+  LineFilter leading_;
+  std::vector<CompiledStage> stages_;
+};
+
+StreamPipelineImpl::StreamPipelineImpl(const PipelineImpl& p, const Labels& stream)
+    : pipeline_(p), builder_(stream) {
+  const size_t n = p.stages_.size();
+  parsers_.resize(n);
+  line_bufs_.resize(n);
+  format_bufs_.resize(n);
+  format_ok_.resize(n);
+  for (size_t i = 0; i < n; i++) {
+    const CompiledStage& st = p.stages_[i];
+    if (st.parser) parsers_[i] = st.parser->Clone();
+    format_bufs_[i].resize(st.formats.size());
+    format_ok_[i].resize(st.formats.size());
+  }
+}
+
+bool StreamPipelineImpl::Run(int64_t ts, std::string_view line,
+                             std::span<const MetadataPair> metadata, std::string_view* out_line) {
+  builder_.Reset();
+  if (!pipeline_.leading_.Matches(line)) return false;
+  builder_.AddMetadata(metadata);
+  for (size_t i = 0; i < pipeline_.stages_.size(); i++) {
+    if (!RunStage(i, ts, &line)) return false;
+  }
+  *out_line = line;
+  return true;
+}
+
+bool StreamPipelineImpl::RunStage(size_t i, int64_t ts, std::string_view* line) {
+  const CompiledStage& st = pipeline_.stages_[i];
+  switch (st.kind) {
+    case PipelineStage::Kind::kLineFilter:
+      return st.line_filter.Matches(*line);
+    case PipelineStage::Kind::kJson:
+    case PipelineStage::Kind::kLogfmt:
+    case PipelineStage::Kind::kRegexp:
+    case PipelineStage::Kind::kPattern:
+    case PipelineStage::Kind::kUnpack: {
+      ParseError err = parsers_[i]->Parse(*line, &builder_);
+      if (err) builder_.SetError(err.error, err.details);
+      builder_.TakeLine(line);  // `unpack`'s _entry replaces the line
+      return true;
+    }
+    case PipelineStage::Kind::kLabelFilter:
+      return !st.label_filter || st.label_filter->Process(&builder_);
+    case PipelineStage::Kind::kLineFormat: {
+      std::string& buf = line_bufs_[i];
+      buf.clear();
+      Status s = st.line_template->Execute(EntryTemplateData(builder_, *line, ts), &buf);
+      if (!s.ok()) {
+        // The line stays as it was (Loki keeps the input line on a template error).
+        builder_.SetError(kTemplateFormatErr, s.message());
+        return true;
+      }
+      *line = buf;
+      return true;
+    }
+    case PipelineStage::Kind::kLabelFormat:
+      FormatLabels(i, st, ts, *line);
+      return true;
+    case PipelineStage::Kind::kDecolorize:
+      if (MayHaveAnsi(*line)) {
+        StripAnsi(*line, &line_bufs_[i]);
+        *line = line_bufs_[i];
+      }
+      return true;
+    case PipelineStage::Kind::kDrop:
+      Drop(st);
+      return true;
+    case PipelineStage::Kind::kKeep:
+      Keep(st);
+      return true;
+  }
+  return true;
+}
+
+void StreamPipelineImpl::FormatLabels(size_t i, const CompiledStage& st, int64_t ts,
+                                      std::string_view line) {
+  // Loki renders every template of the stage against the labels as they were when the
+  // first template ran, so template results are applied after the stage's templates ran;
+  // renames apply in order.
+  std::vector<std::string>& bufs = format_bufs_[i];
+  std::vector<char>& ok = format_ok_[i];
+  bool any_template = false;
+  for (size_t f = 0; f < st.formats.size(); f++) {
+    const CompiledFormat& cf = st.formats[f];
+    if (cf.rename) {
+      if (auto v = builder_.Get(cf.src)) {
+        std::string_view value = *v;
+        builder_.Set(cf.name, value, /*copy=*/false);
+        builder_.Del(cf.src);
+      }
+      continue;
+    }
+    bufs[f].clear();
+    Status s = cf.tmpl->Execute(EntryTemplateData(builder_, line, ts), &bufs[f]);
+    ok[f] = s.ok() ? 1 : 0;
+    if (!s.ok()) {
+      builder_.SetError(kTemplateFormatErr, s.message());
+      continue;
+    }
+    any_template = true;
+  }
+  if (!any_template) return;
+  for (size_t f = 0; f < st.formats.size(); f++) {
+    const CompiledFormat& cf = st.formats[f];
+    if (cf.rename || ok[f] == 0) continue;
+    builder_.Set(cf.name, bufs[f], /*copy=*/false);
+  }
+}
+
+void StreamPipelineImpl::Drop(const CompiledStage& st) {
+  for (const CompiledNamed& n : st.named) {
+    if (n.name == kErrorLabel) {
+      if (!n.matcher || n.matcher->Matches(builder_.error())) builder_.ClearError();
+      continue;
+    }
+    if (n.name == kErrorDetailsLabel) {
+      if (!n.matcher || n.matcher->Matches(builder_.error_details())) builder_.ClearErrorDetails();
+      continue;
+    }
+    auto v = builder_.Get(n.name);
+    if (!n.matcher) {
+      if (v) builder_.Del(n.name);
+      continue;
+    }
+    if (n.matcher->Matches(v.value_or(std::string_view()))) builder_.Del(n.name);
+  }
+}
+
+void StreamPipelineImpl::Keep(const CompiledStage& st) {
+  if (st.named.empty()) return;
+  names_.clear();
+  builder_.ForEach([&](std::string_view name, std::string_view value) {
+    if (IsSpecialLabel(name)) return;
+    for (const CompiledNamed& n : st.named) {
+      if (n.name != name) continue;
+      if (!n.matcher || n.matcher->Matches(value)) return;
+    }
+    names_.push_back(name);
+  });
+  for (std::string_view name : names_) builder_.Del(name);
+}
+
+// ---------------------------------------------------------------------------
+// Sample extraction
+
+class SampleExtractorImpl;
+
+class StreamSampleExtractorImpl final : public StreamSampleExtractor {
+ public:
+  StreamSampleExtractorImpl(const SampleExtractorImpl& e, const Labels& stream);
+  bool Process(int64_t ts, std::string_view line, std::span<const MetadataPair> metadata,
+               double* value) override;
+  const EntryLabels& labels() const override { return *labels_out_; }
+
+ private:
+  const SampleExtractorImpl& extractor_;
+  StreamPipelineImpl pipeline_;
+  const EntryLabels* labels_out_ = nullptr;
+};
+
+class SampleExtractorImpl final : public SampleExtractor {
+ public:
+  std::unique_ptr<StreamSampleExtractor> ForStream(const Labels& stream) const override {
+    return std::make_unique<StreamSampleExtractorImpl>(*this, stream);
+  }
+  bool StreamLabelsOnly() const override { return stream_labels_only_; }
+
+  std::shared_ptr<const PipelineImpl> pipeline_;
+  RangeOp op_ = RangeOp::kCountOverTime;
+  bool bytes_ = false;
+  bool unwrap_ = false;
+  std::string unwrap_label_;
+  Unwrap::Conv conv_ = Unwrap::Conv::kNone;
+  std::vector<LabelFilterExec> post_filters_;
+  bool stream_labels_only_ = false;
+};
+
+StreamSampleExtractorImpl::StreamSampleExtractorImpl(const SampleExtractorImpl& e,
+                                                     const Labels& stream)
+    : extractor_(e), pipeline_(*e.pipeline_, stream) {}
+
+bool StreamSampleExtractorImpl::Process(int64_t ts, std::string_view line,
+                                        std::span<const MetadataPair> metadata, double* value) {
+  std::string_view out_line;
+  if (!pipeline_.Run(ts, line, metadata, &out_line)) return false;
+  LabelsBuilder& b = pipeline_.builder();
+  if (!extractor_.unwrap_) {
+    *value = extractor_.bytes_ ? static_cast<double>(out_line.size()) : 1.0;
+    labels_out_ = &b.Finish();
+    return true;
+  }
+  auto v = b.Get(extractor_.unwrap_label_);
+  if (!v || v->empty()) return false;  // not a failed conversion: there is nothing to convert
+  std::string err;
+  double x = 0;
+  bool ok = false;
+  switch (extractor_.conv_) {
+    case Unwrap::Conv::kNone:
+      ok = ConvertFloat(*v, &x, &err);
+      break;
+    case Unwrap::Conv::kDuration:
+    case Unwrap::Conv::kDurationSeconds: {
+      int64_t d = 0;
+      ok = ConvertDuration(*v, &d, &err);
+      if (ok) x = static_cast<double>(d) / 1e9;
+      break;
+    }
+    case Unwrap::Conv::kBytes: {
+      uint64_t n = 0;
+      ok = ConvertBytes(*v, &n, &err);
+      if (ok) x = static_cast<double>(n);
+      break;
+    }
+  }
+  if (!ok) {
+    x = 0;
+    b.SetError(kSampleExtractionErr, err);
+  }
+  for (const LabelFilterExec& f : extractor_.post_filters_) {
+    if (!f.Process(&b)) return false;
+  }
+  b.Del(extractor_.unwrap_label_);
+  *value = x;
+  labels_out_ = &b.Finish();
+  return true;
+}
+
+StatusOr<std::shared_ptr<const PipelineImpl>> CompilePipeline(const LogSelector& selector) {
+  auto p = std::make_shared<PipelineImpl>();
+  auto lead = LineFilter::Compile(selector.line_filters);
+  if (!lead.ok()) return lead.status();
+  p->leading_ = std::move(lead).value();
+  for (const PipelineStage& st : selector.stages) {
+    auto c = CompileStage(st);
+    if (!c.ok()) return c.status();
+    p->stages_.push_back(std::move(c).value());
+  }
+  return std::shared_ptr<const PipelineImpl>(std::move(p));
+}
+
+}  // namespace
+
+StatusOr<std::shared_ptr<const Pipeline>> Pipeline::Compile(const LogSelector& selector) {
+  auto p = CompilePipeline(selector);
+  if (!p.ok()) return p.status();
+  return std::shared_ptr<const Pipeline>(std::move(p).value());
+}
+
+StatusOr<std::shared_ptr<const SampleExtractor>> SampleExtractor::Compile(
+    const RangeAggregationExpr& expr) {
+  if (!expr.selector) return Status::InvalidArgument("range aggregation without a selector");
+  auto p = CompilePipeline(*expr.selector);
+  if (!p.ok()) return p.status();
+  auto e = std::make_shared<SampleExtractorImpl>();
+  e->pipeline_ = std::move(p).value();
+  e->op_ = expr.op;
+  e->bytes_ = expr.op == RangeOp::kBytesOverTime || expr.op == RangeOp::kBytesRate;
+  if (expr.unwrap) {
+    e->unwrap_ = true;
+    e->unwrap_label_ = expr.unwrap->label;
+    e->conv_ = expr.unwrap->conv;
+    for (const LabelFilter& f : expr.unwrap->post_filters) {
+      auto c = LabelFilterExec::Compile(f);
+      if (!c.ok()) return c.status();
+      e->post_filters_.push_back(std::move(c).value());
+    }
+  }
+  e->stream_labels_only_ =
+      !e->unwrap_ && expr.selector->line_filters.empty() && expr.selector->stages.empty();
+  return std::shared_ptr<const SampleExtractor>(std::move(e));
+}
+
+}  // namespace skald::logql
