@@ -39,12 +39,15 @@ struct Fields {
 
 Fields RandomFields(std::mt19937_64& rng) {
   static const char* kMethods[] = {"GET", "GET", "GET", "POST", "PUT", "DELETE"};
-  static const char* kPaths[] = {"/api/v1/query_range", "/loki/api/v1/push", "/metrics",
-                                 "/api/prom/label", "/static/js/app.3f2a1.js", "/healthz",
+  static const char* kPaths[] = {"/api/v1/query_range",
+                                 "/loki/api/v1/push",
+                                 "/metrics",
+                                 "/api/prom/label",
+                                 "/static/js/app.3f2a1.js",
+                                 "/healthz",
                                  "/api/v1/users/12345/orders?limit=50&page=3"};
-  static const char* kUas[] = {"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36",
-                               "curl/7.68.0", "Go-http-client/2.0", "Grafana/10.4.1",
-                               "Prometheus/2.51.0"};
+  static const char* kUas[] = {"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36", "curl/7.68.0",
+                               "Go-http-client/2.0", "Grafana/10.4.1", "Prometheus/2.51.0"};
   static const int kStatus[] = {200, 200, 200, 200, 201, 204, 301, 400, 404, 500, 503};
   static const char* kMsgs[] = {"request completed", "slow request",
                                 "upstream connect error or disconnect/reset before headers",
@@ -85,11 +88,10 @@ const Column& JsonLines() {
       Fields f = RandomFields(rng);
       char lat[32];
       snprintf(lat, sizeof lat, "%.6f", f.latency);
-      col->Add(R"({"ts":"2024-05-01T12:00:00.123456Z","level":")" + f.level +
-               R"(","msg":")" + JsonEscape(f.msg) + R"(","trace_id":")" + f.trace +
-               R"(","request":{"method":")" + f.method + R"(","path":")" + f.path +
-               R"(","proto":")" + f.proto + R"(","remote_addr":")" + f.ip +
-               R"(","headers":{"User-Agent":")" + f.ua +
+      col->Add(R"({"ts":"2024-05-01T12:00:00.123456Z","level":")" + f.level + R"(","msg":")" +
+               JsonEscape(f.msg) + R"(","trace_id":")" + f.trace + R"(","request":{"method":")" +
+               f.method + R"(","path":")" + f.path + R"(","proto":")" + f.proto +
+               R"(","remote_addr":")" + f.ip + R"(","headers":{"User-Agent":")" + f.ua +
                R"(","Accept":"*/*"}},"response":{"status":)" + std::to_string(f.status) +
                R"(,"size":)" + std::to_string(f.size) + R"(,"latency_seconds":)" + lat +
                R"(},"tags":["web","prod"],"cached":false})");
@@ -107,8 +109,8 @@ const Column& LogfmtLines() {
       Fields f = RandomFields(rng);
       char lat[32];
       snprintf(lat, sizeof lat, "%.3fms", f.latency * 1000);
-      col->Add("ts=2024-05-01T12:00:00.123456Z level=" + f.level + " msg=\"" +
-               JsonEscape(f.msg) + "\" trace_id=" + f.trace + " method=" + f.method +
+      col->Add("ts=2024-05-01T12:00:00.123456Z level=" + f.level + " msg=\"" + JsonEscape(f.msg) +
+               "\" trace_id=" + f.trace + " method=" + f.method +
                " path=" + (f.path.find('=') == std::string::npos ? f.path : "\"" + f.path + "\"") +
                " proto=" + f.proto + " remote_addr=" + f.ip + " user_agent=\"" + f.ua +
                "\" status=" + std::to_string(f.status) + " size=" + std::to_string(f.size) +
@@ -184,7 +186,8 @@ void BM_Unpack(benchmark::State& s) { Run(s, JsonLines(), "| unpack"); }
 void BM_Logfmt(benchmark::State& s) { Run(s, LogfmtLines(), "| logfmt"); }
 void BM_LogfmtParams(benchmark::State& s) { Run(s, LogfmtLines(), "| logfmt status, duration"); }
 void BM_RegexpApache(benchmark::State& s) {
-  Run(s, ApacheLines(), R"re(| regexp "^\\[(?P<ts>[^\\]]+)\\] \\[(?P<level>\\w+)\\] (?P<msg>.*)")re");
+  Run(s, ApacheLines(),
+      R"re(| regexp "^\\[(?P<ts>[^\\]]+)\\] \\[(?P<level>\\w+)\\] (?P<msg>.*)")re");
 }
 void BM_PatternApache(benchmark::State& s) {
   Run(s, ApacheLines(), R"(| pattern "[<ts>] [<level>] <msg>")");

@@ -135,8 +135,8 @@ inline size_t FindKeyEnd(const char* d, size_t i, size_t end, bool* clean) {
   for (; i < end; i++) {
     unsigned char c = static_cast<unsigned char>(d[i]);
     if (c == '"' || c == '\\') break;
-    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '_');
+    ok = ok &&
+         ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_');
   }
   *clean = ok;
   return i;

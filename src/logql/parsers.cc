@@ -19,7 +19,8 @@ struct NameBytes {
   bool ok[256] = {};
   constexpr NameBytes() {
     for (int c = 0; c < 256; c++)
-      ok[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+      ok[c] =
+          (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
   }
 };
 constexpr NameBytes kNameBytes;
