@@ -264,7 +264,10 @@ class JsonParser final : public LineParser {
       Clear();
       err = Walk<true>(line, sink);
     } else {
-      for (const auto& [name, value] : pending_) sink->Add(name, value);
+      for (size_t k = 0; k < pending_n_; k++) {
+        const Pending& e = pending_[k];
+        sink->Add(std::string_view(e.name, e.name_len), std::string_view(e.value, e.value_len));
+      }
     }
     if (err.empty()) return {};
     return ParseError{kJsonErr, err};
@@ -286,8 +289,16 @@ class JsonParser final : public LineParser {
   void Clear() {
     stack_.clear();
     prefix_.clear();
-    pending_.clear();
+    pending_n_ = 0;
   }
+
+  // A buffered label of the fast walk (plain fields: cheaper to fill than a pair of views).
+  struct Pending {
+    const char* name;
+    size_t name_len;
+    const char* value;
+    size_t value_len;
+  };
 
   // Loki reads a nested object in two steps: it finds the object's extent by counting braces
   // (strings skipped), then reads the members inside that extent. The exact walk does the
@@ -399,14 +410,21 @@ class JsonParser final : public LineParser {
     if (kExact) {
       sink->Add(name, ScalarValue(d, v, &arena_));
     } else {
-      pending_.emplace_back(name, ScalarValue(d, v, &arena_));
+      if (pending_n_ == pending_.size()) pending_.resize(pending_.size() * 2 + 16);
+      std::string_view value = ScalarValue(d, v, &arena_);
+      Pending& e = pending_[pending_n_++];
+      e.name = name.data();
+      e.name_len = name.size();
+      e.value = value.data();
+      e.value_len = value.size();
     }
   }
 
   ScratchArena arena_;
   std::vector<Frame> stack_;
   std::string prefix_;
-  std::vector<std::pair<std::string_view, std::string_view>> pending_;
+  std::vector<Pending> pending_;
+  size_t pending_n_ = 0;
 };
 
 // ---- `| json a="path", ...` ----
