@@ -34,49 +34,43 @@ inline size_t NextToken(const char* d, size_t i, size_t end) {
 
 // `i` is just past an opening quote. Returns the index just past the closing quote (the first
 // quote not escaped by an odd run of backslashes), or npos; *escaped tells whether the string
-// holds a backslash.
-inline size_t StringEnd(const char* d, size_t i, size_t end, bool* escaped) {
+// holds a backslash, *high whether it holds a byte >= 0x80.
+inline size_t StringEnd(const char* d, size_t i, size_t end, bool* escaped, bool* high) {
   *escaped = false;
-  while (i < end) {
-    const void* q = memchr(d + i, '"', end - i);
-    if (q == nullptr) return kNpos;
-    size_t qi = static_cast<const char*>(q) - d;
-    if (!*escaped && memchr(d + i, '\\', qi - i) != nullptr) *escaped = true;
-    // Count the whole backslash run before the quote (it may begin before i, after an
-    // escaped quote); the opening quote bounds it.
-    size_t k = qi;
-    size_t bs = 0;
-    while (k > 0 && d[k - 1] == '\\') {
-      bs++;
-      k--;
-    }
-    if (bs % 2 == 0) return qi + 1;
-    i = qi + 1;
+  *high = false;
+  for (;;) {
+    i = FindQuoteOrBackslash(d, i, end, high);
+    if (i >= end) return kNpos;
+    if (d[i] == '"') return i + 1;
+    // A backslash escapes the next byte: pairing left to right is the same as counting the
+    // backslash run before a quote.
+    *escaped = true;
+    i += 2;
   }
-  return kNpos;
 }
 
 // `i` is at `open`. Returns the index just past the matching `close`, or npos. Strings are
 // skipped; the other bracket kind is not counted (as jsonparser does).
 inline size_t BlockEnd(const char* d, size_t i, size_t end, char open, char close) {
   int level = 0;
-  while (i < end) {
+  for (;;) {
+    i = FindQuoteOr2(d, i, end, open, close);
+    if (i >= end) return kNpos;
     char c = d[i];
     if (c == '"') {
-      bool esc;
-      size_t se = StringEnd(d, i + 1, end, &esc);
+      bool esc, high;
+      size_t se = StringEnd(d, i + 1, end, &esc, &high);
       if (se == kNpos) return kNpos;
       i = se;
       continue;
     }
     if (c == open) {
       level++;
-    } else if (c == close) {
-      if (--level == 0) return i + 1;
+    } else if (--level == 0) {
+      return i + 1;
     }
     i++;
   }
-  return kNpos;
 }
 
 // End of a number/bool/null token.
@@ -96,7 +90,8 @@ struct Value {
   VType type;
   size_t begin;  // strings: first byte inside the quotes
   size_t end;    // strings: the closing quote
-  bool escaped;
+  bool escaped;  // strings: holds a backslash
+  bool high;     // strings: holds a byte >= 0x80
 };
 
 // Reads the value starting at the token at `i` (already at a non-ws byte). On success sets
@@ -104,13 +99,13 @@ struct Value {
 inline size_t ReadValue(const char* d, size_t i, size_t end, Value* v, std::string_view* err) {
   char c = d[i];
   if (c == '"') {
-    bool esc;
-    size_t se = StringEnd(d, i + 1, end, &esc);
+    bool esc, high;
+    size_t se = StringEnd(d, i + 1, end, &esc, &high);
     if (se == kNpos) {
       *err = kMalformedString;
       return kNpos;
     }
-    *v = Value{VType::kString, i + 1, se - 1, esc};
+    *v = Value{VType::kString, i + 1, se - 1, esc, high};
     return se;
   }
   if (c == '[' || c == '{') {
@@ -119,7 +114,7 @@ inline size_t ReadValue(const char* d, size_t i, size_t end, Value* v, std::stri
       *err = c == '[' ? kMalformedArray : kMalformedObject;
       return kNpos;
     }
-    *v = Value{c == '[' ? VType::kArray : VType::kObject, i, be, false};
+    *v = Value{c == '[' ? VType::kArray : VType::kObject, i, be, false, false};
     return be;
   }
   size_t te = TokenEnd(d, i, end);
@@ -131,7 +126,7 @@ inline size_t ReadValue(const char* d, size_t i, size_t end, Value* v, std::stri
         *err = kUnknownType;
         return kNpos;
       }
-      *v = Value{VType::kBool, i, te, false};
+      *v = Value{VType::kBool, i, te, false, false};
       return te;
     case 'n':
     case 'u':
@@ -139,7 +134,7 @@ inline size_t ReadValue(const char* d, size_t i, size_t end, Value* v, std::stri
         *err = kUnknownType;
         return kNpos;
       }
-      *v = Value{VType::kNull, i, te, false};
+      *v = Value{VType::kNull, i, te, false, false};
       return te;
     case '-':
     case '0':
@@ -152,7 +147,7 @@ inline size_t ReadValue(const char* d, size_t i, size_t end, Value* v, std::stri
     case '7':
     case '8':
     case '9':
-      *v = Value{VType::kNumber, i, te, false};
+      *v = Value{VType::kNumber, i, te, false, false};
       return te;
     default:
       *err = kUnknownType;
@@ -175,9 +170,7 @@ inline long Hex4(const char* p, size_t avail) {
 }
 
 // Drops invalid UTF-8 bytes and U+FFFD from a string value, as Loki does for json values.
-std::string_view CleanUtf8(std::string_view s, ScratchArena* arena) {
-  bool high = false;
-  for (char c : s) high |= static_cast<unsigned char>(c) >= 0x80;
+std::string_view CleanUtf8(std::string_view s, bool high, ScratchArena* arena) {
   if (!high) return s;
   if (IsValidUtf8(s) && s.find("\xEF\xBF\xBD") == std::string_view::npos) return s;
   char* out = arena->Reserve(s.size());
@@ -207,8 +200,10 @@ std::string_view StringValue(const char* d, const Value& v, ScratchArena* arena)
     long n = JsonUnescape(raw, out);
     if (n < 0) return arena->Commit(out, 0);
     raw = arena->Commit(out, static_cast<size_t>(n));
+    // \u escapes may have produced U+FFFD or other non-ASCII runes.
+    return CleanUtf8(raw, true, arena);
   }
-  return CleanUtf8(raw, arena);
+  return CleanUtf8(raw, v.high, arena);
 }
 
 std::string_view ScalarValue(const char* d, const Value& v, ScratchArena* arena) {
@@ -223,15 +218,26 @@ std::string_view ScalarValue(const char* d, const Value& v, ScratchArena* arena)
 }
 
 // Reads an object key at `i` (at the opening quote). Returns the index past its closing
-// quote or npos with *err set; *key is the unescaped key.
+// quote or npos with *err set; *key is the unescaped key, *clean tells it is already a label
+// name (bytes in [A-Za-z0-9_], no escapes).
 inline size_t ReadKey(const char* d, size_t i, size_t end, ScratchArena* arena,
-                      std::string_view* key, std::string_view* err) {
-  bool esc;
-  size_t se = StringEnd(d, i + 1, end, &esc);
+                      std::string_view* key, std::string_view* err, bool* clean = nullptr) {
+  bool ok;
+  size_t k = FindKeyEnd(d, i + 1, end, &ok);
+  size_t se;
+  bool esc = false;
+  if (k < end && d[k] == '"') {
+    se = k + 1;
+  } else {
+    bool high;
+    se = StringEnd(d, i + 1, end, &esc, &high);
+    ok = false;
+  }
   if (se == kNpos) {
     *err = kMalformedJson;
     return kNpos;
   }
+  if (clean != nullptr) *clean = ok && se - i > 2;
   std::string_view raw(d + i + 1, se - i - 2);
   if (esc) {
     char* out = arena->Reserve(raw.size());
@@ -252,23 +258,59 @@ class JsonParser final : public LineParser {
  public:
   ParseError Parse(std::string_view line, ParsedSink* sink) override {
     arena_.Reset();
-    stack_.clear();
-    prefix_.clear();
-    std::string_view err = Walk(line, sink);
+    Clear();
+    std::string_view err = Walk<false>(line, sink);
+    if (err.data() == kFallback.data()) {
+      Clear();
+      err = Walk<true>(line, sink);
+    } else {
+      for (size_t k = 0; k < pending_n_; k++) {
+        const Pending& e = pending_[k];
+        sink->Add(std::string_view(e.name, e.name_len), std::string_view(e.value, e.value_len));
+      }
+    }
     if (err.empty()) return {};
     return ParseError{kJsonErr, err};
   }
   std::unique_ptr<LineParser> Clone() const override { return std::make_unique<JsonParser>(); }
 
  private:
+  // Walk<false> gives up with this when it cannot be sure to match Loki; Walk<true> then runs.
+  static constexpr std::string_view kFallback = "fallback";
+
   struct Frame {
-    size_t end;         // bound of the enclosing object
-    size_t resume;      // just past the nested object in the enclosing one
+    size_t end;         // exact: bound of the enclosing object
+    size_t resume;      // exact: just past the nested object in the enclosing one
+    size_t start;       // fast: where the nested object starts
     size_t prefix_len;  // prefix_ length to restore
+    bool verify;        // fast: brace counting must be checked (arrays or odd tokens inside)
   };
 
-  // Returns the error text, empty on success.
+  void Clear() {
+    stack_.clear();
+    prefix_.clear();
+    pending_n_ = 0;
+  }
+
+  // A buffered label of the fast walk (plain fields: cheaper to fill than a pair of views).
+  struct Pending {
+    const char* name;
+    size_t name_len;
+    const char* value;
+    size_t value_len;
+  };
+
+  // Loki reads a nested object in two steps: it finds the object's extent by counting braces
+  // (strings skipped), then reads the members inside that extent. The exact walk does the
+  // same (two scans of nested bytes). The fast walk reads nested objects in one scan and
+  // buffers what it finds; that gives the same answer whenever the line is well formed and
+  // brace counting agrees with the nesting, which it checks: any error, or an array or a
+  // token with `{` inside a nested object whose extent then disagrees, falls back to the
+  // exact walk (nothing was handed to the sink yet). Returns the error text, empty on
+  // success.
+  template <bool kExact>
   std::string_view Walk(std::string_view line, ParsedSink* sink) {
+    auto fail = [](std::string_view e) { return kExact ? e : kFallback; };
     const char* d = line.data();
     size_t end = line.size();
     size_t i = NextToken(d, 0, end);
@@ -277,70 +319,112 @@ class JsonParser final : public LineParser {
     std::string_view err;
   enter_object:
     i = NextToken(d, i, end);
-    if (i == kNpos) return kMalformedJson;
+    if (i == kNpos) return fail(kMalformedJson);
     for (;;) {
       // At a key or the closing brace.
       if (d[i] == '}') goto close_object;
-      if (d[i] != '"') return kMalformedObject;
+      if (d[i] != '"') return fail(kMalformedObject);
       {
         std::string_view key;
-        i = ReadKey(d, i, end, &arena_, &key, &err);
-        if (i == kNpos) return err;
+        bool clean;
+        i = ReadKey(d, i, end, &arena_, &key, &err, &clean);
+        if (i == kNpos) return fail(err);
         i = NextToken(d, i, end);
-        if (i == kNpos || d[i] != ':') return kMalformedJson;
+        if (i == kNpos || d[i] != ':') return fail(kMalformedJson);
         i = NextToken(d, i + 1, end);
-        if (i == kNpos) return kMalformedJson;
+        if (i == kNpos) return fail(kMalformedJson);
+        if (!kExact && d[i] == '{') {
+          stack_.push_back(Frame{0, 0, i, prefix_.size(), false});
+          PushPrefix(key, clean);
+          i = i + 1;
+          goto enter_object;
+        }
         Value v;
         size_t next = ReadValue(d, i, end, &v, &err);
-        if (next == kNpos) return err;
-        if (v.type == VType::kObject) {
-          stack_.push_back(Frame{end, next, prefix_.size()});
-          std::string_view part = SanitizeKey(key, prefix_.empty(), &arena_);
-          if (!prefix_.empty() && !part.empty()) prefix_.push_back('_');
-          prefix_.append(part);
+        if (next == kNpos) return fail(err);
+        if (kExact && v.type == VType::kObject) {
+          stack_.push_back(Frame{end, next, i, prefix_.size(), false});
+          PushPrefix(key, clean);
           end = next;
           i = i + 1;
           goto enter_object;
         }
-        if (v.type != VType::kArray) Emit(d, key, v, sink);
+        if (v.type == VType::kArray) {
+          if (!kExact && !stack_.empty()) stack_.front().verify = true;
+        } else {
+          if (!kExact && v.type == VType::kNumber && !stack_.empty() &&
+              memchr(d + v.begin, '{', v.end - v.begin) != nullptr)
+            stack_.front().verify = true;
+          Emit<kExact>(d, key, clean, v, sink);
+        }
         i = next;
       }
     after_value:
       i = NextToken(d, i, end);
-      if (i == kNpos) return kMalformedArray;
+      if (i == kNpos) return fail(kMalformedArray);
       if (d[i] == '}') goto close_object;
-      if (d[i] != ',') return kMalformedObject;
+      if (d[i] != ',') return fail(kMalformedObject);
       i = NextToken(d, i + 1, end);
-      if (i == kNpos) return kMalformedArray;
+      if (i == kNpos) return fail(kMalformedArray);
       continue;
     close_object:
       if (stack_.empty()) return {};
       {
         const Frame f = stack_.back();
         stack_.pop_back();
-        i = f.resume;
-        end = f.end;
         prefix_.resize(f.prefix_len);
+        if (kExact) {
+          i = f.resume;
+          end = f.end;
+        } else {
+          i = i + 1;
+          if (stack_.empty() && f.verify && BlockEnd(d, f.start, end, '{', '}') != i)
+            return kFallback;
+        }
       }
       goto after_value;
     }
   }
 
-  void Emit(const char* d, std::string_view key, const Value& v, ParsedSink* sink) {
+  std::string_view Part(std::string_view key, bool clean, bool is_prefix) {
+    if (clean && !(is_prefix && key[0] >= '0' && key[0] <= '9')) return key;
+    return SanitizeKey(key, is_prefix, &arena_);
+  }
+
+  void PushPrefix(std::string_view key, bool clean) {
+    std::string_view part = Part(key, clean, prefix_.empty());
+    if (!prefix_.empty() && !part.empty()) prefix_.push_back('_');
+    prefix_.append(part);
+  }
+
+  template <bool kExact>
+  void Emit(const char* d, std::string_view key, bool clean, const Value& v, ParsedSink* sink) {
     std::string_view name;
     if (prefix_.empty()) {
-      name = SanitizeKey(key, true, &arena_);
+      name = Part(key, clean, true);
     } else {
-      std::string_view part = SanitizeKey(key, false, &arena_);
+      std::string_view part = Part(key, clean, false);
       name = part.empty() ? arena_.Copy(prefix_) : arena_.Copy(prefix_, "_", part);
     }
     if (name.empty() || sink->AlreadyParsed(name)) return;
-    sink->Add(name, ScalarValue(d, v, &arena_));
+    if (kExact) {
+      sink->Add(name, ScalarValue(d, v, &arena_));
+    } else {
+      if (pending_n_ == pending_.size()) pending_.resize(pending_.size() * 2 + 16);
+      std::string_view value = ScalarValue(d, v, &arena_);
+      Pending& e = pending_[pending_n_++];
+      e.name = name.data();
+      e.name_len = name.size();
+      e.value = value.data();
+      e.value_len = value.size();
+    }
   }
 
   ScratchArena arena_;
   std::vector<Frame> stack_;
   std::string prefix_;
+  std::vector<Pending> pending_;
+  size_t pending_n_ = 0;
 };
 
 // ---- `| json a="path", ...` ----

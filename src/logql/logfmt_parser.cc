@@ -182,26 +182,15 @@ class LogfmtParser final : public LineParser {
     }
     const size_t start = p;
     bool multibyte = false;
-    for (;; p++) {
-      if (p == n) {
-        *key = l.substr(start);
-        if (multibyte && KeyHasRuneError(*key)) return Fail(n, "invalid key");
-        *value = {};
-        pos_ = n;
-        return Scan::kPair;
-      }
-      unsigned char c = static_cast<unsigned char>(l[p]);
-      if (c == '=') break;
-      if (c == '"') return Fail(p, "unexpected '\"'");
-      if (c <= ' ') {
-        *key = l.substr(start, p - start);
-        if (multibyte && KeyHasRuneError(*key)) return Fail(p, "invalid key");
-        *value = {};
-        pos_ = p;
-        return Scan::kPair;
-      }
-      if (c >= 0x80) multibyte = true;
+    p = FindLogfmtDelim(l.data(), p, n, &multibyte);
+    if (p == n || static_cast<unsigned char>(l[p]) <= ' ') {
+      *key = l.substr(start, p - start);
+      if (multibyte && KeyHasRuneError(*key)) return Fail(p, "invalid key");
+      *value = {};
+      pos_ = p;
+      return Scan::kPair;
     }
+    if (l[p] == '"') return Fail(p, "unexpected '\"'");
     // At '='.
     if (p == start) return Fail(p, "unexpected '='");
     *key = l.substr(start, p - start);
@@ -214,31 +203,25 @@ class LogfmtParser final : public LineParser {
     }
     if (l[p] != '"') {
       const size_t vs = p;
-      for (; p < n; p++) {
-        unsigned char c = static_cast<unsigned char>(l[p]);
-        if (c == '=' || c == '"') return Fail(p, c == '=' ? "unexpected '='" : "unexpected '\"'");
-        if (c <= ' ') break;
-      }
+      bool high = false;
+      p = FindLogfmtDelim(l.data(), p, n, &high);
+      if (p < n && (l[p] == '=' || l[p] == '"'))
+        return Fail(p, l[p] == '=' ? "unexpected '='" : "unexpected '\"'");
       *value = l.substr(vs, p - vs);
       pos_ = p;
       return Scan::kPair;
     }
-    // Quoted value: find the closing quote not escaped.
+    // Quoted value: a backslash escapes the next byte; the first other quote closes it.
     const size_t qs = p + 1;
     bool has_esc = false;
+    bool high = false;
     size_t q = qs;
     for (;;) {
-      const void* hit = memchr(l.data() + q, '"', n - q);
-      if (hit == nullptr) return Fail(n, "unterminated quoted value");
-      size_t qi = static_cast<const char*>(hit) - l.data();
-      if (!has_esc && memchr(l.data() + q, '\\', qi - q) != nullptr) has_esc = true;
-      size_t bs = 0;
-      while (qi - bs > qs && l[qi - bs - 1] == '\\') bs++;
-      if (bs % 2 == 0) {
-        q = qi;
-        break;
-      }
-      q = qi + 1;
+      q = FindQuoteOrBackslash(l.data(), q, n, &high);
+      if (q >= n) return Fail(n, "unterminated quoted value");
+      if (l[q] == '"') break;
+      has_esc = true;
+      q += 2;
     }
     pos_ = q + 1;
     std::string_view inner = l.substr(qs, q - qs);

@@ -3,12 +3,17 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string_view>
 #include <vector>
 
 #include "core/status.h"
 #include "logql/parsers.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace skald::logql::internal {
 
@@ -43,19 +48,153 @@ class ScratchArena {
   std::string_view Copy(std::string_view a, std::string_view b = {}, std::string_view c = {}) {
     char* p = Reserve(a.size() + b.size() + c.size());
     char* w = p;
-    for (std::string_view s : {a, b, c}) {
-      if (!s.empty()) __builtin_memcpy(w, s.data(), s.size());
-      w += s.size();
-    }
-    return Commit(p, w - p);
+    Put(&w, a);
+    Put(&w, b);
+    Put(&w, c);
+    return Commit(p, static_cast<size_t>(w - p));
   }
 
  private:
+  // Short names are copied inline: a libc call costs more than the bytes.
+  static void Put(char** w, std::string_view s) {
+    if (s.size() <= 16) {
+      for (char c : s) *(*w)++ = c;
+    } else {
+      __builtin_memcpy(*w, s.data(), s.size());
+      *w += s.size();
+    }
+  }
+
   std::vector<std::unique_ptr<char[]>> blocks_;
   std::vector<size_t> sizes_;
   size_t block_ = 0;
   size_t used_ = 0;
 };
+
+// Byte scanners of the hot loops, 16 bytes at a time where SSE2 is there. Each returns the
+// index of the first matching byte in [i, end), or end; reads nothing outside [i, end).
+
+// First `"` or `\`; *high is set when a byte >= 0x80 comes before it.
+inline size_t FindQuoteOrBackslash(const char* d, size_t i, size_t end, bool* high) {
+  unsigned hi = 0;
+#if defined(__SSE2__)
+  const __m128i q = _mm_set1_epi8('"');
+  const __m128i b = _mm_set1_epi8('\\');
+  while (i + 16 <= end) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + i));
+    unsigned m = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, b))));
+    unsigned h = static_cast<unsigned>(_mm_movemask_epi8(v));
+    if (m != 0) {
+      unsigned k = static_cast<unsigned>(__builtin_ctz(m));
+      hi |= h & ((1u << k) - 1);
+      *high |= hi != 0;
+      return i + k;
+    }
+    hi |= h;
+    i += 16;
+  }
+#endif
+  for (; i < end; i++) {
+    unsigned char c = static_cast<unsigned char>(d[i]);
+    if (c == '"' || c == '\\') break;
+    hi |= c >= 0x80;
+  }
+  *high |= hi != 0;
+  return i;
+}
+
+// As FindQuoteOrBackslash for a json key; *clean tells whether every byte before the hit is in
+// [A-Za-z0-9_] (the key needs no sanitizing then, but for a leading digit).
+inline size_t FindKeyEnd(const char* d, size_t i, size_t end, bool* clean) {
+  bool ok = true;
+#if defined(__SSE2__)
+  const __m128i q = _mm_set1_epi8('"');
+  const __m128i b = _mm_set1_epi8('\\');
+  while (i + 16 <= end) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + i));
+    unsigned m = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, b))));
+    __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)),
+                                  _mm_cmpgt_epi8(_mm_set1_epi8('z' + 1), lower));
+    __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+                                  _mm_cmpgt_epi8(_mm_set1_epi8('9' + 1), v));
+    __m128i name = _mm_or_si128(_mm_or_si128(alpha, digit), _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
+    unsigned nm = static_cast<unsigned>(_mm_movemask_epi8(name));
+    if (m != 0) {
+      unsigned k = static_cast<unsigned>(__builtin_ctz(m));
+      unsigned want = (1u << k) - 1;
+      *clean = ok && (nm & want) == want;
+      return i + k;
+    }
+    ok = ok && nm == 0xFFFF;
+    i += 16;
+  }
+#endif
+  for (; i < end; i++) {
+    unsigned char c = static_cast<unsigned char>(d[i]);
+    if (c == '"' || c == '\\') break;
+    ok = ok &&
+         ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_');
+  }
+  *clean = ok;
+  return i;
+}
+
+// First of `"`, `a` or `b`.
+inline size_t FindQuoteOr2(const char* d, size_t i, size_t end, char a, char b) {
+#if defined(__SSE2__)
+  const __m128i q = _mm_set1_epi8('"');
+  const __m128i va = _mm_set1_epi8(a);
+  const __m128i vb = _mm_set1_epi8(b);
+  while (i + 16 <= end) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + i));
+    __m128i e = _mm_or_si128(_mm_cmpeq_epi8(v, q),
+                             _mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)));
+    unsigned m = static_cast<unsigned>(_mm_movemask_epi8(e));
+    if (m != 0) return i + static_cast<unsigned>(__builtin_ctz(m));
+    i += 16;
+  }
+#endif
+  for (; i < end; i++) {
+    char c = d[i];
+    if (c == '"' || c == a || c == b) break;
+  }
+  return i;
+}
+
+// First `=`, `"` or byte <= ' ' (logfmt delimiters); *high as above.
+inline size_t FindLogfmtDelim(const char* d, size_t i, size_t end, bool* high) {
+  unsigned hi = 0;
+#if defined(__SSE2__)
+  const __m128i eq = _mm_set1_epi8('=');
+  const __m128i q = _mm_set1_epi8('"');
+  const __m128i sp = _mm_set1_epi8(' ');
+  while (i + 16 <= end) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + i));
+    __m128i e = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, eq), _mm_cmpeq_epi8(v, q)),
+                             _mm_cmpeq_epi8(_mm_min_epu8(v, sp), v));
+    unsigned m = static_cast<unsigned>(_mm_movemask_epi8(e));
+    unsigned h = static_cast<unsigned>(_mm_movemask_epi8(v));
+    if (m != 0) {
+      unsigned k = static_cast<unsigned>(__builtin_ctz(m));
+      hi |= h & ((1u << k) - 1);
+      *high |= hi != 0;
+      return i + k;
+    }
+    hi |= h;
+    i += 16;
+  }
+#endif
+  for (; i < end; i++) {
+    unsigned char c = static_cast<unsigned char>(d[i]);
+    if (c == '=' || c == '"' || c <= ' ') break;
+    hi |= c >= 0x80;
+  }
+  *high |= hi != 0;
+  return i;
+}
 
 // Sanitizes `key` as SanitizeLabelName does; returns a view of `key` itself when it is
 // already a clean name (the common case), else a view into *arena. `is_prefix` = false skips

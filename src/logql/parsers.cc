@@ -15,9 +15,17 @@ namespace skald::logql {
 namespace internal {
 namespace {
 
-inline bool IsNameByte(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
+struct NameBytes {
+  bool ok[256] = {};
+  constexpr NameBytes() {
+    for (int c = 0; c < 256; c++)
+      ok[c] =
+          (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  }
+};
+constexpr NameBytes kNameBytes;
+
+inline bool IsNameByte(unsigned char c) { return kNameBytes.ok[c]; }
 
 // Go's unicode.IsSpace for the runes that can start or end a key.
 bool IsUnicodeSpace(char32_t r) {

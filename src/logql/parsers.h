@@ -3,11 +3,14 @@
 // Each parser reads one log line and hands what it extracts to a ParsedSink as (name, value)
 // views; it owns no label state. Names are already sanitized the way Loki sanitizes them
 // (json, logfmt, unpack: spaces trimmed, a leading digit prefixed by `_`, every character
-// outside [A-Za-z0-9_] replaced by `_`; nested json keys joined with `_`). Values are views
-// into the line when no unescaping was needed, else into the parser's own scratch buffer;
-// either stays valid until the parser's next Parse call. The sink (the pipeline's label
-// builder) applies Loki's policy for names that collide with existing labels (the
-// `_extracted` suffix, first value wins).
+// outside [A-Za-z0-9_] replaced by `_`; nested json keys joined with `_`); names given in the
+// query (`json a="..."`, `logfmt a`, regexp groups, pattern captures) are used as written.
+// Names and values are views into the line when no unescaping or joining was needed, else
+// into the parser's own scratch memory; all stay valid until the parser's next Parse call
+// (or its destruction). The sink (the pipeline's label builder) applies Loki's policy for
+// names that collide with existing labels (the `_extracted` suffix) and keeps the first
+// value when a parser reports a name twice in one line (json/logfmt duplicate keys).
+// Semantics, and where Skald chose where Loki's docs are silent: docs/logql.md "Parsers".
 //
 // Parsers are compiled once per query and are not thread-safe (they reuse scratch buffers):
 // make one per stream pipeline, with Clone() when a stage is shared across threads.
@@ -39,8 +42,10 @@ class ParsedSink {
 
 // Why a line could not be parsed: becomes `__error__` and `__error_details__`.
 struct ParseError {
-  std::string_view error;    // "JSONParserErr" / "LogfmtParserErr"; empty = no error
-  std::string_view details;  // Go's error text, valid until the next Parse
+  std::string_view error;  // "JSONParserErr" / "LogfmtParserErr"; empty = no error
+  // Go's error text, valid until the next Parse. May be empty with an error: Loki sets no
+  // `__error_details__` for `json a="..."` and `unpack` on a line that is not JSON.
+  std::string_view details;
   explicit operator bool() const { return !error.empty(); }
 };
 
@@ -56,10 +61,12 @@ class LineParser {
 
 // Builds the parser of one parser stage (kind kJson, kLogfmt, kRegexp, kPattern, kUnpack).
 // InvalidArgument with Loki's text for a bad regexp (no named group, invalid or duplicate
-// group name), a bad pattern, or a bad json expression path.
+// group name), a bad pattern, a bad json expression path (`cannot parse expression [p]:
+// ...`) or an invalid json label name; "not a parser stage" for any other kind.
 StatusOr<std::unique_ptr<LineParser>> NewLineParser(const PipelineStage& stage);
 
-// Loki's label-name sanitizing for json, logfmt and unpack keys (see above). Appends to *out.
+// Loki's label-name sanitizing for json, logfmt and unpack keys (see above). Appends to *out
+// (nothing when the key is empty after trimming).
 void SanitizeLabelName(std::string_view key, std::string* out);
 
 }  // namespace skald::logql

@@ -552,6 +552,7 @@ TEST(NewLineParserTest, RejectsInvalidStagesWithLokisText) {
        "(?P<a>x",
        {},
        "error parsing regexp: missing closing ): `(?P<a>x`"},
+      {PipelineStage::Kind::kRegexp, "(?P<a>x)(?P<a>y)", {}, "duplicate extracted label name 'a'"},
       {PipelineStage::Kind::kPattern, "<_> foo", {}, "at least one capture is required"},
       {PipelineStage::Kind::kPattern,
        "<a><b>",
