@@ -9,6 +9,10 @@
 #include <thread>
 #include <tuple>
 
+#include <xxhash.h>
+
+#include <unordered_set>
+
 #include "chunk/block.h"
 #include "chunk/chunk.h"
 #include "core/time.h"
@@ -16,6 +20,12 @@
 namespace skald::querier {
 
 namespace {
+
+struct PairHash {
+  size_t operator()(const std::pair<int64_t, uint64_t>& p) const {
+    return static_cast<size_t>(p.second ^ (static_cast<uint64_t>(p.first) * 0x9e3779b97f4a7c15ULL));
+  }
+};
 
 // Where an entry came from, in arrival order: sources are ranked oldest first
 // (store chunks, then the ingester's blocks in snapshot order), then the block
@@ -47,8 +57,9 @@ class Collector {
     return forward_ ? min_ts <= bound_ : max_ts >= bound_;
   }
 
-  void Add(ResultEntry e, Arrival at) {
-    entries_.push_back({std::move(e), at});
+  // `set` indexes the stream's post-pipeline label sets (StreamWork::label_sets).
+  void Add(ResultEntry e, Arrival at, uint32_t set) {
+    entries_.push_back({std::move(e), at, set});
     if (entries_.size() >= 2 * static_cast<size_t>(limit_) + 16) Compact();
   }
 
@@ -71,12 +82,17 @@ class Collector {
       std::stable_sort(run_.begin(), run_.end(), [this](size_t a, size_t b) {
         const ResultEntry& x = entries_[a].e;
         const ResultEntry& y = entries_[b].e;
-        return x.line != y.line ? x.line < y.line : x.metadata < y.metadata;
+        if (x.line != y.line) return x.line < y.line;
+        if (entries_[a].set != entries_[b].set) return entries_[a].set < entries_[b].set;
+        return x.metadata != y.metadata ? x.metadata < y.metadata : x.parsed < y.parsed;
       });
       for (size_t k = 1; k < run_.size(); k++) {
         const ResultEntry& x = entries_[run_[k - 1]].e;
         const ResultEntry& y = entries_[run_[k]].e;
-        if (x.line == y.line && x.metadata == y.metadata) drop_[run_[k]] = 1;
+        if (x.line == y.line && entries_[run_[k - 1]].set == entries_[run_[k]].set &&
+            x.metadata == y.metadata && x.parsed == y.parsed) {
+          drop_[run_[k]] = 1;
+        }
       }
     }
     size_t out = 0;
@@ -99,11 +115,11 @@ class Collector {
     return dups;
   }
 
-  // The kept entries, in result order (call Compact first).
-  std::vector<ResultEntry> Take() {
-    std::vector<ResultEntry> out;
+  // The kept entries with their label-set index, in result order (call Compact first).
+  std::vector<std::pair<ResultEntry, uint32_t>> Take() {
+    std::vector<std::pair<ResultEntry, uint32_t>> out;
     out.reserve(entries_.size());
-    for (auto& it : entries_) out.push_back(std::move(it.e));
+    for (auto& it : entries_) out.emplace_back(std::move(it.e), it.set);
     entries_.clear();
     return out;
   }
@@ -113,6 +129,7 @@ class Collector {
   struct Item {
     ResultEntry e;
     Arrival at;
+    uint32_t set = 0;
   };
   uint32_t limit_;
   bool forward_;
@@ -133,16 +150,26 @@ struct Source {
   const index::ChunkRef* chunk = nullptr;  // otherwise
 };
 
-struct StreamWork {
+}  // namespace
+
+struct Querier::StreamWork {
   uint64_t fp = 0;
   Labels labels;
   std::vector<chunk::BlockRef> ingester_blocks;
   std::vector<index::ChunkRef> chunks;
-  std::vector<ResultEntry> result;
+  // Log queries: the kept entries, each with its index into label_sets (the stream's
+  // labels as the pipeline left them; label_sets[0] = `labels` without label stages).
+  std::vector<std::pair<ResultEntry, uint32_t>> result;
+  std::vector<Labels> label_sets;
 };
+
+namespace {
+
+using StreamWork = Querier::StreamWork;
 
 struct ScanContext {
   const logql::LineFilter* filter;
+  const logql::Pipeline* pipeline;  // stages after the leading line filters; null if none
   const storage::ChunkStore* chunks;
   std::string_view tenant;
   int64_t start, end;
@@ -150,11 +177,43 @@ struct ScanContext {
   bool forward;
 };
 
+// The index of `labels` in *sets, appending it when new. Streams have one or a few
+// post-pipeline label sets, so a linear search is the cheap choice.
+uint32_t InternLabelSet(std::span<const logql::LabelRef> labels, std::vector<Labels>* sets) {
+  for (size_t i = 0; i < sets->size(); i++) {
+    const auto& items = (*sets)[i].items();
+    if (items.size() != labels.size()) continue;
+    bool same = true;
+    for (size_t j = 0; j < items.size() && same; j++) {
+      same = items[j].name == labels[j].name && items[j].value == labels[j].value;
+    }
+    if (same) return static_cast<uint32_t>(i);
+  }
+  sets->push_back(logql::ToLabels(labels));
+  return static_cast<uint32_t>(sets->size() - 1);
+}
+
+void CopyPairs(std::span<const logql::LabelRef> from,
+               std::vector<std::pair<std::string, std::string>>* to) {
+  to->reserve(from.size());
+  for (const auto& l : from) to->emplace_back(std::string(l.name), std::string(l.value));
+}
+
+// The entry's metadata as one contiguous span (what pipelines take).
+std::span<const MetadataPair> EntryMetadata(const chunk::DecodedBlock& d, size_t i,
+                                            std::vector<MetadataPair>* scratch) {
+  size_t n = d.metadata_count(i);
+  scratch->resize(n);
+  for (size_t j = 0; j < n; j++) (*scratch)[j] = d.metadata(i, j);
+  return {scratch->data(), n};
+}
+
 // Feeds the entries of a decoded block in [start, end) that pass the filter to the
 // collector. `at` names the block (its entry field is filled in here).
 Status ScanBlock(const ScanContext& ctx, bool from_ingester, Arrival at,
                  const chunk::DecodedBlock* decoded, std::vector<uint32_t>* hits, Collector* col,
-                 QueryStats* stats) {
+                 logql::StreamPipeline* sp, StreamWork* w, QueryStats* stats) {
+  thread_local std::vector<MetadataPair> md;
   auto ts = decoded->timestamps();
   size_t lo = std::lower_bound(ts.begin(), ts.end(), ctx.start) - ts.begin();
   size_t hi = std::lower_bound(ts.begin(), ts.end(), ctx.end) - ts.begin();
@@ -170,16 +229,31 @@ Status ScanBlock(const ScanContext& ctx, bool from_ingester, Arrival at,
     if (!col->Admits(ts[i])) return;
     ResultEntry e;
     e.ts = ts[i];
-    e.line = std::string(decoded->line(i));
-    size_t n = decoded->metadata_count(i);
-    e.metadata.reserve(n);
-    for (size_t j = 0; j < n; j++) {
-      MetadataPair p = decoded->metadata(i, j);
-      e.metadata.emplace_back(std::string(p.name), std::string(p.value));
+    uint32_t set = 0;
+    if (sp != nullptr) {
+      std::string_view line;
+      if (!sp->Process(ts[i], decoded->line(i), EntryMetadata(*decoded, i, &md), &line)) return;
+      const logql::EntryLabels& labels = sp->labels();
+      e.line = std::string(line);
+      CopyPairs(labels.structured_metadata, &e.metadata);
+      CopyPairs(labels.parsed, &e.parsed);
+      set = InternLabelSet(labels.stream, &w->label_sets);
+    } else {
+      e.line = std::string(decoded->line(i));
+      size_t n = decoded->metadata_count(i);
+      e.metadata.reserve(n);
+      for (size_t j = 0; j < n; j++) {
+        MetadataPair p = decoded->metadata(i, j);
+        // A metadata key equal to a stream label's name shows as `<key>_extracted`
+        // (Loki's rule; the pipeline applies the same).
+        std::string name(p.name);
+        if (w->labels.Has(p.name)) name += "_extracted";
+        e.metadata.emplace_back(std::move(name), std::string(p.value));
+      }
     }
     stats->post_filter_lines++;
     at.entry = static_cast<uint32_t>(i);
-    col->Add(std::move(e), at);
+    col->Add(std::move(e), at, set);
   };
   if (ctx.filter->IsNoop()) {
     if (ctx.forward) {
@@ -201,6 +275,9 @@ Status ScanStream(const ScanContext& ctx, StreamWork* w, QueryStats* stats) {
   thread_local chunk::DecodedBlock decoded;
   thread_local std::vector<uint32_t> hits;
   Collector col(ctx.limit, ctx.forward);
+  w->label_sets.assign(1, w->labels);
+  std::unique_ptr<logql::StreamPipeline> sp;
+  if (ctx.pipeline != nullptr) sp = ctx.pipeline->ForStream(w->labels);
 
   std::vector<Source> sources;
   sources.reserve(w->ingester_blocks.size() + w->chunks.size());
@@ -237,7 +314,8 @@ Status ScanStream(const ScanContext& ctx, StreamWork* w, QueryStats* stats) {
     }
     if (s.chunk == nullptr) {
       SKALD_RETURN_IF_ERROR(chunk::DecodeBlock(s.block.bytes, &decoded));
-      SKALD_RETURN_IF_ERROR(ScanBlock(ctx, true, {s.rank, 0, 0}, &decoded, &hits, &col, stats));
+      SKALD_RETURN_IF_ERROR(
+          ScanBlock(ctx, true, {s.rank, 0, 0}, &decoded, &hits, &col, sp.get(), w, stats));
       continue;
     }
     int64_t t0 = MonotonicNanos();
@@ -262,7 +340,8 @@ Status ScanStream(const ScanContext& ctx, StreamWork* w, QueryStats* stats) {
       }
       Status st = chunk.ReadBlock(bi, &decoded);
       if (!st.ok()) return Status::Corruption("chunk " + s.chunk->key + ": " + st.message());
-      SKALD_RETURN_IF_ERROR(ScanBlock(ctx, false, {s.rank, bi, 0}, &decoded, &hits, &col, stats));
+      SKALD_RETURN_IF_ERROR(
+          ScanBlock(ctx, false, {s.rank, bi, 0}, &decoded, &hits, &col, sp.get(), w, stats));
     }
   }
   col.Compact();
@@ -294,25 +373,18 @@ Querier::Querier(QuerierOptions opts, ingester::StreamReader* ingester, index::I
   }
 }
 
-StatusOr<std::vector<ResultStream>> Querier::SelectLogs(std::string_view tenant,
-                                                        const logql::LogSelector& selector,
-                                                        int64_t start, int64_t end, uint32_t limit,
-                                                        bool forward, QueryStats* stats) {
-  const int64_t t0 = MonotonicNanos();
-  std::vector<ResultStream> out;
-  if (limit == 0 || end <= start) return out;
-  SKALD_ASSIGN_OR_RETURN(logql::LineFilter filter,
-                         logql::LineFilter::Compile(selector.line_filters));
-
-  // Gather every stream's sources, keyed by fingerprint.
+StatusOr<std::vector<Querier::StreamWork>> Querier::Gather(std::string_view tenant,
+                                                           const std::vector<Matcher>& matchers,
+                                                           int64_t start, int64_t end,
+                                                           QueryStats* stats) {
   std::map<uint64_t, StreamWork> work;
-  for (auto& snap : ingester_->Snapshot(tenant, selector.matchers, start, end)) {
+  for (auto& snap : ingester_->Snapshot(tenant, matchers, start, end)) {
     StreamWork& w = work[snap.fingerprint];
     w.fp = snap.fingerprint;
     w.labels = std::move(snap.labels);
     w.ingester_blocks = std::move(snap.blocks);
   }
-  SKALD_ASSIGN_OR_RETURN(auto series, index_->Query(tenant, start, end - 1, selector.matchers));
+  SKALD_ASSIGN_OR_RETURN(auto series, index_->Query(tenant, start, end - 1, matchers));
   for (auto& s : series) {
     StreamWork& w = work[s.fingerprint];
     w.fp = s.fingerprint;
@@ -320,13 +392,34 @@ StatusOr<std::vector<ResultStream>> Querier::SelectLogs(std::string_view tenant,
     stats->chunks_ref += s.chunks.size();
     for (auto& c : s.chunks) w.chunks.push_back(std::move(c));
   }
-  stats->streams = work.size();
+  stats->streams += work.size();
+  std::vector<StreamWork> out;
+  out.reserve(work.size());
+  for (auto& [fp, w] : work) out.push_back(std::move(w));
+  return out;
+}
 
-  std::vector<StreamWork*> items;
-  items.reserve(work.size());
-  for (auto& [fp, w] : work) items.push_back(&w);
+StatusOr<std::vector<ResultStream>> Querier::SelectLogs(std::string_view tenant,
+                                                        const logql::LogSelector& selector,
+                                                        int64_t start, int64_t end, uint32_t limit,
+                                                        bool forward, QueryStats* stats) {
+  const int64_t t0 = MonotonicNanos();
+  std::vector<ResultStream> out;
+  SKALD_ASSIGN_OR_RETURN(logql::LineFilter filter,
+                         logql::LineFilter::Compile(selector.line_filters));
+  // The leading line filters run over whole blocks (filter); the pipeline runs the rest.
+  std::shared_ptr<const logql::Pipeline> pipeline;
+  if (!selector.stages.empty()) {
+    logql::LogSelector rest = selector;
+    rest.line_filters.clear();
+    SKALD_ASSIGN_OR_RETURN(pipeline, logql::Pipeline::Compile(rest));
+  }
+  if (limit == 0 || end <= start) return out;
 
-  ScanContext ctx{&filter, &chunks_, tenant, start, end, limit, forward};
+  SKALD_ASSIGN_OR_RETURN(std::vector<StreamWork> items,
+                         Gather(tenant, selector.matchers, start, end, stats));
+
+  ScanContext ctx{&filter, pipeline.get(), &chunks_, tenant, start, end, limit, forward};
   // Streams are scanned on the query pool (and this thread); no thread of our own.
   std::mutex mu;
   Status first_error;
@@ -334,7 +427,7 @@ StatusOr<std::vector<ResultStream>> Querier::SelectLogs(std::string_view tenant,
   ParallelFor(opts_.pool, items.size(), static_cast<size_t>(opts_.parallelism), [&](size_t i) {
     if (failed.load(std::memory_order_relaxed)) return;
     QueryStats local;
-    Status st = ScanStream(ctx, items[i], &local);
+    Status st = ScanStream(ctx, &items[i], &local);
     std::lock_guard<std::mutex> lock(mu);
     AddStats(stats, local);
     if (!st.ok() && first_error.ok()) {
@@ -351,17 +444,23 @@ StatusOr<std::vector<ResultStream>> Querier::SelectLogs(std::string_view tenant,
     size_t stream;
     size_t entry;
   };
-  std::vector<std::string> keys(items.size());
+  // Label strings of every (stream, label set) pair that kept an entry.
+  std::vector<std::vector<std::string>> keys(items.size());
   std::vector<Pick> picks;
   for (size_t i = 0; i < items.size(); i++) {
-    keys[i] = items[i]->labels.ToString();
-    for (size_t j = 0; j < items[i]->result.size(); j++) {
-      picks.push_back({items[i]->result[j].ts, &keys[i], i, j});
+    keys[i].resize(items[i].label_sets.size());
+    for (const auto& [e, set] : items[i].result) {
+      if (keys[i][set].empty()) keys[i][set] = items[i].label_sets[set].ToString();
+    }
+    for (size_t j = 0; j < items[i].result.size(); j++) {
+      const auto& [e, set] = items[i].result[j];
+      picks.push_back({e.ts, &keys[i][set], i, j});
     }
   }
   auto better = [forward](const Pick& a, const Pick& b) {
     if (a.ts != b.ts) return forward ? a.ts < b.ts : a.ts > b.ts;
     if (*a.key != *b.key) return *a.key < *b.key;
+    if (a.stream != b.stream) return a.stream < b.stream;
     return a.entry < b.entry;
   };
   if (picks.size() > limit) {
@@ -372,15 +471,204 @@ StatusOr<std::vector<ResultStream>> Querier::SelectLogs(std::string_view tenant,
   // Grouped by label string; the map's order is the result order Loki uses.
   std::map<std::string_view, ResultStream> by_key;
   for (const Pick& p : picks) {
+    auto& [e, set] = items[p.stream].result[p.entry];
     auto [it, inserted] = by_key.try_emplace(*p.key);
-    if (inserted) it->second.labels = items[p.stream]->labels;
-    it->second.entries.push_back(std::move(items[p.stream]->result[p.entry]));
+    if (inserted) it->second.labels = items[p.stream].label_sets[set];
+    it->second.entries.push_back(std::move(e));
   }
   out.reserve(by_key.size());
   for (auto& [key, stream] : by_key) out.push_back(std::move(stream));
   stats->entries_returned = picks.size();
   stats->exec_seconds = static_cast<double>(MonotonicNanos() - t0) / 1e9;
   return out;
+}
+
+namespace {
+
+struct SampleContext {
+  const logql::SampleExtractor* extractor;
+  bool value_is_length;  // bytes_over_time / bytes_rate
+  const storage::ChunkStore* chunks;
+  std::string_view tenant;
+  int64_t after, through;  // samples with after < ts <= through
+  const std::atomic<bool>* cancelled;
+};
+
+bool Cancelled(const SampleContext& ctx) {
+  return ctx.cancelled != nullptr && ctx.cancelled->load(std::memory_order_relaxed);
+}
+
+// One stream's sample feed: its extractor, and the series of its metadata-free entries
+// when the extractor depends on nothing else (StreamLabelsOnly), found once.
+struct StreamFeed {
+  const SampleContext* ctx;
+  logql::StreamSampleExtractor* ex;
+  logql::RangeAccumulator* acc;
+  bool fast;
+  bool have_plain_ref = false;
+  logql::RangeAccumulator::SeriesRef plain_ref = 0;
+  // Set while reading a group of sources that overlap in time: (ts, entry hash) of what
+  // was fed, so an entry present in two sources (a chunk still in the ingester and already
+  // in the store, two replicas' copies) counts once.
+  std::unordered_set<std::pair<int64_t, uint64_t>, PairHash>* seen = nullptr;
+  std::vector<MetadataPair> md;
+
+  void Entry(const chunk::DecodedBlock& d, size_t i) {
+    const int64_t ts = d.ts(i);
+    if (seen != nullptr && !seen->insert({ts, EntryIdentity(d, i)}).second) return;
+    const std::string_view line = d.line(i);
+    if (fast && d.metadata_count(i) == 0 && have_plain_ref) {
+      acc->Add(plain_ref, ts, ctx->value_is_length ? static_cast<double>(line.size()) : 1.0);
+      return;
+    }
+    double v = 0;
+    if (!ex->Process(ts, line, EntryMetadata(d, i, &md), &v)) return;
+    const auto ref = acc->Series(ex->labels());
+    if (fast && d.metadata_count(i) == 0) {
+      plain_ref = ref;
+      have_plain_ref = true;
+    }
+    acc->Add(ref, ts, v);
+  }
+
+  static uint64_t EntryIdentity(const chunk::DecodedBlock& d, size_t i) {
+    std::string_view line = d.line(i);
+    uint64_t h = XXH3_64bits(line.data(), line.size());
+    for (size_t j = 0; j < d.metadata_count(i); j++) {
+      MetadataPair p = d.metadata(i, j);
+      h = XXH3_64bits_withSeed(p.name.data(), p.name.size(), h);
+      h = XXH3_64bits_withSeed(p.value.data(), p.value.size(), h ^ 0x9e3779b97f4a7c15ULL);
+    }
+    return h;
+  }
+
+  void Block(const chunk::DecodedBlock& d) {
+    auto ts = d.timestamps();
+    size_t lo = std::upper_bound(ts.begin(), ts.end(), ctx->after) - ts.begin();
+    size_t hi = std::upper_bound(ts.begin(), ts.end(), ctx->through) - ts.begin();
+    for (size_t i = lo; i < hi; i++) Entry(d, i);
+  }
+};
+
+Status FeedStream(const SampleContext& ctx, StreamWork* w, logql::RangeAccumulator* acc,
+                  QueryStats* stats) {
+  thread_local chunk::DecodedBlock decoded;
+  std::unique_ptr<logql::StreamSampleExtractor> ex = ctx.extractor->ForStream(w->labels);
+  std::unordered_set<std::pair<int64_t, uint64_t>, PairHash> seen;
+  StreamFeed feed{&ctx, ex.get(), acc, ctx.extractor->StreamLabelsOnly()};
+
+  // Sources in time order, grouped where they overlap.
+  struct Src {
+    int64_t min_ts, max_ts;
+    const chunk::BlockRef* block;
+    const index::ChunkRef* chunk;
+  };
+  std::vector<Src> srcs;
+  for (const auto& b : w->ingester_blocks) {
+    if (b.max_ts > ctx.after && b.min_ts <= ctx.through)
+      srcs.push_back({b.min_ts, b.max_ts, &b, nullptr});
+  }
+  for (const auto& c : w->chunks) {
+    if (c.max_ts > ctx.after && c.min_ts <= ctx.through)
+      srcs.push_back({c.min_ts, c.max_ts, nullptr, &c});
+  }
+  std::stable_sort(srcs.begin(), srcs.end(),
+                   [](const Src& a, const Src& b) { return a.min_ts < b.min_ts; });
+  for (size_t g = 0; g < srcs.size();) {
+    size_t end = g + 1;
+    int64_t group_max = srcs[g].max_ts;
+    while (end < srcs.size() && srcs[end].min_ts <= group_max) {
+      group_max = std::max(group_max, srcs[end].max_ts);
+      end++;
+    }
+    seen.clear();
+    feed.seen = end - g > 1 ? &seen : nullptr;
+    for (size_t k = g; k < end; k++) {
+      if (Cancelled(ctx)) return Status::OK();
+      const Src& src = srcs[k];
+      if (src.block != nullptr) {
+        SKALD_RETURN_IF_ERROR(chunk::DecodeBlock(src.block->bytes, &decoded));
+        stats->head_chunk_bytes += decoded.lines_data().size();
+        stats->head_chunk_lines += decoded.size();
+        feed.Block(decoded);
+        continue;
+      }
+      int64_t t0 = MonotonicNanos();
+      auto stored = ctx.chunks->Open(src.chunk->key, ctx.tenant, src.chunk->fingerprint);
+      stats->chunk_download_seconds += static_cast<double>(MonotonicNanos() - t0) / 1e9;
+      if (!stored.ok()) return stored.status();
+      const storage::StoredChunk& chunk = **stored;
+      stats->chunks_downloaded++;
+      stats->compressed_bytes += chunk.size();
+      const std::vector<chunk::BlockMeta>& blocks = chunk.blocks();
+      for (size_t bi = 0; bi < blocks.size(); bi++) {
+        const chunk::BlockMeta& m = blocks[bi];
+        if (m.max_ts <= ctx.after || m.min_ts > ctx.through) {
+          stats->blocks_skipped++;
+          continue;
+        }
+        Status st = chunk.ReadBlock(bi, &decoded);
+        if (!st.ok()) return Status::Corruption("chunk " + src.chunk->key + ": " + st.message());
+        stats->decompressed_bytes += decoded.lines_data().size();
+        stats->decompressed_lines += decoded.size();
+        feed.Block(decoded);
+      }
+    }
+    g = end;
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status Querier::FeedSamples(std::string_view tenant, const logql::RangeAggregationExpr& expr,
+                            logql::RangeAccumulator* acc, QueryStats* stats,
+                            const std::atomic<bool>* cancelled, StatusCode cancel_code) {
+  SKALD_ASSIGN_OR_RETURN(auto extractor, logql::SampleExtractor::Compile(expr));
+  const int64_t after = acc->first_exclusive_nanos();
+  const int64_t through = acc->last_inclusive_nanos();
+  if (through <= after) return Status::OK();
+  // Streams with data in (after, through]: Gather takes [start, end).
+  const int64_t end = through == INT64_MAX ? INT64_MAX : through + 1;
+  const int64_t start = after == INT64_MAX ? INT64_MAX : after + 1;
+  SKALD_ASSIGN_OR_RETURN(std::vector<StreamWork> items,
+                         Gather(tenant, expr.selector->matchers, start, end, stats));
+  const bool by_length =
+      expr.op == logql::RangeOp::kBytesOverTime || expr.op == logql::RangeOp::kBytesRate;
+  SampleContext ctx{extractor.get(), by_length, &chunks_, tenant, after, through, cancelled};
+
+  // Each task feeds a fixed slice of the streams into its own fork; forks merge in task
+  // order, so the result does not depend on scheduling.
+  const size_t tasks =
+      std::max<size_t>(1, std::min(items.size(), static_cast<size_t>(opts_.parallelism) + 1));
+  std::vector<logql::RangeAccumulator> forks;
+  forks.reserve(tasks);
+  for (size_t t = 0; t < tasks; t++) forks.push_back(acc->Fork());
+  std::vector<QueryStats> task_stats(tasks);
+  std::vector<Status> errors(tasks);
+  std::atomic<bool> failed{false};
+  ParallelFor(opts_.pool, tasks, static_cast<size_t>(opts_.parallelism), [&](size_t t) {
+    for (size_t i = t; i < items.size(); i += tasks) {
+      // A fork over the series limit fails the query anyway: stop reading.
+      if (failed.load(std::memory_order_relaxed) || Cancelled(ctx) || forks[t].Full()) return;
+      Status st = FeedStream(ctx, &items[i], &forks[t], &task_stats[t]);
+      if (!st.ok()) {
+        errors[t] = st;
+        failed = true;
+        return;
+      }
+    }
+  });
+  for (const Status& st : errors) SKALD_RETURN_IF_ERROR(st);
+  if (Cancelled(ctx)) {
+    return Status(cancel_code, cancel_code == StatusCode::kCancelled ? "context canceled"
+                                                                     : "context deadline exceeded");
+  }
+  for (size_t t = 0; t < tasks; t++) {
+    acc->Merge(std::move(forks[t]));
+    AddStats(stats, task_stats[t]);
+  }
+  return Status::OK();
 }
 
 namespace {

@@ -11,6 +11,7 @@
 // when backward), as in Loki.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -24,8 +25,10 @@
 #include "index/index_store.h"
 #include "ingester/interface.h"
 #include "logql/ast.h"
+#include "logql/evaluator.h"
 #include "logql/line_filter.h"
 #include "logql/parser.h"
+#include "logql/pipeline.h"
 #include "storage/chunk_store.h"
 #include "storage/object_store.h"
 #include "wire/query_result.h"
@@ -52,13 +55,27 @@ class Querier {
           storage::ObjectStore* store);
 
   // Entries of streams selected by `selector` with start <= ts < end that pass
-  // its line filters: the newest `limit` (backward) or oldest (forward) over
-  // all streams. Streams come back sorted by label string, entries in query
-  // direction. Thread-safe.
+  // its pipeline (leading line filters run over whole blocks first, then every
+  // other stage per entry): the newest `limit` (backward) or oldest (forward)
+  // over all streams. A result stream holds one set of stream labels as the
+  // pipeline left them; each entry carries its structured metadata and parsed
+  // labels. Streams come back sorted by label string, entries in query
+  // direction. InvalidArgument when the pipeline does not compile. Thread-safe.
   StatusOr<std::vector<ResultStream>> SelectLogs(std::string_view tenant,
                                                  const logql::LogSelector& selector, int64_t start,
                                                  int64_t end, uint32_t limit, bool forward,
                                                  QueryStats* stats);
+
+  // The querier's side of metric evaluation: pushes into *acc the samples that
+  // `expr`'s extractor yields from the entries of matching streams in the
+  // accumulator's time range. Streams are fed in parallel on the query pool,
+  // each task into its own fork of *acc, merged back in a fixed order. Entries
+  // of one stream that are identical (timestamp, line, metadata) count once.
+  // `cancelled`, when set and true, stops the work with `cancel_code`.
+  Status FeedSamples(std::string_view tenant, const logql::RangeAggregationExpr& expr,
+                     logql::RangeAccumulator* acc, QueryStats* stats,
+                     const std::atomic<bool>* cancelled = nullptr,
+                     StatusCode cancel_code = StatusCode::kDeadlineExceeded);
 
   StatusOr<std::vector<std::string>> LabelNames(std::string_view tenant, int64_t start,
                                                 int64_t end);
@@ -70,7 +87,17 @@ class Querier {
                                        const std::vector<std::vector<Matcher>>& match_sets,
                                        int64_t start, int64_t end);
 
+ public:
+  // Internal (public only so the scan helpers in querier.cc can name it).
+  struct StreamWork;
+
  private:
+  // Every stream matching `matchers` with data in [start, end): its labels, the
+  // ingester's blocks and the store's chunks, ordered by fingerprint.
+  StatusOr<std::vector<StreamWork>> Gather(std::string_view tenant,
+                                           const std::vector<Matcher>& matchers, int64_t start,
+                                           int64_t end, QueryStats* stats);
+
   QuerierOptions opts_;
   ingester::StreamReader* ingester_;
   index::IndexStore* index_;

@@ -6,7 +6,9 @@
 
 #include "core/time.h"
 #include "logql/ast.h"
+#include "logql/evaluator.h"
 #include "logql/parser.h"
+#include "querier/step_policy.h"
 
 namespace skald::querier {
 
@@ -38,27 +40,63 @@ StatusOr<LogsResult> QueryApi::Range(std::string_view tenant, const RangeQuery& 
   }
   const logql::LogSelector* sel = logql::AsLogSelector(*expr);
   if (sel == nullptr) {
-    return Status::Unimplemented("metric queries are not supported yet: " + q.query);
+    // Loki's frontend aligns metric range queries to the step (log queries keep their
+    // exact range).
+    const StepGrid grid = AlignMetricRange(q.start_ns, q.end_ns, q.step_ns);
+    return EvaluateMetric(tenant, *expr, grid.start_ns, grid.end_ns, grid.step_ns);
   }
-  if (!logql::HasOnlyLineFilters(*sel)) {
-    return Status::Unimplemented("only stream selectors with line filters are supported yet: " +
-                                 q.query);
-  }
-  LogsResult out;
+  QueryResult out;
   SKALD_ASSIGN_OR_RETURN(out.streams, querier_->SelectLogs(tenant, *sel, q.start_ns, q.end_ns,
                                                            q.limit, q.forward, &out.stats));
   if (q.interval_ns > 0) ApplyInterval(q.interval_ns, q.forward, &out.streams);
   return out;
 }
 
-Status QueryApi::Instant(std::string_view /*tenant*/, const InstantQuery& q) {
+StatusOr<QueryResult> QueryApi::Instant(std::string_view tenant, const InstantQuery& q) {
   SKALD_ASSIGN_OR_RETURN(auto expr, logql::ParseExpr(q.query));
   if (logql::IsLogQuery(*expr)) {
     return Status::InvalidArgument(
         "log queries are not supported as an instant query type, please change your query to a "
         "range query type");
   }
-  return Status::Unimplemented("metric queries are not supported yet: " + q.query);
+  return EvaluateMetric(tenant, *expr, q.time_ns, q.time_ns, 0);
+}
+
+namespace {
+
+// Feeds range aggregations from the querier, counting into the query's stats.
+class QuerierSamples final : public logql::SampleSource {
+ public:
+  QuerierSamples(Querier* querier, std::string_view tenant, QueryStats* stats)
+      : querier_(querier), tenant_(tenant), stats_(stats) {}
+  Status Feed(const logql::RangeAggregationExpr& expr, logql::RangeAccumulator* acc) override {
+    return querier_->FeedSamples(tenant_, expr, acc, stats_);
+  }
+
+ private:
+  Querier* querier_;
+  std::string_view tenant_;
+  QueryStats* stats_;
+};
+
+}  // namespace
+
+StatusOr<QueryResult> QueryApi::EvaluateMetric(std::string_view tenant, const logql::Expr& expr,
+                                               int64_t start, int64_t end, int64_t step) {
+  const limits::Limits& lim = limits_->For(tenant);
+  const int64_t t0 = MonotonicNanos();
+  QueryResult out;
+  out.is_metric = true;
+  logql::EvalParams params;
+  params.start_nanos = start;
+  params.end_nanos = end;
+  params.step_nanos = step;
+  params.max_series = lim.max_query_series > 0 ? static_cast<uint32_t>(lim.max_query_series)
+                                               : std::numeric_limits<uint32_t>::max();
+  QuerierSamples source(querier_, tenant, &out.stats);
+  SKALD_ASSIGN_OR_RETURN(out.value, logql::Evaluate(expr, params, &source));
+  out.stats.exec_seconds = static_cast<double>(MonotonicNanos() - t0) / 1e9;
+  return out;
 }
 
 StatusOr<std::vector<std::string>> QueryApi::LabelNames(std::string_view tenant, int64_t start,

@@ -14,15 +14,21 @@
 #include "core/labels.h"
 #include "core/status.h"
 #include "limits/limits.h"
+#include "logql/value.h"
 #include "querier/querier.h"
 #include "querier/query_request.h"
 
 namespace skald::querier {
 
-struct LogsResult {
-  std::vector<ResultStream> streams;
+// A query's answer: streams for a log query, a matrix / vector / scalar for a
+// metric query.
+struct QueryResult {
+  bool is_metric = false;
+  std::vector<ResultStream> streams;  // !is_metric
+  logql::QueryValue value;            // is_metric
   QueryStats stats;
 };
+using LogsResult = QueryResult;
 
 class QueryApi {
  public:
@@ -34,16 +40,17 @@ class QueryApi {
   // parser's text); for log queries `max entries limit per query exceeded, limit >
   // max_entries_limit_per_query (L > M)`; `the query time range exceeds the limit
   // (query length: 721h0m1s, limit: 30d1h)` (the length saturates, so no range
-  // overflows past it); then Unimplemented (501) for metric queries and for log
-  // pipelines beyond line filters. Storage errors come from Querier::SelectLogs.
-  // Thread-safe.
-  StatusOr<LogsResult> Range(std::string_view tenant, const RangeQuery& q);
+  // overflows past it). Log queries run their pipeline over the streams
+  // (Querier::SelectLogs); metric queries are evaluated over the step grid
+  // start, start+step, ... <= end (logql::Evaluate) and answer a matrix. Storage
+  // errors come from the querier; evaluation errors (series limit, pipeline
+  // errors) are InvalidArgument with Loki's texts. Thread-safe.
+  StatusOr<QueryResult> Range(std::string_view tenant, const RangeQuery& q);
 
-  // query (instant). Only metric queries are valid here and none is evaluated
-  // yet, so the result is always an error: LogQL syntax errors and log queries
-  // (`log queries are not supported as an instant query type, ...`) are
-  // InvalidArgument, metric queries Unimplemented. Thread-safe.
-  Status Instant(std::string_view tenant, const InstantQuery& q);
+  // query (instant): metric queries evaluated at q.time_ns (a vector, or a scalar
+  // for selector-free expressions). Log queries are InvalidArgument (`log queries
+  // are not supported as an instant query type, ...`). Thread-safe.
+  StatusOr<QueryResult> Instant(std::string_view tenant, const InstantQuery& q);
 
   // labels over [start, end): all names, or with a non-empty `selector` (a
   // stream selector) the names of the matching series. Thread-safe.
@@ -59,6 +66,9 @@ class QueryApi {
                                        int64_t start, int64_t end);
 
  private:
+  StatusOr<QueryResult> EvaluateMetric(std::string_view tenant, const logql::Expr& expr,
+                                       int64_t start, int64_t end, int64_t step);
+
   Querier* querier_;
   const limits::Overrides* limits_;
 };

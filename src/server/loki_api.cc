@@ -128,6 +128,9 @@ class Api {
     if (!range.ok()) return ErrorResponse(range.status(), resp);
     auto result = d_.queries->Range(r->tenant, *range);
     if (!result.ok()) return ErrorResponse(result.status(), resp);
+    if (result->is_metric) {
+      return JsonResponse(wire::EncodeMetricResponse(result->value, result->stats), resp);
+    }
     JsonResponse(wire::EncodeStreamsResponse(
                      result->streams, result->stats,
                      wire::ParseEncodingFlags(req.Header("X-Loki-Response-Encoding-Flags"))),
@@ -139,8 +142,9 @@ class Api {
     if (!r.ok()) return ErrorResponse(r.status(), resp);
     auto inst = ParseInstantParams(r->params, NowNanos());
     if (!inst.ok()) return ErrorResponse(inst.status(), resp);
-    // No instant query is answerable yet: the querier says why (400 or 501).
-    ErrorResponse(d_.queries->Instant(r->tenant, *inst), resp);
+    auto result = d_.queries->Instant(r->tenant, *inst);
+    if (!result.ok()) return ErrorResponse(result.status(), resp);
+    JsonResponse(wire::EncodeMetricResponse(result->value, result->stats), resp);
   }
 
   // Loki's format_query: no tenant, r.FormValue("query") (decoding errors ignored),

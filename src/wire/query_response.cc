@@ -52,6 +52,15 @@ void WriteCategorizedStreams(JsonWriter* w, const std::vector<ResultStream>& str
         }
         w->EndObject();
       }
+      if (!e.parsed.empty()) {
+        w->Key("parsed");
+        w->BeginObject();
+        for (const auto& [k, v] : e.parsed) {
+          w->Key(k);
+          w->String(v);
+        }
+        w->EndObject();
+      }
       w->EndObject();
       w->EndArray();
     }
@@ -70,20 +79,25 @@ void WriteFoldedStreams(JsonWriter* w, const std::vector<ResultStream>& streams)
   std::map<std::string, Out> grouped;
   for (const auto& s : streams) {
     for (const auto& e : s.entries) {
-      if (e.metadata.empty()) {
+      if (e.metadata.empty() && e.parsed.empty()) {
         auto& o = grouped[s.labels.ToString()];
         if (o.labels.empty()) o.labels = s.labels.items();
         o.entries.push_back(&e);
         continue;
       }
+      // The querier renames metadata and parsed names that collide with a stream label
+      // (`<name>_extracted`); should one still collide, the entry's value wins, as in Loki.
       std::vector<Label> merged;
       for (const auto& l : s.labels) {
         bool overridden = false;
         for (const auto& [k, v] : e.metadata) overridden |= (k == l.name);
+        for (const auto& [k, v] : e.parsed) overridden |= (k == l.name);
         if (!overridden) merged.push_back(l);
       }
-      for (const auto& [k, v] : e.metadata) {
-        if (!v.empty()) merged.push_back({k, v});
+      for (const auto* pairs : {&e.metadata, &e.parsed}) {
+        for (const auto& [k, v] : *pairs) {
+          if (!v.empty()) merged.push_back({k, v});
+        }
       }
       Labels ml(std::move(merged));
       auto& o = grouped[ml.ToString()];

@@ -16,12 +16,15 @@ namespace skald::wire {
 struct ResultEntry {
   int64_t ts = 0;
   std::string line;
-  std::vector<std::pair<std::string, std::string>> metadata;
+  std::vector<std::pair<std::string, std::string>> metadata;  // structured metadata
+  std::vector<std::pair<std::string, std::string>> parsed;    // labels the pipeline added
 };
 
-// One stream of a log query result. `labels` holds the stored stream's labels;
-// entries carry their structured metadata separately so the encoder can either
-// fold it into the label set (Loki's default) or categorize it.
+// One stream of a log query result. `labels` holds the stream's labels as the
+// pipeline left them (the stored stream's labels when it has no label stages);
+// entries carry their structured metadata and parsed labels separately so the
+// encoder can either fold them into the label set (Loki's default) or
+// categorize them. Names never collide across the three (the pipeline renames).
 struct ResultStream {
   Labels labels;
   std::vector<ResultEntry> entries;

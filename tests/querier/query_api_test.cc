@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -76,12 +77,13 @@ TEST_F(QueryApiTest, MaxEntriesLimitAppliesToLogQueriesOnly) {
             "max entries limit per query exceeded, limit > max_entries_limit_per_query "
             "(5001 > 5000)");
   EXPECT_TRUE(api_.Range(kTenant, Range(R"({app="a"})", kBase, kBase + 1, 5000)).ok());
-  // A metric query is not limited by entries; it is not implemented yet (501).
+  // A metric query is not limited by entries.
+  Push(R"({app="a"})", kBase + 1, "one");
   auto m = api_.Range(
       kTenant, Range(R"(count_over_time({app="a"}[1m]))", kBase, kBase + kNanosPerHour, 5001));
-  EXPECT_EQ(m.status().code(), StatusCode::kUnimplemented);
-  EXPECT_EQ(m.status().message(),
-            R"(metric queries are not supported yet: count_over_time({app="a"}[1m]))");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_TRUE(m->is_metric);
+  EXPECT_EQ(m->value.type, logql::QueryValue::Type::kMatrix);
 }
 
 TEST_F(QueryApiTest, QueryLengthLimitUsesLokisText) {
@@ -115,25 +117,105 @@ TEST_F(QueryApiTest, RangeLongerThanInt64IsRejectedNotWrapped) {
   ASSERT_EQ(all->streams.size(), 1u);
 }
 
-TEST_F(QueryApiTest, PipelinesBeyondLineFiltersAre501) {
-  auto r = api_.Range(kTenant, Range(R"({app="a"} | json)"));
-  EXPECT_EQ(r.status().code(), StatusCode::kUnimplemented);
-  EXPECT_EQ(r.status().message(),
-            R"(only stream selectors with line filters are supported yet: {app="a"} | json)");
+TEST_F(QueryApiTest, LogPipelinesParseAndSplitResultStreamsByTheirLabels) {
+  Push(R"({app="a"})", kBase + 1, R"({"level":"error","msg":"disk"})");
+  Push(R"({app="a"})", kBase + 2, R"({"level":"info","msg":"ok"})");
+  Push(R"({app="a"})", kBase + 3, "not json");
+  auto r = api_.Range(kTenant, Range(R"({app="a"} | json | level="error")"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->streams.size(), 1u);
+  ASSERT_EQ(r->streams[0].entries.size(), 1u);
+  EXPECT_EQ(r->streams[0].labels.ToString(), R"({app="a"})");
+  EXPECT_EQ(r->streams[0].entries[0].parsed, (std::vector<std::pair<std::string, std::string>>{
+                                                 {"level", "error"}, {"msg", "disk"}}));
+  // Lines that fail to parse keep flowing with __error__ (a label filter on it selects them).
+  auto errs = api_.Range(kTenant, Range(R"({app="a"} | json | __error__!="")"));
+  ASSERT_TRUE(errs.ok()) << errs.status().ToString();
+  ASSERT_EQ(errs->streams.size(), 1u);
+  ASSERT_EQ(errs->streams[0].entries.size(), 1u);
+  EXPECT_EQ(errs->streams[0].entries[0].line, "not json");
+  // line_format rewrites the line.
+  auto fmt = api_.Range(kTenant, Range(R"({app="a"} | json | line_format "{{.level}}: {{.msg}}")"));
+  ASSERT_TRUE(fmt.ok()) << fmt.status().ToString();
+  std::vector<std::string> lines;
+  for (const auto& s : fmt->streams) {
+    for (const auto& e : s.entries) lines.push_back(e.line);
+  }
+  std::sort(lines.begin(), lines.end());
+  EXPECT_EQ(lines, (std::vector<std::string>{": ", "error: disk", "info: ok"}));
   auto bad = api_.Range(kTenant, Range(R"({app="a")"));
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST_F(QueryApiTest, InstantQueriesRejectLogQueriesAndDeferMetricOnes) {
+TEST_F(QueryApiTest, StructuredMetadataNamedLikeAStreamLabelIsRenamed) {
+  auto ls = ParseLabels(R"({app="a"})");
+  ASSERT_TRUE(ls.ok());
+  MetadataPair md[] = {{"app", "from-metadata"}};
+  std::vector<ingester::AppendEntry> batch = {{kBase + 1, "line", md}};
+  ingester::AppendResult res;
+  ASSERT_TRUE(ing_.Push(kTenant, *ls, batch, &res).ok());
+  for (const char* q : {R"({app="a"})", R"({app="a"} | drop nothing)"}) {
+    auto r = api_.Range(kTenant, Range(q));
+    ASSERT_TRUE(r.ok()) << q << ": " << r.status().ToString();
+    ASSERT_EQ(r->streams.size(), 1u) << q;
+    EXPECT_EQ(r->streams[0].labels.ToString(), R"({app="a"})") << q;
+    ASSERT_EQ(r->streams[0].entries.size(), 1u);
+    EXPECT_EQ(
+        r->streams[0].entries[0].metadata,
+        (std::vector<std::pair<std::string, std::string>>{{"app_extracted", "from-metadata"}}))
+        << q;
+  }
+}
+
+TEST_F(QueryApiTest, MetricQueriesCountOverTheStepGrid) {
+  // Three lines in the first minute, one in the second (windows are (t-1m, t]). The
+  // range is step-aligned, as Loki's frontend aligns it.
+  const int64_t t0 = kBase / kNanosPerMinute * kNanosPerMinute;
+  for (int i = 1; i <= 3; i++) Push(R"({app="a", host="h1"})", t0 + i * kNanosPerSecond, "x");
+  Push(R"({app="a", host="h2"})", t0 + 61 * kNanosPerSecond, "y");
+  RangeQuery q = Range(R"(sum by (app) (count_over_time({app="a"}[1m])))", t0 + kNanosPerSecond,
+                       t0 + 2 * kNanosPerMinute - kNanosPerSecond);
+  q.step_ns = kNanosPerMinute;
+  auto r = api_.Range(kTenant, q);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->value.type, logql::QueryValue::Type::kMatrix);
+  ASSERT_EQ(r->value.matrix.size(), 1u);
+  EXPECT_EQ(r->value.matrix[0].labels.ToString(), R"({app="a"})");
+  // Aligned to [t0, t0+2m]: nothing in (t0-1m, t0], so no point at t0.
+  std::vector<logql::Point> want = {{t0 + kNanosPerMinute, 3}, {t0 + 2 * kNanosPerMinute, 1}};
+  EXPECT_EQ(r->value.matrix[0].points, want);
+  EXPECT_GT(r->stats.head_chunk_lines, 0u);
+}
+
+TEST_F(QueryApiTest, InstantQueriesRejectLogQueriesAndEvaluateMetricOnes) {
   InstantQuery q;
   q.query = R"({app="a"})";
-  Status st = api_.Instant(kTenant, q);
-  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(st.message(),
+  auto st = api_.Instant(kTenant, q);
+  EXPECT_EQ(st.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(st.status().message(),
             "log queries are not supported as an instant query type, please change your query "
             "to a range query type");
+  // Grafana's "Save & test".
+  q.query = "vector(1)+vector(1)";
+  q.time_ns = kBase;
+  auto v = api_.Instant(kTenant, q);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  ASSERT_EQ(v->value.type, logql::QueryValue::Type::kVector);
+  ASSERT_EQ(v->value.vector.size(), 1u);
+  EXPECT_EQ(v->value.vector[0].point.value, 2);
+  // A rate over lines pushed within the window: 2 lines / 300 s.
+  Push(R"({app="a"})", kBase - 10 * kNanosPerSecond, "x");
+  Push(R"({app="a"})", kBase - 5 * kNanosPerSecond, "y");
   q.query = R"(rate({app="a"}[5m]))";
-  EXPECT_EQ(api_.Instant(kTenant, q).code(), StatusCode::kUnimplemented);
+  auto rate = api_.Instant(kTenant, q);
+  ASSERT_TRUE(rate.ok()) << rate.status().ToString();
+  ASSERT_EQ(rate->value.vector.size(), 1u);
+  EXPECT_DOUBLE_EQ(rate->value.vector[0].point.value, 2.0 / 300);
+  q.query = "1+1";
+  auto scalar = api_.Instant(kTenant, q);
+  ASSERT_TRUE(scalar.ok());
+  EXPECT_EQ(scalar->value.type, logql::QueryValue::Type::kScalar);
+  EXPECT_EQ(scalar->value.scalar.value, 2);
 }
 
 TEST_F(QueryApiTest, LabelNamesWithSelectorComeFromMatchingSeries) {
