@@ -232,10 +232,9 @@ class Lexer {
 using skald::ParseGoFloat;
 using skald::ParseHumanBytes;
 
-// Go's unicode.IsLetter / IsDigit / IsNumber / IsSpace for one code point.
+// Go's unicode.IsLetter / IsDigit / IsNumber for one code point (IsSpace: core/utf8.h).
 bool IsUnicodeLetter(int32_t r);
 bool IsUnicodeDigit(int32_t r);
 bool IsUnicodeNumber(int32_t r);
-bool IsUnicodeSpace(int32_t r);
 
 }  // namespace skald::logql::internal

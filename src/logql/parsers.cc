@@ -27,29 +27,6 @@ constexpr NameBytes kNameBytes;
 
 inline bool IsNameByte(unsigned char c) { return kNameBytes.ok[c]; }
 
-// Go's unicode.IsSpace for the runes that can start or end a key.
-bool IsUnicodeSpace(char32_t r) {
-  switch (r) {
-    case '\t':
-    case '\n':
-    case '\v':
-    case '\f':
-    case '\r':
-    case ' ':
-    case 0x85:
-    case 0xA0:
-    case 0x1680:
-    case 0x2028:
-    case 0x2029:
-    case 0x202F:
-    case 0x205F:
-    case 0x3000:
-      return true;
-    default:
-      return r >= 0x2000 && r <= 0x200A;
-  }
-}
-
 // strings.TrimSpace.
 std::string_view TrimSpace(std::string_view s) {
   while (!s.empty()) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/utf8.h"
 #include "logql/regex_util.h"
 #include "logql/template_internal.h"
 
@@ -181,28 +182,6 @@ bool Empty(const Value& v) {  // sprig's empty()
 }
 
 // ---- strings ----
-
-bool IsUnicodeSpace(uint32_t r) {
-  switch (r) {
-    case '\t':
-    case '\n':
-    case '\v':
-    case '\f':
-    case '\r':
-    case ' ':
-    case 0x85:
-    case 0xA0:
-    case 0x1680:
-    case 0x2028:
-    case 0x2029:
-    case 0x202F:
-    case 0x205F:
-    case 0x3000:
-      return true;
-    default:
-      return r >= 0x2000 && r <= 0x200A;
-  }
-}
 
 // Simple case mapping: ASCII, Latin-1, Greek and Cyrillic basic letters.
 uint32_t ToUpperRune(uint32_t r) {
