@@ -175,6 +175,7 @@ struct ScanContext {
   int64_t start, end;
   uint32_t limit;
   bool forward;
+  QueryControl* control;  // may be null
 };
 
 // The index of `labels` in *sets, appending it when new. Streams have one or a few
@@ -308,6 +309,9 @@ Status ScanStream(const ScanContext& ctx, StreamWork* w, QueryStats* stats) {
   std::sort(sources.begin(), sources.end(), order);
 
   for (const Source& s : sources) {
+    if (ctx.control != nullptr && ctx.control->Expired()) {
+      return Status::DeadlineExceeded("context deadline exceeded");
+    }
     if (!col.AdmitsRange(s.min_ts, s.max_ts)) {
       stats->blocks_skipped++;
       continue;
@@ -402,7 +406,8 @@ StatusOr<std::vector<Querier::StreamWork>> Querier::Gather(std::string_view tena
 StatusOr<std::vector<ResultStream>> Querier::SelectLogs(std::string_view tenant,
                                                         const logql::LogSelector& selector,
                                                         int64_t start, int64_t end, uint32_t limit,
-                                                        bool forward, QueryStats* stats) {
+                                                        bool forward, QueryStats* stats,
+                                                        QueryControl* control) {
   const int64_t t0 = MonotonicNanos();
   std::vector<ResultStream> out;
   SKALD_ASSIGN_OR_RETURN(logql::LineFilter filter,
@@ -419,7 +424,7 @@ StatusOr<std::vector<ResultStream>> Querier::SelectLogs(std::string_view tenant,
   SKALD_ASSIGN_OR_RETURN(std::vector<StreamWork> items,
                          Gather(tenant, selector.matchers, start, end, stats));
 
-  ScanContext ctx{&filter, pipeline.get(), &chunks_, tenant, start, end, limit, forward};
+  ScanContext ctx{&filter, pipeline.get(), &chunks_, tenant, start, end, limit, forward, control};
   // Streams are scanned on the query pool (and this thread); no thread of our own.
   std::mutex mu;
   Status first_error;
@@ -491,11 +496,11 @@ struct SampleContext {
   const storage::ChunkStore* chunks;
   std::string_view tenant;
   int64_t after, through;  // samples with after < ts <= through
-  const std::atomic<bool>* cancelled;
+  QueryControl* control;
 };
 
 bool Cancelled(const SampleContext& ctx) {
-  return ctx.cancelled != nullptr && ctx.cancelled->load(std::memory_order_relaxed);
+  return ctx.control != nullptr && ctx.control->Expired();
 }
 
 // One stream's sample feed: its extractor, and the series of its metadata-free entries
@@ -623,7 +628,7 @@ Status FeedStream(const SampleContext& ctx, StreamWork* w, logql::RangeAccumulat
 
 Status Querier::FeedSamples(std::string_view tenant, const logql::RangeAggregationExpr& expr,
                             logql::RangeAccumulator* acc, QueryStats* stats,
-                            const std::atomic<bool>* cancelled, StatusCode cancel_code) {
+                            QueryControl* control) {
   SKALD_ASSIGN_OR_RETURN(auto extractor, logql::SampleExtractor::Compile(expr));
   const int64_t after = acc->first_exclusive_nanos();
   const int64_t through = acc->last_inclusive_nanos();
@@ -635,7 +640,7 @@ Status Querier::FeedSamples(std::string_view tenant, const logql::RangeAggregati
                          Gather(tenant, expr.selector->matchers, start, end, stats));
   const bool by_length =
       expr.op == logql::RangeOp::kBytesOverTime || expr.op == logql::RangeOp::kBytesRate;
-  SampleContext ctx{extractor.get(), by_length, &chunks_, tenant, after, through, cancelled};
+  SampleContext ctx{extractor.get(), by_length, &chunks_, tenant, after, through, control};
 
   // Each task feeds a fixed slice of the streams into its own fork; forks merge in task
   // order, so the result does not depend on scheduling.
@@ -660,10 +665,7 @@ Status Querier::FeedSamples(std::string_view tenant, const logql::RangeAggregati
     }
   });
   for (const Status& st : errors) SKALD_RETURN_IF_ERROR(st);
-  if (Cancelled(ctx)) {
-    return Status(cancel_code, cancel_code == StatusCode::kCancelled ? "context canceled"
-                                                                     : "context deadline exceeded");
-  }
+  if (Cancelled(ctx)) return Status::DeadlineExceeded("context deadline exceeded");
   for (size_t t = 0; t < tasks; t++) {
     acc->Merge(std::move(forks[t]));
     AddStats(stats, task_stats[t]);

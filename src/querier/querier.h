@@ -22,6 +22,7 @@
 #include "core/matcher.h"
 #include "core/status.h"
 #include "core/thread_pool.h"
+#include "core/time.h"
 #include "index/index_store.h"
 #include "ingester/interface.h"
 #include "logql/ast.h"
@@ -48,6 +49,21 @@ struct QuerierOptions {
   int parallelism = 0;
 };
 
+// A query's deadline (query_timeout), shared by every thread working on it. Once
+// Expired() has seen the deadline pass, `cancelled` stays true, so the evaluator (which
+// polls the flag) stops too.
+struct QueryControl {
+  std::atomic<bool> cancelled{false};
+  int64_t deadline_mono_nanos = INT64_MAX;  // core/time.h MonotonicNanos() clock
+
+  bool Expired() {
+    if (cancelled.load(std::memory_order_relaxed)) return true;
+    if (MonotonicNanos() < deadline_mono_nanos) return false;
+    cancelled.store(true, std::memory_order_relaxed);
+    return true;
+  }
+};
+
 class Querier {
  public:
   // All pointers must outlive the querier.
@@ -64,18 +80,19 @@ class Querier {
   StatusOr<std::vector<ResultStream>> SelectLogs(std::string_view tenant,
                                                  const logql::LogSelector& selector, int64_t start,
                                                  int64_t end, uint32_t limit, bool forward,
-                                                 QueryStats* stats);
+                                                 QueryStats* stats,
+                                                 QueryControl* control = nullptr);
 
   // The querier's side of metric evaluation: pushes into *acc the samples that
   // `expr`'s extractor yields from the entries of matching streams in the
   // accumulator's time range. Streams are fed in parallel on the query pool,
   // each task into its own fork of *acc, merged back in a fixed order. Entries
   // of one stream that are identical (timestamp, line, metadata) count once.
-  // `cancelled`, when set and true, stops the work with `cancel_code`.
+  // `control`, when given, is polled per block: past its deadline the work stops
+  // and DeadlineExceeded is returned.
   Status FeedSamples(std::string_view tenant, const logql::RangeAggregationExpr& expr,
                      logql::RangeAccumulator* acc, QueryStats* stats,
-                     const std::atomic<bool>* cancelled = nullptr,
-                     StatusCode cancel_code = StatusCode::kDeadlineExceeded);
+                     QueryControl* control = nullptr);
 
   StatusOr<std::vector<std::string>> LabelNames(std::string_view tenant, int64_t start,
                                                 int64_t end);

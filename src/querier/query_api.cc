@@ -18,6 +18,12 @@ namespace {
 // [start, end - 1]: an end of INT64_MIN (an empty range anyway) must not wrap.
 int64_t ExclusiveEnd(int64_t end) { return std::max(end, std::numeric_limits<int64_t>::min() + 1); }
 
+// The monotonic-clock deadline of a query started now (query_timeout; 0 = none).
+int64_t Deadline(int64_t timeout_ns) {
+  return timeout_ns > 0 ? SaturatingAdd(MonotonicNanos(), timeout_ns)
+                        : std::numeric_limits<int64_t>::max();
+}
+
 }  // namespace
 
 StatusOr<LogsResult> QueryApi::Range(std::string_view tenant, const RangeQuery& q) {
@@ -46,8 +52,11 @@ StatusOr<LogsResult> QueryApi::Range(std::string_view tenant, const RangeQuery& 
     return EvaluateMetric(tenant, *expr, grid.start_ns, grid.end_ns, grid.step_ns);
   }
   QueryResult out;
-  SKALD_ASSIGN_OR_RETURN(out.streams, querier_->SelectLogs(tenant, *sel, q.start_ns, q.end_ns,
-                                                           q.limit, q.forward, &out.stats));
+  QueryControl control;
+  control.deadline_mono_nanos = Deadline(lim.query_timeout_ns);
+  SKALD_ASSIGN_OR_RETURN(
+      out.streams, querier_->SelectLogs(tenant, *sel, q.start_ns, q.end_ns, q.limit, q.forward,
+                                        &out.stats, &control));
   if (q.interval_ns > 0) ApplyInterval(q.interval_ns, q.forward, &out.streams);
   return out;
 }
@@ -67,16 +76,18 @@ namespace {
 // Feeds range aggregations from the querier, counting into the query's stats.
 class QuerierSamples final : public logql::SampleSource {
  public:
-  QuerierSamples(Querier* querier, std::string_view tenant, QueryStats* stats)
-      : querier_(querier), tenant_(tenant), stats_(stats) {}
+  QuerierSamples(Querier* querier, std::string_view tenant, QueryStats* stats,
+                 QueryControl* control)
+      : querier_(querier), tenant_(tenant), stats_(stats), control_(control) {}
   Status Feed(const logql::RangeAggregationExpr& expr, logql::RangeAccumulator* acc) override {
-    return querier_->FeedSamples(tenant_, expr, acc, stats_);
+    return querier_->FeedSamples(tenant_, expr, acc, stats_, control_);
   }
 
  private:
   Querier* querier_;
   std::string_view tenant_;
   QueryStats* stats_;
+  QueryControl* control_;
 };
 
 }  // namespace
@@ -93,7 +104,13 @@ StatusOr<QueryResult> QueryApi::EvaluateMetric(std::string_view tenant, const lo
   params.step_nanos = step;
   params.max_series = lim.max_query_series > 0 ? static_cast<uint32_t>(lim.max_query_series)
                                                : std::numeric_limits<uint32_t>::max();
-  QuerierSamples source(querier_, tenant, &out.stats);
+  // query_timeout: the feed polls the deadline per block and raises `cancelled`, which
+  // the evaluator polls between steps; the query stops with 504, not just answers late.
+  QueryControl control;
+  control.deadline_mono_nanos = Deadline(lim.query_timeout_ns);
+  params.cancelled = &control.cancelled;
+  params.cancel_code = StatusCode::kDeadlineExceeded;
+  QuerierSamples source(querier_, tenant, &out.stats, &control);
   SKALD_ASSIGN_OR_RETURN(out.value, logql::Evaluate(expr, params, &source));
   out.stats.exec_seconds = static_cast<double>(MonotonicNanos() - t0) / 1e9;
   return out;

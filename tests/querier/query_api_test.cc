@@ -187,6 +187,25 @@ TEST_F(QueryApiTest, MetricQueriesCountOverTheStepGrid) {
   EXPECT_GT(r->stats.head_chunk_lines, 0u);
 }
 
+// query_timeout stops the work (504), for log and metric queries alike. A 1 ns timeout
+// has passed long before the first block is read.
+TEST_F(QueryApiTest, QueryTimeoutStopsTheQuery) {
+  Push(R"({app="a"})", kBase + 1, "x");
+  limits::Limits tight;
+  tight.query_timeout_ns = 1;
+  limits::Overrides overrides{tight};
+  QueryApi api{&querier_, &overrides};
+  auto logs = api.Range(kTenant, Range(R"({app="a"})"));
+  EXPECT_EQ(logs.status().code(), StatusCode::kDeadlineExceeded) << logs.status().ToString();
+  RangeQuery q = Range(R"(count_over_time({app="a"}[1m]))");
+  q.step_ns = kNanosPerMinute;
+  auto metric = api.Range(kTenant, q);
+  EXPECT_EQ(metric.status().code(), StatusCode::kDeadlineExceeded) << metric.status().ToString();
+  // The default timeout (1m) lets both through.
+  EXPECT_TRUE(api_.Range(kTenant, Range(R"({app="a"})")).ok());
+  EXPECT_TRUE(api_.Range(kTenant, q).ok());
+}
+
 TEST_F(QueryApiTest, InstantQueriesRejectLogQueriesAndEvaluateMetricOnes) {
   InstantQuery q;
   q.query = R"({app="a"})";
