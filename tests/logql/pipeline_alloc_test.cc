@@ -1,7 +1,7 @@
 // The pipeline's hot-path promise: once its buffers have grown, running entries through a
 // StreamPipeline / StreamSampleExtractor allocates nothing. This binary counts calls to the
-// global operator new while processing entries (after a warm-up pass over the same
-// entries) and expects none. Counting, not timing: deterministic.
+// global operator new (tests/testing/alloc_counter.h) while processing entries (after a warm-up
+// pass over the same entries) and expects none. Counting, not timing: deterministic.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -12,19 +12,7 @@
 
 #include "logql/parser.h"
 #include "logql/pipeline.h"
-
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "tests/testing/alloc_counter.h"
 
 namespace skald::logql {
 namespace {
@@ -50,15 +38,16 @@ long CountPipelineAllocations(const std::string& query) {
   const MetadataPair md[] = {{"trace_id", "abc"}, {"level", "meta"}};
   std::string_view out;
   size_t sink = 0;
+  long allocations = 0;
   for (int round = 0; round < 3; round++) {
-    if (round == 2) g_counting = true;
+    if (round == 2) skald::testing::AllocCounter::Start();
     for (const std::string& line : Lines()) {
       if (sp->Process(1, line, md, &out)) sink += out.size() + sp->labels().all.size();
     }
-    g_counting = false;
+    if (round == 2) allocations = static_cast<long>(skald::testing::AllocCounter::Stop());
   }
   EXPECT_GT(sink + 1, 0u);
-  return g_allocations.exchange(0);
+  return allocations;
 }
 
 long CountExtractorAllocations(const std::string& query) {
@@ -70,23 +59,24 @@ long CountExtractorAllocations(const std::string& query) {
   auto s = (*ex)->ForStream(*labels);
   double v = 0;
   double sum = 0;
+  long allocations = 0;
   for (int round = 0; round < 3; round++) {
-    if (round == 2) g_counting = true;
+    if (round == 2) skald::testing::AllocCounter::Start();
     for (const std::string& line : Lines()) {
       if (s->Process(1, line, {}, &v)) sum += v + static_cast<double>(s->labels().all.size());
     }
-    g_counting = false;
+    if (round == 2) allocations = static_cast<long>(skald::testing::AllocCounter::Stop());
   }
   EXPECT_GE(sum, 0);
-  return g_allocations.exchange(0);
+  return allocations;
 }
 
 TEST(PipelineAllocationTest, TheCounterSeesAllocations) {
-  g_counting = true;
+  skald::testing::AllocCounter::Start();
   std::string* volatile s = new std::string(100, 'x');
-  g_counting = false;
+  const size_t n = skald::testing::AllocCounter::Stop();
   delete s;
-  EXPECT_GE(g_allocations.exchange(0), 1);
+  EXPECT_GE(n, 1u);
 }
 
 TEST(PipelineAllocationTest, ProcessAllocatesNothingOnceWarm) {
