@@ -178,6 +178,21 @@ struct ScanContext {
   QueryControl* control;  // may be null
 };
 
+// Opens a stored chunk through the chunk store (tenant and stream checked), counting the
+// download in the query's stats.
+StatusOr<std::shared_ptr<const storage::StoredChunk>> OpenChunk(const storage::ChunkStore& chunks,
+                                                                std::string_view tenant,
+                                                                const index::ChunkRef& ref,
+                                                                QueryStats* stats) {
+  const int64_t t0 = MonotonicNanos();
+  auto stored = chunks.Open(ref.key, tenant, ref.fingerprint);
+  stats->chunk_download_seconds += static_cast<double>(MonotonicNanos() - t0) / 1e9;
+  if (!stored.ok()) return stored.status();
+  stats->chunks_downloaded++;
+  stats->compressed_bytes += (*stored)->size();
+  return stored;
+}
+
 // The index of `labels` in *sets, appending it when new. Streams have one or a few
 // post-pipeline label sets, so a linear search is the cheap choice.
 uint32_t InternLabelSet(std::span<const logql::LabelRef> labels, std::vector<Labels>* sets) {
@@ -322,13 +337,8 @@ Status ScanStream(const ScanContext& ctx, StreamWork* w, QueryStats* stats) {
           ScanBlock(ctx, true, {s.rank, 0, 0}, &decoded, &hits, &col, sp.get(), w, stats));
       continue;
     }
-    int64_t t0 = MonotonicNanos();
-    auto stored = ctx.chunks->Open(s.chunk->key, ctx.tenant, s.chunk->fingerprint);
-    stats->chunk_download_seconds += static_cast<double>(MonotonicNanos() - t0) / 1e9;
-    if (!stored.ok()) return stored.status();
-    const storage::StoredChunk& chunk = **stored;
-    stats->chunks_downloaded++;
-    stats->compressed_bytes += chunk.size();
+    SKALD_ASSIGN_OR_RETURN(auto stored, OpenChunk(*ctx.chunks, ctx.tenant, *s.chunk, stats));
+    const storage::StoredChunk& chunk = *stored;
     const std::vector<chunk::BlockMeta>& blocks = chunk.blocks();
     std::vector<uint32_t> visit(blocks.size());
     std::iota(visit.begin(), visit.end(), 0u);
@@ -598,13 +608,8 @@ Status FeedStream(const SampleContext& ctx, StreamWork* w, logql::RangeAccumulat
         feed.Block(decoded);
         continue;
       }
-      int64_t t0 = MonotonicNanos();
-      auto stored = ctx.chunks->Open(src.chunk->key, ctx.tenant, src.chunk->fingerprint);
-      stats->chunk_download_seconds += static_cast<double>(MonotonicNanos() - t0) / 1e9;
-      if (!stored.ok()) return stored.status();
-      const storage::StoredChunk& chunk = **stored;
-      stats->chunks_downloaded++;
-      stats->compressed_bytes += chunk.size();
+      SKALD_ASSIGN_OR_RETURN(auto stored, OpenChunk(*ctx.chunks, ctx.tenant, *src.chunk, stats));
+      const storage::StoredChunk& chunk = *stored;
       const std::vector<chunk::BlockMeta>& blocks = chunk.blocks();
       for (size_t bi = 0; bi < blocks.size(); bi++) {
         const chunk::BlockMeta& m = blocks[bi];

@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <optional>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 namespace skald::http {
 namespace {
