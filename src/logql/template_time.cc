@@ -389,6 +389,18 @@ namespace {
 
 bool IsDigit(std::string_view s, size_t i) { return i < s.size() && s[i] >= '0' && s[i] <= '9'; }
 
+// Consumes a fractional second ("." or "," then digits; the caller checked the first
+// digit) from *value and returns it in nanoseconds (digits past the ninth are ignored).
+int TakeFraction(std::string_view* value) {
+  size_t n = 1;
+  while (IsDigit(*value, n)) ++n;
+  int64_t ns = 0;
+  for (size_t i = 1; i < n && i <= 9; ++i) ns = ns * 10 + ((*value)[i] - '0');
+  for (size_t i = n; i <= 9; ++i) ns *= 10;
+  value->remove_prefix(n);
+  return static_cast<int>(ns);
+}
+
 // Go's getnum: one or two digits (exactly two when fixed).
 bool GetNum(std::string_view* v, bool fixed, int* out) {
   if (!IsDigit(*v, 0)) return false;
@@ -658,13 +670,7 @@ bool ParseTime(std::string_view layout, std::string_view value, GoTime* out, con
         if (value.size() >= 2 && (value[0] == '.' || value[0] == ',') && IsDigit(value, 1)) {
           Chunk nx = NextChunk(layout);
           if (nx.std == kFracSecond0 || nx.std == kFracSecond9) break;
-          size_t n = 1;
-          while (IsDigit(value, n)) ++n;
-          int64_t ns = 0;
-          for (size_t i = 1; i < n && i <= 9; ++i) ns = ns * 10 + (value[i] - '0');
-          for (size_t i = n; i <= 9; ++i) ns *= 10;
-          nsec = static_cast<int>(ns);
-          value.remove_prefix(n);
+          nsec = TakeFraction(&value);
         }
         break;
       }
@@ -757,13 +763,7 @@ bool ParseTime(std::string_view layout, std::string_view value, GoTime* out, con
         if (value.size() < 2 || (value[0] != '.' && value[0] != ',') || !IsDigit(value, 1)) {
           break;
         }
-        size_t n = 1;
-        while (IsDigit(value, n)) ++n;
-        int64_t ns = 0;
-        for (size_t i = 1; i < n && i <= 9; ++i) ns = ns * 10 + (value[i] - '0');
-        for (size_t i = n; i <= 9; ++i) ns *= 10;
-        nsec = static_cast<int>(ns);
-        value.remove_prefix(n);
+        nsec = TakeFraction(&value);
         break;
       }
       case kNone:

@@ -434,6 +434,13 @@ TEST(TemplateTest, LokiConversionFunctions) {
       {"unixToTime seconds", "{{unixToTime .epoch}}", "2023-11-14 22:13:20 +0000 UTC"},
       {"unixToTime millis", "{{unixToTime \"1700000000123\" | date \"15:04:05.000\"}}",
        "22:13:20.123"},
+      // Go's time.Parse: fractional seconds in the layout, and after a seconds field the
+      // layout does not follow with a fraction (Go accepts those too).
+      {"toDate fraction in layout",
+       "{{toDate \"2006-01-02 15:04:05.000\" \"2023-01-02 03:04:05.123\" | date \"05.000000000\"}}",
+       "05.123000000"},
+      {"toDate fraction not in layout",
+       "{{toDate \"2006-01-02 15:04:05\" \"2023-01-02 03:04:05.5\" | date \"05.000\"}}", "05.500"},
       {"unixToTime days", "{{unixToTime \"19675\" | date \"2006-01-02\"}}", "2023-11-14"},
       {"unixToTime bad", "{{unixToTime \"123\"}}", nullptr,
        "template: line:1:2: executing \"line\" at <unixToTime \"123\">: error calling "
