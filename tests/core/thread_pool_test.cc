@@ -20,10 +20,10 @@ TEST(ThreadPoolTest, RunsEverySubmittedTask) {
 }
 
 TEST(ThreadPoolTest, RefusesTasksBeyondTheQueueBound) {
-  ThreadPool pool("test", 1, 2);
   std::promise<void> release;
   std::shared_future<void> gate = release.get_future().share();
   std::promise<void> started;
+  ThreadPool pool("test", 1, 2);
   ASSERT_TRUE(pool.TrySubmit([&] {
     started.set_value();
     gate.wait();
@@ -63,8 +63,8 @@ TEST(ParallelForTest, RunsOnTheCallerWithoutAPool) {
 TEST(ParallelForTest, NeverWaitsForHelpersThatDidNotStart) {
   // Every worker of a one-thread pool runs a ParallelFor over the same pool: its helper
   // can never start while the worker is busy, so waiting for it would deadlock.
-  ThreadPool pool("test", 1, 0);
   std::promise<int> result;
+  ThreadPool pool("test", 1, 0);
   ASSERT_TRUE(pool.TrySubmit([&] {
     std::atomic<int> sum{0};
     ParallelFor(&pool, 50, 4, [&](size_t i) { sum += static_cast<int>(i); });
@@ -74,10 +74,11 @@ TEST(ParallelForTest, NeverWaitsForHelpersThatDidNotStart) {
 }
 
 TEST(ParallelForTest, FallsBackToTheCallerWhenThePoolIsFull) {
-  ThreadPool pool("test", 1, 1);
+  // The worker waits on these: they are declared before the pool so they outlive it.
   std::promise<void> release;
   std::shared_future<void> gate = release.get_future().share();
   std::promise<void> started;
+  ThreadPool pool("test", 1, 1);
   ASSERT_TRUE(pool.TrySubmit([&] {
     started.set_value();
     gate.wait();
@@ -88,6 +89,7 @@ TEST(ParallelForTest, FallsBackToTheCallerWhenThePoolIsFull) {
   ParallelFor(&pool, hits.size(), 4, [&](size_t i) { hits[i]++; });
   for (int h : hits) EXPECT_EQ(h, 1);
   release.set_value();
+  pool.Shutdown();
 }
 
 }  // namespace
