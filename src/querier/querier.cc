@@ -324,9 +324,7 @@ Status ScanStream(const ScanContext& ctx, StreamWork* w, QueryStats* stats) {
   std::sort(sources.begin(), sources.end(), order);
 
   for (const Source& s : sources) {
-    if (ctx.control != nullptr && ctx.control->Expired()) {
-      return Status::DeadlineExceeded("context deadline exceeded");
-    }
+    if (ctx.control != nullptr && ctx.control->Expired()) return ctx.control->Why();
     if (!col.AdmitsRange(s.min_ts, s.max_ts)) {
       stats->blocks_skipped++;
       continue;
@@ -670,7 +668,7 @@ Status Querier::FeedSamples(std::string_view tenant, const logql::RangeAggregati
     }
   });
   for (const Status& st : errors) SKALD_RETURN_IF_ERROR(st);
-  if (Cancelled(ctx)) return Status::DeadlineExceeded("context deadline exceeded");
+  if (Cancelled(ctx)) return ctx.control->Why();
   for (size_t t = 0; t < tasks; t++) {
     acc->Merge(std::move(forks[t]));
     AddStats(stats, task_stats[t]);

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -49,19 +50,47 @@ struct QuerierOptions {
   int parallelism = 0;
 };
 
-// A query's deadline (query_timeout), shared by every thread working on it. Once
-// Expired() has seen the deadline pass, `cancelled` stays true, so the evaluator (which
-// polls the flag) stops too.
+// When a query must stop, shared by every thread working on it: its deadline
+// (query_timeout) and, when the HTTP layer can tell, the client having gone away. Once
+// Expired() has seen either, `cancelled` stays true, so the evaluator (which polls the
+// flag) stops too, and Why() names the reason.
 struct QueryControl {
   std::atomic<bool> cancelled{false};
   int64_t deadline_mono_nanos = INT64_MAX;  // core/time.h MonotonicNanos() clock
+  // True once nobody will read the answer (may be null). Polled at most every
+  // kClientProbeNanos whatever the number of threads polling.
+  std::function<bool()> client_gone;
+  static constexpr int64_t kClientProbeNanos = 10'000'000;
 
   bool Expired() {
     if (cancelled.load(std::memory_order_relaxed)) return true;
-    if (MonotonicNanos() < deadline_mono_nanos) return false;
+    const int64_t now = MonotonicNanos();
+    if (now >= deadline_mono_nanos) {
+      cancelled.store(true, std::memory_order_relaxed);
+      return true;
+    }
+    if (!client_gone) return false;
+    int64_t due = next_probe_.load(std::memory_order_relaxed);
+    if (now < due || !next_probe_.compare_exchange_strong(due, now + kClientProbeNanos,
+                                                          std::memory_order_relaxed)) {
+      return false;
+    }
+    if (!client_gone()) return false;
+    client_left_.store(true, std::memory_order_relaxed);
     cancelled.store(true, std::memory_order_relaxed);
     return true;
   }
+
+  // The error a stopped query answers: Loki's 499 "context canceled" when the client left,
+  // else 504 "context deadline exceeded".
+  Status Why() const {
+    if (client_left_.load(std::memory_order_relaxed)) return Status::Cancelled("context canceled");
+    return Status::DeadlineExceeded("context deadline exceeded");
+  }
+
+ private:
+  std::atomic<int64_t> next_probe_{0};
+  std::atomic<bool> client_left_{false};
 };
 
 class Querier {

@@ -49,11 +49,12 @@ StatusOr<LogsResult> QueryApi::Range(std::string_view tenant, const RangeQuery& 
     // Loki's frontend aligns metric range queries to the step (log queries keep their
     // exact range).
     const StepGrid grid = AlignMetricRange(q.start_ns, q.end_ns, q.step_ns);
-    return EvaluateMetric(tenant, *expr, grid.start_ns, grid.end_ns, grid.step_ns);
+    return EvaluateMetric(tenant, *expr, grid.start_ns, grid.end_ns, grid.step_ns, q.client_gone);
   }
   QueryResult out;
   QueryControl control;
   control.deadline_mono_nanos = Deadline(lim.query_timeout_ns);
+  control.client_gone = q.client_gone;
   SKALD_ASSIGN_OR_RETURN(
       out.streams, querier_->SelectLogs(tenant, *sel, q.start_ns, q.end_ns, q.limit, q.forward,
                                         &out.stats, &control));
@@ -68,7 +69,7 @@ StatusOr<QueryResult> QueryApi::Instant(std::string_view tenant, const InstantQu
         "log queries are not supported as an instant query type, please change your query to a "
         "range query type");
   }
-  return EvaluateMetric(tenant, *expr, q.time_ns, q.time_ns, 0);
+  return EvaluateMetric(tenant, *expr, q.time_ns, q.time_ns, 0, q.client_gone);
 }
 
 namespace {
@@ -93,7 +94,8 @@ class QuerierSamples final : public logql::SampleSource {
 }  // namespace
 
 StatusOr<QueryResult> QueryApi::EvaluateMetric(std::string_view tenant, const logql::Expr& expr,
-                                               int64_t start, int64_t end, int64_t step) {
+                                               int64_t start, int64_t end, int64_t step,
+                                               const std::function<bool()>& client_gone) {
   const limits::Limits& lim = limits_->For(tenant);
   const int64_t t0 = MonotonicNanos();
   QueryResult out;
@@ -104,14 +106,19 @@ StatusOr<QueryResult> QueryApi::EvaluateMetric(std::string_view tenant, const lo
   params.step_nanos = step;
   params.max_series = lim.max_query_series > 0 ? static_cast<uint32_t>(lim.max_query_series)
                                                : std::numeric_limits<uint32_t>::max();
-  // query_timeout: the feed polls the deadline per block and raises `cancelled`, which
-  // the evaluator polls between steps; the query stops with 504, not just answers late.
+  // query_timeout and a client that went away: the feed polls both per block and raises
+  // `cancelled`, which the evaluator polls between steps; the query stops (504 or 499),
+  // not just answers late.
   QueryControl control;
   control.deadline_mono_nanos = Deadline(lim.query_timeout_ns);
+  control.client_gone = client_gone;
   params.cancelled = &control.cancelled;
   params.cancel_code = StatusCode::kDeadlineExceeded;
   QuerierSamples source(querier_, tenant, &out.stats, &control);
-  SKALD_ASSIGN_OR_RETURN(out.value, logql::Evaluate(expr, params, &source));
+  auto value = logql::Evaluate(expr, params, &source);
+  if (!value.ok() && control.cancelled.load()) return control.Why();
+  if (!value.ok()) return value.status();
+  out.value = *std::move(value);
   out.stats.exec_seconds = static_cast<double>(MonotonicNanos() - t0) / 1e9;
   return out;
 }

@@ -67,7 +67,8 @@ class QueryApi {
 
  private:
   StatusOr<QueryResult> EvaluateMetric(std::string_view tenant, const logql::Expr& expr,
-                                       int64_t start, int64_t end, int64_t step);
+                                       int64_t start, int64_t end, int64_t step,
+                                       const std::function<bool()>& client_gone);
 
   Querier* querier_;
   const limits::Overrides* limits_;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace skald::querier {
@@ -19,6 +20,9 @@ struct RangeQuery {
   int64_t interval_ns = 0;
   uint32_t limit = 100;
   bool forward = false;
+  // True once nobody will read the answer (the client closed the connection); the query
+  // then stops with 499. May be null.
+  std::function<bool()> client_gone;
 };
 
 // query (instant): `query` evaluated at time_ns.
@@ -27,6 +31,7 @@ struct InstantQuery {
   int64_t time_ns = 0;
   uint32_t limit = 100;
   bool forward = false;
+  std::function<bool()> client_gone;  // as RangeQuery::client_gone
 };
 
 }  // namespace skald::querier

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -12,6 +13,9 @@
 #include <optional>
 #include <thread>
 #include <unordered_map>
+
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -40,6 +44,16 @@ using tcp = boost::asio::ip::tcp;
 using error_code = boost::system::error_code;
 
 namespace {
+
+// True once the peer has closed the connection (an orderly EOF or a reset): a
+// non-blocking one-byte peek that never consumes pipelined request bytes.
+bool PeerClosed(int fd) {
+  char c;
+  const ssize_t n = ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0) return true;
+  if (n > 0) return false;
+  return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+}
 
 // Percent-decodes a path (query_params.h's UrlUnescape); false on a malformed escape (Go
 // answers 400 then).
@@ -571,11 +585,20 @@ class Session : public std::enable_shared_from_this<Session> {
         // Off the io thread: the task owns the exchange and the session, and posts the
         // reply back to the session's strand. No timer runs meanwhile (the write sets one).
         stream_.expires_never();
-        auto task = [self = shared_from_this(), xp, handler] {
+        // The handler may ask whether the client went away. The io thread leaves the socket
+        // alone meanwhile, but a forced Stop() may close it: the probe peeks at its own
+        // duplicate of the descriptor, taken here on the strand.
+        const int probe_fd = ::dup(stream_.socket().native_handle());
+        if (probe_fd >= 0) xp->req.client_gone = [probe_fd] { return PeerClosed(probe_fd); };
+        auto task = [self = shared_from_this(), xp, handler, probe_fd] {
           RunHandler(self->srv_, *handler, *xp);
+          xp->req.client_gone = nullptr;
+          if (probe_fd >= 0) ::close(probe_fd);
           net::post(self->stream_.get_executor(), [self, xp] { self->Finish(*xp); });
         };
         if (routes->executor->TrySubmit(std::move(task))) return;
+        xp->req.client_gone = nullptr;
+        if (probe_fd >= 0) ::close(probe_fd);
         resp.SetText(429, "too many outstanding requests");
       }
     }

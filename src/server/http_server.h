@@ -56,6 +56,11 @@ struct HttpRequest {
   // request while it runs and may move the body out (std::move(req.body)) instead of copying it.
   mutable std::string body;
   std::string remote_address;  // "ip:port" of the peer
+  // For handlers run off the io thread (RunOn): true once the client has closed its end
+  // of the connection (so nobody will read the answer; Go's request context is
+  // cancelled in that case too). Cheap (one non-blocking peek), thread-safe, may be
+  // called until the handler returns. Null for handlers run on the io thread.
+  std::function<bool()> client_gone;
 
   // First value of the header (name compared case-insensitively), "" if absent.
   std::string_view Header(std::string_view name) const;

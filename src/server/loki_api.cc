@@ -126,6 +126,7 @@ class Api {
     if (!r.ok()) return ErrorResponse(r.status(), resp);
     auto range = ParseRangeParams(r->params, NowNanos());
     if (!range.ok()) return ErrorResponse(range.status(), resp);
+    range->client_gone = req.client_gone;
     auto result = d_.queries->Range(r->tenant, *range);
     if (!result.ok()) return ErrorResponse(result.status(), resp);
     if (result->is_metric) {
@@ -142,6 +143,7 @@ class Api {
     if (!r.ok()) return ErrorResponse(r.status(), resp);
     auto inst = ParseInstantParams(r->params, NowNanos());
     if (!inst.ok()) return ErrorResponse(inst.status(), resp);
+    inst->client_gone = req.client_gone;
     auto result = d_.queries->Instant(r->tenant, *inst);
     if (!result.ok()) return ErrorResponse(result.status(), resp);
     JsonResponse(wire::EncodeMetricResponse(result->value, result->stats), resp);

@@ -206,6 +206,30 @@ TEST_F(QueryApiTest, QueryTimeoutStopsTheQuery) {
   EXPECT_TRUE(api_.Range(kTenant, q).ok());
 }
 
+TEST_F(QueryApiTest, AClientThatWentAwayStopsTheQueryWith499) {
+  Push(R"({app="a"})", kBase + 1, "x");
+  int probes = 0;
+  RangeQuery logs = Range(R"({app="a"})");
+  logs.client_gone = [&] { return ++probes > 0; };
+  auto l = api_.Range(kTenant, logs);
+  EXPECT_EQ(l.status().code(), StatusCode::kCancelled) << l.status().ToString();
+  EXPECT_EQ(l.status().message(), "context canceled");
+  EXPECT_GE(probes, 1);
+  RangeQuery metric = Range(R"(count_over_time({app="a"}[1m]))");
+  metric.step_ns = kNanosPerMinute;
+  metric.client_gone = [] { return true; };
+  auto m = api_.Range(kTenant, metric);
+  EXPECT_EQ(m.status().code(), StatusCode::kCancelled) << m.status().ToString();
+  InstantQuery inst;
+  inst.query = R"(count_over_time({app="a"}[1m]))";
+  inst.time_ns = kBase + kNanosPerSecond;
+  inst.client_gone = [] { return true; };
+  EXPECT_EQ(api_.Instant(kTenant, inst).status().code(), StatusCode::kCancelled);
+  // A client still waiting does not stop anything.
+  metric.client_gone = [] { return false; };
+  EXPECT_TRUE(api_.Range(kTenant, metric).ok());
+}
+
 TEST_F(QueryApiTest, InstantQueriesRejectLogQueriesAndEvaluateMetricOnes) {
   InstantQuery q;
   q.query = R"({app="a"})";

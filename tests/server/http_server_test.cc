@@ -6,16 +6,21 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/logging.h"
 #include "core/metrics.h"
+#include "core/thread_pool.h"
 #include "tests/testing/wait.h"
 #include "tools/http/http_client.h"
 
@@ -520,6 +525,60 @@ TEST_F(HttpServerTest, StopClosesIdleConnectionsAndFinishesInFlightRequests) {
   // New connections are refused.
   EXPECT_FALSE(http::Fetch("127.0.0.1", port_, "GET", "/echo").ok());
   server_->Stop();  // idempotent
+}
+
+// A handler run off the io thread can tell that its client closed the connection (so a
+// query nobody will read can stop); while the client waits, the probe says so.
+TEST_F(HttpServerTest, HandlersOffTheIoThreadSeeTheClientGo) {
+  ThreadPool pool("test-http", 1, 4);
+  std::promise<bool> waiting_client;  // the probe's answer while the client waits
+  std::promise<bool> gone;            // whether the probe saw the client go within 10 s
+  std::promise<void> entered;
+  std::atomic<bool> had_probe_inline{true};
+  server_ = std::make_unique<HttpServer>(HttpServerOptions{.address = "127.0.0.1", .port = 0});
+  server_->Route({"GET"}, "/watch", [&](const HttpRequest& req, HttpResponse* resp) {
+    if (!req.client_gone) {
+      gone.set_value(false);
+      return;
+    }
+    waiting_client.set_value(req.client_gone());
+    entered.set_value();
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    bool saw = false;
+    while (!saw && std::chrono::steady_clock::now() < until) {
+      saw = req.client_gone();
+      if (!saw) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    gone.set_value(saw);
+    resp->body = "late";
+  });
+  server_->Route({"GET"}, "/inline", [&](const HttpRequest& req, HttpResponse* resp) {
+    had_probe_inline = static_cast<bool>(req.client_gone);
+  });
+  ASSERT_TRUE(server_->RunOn("/watch", &pool).ok());
+  ASSERT_TRUE(server_->Start().ok());
+  port_ = server_->port();
+  ASSERT_TRUE(http::Fetch("127.0.0.1", port_, "GET", "/inline").ok());
+  EXPECT_FALSE(had_probe_inline.load());
+
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port_));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  const std::string request = "GET /watch HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  auto entered_f = entered.get_future();
+  ASSERT_EQ(entered_f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_FALSE(waiting_client.get_future().get());
+  ::close(fd);
+  auto gone_f = gone.get_future();
+  ASSERT_EQ(gone_f.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  EXPECT_TRUE(gone_f.get());
+  server_->Stop();
+  pool.Shutdown();
 }
 
 TEST_F(HttpServerTest, StopWithClientThatNeverSendsAnything) {
