@@ -28,8 +28,8 @@
 #include "index/index_store.h"
 #include "ingester/ingester.h"
 #include "limits/limits.h"
-#include "querier/query_api.h"
 #include "querier/querier.h"
+#include "querier/query_api.h"
 #include "storage/object_store.h"
 #include "tools/bench/corpus.h"
 
@@ -162,9 +162,9 @@ int Main(int argc, char** argv) {
   const auto& sources = corpus->sources();
   for (int s = 0; s < flags.streams; s++) {
     const auto& src = sources[static_cast<size_t>(s) % sources.size()];
-    auto labels = ParseLabels("{job=\"bench\", host=\"host-" + std::to_string(s % 8) +
-                              "\", app=\"" + src.name + "\", stream=\"" + std::to_string(s) +
-                              "\"}");
+    auto labels =
+        ParseLabels("{job=\"bench\", host=\"host-" + std::to_string(s % 8) + "\", app=\"" +
+                    src.name + "\", stream=\"" + std::to_string(s) + "\"}");
     if (!labels.ok()) return 1;
     bench::LineGenerator gen(&src, 42, static_cast<uint64_t>(s));
     // Entries per stream from the source's mean line length.
@@ -257,11 +257,12 @@ int Main(int argc, char** argv) {
     std::sort(cpus.begin(), cpus.end());
     const double med = secs[secs.size() / 2];
     const double cpu = cpus[cpus.size() / 2];
-    std::printf("%-56s wall median %.3f s (min %.3f, max %.3f) of %d = %.0f MB/s; cpu median "
-                "%.3f s = %.0f MB/s logical per core (stats totalBytesProcessed %.1f MB)\n",
-                query.c_str(), med, secs.front(), secs.back(), flags.reps,
-                static_cast<double>(logical) / 1e6 / med, cpu,
-                static_cast<double>(logical) / 1e6 / cpu, static_cast<double>(decompressed) / 1e6);
+    std::printf(
+        "%-56s wall median %.3f s (min %.3f, max %.3f) of %d = %.0f MB/s; cpu median "
+        "%.3f s = %.0f MB/s logical per core (stats totalBytesProcessed %.1f MB)\n",
+        query.c_str(), med, secs.front(), secs.back(), flags.reps,
+        static_cast<double>(logical) / 1e6 / med, cpu, static_cast<double>(logical) / 1e6 / cpu,
+        static_cast<double>(decompressed) / 1e6);
   }
   return 0;
 }

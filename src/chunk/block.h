@@ -187,8 +187,8 @@ class DecodedBlock {
 // Decodes one stored block (EncodedBlock::bytes, or a block's byte range inside a chunk):
 // verifies its CRC32C over all stored bytes, then decompresses and decodes only the
 // requested columns into *out (and checks their structure: lengths adding up to the line
-// bytes, metadata symbol references, ...). Views in *out may point into `bytes`. Errors: Corruption for any checksum, framing, length or
-// value inconsistency (never reads out of bounds).
+// bytes, metadata symbol references, ...). Views in *out may point into `bytes`. Errors: Corruption
+// for any checksum, framing, length or value inconsistency (never reads out of bounds).
 Status DecodeBlock(std::string_view bytes, DecodedBlock* out,
                    BlockColumns columns = BlockColumns::kAll);
 

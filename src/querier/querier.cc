@@ -833,8 +833,8 @@ Status Querier::FeedSamples(std::string_view tenant, const logql::RangeAggregati
   const chunk::BlockColumns no_line_columns =
       by_length ? chunk::BlockColumns::kLengths | chunk::BlockColumns::kMetadata
                 : chunk::BlockColumns::kMetadata;
-  SampleContext ctx{extractor.get(), by_length, no_lines, no_line_columns, &chunks_, tenant,
-                    after,           through,   control};
+  SampleContext ctx{extractor.get(), by_length, no_lines, no_line_columns, &chunks_,
+                    tenant,          after,     through,  control};
 
   // Each task feeds a fixed slice of the streams into its own fork; forks merge in task
   // order, so the result does not depend on scheduling.

@@ -240,8 +240,8 @@ TEST_P(BlockCodecTest, LineColumnIsNotDecompressedUnlessAskedFor) {
   const ColumnLayout l = LayoutOf(eb.bytes);
   ASSERT_EQ(l.codec[kLinesColumn], static_cast<uint8_t>(GetParam())) << "LINES must compress";
   std::string bad = eb.bytes;
-  std::fill_n(bad.begin() + static_cast<ptrdiff_t>(l.offset[kLinesColumn]),
-              l.stored[kLinesColumn], '\0');
+  std::fill_n(bad.begin() + static_cast<ptrdiff_t>(l.offset[kLinesColumn]), l.stored[kLinesColumn],
+              '\0');
   bad = Recrc(bad);
   for (const ColumnCase& c : kColumnCases) {
     SCOPED_TRACE(c.name);

@@ -121,8 +121,7 @@ TEST_P(ChunkCodecTest, ReadColumnsWithoutLinesMatchesReadBlock) {
   DecodedBlock full, part;
   for (size_t b = 0; b < r->blocks().size(); ++b) {
     ASSERT_TRUE(r->ReadBlock(b, &full).ok());
-    ASSERT_TRUE(
-        r->ReadColumns(b, &part, BlockColumns::kLengths | BlockColumns::kMetadata).ok());
+    ASSERT_TRUE(r->ReadColumns(b, &part, BlockColumns::kLengths | BlockColumns::kMetadata).ok());
     EXPECT_FALSE(part.has_lines());
     ASSERT_EQ(part.size(), full.size());
     for (size_t i = 0; i < full.size(); ++i) {

@@ -59,7 +59,8 @@ std::string Dump(const logql::QueryValue& v) {
     os << "\n";
   }
   for (const auto& s : v.vector) {
-    os << s.labels.ToString() << " @" << (s.point.ts_nanos - kBase) / kMs << "ms=" << s.point.value << "\n";
+    os << s.labels.ToString() << " @" << (s.point.ts_nanos - kBase) / kMs << "ms=" << s.point.value
+       << "\n";
   }
   return os.str();
 }
@@ -71,7 +72,8 @@ size_t LineColumnOffset(const chunk::ChunkReader& r, size_t b, size_t* stored_le
   uint64_t n = 0, raw = 0, stored[4] = {};
   uint8_t codec = 0;
   EXPECT_TRUE(br.GetUvarint(&n));
-  for (auto& s : stored) EXPECT_TRUE(br.GetByte(&codec) && br.GetUvarint(&raw) && br.GetUvarint(&s));
+  for (auto& s : stored)
+    EXPECT_TRUE(br.GetByte(&codec) && br.GetUvarint(&raw) && br.GetUvarint(&s));
   const size_t data = block.size() - 4 - br.remaining();
   *stored_len = static_cast<size_t>(stored[2]);
   return static_cast<size_t>(r.blocks()[b].offset) + data + static_cast<size_t>(stored[0]) +
@@ -273,10 +275,10 @@ TEST_F(MixedDataTest, ResultsAreTheSameWithAndWithoutLines) {
     int64_t start, end, step;
   };
   const Window windows[] = {
-      {kBase, kBase + 12 * kNanosPerMinute, 15 * kSec},              // everything
+      {kBase, kBase + 12 * kNanosPerMinute, 15 * kSec},                // everything
       {kBase + 123 * kSec + 456 * kMs, kBase + 401 * kSec, 7 * kSec},  // edges inside blocks
-      {kBase + 250 * kSec, kBase + 330 * kSec, kSec},                // where sources overlap
-      {kBase + 299 * kSec, kBase + 299 * kSec, kSec},                // a single step
+      {kBase + 250 * kSec, kBase + 330 * kSec, kSec},                  // where sources overlap
+      {kBase + 299 * kSec, kBase + 299 * kSec, kSec},                  // a single step
   };
   size_t nonempty = 0;
   for (const std::string& q : queries) {
@@ -449,14 +451,14 @@ TEST_F(SampleFeedTest, BlocksOutsideTheRangeAreNeitherFetchedNorDecoded) {
 
   // The same over the ingester's data: only its blocks overlapping the samples' range are
   // decoded (samples in (340 s, 350 s]).
-  const RangeQuery q2 = Range(R"(count_over_time({app="a"}[10s]))", kBase + 350 * kSec,
-                              kBase + 350 * kSec, kSec);
+  const RangeQuery q2 =
+      Range(R"(count_over_time({app="a"}[10s]))", kBase + 350 * kSec, kBase + 350 * kSec, kSec);
   uint64_t want_head = 0;
   auto app_a = Matcher::Create(MatchType::kEqual, "app", "a");
   ASSERT_TRUE(app_a.ok());
   std::vector<Matcher> matchers = {*app_a};
-  for (const auto& snap : ing_->Snapshot(kTenant, matchers, kBase + 340 * kSec + 1,
-                                         kBase + 350 * kSec + 1)) {
+  for (const auto& snap :
+       ing_->Snapshot(kTenant, matchers, kBase + 340 * kSec + 1, kBase + 350 * kSec + 1)) {
     for (const auto& b : snap.blocks) want_head += b.entries;
   }
   ASSERT_GT(want_head, 0u);
@@ -472,8 +474,7 @@ TEST_F(SampleFeedTest, BlocksOutsideTheRangeAreNeitherFetchedNorDecoded) {
 
 // A damaged line column of a stored block is Corruption for a query that never decompresses
 // lines: the block checksum covers the stored bytes. For compressed and uncompressed lines.
-class DamagedLinesTest : public SampleFeedTest,
-                         public ::testing::WithParamInterface<chunk::Codec> {
+class DamagedLinesTest : public SampleFeedTest, public ::testing::WithParamInterface<chunk::Codec> {
  protected:
   void SetUp() override { Reset(SmallBlocks(GetParam())); }
 };
@@ -509,7 +510,9 @@ TEST_P(DamagedLinesTest, DamagedLineColumnIsCorruptionWithoutLines) {
 INSTANTIATE_TEST_SUITE_P(Codecs, DamagedLinesTest,
                          ::testing::Values(chunk::Codec::kNone, chunk::Codec::kSnappy,
                                            chunk::Codec::kZstd),
-                         [](const auto& info) { return std::string(chunk::CodecName(info.param)); });
+                         [](const auto& info) {
+                           return std::string(chunk::CodecName(info.param));
+                         });
 
 }  // namespace
 }  // namespace skald::querier
