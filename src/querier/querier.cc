@@ -644,6 +644,7 @@ struct StreamFeed {
     }
     if (!SameAsCached(d, i)) {
       double v = 0;
+      have_cached = false;
       EntryMetadata(d, i, &cached_md);
       if (!ex->Process(ts, std::string_view(), cached_md, &v)) return;  // cannot happen
       cached_ref = acc->Series(ex->labels());
