@@ -189,7 +189,8 @@ EncodedBlock BlockBuilder::Finish(Codec codec) {
 void DecodedBlock::Clear() {
   n_ = 0;
   uncompressed_size_ = 0;
-  has_lines_ = has_meta_ = false;
+  lines_raw_ = meta_raw_ = 0;
+  has_lines_ = has_lengths_ = has_meta_ = false;
   ts_.clear();
   offsets_.clear();
   lines_ext_ = nullptr;
@@ -200,13 +201,22 @@ void DecodedBlock::Clear() {
   meta_ids_.clear();
 }
 
+// The column decoders behind DecodeBlock (a friend of DecodedBlock).
+struct BlockDecoder {
+  struct Section {
+    Codec codec = Codec::kNone;
+    uint64_t raw = 0;
+    std::string_view data;
+  };
+  // LEN -> out->offsets_ (n+1 offsets adding up to lines_len).
+  static Status Lengths(const Section& len, uint64_t lines_len, uint64_t n, DecodedBlock* out);
+  // META -> symbol table and per-entry pairs.
+  static Status Metadata(const Section& meta, uint64_t n, DecodedBlock* out);
+};
+
 namespace {
 
-struct Section {
-  Codec codec = Codec::kNone;
-  uint64_t raw = 0;
-  std::string_view data;
-};
+using Section = BlockDecoder::Section;
 
 // Returns the decoded bytes of a column: the stored bytes themselves when uncompressed,
 // else decompressed into *buf.
@@ -261,6 +271,8 @@ Status DecodeBlock(std::string_view bytes, DecodedBlock* out, BlockColumns colum
   if (n > sec[kTs].raw || n > sec[kLen].raw) return Corrupt("entry count exceeds columns");
   if (n == 0 && total_raw != 0) return Corrupt("data in empty block");
   out->uncompressed_size_ = total_raw;
+  out->lines_raw_ = sec[kLines].raw;
+  out->meta_raw_ = sec[kMeta].raw;
 
   // Timestamps.
   std::string_view col;
@@ -279,18 +291,38 @@ Status DecodeBlock(std::string_view bytes, DecodedBlock* out, BlockColumns colum
     }
     if (p != end) return Corrupt("timestamp column length mismatch");
   }
-  if (columns == BlockColumns::kTimestampsOnly) {
-    out->n_ = static_cast<size_t>(n);
-    return Status::OK();
+  // Line lengths -> offsets.
+  if (HasColumns(columns, BlockColumns::kLengths)) {
+    SKALD_RETURN_IF_ERROR(BlockDecoder::Lengths(sec[kLen], sec[kLines].raw, n, out));
   }
 
-  // Line lengths -> offsets.
-  SKALD_RETURN_IF_ERROR(Materialize(sec[kLen], &out->scratch_, &col));
+  // Line bytes.
+  if (HasColumns(columns, BlockColumns::kLines)) {
+    if (sec[kLines].codec == Codec::kNone) {
+      out->lines_ext_ = sec[kLines].data.data();
+    } else {
+      SKALD_RETURN_IF_ERROR(Materialize(sec[kLines], &out->lines_buf_, &col));
+    }
+    out->lines_len_ = static_cast<size_t>(sec[kLines].raw);
+    out->has_lines_ = true;
+  }
+
+  // Structured metadata.
+  if (HasColumns(columns, BlockColumns::kMetadata) && sec[kMeta].raw != 0) {
+    SKALD_RETURN_IF_ERROR(BlockDecoder::Metadata(sec[kMeta], n, out));
+  }
+  out->n_ = static_cast<size_t>(n);
+  return Status::OK();
+}
+
+Status BlockDecoder::Lengths(const Section& len, uint64_t lines_len, uint64_t n,
+                             DecodedBlock* out) {
+  std::string_view col;
+  SKALD_RETURN_IF_ERROR(Materialize(len, &out->scratch_, &col));
   out->offsets_.resize(static_cast<size_t>(n) + 1);
   {
     const char* p = col.data();
     const char* end = p + col.size();
-    const uint64_t lines_len = sec[kLines].raw;
     uint64_t sum = 0;
     out->offsets_[0] = 0;
     for (size_t i = 0; i < n; ++i) {
@@ -303,23 +335,18 @@ Status DecodeBlock(std::string_view bytes, DecodedBlock* out, BlockColumns colum
     if (p != end) return Corrupt("length column size mismatch");
     if (sum != lines_len) return Corrupt("line lengths do not add up");
   }
+  out->has_lengths_ = true;
+  return Status::OK();
+}
 
-  // Line bytes.
-  if (sec[kLines].codec == Codec::kNone) {
-    out->lines_ext_ = sec[kLines].data.data();
-  } else {
-    SKALD_RETURN_IF_ERROR(Materialize(sec[kLines], &out->lines_buf_, &col));
-  }
-  out->lines_len_ = static_cast<size_t>(sec[kLines].raw);
-
-  // Structured metadata.
-  if (sec[kMeta].raw != 0) {
+Status BlockDecoder::Metadata(const Section& sec, uint64_t n, DecodedBlock* out) {
+  {
     std::string_view meta;
-    if (sec[kMeta].codec == Codec::kNone) {
-      out->meta_ext_ = sec[kMeta].data.data();
-      meta = sec[kMeta].data;
+    if (sec.codec == Codec::kNone) {
+      out->meta_ext_ = sec.data.data();
+      meta = sec.data;
     } else {
-      SKALD_RETURN_IF_ERROR(Materialize(sec[kMeta], &out->meta_buf_, &meta));
+      SKALD_RETURN_IF_ERROR(Materialize(sec, &out->meta_buf_, &meta));
     }
     ByteReader m(meta);
     uint64_t nsym;
@@ -345,8 +372,6 @@ Status DecodeBlock(std::string_view bytes, DecodedBlock* out, BlockColumns colum
     if (!m.empty()) return Corrupt("metadata column size mismatch");
     out->has_meta_ = true;
   }
-  out->has_lines_ = true;
-  out->n_ = static_cast<size_t>(n);
   return Status::OK();
 }
 

@@ -86,11 +86,26 @@ class BlockBuilder {
   std::string comp_[4];
 };
 
-// Which columns DecodeBlock / ChunkReader materialise.
+// Which columns DecodeBlock / ChunkReader materialise: a set of flags, combined with `|`.
+// Timestamps are always decoded, and the block's CRC32C is always verified over all of its
+// stored bytes (it covers the stored, compressed columns), so a damaged column is reported
+// as Corruption even when it is not decompressed. A column that is not requested is never
+// decompressed: metric queries without a pipeline decode timestamps, lengths and metadata
+// and never touch the line bytes, which are most of a block.
 enum class BlockColumns : uint8_t {
-  kAll = 0,             // timestamps, lines and metadata
-  kTimestampsOnly = 1,  // only timestamps(); line/metadata accessors must not be used
+  kTimestampsOnly = 0,  // only timestamps(); line/length/metadata accessors must not be used
+  kLengths = 1,         // line lengths: line_size(i), line_offsets() (LINES stays compressed)
+  kMetadata = 2,        // structured metadata (decompressed only when the block has any)
+  kLines = 4 | 1,       // line bytes: line(i), lines_data() (implies kLengths)
+  kAll = 4 | 2 | 1,     // timestamps, lines and metadata
 };
+constexpr BlockColumns operator|(BlockColumns a, BlockColumns b) {
+  return static_cast<BlockColumns>(static_cast<uint8_t>(a) | static_cast<uint8_t>(b));
+}
+// True when `set` includes every column of `want`.
+constexpr bool HasColumns(BlockColumns set, BlockColumns want) {
+  return (static_cast<uint8_t>(set) & static_cast<uint8_t>(want)) == static_cast<uint8_t>(want);
+}
 
 // A decoded block: columnar view. Entry i: ts(i), line(i), metadata(i). Buffers are reused
 // by the next decode into the same object (no allocation per decode in steady state).
@@ -102,17 +117,31 @@ class DecodedBlock {
   size_t size() const { return n_; }
   // Sum of the decoded sizes of all columns of the block (BlockMeta::uncompressed_size).
   uint64_t uncompressed_size() const { return uncompressed_size_; }
+  // Which columns were decoded (see BlockColumns); accessors of the others must not be used.
   bool has_lines() const { return has_lines_; }
+  bool has_lengths() const { return has_lengths_; }
+  // Raw (decompressed) size of the block's line bytes, from the block header: known whatever
+  // was decoded (lines_data().size() when has_lines()).
+  uint64_t lines_raw_size() const { return lines_raw_; }
+  // Raw size of the block's structured-metadata column (0 when no entry has metadata), known
+  // whatever was decoded.
+  uint64_t metadata_raw_size() const { return meta_raw_; }
+  // True when metadata was decoded and the block has some; metadata_count() is then valid.
+  // When kMetadata was not requested it is false and metadata_count() is 0 for every entry,
+  // even if the block holds metadata.
+  bool has_metadata() const { return has_meta_; }
 
   std::span<const int64_t> timestamps() const { return {ts_.data(), n_}; }
   int64_t ts(size_t i) const { return ts_[i]; }
 
+  // Byte length of line i (needs has_lengths()).
+  uint32_t line_size(size_t i) const { return offsets_[i + 1] - offsets_[i]; }
   std::string_view line(size_t i) const {
     return std::string_view(lines_base() + offsets_[i], offsets_[i + 1] - offsets_[i]);
   }
   // All lines back to back; line i is [line_offsets()[i], line_offsets()[i+1]).
   std::string_view lines_data() const { return std::string_view(lines_base(), lines_len_); }
-  // size()+1 offsets into lines_data() (empty when !has_lines()).
+  // size()+1 offsets into lines_data() (empty when !has_lengths()).
   std::span<const uint32_t> line_offsets() const { return {offsets_.data(), offsets_.size()}; }
 
   size_t metadata_count(size_t i) const { return has_meta_ ? meta_off_[i + 1] - meta_off_[i] : 0; }
@@ -127,6 +156,7 @@ class DecodedBlock {
 
  private:
   friend Status DecodeBlock(std::string_view, DecodedBlock*, BlockColumns);
+  friend struct BlockDecoder;
 
   const char* lines_base() const { return lines_ext_ ? lines_ext_ : lines_buf_.data(); }
   const char* meta_base() const { return meta_ext_ ? meta_ext_ : meta_buf_.data(); }
@@ -136,7 +166,10 @@ class DecodedBlock {
 
   size_t n_ = 0;
   uint64_t uncompressed_size_ = 0;
+  uint64_t lines_raw_ = 0;
+  uint64_t meta_raw_ = 0;
   bool has_lines_ = false;
+  bool has_lengths_ = false;
   bool has_meta_ = false;
   std::vector<int64_t> ts_;
   std::vector<uint32_t> offsets_;
@@ -152,9 +185,10 @@ class DecodedBlock {
 };
 
 // Decodes one stored block (EncodedBlock::bytes, or a block's byte range inside a chunk):
-// verifies its CRC32C, decompresses and decodes the requested columns into *out. Views in
-// *out may point into `bytes`. Errors: Corruption for any checksum, framing, length or
-// value inconsistency (never reads out of bounds).
+// verifies its CRC32C over all stored bytes, then decompresses and decodes only the
+// requested columns into *out (and checks their structure: lengths adding up to the line
+// bytes, metadata symbol references, ...). Views in *out may point into `bytes`. Errors: Corruption
+// for any checksum, framing, length or value inconsistency (never reads out of bounds).
 Status DecodeBlock(std::string_view bytes, DecodedBlock* out,
                    BlockColumns columns = BlockColumns::kAll);
 

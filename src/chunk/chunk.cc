@@ -201,14 +201,14 @@ std::string_view ChunkReader::block_bytes(size_t i) const {
 }
 
 Status ChunkReader::ReadBlock(size_t i, DecodedBlock* out) const {
-  return Read(i, out, BlockColumns::kAll);
+  return ReadColumns(i, out, BlockColumns::kAll);
 }
 
 Status ChunkReader::ReadTimestamps(size_t i, DecodedBlock* out) const {
-  return Read(i, out, BlockColumns::kTimestampsOnly);
+  return ReadColumns(i, out, BlockColumns::kTimestampsOnly);
 }
 
-Status ChunkReader::Read(size_t i, DecodedBlock* out, BlockColumns cols) const {
+Status ChunkReader::ReadColumns(size_t i, DecodedBlock* out, BlockColumns cols) const {
   if (i >= blocks_.size()) {
     out->Clear();
     return Status::InvalidArgument("block index " + std::to_string(i) + " out of range");

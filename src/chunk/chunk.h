@@ -79,13 +79,16 @@ class ChunkReader {
   // Errors: InvalidArgument if i is out of range; Corruption on checksum failure or if the
   // block disagrees with its index entry (entries, min/max ts, uncompressed size).
   Status ReadBlock(size_t i, DecodedBlock* out) const;
-  // Like ReadBlock but decodes only the timestamp column (for time skipping and metric
-  // queries that need no line bytes); out->has_lines() is false afterwards.
+  // Like ReadBlock but decodes only the timestamp column (for time skipping);
+  // out->has_lines() is false afterwards.
   Status ReadTimestamps(size_t i, DecodedBlock* out) const;
+  // Like ReadBlock but decodes only `cols` (timestamps always): e.g. kLengths | kMetadata for
+  // metric queries that need no line bytes. The block CRC and its agreement with the index
+  // entry are checked as in ReadBlock; columns not requested are never decompressed.
+  Status ReadColumns(size_t i, DecodedBlock* out, BlockColumns cols) const;
 
  private:
   ChunkReader() = default;
-  Status Read(size_t i, DecodedBlock* out, BlockColumns cols) const;
 
   std::string_view data_;
   ChunkHeader header_;

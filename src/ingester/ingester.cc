@@ -294,6 +294,15 @@ void AppendChunkBlocks(const std::shared_ptr<const ClosedChunk>& c, int64_t from
   }
 }
 
+// Does the stream's head hold an entry with from <= ts < through? REQUIRES: s.mu_ held.
+bool HeadOverlaps(const Stream& s, int64_t from, int64_t through) {
+  if (s.head_sorted_) return s.head_.back().ts >= from && s.head_.front().ts < through;
+  for (const Stream::HeadEntry& e : s.head_) {
+    if (e.ts >= from && e.ts < through) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::vector<StreamSnapshot> Ingester::Snapshot(std::string_view tenant,
@@ -321,8 +330,9 @@ std::vector<StreamSnapshot> Ingester::Snapshot(std::string_view tenant,
       ref.uncompressed_size = b->meta.uncompressed_size;
       if (ref.Overlaps(from, through)) snap.blocks.push_back(std::move(ref));
     }
-    if (!s.head_.empty()) {
-      // The head, sorted in place and encoded uncompressed into a block the query owns.
+    if (!s.head_.empty() && HeadOverlaps(s, from, through)) {
+      // The head, sorted in place and encoded uncompressed into a block the query owns
+      // (only when the query needs it: encoding copies every line).
       uint32_t dups = 0;
       auto block = std::make_shared<chunk::EncodedBlock>(s.EncodeHead(chunk::Codec::kNone, &dups));
       chunk::BlockRef ref;

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <numeric>
 #include <set>
+#include <span>
 #include <thread>
 #include <tuple>
 
@@ -501,6 +502,11 @@ namespace {
 struct SampleContext {
   const logql::SampleExtractor* extractor;
   bool value_is_length;  // bytes_over_time / bytes_rate
+  // The extractor needs no line bytes (SampleExtractor::StreamLabelsOnly, fast path on):
+  // blocks are decoded with `no_line_columns` and LINES is never decompressed, except for
+  // blocks holding entries whose identity must be checked against another copy.
+  bool no_lines;
+  chunk::BlockColumns no_line_columns;
   const storage::ChunkStore* chunks;
   std::string_view tenant;
   int64_t after, through;  // samples with after < ts <= through
@@ -511,9 +517,42 @@ bool Cancelled(const SampleContext& ctx) {
   return ctx.control != nullptr && ctx.control->Expired();
 }
 
+// One block a stream's feed reads: an ingester block, or block `index` of a stored chunk
+// opened for the group being read.
+struct FeedBlock {
+  const chunk::BlockRef* ingester = nullptr;
+  const storage::StoredChunk* stored = nullptr;
+  const index::ChunkRef* ref = nullptr;
+  size_t index = 0;
+
+  Status Read(chunk::BlockColumns cols, chunk::DecodedBlock* out) const {
+    if (ingester != nullptr) return chunk::DecodeBlock(ingester->bytes, out, cols);
+    Status st = stored->ReadColumns(index, out, cols);
+    if (!st.ok()) return Status::Corruption("chunk " + ref->key + ": " + st.message());
+    return st;
+  }
+  // Counts a decoded block in the query's stats: entries read, and line bytes when the line
+  // column was decompressed (a block decoded without lines adds no bytes: Loki's
+  // decompressedBytes / headChunkBytes count what was decompressed).
+  void Count(const chunk::DecodedBlock& d, QueryStats* stats) const {
+    const uint64_t bytes = d.has_lines() ? d.lines_data().size() : 0;
+    if (ingester != nullptr) {
+      stats->head_chunk_bytes += bytes;
+      stats->head_chunk_lines += d.size();
+    } else {
+      stats->decompressed_bytes += bytes;
+      stats->decompressed_lines += d.size();
+    }
+  }
+};
+
 // One stream's sample feed: its extractor, and the series of its metadata-free entries
 // when the extractor depends on nothing else (StreamLabelsOnly), found once.
 struct StreamFeed {
+  StreamFeed(const SampleContext* c, logql::StreamSampleExtractor* e, logql::RangeAccumulator* a,
+             bool f)
+      : ctx(c), ex(e), acc(a), fast(f) {}
+
   const SampleContext* ctx;
   logql::StreamSampleExtractor* ex;
   logql::RangeAccumulator* acc;
@@ -525,6 +564,12 @@ struct StreamFeed {
   // in the store, two replicas' copies) counts once.
   std::unordered_set<std::pair<int64_t, uint64_t>, PairHash>* seen = nullptr;
   std::vector<MetadataPair> md;
+  // Without lines: the metadata of the last entry with metadata in the current block and its
+  // series. Symbols are interned per block, so equal views (same pointer and size) mean equal
+  // pairs; valid only within one decoded block (ResetBlockCache).
+  std::vector<MetadataPair> cached_md;
+  logql::RangeAccumulator::SeriesRef cached_ref = 0;
+  bool have_cached = false;
 
   void Entry(const chunk::DecodedBlock& d, size_t i) {
     const int64_t ts = d.ts(i);
@@ -555,22 +600,143 @@ struct StreamFeed {
     return h;
   }
 
-  void Block(const chunk::DecodedBlock& d) {
+  // --- Without lines (ctx->no_lines): the extractor's sample is 1 (or the line's length)
+  // and its labels are the stream's plus the entry's metadata, whatever the line says, so
+  // the extractor runs on an empty line only to build those labels.
+
+  double NoLineValue(const chunk::DecodedBlock& d, size_t i) const {
+    return ctx->value_is_length ? static_cast<double>(d.line_size(i)) : 1.0;
+  }
+
+  logql::RangeAccumulator::SeriesRef PlainRef(int64_t ts) {
+    if (!have_plain_ref) {
+      double v = 0;
+      if (!ex->Process(ts, std::string_view(), {}, &v)) return plain_ref;  // cannot happen
+      plain_ref = acc->Series(ex->labels());
+      have_plain_ref = true;
+    }
+    return plain_ref;
+  }
+
+  void ResetBlockCache() { have_cached = false; }
+
+  bool SameAsCached(const chunk::DecodedBlock& d, size_t i) const {
+    const size_t n = d.metadata_count(i);
+    if (!have_cached || n != cached_md.size()) return false;
+    for (size_t j = 0; j < n; j++) {
+      const MetadataPair p = d.metadata(i, j);
+      const MetadataPair& c = cached_md[j];
+      if (p.name.data() != c.name.data() || p.name.size() != c.name.size() ||
+          p.value.data() != c.value.data() || p.value.size() != c.value.size()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void NoLineEntry(const chunk::DecodedBlock& d, size_t i) {
+    const int64_t ts = d.ts(i);
+    if (d.metadata_count(i) == 0) {
+      acc->Add(PlainRef(ts), ts, NoLineValue(d, i));
+      return;
+    }
+    if (!SameAsCached(d, i)) {
+      double v = 0;
+      have_cached = false;
+      EntryMetadata(d, i, &cached_md);
+      if (!ex->Process(ts, std::string_view(), cached_md, &v)) return;  // cannot happen
+      cached_ref = acc->Series(ex->labels());
+      have_cached = true;
+    }
+    acc->Add(cached_ref, ts, NoLineValue(d, i));
+  }
+
+  // Feeds the entries of a decoded block with after < ts <= through. Without lines, entries
+  // whose timestamp is in `shared` (sorted; timestamps another entry of the group also has)
+  // go through the identity check, which reads their lines: the block was then decoded
+  // with lines.
+  void Block(const chunk::DecodedBlock& d, std::span<const int64_t> shared) {
     auto ts = d.timestamps();
-    size_t lo = std::upper_bound(ts.begin(), ts.end(), ctx->after) - ts.begin();
-    size_t hi = std::upper_bound(ts.begin(), ts.end(), ctx->through) - ts.begin();
-    for (size_t i = lo; i < hi; i++) Entry(d, i);
+    const size_t lo = std::upper_bound(ts.begin(), ts.end(), ctx->after) - ts.begin();
+    const size_t hi = std::upper_bound(ts.begin(), ts.end(), ctx->through) - ts.begin();
+    if (!ctx->no_lines) {
+      for (size_t i = lo; i < hi; i++) Entry(d, i);
+      return;
+    }
+    ResetBlockCache();
+    if (d.has_lines() && !shared.empty()) {
+      for (size_t i = lo; i < hi; i++) {
+        if (std::binary_search(shared.begin(), shared.end(), ts[i])) {
+          Entry(d, i);
+        } else {
+          NoLineEntry(d, i);
+        }
+      }
+      return;
+    }
+    if (d.has_metadata()) {
+      for (size_t i = lo; i < hi; i++) NoLineEntry(d, i);
+      return;
+    }
+    if (lo >= hi) return;
+    // The common case: no metadata, one series for the whole block.
+    const auto ref = PlainRef(ts[lo]);
+    if (ctx->value_is_length) {
+      for (size_t i = lo; i < hi; i++) acc->Add(ref, ts[i], static_cast<double>(d.line_size(i)));
+    } else {
+      for (size_t i = lo; i < hi; i++) acc->Add(ref, ts[i], 1.0);
+    }
   }
 };
+
+// For a group of overlapping sources read without lines: the timestamps (within the range)
+// that more than one entry of the group has, sorted and unique, and per block whether it
+// holds one of them. Only entries sharing a timestamp can be duplicates of each other, so
+// only those blocks need their lines for the identity check; usually there are none. Reads
+// the timestamp column of every block.
+Status SharedTimestamps(const SampleContext& ctx, const std::vector<FeedBlock>& blocks,
+                        chunk::DecodedBlock* d, std::vector<int64_t>* shared,
+                        std::vector<char>* holds) {
+  thread_local std::vector<int64_t> all;
+  thread_local std::vector<size_t> ends;
+  all.clear();
+  ends.clear();
+  shared->clear();
+  for (const FeedBlock& b : blocks) {
+    SKALD_RETURN_IF_ERROR(b.Read(chunk::BlockColumns::kTimestampsOnly, d));
+    for (int64_t t : d->timestamps()) {
+      if (t > ctx.after && t <= ctx.through) all.push_back(t);
+    }
+    ends.push_back(all.size());
+  }
+  std::vector<int64_t> sorted(all);
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t i = 1; i < sorted.size(); i++) {
+    if (sorted[i] == sorted[i - 1] && (shared->empty() || shared->back() != sorted[i])) {
+      shared->push_back(sorted[i]);
+    }
+  }
+  holds->assign(blocks.size(), 0);
+  if (shared->empty()) return Status::OK();
+  size_t begin = 0;
+  for (size_t b = 0; b < blocks.size(); b++) {
+    for (size_t k = begin; k < ends[b] && !(*holds)[b]; k++) {
+      (*holds)[b] = std::binary_search(shared->begin(), shared->end(), all[k]);
+    }
+    begin = ends[b];
+  }
+  return Status::OK();
+}
 
 Status FeedStream(const SampleContext& ctx, StreamWork* w, logql::RangeAccumulator* acc,
                   QueryStats* stats) {
   thread_local chunk::DecodedBlock decoded;
   std::unique_ptr<logql::StreamSampleExtractor> ex = ctx.extractor->ForStream(w->labels);
   std::unordered_set<std::pair<int64_t, uint64_t>, PairHash> seen;
-  StreamFeed feed{&ctx, ex.get(), acc, ctx.extractor->StreamLabelsOnly()};
+  StreamFeed feed(&ctx, ex.get(), acc, ctx.extractor->StreamLabelsOnly());
 
-  // Sources in time order, grouped where they overlap.
+  // Sources in time order, grouped where they overlap. Sources and blocks wholly outside
+  // (after, through] are never fetched nor decoded.
   struct Src {
     int64_t min_ts, max_ts;
     const chunk::BlockRef* block;
@@ -587,6 +753,10 @@ Status FeedStream(const SampleContext& ctx, StreamWork* w, logql::RangeAccumulat
   }
   std::stable_sort(srcs.begin(), srcs.end(),
                    [](const Src& a, const Src& b) { return a.min_ts < b.min_ts; });
+  std::vector<std::shared_ptr<const storage::StoredChunk>> opened;
+  std::vector<FeedBlock> blocks;
+  std::vector<int64_t> shared;
+  std::vector<char> holds_shared;
   for (size_t g = 0; g < srcs.size();) {
     size_t end = g + 1;
     int64_t group_max = srcs[g].max_ts;
@@ -594,33 +764,46 @@ Status FeedStream(const SampleContext& ctx, StreamWork* w, logql::RangeAccumulat
       group_max = std::max(group_max, srcs[end].max_ts);
       end++;
     }
-    seen.clear();
-    feed.seen = end - g > 1 ? &seen : nullptr;
+    // The group's blocks in reading order (its chunks stay open until the group is done).
+    opened.clear();
+    blocks.clear();
     for (size_t k = g; k < end; k++) {
       if (Cancelled(ctx)) return Status::OK();
       const Src& src = srcs[k];
       if (src.block != nullptr) {
-        SKALD_RETURN_IF_ERROR(chunk::DecodeBlock(src.block->bytes, &decoded));
-        stats->head_chunk_bytes += decoded.lines_data().size();
-        stats->head_chunk_lines += decoded.size();
-        feed.Block(decoded);
+        blocks.push_back({src.block, nullptr, nullptr, 0});
         continue;
       }
       SKALD_ASSIGN_OR_RETURN(auto stored, OpenChunk(*ctx.chunks, ctx.tenant, *src.chunk, stats));
-      const storage::StoredChunk& chunk = *stored;
-      const std::vector<chunk::BlockMeta>& blocks = chunk.blocks();
-      for (size_t bi = 0; bi < blocks.size(); bi++) {
-        const chunk::BlockMeta& m = blocks[bi];
-        if (m.max_ts <= ctx.after || m.min_ts > ctx.through) {
+      const std::vector<chunk::BlockMeta>& metas = stored->blocks();
+      for (size_t bi = 0; bi < metas.size(); bi++) {
+        if (metas[bi].max_ts <= ctx.after || metas[bi].min_ts > ctx.through) {
           stats->blocks_skipped++;
           continue;
         }
-        Status st = chunk.ReadBlock(bi, &decoded);
-        if (!st.ok()) return Status::Corruption("chunk " + src.chunk->key + ": " + st.message());
-        stats->decompressed_bytes += decoded.lines_data().size();
-        stats->decompressed_lines += decoded.size();
-        feed.Block(decoded);
+        blocks.push_back({nullptr, stored.get(), src.chunk, bi});
       }
+      opened.push_back(std::move(stored));
+    }
+    const bool overlap = end - g > 1;
+    seen.clear();
+    shared.clear();
+    holds_shared.assign(blocks.size(), 0);
+    if (ctx.no_lines) {
+      if (overlap) {
+        SKALD_RETURN_IF_ERROR(SharedTimestamps(ctx, blocks, &decoded, &shared, &holds_shared));
+      }
+      feed.seen = shared.empty() ? nullptr : &seen;
+    } else {
+      feed.seen = overlap ? &seen : nullptr;
+    }
+    for (size_t b = 0; b < blocks.size(); b++) {
+      if (Cancelled(ctx)) return Status::OK();
+      const chunk::BlockColumns cols =
+          ctx.no_lines && !holds_shared[b] ? ctx.no_line_columns : chunk::BlockColumns::kAll;
+      SKALD_RETURN_IF_ERROR(blocks[b].Read(cols, &decoded));
+      blocks[b].Count(decoded, stats);
+      feed.Block(decoded, shared);
     }
     g = end;
   }
@@ -643,7 +826,14 @@ Status Querier::FeedSamples(std::string_view tenant, const logql::RangeAggregati
                          Gather(tenant, expr.selector->matchers, start, end, stats));
   const bool by_length =
       expr.op == logql::RangeOp::kBytesOverTime || expr.op == logql::RangeOp::kBytesRate;
-  SampleContext ctx{extractor.get(), by_length, &chunks_, tenant, after, through, control};
+  // Without a pipeline a sample needs the entry's timestamp, its metadata (labels) and, for
+  // bytes_*, its line length: the line bytes, most of a block, stay compressed.
+  const bool no_lines = opts_.metric_fast_path && extractor->StreamLabelsOnly();
+  const chunk::BlockColumns no_line_columns =
+      by_length ? chunk::BlockColumns::kLengths | chunk::BlockColumns::kMetadata
+                : chunk::BlockColumns::kMetadata;
+  SampleContext ctx{extractor.get(), by_length, no_lines, no_line_columns, &chunks_,
+                    tenant,          after,     through,  control};
 
   // Each task feeds a fixed slice of the streams into its own fork; forks merge in task
   // order, so the result does not depend on scheduling.

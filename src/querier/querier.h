@@ -48,6 +48,11 @@ struct QuerierOptions {
   Executor* pool = nullptr;
   // Pool tasks one query may use besides its own thread; 0 = hardware concurrency.
   int parallelism = 0;
+  // Range aggregations whose samples need no line bytes (count_over_time, rate,
+  // bytes_over_time, bytes_rate, absent_over_time without a pipeline) decode only
+  // timestamps, line lengths and structured metadata. Turned off only by tests and
+  // benchmarks that compare both paths; results are the same either way.
+  bool metric_fast_path = true;
 };
 
 // When a query must stop, shared by every thread working on it: its deadline
@@ -116,7 +121,17 @@ class Querier {
   // `expr`'s extractor yields from the entries of matching streams in the
   // accumulator's time range. Streams are fed in parallel on the query pool,
   // each task into its own fork of *acc, merged back in a fixed order. Entries
-  // of one stream that are identical (timestamp, line, metadata) count once.
+  // of one stream that are identical (timestamp, line, metadata) and come from
+  // sources overlapping in time count once. Chunks and blocks wholly outside the
+  // accumulator's range (which includes the aggregation's range and offset) are
+  // neither fetched nor decompressed. When the extractor needs no line bytes
+  // (SampleExtractor::StreamLabelsOnly) blocks are decoded without their line
+  // column: only timestamps, line lengths (bytes_*) and metadata; lines are read
+  // only for entries sharing a timestamp with another entry of overlapping
+  // sources, to check their identity. Stats: decompressed_lines / head_chunk_lines
+  // count the entries of every block decoded; decompressed_bytes /
+  // head_chunk_bytes only the line bytes actually decompressed (none on the
+  // line-free path). Block checksums are verified either way (Corruption).
   // `control`, when given, is polled per block: past its deadline the work stops
   // and DeadlineExceeded is returned.
   Status FeedSamples(std::string_view tenant, const logql::RangeAggregationExpr& expr,

@@ -40,6 +40,10 @@ class StoredChunk {
   Status ReadTimestamps(size_t i, chunk::DecodedBlock* out) const {
     return reader_->ReadTimestamps(i, out);
   }
+  // Decodes only the columns `cols` of block i (chunk::ChunkReader::ReadColumns).
+  Status ReadColumns(size_t i, chunk::DecodedBlock* out, chunk::BlockColumns cols) const {
+    return reader_->ReadColumns(i, out, cols);
+  }
 
  private:
   friend class ChunkStore;

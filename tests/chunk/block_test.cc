@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <limits>
@@ -153,7 +154,151 @@ TEST_P(BlockCodecTest, MutationsBehindValidChecksumNeverCrash) {
   }
 }
 
+// Where each column's stored bytes sit inside an encoded block (docs/formats/chunk.md):
+// offset and length per column, in the order TS, LEN, LINES, META, and each column's codec.
+struct ColumnLayout {
+  size_t offset[4] = {};
+  size_t stored[4] = {};
+  uint8_t codec[4] = {};
+};
+
+ColumnLayout LayoutOf(std::string_view block) {
+  ColumnLayout l;
+  ByteReader r(block.substr(0, block.size() - 4));
+  uint64_t n = 0, raw = 0, stored = 0;
+  EXPECT_TRUE(r.GetUvarint(&n));
+  for (int k = 0; k < 4; ++k) {
+    EXPECT_TRUE(r.GetByte(&l.codec[k]) && r.GetUvarint(&raw) && r.GetUvarint(&stored));
+    l.stored[k] = static_cast<size_t>(stored);
+  }
+  size_t at = block.size() - 4 - r.remaining();
+  for (int k = 0; k < 4; ++k) {
+    l.offset[k] = at;
+    at += l.stored[k];
+  }
+  return l;
+}
+
+constexpr int kLinesColumn = 2;
+
+struct ColumnCase {
+  const char* name;
+  BlockColumns cols;
+  bool lengths, lines, metadata;
+};
+constexpr ColumnCase kColumnCases[] = {
+    {"timestamps", BlockColumns::kTimestampsOnly, false, false, false},
+    {"lengths", BlockColumns::kLengths, true, false, false},
+    {"metadata", BlockColumns::kMetadata, false, false, true},
+    {"lengths+metadata", BlockColumns::kLengths | BlockColumns::kMetadata, true, false, true},
+    {"lines", BlockColumns::kLines, true, true, false},
+    {"all", BlockColumns::kAll, true, true, true},
+};
+
+// Every column subset decodes exactly what the full decode gives for those columns, with or
+// without metadata in the block; header sizes are known whatever was decoded.
+TEST_P(BlockCodecTest, EveryColumnSubsetAgreesWithTheFullDecode) {
+  for (bool with_metadata : {false, true}) {
+    auto entries = RandomEntries(1500, 8, 1, with_metadata);
+    EncodedBlock eb = MakeBlock(entries, GetParam());
+    DecodedBlock full;
+    ASSERT_TRUE(DecodeBlock(eb.bytes, &full).ok());
+    EXPECT_EQ(full.has_metadata(), with_metadata);
+    for (const ColumnCase& c : kColumnCases) {
+      SCOPED_TRACE(std::string(c.name) + (with_metadata ? " with metadata" : " without"));
+      DecodedBlock d;
+      ASSERT_TRUE(DecodeBlock(eb.bytes, &d, c.cols).ok());
+      ASSERT_EQ(d.size(), entries.size());
+      EXPECT_EQ(d.has_lengths(), c.lengths);
+      EXPECT_EQ(d.has_lines(), c.lines);
+      EXPECT_EQ(d.has_metadata(), c.metadata && with_metadata);
+      EXPECT_EQ(d.uncompressed_size(), eb.meta.uncompressed_size);
+      EXPECT_EQ(d.lines_raw_size(), full.lines_data().size());
+      EXPECT_EQ(d.metadata_raw_size(), full.metadata_raw_size());
+      EXPECT_EQ(d.metadata_raw_size() > 0, with_metadata);
+      for (size_t i = 0; i < entries.size(); ++i) {
+        ASSERT_EQ(d.ts(i), entries[i].ts);
+        if (c.lengths) ASSERT_EQ(d.line_size(i), entries[i].line.size()) << i;
+        if (c.lines) ASSERT_EQ(d.line(i), entries[i].line) << i;
+        ASSERT_EQ(d.metadata_count(i), c.metadata ? entries[i].metadata.size() : 0u) << i;
+        for (size_t j = 0; j < d.metadata_count(i); ++j) {
+          ASSERT_EQ(d.metadata(i, j).name, entries[i].metadata[j].first);
+          ASSERT_EQ(d.metadata(i, j).value, entries[i].metadata[j].second);
+        }
+      }
+    }
+  }
+}
+
+// The checksum covers the stored line bytes, so damage there is Corruption in every decode
+// mode, including the ones that never decompress lines.
+TEST_P(BlockCodecTest, DamagedLineBytesAreCorruptionInEveryColumnSubset) {
+  auto entries = RandomEntries(1500, 10, 1, true);
+  EncodedBlock eb = MakeBlock(entries, GetParam());
+  const ColumnLayout l = LayoutOf(eb.bytes);
+  ASSERT_GT(l.stored[kLinesColumn], 2u);
+  for (size_t at : {l.offset[kLinesColumn], l.offset[kLinesColumn] + l.stored[kLinesColumn] / 2,
+                    l.offset[kLinesColumn] + l.stored[kLinesColumn] - 1}) {
+    std::string bad = eb.bytes;
+    bad[at] ^= 0x01;
+    for (const ColumnCase& c : kColumnCases) {
+      DecodedBlock d;
+      EXPECT_EQ(DecodeBlock(bad, &d, c.cols).code(), StatusCode::kCorruption)
+          << c.name << " at " << at;
+    }
+  }
+}
+
+TEST_P(BlockCodecTest, DecodeWithoutLinesReusesBuffersWithoutAllocating) {
+  auto entries = RandomEntries(2000, 11, 1, true);
+  EncodedBlock eb = MakeBlock(entries, GetParam());
+  DecodedBlock d;
+  const BlockColumns cols = BlockColumns::kLengths | BlockColumns::kMetadata;
+  ASSERT_TRUE(DecodeBlock(eb.bytes, &d, cols).ok());  // warm up
+  AllocCounter::Start();
+  Status s;
+  for (int i = 0; i < 5; ++i) s = DecodeBlock(eb.bytes, &d, cols);
+  EXPECT_EQ(AllocCounter::Stop(), 0u);
+  ASSERT_TRUE(s.ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(AllCodecs, BlockCodecTest, ::testing::ValuesIn(kAllCodecs),
+                         [](const auto& info) { return std::string(CodecName(info.param)); });
+
+// Without kLines the line column is never decompressed: a compressed LINES column that can
+// no longer be decompressed (garbage behind a valid checksum) fails only the decodes that
+// ask for lines.
+// (An uncompressed column is used in place, so only compressing codecs apply.)
+class CompressedLinesTest : public ::testing::TestWithParam<Codec> {};
+
+TEST_P(CompressedLinesTest, LineColumnIsNotDecompressedUnlessAskedFor) {
+  auto entries = RandomEntries(1500, 9, 1, true);
+  EncodedBlock eb = MakeBlock(entries, GetParam());
+  const ColumnLayout l = LayoutOf(eb.bytes);
+  ASSERT_EQ(l.codec[kLinesColumn], static_cast<uint8_t>(GetParam())) << "LINES must compress";
+  std::string bad = eb.bytes;
+  std::fill_n(bad.begin() + static_cast<ptrdiff_t>(l.offset[kLinesColumn]), l.stored[kLinesColumn],
+              '\0');
+  bad = Recrc(bad);
+  for (const ColumnCase& c : kColumnCases) {
+    SCOPED_TRACE(c.name);
+    DecodedBlock d;
+    Status st = DecodeBlock(bad, &d, c.cols);
+    if (c.lines) {
+      EXPECT_EQ(st.code(), StatusCode::kCorruption) << st.ToString();
+      continue;
+    }
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    ASSERT_EQ(d.size(), entries.size());
+    for (size_t i = 0; i < entries.size(); ++i) {
+      ASSERT_EQ(d.ts(i), entries[i].ts);
+      if (c.lengths) ASSERT_EQ(d.line_size(i), entries[i].line.size());
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(CompressingCodecs, CompressedLinesTest,
+                         ::testing::Values(Codec::kSnappy, Codec::kLz4, Codec::kZstd, Codec::kGzip),
                          [](const auto& info) { return std::string(CodecName(info.param)); });
 
 TEST(AllocCounterTest, CountsHeapAllocations) {

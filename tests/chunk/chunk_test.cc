@@ -110,6 +110,30 @@ TEST_P(ChunkCodecTest, TruncationAndTrailingBytesAreCorruption) {
   EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
 }
 
+// ReadColumns decodes what ReadBlock decodes for the requested columns, and checks the
+// block against its index entry the same way.
+TEST_P(ChunkCodecTest, ReadColumnsWithoutLinesMatchesReadBlock) {
+  auto entries = RandomEntries(5000, 12, 1'700'000'000'000'000'000, true);
+  std::string chunk = BuildChunk(entries, GetParam(), 16 << 10);
+  auto r = ChunkReader::Open(chunk);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_GT(r->blocks().size(), 2u);
+  DecodedBlock full, part;
+  for (size_t b = 0; b < r->blocks().size(); ++b) {
+    ASSERT_TRUE(r->ReadBlock(b, &full).ok());
+    ASSERT_TRUE(r->ReadColumns(b, &part, BlockColumns::kLengths | BlockColumns::kMetadata).ok());
+    EXPECT_FALSE(part.has_lines());
+    ASSERT_EQ(part.size(), full.size());
+    for (size_t i = 0; i < full.size(); ++i) {
+      ASSERT_EQ(part.ts(i), full.ts(i));
+      ASSERT_EQ(part.line_size(i), full.line(i).size());
+      ASSERT_EQ(part.metadata_count(i), full.metadata_count(i));
+    }
+  }
+  EXPECT_EQ(r->ReadColumns(r->blocks().size(), &part, BlockColumns::kMetadata).code(),
+            StatusCode::kInvalidArgument);
+}
+
 INSTANTIATE_TEST_SUITE_P(AllCodecs, ChunkCodecTest, ::testing::ValuesIn(kAllCodecs),
                          [](const auto& info) { return std::string(CodecName(info.param)); });
 
