@@ -256,6 +256,8 @@ inline size_t ReadKey(const char* d, size_t i, size_t end, ScratchArena* arena,
 // `| json` without parameters.
 class JsonParser final : public LineParser {
  public:
+  explicit JsonParser(std::shared_ptr<const LabelHints> hints) : hints_(std::move(hints)) {}
+
   ParseError Parse(std::string_view line, ParsedSink* sink) override {
     arena_.Reset();
     Clear();
@@ -272,7 +274,9 @@ class JsonParser final : public LineParser {
     if (err.empty()) return {};
     return ParseError{kJsonErr, err};
   }
-  std::unique_ptr<LineParser> Clone() const override { return std::make_unique<JsonParser>(); }
+  std::unique_ptr<LineParser> Clone() const override {
+    return std::make_unique<JsonParser>(hints_);
+  }
 
  private:
   // Walk<false> gives up with this when it cannot be sure to match Loki; Walk<true> then runs.
@@ -290,6 +294,7 @@ class JsonParser final : public LineParser {
     stack_.clear();
     prefix_.clear();
     pending_n_ = 0;
+    nested_wanted_ = true;
   }
 
   // A buffered label of the fast walk (plain fields: cheaper to fill than a pair of views).
@@ -373,6 +378,7 @@ class JsonParser final : public LineParser {
         const Frame f = stack_.back();
         stack_.pop_back();
         prefix_.resize(f.prefix_len);
+        if (hints_) nested_wanted_ = prefix_.empty() || hints_->WantsNested(prefix_);
         if (kExact) {
           i = f.resume;
           end = f.end;
@@ -395,6 +401,8 @@ class JsonParser final : public LineParser {
     std::string_view part = Part(key, clean, prefix_.empty());
     if (!prefix_.empty() && !part.empty()) prefix_.push_back('_');
     prefix_.append(part);
+    // With hints, names under a prefix no wanted name starts with are not even built.
+    if (hints_) nested_wanted_ = prefix_.empty() || hints_->WantsNested(prefix_);
   }
 
   template <bool kExact>
@@ -403,13 +411,16 @@ class JsonParser final : public LineParser {
     if (prefix_.empty()) {
       name = Part(key, clean, true);
     } else {
+      if (!nested_wanted_) return;
       std::string_view part = Part(key, clean, false);
       name = part.empty() ? arena_.Copy(prefix_) : arena_.Copy(prefix_, "_", part);
     }
-    if (name.empty() || sink->AlreadyParsed(name)) return;
+    if (name.empty() || (hints_ && !hints_->Wants(name))) return;
     if (kExact) {
+      if (sink->AlreadyParsed(name)) return;
       sink->Add(name, ScalarValue(d, v, &arena_));
     } else {
+      // Buffered; the sink drops a name that is already there when they are handed over.
       if (pending_n_ == pending_.size()) pending_.resize(pending_.size() * 2 + 16);
       std::string_view value = ScalarValue(d, v, &arena_);
       Pending& e = pending_[pending_n_++];
@@ -420,6 +431,8 @@ class JsonParser final : public LineParser {
     }
   }
 
+  const std::shared_ptr<const LabelHints> hints_;  // null: every name wanted
+  bool nested_wanted_ = true;  // some wanted name can be under prefix_ (always without hints)
   ScratchArena arena_;
   std::vector<Frame> stack_;
   std::string prefix_;
@@ -782,8 +795,10 @@ long JsonUnescape(std::string_view src, char* dst) {
   return static_cast<long>(w);
 }
 
-StatusOr<std::unique_ptr<LineParser>> NewJsonParser(const PipelineStage& stage) {
-  if (stage.extractions.empty()) return std::unique_ptr<LineParser>(new JsonParser());
+StatusOr<std::unique_ptr<LineParser>> NewJsonParser(const PipelineStage& stage,
+                                                    std::shared_ptr<const LabelHints> hints) {
+  if (stage.extractions.empty())
+    return std::unique_ptr<LineParser>(new JsonParser(std::move(hints)));
   std::vector<JsonExpressionParser::Field> fields;
   for (const LabelExtraction& e : stage.extractions) {
     JsonExpressionParser::Field f;

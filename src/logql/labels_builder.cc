@@ -7,6 +7,8 @@
 
 #include <algorithm>
 
+#include "logql/parser_internal.h"
+
 namespace skald::logql {
 namespace {
 
@@ -14,16 +16,18 @@ constexpr std::string_view kExtractedSuffix = "_extracted";
 
 bool ByName(const LabelRef& a, const LabelRef& b) { return a.name < b.name; }
 
+using internal::NameEq;
+
 const LabelRef* FindRef(const std::vector<LabelRef>& v, std::string_view name) {
   for (const LabelRef& l : v) {
-    if (l.name == name) return &l;
+    if (NameEq(l.name, name)) return &l;
   }
   return nullptr;
 }
 
 LabelRef* FindRef(std::vector<LabelRef>& v, std::string_view name) {
   for (LabelRef& l : v) {
-    if (l.name == name) return &l;
+    if (NameEq(l.name, name)) return &l;
   }
   return nullptr;
 }
@@ -91,7 +95,7 @@ const LabelRef* LabelsBuilder::Find(const std::vector<LabelRef>& v, std::string_
 
 int LabelsBuilder::BaseIndexSlow(std::string_view name) const {
   for (size_t i = 0; i < base_.size(); i++) {
-    if (base_[i].name == name) return static_cast<int>(i);
+    if (NameEq(base_[i].name, name)) return static_cast<int>(i);
   }
   return -1;
 }
@@ -215,10 +219,19 @@ const EntryLabels& LabelsBuilder::Finish() {
   if (!error_details_.empty()) out_parsed_.push_back(LabelRef{kErrorDetailsLabel, error_details_});
   std::sort(out_md_.begin(), out_md_.end(), ByName);
   std::sort(out_parsed_.begin(), out_parsed_.end(), ByName);
-  out_all_.insert(out_all_.end(), out_stream_.begin(), out_stream_.end());
-  out_all_.insert(out_all_.end(), out_md_.begin(), out_md_.end());
-  out_all_.insert(out_all_.end(), out_parsed_.begin(), out_parsed_.end());
-  std::sort(out_all_.begin(), out_all_.end(), ByName);
+  // The three lists are sorted and disjoint: merging them is cheaper than sorting the union.
+  if (out_md_.empty()) {
+    out_all_.resize(out_stream_.size() + out_parsed_.size());
+    std::merge(out_stream_.begin(), out_stream_.end(), out_parsed_.begin(), out_parsed_.end(),
+               out_all_.begin(), ByName);
+  } else {
+    merge_tmp_.resize(out_stream_.size() + out_md_.size());
+    std::merge(out_stream_.begin(), out_stream_.end(), out_md_.begin(), out_md_.end(),
+               merge_tmp_.begin(), ByName);
+    out_all_.resize(merge_tmp_.size() + out_parsed_.size());
+    std::merge(merge_tmp_.begin(), merge_tmp_.end(), out_parsed_.begin(), out_parsed_.end(),
+               out_all_.begin(), ByName);
+  }
   result_.stream = out_stream_;
   result_.structured_metadata = out_md_;
   result_.parsed = out_parsed_;

@@ -117,14 +117,27 @@ class LogfmtParser final : public LineParser {
     std::string label;
     std::string key;
   };
-  LogfmtParser(bool strict, bool keep_empty, std::vector<Field> fields)
-      : strict_(strict), keep_empty_(keep_empty), fields_(std::move(fields)) {}
+  LogfmtParser(bool strict, bool keep_empty, std::vector<Field> fields,
+               std::shared_ptr<const LabelHints> hints)
+      : strict_(strict),
+        keep_empty_(keep_empty),
+        fields_(std::move(fields)),
+        hints_(fields_.empty() ? std::move(hints) : nullptr) {
+    // A non-strict parser reports no error, so once every wanted name was seen the rest of
+    // the line cannot change the result (the first value of a key wins).
+    if (hints_ && !strict_ && hints_->size() <= 64) {
+      stop_early_ = true;
+      all_found_ = hints_->size() == 64 ? ~uint64_t{0} : (uint64_t{1} << hints_->size()) - 1;
+    }
+  }
 
   ParseError Parse(std::string_view line, ParsedSink* sink) override {
     arena_.Reset();
     line_ = line;
     pos_ = 0;
+    found_ = 0;
     for (;;) {
+      if (stop_early_ && found_ == all_found_) break;
       std::string_view key, value;
       Scan r = ScanPair(&key, &value);
       if (r == Scan::kEnd) break;
@@ -140,7 +153,7 @@ class LogfmtParser final : public LineParser {
     return {};
   }
   std::unique_ptr<LineParser> Clone() const override {
-    return std::make_unique<LogfmtParser>(strict_, keep_empty_, fields_);
+    return std::make_unique<LogfmtParser>(strict_, keep_empty_, fields_, hints_);
   }
 
  private:
@@ -157,8 +170,13 @@ class LogfmtParser final : public LineParser {
     }
     if (value.empty() && !keep_empty_) return;
     std::string_view name = SanitizeKey(key, true, &arena_);
-    if (name.empty() || sink->AlreadyParsed(name)) return;
-    sink->Add(name, value);
+    if (name.empty()) return;
+    if (hints_) {
+      int k = hints_->IndexOf(name);
+      if (k < 0) return;
+      if (k < 64) found_ |= uint64_t{1} << k;
+    }
+    sink->Add(name, value);  // the sink keeps a first value (this line's or a former stage's)
   }
 
   Scan Fail(size_t at, std::string_view msg) {
@@ -242,6 +260,10 @@ class LogfmtParser final : public LineParser {
   const bool strict_;
   const bool keep_empty_;
   const std::vector<Field> fields_;
+  const std::shared_ptr<const LabelHints> hints_;  // null: every name wanted
+  bool stop_early_ = false;
+  uint64_t all_found_ = 0;  // with stop_early_: the found_ mask that ends a parse
+  uint64_t found_ = 0;      // wanted names seen in this line (bit = LabelHints index)
   ScratchArena arena_;
   std::string details_;
   std::string_view line_;
@@ -250,13 +272,14 @@ class LogfmtParser final : public LineParser {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<LineParser>> NewLogfmtParser(const PipelineStage& stage) {
+StatusOr<std::unique_ptr<LineParser>> NewLogfmtParser(const PipelineStage& stage,
+                                                      std::shared_ptr<const LabelHints> hints) {
   std::vector<LogfmtParser::Field> fields;
   for (const LabelExtraction& e : stage.extractions) {
     fields.push_back(LogfmtParser::Field{e.label, e.expression});
   }
   return std::unique_ptr<LineParser>(
-      new LogfmtParser(stage.strict, stage.keep_empty, std::move(fields)));
+      new LogfmtParser(stage.strict, stage.keep_empty, std::move(fields), std::move(hints)));
 }
 
 }  // namespace skald::logql::internal

@@ -71,6 +71,36 @@ class ScratchArena {
   size_t used_ = 0;
 };
 
+// Equality of two (usually short) label names without a libc call: names are compared on
+// every extracted key, and memcmp's call overhead dominates at these lengths.
+inline bool NameEq(std::string_view a, std::string_view b) {
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* p = a.data();
+  const char* q = b.data();
+  if (n > 16) return __builtin_memcmp(p, q, n) == 0;
+  if (n >= 8) {
+    uint64_t x0, y0, x1, y1;
+    __builtin_memcpy(&x0, p, 8);
+    __builtin_memcpy(&y0, q, 8);
+    __builtin_memcpy(&x1, p + n - 8, 8);
+    __builtin_memcpy(&y1, q + n - 8, 8);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  if (n >= 4) {
+    uint32_t x0, y0, x1, y1;
+    __builtin_memcpy(&x0, p, 4);
+    __builtin_memcpy(&y0, q, 4);
+    __builtin_memcpy(&x1, p + n - 4, 4);
+    __builtin_memcpy(&y1, q + n - 4, 4);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (p[i] != q[i]) return false;
+  }
+  return true;
+}
+
 // Byte scanners of the hot loops, 16 bytes at a time where SSE2 is there. Each returns the
 // index of the first matching byte in [i, end), or end; reads nothing outside [i, end).
 
@@ -206,8 +236,11 @@ std::string_view SanitizeKey(std::string_view key, bool is_prefix, ScratchArena*
 // invalid escape.
 long JsonUnescape(std::string_view src, char* dst);
 
-StatusOr<std::unique_ptr<LineParser>> NewJsonParser(const PipelineStage& stage);
+// `hints` may be null (every name wanted); only the parameterless forms use them.
+StatusOr<std::unique_ptr<LineParser>> NewJsonParser(const PipelineStage& stage,
+                                                    std::shared_ptr<const LabelHints> hints);
 StatusOr<std::unique_ptr<LineParser>> NewUnpackParser();
-StatusOr<std::unique_ptr<LineParser>> NewLogfmtParser(const PipelineStage& stage);
+StatusOr<std::unique_ptr<LineParser>> NewLogfmtParser(const PipelineStage& stage,
+                                                      std::shared_ptr<const LabelHints> hints);
 
 }  // namespace skald::logql::internal
