@@ -10,6 +10,7 @@
 #include "logql/labels_builder.h"
 #include "logql/line_filter.h"
 #include "logql/parsers.h"
+#include "logql/pipeline_internal.h"
 #include "logql/template.h"
 
 namespace skald::logql {
@@ -575,8 +576,10 @@ Status PlanHints(const LogSelector& selector, std::optional<std::vector<std::str
   return Status::OK();
 }
 
+// `plan` = false: no hints at all (the test oracle).
 StatusOr<std::shared_ptr<PipelineImpl>> CompilePipeline(
-    const LogSelector& selector, std::optional<std::vector<std::string>> wanted) {
+    const LogSelector& selector, std::optional<std::vector<std::string>> wanted,
+    bool plan = true) {
   auto p = std::make_shared<PipelineImpl>();
   auto lead = LineFilter::Compile(selector.line_filters);
   if (!lead.ok()) return lead.status();
@@ -586,9 +589,29 @@ StatusOr<std::shared_ptr<PipelineImpl>> CompilePipeline(
     if (!c.ok()) return c.status();
     p->stages_.push_back(std::move(c).value());
   }
+  if (!plan) return p;
   Status s = PlanHints(selector, std::move(wanted), p.get());
   if (!s.ok()) return s;
   return p;
+}
+
+// Fills the extractor's fields that do not depend on hints.
+Status SetUpExtractor(const RangeAggregationExpr& expr, SampleExtractorImpl* e) {
+  e->op_ = expr.op;
+  e->bytes_ = expr.op == RangeOp::kBytesOverTime || expr.op == RangeOp::kBytesRate;
+  if (expr.unwrap) {
+    e->unwrap_ = true;
+    e->unwrap_label_ = expr.unwrap->label;
+    e->conv_ = expr.unwrap->conv;
+    for (const LabelFilter& f : expr.unwrap->post_filters) {
+      auto c = LabelFilterExec::Compile(f);
+      if (!c.ok()) return c.status();
+      e->post_filters_.push_back(std::move(c).value());
+    }
+  }
+  e->stream_labels_only_ =
+      !e->unwrap_ && expr.selector->line_filters.empty() && expr.selector->stages.empty();
+  return Status::OK();
 }
 
 }  // namespace
@@ -628,21 +651,31 @@ StatusOr<std::shared_ptr<const SampleExtractor>> SampleExtractor::Compile(
     if (!full.ok()) return full.status();
     e->full_pipeline_ = std::move(full).value();
   }
-  e->op_ = expr.op;
-  e->bytes_ = expr.op == RangeOp::kBytesOverTime || expr.op == RangeOp::kBytesRate;
-  if (expr.unwrap) {
-    e->unwrap_ = true;
-    e->unwrap_label_ = expr.unwrap->label;
-    e->conv_ = expr.unwrap->conv;
-    for (const LabelFilter& f : expr.unwrap->post_filters) {
-      auto c = LabelFilterExec::Compile(f);
-      if (!c.ok()) return c.status();
-      e->post_filters_.push_back(std::move(c).value());
-    }
-  }
-  e->stream_labels_only_ =
-      !e->unwrap_ && expr.selector->line_filters.empty() && expr.selector->stages.empty();
+  Status s = SetUpExtractor(expr, e.get());
+  if (!s.ok()) return s;
   return std::shared_ptr<const SampleExtractor>(std::move(e));
 }
+
+namespace internal {
+
+StatusOr<std::shared_ptr<const Pipeline>> CompilePipelineWithoutHints(const LogSelector& selector) {
+  auto p = CompilePipeline(selector, std::nullopt, /*plan=*/false);
+  if (!p.ok()) return p.status();
+  return std::shared_ptr<const Pipeline>(std::move(p).value());
+}
+
+StatusOr<std::shared_ptr<const SampleExtractor>> CompileExtractorWithoutHints(
+    const RangeAggregationExpr& expr) {
+  if (!expr.selector) return Status::InvalidArgument("range aggregation without a selector");
+  auto p = CompilePipeline(*expr.selector, std::nullopt, /*plan=*/false);
+  if (!p.ok()) return p.status();
+  auto e = std::make_shared<SampleExtractorImpl>();
+  e->pipeline_ = std::move(p).value();
+  Status s = SetUpExtractor(expr, e.get());
+  if (!s.ok()) return s;
+  return std::shared_ptr<const SampleExtractor>(std::move(e));
+}
+
+}  // namespace internal
 
 }  // namespace skald::logql
