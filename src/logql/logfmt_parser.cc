@@ -169,7 +169,9 @@ class LogfmtParser final : public LineParser {
       return;
     }
     if (value.empty() && !keep_empty_) return;
-    std::string_view name = SanitizeKey(key, true, &arena_);
+    // A clean key (the scan checked its bytes) is its own name unless it starts with a digit.
+    std::string_view name =
+        key_clean_ && !(key[0] >= '0' && key[0] <= '9') ? key : SanitizeKey(key, true, &arena_);
     if (name.empty()) return;
     if (hints_) {
       int k = hints_->IndexOf(name);
@@ -200,7 +202,7 @@ class LogfmtParser final : public LineParser {
     }
     const size_t start = p;
     bool multibyte = false;
-    p = FindLogfmtDelim(l.data(), p, n, &multibyte);
+    p = FindLogfmtKeyEnd(l.data(), p, n, &multibyte, &key_clean_);
     if (p == n || static_cast<unsigned char>(l[p]) <= ' ') {
       *key = l.substr(start, p - start);
       if (multibyte && KeyHasRuneError(*key)) return Fail(p, "invalid key");
@@ -266,6 +268,7 @@ class LogfmtParser final : public LineParser {
   uint64_t found_ = 0;      // wanted names seen in this line (bit = LabelHints index)
   ScratchArena arena_;
   std::string details_;
+  bool key_clean_ = false;  // the last scanned key is all [A-Za-z0-9_]
   std::string_view line_;
   size_t pos_ = 0;
 };

@@ -226,6 +226,53 @@ inline size_t FindLogfmtDelim(const char* d, size_t i, size_t end, bool* high) {
   return i;
 }
 
+// As FindLogfmtDelim for a logfmt key; *clean tells whether every byte before the hit is in
+// [A-Za-z0-9_] (then the key needs no sanitizing, but for a leading digit).
+inline size_t FindLogfmtKeyEnd(const char* d, size_t i, size_t end, bool* high, bool* clean) {
+  unsigned hi = 0;
+  bool ok = true;
+#if defined(__SSE2__)
+  const __m128i eq = _mm_set1_epi8('=');
+  const __m128i q = _mm_set1_epi8('"');
+  const __m128i sp = _mm_set1_epi8(' ');
+  while (i + 16 <= end) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + i));
+    __m128i e = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, eq), _mm_cmpeq_epi8(v, q)),
+                             _mm_cmpeq_epi8(_mm_min_epu8(v, sp), v));
+    unsigned m = static_cast<unsigned>(_mm_movemask_epi8(e));
+    unsigned h = static_cast<unsigned>(_mm_movemask_epi8(v));
+    __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)),
+                                  _mm_cmpgt_epi8(_mm_set1_epi8('z' + 1), lower));
+    __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+                                  _mm_cmpgt_epi8(_mm_set1_epi8('9' + 1), v));
+    __m128i name = _mm_or_si128(_mm_or_si128(alpha, digit), _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
+    unsigned nm = static_cast<unsigned>(_mm_movemask_epi8(name));
+    if (m != 0) {
+      unsigned k = static_cast<unsigned>(__builtin_ctz(m));
+      unsigned want = (1u << k) - 1;
+      hi |= h & want;
+      *high |= hi != 0;
+      *clean = ok && (nm & want) == want;
+      return i + k;
+    }
+    hi |= h;
+    ok = ok && nm == 0xFFFF;
+    i += 16;
+  }
+#endif
+  for (; i < end; i++) {
+    unsigned char c = static_cast<unsigned char>(d[i]);
+    if (c == '=' || c == '"' || c <= ' ') break;
+    hi |= c >= 0x80;
+    ok = ok &&
+         ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_');
+  }
+  *high |= hi != 0;
+  *clean = ok;
+  return i;
+}
+
 // Sanitizes `key` as SanitizeLabelName does; returns a view of `key` itself when it is
 // already a clean name (the common case), else a view into *arena. `is_prefix` = false skips
 // the `_` before a leading digit (nested json keys, which follow a `_`).
