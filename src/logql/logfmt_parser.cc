@@ -174,6 +174,7 @@ class LogfmtParser final : public LineParser {
         key_clean_ && !(key[0] >= '0' && key[0] <= '9') ? key : SanitizeKey(key, true, &arena_);
     if (name.empty()) return;
     if (hints_) {
+      if (!hints_->MayWant(name)) return;
       int k = hints_->IndexOf(name);
       if (k < 0) return;
       if (k < 64) found_ |= uint64_t{1} << k;

@@ -233,8 +233,6 @@ int LabelHints::IndexOf(std::string_view name) const {
   return -1;
 }
 
-bool LabelHints::Wants(std::string_view name) const { return IndexOf(name) >= 0; }
-
 bool LabelHints::WantsNested(std::string_view prefix) const {
   for (const std::string& name : names_) {
     if (name.size() > prefix.size() && name[prefix.size()] == '_' && name.starts_with(prefix))

@@ -70,7 +70,12 @@ class LineParser {
 class LabelHints {
  public:
   explicit LabelHints(std::vector<std::string> names);
-  bool Wants(std::string_view name) const;
+  bool Wants(std::string_view name) const { return MayWant(name) && IndexOf(name) >= 0; }
+  // False when no wanted name has the length of `name` (most names are ruled out this way,
+  // without a call).
+  bool MayWant(std::string_view name) const {
+    return (length_mask_ & (uint64_t{1} << (name.size() & 63))) != 0;
+  }
   // True when some wanted name starts with `prefix` + "_" (json: nested keys of `prefix`
   // can be wanted).
   bool WantsNested(std::string_view prefix) const;
