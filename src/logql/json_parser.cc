@@ -96,7 +96,8 @@ struct Value {
 
 // Reads the value starting at the token at `i` (already at a non-ws byte). On success sets
 // *v and returns the index just past it; on failure returns npos and sets *err.
-[[gnu::always_inline]] inline size_t ReadValue(const char* d, size_t i, size_t end, Value* v, std::string_view* err) {
+[[gnu::always_inline]] inline size_t ReadValue(const char* d, size_t i, size_t end, Value* v,
+                                               std::string_view* err) {
   char c = d[i];
   if (c == '"') {
     bool esc, high;
@@ -220,8 +221,9 @@ std::string_view ScalarValue(const char* d, const Value& v, ScratchArena* arena)
 // Reads an object key at `i` (at the opening quote). Returns the index past its closing
 // quote or npos with *err set; *key is the unescaped key, *clean tells it is already a label
 // name (bytes in [A-Za-z0-9_], no escapes).
-[[gnu::always_inline]] inline size_t ReadKey(const char* d, size_t i, size_t end, ScratchArena* arena,
-                      std::string_view* key, std::string_view* err, bool* clean = nullptr) {
+[[gnu::always_inline]] inline size_t ReadKey(const char* d, size_t i, size_t end,
+                                             ScratchArena* arena, std::string_view* key,
+                                             std::string_view* err, bool* clean = nullptr) {
   bool ok;
   size_t k = FindKeyEnd(d, i + 1, end, &ok);
   size_t se;

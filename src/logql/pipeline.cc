@@ -236,12 +236,12 @@ class StreamPipelineImpl final : public StreamPipeline {
 
   const PipelineImpl& pipeline_;
   LabelsBuilder builder_;
-  std::vector<std::unique_ptr<LineParser>> parsers_;   // per stage, null for non-parsers
+  std::vector<std::unique_ptr<LineParser>> parsers_;       // per stage, null for non-parsers
   std::vector<std::unique_ptr<LineParser>> full_parsers_;  // per stage: completing parsers
-  std::vector<std::string> line_bufs_;                 // per stage: line_format / decolorize
-  std::vector<std::vector<std::string>> format_bufs_;  // per stage, per label_format
-  std::vector<std::vector<char>> format_ok_;           // ditto: the template succeeded
-  std::vector<std::string_view> names_;                // scratch for keep
+  std::vector<std::string> line_bufs_;                     // per stage: line_format / decolorize
+  std::vector<std::vector<std::string>> format_bufs_;      // per stage, per label_format
+  std::vector<std::vector<char>> format_ok_;               // ditto: the template succeeded
+  std::vector<std::string_view> names_;                    // scratch for keep
   const EntryLabels* labels_out_ = nullptr;
 };
 
@@ -433,8 +433,8 @@ class StreamSampleExtractorImpl final : public StreamSampleExtractor {
 
   const SampleExtractorImpl& extractor_;
   StreamPipelineImpl pipeline_;
-  Labels stream_;                                // kept to build full_ when first needed
-  std::unique_ptr<StreamPipelineImpl> full_;     // unhinted, for samples with an error
+  Labels stream_;                             // kept to build full_ when first needed
+  std::unique_ptr<StreamPipelineImpl> full_;  // unhinted, for samples with an error
   const EntryLabels* labels_out_ = nullptr;
 };
 
@@ -578,8 +578,7 @@ Status PlanHints(const LogSelector& selector, std::optional<std::vector<std::str
 
 // `plan` = false: no hints at all (the test oracle).
 StatusOr<std::shared_ptr<PipelineImpl>> CompilePipeline(
-    const LogSelector& selector, std::optional<std::vector<std::string>> wanted,
-    bool plan = true) {
+    const LogSelector& selector, std::optional<std::vector<std::string>> wanted, bool plan = true) {
   auto p = std::make_shared<PipelineImpl>();
   auto lead = LineFilter::Compile(selector.line_filters);
   if (!lead.ok()) return lead.status();

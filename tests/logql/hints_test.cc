@@ -185,8 +185,8 @@ TEST(HintedParsers, LogfmtReportsOnlyWantedNamesWithTheSameErrors) {
 }
 
 TEST(HintedParsers, LogfmtKeepsTheFirstOfDuplicateKeysWhenItStopsEarly) {
-  auto p = MakeParser("| logfmt", std::make_shared<const LabelHints>(
-                                       std::vector<std::string>{"status"}));
+  auto p = MakeParser("| logfmt",
+                      std::make_shared<const LabelHints>(std::vector<std::string>{"status"}));
   CollectingSink s;
   EXPECT_FALSE(p->Parse("status=500 status=200 level=x", &s));
   EXPECT_EQ(s.got, (std::vector<std::pair<std::string, std::string>>{{"status", "500"}}));
@@ -343,8 +343,7 @@ TEST(HintedExtraction, GroupedSamplesMatchTheUnhintedOnes) {
        nullptr, &kJsonLines},
       {R"(count_over_time({app="api"} | json | line_format "{{.level}}" [1m]))", "level",
        &kJsonLines},
-      {R"(count_over_time({app="api"} | json | label_format lvl=level [1m]))", "lvl",
-       &kJsonLines},
+      {R"(count_over_time({app="api"} | json | label_format lvl=level [1m]))", "lvl", &kJsonLines},
       {R"(count_over_time({app="api"} | json | keep level, status [1m]))", "level", &kJsonLines},
       {R"(count_over_time({app="api"} | json | level="error" | logfmt [1m]))", "status",
        &kJsonLines},
@@ -417,8 +416,9 @@ TEST(HintedExtraction, GroupedSamplesCarryOnlyWhatTheGroupingReads) {
 }
 
 TEST(HintedExtraction, WithoutGroupingEveryLabelIsKept) {
-  for (const char* q : {R"(count_over_time({app="api"} | json [1m]))",
-                        R"(avg_over_time({app="api"} | json | unwrap status [1m]) without (path))"}) {
+  for (const char* q :
+       {R"(count_over_time({app="api"} | json [1m]))",
+        R"(avg_over_time({app="api"} | json | unwrap status [1m]) without (path))"}) {
     auto expr = MustParse(q);
     auto ex = SampleExtractor::Compile(static_cast<const RangeAggregationExpr&>(*expr));
     ASSERT_TRUE(ex.ok());
