@@ -380,7 +380,7 @@ class JsonParser final : public LineParser {
         const Frame f = stack_.back();
         stack_.pop_back();
         prefix_.resize(f.prefix_len);
-        if (hints_) nested_wanted_ = prefix_.empty() || hints_->WantsNested(prefix_);
+        if (hints_) nested_wanted_ = NestedWanted();
         if (kExact) {
           i = f.resume;
           end = f.end;
@@ -404,7 +404,13 @@ class JsonParser final : public LineParser {
     if (!prefix_.empty() && !part.empty()) prefix_.push_back('_');
     prefix_.append(part);
     // With hints, names under a prefix no wanted name starts with are not even built.
-    if (hints_) nested_wanted_ = prefix_.empty() || hints_->WantsNested(prefix_);
+    if (hints_) nested_wanted_ = NestedWanted();
+  }
+
+  // Whether a name under prefix_ can be wanted: one that starts with prefix_ + "_", or
+  // prefix_ itself (a nested key that sanitizes to nothing names the prefix).
+  bool NestedWanted() const {
+    return prefix_.empty() || hints_->WantsNested(prefix_) || hints_->Wants(prefix_);
   }
 
   template <bool kExact>

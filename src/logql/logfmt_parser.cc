@@ -123,11 +123,12 @@ class LogfmtParser final : public LineParser {
         keep_empty_(keep_empty),
         fields_(std::move(fields)),
         hints_(fields_.empty() ? std::move(hints) : nullptr) {
-    // A non-strict parser reports no error, so once every wanted name was seen the rest of
-    // the line cannot change the result (the first value of a key wins).
-    if (hints_ && !strict_ && hints_->size() <= 64) {
+    // A non-strict parser reports no error, so once every wanted name (or every requested
+    // key) was seen the rest of the line cannot change the result (the first value wins).
+    const size_t n = fields_.empty() ? (hints_ ? hints_->size() : 65) : fields_.size();
+    if (!strict_ && n <= 64) {
       stop_early_ = true;
-      all_found_ = hints_->size() == 64 ? ~uint64_t{0} : (uint64_t{1} << hints_->size()) - 1;
+      all_found_ = n == 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1;
     }
   }
 
@@ -162,8 +163,11 @@ class LogfmtParser final : public LineParser {
   void Emit(std::string_view key, std::string_view value, ParsedSink* sink) {
     if (!fields_.empty()) {
       // Requested keys are matched as written in the line and kept even when empty.
-      for (const Field& f : fields_) {
-        if (f.key != key || sink->AlreadyParsed(f.label)) continue;
+      for (size_t j = 0; j < fields_.size(); j++) {
+        const Field& f = fields_[j];
+        if (!NameEq(f.key, key)) continue;
+        if (j < 64) found_ |= uint64_t{1} << j;
+        if (sink->AlreadyParsed(f.label)) continue;
         sink->Add(f.label, value);
       }
       return;
@@ -203,7 +207,9 @@ class LogfmtParser final : public LineParser {
     }
     const size_t start = p;
     bool multibyte = false;
-    p = FindLogfmtKeyEnd(l.data(), p, n, &multibyte, &key_clean_);
+    // Only a key that becomes a label name needs its bytes classified.
+    p = fields_.empty() ? FindLogfmtKeyEnd(l.data(), p, n, &multibyte, &key_clean_)
+                        : FindLogfmtDelim(l.data(), p, n, &multibyte);
     if (p == n || static_cast<unsigned char>(l[p]) <= ' ') {
       *key = l.substr(start, p - start);
       if (multibyte && KeyHasRuneError(*key)) return Fail(p, "invalid key");

@@ -57,6 +57,7 @@ const std::vector<std::string> kJsonLines = {
     R"({"status":"500","status":"200","level":"error"})",
     R"(["level","error"])",
     R"({"level":"error","status":500,"level":"info","end":true)",
+    R"({"a":{" ":"blank key"},"level":"error"})",
 };
 
 // logfmt lines: duplicates, flags, empty values, bad quoting, stray `=` and `"`.
@@ -171,6 +172,7 @@ TEST(HintedParsers, JsonReportsOnlyWantedNamesWithTheSameErrors) {
   CheckHintedParser("| json", kJsonLines, {"level"});
   CheckHintedParser("| json", kJsonLines, {"status", "request_status"});
   CheckHintedParser("| json", kJsonLines, {"nested_a_b", "a_b", "_1num", "after"});
+  CheckHintedParser("| json", kJsonLines, {"a"});
   CheckHintedParser("| json", kJsonLines, {});
 }
 
@@ -182,6 +184,19 @@ TEST(HintedParsers, LogfmtReportsOnlyWantedNamesWithTheSameErrors) {
     CheckHintedParser(stage, kLogfmtLines, {"a_b", "_1level", "l_vel", "took"});
     CheckHintedParser(stage, kLogfmtLines, {});
   }
+}
+
+TEST(HintedParsers, LogfmtWithParamsStopsOnlyWhenEveryKeyWasSeen) {
+  // Non-strict `logfmt a, b` stops reading once both keys were seen; the results are those
+  // of a full read (first value wins; a requested key is kept even when empty).
+  auto p = MakeParser("| logfmt status, lvl=\"level\", x=\"status\"", nullptr);
+  CollectingSink s;
+  EXPECT_FALSE(p->Parse("status= level=warn status=500 level=error broken\"", &s));
+  EXPECT_EQ(s.got, (std::vector<std::pair<std::string, std::string>>{
+                       {"status", ""}, {"x", ""}, {"lvl", "warn"}}));
+  auto strict = MakeParser("| logfmt --strict status", nullptr);
+  CollectingSink t;
+  EXPECT_TRUE(strict->Parse("status=500 broken\"", &t));  // the error after the key counts
 }
 
 TEST(HintedParsers, LogfmtKeepsTheFirstOfDuplicateKeysWhenItStopsEarly) {
