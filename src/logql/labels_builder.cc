@@ -222,8 +222,8 @@ const EntryLabels& LabelsBuilder::Finish() {
     if (!ParsedHas(l.name)) out_md_.push_back(l);
   }
   for (const LabelRef& l : parsed_) {
-    if (!error_.empty() && l.name == kErrorLabel) continue;
-    if (!error_details_.empty() && l.name == kErrorDetailsLabel) continue;
+    if (l.name == kErrorLabel && !error_.empty()) continue;
+    if (l.name == kErrorDetailsLabel && !error_details_.empty()) continue;
     out_parsed_.push_back(l);
   }
   if (!error_.empty()) out_parsed_.push_back(LabelRef{kErrorLabel, error_});
