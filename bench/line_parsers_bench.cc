@@ -2,12 +2,15 @@
 // lines (nested request/response objects, as an HTTP server logs them) and of logfmt lines
 // with the same fields, plus loghub's Apache sample for regexp/pattern. Each benchmark
 // reports bytes/s over the whole column on one core; the sink only counts what it gets (the
-// cost of a label builder is the pipeline's, not the parser's).
+// cost of a label builder is the pipeline's, not the parser's). The *Hint* cases give the
+// parser label hints (parsers.h LabelHints), as the pipeline does for queries that read only
+// a few parsed labels.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -150,17 +153,22 @@ class CountingSink : public ParsedSink {
   uint64_t bytes = 0;
 };
 
-std::unique_ptr<LineParser> Make(const std::string& stage) {
+// `hints`: the label hints the parser gets (nullptr: none, every label is extracted).
+std::unique_ptr<LineParser> Make(const std::string& stage,
+                                 const std::vector<std::string>* hints = nullptr) {
   auto expr = skald::logql::ParseExpr("{a=\"b\"} " + stage);
   if (!expr.ok()) abort();
   const auto* sel = skald::logql::AsLogSelector(**expr);
-  auto p = skald::logql::NewLineParser(sel->stages.at(0));
+  auto p = skald::logql::NewLineParser(
+      sel->stages.at(0),
+      hints == nullptr ? nullptr : std::make_shared<const skald::logql::LabelHints>(*hints));
   if (!p.ok()) abort();
   return std::move(p).value();
 }
 
-void Run(benchmark::State& state, const Column& col, const std::string& stage) {
-  auto parser = Make(stage);
+void Run(benchmark::State& state, const Column& col, const std::string& stage,
+         const std::vector<std::string>* hints = nullptr) {
+  auto parser = Make(stage, hints);
   CountingSink sink;
   uint64_t errors = 0;
   const size_t n = col.offsets.size() - 1;
@@ -179,6 +187,19 @@ void Run(benchmark::State& state, const Column& col, const std::string& stage) {
 }
 
 void BM_Json(benchmark::State& s) { Run(s, JsonLines(), "| json"); }
+// With label hints, as `| json | level="error"` (lazy first pass) or `sum by (level)` get.
+void BM_JsonHintLevel(benchmark::State& s) {
+  static const std::vector<std::string> kHints = {"level"};
+  Run(s, JsonLines(), "| json", &kHints);
+}
+void BM_JsonHintNested(benchmark::State& s) {
+  static const std::vector<std::string> kHints = {"response_status", "request_path"};
+  Run(s, JsonLines(), "| json", &kHints);
+}
+void BM_LogfmtHintStatus(benchmark::State& s) {
+  static const std::vector<std::string> kHints = {"status"};
+  Run(s, LogfmtLines(), "| logfmt", &kHints);
+}
 void BM_JsonPaths(benchmark::State& s) {
   Run(s, JsonLines(), R"(| json status="response.status", path="request.path", level)");
 }
@@ -194,6 +215,9 @@ void BM_PatternApache(benchmark::State& s) {
 }
 
 BENCHMARK(BM_Json)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_JsonHintLevel)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_JsonHintNested)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_LogfmtHintStatus)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_JsonPaths)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Unpack)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Logfmt)->Unit(benchmark::kMillisecond);

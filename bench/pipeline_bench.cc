@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,8 @@ void RunPipeline(benchmark::State& state, const char* query, bool json) {
   state.SetLabel(query);
 }
 
+// `query` is a range aggregation, or `sum by (...) (range aggregation)`: then the sum's
+// grouping is handed to the extractor as the evaluator pushes it down (label hints).
 void RunExtractor(benchmark::State& state, const char* query, bool json) {
   const auto& lines = MakeLines(json);
   auto expr = skald::logql::ParseExpr(query);
@@ -85,8 +88,15 @@ void RunExtractor(benchmark::State& state, const char* query, bool json) {
     state.SkipWithError(expr.status().message().c_str());
     return;
   }
+  const skald::logql::Expr* range = expr->get();
+  std::optional<skald::logql::Grouping> outer;
+  if (range->kind() == skald::logql::ExprKind::kVectorAggregation) {
+    const auto& agg = static_cast<const skald::logql::VectorAggregationExpr&>(*range);
+    outer = agg.grouping;
+    range = agg.arg.get();
+  }
   auto ex = skald::logql::SampleExtractor::Compile(
-      static_cast<const skald::logql::RangeAggregationExpr&>(**expr));
+      static_cast<const skald::logql::RangeAggregationExpr&>(*range), outer);
   if (!ex.ok()) {
     state.SkipWithError(ex.status().message().c_str());
     return;
@@ -132,6 +142,18 @@ void BM_LogfmtDropKeep(benchmark::State& s) {
 void BM_CountOverTime(benchmark::State& s) {
   RunExtractor(s, R"(count_over_time({app="api"} |= "error" [1m]))", false);
 }
+void BM_SumByLevelJson(benchmark::State& s) {
+  RunExtractor(s, R"(sum by (level) (count_over_time({app="api"} | json [1m])))", true);
+}
+void BM_SumByLevelJsonNoHints(benchmark::State& s) {
+  // The same samples with every label extracted: `without` needs them all.
+  RunExtractor(s, R"(sum without (x) (count_over_time({app="api"} | json [1m])))", true);
+}
+void BM_QuantileByHostLogfmt(benchmark::State& s) {
+  RunExtractor(
+      s, R"(quantile_over_time(0.99, {app="api"} | logfmt | unwrap duration(took) [5m]) by (host))",
+      false);
+}
 void BM_UnwrapDuration(benchmark::State& s) {
   RunExtractor(s, R"(quantile_over_time(0.99, {app="api"} | logfmt | unwrap duration(took) [5m]))",
                false);
@@ -146,6 +168,9 @@ BENCHMARK(BM_LogfmtLineFormat);
 BENCHMARK(BM_LogfmtDropKeep);
 BENCHMARK(BM_CountOverTime);
 BENCHMARK(BM_UnwrapDuration);
+BENCHMARK(BM_SumByLevelJson);
+BENCHMARK(BM_SumByLevelJsonNoHints);
+BENCHMARK(BM_QuantileByHostLogfmt);
 
 }  // namespace
 

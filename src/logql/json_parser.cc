@@ -96,7 +96,8 @@ struct Value {
 
 // Reads the value starting at the token at `i` (already at a non-ws byte). On success sets
 // *v and returns the index just past it; on failure returns npos and sets *err.
-inline size_t ReadValue(const char* d, size_t i, size_t end, Value* v, std::string_view* err) {
+[[gnu::always_inline]] inline size_t ReadValue(const char* d, size_t i, size_t end, Value* v,
+                                               std::string_view* err) {
   char c = d[i];
   if (c == '"') {
     bool esc, high;
@@ -220,8 +221,9 @@ std::string_view ScalarValue(const char* d, const Value& v, ScratchArena* arena)
 // Reads an object key at `i` (at the opening quote). Returns the index past its closing
 // quote or npos with *err set; *key is the unescaped key, *clean tells it is already a label
 // name (bytes in [A-Za-z0-9_], no escapes).
-inline size_t ReadKey(const char* d, size_t i, size_t end, ScratchArena* arena,
-                      std::string_view* key, std::string_view* err, bool* clean = nullptr) {
+[[gnu::always_inline]] inline size_t ReadKey(const char* d, size_t i, size_t end,
+                                             ScratchArena* arena, std::string_view* key,
+                                             std::string_view* err, bool* clean = nullptr) {
   bool ok;
   size_t k = FindKeyEnd(d, i + 1, end, &ok);
   size_t se;
@@ -256,6 +258,8 @@ inline size_t ReadKey(const char* d, size_t i, size_t end, ScratchArena* arena,
 // `| json` without parameters.
 class JsonParser final : public LineParser {
  public:
+  explicit JsonParser(std::shared_ptr<const LabelHints> hints) : hints_(std::move(hints)) {}
+
   ParseError Parse(std::string_view line, ParsedSink* sink) override {
     arena_.Reset();
     Clear();
@@ -272,7 +276,9 @@ class JsonParser final : public LineParser {
     if (err.empty()) return {};
     return ParseError{kJsonErr, err};
   }
-  std::unique_ptr<LineParser> Clone() const override { return std::make_unique<JsonParser>(); }
+  std::unique_ptr<LineParser> Clone() const override {
+    return std::make_unique<JsonParser>(hints_);
+  }
 
  private:
   // Walk<false> gives up with this when it cannot be sure to match Loki; Walk<true> then runs.
@@ -290,6 +296,7 @@ class JsonParser final : public LineParser {
     stack_.clear();
     prefix_.clear();
     pending_n_ = 0;
+    nested_wanted_ = true;
   }
 
   // A buffered label of the fast walk (plain fields: cheaper to fill than a pair of views).
@@ -373,6 +380,7 @@ class JsonParser final : public LineParser {
         const Frame f = stack_.back();
         stack_.pop_back();
         prefix_.resize(f.prefix_len);
+        if (hints_) nested_wanted_ = NestedWanted();
         if (kExact) {
           i = f.resume;
           end = f.end;
@@ -395,6 +403,14 @@ class JsonParser final : public LineParser {
     std::string_view part = Part(key, clean, prefix_.empty());
     if (!prefix_.empty() && !part.empty()) prefix_.push_back('_');
     prefix_.append(part);
+    // With hints, names under a prefix no wanted name starts with are not even built.
+    if (hints_) nested_wanted_ = NestedWanted();
+  }
+
+  // Whether a name under prefix_ can be wanted: one that starts with prefix_ + "_", or
+  // prefix_ itself (a nested key that sanitizes to nothing names the prefix).
+  bool NestedWanted() const {
+    return prefix_.empty() || hints_->WantsNested(prefix_) || hints_->Wants(prefix_);
   }
 
   template <bool kExact>
@@ -403,13 +419,16 @@ class JsonParser final : public LineParser {
     if (prefix_.empty()) {
       name = Part(key, clean, true);
     } else {
+      if (!nested_wanted_) return;
       std::string_view part = Part(key, clean, false);
       name = part.empty() ? arena_.Copy(prefix_) : arena_.Copy(prefix_, "_", part);
     }
-    if (name.empty() || sink->AlreadyParsed(name)) return;
+    if (name.empty() || (hints_ && !hints_->Wants(name))) return;
     if (kExact) {
+      if (sink->AlreadyParsed(name)) return;
       sink->Add(name, ScalarValue(d, v, &arena_));
     } else {
+      // Buffered; the sink drops a name that is already there when they are handed over.
       if (pending_n_ == pending_.size()) pending_.resize(pending_.size() * 2 + 16);
       std::string_view value = ScalarValue(d, v, &arena_);
       Pending& e = pending_[pending_n_++];
@@ -420,6 +439,8 @@ class JsonParser final : public LineParser {
     }
   }
 
+  const std::shared_ptr<const LabelHints> hints_;  // null: every name wanted
+  bool nested_wanted_ = true;  // some wanted name can be under prefix_ (always without hints)
   ScratchArena arena_;
   std::vector<Frame> stack_;
   std::string prefix_;
@@ -782,8 +803,10 @@ long JsonUnescape(std::string_view src, char* dst) {
   return static_cast<long>(w);
 }
 
-StatusOr<std::unique_ptr<LineParser>> NewJsonParser(const PipelineStage& stage) {
-  if (stage.extractions.empty()) return std::unique_ptr<LineParser>(new JsonParser());
+StatusOr<std::unique_ptr<LineParser>> NewJsonParser(const PipelineStage& stage,
+                                                    std::shared_ptr<const LabelHints> hints) {
+  if (stage.extractions.empty())
+    return std::unique_ptr<LineParser>(new JsonParser(std::move(hints)));
   std::vector<JsonExpressionParser::Field> fields;
   for (const LabelExtraction& e : stage.extractions) {
     JsonExpressionParser::Field f;

@@ -7,23 +7,38 @@
 
 #include <algorithm>
 
+#include "logql/parser_internal.h"
+
 namespace skald::logql {
 namespace {
 
 constexpr std::string_view kExtractedSuffix = "_extracted";
 
-bool ByName(const LabelRef& a, const LabelRef& b) { return a.name < b.name; }
+// a.name < b.name. Inline bytewise: names are short and mostly differ early, where a
+// memcmp call costs more than the comparison.
+inline bool ByName(const LabelRef& a, const LabelRef& b) {
+  const std::string_view x = a.name, y = b.name;
+  const size_t n = x.size() < y.size() ? x.size() : y.size();
+  for (size_t i = 0; i < n; i++) {
+    const unsigned char c = static_cast<unsigned char>(x[i]);
+    const unsigned char d = static_cast<unsigned char>(y[i]);
+    if (c != d) return c < d;
+  }
+  return x.size() < y.size();
+}
+
+using internal::NameEq;
 
 const LabelRef* FindRef(const std::vector<LabelRef>& v, std::string_view name) {
   for (const LabelRef& l : v) {
-    if (l.name == name) return &l;
+    if (NameEq(l.name, name)) return &l;
   }
   return nullptr;
 }
 
 LabelRef* FindRef(std::vector<LabelRef>& v, std::string_view name) {
   for (LabelRef& l : v) {
-    if (l.name == name) return &l;
+    if (NameEq(l.name, name)) return &l;
   }
   return nullptr;
 }
@@ -91,7 +106,7 @@ const LabelRef* LabelsBuilder::Find(const std::vector<LabelRef>& v, std::string_
 
 int LabelsBuilder::BaseIndexSlow(std::string_view name) const {
   for (size_t i = 0; i < base_.size(); i++) {
-    if (base_[i].name == name) return static_cast<int>(i);
+    if (NameEq(base_[i].name, name)) return static_cast<int>(i);
   }
   return -1;
 }
@@ -215,10 +230,19 @@ const EntryLabels& LabelsBuilder::Finish() {
   if (!error_details_.empty()) out_parsed_.push_back(LabelRef{kErrorDetailsLabel, error_details_});
   std::sort(out_md_.begin(), out_md_.end(), ByName);
   std::sort(out_parsed_.begin(), out_parsed_.end(), ByName);
-  out_all_.insert(out_all_.end(), out_stream_.begin(), out_stream_.end());
-  out_all_.insert(out_all_.end(), out_md_.begin(), out_md_.end());
-  out_all_.insert(out_all_.end(), out_parsed_.begin(), out_parsed_.end());
-  std::sort(out_all_.begin(), out_all_.end(), ByName);
+  // The three lists are sorted and disjoint: merging them is cheaper than sorting the union.
+  if (out_md_.empty()) {
+    out_all_.resize(out_stream_.size() + out_parsed_.size());
+    std::merge(out_stream_.begin(), out_stream_.end(), out_parsed_.begin(), out_parsed_.end(),
+               out_all_.begin(), ByName);
+  } else {
+    merge_tmp_.resize(out_stream_.size() + out_md_.size());
+    std::merge(out_stream_.begin(), out_stream_.end(), out_md_.begin(), out_md_.end(),
+               merge_tmp_.begin(), ByName);
+    out_all_.resize(merge_tmp_.size() + out_parsed_.size());
+    std::merge(merge_tmp_.begin(), merge_tmp_.end(), out_parsed_.begin(), out_parsed_.end(),
+               out_all_.begin(), ByName);
+  }
   result_.stream = out_stream_;
   result_.structured_metadata = out_md_;
   result_.parsed = out_parsed_;

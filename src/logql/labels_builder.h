@@ -126,7 +126,7 @@ class LabelsBuilder final : public ParsedSink {
   size_t arena_used_ = 0;
 
   // Finish() output buffers.
-  std::vector<LabelRef> out_stream_, out_md_, out_parsed_, out_all_;
+  std::vector<LabelRef> out_stream_, out_md_, out_parsed_, out_all_, merge_tmp_;
   EntryLabels result_;
   EntryLabels stream_only_;  // the precomputed result when nothing was added
 };

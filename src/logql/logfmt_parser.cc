@@ -117,14 +117,28 @@ class LogfmtParser final : public LineParser {
     std::string label;
     std::string key;
   };
-  LogfmtParser(bool strict, bool keep_empty, std::vector<Field> fields)
-      : strict_(strict), keep_empty_(keep_empty), fields_(std::move(fields)) {}
+  LogfmtParser(bool strict, bool keep_empty, std::vector<Field> fields,
+               std::shared_ptr<const LabelHints> hints)
+      : strict_(strict),
+        keep_empty_(keep_empty),
+        fields_(std::move(fields)),
+        hints_(fields_.empty() ? std::move(hints) : nullptr) {
+    // A non-strict parser reports no error, so once every wanted name (or every requested
+    // key) was seen the rest of the line cannot change the result (the first value wins).
+    const size_t n = fields_.empty() ? (hints_ ? hints_->size() : 65) : fields_.size();
+    if (!strict_ && n <= 64) {
+      stop_early_ = true;
+      all_found_ = n == 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1;
+    }
+  }
 
   ParseError Parse(std::string_view line, ParsedSink* sink) override {
     arena_.Reset();
     line_ = line;
     pos_ = 0;
+    found_ = 0;
     for (;;) {
+      if (stop_early_ && found_ == all_found_) break;
       std::string_view key, value;
       Scan r = ScanPair(&key, &value);
       if (r == Scan::kEnd) break;
@@ -140,7 +154,7 @@ class LogfmtParser final : public LineParser {
     return {};
   }
   std::unique_ptr<LineParser> Clone() const override {
-    return std::make_unique<LogfmtParser>(strict_, keep_empty_, fields_);
+    return std::make_unique<LogfmtParser>(strict_, keep_empty_, fields_, hints_);
   }
 
  private:
@@ -149,16 +163,27 @@ class LogfmtParser final : public LineParser {
   void Emit(std::string_view key, std::string_view value, ParsedSink* sink) {
     if (!fields_.empty()) {
       // Requested keys are matched as written in the line and kept even when empty.
-      for (const Field& f : fields_) {
-        if (f.key != key || sink->AlreadyParsed(f.label)) continue;
+      for (size_t j = 0; j < fields_.size(); j++) {
+        const Field& f = fields_[j];
+        if (!NameEq(f.key, key)) continue;
+        if (j < 64) found_ |= uint64_t{1} << j;
+        if (sink->AlreadyParsed(f.label)) continue;
         sink->Add(f.label, value);
       }
       return;
     }
     if (value.empty() && !keep_empty_) return;
-    std::string_view name = SanitizeKey(key, true, &arena_);
-    if (name.empty() || sink->AlreadyParsed(name)) return;
-    sink->Add(name, value);
+    // A clean key (the scan checked its bytes) is its own name unless it starts with a digit.
+    std::string_view name =
+        key_clean_ && !(key[0] >= '0' && key[0] <= '9') ? key : SanitizeKey(key, true, &arena_);
+    if (name.empty()) return;
+    if (hints_) {
+      if (!hints_->MayWant(name)) return;
+      int k = hints_->IndexOf(name);
+      if (k < 0) return;
+      if (k < 64) found_ |= uint64_t{1} << k;
+    }
+    sink->Add(name, value);  // the sink keeps a first value (this line's or a former stage's)
   }
 
   Scan Fail(size_t at, std::string_view msg) {
@@ -182,7 +207,9 @@ class LogfmtParser final : public LineParser {
     }
     const size_t start = p;
     bool multibyte = false;
-    p = FindLogfmtDelim(l.data(), p, n, &multibyte);
+    // Only a key that becomes a label name needs its bytes classified.
+    p = fields_.empty() ? FindLogfmtKeyEnd(l.data(), p, n, &multibyte, &key_clean_)
+                        : FindLogfmtDelim(l.data(), p, n, &multibyte);
     if (p == n || static_cast<unsigned char>(l[p]) <= ' ') {
       *key = l.substr(start, p - start);
       if (multibyte && KeyHasRuneError(*key)) return Fail(p, "invalid key");
@@ -242,21 +269,27 @@ class LogfmtParser final : public LineParser {
   const bool strict_;
   const bool keep_empty_;
   const std::vector<Field> fields_;
+  const std::shared_ptr<const LabelHints> hints_;  // null: every name wanted
+  bool stop_early_ = false;
+  uint64_t all_found_ = 0;  // with stop_early_: the found_ mask that ends a parse
+  uint64_t found_ = 0;      // wanted names seen in this line (bit = LabelHints index)
   ScratchArena arena_;
   std::string details_;
+  bool key_clean_ = false;  // the last scanned key is all [A-Za-z0-9_]
   std::string_view line_;
   size_t pos_ = 0;
 };
 
 }  // namespace
 
-StatusOr<std::unique_ptr<LineParser>> NewLogfmtParser(const PipelineStage& stage) {
+StatusOr<std::unique_ptr<LineParser>> NewLogfmtParser(const PipelineStage& stage,
+                                                      std::shared_ptr<const LabelHints> hints) {
   std::vector<LogfmtParser::Field> fields;
   for (const LabelExtraction& e : stage.extractions) {
     fields.push_back(LogfmtParser::Field{e.label, e.expression});
   }
   return std::unique_ptr<LineParser>(
-      new LogfmtParser(stage.strict, stage.keep_empty, std::move(fields)));
+      new LogfmtParser(stage.strict, stage.keep_empty, std::move(fields), std::move(hints)));
 }
 
 }  // namespace skald::logql::internal

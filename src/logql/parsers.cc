@@ -4,6 +4,7 @@
 
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <set>
 
 #include "core/utf8.h"
@@ -210,6 +211,36 @@ std::string_view SanitizeKey(std::string_view key, bool is_prefix, ScratchArena*
 
 }  // namespace internal
 
+LabelHints::LabelHints(std::vector<std::string> names) {
+  constexpr std::string_view kSuffix = "_extracted";
+  const size_t n = names.size();
+  for (size_t i = 0; i < n; i++) {
+    const std::string& name = names[i];
+    if (name.size() > kSuffix.size() && name.ends_with(kSuffix))
+      names.push_back(name.substr(0, name.size() - kSuffix.size()));
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  names_ = std::move(names);
+  for (const std::string& name : names_) length_mask_ |= uint64_t{1} << (name.size() & 63);
+}
+
+int LabelHints::IndexOf(std::string_view name) const {
+  if ((length_mask_ & (uint64_t{1} << (name.size() & 63))) == 0) return -1;
+  for (size_t i = 0; i < names_.size(); i++) {
+    if (internal::NameEq(names_[i], name)) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+bool LabelHints::WantsNested(std::string_view prefix) const {
+  for (const std::string& name : names_) {
+    if (name.size() > prefix.size() && name[prefix.size()] == '_' && name.starts_with(prefix))
+      return true;
+  }
+  return false;
+}
+
 void SanitizeLabelName(std::string_view key, std::string* out) {
   key = internal::TrimSpace(key);
   if (key.empty()) return;
@@ -218,12 +249,13 @@ void SanitizeLabelName(std::string_view key, std::string* out) {
   out->resize(old + internal::SanitizeTo(key, true, out->data() + old));
 }
 
-StatusOr<std::unique_ptr<LineParser>> NewLineParser(const PipelineStage& stage) {
+StatusOr<std::unique_ptr<LineParser>> NewLineParser(const PipelineStage& stage,
+                                                    std::shared_ptr<const LabelHints> hints) {
   switch (stage.kind) {
     case PipelineStage::Kind::kJson:
-      return internal::NewJsonParser(stage);
+      return internal::NewJsonParser(stage, std::move(hints));
     case PipelineStage::Kind::kLogfmt:
-      return internal::NewLogfmtParser(stage);
+      return internal::NewLogfmtParser(stage, std::move(hints));
     case PipelineStage::Kind::kUnpack:
       return internal::NewUnpackParser();
     case PipelineStage::Kind::kRegexp:

@@ -17,6 +17,7 @@
 // Parse allocates nothing per entry once the scratch buffers have grown.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -59,11 +60,42 @@ class LineParser {
   virtual std::unique_ptr<LineParser> Clone() const = 0;
 };
 
+// Label hints (Loki's parser hints): the parsed names the rest of a query can observe. A
+// hinted `json` / `logfmt` (without parameters) reports only those names; it still reads and
+// checks the whole line as the unhinted parser does, so its error result is the same, and the
+// first value of a repeated key still wins. A non-strict logfmt parser stops reading once it
+// has seen every wanted name (it can report no error, so nothing after can change the result).
+// Names are the parser's output names (sanitized, before any `_extracted` suffix); asking
+// for `x_extracted` also asks for `x`. Other parser kinds ignore hints.
+class LabelHints {
+ public:
+  explicit LabelHints(std::vector<std::string> names);
+  bool Wants(std::string_view name) const { return MayWant(name) && IndexOf(name) >= 0; }
+  // False when no wanted name has the length of `name` (most names are ruled out this way,
+  // without a call).
+  bool MayWant(std::string_view name) const {
+    return (length_mask_ & (uint64_t{1} << (name.size() & 63))) != 0;
+  }
+  // True when some wanted name starts with `prefix` + "_" (json: nested keys of `prefix`
+  // can be wanted).
+  bool WantsNested(std::string_view prefix) const;
+  // Index of `name` among the wanted names (0..size()-1), or -1.
+  int IndexOf(std::string_view name) const;
+  size_t size() const { return names_.size(); }
+  const std::vector<std::string>& names() const { return names_; }
+
+ private:
+  std::vector<std::string> names_;  // sorted, unique
+  uint64_t length_mask_ = 0;        // bit (len & 63) set for every wanted name's length
+};
+
 // Builds the parser of one parser stage (kind kJson, kLogfmt, kRegexp, kPattern, kUnpack).
 // InvalidArgument with Loki's text for a bad regexp (no named group, invalid or duplicate
 // group name), a bad pattern, a bad json expression path (`cannot parse expression [p]:
 // ...`) or an invalid json label name; "not a parser stage" for any other kind.
-StatusOr<std::unique_ptr<LineParser>> NewLineParser(const PipelineStage& stage);
+// With `hints`, json and logfmt report only the wanted names (see LabelHints).
+StatusOr<std::unique_ptr<LineParser>> NewLineParser(
+    const PipelineStage& stage, std::shared_ptr<const LabelHints> hints = nullptr);
 
 // Loki's label-name sanitizing for json, logfmt and unpack keys (see above). Appends to *out
 // (nothing when the key is empty after trimming).

@@ -10,6 +10,7 @@
 #include "logql/labels_builder.h"
 #include "logql/line_filter.h"
 #include "logql/parsers.h"
+#include "logql/pipeline_internal.h"
 #include "logql/template.h"
 
 namespace skald::logql {
@@ -39,7 +40,68 @@ struct CompiledStage {
   std::optional<Template> line_template;
   std::vector<CompiledFormat> formats;
   std::vector<CompiledNamed> named;
+  // Lazy parsing (label hints): a parser stage followed by label filters runs `parser`
+  // hinted with the names those filters read; the filters' last stage then has the index of
+  // that parser stage here, and once an entry passes it, `full_parser` of that stage adds
+  // every other label, before any stage that could see them.
+  std::unique_ptr<LineParser> full_parser;  // prototype, for the completing parse
+  int complete_parser = -1;
 };
+
+// Adds the label names `f` reads to *names.
+void AddFilterRefs(const LabelFilter& f, std::vector<std::string>* names) {
+  switch (f.kind) {
+    case LabelFilter::Kind::kAnd:
+    case LabelFilter::Kind::kOr:
+      for (const LabelFilter& c : f.children) AddFilterRefs(c, names);
+      return;
+    case LabelFilter::Kind::kMatcher:
+      if (f.matcher) names->push_back(f.matcher->name());
+      return;
+    default:
+      names->push_back(f.name);
+      return;
+  }
+}
+
+// Adds the label names stage `st` reads to *names; false when it may read any label (a
+// template that refers to labels: Skald's templates do not list what they read).
+bool AddStageRefs(const PipelineStage& st, const CompiledStage& c,
+                  std::vector<std::string>* names) {
+  switch (st.kind) {
+    case PipelineStage::Kind::kLabelFilter:
+      if (st.label_filter) AddFilterRefs(*st.label_filter, names);
+      return true;
+    case PipelineStage::Kind::kLineFormat:
+      return c.line_template->IsConstant();
+    case PipelineStage::Kind::kLabelFormat:
+      for (const CompiledFormat& f : c.formats) {
+        if (f.rename) {
+          names->push_back(f.src);
+        } else if (!f.tmpl->IsConstant()) {
+          return false;
+        }
+        // The destination is replaced, but an unhinted parse may have set it first:
+        // conservatively wanted as well.
+        names->push_back(f.name);
+      }
+      return true;
+    case PipelineStage::Kind::kDrop:
+    case PipelineStage::Kind::kKeep:
+      for (const CompiledNamed& n : c.named) names->push_back(n.name);
+      return true;
+    default:
+      // Line filters, decolorize and parsers read no label values (parsers only test
+      // names they produce themselves, or stream / metadata names, which are always there).
+      return true;
+  }
+}
+
+// json / logfmt without parameters: the parsers label hints make cheaper.
+bool Hintable(const PipelineStage& st) {
+  return (st.kind == PipelineStage::Kind::kJson || st.kind == PipelineStage::Kind::kLogfmt) &&
+         st.extractions.empty();
+}
 
 StatusOr<CompiledStage> CompileStage(const PipelineStage& st) {
   CompiledStage c;
@@ -174,11 +236,12 @@ class StreamPipelineImpl final : public StreamPipeline {
 
   const PipelineImpl& pipeline_;
   LabelsBuilder builder_;
-  std::vector<std::unique_ptr<LineParser>> parsers_;   // per stage, null for non-parsers
-  std::vector<std::string> line_bufs_;                 // per stage: line_format / decolorize
-  std::vector<std::vector<std::string>> format_bufs_;  // per stage, per label_format
-  std::vector<std::vector<char>> format_ok_;           // ditto: the template succeeded
-  std::vector<std::string_view> names_;                // scratch for keep
+  std::vector<std::unique_ptr<LineParser>> parsers_;       // per stage, null for non-parsers
+  std::vector<std::unique_ptr<LineParser>> full_parsers_;  // per stage: completing parsers
+  std::vector<std::string> line_bufs_;                     // per stage: line_format / decolorize
+  std::vector<std::vector<std::string>> format_bufs_;      // per stage, per label_format
+  std::vector<std::vector<char>> format_ok_;               // ditto: the template succeeded
+  std::vector<std::string_view> names_;                    // scratch for keep
   const EntryLabels* labels_out_ = nullptr;
 };
 
@@ -196,18 +259,21 @@ class PipelineImpl final : public Pipeline {
 
   LineFilter leading_;
   std::vector<CompiledStage> stages_;
+  bool hinted_ = false;  // some parser extracts only what the query's output needs
 };
 
 StreamPipelineImpl::StreamPipelineImpl(const PipelineImpl& p, const Labels& stream)
     : pipeline_(p), builder_(stream) {
   const size_t n = p.stages_.size();
   parsers_.resize(n);
+  full_parsers_.resize(n);
   line_bufs_.resize(n);
   format_bufs_.resize(n);
   format_ok_.resize(n);
   for (size_t i = 0; i < n; i++) {
     const CompiledStage& st = p.stages_[i];
     if (st.parser) parsers_[i] = st.parser->Clone();
+    if (st.full_parser) full_parsers_[i] = st.full_parser->Clone();
     format_bufs_[i].resize(st.formats.size());
     format_ok_[i].resize(st.formats.size());
   }
@@ -218,8 +284,14 @@ bool StreamPipelineImpl::Run(int64_t ts, std::string_view line,
   builder_.Reset();
   if (!pipeline_.leading_.Matches(line)) return false;
   builder_.AddMetadata(metadata);
-  for (size_t i = 0; i < pipeline_.stages_.size(); i++) {
+  const std::vector<CompiledStage>& stages = pipeline_.stages_;
+  for (size_t i = 0; i < stages.size(); i++) {
     if (!RunStage(i, ts, &line)) return false;
+    if (const int k = stages[i].complete_parser; k >= 0) {
+      // Only filters ran since parser k, so `line` is still its input; the error result is
+      // the hinted parse's (the same: hints do not change what is checked).
+      full_parsers_[static_cast<size_t>(k)]->Parse(line, &builder_);
+    }
   }
   *out_line = line;
   return true;
@@ -354,8 +426,15 @@ class StreamSampleExtractorImpl final : public StreamSampleExtractor {
   const EntryLabels& labels() const override { return *labels_out_; }
 
  private:
+  // Runs the entry through `pipeline` and the unwrap; on true *value is set and, when
+  // *has_error is false, labels_out_ too.
+  bool Extract(StreamPipelineImpl* pipeline, int64_t ts, std::string_view line,
+               std::span<const MetadataPair> metadata, double* value, bool* has_error);
+
   const SampleExtractorImpl& extractor_;
   StreamPipelineImpl pipeline_;
+  Labels stream_;                             // kept to build full_ when first needed
+  std::unique_ptr<StreamPipelineImpl> full_;  // unhinted, for samples with an error
   const EntryLabels* labels_out_ = nullptr;
 };
 
@@ -367,6 +446,10 @@ class SampleExtractorImpl final : public SampleExtractor {
   bool StreamLabelsOnly() const override { return stream_labels_only_; }
 
   std::shared_ptr<const PipelineImpl> pipeline_;
+  // When pipeline_ is hinted: the same pipeline unhinted. A sample that carries an error
+  // keeps every label (the query's pipeline error names its series), so such entries are
+  // run again through this one; errors are rare, hints do not change where they occur.
+  std::shared_ptr<const PipelineImpl> full_pipeline_;
   RangeOp op_ = RangeOp::kCountOverTime;
   bool bytes_ = false;
   bool unwrap_ = false;
@@ -378,16 +461,42 @@ class SampleExtractorImpl final : public SampleExtractor {
 
 StreamSampleExtractorImpl::StreamSampleExtractorImpl(const SampleExtractorImpl& e,
                                                      const Labels& stream)
-    : extractor_(e), pipeline_(*e.pipeline_, stream) {}
+    : extractor_(e), pipeline_(*e.pipeline_, stream) {
+  if (e.full_pipeline_) stream_ = stream;
+}
 
 bool StreamSampleExtractorImpl::Process(int64_t ts, std::string_view line,
                                         std::span<const MetadataPair> metadata, double* value) {
+  bool has_error = false;
+  if (!Extract(&pipeline_, ts, line, metadata, value, &has_error)) return false;
+  if (!has_error) return true;
+  if (!full_) full_ = std::make_unique<StreamPipelineImpl>(*extractor_.full_pipeline_, stream_);
+  // The unhinted run keeps the entry as well (hints change no stage's decision).
+  bool kept = Extract(full_.get(), ts, line, metadata, value, &has_error);
+  if (!kept) return false;
+  labels_out_ = &full_->builder().Finish();
+  return true;
+}
+
+bool StreamSampleExtractorImpl::Extract(StreamPipelineImpl* pipeline, int64_t ts,
+                                        std::string_view line,
+                                        std::span<const MetadataPair> metadata, double* value,
+                                        bool* has_error) {
   std::string_view out_line;
-  if (!pipeline_.Run(ts, line, metadata, &out_line)) return false;
-  LabelsBuilder& b = pipeline_.builder();
+  if (!pipeline->Run(ts, line, metadata, &out_line)) return false;
+  LabelsBuilder& b = pipeline->builder();
+  // Only a hinted run hands errors back for the unhinted one.
+  auto finish = [&] {
+    if (pipeline == &pipeline_ && extractor_.full_pipeline_ && b.HasError()) {
+      *has_error = true;
+      return;
+    }
+    *has_error = false;
+    labels_out_ = &b.Finish();
+  };
   if (!extractor_.unwrap_) {
     *value = extractor_.bytes_ ? static_cast<double>(out_line.size()) : 1.0;
-    labels_out_ = &b.Finish();
+    finish();
     return true;
   }
   auto v = b.Get(extractor_.unwrap_label_);
@@ -422,11 +531,54 @@ bool StreamSampleExtractorImpl::Process(int64_t ts, std::string_view line,
   }
   b.Del(extractor_.unwrap_label_);
   *value = x;
-  labels_out_ = &b.Finish();
+  finish();
   return true;
 }
 
-StatusOr<std::shared_ptr<const PipelineImpl>> CompilePipeline(const LogSelector& selector) {
+// Label hints. Going backwards from what the caller observes after the last stage (`wanted`;
+// nullopt = every label), each json / logfmt stage gets the names later stages and the
+// output can read. When that is every label, a parser that label filters follow still
+// parses lazily: hinted with what those filters read, completed once they pass.
+Status PlanHints(const LogSelector& selector, std::optional<std::vector<std::string>> wanted,
+                 PipelineImpl* p) {
+  const std::vector<PipelineStage>& stages = selector.stages;
+  for (size_t i = stages.size(); i-- > 0;) {
+    const PipelineStage& st = stages[i];
+    CompiledStage& c = p->stages_[i];
+    if (Hintable(st)) {
+      if (wanted) {
+        auto hinted = NewLineParser(st, std::make_shared<const LabelHints>(*wanted));
+        if (!hinted.ok()) return hinted.status();
+        c.parser = std::move(hinted).value();
+        p->hinted_ = true;
+      } else {
+        std::vector<std::string> refs;
+        size_t k = i + 1;
+        bool any_label_filter = false;
+        for (; k < stages.size(); k++) {
+          const PipelineStage::Kind kind = stages[k].kind;
+          if (kind == PipelineStage::Kind::kLineFilter) continue;
+          if (kind != PipelineStage::Kind::kLabelFilter) break;
+          any_label_filter = true;
+          AddStageRefs(stages[k], p->stages_[k], &refs);
+        }
+        if (any_label_filter) {
+          auto hinted = NewLineParser(st, std::make_shared<const LabelHints>(std::move(refs)));
+          if (!hinted.ok()) return hinted.status();
+          c.full_parser = std::move(c.parser);
+          c.parser = std::move(hinted).value();
+          p->stages_[k - 1].complete_parser = static_cast<int>(i);
+        }
+      }
+    }
+    if (wanted && !AddStageRefs(st, c, &*wanted)) wanted.reset();
+  }
+  return Status::OK();
+}
+
+// `plan` = false: no hints at all (the test oracle).
+StatusOr<std::shared_ptr<PipelineImpl>> CompilePipeline(
+    const LogSelector& selector, std::optional<std::vector<std::string>> wanted, bool plan = true) {
   auto p = std::make_shared<PipelineImpl>();
   auto lead = LineFilter::Compile(selector.line_filters);
   if (!lead.ok()) return lead.status();
@@ -436,24 +588,14 @@ StatusOr<std::shared_ptr<const PipelineImpl>> CompilePipeline(const LogSelector&
     if (!c.ok()) return c.status();
     p->stages_.push_back(std::move(c).value());
   }
-  return std::shared_ptr<const PipelineImpl>(std::move(p));
+  if (!plan) return p;
+  Status s = PlanHints(selector, std::move(wanted), p.get());
+  if (!s.ok()) return s;
+  return p;
 }
 
-}  // namespace
-
-StatusOr<std::shared_ptr<const Pipeline>> Pipeline::Compile(const LogSelector& selector) {
-  auto p = CompilePipeline(selector);
-  if (!p.ok()) return p.status();
-  return std::shared_ptr<const Pipeline>(std::move(p).value());
-}
-
-StatusOr<std::shared_ptr<const SampleExtractor>> SampleExtractor::Compile(
-    const RangeAggregationExpr& expr) {
-  if (!expr.selector) return Status::InvalidArgument("range aggregation without a selector");
-  auto p = CompilePipeline(*expr.selector);
-  if (!p.ok()) return p.status();
-  auto e = std::make_shared<SampleExtractorImpl>();
-  e->pipeline_ = std::move(p).value();
+// Fills the extractor's fields that do not depend on hints.
+Status SetUpExtractor(const RangeAggregationExpr& expr, SampleExtractorImpl* e) {
   e->op_ = expr.op;
   e->bytes_ = expr.op == RangeOp::kBytesOverTime || expr.op == RangeOp::kBytesRate;
   if (expr.unwrap) {
@@ -468,7 +610,71 @@ StatusOr<std::shared_ptr<const SampleExtractor>> SampleExtractor::Compile(
   }
   e->stream_labels_only_ =
       !e->unwrap_ && expr.selector->line_filters.empty() && expr.selector->stages.empty();
+  return Status::OK();
+}
+
+}  // namespace
+
+StatusOr<std::shared_ptr<const Pipeline>> Pipeline::Compile(const LogSelector& selector) {
+  // A log query shows every label of an entry.
+  auto p = CompilePipeline(selector, std::nullopt);
+  if (!p.ok()) return p.status();
+  return std::shared_ptr<const Pipeline>(std::move(p).value());
+}
+
+StatusOr<std::shared_ptr<const SampleExtractor>> SampleExtractor::Compile(
+    const RangeAggregationExpr& expr) {
+  return Compile(expr, std::nullopt);
+}
+
+StatusOr<std::shared_ptr<const SampleExtractor>> SampleExtractor::Compile(
+    const RangeAggregationExpr& expr, const std::optional<Grouping>& outer_grouping) {
+  if (!expr.selector) return Status::InvalidArgument("range aggregation without a selector");
+  // What a sample's labels are used for: with a `by` grouping only the grouped labels (and
+  // __error__, which hints never change) reach the result.
+  const std::optional<Grouping>& grouping = expr.grouping ? expr.grouping : outer_grouping;
+  std::optional<std::vector<std::string>> wanted;
+  if (grouping && !grouping->without) {
+    wanted = grouping->labels;
+    if (expr.unwrap) {
+      wanted->push_back(expr.unwrap->label);
+      for (const LabelFilter& f : expr.unwrap->post_filters) AddFilterRefs(f, &*wanted);
+    }
+  }
+  auto p = CompilePipeline(*expr.selector, wanted);
+  if (!p.ok()) return p.status();
+  auto e = std::make_shared<SampleExtractorImpl>();
+  e->pipeline_ = std::move(p).value();
+  if (e->pipeline_->hinted_) {
+    auto full = CompilePipeline(*expr.selector, std::nullopt);
+    if (!full.ok()) return full.status();
+    e->full_pipeline_ = std::move(full).value();
+  }
+  Status s = SetUpExtractor(expr, e.get());
+  if (!s.ok()) return s;
   return std::shared_ptr<const SampleExtractor>(std::move(e));
 }
+
+namespace internal {
+
+StatusOr<std::shared_ptr<const Pipeline>> CompilePipelineWithoutHints(const LogSelector& selector) {
+  auto p = CompilePipeline(selector, std::nullopt, /*plan=*/false);
+  if (!p.ok()) return p.status();
+  return std::shared_ptr<const Pipeline>(std::move(p).value());
+}
+
+StatusOr<std::shared_ptr<const SampleExtractor>> CompileExtractorWithoutHints(
+    const RangeAggregationExpr& expr) {
+  if (!expr.selector) return Status::InvalidArgument("range aggregation without a selector");
+  auto p = CompilePipeline(*expr.selector, std::nullopt, /*plan=*/false);
+  if (!p.ok()) return p.status();
+  auto e = std::make_shared<SampleExtractorImpl>();
+  e->pipeline_ = std::move(p).value();
+  Status s = SetUpExtractor(expr, e.get());
+  if (!s.ok()) return s;
+  return std::shared_ptr<const SampleExtractor>(std::move(e));
+}
+
+}  // namespace internal
 
 }  // namespace skald::logql

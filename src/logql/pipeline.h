@@ -34,6 +34,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -121,7 +122,16 @@ class StreamSampleExtractor {
 class SampleExtractor {
  public:
   virtual ~SampleExtractor() = default;
+  // Label hints: when the samples are grouped `by (...)` right away — by the range
+  // aggregation's own grouping, else by `outer_grouping` (an outer `sum by` the evaluator
+  // pushes into the range aggregation) — the json / logfmt stages extract only the labels
+  // the grouping, the unwrap and the pipeline's later stages read, and labels() of a sample
+  // holds the stream labels, structured metadata and those parsed labels only. Grouped
+  // results are the same as without hints. A sample that carries `__error__` always has
+  // every label (it is extracted again without hints).
   static StatusOr<std::shared_ptr<const SampleExtractor>> Compile(const RangeAggregationExpr& expr);
+  static StatusOr<std::shared_ptr<const SampleExtractor>> Compile(
+      const RangeAggregationExpr& expr, const std::optional<Grouping>& outer_grouping);
   virtual std::unique_ptr<StreamSampleExtractor> ForStream(const Labels& stream) const = 0;
   // True when the selector has no line filters, no other stages and no unwrap: a sample's value
   // depends only on the entry's timestamp (and the line's length for bytes_*), and its labels are
