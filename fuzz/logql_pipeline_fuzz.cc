@@ -242,7 +242,9 @@ void CheckLabels(const Result& r, const Stream& s, const Entry& e,
   for (const auto& [n, v] : r.parsed) {
     Require(skald::IsValidLabelName(n), "parsed label names are valid", n);
   }
-  for (const auto& [n, v] : r.all) Require(!n.empty(), "no empty label name");
+  // (Structured metadata names are whatever the push carried, empty ones included: the
+  // distributor does not validate them, so only stream and parsed names are checked.)
+  for (const auto& [n, v] : r.stream) Require(!n.empty(), "no empty stream label name");
   auto [it, inserted] = hashes->emplace(r.all, r.hash);
   Require(inserted || it->second == r.hash, "equal label sets hash equal", Describe(r.all));
 }
