@@ -39,6 +39,17 @@ int64_t CeilDivClamped(Wide a, int64_t b, int64_t lo, int64_t hi) {
   return static_cast<int64_t>(q);
 }
 
+// The order first_over_time / last_over_time pick by: time, then (for samples at one time,
+// which may come from different streams of one series) value, NaN lowest and -0 before +0.
+// Found by logql_evaluator_fuzz: keeping whichever tied sample was fed first made the
+// answer depend on how a source split the streams across forks.
+bool SampleBefore(int64_t t1, double v1, int64_t t2, double v2) {
+  if (t1 != t2) return t1 < t2;
+  if (std::isnan(v1) || std::isnan(v2)) return std::isnan(v1) && !std::isnan(v2);
+  if (v1 != v2) return v1 < v2;
+  return std::signbit(v1) && !std::signbit(v2);
+}
+
 // a - b saturated to int64.
 int64_t SatSub(int64_t a, int64_t b) {
   int64_t r;
@@ -297,7 +308,7 @@ void AccumulatorState::Add(uint32_t ref, int64_t t, double v) {
       return;
     case CellKind::kFirst:
       for (size_t i = base + lo; i <= base + hi; ++i) {
-        if (n[i]++ == 0 || t < ts[i]) {
+        if (n[i]++ == 0 || SampleBefore(t, v, ts[i], a[i])) {
           a[i] = v;
           ts[i] = t;
         }
@@ -305,7 +316,7 @@ void AccumulatorState::Add(uint32_t ref, int64_t t, double v) {
       return;
     case CellKind::kLast:
       for (size_t i = base + lo; i <= base + hi; ++i) {
-        if (n[i]++ == 0 || t >= ts[i]) {
+        if (n[i]++ == 0 || SampleBefore(ts[i], a[i], t, v)) {
           a[i] = v;
           ts[i] = t;
         }
@@ -353,14 +364,14 @@ void AccumulatorState::MergeFrom(AccumulatorState&& o) {
           n[i] += o.n[j];
           break;
         case CellKind::kFirst:
-          if (o.n[j] > 0 && (n[i] == 0 || o.ts[j] < ts[i])) {
+          if (o.n[j] > 0 && (n[i] == 0 || SampleBefore(o.ts[j], o.a[j], ts[i], a[i]))) {
             a[i] = o.a[j];
             ts[i] = o.ts[j];
           }
           n[i] += o.n[j];
           break;
         case CellKind::kLast:
-          if (o.n[j] > 0 && (n[i] == 0 || o.ts[j] >= ts[i])) {
+          if (o.n[j] > 0 && (n[i] == 0 || SampleBefore(ts[i], a[i], o.ts[j], o.a[j]))) {
             a[i] = o.a[j];
             ts[i] = o.ts[j];
           }

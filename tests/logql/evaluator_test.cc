@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <cmath>
@@ -1091,6 +1092,39 @@ TEST(RangeAccumulatorTest, WindowReachingBelowInt64RangeSaturates) {
       ASSERT_EQ(out->size(), 1u);
       EXPECT_EQ((*out)[0].present, std::vector<uint8_t>(grid.n, 1));
       EXPECT_EQ((*out)[0].values[0], op.op == RangeOp::kCountOverTime ? 1 : 3);
+    }
+  }
+}
+
+// Found by logql_evaluator_fuzz: two streams of one series with samples at the same time
+// gave first_over_time / last_over_time the value fed first, so the answer depended on how
+// the source split streams across forks. Ties now go by value (first: lowest, last:
+// highest), whatever the feeding order. (A deliberate choice: Loki's docs do not say.)
+TEST(RangeAccumulatorTest, FirstAndLastBreakTimeTiesByValueWhateverTheOrder) {
+  for (RangeOp op : {RangeOp::kFirstOverTime, RangeOp::kLastOverTime}) {
+    for (bool reversed : {false, true}) {
+      for (bool forked : {false, true}) {
+        SCOPED_TRACE(std::string(RangeOpName(op)) + (reversed ? " reversed" : "") +
+                     (forked ? " forked" : ""));
+        auto c = CountConfig();
+        c.op = op;
+        c.unwrap = true;
+        RangeAccumulator acc = internal::AccumulatorAccess::Make(c);
+        RangeAccumulator fork = acc.Fork();
+        std::vector<LabelRef> a = {{"app", "x"}};
+        std::vector<double> values = {5, 2, 9};
+        if (reversed) std::reverse(values.begin(), values.end());
+        for (size_t i = 0; i < values.size(); i++) {
+          RangeAccumulator& target = forked && i == 0 ? fork : acc;
+          target.Add(target.Series(Refs(a)), 50 * kSec, values[i]);
+        }
+        acc.Merge(std::move(fork));
+        EvalParams p;
+        auto out = internal::FinishAccumulator(internal::AccumulatorAccess::State(acc), {}, p);
+        ASSERT_TRUE(out.ok());
+        ASSERT_EQ(out->size(), 1u);
+        EXPECT_EQ((*out)[0].values[0], op == RangeOp::kFirstOverTime ? 2 : 9);
+      }
     }
   }
 }
