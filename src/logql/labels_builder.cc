@@ -214,17 +214,20 @@ const EntryLabels& LabelsBuilder::Finish() {
   out_parsed_.clear();
   out_all_.clear();
   for (size_t i = 0; i < base_.size(); i++) {
-    // Metadata and parsed labels of the same name shadow the stream label (Loki's order).
-    if (base_del_[i] != 0 || MetadataHas(base_[i].name) || ParsedHas(base_[i].name)) continue;
+    // Metadata and parsed labels of the same name shadow the stream label (Loki's order),
+    // and so does an error the pipeline set (a stream or metadata label may be called
+    // `__error__` too: found by logql_pipeline_fuzz, it came out twice).
+    if (base_del_[i] != 0 || MetadataHas(base_[i].name) || ParsedHas(base_[i].name) ||
+        ShadowedByError(base_[i].name)) {
+      continue;
+    }
     out_stream_.push_back(base_[i]);
   }
   for (const LabelRef& l : md_) {
-    if (!ParsedHas(l.name)) out_md_.push_back(l);
+    if (!ParsedHas(l.name) && !ShadowedByError(l.name)) out_md_.push_back(l);
   }
   for (const LabelRef& l : parsed_) {
-    if (l.name == kErrorLabel && !error_.empty()) continue;
-    if (l.name == kErrorDetailsLabel && !error_details_.empty()) continue;
-    out_parsed_.push_back(l);
+    if (!ShadowedByError(l.name)) out_parsed_.push_back(l);
   }
   if (!error_.empty()) out_parsed_.push_back(LabelRef{kErrorLabel, error_});
   if (!error_details_.empty()) out_parsed_.push_back(LabelRef{kErrorDetailsLabel, error_details_});

@@ -65,7 +65,8 @@ class LabelsBuilder final : public ParsedSink {
   // Removes a label of any kind (drop, keep, label_format renames).
   void Del(std::string_view name);
   // Calls fn(name, value) for every current label (effective value per name), errors
-  // excluded. fn may not change the builder; use the collected names afterwards.
+  // excluded — and so are labels named like an error that is set, which it shadows. fn
+  // may not change the builder; use the collected names afterwards.
   template <typename Fn>
   void ForEach(Fn&& fn) const;
 
@@ -99,6 +100,11 @@ class LabelsBuilder final : public ParsedSink {
   static const LabelRef* Find(const std::vector<LabelRef>& v, std::string_view name);
   // The name a parser's `name` is stored under: itself or `<name>_extracted`.
   bool NeedsSuffix(std::string_view name) const { return BaseHas(name) || MetadataHas(name); }
+  // A set `__error__` / `__error_details__` replaces any label of that name.
+  bool ShadowedByError(std::string_view name) const {
+    return (name == kErrorLabel && !error_.empty()) ||
+           (name == kErrorDetailsLabel && !error_details_.empty());
+  }
 
   // A 64-bit signature of a set of names (one bit per name, from its length and last
   // byte): most lookups of an absent name stop here, without comparing bytes.
@@ -136,12 +142,17 @@ uint64_t HashLabelRefs(std::span<const LabelRef> labels);
 
 template <typename Fn>
 void LabelsBuilder::ForEach(Fn&& fn) const {
-  for (const LabelRef& l : parsed_) fn(l.name, l.value);
+  for (const LabelRef& l : parsed_) {
+    if (!ShadowedByError(l.name)) fn(l.name, l.value);
+  }
   for (const LabelRef& l : md_) {
-    if (!ParsedHas(l.name)) fn(l.name, l.value);
+    if (!ParsedHas(l.name) && !ShadowedByError(l.name)) fn(l.name, l.value);
   }
   for (size_t i = 0; i < base_.size(); i++) {
-    if (base_del_[i] != 0 || ParsedHas(base_[i].name) || MetadataHas(base_[i].name)) continue;
+    if (base_del_[i] != 0 || ParsedHas(base_[i].name) || MetadataHas(base_[i].name) ||
+        ShadowedByError(base_[i].name)) {
+      continue;
+    }
     fn(base_[i].name, base_[i].value);
   }
 }

@@ -25,6 +25,38 @@ int64_t FloorDiv(int64_t a, int64_t b) {
 }
 int64_t CeilDiv(int64_t a, int64_t b) { return -FloorDiv(-a, b); }
 
+// Step arithmetic is done in 128 bits: a window's ends (t - offset - range) leave int64 for
+// ranges and offsets near the largest durations LogQL accepts (~292y), where int64
+// arithmetic would overflow (undefined behaviour, found by logql_evaluator_fuzz).
+using Wide = __int128;
+
+// ceil(a / b) for b > 0, clamped to [lo, hi].
+int64_t CeilDivClamped(Wide a, int64_t b, int64_t lo, int64_t hi) {
+  Wide q = a / b;
+  if (a % b != 0 && a > 0) ++q;
+  if (q < lo) return lo;
+  if (q > hi) return hi;
+  return static_cast<int64_t>(q);
+}
+
+// The order first_over_time / last_over_time pick by: time, then (for samples at one time,
+// which may come from different streams of one series) value, NaN lowest and -0 before +0.
+// Found by logql_evaluator_fuzz: keeping whichever tied sample was fed first made the
+// answer depend on how a source split the streams across forks.
+bool SampleBefore(int64_t t1, double v1, int64_t t2, double v2) {
+  if (t1 != t2) return t1 < t2;
+  if (std::isnan(v1) || std::isnan(v2)) return std::isnan(v1) && !std::isnan(v2);
+  if (v1 != v2) return v1 < v2;
+  return std::signbit(v1) && !std::signbit(v2);
+}
+
+// a - b saturated to int64.
+int64_t SatSub(int64_t a, int64_t b) {
+  int64_t r;
+  if (!__builtin_sub_overflow(a, b, &r)) return r;
+  return b > 0 ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max();
+}
+
 CellKind KindOf(const AccumulatorConfig& c) {
   switch (c.op) {
     case RangeOp::kCountOverTime:
@@ -106,8 +138,8 @@ double Quantile(double phi, std::vector<double>& values) {
 
 // Prometheus' extrapolated counter rate over the window (range_start, range_end]
 // (seconds of `range` in the denominator). Loki answers 0 for fewer than two samples.
-double CounterRate(std::span<const AccumulatorState::TimedValue> s, int64_t range_start,
-                   int64_t range_end, int64_t range) {
+double CounterRate(std::span<const AccumulatorState::TimedValue> s, Wide range_start,
+                   Wide range_end, int64_t range) {
   if (s.size() < 2) return 0;
   double delta = s.back().value - s.front().value;
   double prev = 0;
@@ -146,8 +178,9 @@ AccumulatorState::AccumulatorState(const AccumulatorConfig& c) : cfg(c) {
   }
   stride = kind == CellKind::kCount ? cfg.grid.n + 1 : cfg.grid.n;
   if (cfg.grid.n > 0) {
-    last_inclusive = cfg.grid.At(cfg.grid.n - 1) - cfg.offset_nanos;
-    first_exclusive = cfg.grid.start - cfg.offset_nanos - cfg.range_nanos;
+    last_inclusive = SatSub(cfg.grid.At(cfg.grid.n - 1), cfg.offset_nanos);
+    // Saturated: a window reaching below int64's range starts at its minimum.
+    first_exclusive = SatSub(SatSub(cfg.grid.start, cfg.offset_nanos), cfg.range_nanos);
   } else {
     last_inclusive = first_exclusive = std::numeric_limits<int64_t>::min();
   }
@@ -229,11 +262,20 @@ void AccumulatorState::Add(uint32_t ref, int64_t t, double v) {
   }
   size_t lo = 0, hi = 0;  // steps [lo, hi] whose window holds t
   if (cfg.grid.step > 0) {
-    const int64_t rel = t + cfg.offset_nanos - cfg.grid.start;
-    int64_t l = CeilDiv(rel, cfg.grid.step);
-    int64_t h = CeilDiv(rel + cfg.range_nanos, cfg.grid.step) - 1;
-    if (l < 0) l = 0;
-    if (h > static_cast<int64_t>(cfg.grid.n) - 1) h = static_cast<int64_t>(cfg.grid.n) - 1;
+    const int64_t last = static_cast<int64_t>(cfg.grid.n) - 1;
+    int64_t l, h;
+    int64_t rel, rel_end;
+    if (!__builtin_add_overflow(t, cfg.offset_nanos, &rel) &&
+        !__builtin_sub_overflow(rel, cfg.grid.start, &rel) &&
+        !__builtin_add_overflow(rel, cfg.range_nanos, &rel_end)) {
+      l = std::max<int64_t>(CeilDiv(rel, cfg.grid.step), 0);
+      h = std::min<int64_t>(CeilDiv(rel_end, cfg.grid.step) - 1, last);
+    } else {
+      const Wide wrel = Wide{t} + cfg.offset_nanos - cfg.grid.start;
+      l = CeilDivClamped(wrel, cfg.grid.step, 0, last + 1);
+      h = CeilDivClamped(wrel + cfg.range_nanos, cfg.grid.step, 0, last + 1) - 1;
+      h = std::min(h, last);
+    }
     if (l > h) return;
     lo = static_cast<size_t>(l);
     hi = static_cast<size_t>(h);
@@ -266,7 +308,7 @@ void AccumulatorState::Add(uint32_t ref, int64_t t, double v) {
       return;
     case CellKind::kFirst:
       for (size_t i = base + lo; i <= base + hi; ++i) {
-        if (n[i]++ == 0 || t < ts[i]) {
+        if (n[i]++ == 0 || SampleBefore(t, v, ts[i], a[i])) {
           a[i] = v;
           ts[i] = t;
         }
@@ -274,7 +316,7 @@ void AccumulatorState::Add(uint32_t ref, int64_t t, double v) {
       return;
     case CellKind::kLast:
       for (size_t i = base + lo; i <= base + hi; ++i) {
-        if (n[i]++ == 0 || t >= ts[i]) {
+        if (n[i]++ == 0 || SampleBefore(ts[i], a[i], t, v)) {
           a[i] = v;
           ts[i] = t;
         }
@@ -322,14 +364,14 @@ void AccumulatorState::MergeFrom(AccumulatorState&& o) {
           n[i] += o.n[j];
           break;
         case CellKind::kFirst:
-          if (o.n[j] > 0 && (n[i] == 0 || o.ts[j] < ts[i])) {
+          if (o.n[j] > 0 && (n[i] == 0 || SampleBefore(o.ts[j], o.a[j], ts[i], a[i]))) {
             a[i] = o.a[j];
             ts[i] = o.ts[j];
           }
           n[i] += o.n[j];
           break;
         case CellKind::kLast:
-          if (o.n[j] > 0 && (n[i] == 0 || o.ts[j] >= ts[i])) {
+          if (o.n[j] > 0 && (n[i] == 0 || SampleBefore(ts[i], a[i], o.ts[j], o.a[j]))) {
             a[i] = o.a[j];
             ts[i] = o.ts[j];
           }
@@ -450,8 +492,8 @@ StatusOr<std::vector<StepSeries>> FinishAccumulator(AccumulatorState& st,
                   });
         size_t lo = 0, hi = 0;
         for (size_t i = 0; i < steps; ++i) {
-          const int64_t end = c.grid.At(i) - c.offset_nanos;
-          const int64_t begin = end - c.range_nanos;
+          const Wide end = Wide{c.grid.At(i)} - c.offset_nanos;
+          const Wide begin = end - c.range_nanos;
           while (hi < smp.size() && smp[hi].ts <= end) ++hi;
           while (lo < hi && smp[lo].ts <= begin) ++lo;
           if (lo >= hi) continue;

@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <cmath>
@@ -1054,6 +1055,78 @@ TEST(RangeAccumulatorTest, SamplesOutsideTheRangeAreIgnored) {
   ASSERT_EQ(out->size(), 1u);
   EXPECT_EQ((*out)[0].present, (std::vector<uint8_t>{1, 1, 0}));
   EXPECT_EQ((*out)[0].values[0], 1);
+}
+
+// Found by logql_evaluator_fuzz: with a range and an offset near the largest durations
+// LogQL accepts (~292y), `start - offset - range` overflowed int64 (undefined behaviour; in
+// practice it wrapped to a window after its own end, which held nothing). The window's
+// start now saturates at int64's minimum, so it holds every sample up to its end.
+TEST(RangeAccumulatorTest, WindowReachingBelowInt64RangeSaturates) {
+  constexpr int64_t kYear = 365 * 24 * 3600 * kSec;
+  const int64_t sample_ts = -150 * kYear;
+  struct Op {
+    RangeOp op;
+    bool unwrap;
+  };
+  for (const Op& op : {Op{RangeOp::kCountOverTime, false}, Op{RangeOp::kSumOverTime, true},
+                       Op{RangeOp::kQuantileOverTime, true}}) {
+    for (const internal::StepGrid& grid :
+         {internal::StepGrid{0, 0, 1}, internal::StepGrid{0, 30 * kSec, 3}}) {
+      SCOPED_TRACE(std::string(RangeOpName(op.op)) + " steps " + std::to_string(grid.n));
+      internal::AccumulatorConfig c;
+      c.op = op.op;
+      c.unwrap = op.unwrap;
+      c.param = 0.5;
+      c.grid = grid;
+      c.range_nanos = 292 * kYear;
+      c.offset_nanos = 146 * kYear;
+      c.max_series = 10;
+      RangeAccumulator acc = internal::AccumulatorAccess::Make(c);
+      EXPECT_EQ(acc.first_exclusive_nanos(), std::numeric_limits<int64_t>::min());
+      EXPECT_EQ(acc.last_inclusive_nanos(), grid.At(grid.n - 1) - 146 * kYear);
+      std::vector<LabelRef> a = {{"app", "x"}};
+      acc.Add(acc.Series(Refs(a)), sample_ts, 3);
+      EvalParams p;
+      auto out = internal::FinishAccumulator(internal::AccumulatorAccess::State(acc), {}, p);
+      ASSERT_TRUE(out.ok()) << out.status().message();
+      ASSERT_EQ(out->size(), 1u);
+      EXPECT_EQ((*out)[0].present, std::vector<uint8_t>(grid.n, 1));
+      EXPECT_EQ((*out)[0].values[0], op.op == RangeOp::kCountOverTime ? 1 : 3);
+    }
+  }
+}
+
+// Found by logql_evaluator_fuzz: two streams of one series with samples at the same time
+// gave first_over_time / last_over_time the value fed first, so the answer depended on how
+// the source split streams across forks. Ties now go by value (first: lowest, last:
+// highest), whatever the feeding order. (A deliberate choice: Loki's docs do not say.)
+TEST(RangeAccumulatorTest, FirstAndLastBreakTimeTiesByValueWhateverTheOrder) {
+  for (RangeOp op : {RangeOp::kFirstOverTime, RangeOp::kLastOverTime}) {
+    for (bool reversed : {false, true}) {
+      for (bool forked : {false, true}) {
+        SCOPED_TRACE(std::string(RangeOpName(op)) + (reversed ? " reversed" : "") +
+                     (forked ? " forked" : ""));
+        auto c = CountConfig();
+        c.op = op;
+        c.unwrap = true;
+        RangeAccumulator acc = internal::AccumulatorAccess::Make(c);
+        RangeAccumulator fork = acc.Fork();
+        std::vector<LabelRef> a = {{"app", "x"}};
+        std::vector<double> values = {5, 2, 9};
+        if (reversed) std::reverse(values.begin(), values.end());
+        for (size_t i = 0; i < values.size(); i++) {
+          RangeAccumulator& target = forked && i == 0 ? fork : acc;
+          target.Add(target.Series(Refs(a)), 50 * kSec, values[i]);
+        }
+        acc.Merge(std::move(fork));
+        EvalParams p;
+        auto out = internal::FinishAccumulator(internal::AccumulatorAccess::State(acc), {}, p);
+        ASSERT_TRUE(out.ok());
+        ASSERT_EQ(out->size(), 1u);
+        EXPECT_EQ((*out)[0].values[0], op == RangeOp::kFirstOverTime ? 2 : 9);
+      }
+    }
+  }
 }
 
 // φ < 0 cannot be written in LogQL (the parser takes no sign there), so set it directly.
