@@ -2,7 +2,9 @@
 //
 //   skald-bench push  [flags] URL   ingestion throughput/latency (POST /loki/api/v1/push)
 //   skald-bench query [flags] URL   LogQL log-query latency and scan speed (query_range)
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -183,28 +185,56 @@ int RunPushCommand(const std::vector<std::string>& args, const char* argv0) {
   return res->requests_ok == res->requests && res->requests > 0 ? 0 : 3;
 }
 
+// Splits a comma-separated list (empty items dropped).
+std::vector<std::string> SplitComma(const std::string& s) {
+  std::vector<std::string> out;
+  size_t p = 0;
+  while (p < s.size()) {
+    size_t c = s.find(',', p);
+    if (c == std::string::npos) c = s.size();
+    if (c > p) out.push_back(s.substr(p, c - p));
+    p = c + 1;
+  }
+  return out;
+}
+
 int RunQueryCommand(const std::vector<std::string>& args) {
   QueryOptions opt;
-  std::string json_path, only;
+  std::string json_path, only, pids, names, push_reports;
   int64_t timeout_ns = opt.timeout_ms * 1000000;
   FlagSet fs;
-  fs.String("selector", &opt.selector, "stream selector used by every query");
+  fs.String("set", &opt.set, "query set: default or issue8 (see above)");
+  fs.String("selector", &opt.selector, "stream selector used by every query of the default set");
   fs.String("rare", &opt.rare, "literal that occurs in few lines");
   fs.String("common", &opt.common, "literal that occurs in many lines");
   fs.String("absent", &opt.absent, "literal that occurs in no line (full scan)");
+  fs.String("job", &opt.job,
+            "issue8 set: job label of the pushed data (default: the push report's, else bench)");
+  fs.String("literal", &opt.literal, "issue8 set: the rare literal of literal and icase_literal");
+  fs.String("alternatives", &opt.alternatives, "issue8 set: the regex of regex_alt");
   fs.String("queries", &only, "comma-separated subset of query names to run");
-  fs.String("start", &opt.start, "start (passed verbatim: ns, s or RFC3339; default end - since)");
+  fs.String("start", &opt.start,
+            "start (passed verbatim: ns, s or RFC3339; default end - since, or with "
+            "-push-report the aligned window holding all pushed data)");
   fs.String("end", &opt.end, "end (passed verbatim; default now)");
   fs.Duration("since", &opt.since_ns, "window length when -start is not given");
-  fs.Int32("limit", &opt.limit, "limit parameter");
+  fs.Int32("limit", &opt.limit,
+           "limit parameter of log queries (0 = the set's: 100 default, 5000 issue8)");
   fs.String("step", &opt.step,
-            "step of metric range queries (default: max(floor(window / 250 s), 1) seconds)");
+            "step of metric range queries (default: the query's own, else "
+            "max(floor(window / 250 s), 1) seconds)");
   fs.Uint("loaded-bytes", &opt.loaded_bytes,
           "raw line bytes loaded into the window (adds loaded bytes / median latency)");
+  fs.String("push-report", &push_reports,
+            "JSON report(s) of `skald-bench push -json`, comma-separated, one per URL or one for "
+            "all: loaded bytes per line format, job and data start");
   fs.String("direction", &opt.direction, "backward or forward");
-  fs.Int32("repeat", &opt.repeat, "runs per query");
+  fs.Int32("repeat", &opt.repeat, "measured runs per query (and per server)");
+  fs.Int32("warmup", &opt.warmup, "unmeasured runs per query and server before the measured ones");
   fs.String("tenant", &opt.tenant, "X-Scope-OrgID header value (empty = not sent)");
-  fs.Int32("pid", &opt.pid, "server process id to sample for CPU and peak RSS");
+  fs.String("pid", &pids,
+            "server process id(s) to sample for CPU and RSS, comma-separated in URL order");
+  fs.String("names", &names, "server names for the tables, comma-separated in URL order");
   fs.String("json", &json_path, "also write the report as JSON to this file");
   fs.Duration("timeout", &timeout_ns, "per-request socket timeout");
   std::vector<std::string> pos;
@@ -215,28 +245,66 @@ int RunQueryCommand(const std::vector<std::string>& args) {
     return 0;
   }
   if (!st.ok()) return Fail(st);
-  if (pos.size() != 1) {
+  if (pos.empty()) {
     std::fprintf(stderr, "%s%s", kQueryHelp, fs.Usage().c_str());
     return 2;
   }
-  opt.url = pos[0];
   opt.timeout_ms = timeout_ns / 1000000;
-  size_t p = 0;
-  while (p < only.size()) {
-    size_t c = only.find(',', p);
-    if (c == std::string::npos) c = only.size();
-    if (c > p) opt.only.push_back(only.substr(p, c - p));
-    p = c + 1;
+  opt.only = SplitComma(only);
+
+  std::vector<ServerTarget> servers(pos.size());
+  std::vector<std::string> pid_list = SplitComma(pids), name_list = SplitComma(names),
+                           report_list = SplitComma(push_reports);
+  auto count_ok = [&](const std::vector<std::string>& v) {
+    return v.empty() || v.size() == pos.size() || (v.size() == 1 && pos.size() == 1);
+  };
+  if (!count_ok(pid_list) || !count_ok(name_list) ||
+      !(report_list.empty() || report_list.size() == 1 || report_list.size() == pos.size())) {
+    return Fail(Status::InvalidArgument(
+        "-pid and -names need one item per URL; -push-report one per URL or one for all"));
   }
-  StatusOr<QueryReport> rep = RunQueries(opt);
-  if (!rep.ok()) return Fail(rep.status());
-  std::printf("%s", FormatQueryReport(*rep).c_str());
+  for (size_t i = 0; i < pos.size(); ++i) {
+    servers[i].url = pos[i];
+    servers[i].name = i < name_list.size() ? name_list[i] : "";
+    if (i < pid_list.size()) {
+      char* end = nullptr;
+      long v = std::strtol(pid_list[i].c_str(), &end, 10);
+      if (end == pid_list[i].c_str() || *end != '\0' || v < 0) {
+        return Fail(Status::InvalidArgument("invalid value \"" + pid_list[i] + "\" for flag -pid"));
+      }
+      servers[i].pid = static_cast<int>(v);
+    }
+    if (!report_list.empty()) {
+      StatusOr<PushReportInfo> info = ReadPushReport(report_list[std::min(i, report_list.size() - 1)]);
+      if (!info.ok()) return Fail(info.status());
+      servers[i].loaded = info->loaded;
+      if (opt.job.empty()) opt.job = info->job;
+      if (opt.data_start_ns == 0 || info->ts_first_ns < opt.data_start_ns) {
+        opt.data_start_ns = info->ts_first_ns;
+      }
+      if (opt.set == "issue8" && info->line_format != "mixed") {
+        std::fprintf(stderr,
+                     "warning: %s was pushed with -line-format %s; the issue8 set expects mixed\n",
+                     report_list[std::min(i, report_list.size() - 1)].c_str(),
+                     info->line_format.c_str());
+      }
+    }
+  }
+  opt.url = servers[0].url;
+  opt.pid = servers[0].pid;
+  StatusOr<std::vector<QueryReport>> reps = RunQuerySet(opt, servers);
+  if (!reps.ok()) return Fail(reps.status());
+  for (const auto& r : *reps) std::printf("%s\n", FormatQueryReport(r).c_str());
+  if (reps->size() > 1) std::printf("%s", FormatComparison(*reps).c_str());
   if (!json_path.empty()) {
-    Status w = WriteFile(json_path, QueryReportJson(*rep));
+    Status w = WriteFile(json_path, reps->size() > 1 ? ComparisonJson(*reps)
+                                                      : QueryReportJson(reps->front()));
     if (!w.ok()) return Fail(w);
   }
-  for (const auto& q : rep->results) {
-    if (q.errors > 0) return 3;
+  for (const auto& r : *reps) {
+    for (const auto& q : r.results) {
+      if (q.errors > 0) return 3;
+    }
   }
   return 0;
 }
