@@ -49,6 +49,26 @@ std::string_view AndroidLevel(char c) {
   }
 }
 
+// True when s[..i) ends with "<digits> <digits> " (runs of spaces allowed): the
+// pid and tid before the level letter of an Android logcat line.
+bool PrecededByTwoNumbers(std::string_view s, size_t i) {
+  size_t k = i;
+  for (int number = 0; number < 2; ++number) {
+    size_t spaces = 0;
+    while (k > 0 && s[k - 1] == ' ') {
+      --k;
+      ++spaces;
+    }
+    size_t digits = 0;
+    while (k > 0 && IsDigit(s[k - 1])) {
+      --k;
+      ++digits;
+    }
+    if (spaces == 0 || digits == 0) return false;
+  }
+  return k == 0 || !IsAlnum(s[k - 1]);
+}
+
 constexpr std::string_view kMethods[] = {"GET", "POST", "PUT", "DELETE", "PATCH"};
 // Cumulative per-mille weights of kMethods.
 constexpr int kMethodCum[] = {700, 900, 950, 980, 1000};
@@ -219,13 +239,9 @@ std::string_view LevelOfLine(std::string_view s) {
     for (const LevelWord& w : kUpperWords) {
       if (word == w.word) return w.level;
     }
-    if (word.size() == 1 && i >= 2 && s[i - 1] == ' ' && j < s.size() && s[j] == ' ') {
-      size_t k = i - 1;
-      while (k > 0 && s[k] == ' ') --k;
-      if (IsDigit(s[k])) {
-        std::string_view lvl = AndroidLevel(word[0]);
-        if (!lvl.empty()) return lvl;
-      }
+    if (word.size() == 1 && j < s.size() && s[j] == ' ' && PrecededByTwoNumbers(s, i)) {
+      std::string_view lvl = AndroidLevel(word[0]);
+      if (!lvl.empty()) return lvl;
     }
     i = j;
   }

@@ -44,7 +44,7 @@ LineFormat StreamLineFormat(LineFormatMode mode, int stream);
 // word (alphanumeric run) that is INFO/NOTICE, WARN/WARNING, ERROR/ERR/FATAL/
 // SEVERE/CRITICAL/CRIT, DEBUG/TRACE; the bracketed lower-case forms
 // "[info]", "[notice]", "[warn]", "[error]", "[debug]"; and Android's lone
-// V/D/I/W/E/F letter between a number and a tag ("1702  2395 E Tag: ...").
+// V/D/I/W/E/F letter after two numbers (pid, tid: "1702  2395 E Tag: ...").
 // Thread-safe.
 std::string_view LevelOfLine(std::string_view line);
 
