@@ -1,7 +1,8 @@
 // skald-bench: load and query benchmark tool for Skald or any Loki-compatible server.
 //
 //   skald-bench push  [flags] URL   ingestion throughput/latency (POST /loki/api/v1/push)
-//   skald-bench query [flags] URL   LogQL log-query latency and scan speed (query_range)
+//   skald-bench query [flags] URL [URL2 ...]   LogQL query latency, scan speed, MB/s per
+//                                              server core (several servers: alternating)
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -22,7 +23,8 @@ const char kUsage[] =
     "\n"
     "Commands:\n"
     "  push    push generated log lines and report accepted lines/s, MB/s, latency\n"
-    "  query   run a set of LogQL queries and report latency and scan speed\n"
+    "  query   run a set of LogQL queries and report latency, scan speed and MB/s per\n"
+    "          server core, against one server or several (alternating, compared)\n"
     "\n"
     "URL is the server's base address, e.g. http://localhost:3100 (plain HTTP only).\n"
     "Flags take Go style (-name=value, -name value) or --name=value.\n"
@@ -63,15 +65,23 @@ const char kPushHelp[] =
     "Flags:\n";
 
 const char kQueryHelp[] =
-    "usage: skald-bench query [flags] URL\n"
+    "usage: skald-bench query [flags] URL [URL2 ...]\n"
     "\n"
-    "Runs each query -repeat times over the same [start, end) window via\n"
-    "GET /loki/api/v1/query_range (instant queries: GET /loki/api/v1/query at end) and\n"
-    "reports client latency (median/min/max), the server's data.stats.summary figures\n"
+    "Runs each query -repeat times (after -warmup unmeasured runs) over the same [start, end)\n"
+    "window via GET /loki/api/v1/query_range (instant queries: GET /loki/api/v1/query at end)\n"
+    "and reports client latency (median/min/max), the server's data.stats.summary figures\n"
     "(execTime, totalBytesProcessed, totalLinesProcessed), scan speed = bytes / execTime\n"
-    "and, with -loaded-bytes, loaded bytes / median latency. A query answered with\n"
-    "HTTP 501 is reported as \"unsupported (HTTP 501)\", run once, and not an error.\n"
-    "Query set (S = -selector):\n"
+    "and, with loaded bytes known (-push-report or -loaded-bytes), loaded bytes / median\n"
+    "latency. With -pid: server CPU seconds per run (/proc/PID/stat before and after),\n"
+    "MB/s per core = loaded bytes / server CPU seconds (median over runs), and the peak RSS\n"
+    "sampled every 20 ms during the runs. A query answered with HTTP 501 is reported as\n"
+    "\"unsupported (HTTP 501)\", run once, and not an error.\n"
+    "\n"
+    "Several URLs: every query runs on each server in turn, alternating per repetition\n"
+    "(A B A B ...), over one window; -pid, -names and -push-report take one item per URL\n"
+    "(comma-separated), and a comparison table (MB/s/core, ratio, latency, RSS) follows.\n"
+    "\n"
+    "Set \"default\" (S = -selector):\n"
     "  selector        S\n"
     "  literal_rare    S |= \"<rare>\"\n"
     "  literal_common  S |= \"<common>\"\n"
@@ -82,6 +92,19 @@ const char kQueryHelp[] =
     "  logfmt          S | logfmt\n"
     "  sum_by_host     sum by (host) (count_over_time(S[1m]))   (range query, -step)\n"
     "  topk            topk(3, sum by (stream) (count_over_time(S[5m])))   (instant, at end)\n"
+    "Set \"issue8\" (data from `push -line-format mixed`; J = -job; P/L/J = {job=\"J\",\n"
+    "format=\"plain\"|\"logfmt\"|\"json\"}; log queries limit 5000, metric queries range):\n"
+    "  literal              P |= \"<literal>\"\n"
+    "  icase_literal        P |~ \"(?i)<literal>\"\n"
+    "  regex_alt            P |~ \"<alternatives>\"\n"
+    "  json_level           J | json | level=\"error\"\n"
+    "  logfmt_status        L | logfmt | status>=500\n"
+    "  sum_by_host          sum by (host) (count_over_time({job=\"J\"}[1m]))   step 1m\n"
+    "  quantile_duration    quantile_over_time(0.99, L | logfmt | unwrap duration(duration) [5m])"
+    " by (host)   step 5m\n"
+    "  topk_path            topk(10, sum by (path) (rate(J | json [5m])))   step 5m\n"
+    "  json_level_count     sum(count_over_time(J | json | level=\"error\" [5m]))   step 5m\n"
+    "  logfmt_status_count  sum(count_over_time(L | logfmt | status>=500 [5m]))   step 5m\n"
     "\n"
     "Flags:\n";
 
