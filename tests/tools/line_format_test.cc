@@ -64,8 +64,8 @@ bool ParseLogfmt(std::string_view s, std::vector<std::pair<std::string, std::str
             break;
           case 'u': {
             if (i + 4 > s.size() || s.substr(i, 2) != "00") return false;
-            value.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 2, 2)), nullptr,
-                                                        16)));
+            value.push_back(
+                static_cast<char>(std::stoi(std::string(s.substr(i + 2, 2)), nullptr, 16)));
             i += 4;
             break;
           }
@@ -176,10 +176,10 @@ TEST(GoDurationTest, WritesGoParseableDurations) {
     const char* text;
   };
   const Case cases[] = {
-      {0, "0us"},          {850, "850us"},        {999, "999us"},       {1000, "1ms"},
-      {12500, "12.5ms"},   {12549, "12.5ms"},     {12550, "12.6ms"},    {999949, "999.9ms"},
-      {999950, "1s"},      {1234000, "1.234s"},   {2000000, "2s"},      {1230400, "1.23s"},
-      {60000000, "60s"},   {-5, "0us"},
+      {0, "0us"},        {850, "850us"},      {999, "999us"},    {1000, "1ms"},
+      {12500, "12.5ms"}, {12549, "12.5ms"},   {12550, "12.6ms"}, {999949, "999.9ms"},
+      {999950, "1s"},    {1234000, "1.234s"}, {2000000, "2s"},   {1230400, "1.23s"},
+      {60000000, "60s"}, {-5, "0us"},
   };
   for (const Case& c : cases) {
     std::string s;
@@ -222,7 +222,8 @@ TEST(JsonStringTest, EscapesControlBytesAndReplacesInvalidUtf8) {
       {"q\"b\\", "\"q\\\"b\\\\\""},
       {"\n\r\t\b\f", "\"\\n\\r\\t\\b\\f\""},
       {std::string("\x01\x1f", 2), "\"\\u0001\\u001f\""},
-      {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\""},
+      {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+       "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\""},
       {"bad\xff", "\"bad\xef\xbf\xbd\""},
       {"trunc\xe2\x82", "\"trunc\xef\xbf\xbd\xef\xbf\xbd\""},
       {"overlong\xc0\xaf", "\"overlong\xef\xbf\xbd\xef\xbf\xbd\""},
@@ -427,8 +428,7 @@ TEST(MixedPushTest, StreamsCarryTheirFormatLabelRecordsAndIncreasingTimestampsOv
   o.lines = 9000;
   o.ts_span_ns = 24LL * 3600 * 1000000000LL;
   o.ts_end_ns = 1700000000LL * 1000000000LL;
-  EXPECT_EQ(StreamLabels(o, 5),
-            "{job=\"bench\", host=\"host-1\", stream=\"5\", format=\"json\"}");
+  EXPECT_EQ(StreamLabels(o, 5), "{job=\"bench\", host=\"host-1\", stream=\"5\", format=\"json\"}");
   StatusOr<PushPlan> plan = MakePushPlan(o, c, /*now_ns=*/o.ts_end_ns + 12345);
   ASSERT_TRUE(plan.ok());
   EXPECT_EQ(plan->t0_ns, o.ts_end_ns - o.ts_span_ns);  // -ts-end wins over now
@@ -447,10 +447,9 @@ TEST(MixedPushTest, StreamsCarryTheirFormatLabelRecordsAndIncreasingTimestampsOv
       ASSERT_TRUE(req.ok()) << req.status().ToString();
       for (const auto& s : req->streams) {
         std::string labels(s.labels);
-        LineFormat f = labels.find("format=\"plain\"") != std::string::npos ? LineFormat::kPlain
-                       : labels.find("format=\"logfmt\"") != std::string::npos
-                           ? LineFormat::kLogfmt
-                           : LineFormat::kJson;
+        LineFormat f = labels.find("format=\"plain\"") != std::string::npos    ? LineFormat::kPlain
+                       : labels.find("format=\"logfmt\"") != std::string::npos ? LineFormat::kLogfmt
+                                                                               : LineFormat::kJson;
         ASSERT_NE(labels.find("format=\"" + std::string(LineFormatName(f)) + "\""),
                   std::string::npos)
             << labels;

@@ -21,8 +21,7 @@ TEST(ProcStatTest, CpuSecondsAreUtimePlusStimeCountedAfterTheLastParenthesis) {
   EXPECT_DOUBLE_EQ(*ParseProcStatCpuSeconds(stat, 1000), 0.38);
   EXPECT_EQ(ParseProcStatCpuSeconds("4242 no parenthesis", 100).status().code(),
             StatusCode::kCorruption);
-  EXPECT_EQ(ParseProcStatCpuSeconds("1 (x) S 1 2 3", 100).status().code(),
-            StatusCode::kCorruption);
+  EXPECT_EQ(ParseProcStatCpuSeconds("1 (x) S 1 2 3", 100).status().code(), StatusCode::kCorruption);
   EXPECT_EQ(ParseProcStatCpuSeconds("1 (x) S 1 1 1 0 -1 0 0 0 0 0 abc 5 0", 100).status().code(),
             StatusCode::kCorruption);
 }

@@ -4,8 +4,8 @@
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <simdjson.h>
 #include <netinet/in.h>
+#include <simdjson.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -349,7 +349,8 @@ TEST(QuerySetTest, Issue8QueriesSelectTheirFormatsAndUseFixedSteps) {
       {"quantile_duration",
        R"(quantile_over_time(0.99, {job="bench123", format="logfmt"} | logfmt | unwrap duration(duration) [5m]) by (host))",
        QueryKind::kMetricRange, "5m", Selects::kLogfmt},
-      {"topk_path", R"(topk(10, sum by (path) (rate({job="bench123", format="json"} | json [5m]))))",
+      {"topk_path",
+       R"(topk(10, sum by (path) (rate({job="bench123", format="json"} | json [5m]))))",
        QueryKind::kMetricRange, "5m", Selects::kJson},
       {"json_level_count",
        R"(sum(count_over_time({job="bench123", format="json"} | json | level="error" [5m])))",
@@ -463,9 +464,9 @@ TEST(RunQuerySetTest, AlternatesServersPerRepetitionAndComparesPerCore) {
   // Per query: warm-up A B, then A B A B; B answers quantile with 501 once and is dropped.
   std::vector<std::string> who;
   for (const auto& t : order) who.push_back(t.substr(0, 1));
-  EXPECT_EQ(who, (std::vector<std::string>{"A", "B", "A", "B", "A", "B",    // literal
-                                           "A", "B", "A", "B", "A", "B",    // sum_by_host
-                                           "A", "B", "A", "A"}));           // quantile_duration
+  EXPECT_EQ(who, (std::vector<std::string>{"A", "B", "A", "B", "A", "B",  // literal
+                                           "A", "B", "A", "B", "A", "B",  // sum_by_host
+                                           "A", "B", "A", "A"}));         // quantile_duration
   ASSERT_GE(order.size(), 7u);
   EXPECT_NE(order[0].find("limit=5000"), std::string::npos) << order[0];
   EXPECT_NE(order[6].find("&step=1m"), std::string::npos) << order[6];

@@ -19,14 +19,14 @@ struct LevelWord {
 
 // Upper-case level words (whole alphanumeric runs).
 constexpr LevelWord kUpperWords[] = {
-    {"INFO", "info"},      {"NOTICE", "info"},     {"WARN", "warn"},   {"WARNING", "warn"},
-    {"ERROR", "error"},    {"ERR", "error"},       {"FATAL", "critical"}, {"SEVERE", "critical"},
-    {"CRITICAL", "critical"}, {"CRIT", "critical"}, {"DEBUG", "debug"}, {"TRACE", "trace"},
+    {"INFO", "info"},         {"NOTICE", "info"},   {"WARN", "warn"},      {"WARNING", "warn"},
+    {"ERROR", "error"},       {"ERR", "error"},     {"FATAL", "critical"}, {"SEVERE", "critical"},
+    {"CRITICAL", "critical"}, {"CRIT", "critical"}, {"DEBUG", "debug"},    {"TRACE", "trace"},
 };
 
 // Bracketed lower-case forms (Apache error log).
 constexpr LevelWord kBracketWords[] = {
-    {"[info]", "info"},   {"[notice]", "info"}, {"[warn]", "warn"},      {"[warning]", "warn"},
+    {"[info]", "info"},   {"[notice]", "info"},   {"[warn]", "warn"},   {"[warning]", "warn"},
     {"[error]", "error"}, {"[crit]", "critical"}, {"[debug]", "debug"},
 };
 
@@ -78,10 +78,10 @@ struct StatusWeight {
   int cum;  // cumulative per mille
 };
 constexpr StatusWeight kStatuses[] = {
-    {200, 850}, {201, 880}, {204, 910},                          // 2xx 91%
-    {301, 915}, {304, 930},                                      // 3xx 2%
-    {400, 940}, {401, 945}, {403, 950}, {404, 965}, {429, 970},  // 4xx 4%
-    {500, 985}, {502, 990}, {503, 997}, {504, 1000},             // 5xx 3%
+    {200, 850}, {201, 880}, {204, 910},                           // 2xx 91%
+    {301, 915}, {304, 930},                                       // 3xx 2%
+    {400, 940}, {401, 945}, {403, 950}, {404, 965},  {429, 970},  // 4xx 4%
+    {500, 985}, {502, 990}, {503, 997}, {504, 1000},              // 5xx 3%
 };
 
 // Levels drawn for lines that name none: info 80%, debug 8%, warn 8%, error 4%.
@@ -167,7 +167,7 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   if (c >= 0xF0 && c <= 0xF4) {
     if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
     unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
-    if (c == 0xF0 && c1 < 0x90) return 0;  // overlong
+    if (c == 0xF0 && c1 < 0x90) return 0;   // overlong
     if (c == 0xF4 && c1 >= 0x90) return 0;  // > U+10FFFF
     return 4;
   }

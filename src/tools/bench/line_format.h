@@ -4,7 +4,8 @@
 // parser benchmarks (`| json`, `| logfmt`, `unwrap`) a line is wrapped into a
 // record of an HTTP-service shape whose fields a query can use:
 //
-//   level=info host=host-3 method=GET path=/api/v1/users status=200 duration=12.5ms bytes=3381 msg="<line>"
+//   level=info host=host-3 method=GET path=/api/v1/users status=200 duration=12.5ms bytes=3381
+//   msg="<line>"
 //   {"level":"info","host":"host-3","method":"GET","path":"/api/v1/users","status":200,"duration":"12.5ms","bytes":3381,"msg":"<line>"}
 //
 // `level` comes from the wrapped line when it names one (INFO, WARN, ERROR,

@@ -298,7 +298,8 @@ int RunQueryCommand(const std::vector<std::string>& args) {
       servers[i].pid = static_cast<int>(v);
     }
     if (!report_list.empty()) {
-      StatusOr<PushReportInfo> info = ReadPushReport(report_list[std::min(i, report_list.size() - 1)]);
+      StatusOr<PushReportInfo> info =
+          ReadPushReport(report_list[std::min(i, report_list.size() - 1)]);
       if (!info.ok()) return Fail(info.status());
       servers[i].loaded = info->loaded;
       if (opt.job.empty()) opt.job = info->job;
@@ -306,10 +307,9 @@ int RunQueryCommand(const std::vector<std::string>& args) {
         opt.data_start_ns = info->ts_first_ns;
       }
       if (opt.set == "issue8" && info->line_format != "mixed") {
-        std::fprintf(stderr,
-                     "warning: %s was pushed with -line-format %s; the issue8 set expects mixed\n",
-                     report_list[std::min(i, report_list.size() - 1)].c_str(),
-                     info->line_format.c_str());
+        std::fprintf(
+            stderr, "warning: %s was pushed with -line-format %s; the issue8 set expects mixed\n",
+            report_list[std::min(i, report_list.size() - 1)].c_str(), info->line_format.c_str());
       }
     }
   }
@@ -320,8 +320,8 @@ int RunQueryCommand(const std::vector<std::string>& args) {
   for (const auto& r : *reps) std::printf("%s\n", FormatQueryReport(r).c_str());
   if (reps->size() > 1) std::printf("%s", FormatComparison(*reps).c_str());
   if (!json_path.empty()) {
-    Status w = WriteFile(json_path, reps->size() > 1 ? ComparisonJson(*reps)
-                                                      : QueryReportJson(reps->front()));
+    Status w = WriteFile(json_path,
+                         reps->size() > 1 ? ComparisonJson(*reps) : QueryReportJson(reps->front()));
     if (!w.ok()) return Fail(w);
   }
   for (const auto& r : *reps) {

@@ -78,8 +78,7 @@ StatusOr<int64_t> ParseStatmResidentKb(std::string_view statm, int64_t page_size
 }
 
 StatusOr<int64_t> ReadRssKb(int pid) {
-  SKALD_ASSIGN_OR_RETURN(std::string text,
-                         ReadProcFile("/proc/" + std::to_string(pid) + "/statm"));
+  SKALD_ASSIGN_OR_RETURN(std::string text, ReadProcFile("/proc/" + std::to_string(pid) + "/statm"));
   static const int64_t page = ::sysconf(_SC_PAGESIZE);
   return ParseStatmResidentKb(text, page);
 }

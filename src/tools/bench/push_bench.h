@@ -47,15 +47,15 @@ struct PushOptions {
   int streams = 100;
   int hosts = 10;
   std::string job = "bench";
-  int batch = 1000;                 // lines per request
-  int connections = 4;              // concurrent keep-alive connections (one thread each)
-  double rate = 0;                  // target lines/s over all connections; 0 = unthrottled
-  int64_t duration_ns = 0;          // stop after this long (0 = no time limit)
-  int64_t lines = 0;                // total lines (0 = rate * duration, else fill the pool cap)
-  std::string format = "protobuf";  // protobuf (snappy) | json
+  int batch = 1000;                   // lines per request
+  int connections = 4;                // concurrent keep-alive connections (one thread each)
+  double rate = 0;                    // target lines/s over all connections; 0 = unthrottled
+  int64_t duration_ns = 0;            // stop after this long (0 = no time limit)
+  int64_t lines = 0;                  // total lines (0 = rate * duration, else fill the pool cap)
+  std::string format = "protobuf";    // protobuf (snappy) | json
   std::string line_format = "plain";  // plain | logfmt | json | mixed (line_format.h)
-  std::string tenant;               // X-Scope-OrgID ("" = not sent)
-  int pid = 0;                      // server process to sample (0 = none)
+  std::string tenant;                 // X-Scope-OrgID ("" = not sent)
+  int pid = 0;                        // server process to sample (0 = none)
   int64_t pool_cap_bytes = int64_t{1} << 30;  // pre-encoded request bytes cap
   int64_t ts_span_ns = 120LL * 1000000000LL;
   int64_t ts_end_ns = 0;  // timestamps end here (0 = the time of encoding)

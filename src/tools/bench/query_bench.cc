@@ -10,8 +10,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
-#include <optional>
 #include <numeric>
+#include <optional>
 #include <sstream>
 
 #include "core/go_string.h"
@@ -88,9 +88,7 @@ std::string HumanBytesPerSecond(double bps) {
 
 std::string MbPerCore(double mb) { return mb <= 0 ? "-" : Fixed(mb, mb >= 100 ? 0 : 1); }
 
-std::string MiB(int64_t kb) {
-  return kb <= 0 ? "-" : Fixed(static_cast<double>(kb) / 1024, 0);
-}
+std::string MiB(int64_t kb) { return kb <= 0 ? "-" : Fixed(static_cast<double>(kb) / 1024, 0); }
 
 // Go-style duration to ns for the fixed steps of the sets ("1m", "5m", "30s"); 0 if not one.
 int64_t StepNanos(const std::string& step) {
@@ -178,8 +176,7 @@ std::vector<NamedQuery> Issue8Queries(const QueryOptions& opt) {
       log("regex_alt", plain + " |~ " + GoQuote(opt.alternatives), Selects::kPlain),
       log("json_level", json + " | json | level=\"error\"", Selects::kJson),
       log("logfmt_status", logfmt + " | logfmt | status>=500", Selects::kLogfmt),
-      range("sum_by_host", "sum by (host) (count_over_time(" + all + "[1m]))", "1m",
-            Selects::kAll),
+      range("sum_by_host", "sum by (host) (count_over_time(" + all + "[1m]))", "1m", Selects::kAll),
       // The duration field is a Go duration string ("12.5ms"): unwrap converts it with
       // duration() (seconds); a bare `unwrap duration` would fail on every sample.
       range("quantile_duration",
@@ -188,9 +185,8 @@ std::vector<NamedQuery> Issue8Queries(const QueryOptions& opt) {
             "5m", Selects::kLogfmt),
       range("topk_path", "topk(10, sum by (path) (rate(" + json + " | json [5m])))", "5m",
             Selects::kJson),
-      range("json_level_count",
-            "sum(count_over_time(" + json + " | json | level=\"error\" [5m]))", "5m",
-            Selects::kJson),
+      range("json_level_count", "sum(count_over_time(" + json + " | json | level=\"error\" [5m]))",
+            "5m", Selects::kJson),
       range("logfmt_status_count",
             "sum(count_over_time(" + logfmt + " | logfmt | status>=500 [5m]))", "5m",
             Selects::kLogfmt),
@@ -200,8 +196,7 @@ std::vector<NamedQuery> Issue8Queries(const QueryOptions& opt) {
 StatusOr<std::vector<NamedQuery>> QuerySet(const QueryOptions& opt) {
   if (opt.set == "default" || opt.set.empty()) return DefaultQueries(opt);
   if (opt.set == "issue8") return Issue8Queries(opt);
-  return Status::InvalidArgument("unknown query set \"" + opt.set +
-                                 "\" (known: default, issue8)");
+  return Status::InvalidArgument("unknown query set \"" + opt.set + "\" (known: default, issue8)");
 }
 
 std::pair<int64_t, int64_t> AlignedWindow(const std::vector<NamedQuery>& queries,
@@ -453,8 +448,7 @@ void Summarize(QueryResult* qr) {
   if (qr->latency_median_ms > 0) {
     qr->client_bytes_per_s =
         static_cast<double>(qr->bytes_processed) / (qr->latency_median_ms / 1e3);
-    qr->loaded_bytes_per_s =
-        static_cast<double>(qr->loaded_bytes) / (qr->latency_median_ms / 1e3);
+    qr->loaded_bytes_per_s = static_cast<double>(qr->loaded_bytes) / (qr->latency_median_ms / 1e3);
   }
   if (!cpu_ok.empty()) {
     qr->cpu_sampled = true;

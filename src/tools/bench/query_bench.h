@@ -146,7 +146,8 @@ std::vector<NamedQuery> DefaultQueries(const QueryOptions& opt);
 //   topk_path           topk(10, sum by (path) (rate({job="J", format="json"} | json [5m])))
 //                                                                                 step 5m
 //   json_level_count    sum(count_over_time({job="J", format="json"} | json | level="error" [5m]))
-//   logfmt_status_count sum(count_over_time({job="J", format="logfmt"} | logfmt | status>=500 [5m]))
+//   logfmt_status_count sum(count_over_time({job="J", format="logfmt"} | logfmt | status>=500
+//   [5m]))
 // The log queries (limit 5000, backward) read the whole window only while
 // they match fewer lines than the limit: the literal ones do (the literal is
 // rare), json_level and logfmt_status stop early, so the two *_count queries
@@ -226,7 +227,7 @@ struct QueryResult {
   // False when a log query returned `limit` entries: it may have stopped
   // before reading everything, so per-loaded-byte figures overstate it.
   bool full_scan = true;
-  int limit = 0;  // the limit sent (log queries)
+  int limit = 0;     // the limit sent (log queries)
   std::string step;  // the step sent (metric range queries)
   // Server cost over successful runs (cpu_sampled when a pid was readable).
   bool cpu_sampled = false;
