@@ -892,6 +892,21 @@ std::string FormatComparison(const std::vector<QueryReport>& reports) {
     o += "  * log query returned `limit` entries (may have stopped early): compare the *_count "
          "queries for full-scan figures\n";
   }
+  // The issue asks for the server's peak RSS during the largest query: the one reading most.
+  const QueryResult* largest = nullptr;
+  for (const auto& q : a.results) {
+    if (largest == nullptr || q.loaded_bytes > largest->loaded_bytes) largest = &q;
+  }
+  if (largest != nullptr && largest->loaded_bytes > 0) {
+    o += "  largest query (" + largest->query.name + ", " +
+         Fixed(static_cast<double>(largest->loaded_bytes) / 1e6, 1) + " MB): peak RSS";
+    for (size_t i = 0; i < reports.size(); ++i) {
+      const QueryResult* q = ResultNamed(reports[i], largest->query.name);
+      o += (i == 0 ? " " : ", ") + names[i] + " " +
+           (Usable(q) ? MiB(q->rss_peak_kb) + " MiB" : std::string("-"));
+    }
+    o += "\n";
+  }
   for (size_t i = 0; i < reports.size(); ++i) {
     if (reports[i].server_sampled) {
       o += "  " + names[i] + ": CPU " + Fixed(reports[i].server_cpu_seconds, 2) +
