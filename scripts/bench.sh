@@ -14,6 +14,9 @@
 #        LINES      lines to push (default 40000000: ~4.8 GB of raw lines, ~1 min of
 #                   push here; the client holds ~2.3 GB of encoded bodies)
 #        REPEAT     runs per query (default 3)
+#        LINE_FORMAT  skald-bench push -line-format (default plain; mixed = issue 8's data)
+#        TS_SPAN    timestamp span of the pushed lines (default 120s; 24h for issue 8)
+#        QUERY_SET  skald-bench query -set (default: issue8 when LINE_FORMAT=mixed, else default)
 #        JSON_DIR   if set, push.json and query.json are copied there
 #        TMPDIR     where the data dir is created (needs ~6.5 GB for LINES=40M)
 set -euo pipefail
@@ -22,7 +25,9 @@ build=${BUILD_DIR:-$root/build/release}
 lines=${LINES:-40000000}
 repeat=${REPEAT:-3}
 corpus="$root/testdata/loghub"
-ts_span_s=120
+line_format=${LINE_FORMAT:-plain}
+ts_span=${TS_SPAN:-120s}
+query_set=${QUERY_SET:-$([[ $line_format == mixed ]] && echo issue8 || echo default)}
 
 for b in skald skald-bench; do
   [[ -x "$build/$b" ]] || { echo "bench.sh: $build/$b not found (run make build)" >&2; exit 1; }
@@ -71,12 +76,16 @@ url="http://127.0.0.1:$port"
 echo "skald pid $pid at $url, data dir $work/data (defaults: zstd chunks, WAL fsync on)"
 
 # 2. Push. The pool holds every pre-encoded body (~56 bytes per line).
-pool_mb=$((lines * 64 / 1048576 + 256))
+bytes_per_line=64 # plain: ~56 bytes of protobuf + snappy body per line; records: ~80
+[[ $line_format == plain ]] || bytes_per_line=100
+pool_mb=$((lines * bytes_per_line / 1048576 + 256))
 echo
 echo "=== push: $lines lines"
 t_push=$(now_ns)
-if ! "$build/skald-bench" push -lines "$lines" -pool-mb "$pool_mb" -ts-span "${ts_span_s}s" \
-  -pid "$pid" -quiet -corpus "$corpus" -json "$work/push.json" "$url"; then
+format_flags=()
+[[ $line_format == plain ]] || format_flags=(-line-format "$line_format")
+if ! "$build/skald-bench" push -lines "$lines" -pool-mb "$pool_mb" -ts-span "$ts_span" \
+  "${format_flags[@]}" -pid "$pid" -quiet -corpus "$corpus" -json "$work/push.json" "$url"; then
   echo "bench.sh: push failed" >&2
   tail -20 "$work/skald.log" >&2
   exit 1
@@ -102,19 +111,31 @@ printf '  %-26s %14s  %s  (not truncated by a flush; checkpoints reclaim it)\n' 
 echo "  server RSS after flush: $(awk '/VmRSS/ { printf "%.1f MiB", $2 / 1024 }' /proc/$pid/status)," \
   "peak $(awk '/VmHWM/ { printf "%.1f MiB", $2 / 1024 }' /proc/$pid/status)"
 
-# 4. Queries over [push start - ts-span - 5 s, now]: every pushed line is inside.
+# 4. Queries. Default set: over [push start - ts-span - 5 s, now], every pushed line inside.
+# Other sets: the window and the loaded bytes per line format come from the push report.
 echo
-echo "=== queries ($repeat runs each)"
-start=$((t_push - (ts_span_s + 5) * 1000000000))
-end=$(now_ns)
+echo "=== queries (set $query_set, $repeat runs each)"
+window=()
 loaded=()
-if "$build/skald-bench" query -help 2>&1 | grep -q -- '-loaded-bytes'; then
-  loaded=(-loaded-bytes "$raw")
+set_flags=()
+if [[ $query_set == default ]]; then
+  # ts_first_ns: the first pushed timestamp (older skald-bench: push start - 120 s).
+  first=$(json_num "$work/push.json" ts_first_ns)
+  start=$((${first:-$((t_push - 120 * 1000000000))} - 5 * 1000000000))
+  end=$(now_ns)
+  window=(-start "$start" -end "$end")
+  # grep reads all of the help (grep -q would close the pipe early: SIGPIPE under pipefail).
+  if "$build/skald-bench" query -help 2>&1 | grep -- '-loaded-bytes' > /dev/null; then
+    loaded=(-loaded-bytes "$raw")
+  fi
+else
+  set_flags=(-set "$query_set")
+  loaded=(-push-report "$work/push.json")
 fi
 query_rc=0
-"$build/skald-bench" query -repeat "$repeat" -start "$start" -end "$end" -pid "$pid" \
+"$build/skald-bench" query "${set_flags[@]}" -repeat "$repeat" "${window[@]}" -pid "$pid" \
   "${loaded[@]}" -json "$work/query.json" "$url" || query_rc=$?
-if ((${#loaded[@]} == 0)); then
+if [[ $query_set == default ]] && ((${#loaded[@]} == 0)); then
   # Older skald-bench without -loaded-bytes: the full-scan row against the loaded volume.
   med=$(sed -n 's/.*"name":"literal_absent"//p' "$work/query.json" |
     grep -o '"median":[0-9.eE+-]*' | head -1 | cut -d: -f2 || true)

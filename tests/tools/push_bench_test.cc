@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -193,6 +195,59 @@ TEST(PercentileTest, NearestRank) {
   EXPECT_EQ(Percentile(v, 1.0), 100);
   EXPECT_EQ(Percentile({7}, 0.99), 7);
   EXPECT_EQ(Percentile({}, 0.5), 0);
+}
+
+uint64_t Fnv1a(uint64_t h, std::string_view s) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+// Hash of every request byte of every connection for a fixed plan.
+uint64_t PoolHash(const Corpus& c, PushOptions o) {
+  StatusOr<PushPlan> plan = MakePushPlan(o, c, kNow);
+  EXPECT_TRUE(plan.ok());
+  Url url = *ParseUrl("http://localhost:3100");
+  std::atomic<int64_t> pool{0};
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (int conn = 0; conn < plan->connections; ++conn) {
+    for (const auto& r : EncodeConnectionRequests(c, o, url, *plan, conn, &pool)) {
+      h = Fnv1a(h, r.bytes);
+    }
+  }
+  return h;
+}
+
+// Pinned before -line-format existed: the default (plain) output must stay byte-identical for
+// a fixed seed, so results measured before and after the change compare.
+TEST(PushPinTest, PlainLinesAreByteIdenticalToThePreLineFormatGenerator) {
+  PushOptions o;
+  o.lines = 20000;
+  o.streams = 7;
+  o.batch = 300;
+  o.seed = 42;
+  o.format = "json";
+  EXPECT_EQ(PoolHash(Corpus::BuiltIn(), o), 0x599a1ec8b4f62219ULL);
+  std::string dir = std::string(SKALD_SOURCE_DIR) + "/testdata/loghub";
+  if (!std::filesystem::exists(dir)) GTEST_SKIP();
+  StatusOr<Corpus> lh = Corpus::LoadDir(dir);
+  ASSERT_TRUE(lh.ok());
+  o.lines = 100000;
+  o.streams = 30;
+  o.format = "protobuf";
+  EXPECT_EQ(PoolHash(*lh, o), 0x3c9c41e906c3f5a3ULL);
+  o.format = "json";
+  EXPECT_EQ(PoolHash(*lh, o), 0x64c678752e3c2688ULL);
+  o.line_format = "plain";  // explicit plain = the default
+  EXPECT_EQ(PoolHash(*lh, o), 0x64c678752e3c2688ULL);
+  LineGenerator g(&lh->sources()[3], 42, 5);
+  std::string l;
+  g.Next(&l);
+  EXPECT_EQ(l,
+            "081034 025903 18107 INFO dfs.DataNode$PacketResponder: PacketResponder 9 for block "
+            "blk_1155029842178300180 terminating");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <simdjson.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,6 +15,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "core/time.h"
 
 namespace skald::bench {
 namespace {
@@ -316,6 +319,220 @@ TEST(RunQueriesTest, TableOmitsTheLoadedColumnWhenTheVolumeIsUnknown) {
   q.query = {"selector", "{job=\"bench\"}", QueryKind::kLog};
   r.results.push_back(q);
   EXPECT_EQ(FormatQueryReport(r).find("scan(loaded)"), std::string::npos);
+}
+
+TEST(QuerySetTest, Issue8QueriesSelectTheirFormatsAndUseFixedSteps) {
+  QueryOptions o;
+  o.job = "bench123";
+  std::vector<NamedQuery> q = Issue8Queries(o);
+  ASSERT_EQ(q.size(), 10u);
+  struct Want {
+    const char* name;
+    const char* logql;
+    QueryKind kind;
+    const char* step;
+    Selects selects;
+  };
+  const Want want[] = {
+      {"literal", R"({job="bench123", format="plain"} |= "panic")", QueryKind::kLog, "",
+       Selects::kPlain},
+      {"icase_literal", R"({job="bench123", format="plain"} |~ "(?i)panic")", QueryKind::kLog, "",
+       Selects::kPlain},
+      {"regex_alt", R"({job="bench123", format="plain"} |~ "panic|overflow|deadlock")",
+       QueryKind::kLog, "", Selects::kPlain},
+      {"json_level", R"({job="bench123", format="json"} | json | level="error")", QueryKind::kLog,
+       "", Selects::kJson},
+      {"logfmt_status", R"({job="bench123", format="logfmt"} | logfmt | status>=500)",
+       QueryKind::kLog, "", Selects::kLogfmt},
+      {"sum_by_host", R"(sum by (host) (count_over_time({job="bench123"}[1m])))",
+       QueryKind::kMetricRange, "1m", Selects::kAll},
+      {"quantile_duration",
+       R"(quantile_over_time(0.99, {job="bench123", format="logfmt"} | logfmt | unwrap duration(duration) [5m]) by (host))",
+       QueryKind::kMetricRange, "5m", Selects::kLogfmt},
+      {"topk_path",
+       R"(topk(10, sum by (path) (rate({job="bench123", format="json"} | json [5m]))))",
+       QueryKind::kMetricRange, "5m", Selects::kJson},
+      {"json_level_count",
+       R"(sum(count_over_time({job="bench123", format="json"} | json | level="error" [5m])))",
+       QueryKind::kMetricRange, "5m", Selects::kJson},
+      {"logfmt_status_count",
+       R"(sum(count_over_time({job="bench123", format="logfmt"} | logfmt | status>=500 [5m])))",
+       QueryKind::kMetricRange, "5m", Selects::kLogfmt},
+  };
+  for (size_t i = 0; i < q.size(); ++i) {
+    EXPECT_EQ(q[i].name, want[i].name);
+    EXPECT_EQ(q[i].logql, want[i].logql);
+    EXPECT_EQ(q[i].kind, want[i].kind) << q[i].name;
+    EXPECT_EQ(q[i].step, want[i].step) << q[i].name;
+    EXPECT_EQ(q[i].selects, want[i].selects) << q[i].name;
+    EXPECT_EQ(q[i].limit, q[i].kind == QueryKind::kLog ? 5000 : 0) << q[i].name;
+  }
+  o.job = "";
+  o.literal = "a\"b";
+  q = Issue8Queries(o);
+  EXPECT_EQ(q[0].logql, R"({job="bench", format="plain"} |= "a\"b")");
+  o.set = "issue8";
+  EXPECT_EQ(QuerySet(o)->size(), 10u);
+  o.set = "default";
+  EXPECT_EQ(QuerySet(o)->size(), 10u);
+  o.set = "nope";
+  EXPECT_EQ(QuerySet(o).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(QueryWindowTest, AlignedWindowEndsNowAndCoversTheDataInWholeSteps) {
+  const int64_t s = 1000000000LL;
+  QueryOptions o;
+  std::vector<NamedQuery> q = Issue8Queries(o);  // steps 1m and 5m: unit 5m
+  const int64_t now = 1700000000 * s + 123;
+  auto [start, end] = AlignedWindow(q, now - 24 * 3600 * s - 7 * s, now);
+  EXPECT_EQ(end, now);
+  EXPECT_EQ((end - start) % (300 * s), 0);
+  EXPECT_LE(start, now - 24 * 3600 * s - 7 * s);
+  EXPECT_GT(start, now - 24 * 3600 * s - 7 * s - 300 * s);
+  // Exactly a whole number of units back: no extra unit.
+  EXPECT_EQ(AlignedWindow(q, now - 600 * s, now).first, now - 600 * s);
+  // No fixed step: one-second units; data in the future still gets a window.
+  std::vector<NamedQuery> d = DefaultQueries(o);
+  EXPECT_EQ(AlignedWindow(d, now - 10 * s + 1, now).first, now - 10 * s);
+  EXPECT_EQ(AlignedWindow(d, now + 5, now).first, now - s);
+}
+
+TEST(PushReportTest, ReadsLoadedBytesByFormatJobAndDataStart) {
+  StatusOr<PushReportInfo> r = ParsePushReport(
+      R"({"command":"push","line_format":"mixed","job":"b7","ts_first_ns":1700000000000000000,
+      "ts_last_ns":1700000086000000000,"raw_bytes_accepted":60,
+      "raw_bytes_by_format":{"plain":10,"logfmt":20,"json":30}})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->loaded.known);
+  EXPECT_EQ(r->loaded.plain, 10u);
+  EXPECT_EQ(r->loaded.logfmt, 20u);
+  EXPECT_EQ(r->loaded.json, 30u);
+  EXPECT_EQ(r->loaded.total(), 60u);
+  EXPECT_EQ(r->job, "b7");
+  EXPECT_EQ(r->line_format, "mixed");
+  EXPECT_EQ(r->ts_first_ns, 1700000000000000000LL);
+  // A report from before -line-format: all plain.
+  r = ParsePushReport(R"({"command":"push","raw_bytes_accepted":77})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->loaded.plain, 77u);
+  EXPECT_EQ(r->loaded.total(), 77u);
+  EXPECT_FALSE(ParsePushReport(R"({"command":"query"})").ok());
+  EXPECT_FALSE(ParsePushReport("not json").ok());
+  EXPECT_EQ(ReadPushReport("/nonexistent/push.json").status().code(), StatusCode::kNotFound);
+}
+
+TEST(RunQuerySetTest, AlternatesServersPerRepetitionAndComparesPerCore) {
+  std::mutex mu;
+  std::vector<std::string> order;  // "A <target>" / "B <target>" in arrival order
+  auto body = [](const std::string& target) {
+    if (target.find("query_range") != std::string::npos &&
+        target.find("step=") == std::string::npos) {
+      return std::string(R"({"status":"success","data":{"resultType":"streams","result":[
+        {"stream":{"job":"bench"},"values":[["1","a"]]}],
+        "stats":{"summary":{"execTime":0.1,"totalBytesProcessed":500,"totalLinesProcessed":5}}}})");
+    }
+    return std::string(R"({"status":"success","data":{"resultType":"matrix","result":[
+      {"metric":{"host":"a"},"values":[[1,"2"]]}],
+      "stats":{"summary":{"execTime":0.1,"totalBytesProcessed":900,"totalLinesProcessed":9}}}})");
+  };
+  FakeLoki a([&](const std::string& t) -> std::pair<int, std::string> {
+    std::lock_guard<std::mutex> l(mu);
+    order.push_back("A " + t);
+    return {200, body(t)};
+  });
+  FakeLoki b([&](const std::string& t) -> std::pair<int, std::string> {
+    std::lock_guard<std::mutex> l(mu);
+    order.push_back("B " + t);
+    if (t.find("quantile") != std::string::npos) return {501, "not here"};
+    return {200, body(t)};
+  });
+  QueryOptions o;
+  o.set = "issue8";
+  o.repeat = 2;
+  o.warmup = 1;
+  o.only = {"literal", "sum_by_host", "quantile_duration"};
+  o.data_start_ns = NowNanos() - 3600LL * 1000000000LL;
+  std::vector<ServerTarget> servers(2);
+  servers[0] = {"skald", a.url(), static_cast<int>(::getpid()), {}};
+  servers[0].loaded = {true, 100, 200, 300};
+  servers[1] = {"loki", b.url(), static_cast<int>(::getpid()), {}};
+  servers[1].loaded = {true, 100, 200, 300};
+  StatusOr<std::vector<QueryReport>> reps = RunQuerySet(o, servers);
+  ASSERT_TRUE(reps.ok()) << reps.status().ToString();
+  ASSERT_EQ(reps->size(), 2u);
+
+  // Per query: warm-up A B, then A B A B; B answers quantile with 501 once and is dropped.
+  std::vector<std::string> who;
+  for (const auto& t : order) who.push_back(t.substr(0, 1));
+  EXPECT_EQ(who, (std::vector<std::string>{"A", "B", "A", "B", "A", "B",  // literal
+                                           "A", "B", "A", "B", "A", "B",  // sum_by_host
+                                           "A", "B", "A", "A"}));         // quantile_duration
+  ASSERT_GE(order.size(), 7u);
+  EXPECT_NE(order[0].find("limit=5000"), std::string::npos) << order[0];
+  EXPECT_NE(order[6].find("&step=1m"), std::string::npos) << order[6];
+  // Same window on both servers.
+  EXPECT_EQ(order[0].substr(2), order[1].substr(2));
+
+  const QueryReport& ra = (*reps)[0];
+  const QueryReport& rb = (*reps)[1];
+  EXPECT_EQ(ra.name, "skald");
+  ASSERT_EQ(ra.results.size(), 3u);
+  EXPECT_EQ(ra.results[0].loaded_bytes, 100u);  // plain
+  EXPECT_EQ(ra.results[1].loaded_bytes, 600u);  // all
+  EXPECT_EQ(ra.results[2].loaded_bytes, 200u);  // logfmt
+  EXPECT_EQ(ra.results[0].runs.size(), 2u);     // warm-up runs are not recorded
+  EXPECT_TRUE(ra.results[0].full_scan);         // 1 entry returned < limit 5000
+  EXPECT_TRUE(ra.results[0].cpu_sampled);
+  for (const auto& run : ra.results[0].runs) {
+    EXPECT_GE(run.server_cpu_s, 0);
+    EXPECT_GT(run.rss_max_kb, 0);
+  }
+  EXPECT_GT(ra.results[0].rss_peak_kb, 0);
+  EXPECT_TRUE(rb.results[2].unsupported);
+  EXPECT_EQ(rb.results[2].runs.size(), 1u);
+
+  std::string cmp = FormatComparison(*reps);
+  EXPECT_NE(cmp.find("skald MB/s/core"), std::string::npos) << cmp;
+  EXPECT_NE(cmp.find("skald/loki"), std::string::npos) << cmp;
+  EXPECT_NE(RowOf(cmp, "quantile_duration").find(" 501 "), std::string::npos) << cmp;
+  EXPECT_NE(cmp.find("largest query (sum_by_host, 0.0 MB): peak RSS skald "), std::string::npos)
+      << cmp;
+  std::string json = ComparisonJson(*reps);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_FALSE(parser.parse(json).get(doc)) << json;
+  simdjson::dom::array servers_json, comparison;
+  ASSERT_FALSE(doc["servers"].get_array().get(servers_json));
+  EXPECT_EQ(servers_json.size(), 2u);
+  ASSERT_FALSE(doc["comparison"].get_array().get(comparison));
+  EXPECT_EQ(comparison.size(), 3u);
+  std::string_view name;
+  ASSERT_FALSE(doc.at_pointer("/comparison/1/name").get_string().get(name));
+  EXPECT_EQ(name, "sum_by_host");
+  uint64_t loaded = 0;
+  ASSERT_FALSE(doc.at_pointer("/comparison/1/loaded_bytes").get_uint64().get(loaded));
+  EXPECT_EQ(loaded, 600u);
+  EXPECT_NE(json.find(R"("name":"loki")"), std::string::npos);
+}
+
+TEST(RunQuerySetTest, LogQueriesThatReturnTheLimitAreMarkedPartial) {
+  FakeLoki srv([](const std::string&) -> std::pair<int, std::string> {
+    return {200, R"({"status":"success","data":{"resultType":"streams","result":[
+      {"stream":{"job":"bench"},"values":[["1","a"],["2","b"]]}]}})"};
+  });
+  QueryOptions o;
+  o.url = srv.url();
+  o.limit = 2;
+  o.repeat = 1;
+  o.only = {"selector"};
+  StatusOr<QueryReport> r = RunQueries(o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->results[0].full_scan);
+  EXPECT_EQ(r->results[0].limit, 2);
+  o.limit = 3;
+  r = RunQueries(o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->results[0].full_scan);
 }
 
 }  // namespace

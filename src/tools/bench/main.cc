@@ -1,8 +1,11 @@
 // skald-bench: load and query benchmark tool for Skald or any Loki-compatible server.
 //
 //   skald-bench push  [flags] URL   ingestion throughput/latency (POST /loki/api/v1/push)
-//   skald-bench query [flags] URL   LogQL log-query latency and scan speed (query_range)
+//   skald-bench query [flags] URL [URL2 ...]   LogQL query latency, scan speed, MB/s per
+//                                              server core (several servers: alternating)
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -20,7 +23,8 @@ const char kUsage[] =
     "\n"
     "Commands:\n"
     "  push    push generated log lines and report accepted lines/s, MB/s, latency\n"
-    "  query   run a set of LogQL queries and report latency and scan speed\n"
+    "  query   run a set of LogQL queries and report latency, scan speed and MB/s per\n"
+    "          server core, against one server or several (alternating, compared)\n"
     "\n"
     "URL is the server's base address, e.g. http://localhost:3100 (plain HTTP only).\n"
     "Flags take Go style (-name=value, -name value) or --name=value.\n"
@@ -35,7 +39,18 @@ const char kPushHelp[] =
     "Stream s has labels {job=\"<job>\", host=\"host-<s % hosts>\", stream=\"<s>\"} and reads\n"
     "corpus file s % files. Streams are split over the connections (one thread each, one\n"
     "keep-alive connection each), so each stream is written in timestamp order; timestamps\n"
-    "are unique and increasing per stream and lie within -ts-span before the start.\n"
+    "are unique and increasing per stream and lie within -ts-span before -ts-end (now).\n"
+    "\n"
+    "-line-format logfmt|json wraps each line as a record:\n"
+    "  level=info host=host-3 method=GET path=/api/v1/users status=200 duration=12.5ms "
+    "bytes=3381 msg=\"<line>\"\n"
+    "  {\"level\":\"info\",\"host\":\"host-3\",...,\"status\":200,\"duration\":\"12.5ms\","
+    "\"bytes\":3381,\"msg\":\"<line>\"}\n"
+    "(level from the line when it names one, else ~80% info / 8% debug / 8% warn / 4% error;\n"
+    "~50 paths, skewed; ~3% 5xx; log-normal duration around 25ms and bytes around 2 KB).\n"
+    "Such streams get a format=\"logfmt|json\" label; with -line-format mixed stream s is\n"
+    "plain, logfmt or json for s % 3 and reads corpus file (s / 3) % files. The JSON report\n"
+    "(-json) carries raw bytes per line format and the timestamp range for `query -push-report`.\n"
     "\n"
     "All request bodies are encoded BEFORE the clock starts, up to -pool-mb of request bytes\n"
     "(default 1024 MB). With -lines, that many lines are encoded (a warning says if the cap\n"
@@ -50,15 +65,23 @@ const char kPushHelp[] =
     "Flags:\n";
 
 const char kQueryHelp[] =
-    "usage: skald-bench query [flags] URL\n"
+    "usage: skald-bench query [flags] URL [URL2 ...]\n"
     "\n"
-    "Runs each query -repeat times over the same [start, end) window via\n"
-    "GET /loki/api/v1/query_range (instant queries: GET /loki/api/v1/query at end) and\n"
-    "reports client latency (median/min/max), the server's data.stats.summary figures\n"
+    "Runs each query -repeat times (after -warmup unmeasured runs) over the same [start, end)\n"
+    "window via GET /loki/api/v1/query_range (instant queries: GET /loki/api/v1/query at end)\n"
+    "and reports client latency (median/min/max), the server's data.stats.summary figures\n"
     "(execTime, totalBytesProcessed, totalLinesProcessed), scan speed = bytes / execTime\n"
-    "and, with -loaded-bytes, loaded bytes / median latency. A query answered with\n"
-    "HTTP 501 is reported as \"unsupported (HTTP 501)\", run once, and not an error.\n"
-    "Query set (S = -selector):\n"
+    "and, with loaded bytes known (-push-report or -loaded-bytes), loaded bytes / median\n"
+    "latency. With -pid: server CPU seconds per run (/proc/PID/stat before and after),\n"
+    "MB/s per core = loaded bytes / server CPU seconds (median over runs), and the peak RSS\n"
+    "sampled every 20 ms during the runs. A query answered with HTTP 501 is reported as\n"
+    "\"unsupported (HTTP 501)\", run once, and not an error.\n"
+    "\n"
+    "Several URLs: every query runs on each server in turn, alternating per repetition\n"
+    "(A B A B ...), over one window; -pid, -names and -push-report take one item per URL\n"
+    "(comma-separated), and a comparison table (MB/s/core, ratio, latency, RSS) follows.\n"
+    "\n"
+    "Set \"default\" (S = -selector):\n"
     "  selector        S\n"
     "  literal_rare    S |= \"<rare>\"\n"
     "  literal_common  S |= \"<common>\"\n"
@@ -69,6 +92,19 @@ const char kQueryHelp[] =
     "  logfmt          S | logfmt\n"
     "  sum_by_host     sum by (host) (count_over_time(S[1m]))   (range query, -step)\n"
     "  topk            topk(3, sum by (stream) (count_over_time(S[5m])))   (instant, at end)\n"
+    "Set \"issue8\" (data from `push -line-format mixed`; J = -job; P/L/J = {job=\"J\",\n"
+    "format=\"plain\"|\"logfmt\"|\"json\"}; log queries limit 5000, metric queries range):\n"
+    "  literal              P |= \"<literal>\"\n"
+    "  icase_literal        P |~ \"(?i)<literal>\"\n"
+    "  regex_alt            P |~ \"<alternatives>\"\n"
+    "  json_level           J | json | level=\"error\"\n"
+    "  logfmt_status        L | logfmt | status>=500\n"
+    "  sum_by_host          sum by (host) (count_over_time({job=\"J\"}[1m]))   step 1m\n"
+    "  quantile_duration    quantile_over_time(0.99, L | logfmt | unwrap duration(duration) [5m])"
+    " by (host)   step 5m\n"
+    "  topk_path            topk(10, sum by (path) (rate(J | json [5m])))   step 5m\n"
+    "  json_level_count     sum(count_over_time(J | json | level=\"error\" [5m]))   step 5m\n"
+    "  logfmt_status_count  sum(count_over_time(L | logfmt | status>=500 [5m]))   step 5m\n"
     "\n"
     "Flags:\n";
 
@@ -103,11 +139,22 @@ int RunPushCommand(const std::vector<std::string>& args, const char* argv0) {
   fs.Duration("duration", &opt.duration_ns, "stop after this long (e.g. 30s; 0 = no limit)");
   fs.Int("lines", &opt.lines, "total lines to push (0 = see above)");
   fs.String("format", &opt.format, "body format: protobuf (snappy block) or json");
+  fs.String("line-format", &opt.line_format,
+            "log line format: plain (loghub-derived lines), logfmt or json (each line wrapped as "
+            "a record with level, host, method, path, status, duration, bytes, msg), or mixed "
+            "(stream s: plain, logfmt, json for s % 3; label format=...)");
   fs.String("tenant", &opt.tenant, "X-Scope-OrgID header value (empty = not sent)");
   fs.Int32("pid", &opt.pid, "server process id to sample for CPU and peak RSS");
-  fs.String("json", &json_path, "also write the report as JSON to this file");
+  fs.String("json", &json_path,
+            "also write the report as JSON to this file (skald-bench query -push-report reads "
+            "it)");
   fs.Int("pool-mb", &pool_mb, "cap on pre-encoded request bytes, in MiB");
-  fs.Duration("ts-span", &opt.ts_span_ns, "timestamps lie within this span before the start");
+  fs.Duration("ts-span", &opt.ts_span_ns,
+              "timestamps lie within this span before -ts-end (e.g. 24h; Loki accepts up to 168h)");
+  std::string ts_end;
+  fs.String("ts-end", &ts_end,
+            "end of the timestamps (ns, s or RFC3339; default: now). Push the same data to two "
+            "servers with the same -seed and -ts-end");
   int64_t timeout_ns = opt.timeout_ms * 1000000;
   fs.Duration("timeout", &timeout_ns, "per-request socket timeout");
   fs.Bool("flush", &opt.flush, "POST /flush after the run (Loki/Skald ingester flush)");
@@ -126,6 +173,11 @@ int RunPushCommand(const std::vector<std::string>& args, const char* argv0) {
     return 2;
   }
   opt.url = pos[0];
+  if (!ts_end.empty()) {
+    StatusOr<int64_t> t = ParseLokiTimestamp(ts_end);
+    if (!t.ok()) return Fail(t.status());
+    opt.ts_end_ns = *t;
+  }
   opt.pool_cap_bytes = pool_mb << 20;
   opt.timeout_ms = timeout_ns / 1000000;
   opt.progress = !quiet;
@@ -156,28 +208,56 @@ int RunPushCommand(const std::vector<std::string>& args, const char* argv0) {
   return res->requests_ok == res->requests && res->requests > 0 ? 0 : 3;
 }
 
+// Splits a comma-separated list (empty items dropped).
+std::vector<std::string> SplitComma(const std::string& s) {
+  std::vector<std::string> out;
+  size_t p = 0;
+  while (p < s.size()) {
+    size_t c = s.find(',', p);
+    if (c == std::string::npos) c = s.size();
+    if (c > p) out.push_back(s.substr(p, c - p));
+    p = c + 1;
+  }
+  return out;
+}
+
 int RunQueryCommand(const std::vector<std::string>& args) {
   QueryOptions opt;
-  std::string json_path, only;
+  std::string json_path, only, pids, names, push_reports;
   int64_t timeout_ns = opt.timeout_ms * 1000000;
   FlagSet fs;
-  fs.String("selector", &opt.selector, "stream selector used by every query");
+  fs.String("set", &opt.set, "query set: default or issue8 (see above)");
+  fs.String("selector", &opt.selector, "stream selector used by every query of the default set");
   fs.String("rare", &opt.rare, "literal that occurs in few lines");
   fs.String("common", &opt.common, "literal that occurs in many lines");
   fs.String("absent", &opt.absent, "literal that occurs in no line (full scan)");
+  fs.String("job", &opt.job,
+            "issue8 set: job label of the pushed data (default: the push report's, else bench)");
+  fs.String("literal", &opt.literal, "issue8 set: the rare literal of literal and icase_literal");
+  fs.String("alternatives", &opt.alternatives, "issue8 set: the regex of regex_alt");
   fs.String("queries", &only, "comma-separated subset of query names to run");
-  fs.String("start", &opt.start, "start (passed verbatim: ns, s or RFC3339; default end - since)");
+  fs.String("start", &opt.start,
+            "start (passed verbatim: ns, s or RFC3339; default end - since, or with "
+            "-push-report the aligned window holding all pushed data)");
   fs.String("end", &opt.end, "end (passed verbatim; default now)");
   fs.Duration("since", &opt.since_ns, "window length when -start is not given");
-  fs.Int32("limit", &opt.limit, "limit parameter");
+  fs.Int32("limit", &opt.limit,
+           "limit parameter of log queries (0 = the set's: 100 default, 5000 issue8)");
   fs.String("step", &opt.step,
-            "step of metric range queries (default: max(floor(window / 250 s), 1) seconds)");
+            "step of metric range queries (default: the query's own, else "
+            "max(floor(window / 250 s), 1) seconds)");
   fs.Uint("loaded-bytes", &opt.loaded_bytes,
           "raw line bytes loaded into the window (adds loaded bytes / median latency)");
+  fs.String("push-report", &push_reports,
+            "JSON report(s) of `skald-bench push -json`, comma-separated, one per URL or one for "
+            "all: loaded bytes per line format, job and data start");
   fs.String("direction", &opt.direction, "backward or forward");
-  fs.Int32("repeat", &opt.repeat, "runs per query");
+  fs.Int32("repeat", &opt.repeat, "measured runs per query (and per server)");
+  fs.Int32("warmup", &opt.warmup, "unmeasured runs per query and server before the measured ones");
   fs.String("tenant", &opt.tenant, "X-Scope-OrgID header value (empty = not sent)");
-  fs.Int32("pid", &opt.pid, "server process id to sample for CPU and peak RSS");
+  fs.String("pid", &pids,
+            "server process id(s) to sample for CPU and RSS, comma-separated in URL order");
+  fs.String("names", &names, "server names for the tables, comma-separated in URL order");
   fs.String("json", &json_path, "also write the report as JSON to this file");
   fs.Duration("timeout", &timeout_ns, "per-request socket timeout");
   std::vector<std::string> pos;
@@ -188,28 +268,66 @@ int RunQueryCommand(const std::vector<std::string>& args) {
     return 0;
   }
   if (!st.ok()) return Fail(st);
-  if (pos.size() != 1) {
+  if (pos.empty()) {
     std::fprintf(stderr, "%s%s", kQueryHelp, fs.Usage().c_str());
     return 2;
   }
-  opt.url = pos[0];
   opt.timeout_ms = timeout_ns / 1000000;
-  size_t p = 0;
-  while (p < only.size()) {
-    size_t c = only.find(',', p);
-    if (c == std::string::npos) c = only.size();
-    if (c > p) opt.only.push_back(only.substr(p, c - p));
-    p = c + 1;
+  opt.only = SplitComma(only);
+
+  std::vector<ServerTarget> servers(pos.size());
+  std::vector<std::string> pid_list = SplitComma(pids), name_list = SplitComma(names),
+                           report_list = SplitComma(push_reports);
+  auto count_ok = [&](const std::vector<std::string>& v) {
+    return v.empty() || v.size() == pos.size() || (v.size() == 1 && pos.size() == 1);
+  };
+  if (!count_ok(pid_list) || !count_ok(name_list) ||
+      !(report_list.empty() || report_list.size() == 1 || report_list.size() == pos.size())) {
+    return Fail(Status::InvalidArgument(
+        "-pid and -names need one item per URL; -push-report one per URL or one for all"));
   }
-  StatusOr<QueryReport> rep = RunQueries(opt);
-  if (!rep.ok()) return Fail(rep.status());
-  std::printf("%s", FormatQueryReport(*rep).c_str());
+  for (size_t i = 0; i < pos.size(); ++i) {
+    servers[i].url = pos[i];
+    servers[i].name = i < name_list.size() ? name_list[i] : "";
+    if (i < pid_list.size()) {
+      char* end = nullptr;
+      long v = std::strtol(pid_list[i].c_str(), &end, 10);
+      if (end == pid_list[i].c_str() || *end != '\0' || v < 0) {
+        return Fail(Status::InvalidArgument("invalid value \"" + pid_list[i] + "\" for flag -pid"));
+      }
+      servers[i].pid = static_cast<int>(v);
+    }
+    if (!report_list.empty()) {
+      StatusOr<PushReportInfo> info =
+          ReadPushReport(report_list[std::min(i, report_list.size() - 1)]);
+      if (!info.ok()) return Fail(info.status());
+      servers[i].loaded = info->loaded;
+      if (opt.job.empty()) opt.job = info->job;
+      if (opt.data_start_ns == 0 || info->ts_first_ns < opt.data_start_ns) {
+        opt.data_start_ns = info->ts_first_ns;
+      }
+      if (opt.set == "issue8" && info->line_format != "mixed") {
+        std::fprintf(
+            stderr, "warning: %s was pushed with -line-format %s; the issue8 set expects mixed\n",
+            report_list[std::min(i, report_list.size() - 1)].c_str(), info->line_format.c_str());
+      }
+    }
+  }
+  opt.url = servers[0].url;
+  opt.pid = servers[0].pid;
+  StatusOr<std::vector<QueryReport>> reps = RunQuerySet(opt, servers);
+  if (!reps.ok()) return Fail(reps.status());
+  for (const auto& r : *reps) std::printf("%s\n", FormatQueryReport(r).c_str());
+  if (reps->size() > 1) std::printf("%s", FormatComparison(*reps).c_str());
   if (!json_path.empty()) {
-    Status w = WriteFile(json_path, QueryReportJson(*rep));
+    Status w = WriteFile(json_path,
+                         reps->size() > 1 ? ComparisonJson(*reps) : QueryReportJson(reps->front()));
     if (!w.ok()) return Fail(w);
   }
-  for (const auto& q : rep->results) {
-    if (q.errors > 0) return 3;
+  for (const auto& r : *reps) {
+    for (const auto& q : r.results) {
+      if (q.errors > 0) return 3;
+    }
   }
   return 0;
 }

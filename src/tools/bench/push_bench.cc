@@ -36,6 +36,8 @@ struct ConnStats {
   std::map<int, std::string> first_errors;
   int64_t requests = 0, requests_ok = 0, lines_sent = 0, lines_accepted = 0;
   int64_t raw_accepted = 0, body_bytes = 0, reconnects = 0;
+  int64_t lines_by_format[kLineFormatCount] = {};
+  int64_t raw_by_format[kLineFormatCount] = {};
   int64_t end_ns = 0;
   bool exhausted = false;  // sent every encoded request
 };
@@ -70,8 +72,20 @@ int64_t Percentile(const std::vector<int64_t>& sorted, double p) {
 }
 
 std::string StreamLabels(const PushOptions& opt, int stream) {
-  return "{job=\"" + opt.job + "\", host=\"host-" + std::to_string(stream % opt.hosts) +
-         "\", stream=\"" + std::to_string(stream) + "\"}";
+  std::string s = "{job=\"" + opt.job + "\", host=\"host-" + std::to_string(stream % opt.hosts) +
+                  "\", stream=\"" + std::to_string(stream) + "\"";
+  StatusOr<LineFormatMode> mode = ParseLineFormatMode(opt.line_format);
+  if (mode.ok() && *mode != LineFormatMode::kPlain) {
+    s += ", format=\"";
+    s += LineFormatName(StreamLineFormat(*mode, stream));
+    s += "\"";
+  }
+  return s + "}";
+}
+
+size_t StreamSource(LineFormatMode mode, int stream, size_t sources) {
+  size_t s = static_cast<size_t>(stream);
+  return (mode == LineFormatMode::kMixed ? s / 3 : s) % sources;
 }
 
 StatusOr<PushPlan> MakePushPlan(const PushOptions& opt, const Corpus& corpus, int64_t now_ns) {
@@ -87,7 +101,9 @@ StatusOr<PushPlan> MakePushPlan(const PushOptions& opt, const Corpus& corpus, in
   if (opt.job.find_first_of("\"\\") != std::string::npos) {
     return Status::InvalidArgument("-job must not contain quotes or backslashes");
   }
+  SKALD_ASSIGN_OR_RETURN(LineFormatMode mode, ParseLineFormatMode(opt.line_format));
   PushPlan p;
+  p.line_format = mode;
   p.connections = std::min(opt.connections, opt.streams);
   if (opt.lines > 0) {
     p.lines = opt.lines;
@@ -100,12 +116,16 @@ StatusOr<PushPlan> MakePushPlan(const PushOptions& opt, const Corpus& corpus, in
     double avg = corpus.TotalLines() == 0 ? 100.0
                                           : static_cast<double>(corpus.TotalBytes()) /
                                                 static_cast<double>(corpus.TotalLines());
+    // Structured records add ~130 bytes of fields around each line.
+    if (mode != LineFormatMode::kPlain) avg += mode == LineFormatMode::kMixed ? 90 : 130;
     double per_line = opt.format == "json" ? avg + 30 : avg / 4 + 4;
     p.lines = static_cast<int64_t>(static_cast<double>(opt.pool_cap_bytes) / per_line) + 1;
   }
   int64_t per_stream = (p.lines + opt.streams - 1) / opt.streams;
   p.step_ns = std::max<int64_t>(1, opt.ts_span_ns / std::max<int64_t>(1, per_stream));
-  p.t0_ns = now_ns - opt.ts_span_ns;
+  const int64_t end_ns = opt.ts_end_ns != 0 ? opt.ts_end_ns : now_ns;
+  p.t0_ns = end_ns - opt.ts_span_ns;
+  p.last_ns = p.t0_ns + (per_stream - 1) * p.step_ns;
   return p;
 }
 
@@ -119,12 +139,13 @@ std::vector<EncodedRequest> EncodeConnectionRequests(const Corpus& corpus, const
   const int64_t total = ConnectionLines(plan, opt.streams, conn);
   const auto& sources = corpus.sources();
 
-  std::vector<LineGenerator> gens;
+  std::vector<StreamLines> gens;
   std::vector<std::string> labels;
   gens.reserve(owned.size());
   for (int s : owned) {
-    gens.emplace_back(&sources[static_cast<size_t>(s) % sources.size()], opt.seed,
-                      static_cast<uint64_t>(s));
+    gens.emplace_back(&sources[StreamSource(plan.line_format, s, sources.size())], opt.seed,
+                      static_cast<uint64_t>(s), StreamLineFormat(plan.line_format, s),
+                      "host-" + std::to_string(s % opt.hosts));
     labels.push_back(StreamLabels(opt, s));
   }
 
@@ -145,11 +166,15 @@ std::vector<EncodedRequest> EncodeConnectionRequests(const Corpus& corpus, const
       int64_t first = lo + ((o - lo % m) % m + m) % m;  // first j >= lo with j % m == o
       if (first >= hi) continue;
       b.AddStream(labels[static_cast<size_t>(o)]);
+      StreamLines& gen = gens[static_cast<size_t>(o)];
+      const size_t f = static_cast<size_t>(gen.format());
       for (int64_t j = first; j < hi; j += m) {
         int64_t k = j / m;
-        gens[static_cast<size_t>(o)].Next(&line);
+        gen.Next(&line);
         r.lines++;
         r.raw_bytes += line.size();
+        r.lines_by_format[f]++;
+        r.raw_bytes_by_format[f] += line.size();
         b.AddEntry(plan.t0_ns + k * plan.step_ns, line);
       }
     }
@@ -170,6 +195,12 @@ StatusOr<PushResult> RunPush(const PushOptions& opt, const Corpus& corpus) {
   PushResult res;
   res.url = opt.url;
   res.format = opt.format;
+  res.line_format = opt.line_format;
+  res.job = opt.job;
+  res.seed = opt.seed;
+  res.ts_first_ns = plan.t0_ns;
+  res.ts_last_ns = plan.last_ns;
+  res.ts_span_ns = opt.ts_span_ns;
   res.corpus = corpus.origin();
   res.streams = opt.streams;
   res.hosts = opt.hosts;
@@ -270,6 +301,10 @@ StatusOr<PushResult> RunPush(const PushOptions& opt, const Corpus& corpus) {
           st.requests_ok++;
           st.lines_accepted += r.lines;
           st.raw_accepted += static_cast<int64_t>(r.raw_bytes);
+          for (int f = 0; f < kLineFormatCount; ++f) {
+            st.lines_by_format[f] += r.lines_by_format[f];
+            st.raw_by_format[f] += static_cast<int64_t>(r.raw_bytes_by_format[f]);
+          }
         } else if (st.first_errors.find(code) == st.first_errors.end()) {
           std::string msg = s.ok() ? resp.body : s.ToString();
           if (msg.size() > 300) msg = msg.substr(0, 300) + "...";
@@ -329,6 +364,10 @@ StatusOr<PushResult> RunPush(const PushOptions& opt, const Corpus& corpus) {
     res.lines_sent += st.lines_sent;
     res.lines_accepted += st.lines_accepted;
     res.raw_bytes_accepted += st.raw_accepted;
+    for (int f = 0; f < kLineFormatCount; ++f) {
+      res.lines_accepted_by_format[f] += st.lines_by_format[f];
+      res.raw_bytes_accepted_by_format[f] += st.raw_by_format[f];
+    }
     res.body_bytes_sent += st.body_bytes;
     res.reconnects += st.reconnects;
     all_exhausted &= st.exhausted;
@@ -387,6 +426,7 @@ std::string FormatPushReport(const PushResult& r) {
   };
   o += "skald-bench push " + r.url + "\n";
   row("format", r.format);
+  row("line format", r.line_format);
   row("corpus", r.corpus);
   row("streams / hosts", std::to_string(r.streams) + " / " + std::to_string(r.hosts));
   row("batch / connections", std::to_string(r.batch) + " / " + std::to_string(r.connections));
@@ -400,6 +440,21 @@ std::string FormatPushReport(const PushResult& r) {
   row("requests (2xx / all)", Thousands(r.requests_ok) + " / " + Thousands(r.requests));
   row("lines accepted / sent", Thousands(r.lines_accepted) + " / " + Thousands(r.lines_sent));
   row("accepted lines/s", Thousands(static_cast<int64_t>(r.lines_per_second)));
+  row("accepted raw bytes", Thousands(r.raw_bytes_accepted));
+  if (r.line_format != "plain") {
+    std::string by;
+    for (int f = 0; f < kLineFormatCount; ++f) {
+      if (r.lines_accepted_by_format[f] == 0) continue;
+      if (!by.empty()) by += ", ";
+      by += std::string(LineFormatName(static_cast<LineFormat>(f))) + " " +
+            Thousands(r.raw_bytes_accepted_by_format[f]) + " B / " +
+            Thousands(r.lines_accepted_by_format[f]) + " lines";
+    }
+    row("  by line format", by.empty() ? "-" : by);
+  }
+  row("timestamps", std::to_string(r.ts_first_ns) + " .. " + std::to_string(r.ts_last_ns) +
+                        " ns (span " + Fixed(static_cast<double>(r.ts_span_ns) / 3.6e12, 2) +
+                        " h)");
   row("accepted MB/s (raw lines)", Fixed(r.mb_per_second, 2) + "  (MB = 1e6 bytes)");
   row("wire MB/s (bodies)",
       Fixed(r.elapsed_seconds > 0 ? static_cast<double>(r.body_bytes_sent) / 1e6 / r.elapsed_seconds
@@ -446,6 +501,18 @@ std::string PushResultJson(const PushResult& r) {
   w.String(r.url);
   w.Key("format");
   w.String(r.format);
+  w.Key("line_format");
+  w.String(r.line_format);
+  w.Key("job");
+  w.String(r.job);
+  w.Key("seed");
+  w.Uint(r.seed);
+  w.Key("ts_first_ns");
+  w.Int(r.ts_first_ns);
+  w.Key("ts_last_ns");
+  w.Int(r.ts_last_ns);
+  w.Key("ts_span_ns");
+  w.Int(r.ts_span_ns);
   w.Key("corpus");
   w.String(r.corpus);
   w.Key("streams");
@@ -484,6 +551,20 @@ std::string PushResultJson(const PushResult& r) {
   w.Int(r.lines_accepted);
   w.Key("raw_bytes_accepted");
   w.Int(r.raw_bytes_accepted);
+  w.Key("lines_accepted_by_format");
+  w.BeginObject();
+  for (int f = 0; f < kLineFormatCount; ++f) {
+    w.Key(LineFormatName(static_cast<LineFormat>(f)));
+    w.Int(r.lines_accepted_by_format[f]);
+  }
+  w.EndObject();
+  w.Key("raw_bytes_by_format");
+  w.BeginObject();
+  for (int f = 0; f < kLineFormatCount; ++f) {
+    w.Key(LineFormatName(static_cast<LineFormat>(f)));
+    w.Int(r.raw_bytes_accepted_by_format[f]);
+  }
+  w.EndObject();
   w.Key("body_bytes_sent");
   w.Int(r.body_bytes_sent);
   w.Key("lines_per_second");
