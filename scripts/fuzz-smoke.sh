@@ -16,7 +16,7 @@ for bin in "$dir"/fuzz/*_fuzz; do
   seeds=()
   [ -d "$root/fuzz/corpus/$name" ] && seeds+=("$root/fuzz/corpus/$name")
   echo "fuzz-smoke: $name for ${secs}s"
-  if ! "$bin" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+  if ! UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$bin" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
       -artifact_prefix="$out/$name-" "$corpus" "${seeds[@]}" > "$out/$name.log" 2>&1; then
     echo "fuzz-smoke: $name FAILED; log: $out/$name.log"
     tail -40 "$out/$name.log"
