@@ -346,7 +346,8 @@ size_t RuneCount(std::string_view s) {
   return n;
 }
 
-// Pads `body` to the spec's width. Zero padding goes after a sign (numbers only).
+// Pads `body` to the spec's width. Zero padding goes after a sign for numbers, in front
+// of anything else.
 void Pad(const Spec& sp, std::string_view body, bool numeric, std::string* out) {
   size_t len = RuneCount(body);
   if (sp.width < 0 || len >= static_cast<size_t>(sp.width)) {
@@ -363,7 +364,9 @@ void Pad(const Spec& sp, std::string_view body, bool numeric, std::string* out) 
     out->append(pad, '0');
     out->append(body.substr(sign));
   } else {
-    out->append(pad, ' ');
+    // Go pads everything else with zeros too when the flag is set ("%05s" of "200" is
+    // "00200"; observed from Loki's line_format).
+    out->append(pad, sp.zero ? '0' : ' ');
     out->append(body);
   }
 }

@@ -347,6 +347,9 @@ TEST(TemplateTest, BuiltinFunctions) {
       {"printf q", "{{printf \"%q\" .msg}}", "\"Hello World\""},
       {"printf f", "{{printf \"%.2f\" 3.14159}}", "3.14"},
       {"printf width", "{{printf \"%5d|%-5s|%05d\" 42 \"ab\" 7}}", "   42|ab   |00007"},
+      // Go zero-pads strings too (observed from Loki's line_format); '-' wins over '0'.
+      {"printf zero-padded string", "{{printf \"%05s|%-05s|%05.1s\" \"ab\" \"cd\" \"ef\"}}",
+       "000ab|cd   |0000e"},
       {"printf x", "{{printf \"%x %X %x\" 255 255 \"hi\"}}", "ff FF 6869"},
       {"printf percent", "{{printf \"100%%\"}}", "100%"},
       {"printf bad verb", "{{printf \"%d\" .app}}", "%!d(string=foo)"},

@@ -328,8 +328,8 @@ TEST(LogqlConformanceTest, EveryCaseGivesLokisAnswer) {
       // A known, explained difference from Loki's answer (stored as `want`). It must still
       // differ: once Skald gives Loki's answer, the mark has to go, so fixes are not lost.
       divergences++;
-      EXPECT_NE(got_text, want_text) << "case " << id << " [" << group << "] " << query
-                                     << " now gives Loki's answer: remove its divergence";
+      EXPECT_TRUE(got_text != want_text) << "case " << id << " [" << group << "] " << query
+                                         << " now gives Loki's answer: remove its divergence";
       continue;
     }
     if (got_text == want_text) {
