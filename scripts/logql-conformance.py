@@ -206,7 +206,7 @@ def gen_cases():
         '| logfmt | drop level="info"', '| logfmt | status > 300 | line_format "{{.method}} {{.path}} -> {{.status}}"',
         '| logfmt | label_format lvl=level', '| logfmt | label_format up="{{ .level | upper }}"',
         '| logfmt | label_format path=`{{ regexReplaceAll "/api/" .path "" }}`',
-        '| logfmt | line_format "{{ __line__ | len }} {{ __timestamp__ | unixEpoch }}"',
+        '| logfmt | line_format "{{ __line__ | len }} {{ __timestamp__ | date \\"04:05\\" }}"',
         '| logfmt | line_format `{{ if eq .status "500" }}boom{{ else }}{{ .status }}{{ end }}`',
         '| logfmt | line_format "{{ default \\"none\\" .user }}"',
         '| logfmt | line_format "{{ .duration | trimSuffix \\"ms\\" }}" | line_format "{{ __line__ }}!"',
