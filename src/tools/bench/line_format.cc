@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/utf8.h"
+
 namespace skald::bench {
 namespace {
 
@@ -149,30 +151,6 @@ constexpr std::string_view kPaths[kRecordPathCount] = {
 double Unit(Rng* rng) { return (static_cast<double>(rng->Next() >> 11) + 1.0) * 0x1.0p-53; }
 
 void AppendInt(std::string* out, int64_t v) { out->append(std::to_string(v)); }
-
-// Length of the valid UTF-8 sequence starting at s[i] (non-ASCII lead), or 0.
-size_t Utf8SequenceLength(std::string_view s, size_t i) {
-  auto cont = [&](size_t k) {
-    return k < s.size() && (static_cast<unsigned char>(s[k]) & 0xC0) == 0x80;
-  };
-  unsigned char c = static_cast<unsigned char>(s[i]);
-  if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(i + 1) || !cont(i + 2)) return 0;
-    unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
-    if (c == 0xE0 && c1 < 0xA0) return 0;   // overlong
-    if (c == 0xED && c1 >= 0xA0) return 0;  // surrogate
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
-    unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
-    if (c == 0xF0 && c1 < 0x90) return 0;   // overlong
-    if (c == 0xF4 && c1 >= 0x90) return 0;  // > U+10FFFF
-    return 4;
-  }
-  return 0;
-}
 
 void AppendUnicodeEscape(std::string* out, unsigned char c) {
   static const char kHex[] = "0123456789abcdef";
@@ -332,7 +310,8 @@ void AppendJsonString(std::string* out, std::string_view v) {
   while (i < v.size()) {
     unsigned char c = static_cast<unsigned char>(v[i]);
     if (c >= 0x80) {
-      size_t n = Utf8SequenceLength(v, i);
+      char32_t rune;
+      const size_t n = DecodeUtf8Rune(v.substr(i), &rune);
       if (n == 0) {
         out->append("\xEF\xBF\xBD");  // U+FFFD for the invalid byte
         ++i;
