@@ -130,7 +130,7 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   RegisterLokiApi(s.http.get(), deps);
   for (const char* path : {"/loki/api/v1/query_range", "/loki/api/v1/query", "/loki/api/v1/labels",
                            "/loki/api/v1/label", "/loki/api/v1/label/*", "/loki/api/v1/series"}) {
-    SKALD_RETURN_IF_ERROR(s.http->RunOn(path, s.query_pool.get()));
+    SKALD_RETURN_IF_ERROR(s.http->RunOn(path, s.query_pool.get(), /*probe_client=*/true));
   }
   for (const char* path : {"/loki/api/v1/push", "/api/prom/push", "/flush"}) {
     SKALD_RETURN_IF_ERROR(s.http->RunOn(path, s.push_pool.get()));

@@ -158,6 +158,7 @@ struct PathRoutes {
   std::string label;
   std::vector<RouteEntry> entries;
   Executor* executor = nullptr;  // RunOn; null = inline on the io thread
+  bool probe_client = false;     // RunOn: give handlers HttpRequest::client_gone
 };
 
 // Like Beast's string_body, but keeps kBodyPadding bytes of spare capacity past the body so the
@@ -588,7 +589,7 @@ class Session : public std::enable_shared_from_this<Session> {
         // The handler may ask whether the client went away. The io thread leaves the socket
         // alone meanwhile, but a forced Stop() may close it: the probe peeks at its own
         // duplicate of the descriptor, taken here on the strand.
-        const int probe_fd = ::dup(stream_.socket().native_handle());
+        const int probe_fd = routes->probe_client ? ::dup(stream_.socket().native_handle()) : -1;
         if (probe_fd >= 0) xp->req.client_gone = [probe_fd] { return PeerClosed(probe_fd); };
         auto task = [self = shared_from_this(), xp, handler, probe_fd] {
           RunHandler(self->srv_, *handler, *xp);
@@ -794,18 +795,20 @@ void HttpServer::Route(std::vector<std::string> methods, std::string path, Handl
                    [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
 }
 
-Status HttpServer::RunOn(const std::string& path, Executor* executor) {
+Status HttpServer::RunOn(const std::string& path, Executor* executor, bool probe_client) {
   bool wildcard = path.size() >= 2 && path.compare(path.size() - 2, 2, "/*") == 0;
   std::string key = wildcard ? path.substr(0, path.size() - 1) : path;
   if (wildcard) {
     for (auto& [prefix, r] : impl_->wildcards) {
       if (prefix == key) {
         r.executor = executor;
+        r.probe_client = probe_client;
         return Status::OK();
       }
     }
   } else if (auto it = impl_->exact.find(key); it != impl_->exact.end()) {
     it->second.executor = executor;
+    it->second.probe_client = probe_client;
     return Status::OK();
   }
   return Status::NotFound("no HTTP route " + path);

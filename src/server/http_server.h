@@ -56,10 +56,10 @@ struct HttpRequest {
   // request while it runs and may move the body out (std::move(req.body)) instead of copying it.
   mutable std::string body;
   std::string remote_address;  // "ip:port" of the peer
-  // For handlers run off the io thread (RunOn): true once the client has closed its end
-  // of the connection (so nobody will read the answer; Go's request context is
-  // cancelled in that case too). Cheap (one non-blocking peek), thread-safe, may be
-  // called until the handler returns. Null for handlers run on the io thread.
+  // For handlers run off the io thread (RunOn with probe_client): true once the client has closed
+  // its end of the connection (so nobody will read the answer; Go's request context is cancelled in
+  // that case too). Cheap (one non-blocking peek), thread-safe, may be called until the handler
+  // returns. Null for handlers run on the io thread.
   std::function<bool()> client_gone;
 
   // First value of the header (name compared case-insensitively), "" if absent.
@@ -121,8 +121,10 @@ class HttpServer {
   // written once the handler returns. When the executor refuses the task (its queue is
   // full) the request gets 429 "too many outstanding requests". Must be called before
   // Start(); executor must keep running tasks until Stop() has returned.
+  // With probe_client, the handler's HttpRequest::client_gone tells whether the client left
+  // (costs a dup() of the socket per request: worth it for long queries, not for pushes).
   // Errors: NotFound if no route has that pattern.
-  Status RunOn(const std::string& path, Executor* executor);
+  Status RunOn(const std::string& path, Executor* executor, bool probe_client = false);
 
   // Binds and listens, then starts the io threads. Errors: Unavailable with the
   // OS reason when the address cannot be resolved or bound, or when already started.

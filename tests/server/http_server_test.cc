@@ -555,7 +555,7 @@ TEST_F(HttpServerTest, HandlersOffTheIoThreadSeeTheClientGo) {
   server_->Route({"GET"}, "/inline", [&](const HttpRequest& req, HttpResponse* resp) {
     had_probe_inline = static_cast<bool>(req.client_gone);
   });
-  ASSERT_TRUE(server_->RunOn("/watch", &pool).ok());
+  ASSERT_TRUE(server_->RunOn("/watch", &pool, /*probe_client=*/true).ok());
   ASSERT_TRUE(server_->Start().ok());
   port_ = server_->port();
   ASSERT_TRUE(http::Fetch("127.0.0.1", port_, "GET", "/inline").ok());
