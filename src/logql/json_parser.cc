@@ -415,6 +415,7 @@ class JsonParser final : public LineParser {
 
   template <bool kExact>
   void Emit(const char* d, std::string_view key, bool clean, const Value& v, ParsedSink* sink) {
+    if (v.type == VType::kNull) return;  // Loki extracts strings, numbers and booleans only
     std::string_view name;
     if (prefix_.empty()) {
       name = Part(key, clean, true);
@@ -588,12 +589,20 @@ class JsonExpressionParser final : public LineParser {
     while (s < line.size() && (IsWs(line[s]) || line[s] == '\v' || line[s] == '\f')) s++;
     if (s == line.size() || (line[s] != '{' && line[s] != '[' && line[s] != '"'))
       return ParseError{kJsonErr, {}};
+    // Loki's semantics: a value found replaces one of that name (LabelsBuilder.Set); a
+    // requested label still absent afterwards (not a stream, metadata or parsed label)
+    // is set empty.
     bool failed = false;
     for (const Field& f : fields_) {
-      if (sink->AlreadyParsed(f.label)) continue;
       std::string_view value;
-      if (Find(line, f.path, &value) < 0) failed = true;
-      sink->Add(f.label, value);
+      int r = Find(line, f.path, &value);
+      if (r > 0) {
+        sink->Put(f.label, value);
+        continue;
+      }
+      if (r < 0) failed = true;
+      if (!sink->IsStreamOrMetadata(f.label) && !sink->AlreadyParsed(f.label))
+        sink->Put(f.label, {});
     }
     if (failed) return ParseError{kJsonErr, {}};
     return {};
@@ -603,55 +612,57 @@ class JsonExpressionParser final : public LineParser {
   }
 
  private:
-  // 1 found (*value set), 0 missing (*value empty), -1 malformed input on the way.
+  // 1 found (*value set), 0 missing (*value empty), -1 the value found is malformed.
+  // Like Loki's key scanner, malformed input on the way to the key (a truncated line, a
+  // missing comma) only means the key is not found: no error.
   int Find(std::string_view line, const std::vector<PathStep>& path, std::string_view* value) {
     const char* d = line.data();
     const size_t end = line.size();
     size_t i = NextToken(d, 0, end);
-    if (i == kNpos) return -1;
+    if (i == kNpos) return 0;
     std::string_view err;
     for (const PathStep& step : path) {
       if (step.is_index) {
         if (d[i] != '[') return 0;
         i = NextToken(d, i + 1, end);
-        if (i == kNpos) return -1;
+        if (i == kNpos) return 0;
         if (d[i] == ']') return 0;
         for (size_t k = 0;; k++) {
           if (k == step.index) break;
           Value v;
           size_t next = ReadValue(d, i, end, &v, &err);
-          if (next == kNpos) return -1;
+          if (next == kNpos) return 0;
           i = NextToken(d, next, end);
-          if (i == kNpos) return -1;
+          if (i == kNpos) return 0;
           if (d[i] == ']') return 0;
-          if (d[i] != ',') return -1;
+          if (d[i] != ',') return 0;
           i = NextToken(d, i + 1, end);
-          if (i == kNpos) return -1;
+          if (i == kNpos) return 0;
         }
       } else {
         if (d[i] != '{') return 0;
         i = NextToken(d, i + 1, end);
-        if (i == kNpos) return -1;
+        if (i == kNpos) return 0;
         for (;;) {
           if (d[i] == '}') return 0;
-          if (d[i] != '"') return -1;
+          if (d[i] != '"') return 0;
           std::string_view key;
           i = ReadKey(d, i, end, &arena_, &key, &err);
-          if (i == kNpos) return -1;
+          if (i == kNpos) return 0;
           i = NextToken(d, i, end);
-          if (i == kNpos || d[i] != ':') return -1;
+          if (i == kNpos || d[i] != ':') return 0;
           i = NextToken(d, i + 1, end);
-          if (i == kNpos) return -1;
+          if (i == kNpos) return 0;
           if (key == step.key) break;
           Value v;
           size_t next = ReadValue(d, i, end, &v, &err);
-          if (next == kNpos) return -1;
+          if (next == kNpos) return 0;
           i = NextToken(d, next, end);
-          if (i == kNpos) return -1;
+          if (i == kNpos) return 0;
           if (d[i] == '}') return 0;
-          if (d[i] != ',') return -1;
+          if (d[i] != ',') return 0;
           i = NextToken(d, i + 1, end);
-          if (i == kNpos) return -1;
+          if (i == kNpos) return 0;
         }
       }
     }
@@ -676,20 +687,25 @@ class UnpackParser final : public LineParser {
   ParseError Parse(std::string_view line, ParsedSink* sink) override {
     arena_.Reset();
     if (line.empty()) return {};
-    // Decision: Loki requires the very first byte to be `{`; the details stay empty.
-    if (line[0] != '{') return ParseError{kJsonErr, {}};
+    // Loki requires the very first byte to be `{`.
+    if (line[0] != '{') return ParseError{kJsonErr, "expecting json object(6), but it is not"};
     std::string_view entry;
     bool has_entry = false;
-    std::string_view err = Walk(line, sink, &entry, &has_entry);
+    pending_.clear();
+    std::string_view err = Walk(line, &entry, &has_entry);
     if (!err.empty()) return ParseError{kJsonErr, err};
-    if (has_entry) sink->SetLine(entry);
+    // Loki's unpack labels the entry only when the line is packed (has `_entry`), and
+    // only once the whole object was read; a later key of the same name wins.
+    if (has_entry) {
+      for (const auto& [name, value] : pending_) sink->Put(name, value);
+      sink->SetLine(entry);
+    }
     return {};
   }
   std::unique_ptr<LineParser> Clone() const override { return std::make_unique<UnpackParser>(); }
 
  private:
-  std::string_view Walk(std::string_view line, ParsedSink* sink, std::string_view* entry,
-                        bool* has_entry) {
+  std::string_view Walk(std::string_view line, std::string_view* entry, bool* has_entry) {
     const char* d = line.data();
     const size_t end = line.size();
     std::string_view err;
@@ -721,8 +737,7 @@ class UnpackParser final : public LineParser {
           *has_entry = true;
         } else {
           std::string_view name = SanitizeKey(key, true, &arena_);
-          if (!name.empty() && !sink->AlreadyParsed(name))
-            sink->Add(name, StringValue(d, v, &arena_));
+          if (!name.empty()) pending_.emplace_back(name, StringValue(d, v, &arena_));
         }
       }
       i = NextToken(d, next, end);
@@ -735,6 +750,7 @@ class UnpackParser final : public LineParser {
   }
 
   ScratchArena arena_;
+  std::vector<std::pair<std::string_view, std::string_view>> pending_;  // views into arena_/line
 };
 
 }  // namespace

@@ -206,7 +206,9 @@ bool LabelFilterExec::Eval(int index, LabelsBuilder* labels) const {
     case LabelFilter::Kind::kNumber:
     case LabelFilter::Kind::kDuration:
     case LabelFilter::Kind::kBytes: {
-      if (labels->HasError()) return true;
+      // Loki 3: a missing label fails the filter even when an error is set (only the ip()
+      // filter lets errors through); a conversion failure keeps the entry and sets
+      // `LabelFilterErr` unless an error is already set.
       auto v = labels->Get(f.name);
       if (!v) return false;
       std::string err;
@@ -226,7 +228,7 @@ bool LabelFilterExec::Eval(int index, LabelsBuilder* labels) const {
         pass = ok && Compare(f.cmp, b, f.bytes);
       }
       if (!ok) {
-        labels->SetError(kLabelFilterErr, err);
+        if (!labels->HasError()) labels->SetError(kLabelFilterErr, err);
         return true;
       }
       return pass;

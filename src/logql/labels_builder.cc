@@ -142,6 +142,24 @@ void LabelsBuilder::Add(std::string_view name, std::string_view value) {
   parsed_.push_back(LabelRef{name, value});
 }
 
+void LabelsBuilder::Put(std::string_view name, std::string_view value) {
+  dirty_ = true;
+  if (NeedsSuffix(name)) {
+    for (LabelRef& l : parsed_) {
+      if (IsSuffixed(l.name, name)) {
+        l.value = value;
+        return;
+      }
+    }
+    name = OwnConcat(name, kExtractedSuffix);
+  } else if (ParsedHas(name)) {
+    FindRef(parsed_, name)->value = value;
+    return;
+  }
+  parsed_sig_ |= Sig(name);
+  parsed_.push_back(LabelRef{name, value});
+}
+
 bool LabelsBuilder::AlreadyParsed(std::string_view name) const {
   if (NeedsSuffix(name)) {
     for (const LabelRef& l : parsed_) {

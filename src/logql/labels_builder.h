@@ -53,6 +53,8 @@ class LabelsBuilder final : public ParsedSink {
   void Add(std::string_view name, std::string_view value) override;
   bool AlreadyParsed(std::string_view name) const override;
   void SetLine(std::string_view line) override;
+  void Put(std::string_view name, std::string_view value) override;
+  bool IsStreamOrMetadata(std::string_view name) const override { return NeedsSuffix(name); }
   // The line an `unpack` stage asked for since the last call, if any.
   bool TakeLine(std::string_view* line);
 

@@ -123,9 +123,10 @@ class LogfmtParser final : public LineParser {
         keep_empty_(keep_empty),
         fields_(std::move(fields)),
         hints_(fields_.empty() ? std::move(hints) : nullptr) {
-    // A non-strict parser reports no error, so once every wanted name (or every requested
-    // key) was seen the rest of the line cannot change the result (the first value wins).
-    const size_t n = fields_.empty() ? (hints_ ? hints_->size() : 65) : fields_.size();
+    // A non-strict parser reports no error, so once every wanted name was seen the rest of
+    // the line cannot change the result (the first value wins). Not with parameters: there
+    // the last value of a key wins, as in Loki.
+    const size_t n = fields_.empty() ? (hints_ ? hints_->size() : 65) : 65;
     if (!strict_ && n <= 64) {
       stop_early_ = true;
       all_found_ = n == 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1;
@@ -137,6 +138,11 @@ class LogfmtParser final : public LineParser {
     line_ = line;
     pos_ = 0;
     found_ = 0;
+    // Loki: every requested label exists, empty until the line has its key (unless a stream
+    // or metadata label has that name).
+    for (const Field& f : fields_) {
+      if (!sink->IsStreamOrMetadata(f.label)) sink->Put(f.label, {});
+    }
     for (;;) {
       if (stop_early_ && found_ == all_found_) break;
       std::string_view key, value;
@@ -162,14 +168,28 @@ class LogfmtParser final : public LineParser {
 
   void Emit(std::string_view key, std::string_view value, ParsedSink* sink) {
     if (!fields_.empty()) {
-      // Requested keys are matched as written in the line and kept even when empty.
-      for (size_t j = 0; j < fields_.size(); j++) {
-        const Field& f = fields_[j];
-        if (!NameEq(f.key, key)) continue;
-        if (j < 64) found_ |= uint64_t{1} << j;
-        if (sink->AlreadyParsed(f.label)) continue;
-        sink->Add(f.label, value);
+      // Loki's matching: the line's key, sanitized, is compared with each requested key as
+      // written in the query (so `p="a-b"` never matches), else with the label names
+      // themselves; the first field that matches takes the value, kept even when empty, and
+      // a later pair of the same key replaces it.
+      std::string_view name = SanitizeKey(key, true, &arena_);
+      if (name.empty()) return;
+      const Field* hit = nullptr;
+      for (const Field& f : fields_) {
+        if (f.key == name) {
+          hit = &f;
+          break;
+        }
       }
+      if (hit == nullptr) {
+        for (const Field& f : fields_) {
+          if (f.label == name) {
+            hit = &f;
+            break;
+          }
+        }
+      }
+      if (hit != nullptr) sink->Put(hit->label, value);
       return;
     }
     if (value.empty() && !keep_empty_) return;

@@ -39,6 +39,12 @@ class ParsedSink {
   virtual bool AlreadyParsed(std::string_view name) const = 0;
   // `unpack` only: the packed `_entry` replaces the line.
   virtual void SetLine(std::string_view line) = 0;
+  // Parsers with parameters (`logfmt a, b="k"`) store like Loki's LabelsBuilder.Set: a name
+  // equal to a stream or metadata label becomes `<name>_extracted`, and a parsed value of
+  // that name (an earlier value in the line, or an earlier stage's) is replaced.
+  virtual void Put(std::string_view name, std::string_view value) { Add(name, value); }
+  // Whether `name` is a stream label or a structured-metadata key of this entry.
+  virtual bool IsStreamOrMetadata(std::string_view /*name*/) const { return false; }
 };
 
 // Why a line could not be parsed: becomes `__error__` and `__error_details__`.

@@ -132,10 +132,11 @@ class Api {
     if (result->is_metric) {
       return JsonResponse(wire::EncodeMetricResponse(result->value, result->stats), resp);
     }
-    JsonResponse(wire::EncodeStreamsResponse(
-                     result->streams, result->stats,
-                     wire::ParseEncodingFlags(req.Header("X-Loki-Response-Encoding-Flags"))),
-                 resp);
+    JsonResponse(
+        wire::EncodeStreamsResponse(
+            result->streams, result->stats,
+            wire::ParseEncodingFlags(req.Header("X-Loki-Response-Encoding-Flags")), range->forward),
+        resp);
   }
 
   void InstantQuery(const HttpRequest& req, HttpResponse* resp) {

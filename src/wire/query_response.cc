@@ -71,18 +71,25 @@ void WriteCategorizedStreams(JsonWriter* w, const std::vector<ResultStream>& str
 
 // Loki's default: structured metadata joins the label set, so entries of one
 // stored stream with different metadata land in different result streams.
-void WriteFoldedStreams(JsonWriter* w, const std::vector<ResultStream>& streams) {
+void WriteFoldedStreams(JsonWriter* w, const std::vector<ResultStream>& streams, bool forward) {
   struct Out {
     std::vector<Label> labels;
     std::vector<const ResultEntry*> entries;
+    const ResultStream* source = nullptr;  // the stored stream of the entries, if only one
+    bool mixed = false;                    // entries of several stored streams: merge them
   };
   std::map<std::string, Out> grouped;
+  auto add = [](Out& o, const ResultStream& s, const ResultEntry& e) {
+    if (o.source == nullptr) o.source = &s;
+    o.mixed |= o.source != &s;
+    o.entries.push_back(&e);
+  };
   for (const auto& s : streams) {
     for (const auto& e : s.entries) {
       if (e.metadata.empty() && e.parsed.empty()) {
         auto& o = grouped[s.labels.ToString()];
         if (o.labels.empty()) o.labels = s.labels.items();
-        o.entries.push_back(&e);
+        add(o, s, e);
         continue;
       }
       // The querier renames metadata and parsed names that collide with a stream label
@@ -94,15 +101,26 @@ void WriteFoldedStreams(JsonWriter* w, const std::vector<ResultStream>& streams)
         for (const auto& [k, v] : e.parsed) overridden |= (k == l.name);
         if (!overridden) merged.push_back(l);
       }
-      for (const auto* pairs : {&e.metadata, &e.parsed}) {
-        for (const auto& [k, v] : *pairs) {
-          if (!v.empty()) merged.push_back({k, v});
-        }
+      // Structured metadata with an empty value is no label; a parsed label may be empty
+      // (`logfmt --keep-empty`, a requested key the line lacks, label_format to ""): Loki
+      // keeps it in the stream's labels.
+      for (const auto& [k, v] : e.metadata) {
+        if (!v.empty()) merged.push_back({k, v});
       }
+      for (const auto& [k, v] : e.parsed) merged.push_back({k, v});
       Labels ml(std::move(merged));
       auto& o = grouped[ml.ToString()];
       if (o.labels.empty()) o.labels = ml.items();
-      o.entries.push_back(&e);
+      add(o, s, e);
+    }
+  }
+  for (auto& [key, o] : grouped) {
+    // Each stored stream's entries are already in query direction.
+    if (o.mixed) {
+      std::stable_sort(o.entries.begin(), o.entries.end(),
+                       [forward](const ResultEntry* a, const ResultEntry* b) {
+                         return forward ? a->ts < b->ts : a->ts > b->ts;
+                       });
     }
   }
   for (const auto& [key, o] : grouped) {
@@ -287,7 +305,7 @@ std::vector<std::string> ParseEncodingFlags(std::string_view header) {
 }
 
 std::string EncodeStreamsResponse(const std::vector<ResultStream>& streams, const QueryStats& stats,
-                                  const std::vector<std::string>& encoding_flags) {
+                                  const std::vector<std::string>& encoding_flags, bool forward) {
   const bool categorize = std::find(encoding_flags.begin(), encoding_flags.end(),
                                     "categorize-labels") != encoding_flags.end();
   std::string body;
@@ -308,7 +326,7 @@ std::string EncodeStreamsResponse(const std::vector<ResultStream>& streams, cons
   if (categorize) {
     WriteCategorizedStreams(&w, streams);
   } else {
-    WriteFoldedStreams(&w, streams);
+    WriteFoldedStreams(&w, streams, forward);
   }
   w.EndArray();
   w.Key("stats");

@@ -25,9 +25,12 @@ std::vector<std::string> ParseEncodingFlags(std::string_view header);
 // stream is one result stream and entries carry {"structuredMetadata":{...}} as a
 // third element; otherwise (Loki's default) structured metadata joins the label
 // set (overriding stream labels of the same name, empty values dropped), so one
-// stored stream may become several result streams, ordered by label string.
+// stored stream may become several result streams, ordered by label string. Entries
+// of several stored streams that land in one result stream are merged in query
+// direction (`forward`: oldest first), as Loki merges them.
 std::string EncodeStreamsResponse(const std::vector<ResultStream>& streams, const QueryStats& stats,
-                                  const std::vector<std::string>& encoding_flags);
+                                  const std::vector<std::string>& encoding_flags,
+                                  bool forward = false);
 
 // {"status":"success","data":{"resultType":"matrix"|"vector"|"scalar","result":...,
 // "stats":{...}}}, as Loki's query frontend writes metric results:

@@ -32,6 +32,18 @@ class RecordingSink : public ParsedSink {
     return seen.count(std::string(name)) > 0 || preparsed.count(std::string(name)) > 0;
   }
   void SetLine(std::string_view l) override { line = std::string(l); }
+  // Loki's LabelsBuilder.Set for parsers with parameters: replaces a value of that name.
+  void Put(std::string_view name, std::string_view value) override {
+    EXPECT_FALSE(name.empty());
+    seen.insert(std::string(name));
+    for (auto& [n, v] : got) {
+      if (n == name) {
+        v = std::string(value);
+        return;
+      }
+    }
+    got.emplace_back(std::string(name), std::string(value));
+  }
 
   Labels got;
   std::set<std::string> seen;
@@ -101,6 +113,7 @@ constexpr const char* kArrErr = "Value is array, but can't find closing ']' symb
 constexpr const char* kStrErr = "Value is string, but can't find closing '\"' symbol";
 constexpr const char* kTypeErr = "Unknown value type";
 constexpr const char* kEscErr = "Encountered an invalid escape sequence in a string";
+constexpr const char* kNotObject = "expecting json object(6), but it is not";
 
 // The example line of Loki's json parser documentation.
 constexpr const char* kDocsJson =
@@ -126,7 +139,7 @@ TEST(JsonParserTest, ExtractsEveryScalarLeafAsLokiDocuments) {
       // Numbers keep their JSON text; booleans as written; null is "" (loki-compat §6.5).
       {"| json",
        R"({"n":-1.5e3,"t":true,"f":false,"z":null})",
-       {{"n", "-1.5e3"}, {"t", "true"}, {"f", "false"}, {"z", ""}}},
+       {{"n", "-1.5e3"}, {"t", "true"}, {"f", "false"}}},  // null: no label (Loki)
       {"| json",
        R"({"big":12345678901234567890,"f":0.10})",
        {{"big", "12345678901234567890"}, {"f", "0.10"}}},
@@ -309,8 +322,11 @@ TEST(JsonExpressionParserTest, RejectsLinesThatAreNotJson) {
       {R"(| json a="a")", "", {}, "JSONParserErr"},
       {R"(| json a="a")", "12", {}, "JSONParserErr"},
       {R"(| json a="a")", R"(  {"a":"ok"})", {{"a", "ok"}}},
-      // Malformed before the path is found: the label is still set (empty) and the error too.
-      {R"(| json a="a")", R"({"b":1 "a":2})", {{"a", ""}}, "JSONParserErr"},
+      // Malformed before the path is found: the key is missing (an empty label), no error,
+      // as in Loki (whose lenient key scanner would even find a=2 past the missing comma).
+      {R"(| json a="a")", R"({"b":1 "a":2})", {{"a", ""}}},
+      {R"(| json a="a")", R"({"level":"error","msg":"truncat)", {{"a", ""}}},
+      // The value found is malformed: the label is set empty and the error too.
       {R"(| json a="a")", R"({"a":"x)", {{"a", ""}}, "JSONParserErr"},
   });
 }
@@ -441,11 +457,16 @@ TEST(LogfmtParserTest, ParametersExtractOnlyTheNamedKeys) {
        {{"host", "grafana.net"}, {"fwd_ip", "124.133.124.161"}}},
       // A requested key is kept even without a value.
       {"| logfmt flag", "flag a=1", {{"flag", ""}}},
-      // Decision: a requested key missing from the line sets no label.
-      {"| logfmt host", "a=1", {}},
-      // Keys are matched as written in the line, not sanitized.
-      {R"(| logfmt ua="User-Agent")", "User-Agent=curl", {{"ua", "curl"}}},
-      {R"(| logfmt a="k", b="k")", "k=v", {{"a", "v"}, {"b", "v"}}},
+      // Loki: a requested key missing from the line is an empty label.
+      {"| logfmt host", "a=1", {{"host", ""}}},
+      // Loki compares the line's key *sanitized* with the requested key as written, so a
+      // key that needs sanitizing never matches (observed: Loki 3.7).
+      {R"(| logfmt ua="User-Agent")", "User-Agent=curl", {{"ua", ""}}},
+      {R"(| logfmt ua="User_Agent")", "User-Agent=curl", {{"ua", "curl"}}},
+      // One key feeds one label: the first requested (Loki picks one at random).
+      {R"(| logfmt a="k", b="k")", "k=v", {{"a", "v"}, {"b", ""}}},
+      // The last value of a repeated key wins (LabelsBuilder.Set).
+      {"| logfmt k", "k=1 k=2", {{"k", "2"}}},
       {"| logfmt --strict host",
        "host=a x=\"",
        {{"host", "a"}},
@@ -519,19 +540,34 @@ TEST(UnpackParserTest, UnpacksPromtailPackedEntries) {
        "",
        "original log message"},
       {"| unpack", R"({"_entry":"a\nb \"q\""})", {}, "", "", "a\nb \"q\""},
-      {"| unpack", R"({"a":"x"})", {{"a", "x"}}},
+      // Loki 3.7 (observed, and so its code reads): an object without `_entry` is not a
+      // packed entry and unpacks to nothing.
+      {"| unpack", R"({"a":"x"})", {}},
       // Only string values are unpacked.
-      {"| unpack", R"({"a":1,"b":"x","c":{"d":"e"},"f":[1]})", {{"b", "x"}}},
-      {"| unpack", R"({"a.b":"x","1c":"y"})", {{"a_b", "x"}, {"_1c", "y"}}},
-      {"| unpack", R"({"a":"\u00e9"})", {{"a", "é"}}},
+      {"| unpack",
+       R"({"a":1,"b":"x","c":{"d":"e"},"f":[1],"_entry":"l"})",
+       {{"b", "x"}},
+       "",
+       "",
+       "l"},
+      {"| unpack",
+       R"({"a.b":"x","1c":"y","_entry":"l"})",
+       {{"a_b", "x"}, {"_1c", "y"}},
+       "",
+       "",
+       "l"},
+      {"| unpack", R"({"a":"\u00e9","_entry":"l"})", {{"a", "é"}}, "", "", "l"},
+      // A later key of the same name wins (LabelsBuilder.Set).
+      {"| unpack", R"({"a":"1","a":"2","_entry":"l"})", {{"a", "2"}}, "", "", "l"},
       {"| unpack", "", {}},
       {"| unpack", "{}", {}},
-      {"| unpack", "not json", {}, "JSONParserErr"},
-      {"| unpack", "[1]", {}, "JSONParserErr"},
-      // Decision: as Loki, only the very first byte is checked.
-      {"| unpack", R"( {"a":"b"})", {}, "JSONParserErr"},
-      {"| unpack", R"({"a":"b")", {{"a", "b"}}, "JSONParserErr", kArrErr},
-      {"| unpack", R"({"a":"b","_entry":"x)", {{"a", "b"}}, "JSONParserErr", kStrErr},
+      {"| unpack", "not json", {}, "JSONParserErr", kNotObject},
+      {"| unpack", "[1]", {}, "JSONParserErr", kNotObject},
+      // As Loki, only the very first byte is checked.
+      {"| unpack", R"( {"a":"b"})", {}, "JSONParserErr", kNotObject},
+      // A malformed object unpacks nothing, not even the keys read before the damage.
+      {"| unpack", R"({"a":"b")", {}, "JSONParserErr", kArrErr},
+      {"| unpack", R"({"a":"b","_entry":"x)", {}, "JSONParserErr", kStrErr},
       {"| unpack", R"({"_entry":"\q"})", {}, "JSONParserErr", kEscErr},
   });
 }

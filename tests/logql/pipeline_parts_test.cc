@@ -276,8 +276,18 @@ TEST(LabelFilterExecTest, TypedFiltersKeepErroredEntriesAndDropMissingLabels) {
   LabelsBuilder b(MustLabels(R"({app="api"})"));
   b.Reset();
   b.SetError("JSONParserErr", "x");
-  EXPECT_TRUE(FilterOf("| status > 500").Process(&b));
+  // Loki 3: a missing label fails a typed filter even with an error set; ip() lets errors by.
+  EXPECT_FALSE(FilterOf("| status > 500").Process(&b));
   EXPECT_TRUE(FilterOf(R"(| addr = ip("10.0.0.0/8"))").Process(&b));
+  b.Add("status", "503");
+  EXPECT_TRUE(FilterOf("| status > 500").Process(&b));
+  EXPECT_FALSE(FilterOf("| status > 503").Process(&b));
+  b.Reset();
+  b.SetError("JSONParserErr", "x");
+  b.Add("status", "abc");
+  EXPECT_TRUE(FilterOf("| status > 500").Process(&b));
+  EXPECT_EQ(b.error(), "JSONParserErr");  // the first error stays
+  EXPECT_EQ(b.error_details(), "x");
   EXPECT_FALSE(FilterOf(R"(| __error__ = "")").Process(&b));
   b.Reset();
   EXPECT_FALSE(FilterOf("| status > 500").Process(&b));

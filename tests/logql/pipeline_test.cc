@@ -176,7 +176,9 @@ TEST(PipelineTest, RegexpPatternUnpack) {
        R"(1.2.3.4 - - "GET /a HTTP/1.1" 200)", true, nullptr,
        R"({ip="1.2.3.4", method="GET", path="/a", status="200"})"},
       {"| unpack", R"({"_entry":"orig line","pod":"p1"})", true, "orig line", R"({pod="p1"})"},
-      {"| unpack", R"({"app":"x"})", true, nullptr, R"({app_extracted="x"})"},
+      {"| unpack", R"({"app":"x","_entry":"l"})", true, "l", R"({app_extracted="x"})"},
+      // Not packed (no `_entry`): Loki 3.7 unpacks nothing.
+      {"| unpack", R"({"app":"x"})", true},
       {"| unpack | drop __error_details__", "plain", true, nullptr,
        R"({__error__="JSONParserErr"})"},
       {R"(| unpack | json)", R"({"_entry":"{\"a\":\"1\"}","pod":"p1"})", true, R"({"a":"1"})",
@@ -218,9 +220,14 @@ TEST(PipelineTest, NumericLabelFilters) {
       // Conversion failure: kept with LabelFilterErr and Go's error text.
       {"| logfmt | status > 1", "status=abc", true, nullptr,
        R"({__error__="LabelFilterErr", __error_details__="strconv.ParseFloat: parsing \"abc\": invalid syntax", status="abc"})"},
-      // An entry that already has an error passes typed filters unchanged.
-      {"| json | status > 1", "bad", true, nullptr,
-       R"({__error__="JSONParserErr", __error_details__="*"})"},
+      // Loki 3: an entry with an error and without the label is dropped too...
+      {"| json | status > 1", "bad", false},
+      // ...one with the label is compared, and a failed conversion keeps the first error.
+      {"| logfmt | json | status > 1", "status=5", true, nullptr,
+       R"({__error__="JSONParserErr", __error_details__="*", status="5"})"},
+      {"| logfmt | json | status > 1", "status=0", false},
+      {"| logfmt | json | status > 1", "status=x", true, nullptr,
+       R"({__error__="JSONParserErr", __error_details__="*", status="x"})"},
   });
 }
 

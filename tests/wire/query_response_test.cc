@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -66,6 +67,28 @@ TEST(QueryResponseTest, DefaultFoldsMetadataIntoTheLabelSet) {
             R"({"stream":{"app":"x","env":"prod","trace":"t1"},"values":[["2","with meta"]]},)"
             R"({"stream":{"app":"x","env":"prod"},"values":[["1","plain"],)"
             R"(["4","empty value dropped"]]}])");
+}
+
+TEST(QueryResponseTest, FoldedStreamsKeepEmptyParsedLabelsAndMergeInQueryDirection) {
+  // Two stored streams whose entries end up with the same labels (e.g. after `keep`), and
+  // an empty parsed label (`logfmt --keep-empty`), which Loki keeps.
+  ResultStream a, b;
+  a.labels = L(R"({level="info"})");
+  b.labels = L(R"({level="info"})");
+  a.entries.push_back({5, "a5", {}, {{"user", ""}}});
+  a.entries.push_back({1, "a1", {}, {{"user", ""}}});
+  b.entries.push_back({7, "b7", {}, {{"user", ""}}});
+  b.entries.push_back({3, "b3", {}, {{"user", ""}}});
+  EXPECT_EQ(WithoutStats(EncodeStreamsResponse({a, b}, QueryStats{}, {}, /*forward=*/false)),
+            R"({"status":"success","data":{"resultType":"streams","result":[)"
+            R"({"stream":{"level":"info","user":""},"values":[["7","b7"],["5","a5"],)"
+            R"(["3","b3"],["1","a1"]]}])");
+  std::reverse(a.entries.begin(), a.entries.end());
+  std::reverse(b.entries.begin(), b.entries.end());
+  EXPECT_EQ(WithoutStats(EncodeStreamsResponse({a, b}, QueryStats{}, {}, /*forward=*/true)),
+            R"({"status":"success","data":{"resultType":"streams","result":[)"
+            R"({"stream":{"level":"info","user":""},"values":[["1","a1"],["3","b3"],)"
+            R"(["5","a5"],["7","b7"]]}])");
 }
 
 TEST(QueryResponseTest, CategorizeLabelsKeepsStreamsAndAddsMetadataElement) {
