@@ -85,6 +85,10 @@ class RangeAccumulator {
   // The sample time range the aggregation needs: (first_exclusive, last_inclusive].
   int64_t first_exclusive_nanos() const;
   int64_t last_inclusive_nanos() const;
+  // The grouping Series() applies: the aggregation's own `by`/`without`, or the `by` of an
+  // outer `sum` pushed down into it. A source passes it to SampleExtractor::Compile, whose
+  // label hints then parse only the labels the grouping keeps.
+  const std::optional<Grouping>& grouping() const;
 
   // An empty accumulator with the same configuration, for one parallel task. Call on the
   // feeding thread before handing the fork out.

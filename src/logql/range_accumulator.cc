@@ -642,6 +642,7 @@ void RangeAccumulator::Add(SeriesRef series, int64_t ts_nanos, double value) {
 bool RangeAccumulator::Full() const { return state_->overflow; }
 
 int64_t RangeAccumulator::first_exclusive_nanos() const { return state_->first_exclusive; }
+const std::optional<Grouping>& RangeAccumulator::grouping() const { return state_->cfg.grouping; }
 int64_t RangeAccumulator::last_inclusive_nanos() const { return state_->last_inclusive; }
 
 RangeAccumulator RangeAccumulator::Fork() const {

@@ -815,7 +815,9 @@ Status FeedStream(const SampleContext& ctx, StreamWork* w, logql::RangeAccumulat
 Status Querier::FeedSamples(std::string_view tenant, const logql::RangeAggregationExpr& expr,
                             logql::RangeAccumulator* acc, QueryStats* stats,
                             QueryControl* control) {
-  SKALD_ASSIGN_OR_RETURN(auto extractor, logql::SampleExtractor::Compile(expr));
+  // With the accumulator's grouping (its own or an outer sum's), parsers extract only the
+  // labels that grouping keeps and the pipeline reads.
+  SKALD_ASSIGN_OR_RETURN(auto extractor, logql::SampleExtractor::Compile(expr, acc->grouping()));
   const int64_t after = acc->first_exclusive_nanos();
   const int64_t through = acc->last_inclusive_nanos();
   if (through <= after) return Status::OK();
