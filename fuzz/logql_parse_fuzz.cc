@@ -2,6 +2,8 @@
 // For accepted queries:
 //   - ExprString() must re-parse to an equal tree and be a fixed point
 //     (skipped when it holds NaN/Inf, which LogQL cannot spell);
+//   - PrettyExprString() (format_query's text) must not crash and gives some text;
+//   - the regex-shape classifier must not crash on the raw input;
 //   - for log queries, the line filters must compile (or fail cleanly) and
 //     LineFilter::Select over a buffer built from the input must agree with
 //     per-line Matches.
@@ -16,6 +18,7 @@
 #include "logql/ast.h"
 #include "logql/line_filter.h"
 #include "logql/parser.h"
+#include "logql/regex_util.h"
 
 namespace {
 
@@ -70,7 +73,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view in(reinterpret_cast<const char*>(data), size);
   auto expr = skald::logql::ParseExpr(in);
   (void)skald::logql::ParseMatchers(in);
+  (void)skald::logql::internal::LokiSimplifiesLabelRegex(in);
   if (!expr.ok()) return 0;
+  const std::string pretty = skald::logql::PrettyExprString(**expr);
+  Require(!pretty.empty(), "PrettyExprString is not empty", in);
   const std::string text = skald::logql::ExprString(**expr);
   if (text.find("NaN") == std::string::npos && text.find("Inf") == std::string::npos) {
     auto again = skald::logql::ParseExpr(text);

@@ -8,9 +8,18 @@
 
 #include "core/go_string.h"
 #include "core/time.h"
+#include "logql/regex_util.h"
 
 namespace skald::logql {
 namespace {
+
+// kCanonical round-trips through the parser; kLoki is the text Loki's String() gives, which
+// format_query shows: vector() with %f, unsimplified label-filter regexes in backquotes,
+// byte sizes humanized (lossy: 17KiB prints as 17kB).
+enum class Style { kCanonical, kLoki };
+
+std::string LabelFilterStr(const LabelFilter& f, Style style);
+std::string ExprStr(const Expr& e, Style style);
 
 // An identifier as LogQL text. Loki's lexer turns any unknown character into
 // an IDENTIFIER; "!" must not touch a following '=' / '~' / '>' or it would
@@ -110,7 +119,7 @@ std::string ExtractionsString(const std::vector<LabelExtraction>& ex) {
   return s;
 }
 
-std::string StageString(const PipelineStage& st) {
+std::string StageString(const PipelineStage& st, Style style = Style::kCanonical) {
   std::string s;
   switch (st.kind) {
     case PipelineStage::Kind::kLineFilter:
@@ -132,7 +141,7 @@ std::string StageString(const PipelineStage& st) {
     case PipelineStage::Kind::kUnpack:
       return "| unpack";
     case PipelineStage::Kind::kLabelFilter:
-      return "| " + LabelFilterString(*st.label_filter);
+      return "| " + LabelFilterStr(*st.label_filter, style);
     case PipelineStage::Kind::kLineFormat:
       return "| line_format " + GoQuote(st.param);
     case PipelineStage::Kind::kLabelFormat:
@@ -158,19 +167,30 @@ std::string StageString(const PipelineStage& st) {
   return s;
 }
 
-std::string SelectorString(const LogSelector& sel) {
+std::string MatchersString(const LogSelector& sel) {
   std::string s = "{";
   for (size_t i = 0; i < sel.matchers.size(); i++) {
     if (i > 0) s += ", ";
     s += MatcherString(sel.matchers[i]);
   }
   s += "}";
-  for (const auto& f : sel.line_filters) s += " " + LineFilterString(f);
-  for (const auto& st : sel.stages) s += " " + StageString(st);
   return s;
 }
 
-std::string UnwrapString(const Unwrap& u) {
+std::string SelectorString(const LogSelector& sel, Style style = Style::kCanonical) {
+  std::string s = MatchersString(sel);
+  for (const auto& f : sel.line_filters) {
+    s += ' ';
+    s += LineFilterString(f);
+  }
+  for (const auto& st : sel.stages) {
+    s += ' ';
+    s += StageString(st, style);
+  }
+  return s;
+}
+
+std::string UnwrapString(const Unwrap& u, Style style = Style::kCanonical) {
   std::string s = " | unwrap ";
   switch (u.conv) {
     case Unwrap::Conv::kNone:
@@ -186,7 +206,7 @@ std::string UnwrapString(const Unwrap& u) {
       s += "duration_seconds(" + Ident(u.label) + ")";
       break;
   }
-  for (const auto& f : u.post_filters) s += " | " + LabelFilterString(f);
+  for (const auto& f : u.post_filters) s += " | " + LabelFilterStr(f, style);
   return s;
 }
 
@@ -437,16 +457,41 @@ std::string LineFilterString(const LineFilterSpec& f) {
   return s;
 }
 
-std::string LabelFilterString(const LabelFilter& f) {
+namespace {
+
+// go-humanize's Bytes (SI units, one decimal below 10), spaces removed: Loki's String() of a
+// bytes label filter.
+std::string HumanizeBytes(uint64_t b) {
+  static const char* const kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+  if (b < 10) return std::to_string(b) + "B";
+  const double x = static_cast<double>(b);
+  const int e = static_cast<int>(std::floor(std::log(x) / std::log(1000.0)));
+  const double val = std::floor(x / std::pow(1000.0, e) * 10 + 0.5) / 10;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, val < 10 ? "%.1f%s" : "%.0f%s", val, kUnits[e]);
+  return buf;
+}
+
+std::string LabelFilterStr(const LabelFilter& f, Style style) {
   switch (f.kind) {
     case LabelFilter::Kind::kAnd:
-      return "( " + LabelFilterString(f.children[0]) + " , " + LabelFilterString(f.children[1]) +
-             " )";
+      return "( " + LabelFilterStr(f.children[0], style) + " , " +
+             LabelFilterStr(f.children[1], style) + " )";
     case LabelFilter::Kind::kOr:
-      return "( " + LabelFilterString(f.children[0]) + " or " + LabelFilterString(f.children[1]) +
-             " )";
-    case LabelFilter::Kind::kMatcher:
-      return MatcherString(*f.matcher);
+      return "( " + LabelFilterStr(f.children[0], style) + " or " +
+             LabelFilterStr(f.children[1], style) + " )";
+    case LabelFilter::Kind::kMatcher: {
+      const Matcher& m = *f.matcher;
+      // Loki prints an `=~` filter its simplifier left as a regex in backquotes (a `!~` one
+      // is wrapped in a negation and prints as the matcher).
+      if (style == Style::kLoki && m.type() == MatchType::kRegexMatch &&
+          !internal::LokiSimplifiesLabelRegex(m.value())) {
+        std::string s = Ident(m.name()) + std::string(MatchTypeOperator(m.type()));
+        if (m.value().find('`') != std::string::npos) return s + GoQuote(m.value());
+        return s + "`" + m.value() + "`";
+      }
+      return MatcherString(m);
+    }
     case LabelFilter::Kind::kNumber:
       return Ident(f.name) + std::string(CompareOpString(f.cmp)) + FormatGoFloatF(f.number);
     case LabelFilter::Kind::kDuration:
@@ -454,6 +499,8 @@ std::string LabelFilterString(const LabelFilter& f) {
              FormatGoDuration(f.duration_nanos);
     case LabelFilter::Kind::kBytes:
       // "0B" does not lex in LogQL (Loki's scanner reads "0b" as a binary prefix).
+      if (style == Style::kLoki)
+        return Ident(f.name) + std::string(CompareOpString(f.cmp)) + HumanizeBytes(f.bytes);
       return Ident(f.name) + std::string(CompareOpString(f.cmp)) +
              (f.bytes == 0 ? "0KB" : std::to_string(f.bytes) + "B");
     case LabelFilter::Kind::kIp:
@@ -463,10 +510,10 @@ std::string LabelFilterString(const LabelFilter& f) {
   return "";
 }
 
-std::string ExprString(const Expr& e) {
+std::string ExprStr(const Expr& e, Style style) {
   switch (e.kind()) {
     case ExprKind::kLogSelector:
-      return SelectorString(As<LogSelector>(e));
+      return SelectorString(As<LogSelector>(e), style);
     case ExprKind::kRangeAggregation: {
       const auto& r = As<RangeAggregationExpr>(e);
       std::string s(RangeOpName(r.op));
@@ -476,8 +523,8 @@ std::string ExprString(const Expr& e) {
       } else if (r.param) {
         s += FormatGoFloatF(*r.param) + ",";
       }
-      s += SelectorString(*r.selector);
-      if (r.unwrap) s += UnwrapString(*r.unwrap);
+      s += SelectorString(*r.selector, style);
+      if (r.unwrap) s += UnwrapString(*r.unwrap, style);
       s += "[" + FormatPromDuration(r.range_nanos) + "]";
       if (r.offset_nanos != 0) s += " offset " + FormatGoDuration(r.offset_nanos);
       s += ")";
@@ -490,12 +537,12 @@ std::string ExprString(const Expr& e) {
       if (v.grouping) s += GroupingString(*v.grouping);
       s += "(";
       if (v.param_text) s += *v.param_text + ",";
-      s += ExprString(*v.arg) + ")";
+      s += ExprStr(*v.arg, style) + ")";
       return s;
     }
     case ExprKind::kBinary: {
       const auto& b = As<BinaryExpr>(e);
-      std::string s = "(" + ExprString(*b.lhs) + " " + std::string(BinaryOpString(b.op));
+      std::string s = "(" + ExprStr(*b.lhs, style) + " " + std::string(BinaryOpString(b.op));
       if (b.return_bool) s += " bool";
       const VectorMatching& m = b.matching;
       if (m.has_labels) {
@@ -506,22 +553,195 @@ std::string ExprString(const Expr& e) {
           if (m.has_include) s += " (" + JoinLabels(m.include) + ")";
         }
       }
-      s += " " + ExprString(*b.rhs) + ")";
+      s += " " + ExprStr(*b.rhs, style) + ")";
       return s;
     }
     case ExprKind::kLiteral:
       return FormatGoFloat(As<LiteralExpr>(e).value);
     case ExprKind::kVector:
-      // Loki prints %f; the shortest form keeps small values exact on re-parse.
+      // Loki prints %f; the canonical shortest form keeps small values exact on re-parse.
+      if (style == Style::kLoki) {
+        char buf[400];
+        std::snprintf(buf, sizeof buf, "%f", As<VectorExpr>(e).value);
+        return std::string("vector(") + buf + ")";
+      }
       return "vector(" + FormatGoFloat(As<VectorExpr>(e).value) + ")";
     case ExprKind::kLabelReplace: {
       const auto& lr = As<LabelReplaceExpr>(e);
-      return "label_replace(" + ExprString(*lr.arg) + "," + GoQuote(lr.dst) + "," +
+      return "label_replace(" + ExprStr(*lr.arg, style) + "," + GoQuote(lr.dst) + "," +
              GoQuote(lr.replacement) + "," + GoQuote(lr.src) + "," + GoQuote(lr.regex) + ")";
     }
   }
   return "";
 }
+
+// ---- Loki's syntax.Prettify (what format_query answers) ----
+//
+// A node whose Loki-style text fits in 100 bytes is printed on one line, indented two
+// spaces per level; a longer one is broken up: a pipeline one stage per line, a range or
+// vector aggregation with its argument on the lines between `op(` and `)`, a binary
+// operation as left side, operator line, right side.
+
+constexpr size_t kMaxCharsPerLine = 100;
+
+std::string Indent(int level) { return std::string(static_cast<size_t>(level) * 2, ' '); }
+
+std::string PrettyGrouping(const std::optional<Grouping>& g) {
+  if (!g) return "";
+  std::string s;
+  if (g->without) {
+    s += " without";
+  } else if (!g->labels.empty()) {
+    s += " by";
+  }
+  if (!g->labels.empty()) {
+    s += " (";
+    for (size_t i = 0; i < g->labels.size(); i++) {
+      if (i > 0) s += ", ";
+      s += Ident(g->labels[i]);
+    }
+    s += ")";
+  }
+  return s;
+}
+
+std::string PrettySelector(const LogSelector& sel, int level) {
+  std::string one = SelectorString(sel, Style::kLoki);
+  if (one.size() <= kMaxCharsPerLine || (sel.line_filters.empty() && sel.stages.empty())) {
+    return Indent(level) + one;
+  }
+  std::string s = Indent(level) + MatchersString(sel) + "\n";
+  std::vector<std::string> lines;
+  // Consecutive line filters are one stage; a long chain has one filter per line.
+  std::vector<const LineFilterSpec*> chain;
+  auto flush_chain = [&] {
+    if (chain.empty()) return;
+    std::string text;
+    for (const LineFilterSpec* f : chain) {
+      if (!text.empty()) text += ' ';
+      text += LineFilterString(*f);
+    }
+    // Loki's chain is nested to the left: the longest head that fits stays on one line,
+    // every filter after it gets its own.
+    std::vector<std::string> tail;
+    while (text.size() > kMaxCharsPerLine && chain.size() > 1) {
+      tail.push_back(LineFilterString(*chain.back()));
+      chain.pop_back();
+      text.resize(text.size() - tail.back().size() - 1);
+    }
+    lines.push_back(Indent(level + 1) + text);
+    for (auto it = tail.rbegin(); it != tail.rend(); ++it) lines.push_back(Indent(level + 1) + *it);
+    chain.clear();
+  };
+  for (const LineFilterSpec& f : sel.line_filters) chain.push_back(&f);
+  for (const PipelineStage& st : sel.stages) {
+    if (st.kind == PipelineStage::Kind::kLineFilter) {
+      chain.push_back(&st.line_filter);
+      continue;
+    }
+    flush_chain();
+    // Loki indents every stage but decolorize.
+    const std::string indent =
+        st.kind == PipelineStage::Kind::kDecolorize ? std::string() : Indent(level + 1);
+    lines.push_back(indent + StageString(st, Style::kLoki));
+  }
+  flush_chain();
+  for (size_t i = 0; i < lines.size(); i++) s += (i > 0 ? "\n" : "") + lines[i];
+  return s;
+}
+
+std::string PrettyUnwrap(const Unwrap& u, int level) {
+  Unwrap bare = u;
+  bare.post_filters.clear();
+  std::string s = Indent(level) + UnwrapString(bare, Style::kLoki).substr(1);  // no lead space
+  // Post-filters go on their own lines at the unwrap's level.
+  for (const LabelFilter& f : u.post_filters) {
+    s += '\n';
+    s += Indent(level);
+    s += "| ";
+    s += LabelFilterStr(f, Style::kLoki);
+  }
+  return s;
+}
+
+std::string Pretty(const Expr& e, int level) {
+  const std::string one = ExprStr(e, Style::kLoki);
+  if (one.size() <= kMaxCharsPerLine && e.kind() != ExprKind::kLogSelector) {
+    return Indent(level) + one;
+  }
+  switch (e.kind()) {
+    case ExprKind::kLogSelector:
+      return PrettySelector(As<LogSelector>(e), level);
+    case ExprKind::kRangeAggregation: {
+      const auto& r = As<RangeAggregationExpr>(e);
+      std::string s = Indent(level) + std::string(RangeOpName(r.op)) + "(\n";
+      if (r.param) s += Indent(level + 1) + FormatGoFloat(*r.param) + ",\n";
+      std::string range = PrettySelector(*r.selector, level + 1);
+      if (r.unwrap) {
+        range += '\n';
+        range += PrettyUnwrap(*r.unwrap, level + 2);
+      }
+      range += " [" + FormatPromDuration(r.range_nanos) + "]";
+      if (r.offset_nanos != 0) range += " offset " + FormatPromDuration(r.offset_nanos);
+      s += range + "\n" + Indent(level) + ")" + PrettyGrouping(r.grouping);
+      return s;
+    }
+    case ExprKind::kVectorAggregation: {
+      const auto& v = As<VectorAggregationExpr>(e);
+      std::vector<std::string> params;
+      if (v.op == VectorOp::kTopk || v.op == VectorOp::kBottomk || v.param != 0) {
+        params.push_back(Indent(level + 1) + std::to_string(v.param));
+      }
+      params.push_back(Pretty(*v.arg, level + 1));
+      std::string s = Indent(level) + std::string(VectorOpName(v.op)) + PrettyGrouping(v.grouping);
+      s += "(\n";
+      for (size_t i = 0; i < params.size(); i++) {
+        s += params[i] + (i + 1 < params.size() ? ",\n" : "\n");
+      }
+      return s + Indent(level) + ")";
+    }
+    case ExprKind::kBinary: {
+      const auto& b = As<BinaryExpr>(e);
+      std::string op(BinaryOpString(b.op));
+      if (b.return_bool) op += " bool";
+      const VectorMatching& m = b.matching;
+      if (!m.labels.empty()) {
+        std::string group;
+        if (m.card == VectorMatching::Card::kManyToOne) group = "group_left";
+        if (m.card == VectorMatching::Card::kOneToMany) group = "group_right";
+        if (!m.include.empty()) {
+          group += " (";
+          for (size_t i = 0; i < m.include.size(); i++) group += (i > 0 ? ", " : "") + m.include[i];
+          group += ")";
+        }
+        op += m.on ? " on (" : " ignoring (";
+        for (size_t i = 0; i < m.labels.size(); i++) op += (i > 0 ? ", " : "") + m.labels[i];
+        op += ") " + group;  // Loki leaves the space even without a group modifier
+      }
+      return Pretty(*b.lhs, level + 1) + "\n" + Indent(level) + op + "\n" +
+             Pretty(*b.rhs, level + 1);
+    }
+    case ExprKind::kLabelReplace: {
+      const auto& lr = As<LabelReplaceExpr>(e);
+      const std::string in = Indent(level + 1);
+      return Indent(level) + "label_replace(\n" + Pretty(*lr.arg, level + 1) + ",\n" + in +
+             GoQuote(lr.dst) + ",\n" + in + GoQuote(lr.replacement) + ",\n" + in + GoQuote(lr.src) +
+             ",\n" + in + GoQuote(lr.regex) + "\n" + Indent(level) + ")";
+    }
+    case ExprKind::kLiteral:
+    case ExprKind::kVector:
+      return Indent(level) + one;
+  }
+  return one;
+}
+
+}  // namespace
+
+std::string LabelFilterString(const LabelFilter& f) { return LabelFilterStr(f, Style::kCanonical); }
+
+std::string ExprString(const Expr& e) { return ExprStr(e, Style::kCanonical); }
+
+std::string PrettyExprString(const Expr& e) { return Pretty(e, 0); }
 
 bool ExprEqual(const Expr& a, const Expr& b) {
   if (a.kind() != b.kind()) return false;

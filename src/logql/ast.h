@@ -304,6 +304,10 @@ const LogSelector* AsLogSelector(const Expr& e);
 // result yields an equal tree, except for non-finite literals (NaN, Inf),
 // which have no LogQL spelling.
 std::string ExprString(const Expr& e);
+// The text Loki's format_query answers (syntax.Prettify): Loki's String() style (vector()
+// as %f, unsimplified label-filter regexes in backquotes, humanized byte sizes; lossy, for
+// display only), broken over indented lines where a node's text exceeds 100 bytes.
+std::string PrettyExprString(const Expr& e);
 std::string LineFilterString(const LineFilterSpec& f);
 std::string LabelFilterString(const LabelFilter& f);
 

@@ -16,4 +16,10 @@ namespace skald::logql::internal {
 // error text: "error parsing regexp: <reason>: `<fragment>`".
 std::optional<std::string> GoRegexpError(std::string_view pattern, bool dot_nl = false);
 
+// Whether Loki's regex simplifier would turn the label-filter regex `pattern` into literal
+// filters (then Loki prints the filter as `name=~"..."`; otherwise as name=~`...`). An
+// approximation of Go's parse tree for common shapes (regex_shape.cc); only printing
+// depends on it.
+bool LokiSimplifiesLabelRegex(std::string_view pattern);
+
 }  // namespace skald::logql::internal

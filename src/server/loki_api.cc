@@ -158,7 +158,7 @@ class Api {
     resp->content_type = "application/json; charset=utf-8";
     if (expr.ok()) {
       resp->status = 200;
-      resp->body = wire::EncodeFormatQueryResponse(logql::ExprString(**expr));
+      resp->body = wire::EncodeFormatQueryResponse(logql::PrettyExprString(**expr));
     } else {
       resp->status = 400;
       resp->body = wire::EncodeFormatQueryError(expr.status().message());
