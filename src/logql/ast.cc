@@ -743,6 +743,8 @@ std::string ExprString(const Expr& e) { return ExprStr(e, Style::kCanonical); }
 
 std::string PrettyExprString(const Expr& e) { return Pretty(e, 0); }
 
+std::string LokiStageString(const PipelineStage& st) { return StageString(st, Style::kLoki); }
+
 bool ExprEqual(const Expr& a, const Expr& b) {
   if (a.kind() != b.kind()) return false;
   auto same_double = [](double x, double y) { return x == y || (std::isnan(x) && std::isnan(y)); };

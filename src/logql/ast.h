@@ -308,6 +308,8 @@ std::string ExprString(const Expr& e);
 // as %f, unsimplified label-filter regexes in backquotes, humanized byte sizes; lossy, for
 // display only), broken over indented lines where a node's text exceeds 100 bytes.
 std::string PrettyExprString(const Expr& e);
+// One stage as Loki's String() prints it (what its stage errors quote).
+std::string LokiStageString(const PipelineStage& st);
 std::string LineFilterString(const LineFilterSpec& f);
 std::string LabelFilterString(const LabelFilter& f);
 

@@ -539,12 +539,11 @@ class Evaluator {
         if (!one[s].present[i]) continue;
         auto [it, inserted] = one_at.emplace(osig[s], s);
         if (!inserted) {
-          return Status::InvalidArgument(
-              "found duplicate series for the match group " +
-              MatchLabels(one[s].labels, m).ToString() + " on the " +
-              (one_to_many ? "left" : "right") + " hand-side of the operation: [" +
-              one[s].labels.ToString() + ", " + one[it->second].labels.ToString() +
-              "];many-to-many matching not allowed: matching labels must be unique on one side");
+          // Loki's text and status: its evaluator returns an untyped error, a 500.
+          return Status::Internal(std::string("found duplicate series on the ") +
+                                  (one_to_many ? "left" : "right") +
+                                  " hand-side;many-to-many matching not allowed: matching "
+                                  "labels must be unique on one side");
         }
       }
       for (size_t s = 0; s < many.size(); ++s) {
@@ -578,12 +577,12 @@ class Evaluator {
         auto& results = matched[msig[s]];
         if (m.card == VectorMatching::Card::kOneToOne) {
           if (!results.empty()) {
-            return Status::InvalidArgument(
+            return Status::Internal(  // a 500, as in Loki
                 "multiple matches for labels: many-to-one matching must be explicit "
                 "(group_left/group_right)");
           }
         } else if (results.count(idx) > 0) {
-          return Status::InvalidArgument(
+          return Status::Internal(  // a 500, as in Loki
               "multiple matches for labels: grouping labels must ensure unique matches");
         }
         results.insert(idx);

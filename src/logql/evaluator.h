@@ -125,8 +125,9 @@ class SampleSource {
 // label-less series (as Loki answers). Step alignment (Loki's frontend rounds start down
 // and end up to step multiples) is the caller's job. Feed is called once per range
 // aggregation in the tree, in evaluation order. InvalidArgument with Loki's texts for
-// errors only found while evaluating (many-to-many matching, series limit, pipeline
-// errors); Cancelled / DeadlineExceeded (per cancel_code) with Loki's 499 / 504 texts
+// errors only found while evaluating (series limit, pipeline errors); Internal (Loki
+// answers them with a 500) for vector-matching errors (many-to-many, multiple matches);
+// Cancelled / DeadlineExceeded (per cancel_code) with Loki's 499 / 504 texts
 // when `cancelled` becomes true. `source` may be null for queries without a selector.
 StatusOr<QueryValue> Evaluate(const Expr& expr, const EvalParams& params, SampleSource* source);
 

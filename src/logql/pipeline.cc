@@ -132,7 +132,7 @@ StatusOr<CompiledStage> CompileStage(const PipelineStage& st) {
     }
     case PipelineStage::Kind::kLineFormat: {
       auto t = Template::Parse(st.param, "line");
-      if (!t.ok()) return t.status();
+      if (!t.ok()) return Status::InvalidArgument("invalid line template: " + t.status().message());
       c.line_template = std::move(t).value();
       break;
     }
@@ -151,7 +151,10 @@ StatusOr<CompiledStage> CompileStage(const PipelineStage& st) {
           cf.src = f.value;
         } else {
           auto t = Template::Parse(f.value, "label");  // Loki's name for these templates
-          if (!t.ok()) return t.status();
+          if (!t.ok()) {
+            return Status::InvalidArgument("invalid template for label '" + f.name +
+                                           "': " + t.status().message());
+          }
           cf.tmpl = std::move(t).value();
         }
         c.formats.push_back(std::move(cf));
@@ -576,16 +579,21 @@ Status PlanHints(const LogSelector& selector, std::optional<std::vector<std::str
   return Status::OK();
 }
 
+// Loki reports a stage that does not build as `parse error : stage '<stage>' : <error>`.
+Status StageError(const std::string& stage, const Status& s) {
+  return Status::InvalidArgument("parse error : stage '" + stage + "' : " + s.message());
+}
+
 // `plan` = false: no hints at all (the test oracle).
 StatusOr<std::shared_ptr<PipelineImpl>> CompilePipeline(
     const LogSelector& selector, std::optional<std::vector<std::string>> wanted, bool plan = true) {
   auto p = std::make_shared<PipelineImpl>();
-  auto lead = LineFilter::Compile(selector.line_filters);
+  auto lead = CompileLeadingLineFilters(selector);
   if (!lead.ok()) return lead.status();
   p->leading_ = std::move(lead).value();
   for (const PipelineStage& st : selector.stages) {
     auto c = CompileStage(st);
-    if (!c.ok()) return c.status();
+    if (!c.ok()) return StageError(LokiStageString(st), c.status());
     p->stages_.push_back(std::move(c).value());
   }
   if (!plan) return p;
@@ -614,6 +622,17 @@ Status SetUpExtractor(const RangeAggregationExpr& expr, SampleExtractorImpl* e) 
 }
 
 }  // namespace
+
+StatusOr<LineFilter> CompileLeadingLineFilters(const LogSelector& selector) {
+  auto lead = LineFilter::Compile(selector.line_filters);
+  if (lead.ok()) return lead;
+  std::string chain;
+  for (const LineFilterSpec& f : selector.line_filters) {
+    if (!chain.empty()) chain += ' ';
+    chain += LineFilterString(f);
+  }
+  return StageError(chain, lead.status());
+}
 
 StatusOr<std::shared_ptr<const Pipeline>> Pipeline::Compile(const LogSelector& selector) {
   // A log query shows every label of an entry.

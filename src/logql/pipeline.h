@@ -44,6 +44,7 @@
 #include "core/labels.h"
 #include "core/status.h"
 #include "logql/ast.h"
+#include "logql/line_filter.h"
 
 namespace skald::logql {
 
@@ -81,6 +82,10 @@ class StreamPipeline {
                        std::string_view* out_line) = 0;
   virtual const EntryLabels& labels() const = 0;
 };
+
+// LineFilter::Compile of the selector's leading line filters; an error is reported as Loki
+// reports a stage that does not build (`parse error : stage '<filters>' : <error>`).
+StatusOr<LineFilter> CompileLeadingLineFilters(const LogSelector& selector);
 
 class Pipeline {
  public:

@@ -419,8 +419,7 @@ StatusOr<std::vector<ResultStream>> Querier::SelectLogs(std::string_view tenant,
                                                         QueryControl* control) {
   const int64_t t0 = MonotonicNanos();
   std::vector<ResultStream> out;
-  SKALD_ASSIGN_OR_RETURN(logql::LineFilter filter,
-                         logql::LineFilter::Compile(selector.line_filters));
+  SKALD_ASSIGN_OR_RETURN(logql::LineFilter filter, logql::CompileLeadingLineFilters(selector));
   // The leading line filters run over whole blocks (filter); the pipeline runs the rest.
   std::shared_ptr<const logql::Pipeline> pipeline;
   if (!selector.stages.empty()) {

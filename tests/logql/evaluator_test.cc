@@ -265,7 +265,10 @@ void Check(const Case& c) {
   auto r = RunQuery(c.query, ParamsOf(c), &src);
   if (c.want.rfind("error: ", 0) == 0) {
     ASSERT_FALSE(r.ok()) << "expected an error";
-    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    // Loki answers vector-matching errors with a 500 (untyped errors in its evaluator).
+    const bool matching = c.want.find("many-to-many") != std::string::npos ||
+                          c.want.find("multiple matches for labels") != std::string::npos;
+    EXPECT_EQ(r.status().code(), matching ? StatusCode::kInternal : StatusCode::kInvalidArgument);
     EXPECT_EQ(r.status().message(), c.want.substr(7));
     return;
   }
@@ -708,16 +711,12 @@ INSTANTIATE_TEST_SUITE_P(
           Lines({kA + " 60:3 90:1 120:2"})),
         R("ManyToManyError",
           R"(sum by (host) (count_over_time({env=~".+"}[1m])) + on (host) count_over_time({env=~".+"}[1m]))",
-          "error: found duplicate series for the match group {host=\"a\"} on the right "
-          "hand-side of the operation: [" +
-              kA + ", " + kC +
-              "];many-to-many matching not allowed: matching labels must be unique on one side"),
+          "error: found duplicate series on the right hand-side;many-to-many matching not "
+          "allowed: matching labels must be unique on one side"),
         R("ManyToManyErrorGroupRightNamesLeft",
           R"(count_over_time({env=~".+"}[1m]) + on (host) group_right sum by (host) (count_over_time({env=~".+"}[1m])))",
-          "error: found duplicate series for the match group {host=\"a\"} on the left "
-          "hand-side of the operation: [" +
-              kA + ", " + kC +
-              "];many-to-many matching not allowed: matching labels must be unique on one side"),
+          "error: found duplicate series on the left hand-side;many-to-many matching not "
+          "allowed: matching labels must be unique on one side"),
         R("ManyToOneMustBeExplicit",
           R"(count_over_time({env=~".+"}[1m]) + on (host) sum by (host) (count_over_time({env=~".+"}[1m])))",
           "error: multiple matches for labels: many-to-one matching must be explicit "

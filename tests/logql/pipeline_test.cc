@@ -488,13 +488,24 @@ StatusOr<std::shared_ptr<const Pipeline>> CompileQuery(const std::string& q) {
 }
 
 TEST(PipelineTest, CompileErrors) {
+  // Loki 3.7's texts (observed): a stage that does not build is a stage error.
   EXPECT_EQ(CompileQuery(R"({a="b"} | x = ip("nope"))").status().message(),
-            "ip: invalid pattern: \"nope\"");
+            "parse error : stage '| x=ip(\"nope\")' : ip: invalid pattern: \"nope\"");
   EXPECT_EQ(CompileQuery(R"({a="b"} |= ip("1.2.3"))").status().message(),
-            "ip: invalid pattern: \"1.2.3\"");
+            "parse error : stage '|= ip(\"1.2.3\")' : ip: invalid pattern: \"1.2.3\"");
   EXPECT_EQ(CompileQuery(R"({a="b"} | label_format a="1", a="2")").status().message(),
-            "multiple label name 'a' not allowed in a single format operation");
-  EXPECT_FALSE(CompileQuery(R"({a="b"} | line_format "{{.a")").ok());
+            "parse error : stage '| label_format a=\"1\",a=\"2\"' : multiple label name 'a' not "
+            "allowed in a single format operation");
+  EXPECT_EQ(CompileQuery(R"({a="b"} | label_format a="{{.x", b="y")").status().message(),
+            "parse error : stage '| label_format a=\"{{.x\",b=\"y\"' : invalid template for label "
+            "'a': template: label:1: unclosed action");
+  EXPECT_EQ(
+      CompileQuery(R"({a="b"} |= "a" |~ "(")").status().message(),
+      "parse error : stage '|= \"a\" |~ \"(\"' : error parsing regexp: missing closing ): `(`");
+  EXPECT_EQ(
+      CompileQuery(R"({a="b"} | line_format "{{.a")").status().message(),
+      "parse error : stage '| line_format \"{{.a\"' : invalid line template: template: line:1: "
+      "unclosed action");
 }
 
 TEST(PipelineTest, OnlyLineFilters) {
