@@ -324,16 +324,11 @@ class Evaluator {
           case VectorOp::kSum:
             a[k] += x;
             break;
-          case VectorOp::kAvg: {
-            // Prometheus' incremental mean, which keeps an infinite mean infinite.
-            const double n = c;
-            if (c > 1 && std::isinf(a[k])) {
-              if (std::isinf(x) && (a[k] > 0) == (x > 0)) break;
-              if (!std::isinf(x) && !std::isnan(x)) break;
-            }
-            a[k] += x / n - a[k] / n;
+          case VectorOp::kAvg:
+            // Loki's query frontend runs avg as sum / count (its shard mapping), and those
+            // are the digits it answers with.
+            a[k] += x;
             break;
-          }
           case VectorOp::kCount:
             break;
           case VectorOp::kMax:
@@ -372,6 +367,9 @@ class Evaluator {
             break;
           case VectorOp::kStddev:
             o.values[i] = std::sqrt(b[k] / cnt[k]);
+            break;
+          case VectorOp::kAvg:
+            o.values[i] = a[k] / cnt[k];
             break;
           default:
             o.values[i] = a[k];

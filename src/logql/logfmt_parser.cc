@@ -207,10 +207,10 @@ class LogfmtParser final : public LineParser {
   }
 
   Scan Fail(size_t at, std::string_view msg) {
-    // go-logfmt: "logfmt syntax error at pos %d on line %d: %s", pos 1-based.
+    // Loki's own logfmt decoder: "logfmt syntax error at pos %d : %s", pos 1-based.
     details_.assign("logfmt syntax error at pos ");
     details_.append(std::to_string(at + 1));
-    details_.append(" on line 1: ");
+    details_.append(" : ");
     details_.append(msg);
     pos_ = at;
     return Scan::kError;
