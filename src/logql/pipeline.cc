@@ -429,15 +429,8 @@ class StreamSampleExtractorImpl final : public StreamSampleExtractor {
   const EntryLabels& labels() const override { return *labels_out_; }
 
  private:
-  // Runs the entry through `pipeline` and the unwrap; on true *value is set and, when
-  // *has_error is false, labels_out_ too.
-  bool Extract(StreamPipelineImpl* pipeline, int64_t ts, std::string_view line,
-               std::span<const MetadataPair> metadata, double* value, bool* has_error);
-
   const SampleExtractorImpl& extractor_;
   StreamPipelineImpl pipeline_;
-  Labels stream_;                             // kept to build full_ when first needed
-  std::unique_ptr<StreamPipelineImpl> full_;  // unhinted, for samples with an error
   const EntryLabels* labels_out_ = nullptr;
 };
 
@@ -449,10 +442,6 @@ class SampleExtractorImpl final : public SampleExtractor {
   bool StreamLabelsOnly() const override { return stream_labels_only_; }
 
   std::shared_ptr<const PipelineImpl> pipeline_;
-  // When pipeline_ is hinted: the same pipeline unhinted. A sample that carries an error
-  // keeps every label (the query's pipeline error names its series), so such entries are
-  // run again through this one; errors are rare, hints do not change where they occur.
-  std::shared_ptr<const PipelineImpl> full_pipeline_;
   RangeOp op_ = RangeOp::kCountOverTime;
   bool bytes_ = false;
   bool unwrap_ = false;
@@ -464,39 +453,14 @@ class SampleExtractorImpl final : public SampleExtractor {
 
 StreamSampleExtractorImpl::StreamSampleExtractorImpl(const SampleExtractorImpl& e,
                                                      const Labels& stream)
-    : extractor_(e), pipeline_(*e.pipeline_, stream) {
-  if (e.full_pipeline_) stream_ = stream;
-}
+    : extractor_(e), pipeline_(*e.pipeline_, stream) {}
 
 bool StreamSampleExtractorImpl::Process(int64_t ts, std::string_view line,
                                         std::span<const MetadataPair> metadata, double* value) {
-  bool has_error = false;
-  if (!Extract(&pipeline_, ts, line, metadata, value, &has_error)) return false;
-  if (!has_error) return true;
-  if (!full_) full_ = std::make_unique<StreamPipelineImpl>(*extractor_.full_pipeline_, stream_);
-  // The unhinted run keeps the entry as well (hints change no stage's decision).
-  bool kept = Extract(full_.get(), ts, line, metadata, value, &has_error);
-  if (!kept) return false;
-  labels_out_ = &full_->builder().Finish();
-  return true;
-}
-
-bool StreamSampleExtractorImpl::Extract(StreamPipelineImpl* pipeline, int64_t ts,
-                                        std::string_view line,
-                                        std::span<const MetadataPair> metadata, double* value,
-                                        bool* has_error) {
   std::string_view out_line;
-  if (!pipeline->Run(ts, line, metadata, &out_line)) return false;
-  LabelsBuilder& b = pipeline->builder();
-  // Only a hinted run hands errors back for the unhinted one.
-  auto finish = [&] {
-    if (pipeline == &pipeline_ && extractor_.full_pipeline_ && b.HasError()) {
-      *has_error = true;
-      return;
-    }
-    *has_error = false;
-    labels_out_ = &b.Finish();
-  };
+  if (!pipeline_.Run(ts, line, metadata, &out_line)) return false;
+  LabelsBuilder& b = pipeline_.builder();
+  auto finish = [&] { labels_out_ = &b.Finish(); };
   if (!extractor_.unwrap_) {
     *value = extractor_.bytes_ ? static_cast<double>(out_line.size()) : 1.0;
     finish();
@@ -532,7 +496,9 @@ bool StreamSampleExtractorImpl::Extract(StreamPipelineImpl* pipeline, int64_t ts
   for (const LabelFilterExec& f : extractor_.post_filters_) {
     if (!f.Process(&b)) return false;
   }
-  b.Del(extractor_.unwrap_label_);
+  // A sample with an error keeps the unwrapped label (Loki: an errored sample has every label
+  // it has, hinted or not, and the unwrapped label is only dropped by the grouping).
+  if (!b.HasError()) b.Del(extractor_.unwrap_label_);
   *value = x;
   finish();
   return true;
@@ -664,11 +630,6 @@ StatusOr<std::shared_ptr<const SampleExtractor>> SampleExtractor::Compile(
   if (!p.ok()) return p.status();
   auto e = std::make_shared<SampleExtractorImpl>();
   e->pipeline_ = std::move(p).value();
-  if (e->pipeline_->hinted_) {
-    auto full = CompilePipeline(*expr.selector, std::nullopt);
-    if (!full.ok()) return full.status();
-    e->full_pipeline_ = std::move(full).value();
-  }
   Status s = SetUpExtractor(expr, e.get());
   if (!s.ok()) return s;
   return std::shared_ptr<const SampleExtractor>(std::move(e));

@@ -112,8 +112,9 @@ class Pipeline {
 // then the post-unwrap label filters. An empty or missing unwrapped label skips the entry;
 // a conversion failure keeps it with `__error__="SampleExtractionErr"` (and Go's error text
 // as `__error_details__`) and value 0, unless a post-unwrap filter (`| __error__=""`) drops
-// it. The sample's labels are the entry's labels minus the unwrapped label, `__error__`
-// included (grouping, and failing the query on errors, are the evaluator's job).
+// it. The sample's labels are the entry's labels minus the unwrapped label (kept when the
+// sample carries an error), `__error__` included (grouping, and failing the query on
+// errors, are the evaluator's job).
 class StreamSampleExtractor {
  public:
   virtual ~StreamSampleExtractor() = default;
@@ -132,8 +133,9 @@ class SampleExtractor {
   // pushes into the range aggregation) — the json / logfmt stages extract only the labels
   // the grouping, the unwrap and the pipeline's later stages read, and labels() of a sample
   // holds the stream labels, structured metadata and those parsed labels only. Grouped
-  // results are the same as without hints. A sample that carries `__error__` always has
-  // every label (it is extracted again without hints).
+  // results are the same as without hints. A sample that carries `__error__` has the labels
+  // the hinted run gave it, the unwrapped label included (as in Loki, whose pipeline error
+  // then names that series).
   static StatusOr<std::shared_ptr<const SampleExtractor>> Compile(const RangeAggregationExpr& expr);
   static StatusOr<std::shared_ptr<const SampleExtractor>> Compile(
       const RangeAggregationExpr& expr, const std::optional<Grouping>& outer_grouping);

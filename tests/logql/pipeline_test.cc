@@ -605,11 +605,12 @@ TEST(SampleExtractorTest, Unwrap) {
       {R"(max_over_time({app="api"} | logfmt | unwrap bytes(b) [1m]))", "b=2KiB", true, 2048,
        kStream},
       {R"(rate({app="api"} | logfmt | unwrap v [1m]))", "v=3", true, 3, kStream},
-      // Conversion failure: kept with SampleExtractionErr (value 0).
+      // Conversion failure: kept with SampleExtractionErr (value 0), and with the unwrapped
+      // label (Loki drops it through the grouping, which an errored sample skips).
       {R"(sum_over_time({app="api"} | logfmt | unwrap v [1m]))", "v=abc", true, 0,
-       R"({__error__="SampleExtractionErr", __error_details__="strconv.ParseFloat: parsing \"abc\": invalid syntax", app="api", env="prod"})"},
+       R"({__error__="SampleExtractionErr", __error_details__="strconv.ParseFloat: parsing \"abc\": invalid syntax", app="api", env="prod", v="abc"})"},
       {R"(sum_over_time({app="api"} | logfmt | unwrap duration(v) [1m]))", "v=abc", true, 0,
-       R"({__error__="SampleExtractionErr", __error_details__="time: invalid duration \"abc\"", app="api", env="prod"})"},
+       R"({__error__="SampleExtractionErr", __error_details__="time: invalid duration \"abc\"", app="api", env="prod", v="abc"})"},
       // Post-unwrap label filters.
       {R"(sum_over_time({app="api"} | logfmt | unwrap v | __error__="" [1m]))", "v=abc", false},
       {R"(sum_over_time({app="api"} | logfmt | unwrap v | __error__="" [1m]))", "v=4", true, 4,
@@ -620,7 +621,7 @@ TEST(SampleExtractorTest, Unwrap) {
       // Unwrapping a stream label (it is removed from the sample's labels too).
       {R"(sum_over_time({app="api"} | label_format n="7" | unwrap n [1m]))", "l", true, 7, kStream},
       {R"(sum_over_time({app="api"} | unwrap env [1m]))", "l", true, 0,
-       R"({__error__="SampleExtractionErr", __error_details__="*", app="api"})"},
+       R"({__error__="SampleExtractionErr", __error_details__="*", app="api", env="prod"})"},
   });
 }
 
