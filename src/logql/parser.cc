@@ -545,10 +545,8 @@ class Parser {
       Take();
     }
     agg->arg = ParseMetricArgument();
-    if (!At(Tok::kCloseParen)) {
-      if (agg->arg->kind() == ExprKind::kBinary) Unexpected(Peek());
-      Unexpected(Peek(), {Tok::kCloseParen});
-    }
+    // Loki's parser lists no expected tokens here: a binary operator could follow too.
+    if (!At(Tok::kCloseParen)) Unexpected(Peek());
     Take();
     if (!grouped_before && (At(Tok::kBy) || At(Tok::kWithout))) agg->grouping = ParseGrouping();
     return agg;
@@ -560,8 +558,7 @@ class Parser {
     auto lr = std::make_unique<LabelReplaceExpr>();
     lr->arg = ParseMetricArgument();
     if (!At(Tok::kComma)) {
-      if (lr->arg->kind() == ExprKind::kBinary) Unexpected(Peek());
-      Unexpected(Peek(), {Tok::kComma});
+      Unexpected(Peek());  // a binary operator could follow too: Loki lists nothing
     }
     Take();
     lr->dst = Expect(Tok::kString, {Tok::kString}).text;
@@ -940,9 +937,11 @@ class Parser {
   // labelFilter with goyacc's resolution: `or` left-associative, `and`
   // tighter and left-associative, `,` / juxtaposition right-associative and
   // taking everything that follows.
-  LabelFilter ParseLabelFilter(bool stop_at_or, bool stop_at_and) {
+  // `nested`: after `(`, `and`, `or` or `,`, where Loki's parser expects IDENTIFIER or `(`
+  // (at the start of a stage it expects many more, and lists none).
+  LabelFilter ParseLabelFilter(bool stop_at_or, bool stop_at_and, bool nested = false) {
     DepthGuard guard(this);
-    LabelFilter left = ParseLabelFilterPrimary();
+    LabelFilter left = ParseLabelFilterPrimary(nested);
     for (;;) {
       Tok k = Peek().kind;
       LabelFilter combined;
@@ -951,18 +950,19 @@ class Parser {
         Take();
         combined.kind = LabelFilter::Kind::kOr;
         combined.children.push_back(std::move(left));
-        combined.children.push_back(ParseLabelFilter(true, false));
+        combined.children.push_back(ParseLabelFilter(true, false, true));
       } else if (k == Tok::kAnd) {
         if (stop_at_and) return left;
         Take();
         combined.kind = LabelFilter::Kind::kAnd;
         combined.children.push_back(std::move(left));
-        combined.children.push_back(ParseLabelFilter(true, true));
+        combined.children.push_back(ParseLabelFilter(true, true, true));
       } else if (k == Tok::kComma || k == Tok::kIdentifier || k == Tok::kOpenParen) {
-        if (k == Tok::kComma) Take();
+        const bool comma = k == Tok::kComma;
+        if (comma) Take();
         combined.kind = LabelFilter::Kind::kAnd;
         combined.children.push_back(std::move(left));
-        combined.children.push_back(ParseLabelFilter(false, false));
+        combined.children.push_back(ParseLabelFilter(false, false, comma));
       } else {
         return left;
       }
@@ -970,14 +970,15 @@ class Parser {
     }
   }
 
-  LabelFilter ParseLabelFilterPrimary() {
+  LabelFilter ParseLabelFilterPrimary(bool nested) {
     if (At(Tok::kOpenParen)) {
       Take();
-      LabelFilter inner = ParseLabelFilter(false, false);
+      LabelFilter inner = ParseLabelFilter(false, false, true);
       if (!At(Tok::kCloseParen)) Unexpected(Peek());
       Take();
       return inner;
     }
+    if (nested && !At(Tok::kIdentifier)) Unexpected(Peek(), {Tok::kIdentifier, Tok::kOpenParen});
     std::string name = Expect(Tok::kIdentifier, {}).text;
     LabelFilter f;
     f.name = name;

@@ -95,6 +95,25 @@ TEST(ParserTest, MatcherRequirement) {
   EXPECT_TRUE(ParseExpr(R"({a=~".*", b="c"})").ok());
 }
 
+TEST(ParserTest, ExpectedTokenListsAsLokisParserGivesThem) {
+  // Observed with Loki 3.7: after `and` / `or` / `,` / `(` in a label filter it lists
+  // IDENTIFIER or (; after an aggregation's argument it lists nothing (an operator fits too).
+  const std::string want = "syntax error: unexpected $end, expecting IDENTIFIER or (";
+  EXPECT_EQ(ErrorOf(R"({a="b"} | x="1" and)"), "parse error at line 1, col 20: " + want);
+  EXPECT_EQ(ErrorOf(R"({a="b"} | x="1" or)"), "parse error at line 1, col 19: " + want);
+  EXPECT_EQ(ErrorOf(R"({a="b"} | x="1",)"), "parse error at line 1, col 17: " + want);
+  EXPECT_EQ(ErrorOf(R"({a="b"} | ()"), "parse error at line 1, col 12: " + want);
+  EXPECT_EQ(ErrorOf(R"({a="b"} | x="1" and 5)"),
+            "parse error at line 1, col 21: syntax error: unexpected NUMBER, expecting IDENTIFIER "
+            "or (");
+  EXPECT_EQ(ErrorOf(R"({a="b"} | x )"),
+            "parse error at line 1, col 13: syntax error: unexpected $end");
+  EXPECT_EQ(ErrorOf(R"(sum(rate({a="b"}[5m]), 2))"),
+            "parse error at line 1, col 22: syntax error: unexpected ,");
+  EXPECT_EQ(ErrorOf(R"(label_replace(rate({a="b"}[5m]) x)"),
+            "parse error at line 1, col 33: syntax error: unexpected IDENTIFIER");
+}
+
 TEST(ParserTest, SelectorSyntaxErrors) {
   EXPECT_EQ(ErrorOf(R"({foo="bar})"), "parse error at line 1, col 6: literal not terminated");
   EXPECT_EQ(ErrorOf(R"({foo="bar")"),
