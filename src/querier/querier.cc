@@ -412,32 +412,42 @@ StatusOr<std::vector<Querier::StreamWork>> Querier::Gather(std::string_view tena
   return out;
 }
 
-StatusOr<std::vector<ResultStream>> Querier::SelectLogs(std::string_view tenant,
-                                                        const logql::LogSelector& selector,
-                                                        int64_t start, int64_t end, uint32_t limit,
-                                                        bool forward, QueryStats* stats,
-                                                        QueryControl* control) {
-  const int64_t t0 = MonotonicNanos();
-  std::vector<ResultStream> out;
-  SKALD_ASSIGN_OR_RETURN(logql::LineFilter filter, logql::CompileLeadingLineFilters(selector));
-  // The leading line filters run over whole blocks (filter); the pipeline runs the rest.
-  std::shared_ptr<const logql::Pipeline> pipeline;
-  if (!selector.stages.empty()) {
-    logql::LogSelector rest = selector;
-    rest.line_filters.clear();
-    SKALD_ASSIGN_OR_RETURN(pipeline, logql::Pipeline::Compile(rest));
+namespace {
+
+// The streams' sources that hold data in [start, end): a copy of each stream's work limited
+// to them (streams without any are left out).
+std::vector<StreamWork> Overlapping(const std::vector<StreamWork>& items, int64_t start,
+                                    int64_t end) {
+  std::vector<StreamWork> out;
+  for (const StreamWork& w : items) {
+    StreamWork c;
+    for (const chunk::BlockRef& b : w.ingester_blocks) {
+      if (b.max_ts >= start && b.min_ts < end) c.ingester_blocks.push_back(b);
+    }
+    for (const index::ChunkRef& r : w.chunks) {
+      if (r.Overlaps(start, end - 1)) c.chunks.push_back(r);
+    }
+    if (c.ingester_blocks.empty() && c.chunks.empty()) continue;
+    c.fp = w.fp;
+    c.labels = w.labels;
+    out.push_back(std::move(c));
   }
-  if (limit == 0 || end <= start) return out;
+  return out;
+}
 
-  SKALD_ASSIGN_OR_RETURN(std::vector<StreamWork> items,
-                         Gather(tenant, selector.matchers, start, end, stats));
-
-  ScanContext ctx{&filter, pipeline.get(), &chunks_, tenant, start, end, limit, forward, control};
+// Scans one time window's streams (ctx.start, ctx.end, ctx.limit) in parallel and appends the
+// best ctx.limit entries, grouped by label string, to *by_key. Returns how many it appended.
+StatusOr<uint32_t> ScanWindow(const ScanContext& ctx, const QuerierOptions& opts,
+                              std::vector<StreamWork>* window, QueryStats* stats,
+                              std::map<std::string, ResultStream>* by_key) {
+  std::vector<StreamWork>& items = *window;
+  const uint32_t limit = ctx.limit;
+  const bool forward = ctx.forward;
   // Streams are scanned on the query pool (and this thread); no thread of our own.
   std::mutex mu;
   Status first_error;
   std::atomic<bool> failed{false};
-  ParallelFor(opts_.pool, items.size(), static_cast<size_t>(opts_.parallelism), [&](size_t i) {
+  ParallelFor(opts.pool, items.size(), static_cast<size_t>(opts.parallelism), [&](size_t i) {
     if (failed.load(std::memory_order_relaxed)) return;
     QueryStats local;
     Status st = ScanStream(ctx, &items[i], &local);
@@ -481,17 +491,72 @@ StatusOr<std::vector<ResultStream>> Querier::SelectLogs(std::string_view tenant,
     picks.resize(limit);
   }
   std::sort(picks.begin(), picks.end(), better);
-  // Grouped by label string; the map's order is the result order Loki uses.
-  std::map<std::string_view, ResultStream> by_key;
+  // Grouped by label string; the map's order is the result order Loki uses. Windows come in
+  // query direction, so appending keeps each stream's entries in order.
   for (const Pick& p : picks) {
     auto& [e, set] = items[p.stream].result[p.entry];
-    auto [it, inserted] = by_key.try_emplace(*p.key);
+    auto [it, inserted] = by_key->try_emplace(*p.key);
     if (inserted) it->second.labels = items[p.stream].label_sets[set];
     it->second.entries.push_back(std::move(e));
   }
+  return static_cast<uint32_t>(picks.size());
+}
+
+}  // namespace
+
+StatusOr<std::vector<ResultStream>> Querier::SelectLogs(std::string_view tenant,
+                                                        const logql::LogSelector& selector,
+                                                        int64_t start, int64_t end, uint32_t limit,
+                                                        bool forward, QueryStats* stats,
+                                                        QueryControl* control) {
+  const int64_t t0 = MonotonicNanos();
+  std::vector<ResultStream> out;
+  SKALD_ASSIGN_OR_RETURN(logql::LineFilter filter, logql::CompileLeadingLineFilters(selector));
+  // The leading line filters run over whole blocks (filter); the pipeline runs the rest.
+  std::shared_ptr<const logql::Pipeline> pipeline;
+  if (!selector.stages.empty()) {
+    logql::LogSelector rest = selector;
+    rest.line_filters.clear();
+    SKALD_ASSIGN_OR_RETURN(pipeline, logql::Pipeline::Compile(rest));
+  }
+  if (limit == 0 || end <= start) return out;
+
+  SKALD_ASSIGN_OR_RETURN(std::vector<StreamWork> items,
+                         Gather(tenant, selector.matchers, start, end, stats));
+
+  // Time windows, newest first (oldest first when forward), each twice as long as the one
+  // before: once `limit` entries were found, older (newer) windows cannot contribute, so a
+  // query whose matches are dense reads only the recent end of its range, as Loki's
+  // frontend does with its time splits. Windows are disjoint, so each entry (and each of its
+  // duplicates, which share its timestamp) belongs to exactly one.
+  std::map<std::string, ResultStream> by_key;
+  uint32_t remaining = limit;
+  int64_t span = std::max<int64_t>((end - start) / 64, int64_t{60} * 1000000000);
+  int64_t cursor = forward ? start : end;
+  while (remaining > 0 && (forward ? cursor < end : cursor > start)) {
+    if (control != nullptr && control->Expired()) return control->Why();
+    int64_t ws, we;
+    if (forward) {
+      ws = cursor;
+      we = end - cursor > span ? cursor + span : end;
+      cursor = we;
+    } else {
+      we = cursor;
+      ws = cursor - start > span ? cursor - span : start;
+      cursor = ws;
+    }
+    span = span > INT64_MAX / 2 ? INT64_MAX : span * 2;
+    std::vector<StreamWork> window = Overlapping(items, ws, we);
+    if (window.empty()) continue;
+    SKALD_ASSIGN_OR_RETURN(uint32_t found,
+                           ScanWindow(ScanContext{&filter, pipeline.get(), &chunks_, tenant, ws, we,
+                                                  remaining, forward, control},
+                                      opts_, &window, stats, &by_key));
+    remaining -= found;
+  }
   out.reserve(by_key.size());
   for (auto& [key, stream] : by_key) out.push_back(std::move(stream));
-  stats->entries_returned = picks.size();
+  stats->entries_returned = limit - remaining;
   stats->exec_seconds = static_cast<double>(MonotonicNanos() - t0) / 1e9;
   return out;
 }
