@@ -524,11 +524,14 @@ StatusOr<std::vector<ResultStream>> Querier::SelectLogs(std::string_view tenant,
   SKALD_ASSIGN_OR_RETURN(std::vector<StreamWork> items,
                          Gather(tenant, selector.matchers, start, end, stats));
 
-  // Time windows, newest first (oldest first when forward), each twice as long as the one
-  // before: once `limit` entries were found, older (newer) windows cannot contribute, so a
-  // query whose matches are dense reads only the recent end of its range, as Loki's
-  // frontend does with its time splits. Windows are disjoint, so each entry (and each of its
-  // duplicates, which share its timestamp) belongs to exactly one.
+  // Time windows from the query's end (its start when forward): once `limit` entries were
+  // found, the rest of the range cannot contribute, so a query whose matches are dense reads
+  // only the recent end of its range, as Loki's frontend does with its time splits. The first
+  // window is 1/64 of the range; each next one is sized from the match density seen so far
+  // (with a margin), at least twice the last, and the whole rest when nothing matched yet — so
+  // a sparse query reads its range in two windows, a dense one in one or two small ones.
+  // Windows are disjoint, so each entry (and each of its duplicates, which share its
+  // timestamp) belongs to exactly one.
   std::map<std::string, ResultStream> by_key;
   uint32_t remaining = limit;
   int64_t span = std::max<int64_t>((end - start) / 64, int64_t{60} * 1000000000);
@@ -545,14 +548,25 @@ StatusOr<std::vector<ResultStream>> Querier::SelectLogs(std::string_view tenant,
       ws = cursor - start > span ? cursor - span : start;
       cursor = ws;
     }
-    span = span > INT64_MAX / 2 ? INT64_MAX : span * 2;
     std::vector<StreamWork> window = Overlapping(items, ws, we);
-    if (window.empty()) continue;
-    SKALD_ASSIGN_OR_RETURN(uint32_t found,
-                           ScanWindow(ScanContext{&filter, pipeline.get(), &chunks_, tenant, ws, we,
-                                                  remaining, forward, control},
-                                      opts_, &window, stats, &by_key));
-    remaining -= found;
+    if (!window.empty()) {
+      SKALD_ASSIGN_OR_RETURN(
+          uint32_t found, ScanWindow(ScanContext{&filter, pipeline.get(), &chunks_, tenant, ws, we,
+                                                 remaining, forward, control},
+                                     opts_, &window, stats, &by_key));
+      remaining -= found;
+    }
+    const double covered =
+        forward ? static_cast<double>(cursor - start) : static_cast<double>(end - cursor);
+    const double rest =
+        forward ? static_cast<double>(end - cursor) : static_cast<double>(cursor - start);
+    const uint32_t found_all = limit - remaining;
+    double next = rest;  // nothing found yet: read the rest at once
+    if (found_all > 0) {
+      next = covered * (static_cast<double>(limit) / found_all) * 1.25 - covered;
+      next = std::max(next, 2.0 * static_cast<double>(span));
+    }
+    span = next >= rest ? INT64_MAX : static_cast<int64_t>(next);
   }
   out.reserve(by_key.size());
   for (auto& [key, stream] : by_key) out.push_back(std::move(stream));

@@ -561,6 +561,63 @@ TEST_F(QuerierTest, StatsAreConsistent) {
 // Random data for several streams, split over two flushes and the ingester
 // (closed chunks, cut blocks and the head), with duplicates across sources;
 // every query must equal the brute-force model.
+TEST_F(QuerierTest, TimeWindowsMatchBruteForceAndStopEarly) {
+  // Log queries read their range in windows from the query's end (forward: its start),
+  // doubling in length, and stop once `limit` entries were found. Data over six hours makes
+  // several windows; the older half is flushed to the store (a chunk per stream and hour),
+  // the newer stays in memory.
+  ingester::IngesterOptions o;
+  o.block_size = 2000;
+  o.target_size = 8000;
+  Reset(o, 3);
+  constexpr int64_t kStep = 10 * kNanosPerSecond;
+  constexpr int kPerStream = 6 * 360;  // one entry every 10 s for 6 h
+  const std::vector<std::string> streams = {R"({app="a"})", R"({app="b"})", R"({app="c"})"};
+  for (int hour = 0; hour < 6; hour++) {
+    for (size_t s = 0; s < streams.size(); s++) {
+      std::vector<Entry> batch;
+      for (int k = hour * kPerStream / 6; k < (hour + 1) * kPerStream / 6; k++) {
+        // Streams a and c share timestamps (ties across streams); b is offset.
+        const int64_t ts = kBase + k * kStep + (s == 1 ? 7 : 0);
+        batch.push_back({ts, (k % 7 == 0 ? "error " : "info ") + std::to_string(k), {}});
+        if (batch.size() == 100) {
+          Push(streams[s], batch);
+          batch.clear();
+        }
+      }
+      if (!batch.empty()) Push(streams[s], batch);
+    }
+    if (hour < 3) Flush();  // one stored chunk per stream and hour for the older half
+  }
+  const int64_t end = kBase + kPerStream * kStep;
+  auto contains_error = [](std::string_view l) { return l.find("error") != l.npos; };
+  for (const auto& [query, keep] :
+       std::vector<std::pair<std::string, std::function<bool(std::string_view)>>>{
+           {R"({app=~".+"})", KeepAll}, {R"({app=~".+"} |= "error")", contains_error}}) {
+    for (uint32_t limit : {1u, 10u, 250u, 1000u, 5000u, 20000u}) {
+      for (bool forward : {false, true}) {
+        for (const auto& [from, to] : std::vector<std::pair<int64_t, int64_t>>{
+                 {kBase, end}, {kBase + 3600 * kNanosPerSecond, end - 1800 * kNanosPerSecond}}) {
+          SCOPED_TRACE(query + " limit " + std::to_string(limit) + (forward ? " fwd" : " bwd"));
+          Result got = Select(query, from, to, limit, forward);
+          Result want = model_.Expected(kTenant, MatchersOf(query), keep, from, to, limit, forward);
+          EXPECT_EQ(got, want) << Dump(got) << "---\n" << Dump(want);
+        }
+      }
+    }
+  }
+  // A small backward limit is answered from memory: no stored chunk is read.
+  QueryStats recent;
+  Select(R"({app=~".+"})", kBase, end, 10, false, &recent);
+  EXPECT_GT(recent.chunks_ref, 0u);
+  EXPECT_EQ(recent.chunks_downloaded, 0u);
+  // Forward, the oldest window is in the store: only some of its chunks are read.
+  QueryStats oldest;
+  Select(R"({app=~".+"})", kBase, end, 10, true, &oldest);
+  EXPECT_GT(oldest.chunks_downloaded, 0u);
+  EXPECT_LT(oldest.chunks_downloaded, oldest.chunks_ref);
+}
+
 TEST_F(QuerierTest, RandomisedQueriesMatchBruteForce) {
   ingester::IngesterOptions o;
   o.block_size = 700;
