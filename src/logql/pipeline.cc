@@ -233,6 +233,7 @@ class StreamPipelineImpl final : public StreamPipeline {
 
  private:
   bool RunStage(size_t i, int64_t ts, std::string_view* line);
+  bool MayPass(std::string_view line, std::span<const MetadataPair> metadata) const;
   void Drop(const CompiledStage& st);
   void Keep(const CompiledStage& st);
   void FormatLabels(size_t i, const CompiledStage& st, int64_t ts, std::string_view line);
@@ -246,6 +247,7 @@ class StreamPipelineImpl final : public StreamPipeline {
   std::vector<std::vector<char>> format_ok_;               // ditto: the template succeeded
   std::vector<std::string_view> names_;                    // scratch for keep
   const EntryLabels* labels_out_ = nullptr;
+  bool prefilter_ = false;  // the pipeline's required value applies to this stream
 };
 
 class PipelineImpl final : public Pipeline {
@@ -263,6 +265,11 @@ class PipelineImpl final : public Pipeline {
   LineFilter leading_;
   std::vector<CompiledStage> stages_;
   bool hinted_ = false;  // some parser extracts only what the query's output needs
+  // A value the first parser must extract for the entry to survive the label filters right
+  // after it (`| json | level="error"`): `required_name_="required_value_"` is a conjunct of
+  // them. Set by PlanHints; empty = none. See StreamPipelineImpl::MayPass.
+  std::string required_name_;
+  std::string required_value_;
 };
 
 StreamPipelineImpl::StreamPipelineImpl(const PipelineImpl& p, const Labels& stream)
@@ -280,12 +287,36 @@ StreamPipelineImpl::StreamPipelineImpl(const PipelineImpl& p, const Labels& stre
     format_bufs_[i].resize(st.formats.size());
     format_ok_[i].resize(st.formats.size());
   }
+  // A stream label of that name is what the filter would test (the parsed one is renamed).
+  prefilter_ = !p.required_value_.empty() && !stream.Has(p.required_name_);
+}
+
+// False only when the entry cannot survive: the required value is not in the line, the line
+// has no escape and no non-ASCII byte (either could make a parsed value differ from the bytes
+// it was read from), and no metadata key could supply the label instead.
+bool StreamPipelineImpl::MayPass(std::string_view line,
+                                 std::span<const MetadataPair> metadata) const {
+  const std::string& value = pipeline_.required_value_;
+  if (line.find(value) != std::string_view::npos) return true;
+  const std::string_view name = pipeline_.required_name_;
+  for (const MetadataPair& m : metadata) {
+    // `<key>_extracted` is how a metadata key named like a stream label shows.
+    if (name.substr(0, m.name.size()) == m.name &&
+        (name.size() == m.name.size() || name.substr(m.name.size()) == "_extracted")) {
+      return true;
+    }
+  }
+  for (const char c : line) {
+    if (c == '\\' || static_cast<unsigned char>(c) >= 0x80) return true;
+  }
+  return false;
 }
 
 bool StreamPipelineImpl::Run(int64_t ts, std::string_view line,
                              std::span<const MetadataPair> metadata, std::string_view* out_line) {
   builder_.Reset();
   if (!pipeline_.leading_.Matches(line)) return false;
+  if (prefilter_ && !MayPass(line, metadata)) return false;
   builder_.AddMetadata(metadata);
   const std::vector<CompiledStage>& stages = pipeline_.stages_;
   for (size_t i = 0; i < stages.size(); i++) {
@@ -508,9 +539,45 @@ bool StreamSampleExtractorImpl::Process(int64_t ts, std::string_view line,
 // nullopt = every label), each json / logfmt stage gets the names later stages and the
 // output can read. When that is every label, a parser that label filters follow still
 // parses lazily: hinted with what those filters read, completed once they pass.
+// The longest `name="value"` (non-empty value, not an error label) that every entry passing
+// `f` must have: a conjunct of `f`.
+void RequiredEquality(const LabelFilter& f, std::string* name, std::string* value) {
+  if (f.kind == LabelFilter::Kind::kAnd) {
+    for (const LabelFilter& c : f.children) RequiredEquality(c, name, value);
+    return;
+  }
+  if (f.kind != LabelFilter::Kind::kMatcher || !f.matcher) return;
+  const Matcher& m = *f.matcher;
+  if (m.type() != MatchType::kEqual || m.value().empty() || m.name().rfind("__", 0) == 0) return;
+  if (m.value().size() > value->size()) {
+    *name = m.name();
+    *value = m.value();
+  }
+}
+
+// The pipeline's required value (PipelineImpl::required_value_): when its first stage after
+// any line filters is `json` or `logfmt`, taken from the label filters that directly follow.
+void PlanRequiredValue(const std::vector<PipelineStage>& stages, PipelineImpl* p) {
+  size_t i = 0;
+  while (i < stages.size() && stages[i].kind == PipelineStage::Kind::kLineFilter) i++;
+  if (i == stages.size()) return;
+  if (stages[i].kind != PipelineStage::Kind::kJson &&
+      stages[i].kind != PipelineStage::Kind::kLogfmt) {
+    return;
+  }
+  for (size_t k = i + 1; k < stages.size(); k++) {
+    if (stages[k].kind == PipelineStage::Kind::kLineFilter) continue;
+    if (stages[k].kind != PipelineStage::Kind::kLabelFilter) break;
+    if (stages[k].label_filter) {
+      RequiredEquality(*stages[k].label_filter, &p->required_name_, &p->required_value_);
+    }
+  }
+}
+
 Status PlanHints(const LogSelector& selector, std::optional<std::vector<std::string>> wanted,
                  PipelineImpl* p) {
   const std::vector<PipelineStage>& stages = selector.stages;
+  PlanRequiredValue(stages, p);
   for (size_t i = stages.size(); i-- > 0;) {
     const PipelineStage& st = stages[i];
     CompiledStage& c = p->stages_[i];

@@ -298,6 +298,63 @@ void CompareLogQueries(const std::vector<const char*>& queries,
   }
 }
 
+TEST(RequiredValuePrefilter, DropsOnlyEntriesThePipelineDrops) {
+  // `| json | level="error"` skips lines without the bytes `error` — unless an escape or a
+  // non-ASCII byte could produce them, or metadata / a stream label supplies `level`.
+  const std::vector<std::string> lines = {
+      R"({"level":"error","status":500})",
+      R"({"level":"info","status":500})",
+      R"({"level":"err\u006fr","status":500})",  // escaped: parses to "error"
+      "{\"level\":\"err\xffor\"}",              // invalid UTF-8 dropped: "error"
+      R"({"lev\u0065l":"error"})",
+      R"({"msg":"no level"})",
+      R"(level=error status=500)",
+      R"(level="err\x6fr" status=500)",
+      R"(level=info msg="a b")",
+      R"(msg="a b" level=warn)",
+      "not json",
+      "",
+  };
+  const std::vector<const char*> queries = {
+      R"(| json | level="error")",
+      R"(| json | level="error", status>=500)",
+      R"(| json | level_extracted="error")",
+      R"(|= "e" | json |= "r" | level="error" | line_format "{{.status}}")",
+      R"(| logfmt | level="error")",
+      R"(| logfmt | msg="a b")",
+      R"(| logfmt --strict | level="error" or status>=500)",
+      R"(| json lvl="level" | lvl="error")",
+  };
+  const std::vector<std::pair<const char*, std::vector<MetadataPair>>> inputs = {
+      {kStream, {}},
+      {R"({app="api", level="error"})", {}},
+      {kStream, {MetadataPair{"level", "error"}}},
+      {R"({app="api", level="x"})", {MetadataPair{"level", "error"}}},
+  };
+  for (const char* q : queries) {
+    const std::string query = std::string(R"({app="api"} )") + q;
+    auto expr = MustParse(query);
+    ASSERT_NE(expr, nullptr);
+    auto planned = Pipeline::Compile(*AsLogSelector(*expr));
+    auto plain = internal::CompilePipelineWithoutHints(*AsLogSelector(*expr));
+    ASSERT_TRUE(planned.ok() && plain.ok()) << query;
+    for (const auto& [stream, md] : inputs) {
+      auto a = (*planned)->ForStream(MustLabels(stream));
+      auto b = (*plain)->ForStream(MustLabels(stream));
+      for (const std::string& line : lines) {
+        SCOPED_TRACE(query + "  " + stream + "  <-  " + line);
+        std::string_view al, bl;
+        const bool ak = a->Process(1, line, md, &al);
+        const bool bk = b->Process(1, line, md, &bl);
+        ASSERT_EQ(ak, bk);
+        if (!bk) continue;
+        EXPECT_EQ(al, bl);
+        EXPECT_EQ(Render(a->labels().all), Render(b->labels().all));
+      }
+    }
+  }
+}
+
 TEST(LazyParsing, JsonLogQueriesGiveTheUnhintedResults) {
   CompareLogQueries(kJsonLogQueries, kJsonLines);
 }
