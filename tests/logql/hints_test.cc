@@ -259,13 +259,17 @@ const std::vector<const char*> kLogfmtLogQueries = {
     R"(| json | level="error")",
 };
 
+using StreamInputs = std::vector<std::pair<const char*, std::vector<MetadataPair>>>;
+
+// Runs every query over every line of every (stream, metadata) input through the planned
+// pipeline (hints, lazy parsing, required-value skip) and the unplanned one: same answers.
 void CompareLogQueries(const std::vector<const char*>& queries,
-                       const std::vector<std::string>& lines) {
-  const std::vector<std::pair<const char*, std::vector<MetadataPair>>> inputs = {
-      {kStream, {}},
-      {R"({app="api", level="stream"})", {}},
-      {kStream, {MetadataPair{"status", "999"}, MetadataPair{"trace", "t1"}}},
-  };
+                       const std::vector<std::string>& lines,
+                       const StreamInputs& inputs = {
+                           {kStream, {}},
+                           {R"({app="api", level="stream"})", {}},
+                           {kStream, {MetadataPair{"status", "999"}, MetadataPair{"trace", "t1"}}},
+                       }) {
   for (const char* q : queries) {
     const std::string query = std::string(R"({app="api"} )") + q;
     auto expr = MustParse(query);
@@ -305,7 +309,7 @@ TEST(RequiredValuePrefilter, DropsOnlyEntriesThePipelineDrops) {
       R"({"level":"error","status":500})",
       R"({"level":"info","status":500})",
       R"({"level":"err\u006fr","status":500})",  // escaped: parses to "error"
-      "{\"level\":\"err\xffor\"}",              // invalid UTF-8 dropped: "error"
+      "{\"level\":\"err\xffor\"}",               // invalid UTF-8 dropped: "error"
       R"({"lev\u0065l":"error"})",
       R"({"msg":"no level"})",
       R"(level=error status=500)",
@@ -325,34 +329,13 @@ TEST(RequiredValuePrefilter, DropsOnlyEntriesThePipelineDrops) {
       R"(| logfmt --strict | level="error" or status>=500)",
       R"(| json lvl="level" | lvl="error")",
   };
-  const std::vector<std::pair<const char*, std::vector<MetadataPair>>> inputs = {
-      {kStream, {}},
-      {R"({app="api", level="error"})", {}},
-      {kStream, {MetadataPair{"level", "error"}}},
-      {R"({app="api", level="x"})", {MetadataPair{"level", "error"}}},
-  };
-  for (const char* q : queries) {
-    const std::string query = std::string(R"({app="api"} )") + q;
-    auto expr = MustParse(query);
-    ASSERT_NE(expr, nullptr);
-    auto planned = Pipeline::Compile(*AsLogSelector(*expr));
-    auto plain = internal::CompilePipelineWithoutHints(*AsLogSelector(*expr));
-    ASSERT_TRUE(planned.ok() && plain.ok()) << query;
-    for (const auto& [stream, md] : inputs) {
-      auto a = (*planned)->ForStream(MustLabels(stream));
-      auto b = (*plain)->ForStream(MustLabels(stream));
-      for (const std::string& line : lines) {
-        SCOPED_TRACE(query + "  " + stream + "  <-  " + line);
-        std::string_view al, bl;
-        const bool ak = a->Process(1, line, md, &al);
-        const bool bk = b->Process(1, line, md, &bl);
-        ASSERT_EQ(ak, bk);
-        if (!bk) continue;
-        EXPECT_EQ(al, bl);
-        EXPECT_EQ(Render(a->labels().all), Render(b->labels().all));
-      }
-    }
-  }
+  CompareLogQueries(queries, lines,
+                    {
+                        {kStream, {}},
+                        {R"({app="api", level="error"})", {}},
+                        {kStream, {MetadataPair{"level", "error"}}},
+                        {R"({app="api", level="x"})", {MetadataPair{"level", "error"}}},
+                    });
 }
 
 TEST(LazyParsing, JsonLogQueriesGiveTheUnhintedResults) {
