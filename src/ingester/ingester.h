@@ -124,6 +124,8 @@ class Ingester : public Pusher, public StreamReader {
   std::vector<std::string> LabelValues(std::string_view tenant, std::string_view name) override;
   std::vector<Labels> Series(std::string_view tenant,
                              const std::vector<Matcher>& matchers) override;
+  std::vector<StreamVolume> Volumes(std::string_view tenant, const std::vector<Matcher>& matchers,
+                                    int64_t from, int64_t through) override;
 
   // Cuts every head and open chunk and flushes everything to the store. A chunk (or an
   // index day) that cannot be written never stops the others: everything that can be

@@ -55,6 +55,20 @@ struct StreamSnapshot {
   uint64_t head_lines = 0;
 };
 
+// How much of one stream an ingester holds over a time range, from block metadata and the
+// head's entry index (no line is read): what index/stats and index/volume count.
+struct DataPiece {
+  int64_t min_ts = 0, max_ts = 0;  // inclusive
+  uint64_t entries = 0;
+  uint64_t bytes = 0;  // line bytes
+};
+struct StreamVolume {
+  uint64_t fingerprint = 0;
+  Labels labels;
+  uint32_t chunks = 0;            // in-memory chunks (closed or open) holding data in the range
+  std::vector<DataPiece> pieces;  // blocks and the head overlapping the range
+};
+
 // What a distributor may call.
 class Pusher {
  public:
@@ -86,6 +100,10 @@ class StreamReader {
   // Label sets of the tenant's in-memory streams matching all matchers.
   virtual std::vector<Labels> Series(std::string_view tenant,
                                      const std::vector<Matcher>& matchers) = 0;
+  // The in-memory data of matching streams overlapping [from, through), by block.
+  virtual std::vector<StreamVolume> Volumes(std::string_view tenant,
+                                            const std::vector<Matcher>& matchers, int64_t from,
+                                            int64_t through) = 0;
 };
 
 }  // namespace skald::ingester

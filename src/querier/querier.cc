@@ -979,6 +979,30 @@ StatusOr<std::vector<std::string>> Querier::LabelValues(std::string_view tenant,
   return SortedUnion(std::move(values), {});
 }
 
+StatusOr<std::vector<ingester::StreamVolume>> Querier::Volumes(std::string_view tenant,
+                                                               const std::vector<Matcher>& matchers,
+                                                               int64_t start, int64_t end) {
+  std::map<uint64_t, ingester::StreamVolume> by_fp;
+  for (auto& v : ingester_->Volumes(tenant, matchers, start, end)) {
+    const uint64_t fp = v.fingerprint;
+    by_fp.emplace(fp, std::move(v));
+  }
+  SKALD_ASSIGN_OR_RETURN(auto series, index_->Query(tenant, start, end - 1, matchers));
+  for (auto& s : series) {
+    ingester::StreamVolume& v = by_fp[s.fingerprint];
+    v.fingerprint = s.fingerprint;
+    if (v.labels.empty()) v.labels = std::move(s.labels);
+    for (const index::ChunkRef& c : s.chunks) {
+      v.chunks++;
+      v.pieces.push_back({c.min_ts, c.max_ts, c.entries, c.uncompressed_bytes});
+    }
+  }
+  std::vector<ingester::StreamVolume> out;
+  out.reserve(by_fp.size());
+  for (auto& [fp, v] : by_fp) out.push_back(std::move(v));
+  return out;
+}
+
 StatusOr<std::vector<Labels>> Querier::Series(std::string_view tenant,
                                               const std::vector<std::vector<Matcher>>& match_sets,
                                               int64_t start, int64_t end) {

@@ -147,6 +147,12 @@ class Querier {
   StatusOr<std::vector<Labels>> Series(std::string_view tenant,
                                        const std::vector<std::vector<Matcher>>& match_sets,
                                        int64_t start, int64_t end);
+  // What matching streams hold over [start, end), from the ingester's block metadata and the
+  // index's chunk refs (no chunk is opened, no line read): per stream its labels, chunk count
+  // and data pieces (a stored chunk, or an in-memory block or head). Ordered by fingerprint.
+  StatusOr<std::vector<ingester::StreamVolume>> Volumes(std::string_view tenant,
+                                                        const std::vector<Matcher>& matchers,
+                                                        int64_t start, int64_t end);
 
  public:
   // Internal (public only so the scan helpers in querier.cc can name it).

@@ -30,6 +30,21 @@ struct QueryResult {
 };
 using LogsResult = QueryResult;
 
+// index/stats: what a selector's streams hold over a range (Loki's stats.Stats shape).
+struct IndexStats {
+  uint64_t streams = 0, chunks = 0, bytes = 0, entries = 0;
+};
+
+// index/volume (step == 0) and index/volume_range.
+struct VolumeQuery {
+  std::string query;                       // a selector (label matchers only)
+  int64_t start = 0, end = 0;              // [start, end]
+  int64_t step = 0;                        // volume_range: bucket length; 0 = index/volume
+  uint32_t limit = 100;                    // series at most (0 means 100, as in Loki)
+  std::vector<std::string> target_labels;  // empty: the selector's label names
+  bool by_labels = false;  // aggregateBy=labels: one series {name=""} per label name
+};
+
 class QueryApi {
  public:
   // querier and limits must outlive this object.
@@ -60,6 +75,18 @@ class QueryApi {
   StatusOr<std::vector<std::string>> LabelValues(std::string_view tenant, std::string_view name,
                                                  int64_t start, int64_t end,
                                                  std::string_view selector);
+  // index/stats over [start, end] for a selector of label matchers only (else
+  // InvalidArgument `only label matchers are supported`), from chunk and block metadata:
+  // streams, chunks (stored ones and in-memory ones), entries and bytes. Thread-safe.
+  StatusOr<IndexStats> Stats(std::string_view tenant, std::string_view query, int64_t start,
+                             int64_t end);
+  // index/volume(_range): bytes per series of the selector's label names (or
+  // `target_labels`), or per label name with `by_labels`, largest first (ties by label
+  // string), at most `limit` series. A vector stamped `end`, or with a step a matrix of
+  // buckets (t - step, t] on the grid start + k*step <= end, each piece of data counted in
+  // proportion to its time overlap with a bucket. From metadata only. Thread-safe.
+  StatusOr<logql::QueryValue> Volume(std::string_view tenant, const VolumeQuery& q);
+
   // series over [start, end) matching any of `selectors` (all series when empty).
   StatusOr<std::vector<Labels>> Series(std::string_view tenant,
                                        const std::vector<std::string_view>& selectors,

@@ -205,6 +205,52 @@ class Api {
     JsonResponse(wire::EncodeSeriesResponse(*series), resp);
   }
 
+  // index/stats: no envelope, `{"streams":..,"chunks":..,"bytes":..,"entries":..}`.
+  void IndexStats(const HttpRequest& req, HttpResponse* resp) {
+    auto r = BeginRead(req);
+    if (!r.ok()) return ErrorResponse(r.status(), resp);
+    auto range = ParseRangeParams(r->params, NowNanos());
+    if (!range.ok()) return ErrorResponse(range.status(), resp);
+    auto stats = d_.queries->Stats(r->tenant, range->query, range->start_ns, range->end_ns);
+    if (!stats.ok()) return ErrorResponse(stats.status(), resp);
+    JsonResponse(
+        wire::EncodeIndexStats(stats->streams, stats->chunks, stats->bytes, stats->entries), resp);
+  }
+
+  // index/volume and index/volume_range (Prometheus envelope: vector / matrix of bytes).
+  void IndexVolume(const HttpRequest& req, HttpResponse* resp) {
+    auto r = BeginRead(req);
+    if (!r.ok()) return ErrorResponse(r.status(), resp);
+    // Loki reads `limit=0` as its default (100); other values as query_range does.
+    Params params = r->params;
+    const bool zero_limit = params.Get("limit") == "0";
+    if (zero_limit) params.Erase("limit");
+    auto range = ParseRangeParams(params, NowNanos());
+    if (!range.ok()) return ErrorResponse(range.status(), resp);
+    querier::VolumeQuery q;
+    q.query = range->query;
+    q.start = range->start_ns;
+    q.end = range->end_ns;
+    q.step = req.path.ends_with("_range") ? range->step_ns : 0;
+    q.limit = zero_limit ? 100 : range->limit;
+    for (std::string_view v : params.GetAll("targetLabels")) {
+      while (!v.empty()) {
+        const size_t comma = v.find(',');
+        std::string_view name = v.substr(0, comma);
+        if (!name.empty()) q.target_labels.emplace_back(name);
+        v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+      }
+    }
+    const std::string_view by = params.Get("aggregateBy");
+    if (!by.empty() && by != "series" && by != "labels") {
+      return ErrorResponse(Status::InvalidArgument("invalid aggregation option"), resp);
+    }
+    q.by_labels = by == "labels";
+    auto value = d_.queries->Volume(r->tenant, q);
+    if (!value.ok()) return ErrorResponse(value.status(), resp);
+    JsonResponse(wire::EncodeMetricResponse(*value, wire::QueryStats{}), resp);
+  }
+
   void BuildInfo(const HttpRequest&, HttpResponse* resp) {
     const server::BuildInfo& b = GetBuildInfo();
     wire::BuildInfo info;
@@ -271,6 +317,9 @@ void RegisterLokiApi(HttpServer* http, const LokiApiDeps& deps) {
   http->Route(kGetPost, "/loki/api/v1/label/*", bind(&Api::LabelValues));
   http->Route(kGetPost, "/loki/api/v1/series", bind(&Api::Series));
   http->Route(kGetPost, "/loki/api/v1/format_query", bind(&Api::FormatQuery));
+  http->Route(kGetPost, "/loki/api/v1/index/stats", bind(&Api::IndexStats));
+  http->Route(kGetPost, "/loki/api/v1/index/volume", bind(&Api::IndexVolume));
+  http->Route(kGetPost, "/loki/api/v1/index/volume_range", bind(&Api::IndexVolume));
   http->Route({"GET"}, "/loki/api/v1/status/buildinfo", bind(&Api::BuildInfo));
   http->Route({"GET"}, "/ready", bind(&Api::Ready));
   http->Route({"GET"}, "/metrics", bind(&Api::Metrics));

@@ -36,6 +36,10 @@ class Params {
   void Add(std::string key, std::string value) {
     pairs_.emplace_back(std::move(key), std::move(value));
   }
+  // Removes every value of k.
+  void Erase(std::string_view k) {
+    std::erase_if(pairs_, [k](const auto& kv) { return kv.first == k; });
+  }
 
   // First value for k, or "" when absent (Go's url.Values.Get).
   std::string_view Get(std::string_view k) const;

@@ -336,6 +336,11 @@ std::string EncodeStreamsResponse(const std::vector<ResultStream>& streams, cons
   return body;
 }
 
+std::string EncodeIndexStats(uint64_t streams, uint64_t chunks, uint64_t bytes, uint64_t entries) {
+  return "{\"streams\":" + std::to_string(streams) + ",\"chunks\":" + std::to_string(chunks) +
+         ",\"bytes\":" + std::to_string(bytes) + ",\"entries\":" + std::to_string(entries) + "}";
+}
+
 void AppendMetricTimestamp(std::string* out, int64_t ts_nanos) {
   // Floor to whole milliseconds (toward -inf, like Go's t.Unix()*1000 + ms).
   int64_t ms = ts_nanos / kNanosPerMilli;

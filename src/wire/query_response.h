@@ -43,6 +43,10 @@ std::string EncodeStreamsResponse(const std::vector<ResultStream>& streams, cons
 // is `[]`. Stats floats use Go's standard JSON form here (StatsFloatFormat::kStandard).
 std::string EncodeMetricResponse(const logql::QueryValue& value, const QueryStats& stats);
 
+// index/stats, without envelope (Loki's stats.Stats): {"streams":N,"chunks":N,"bytes":N,
+// "entries":N}, integers.
+std::string EncodeIndexStats(uint64_t streams, uint64_t chunks, uint64_t bytes, uint64_t entries);
+
 // A metric timestamp as Loki prints it (Prometheus model.Time): Unix seconds with
 // millisecond precision in shortest form -- 1588889221, 1588889221.5,
 // 1568404331.324. Nanoseconds are floored to milliseconds first (the engine's
