@@ -396,8 +396,12 @@ void CheckExtractor(const RangeAggregationExpr& r, const std::vector<Stream>& st
         const double want = bytes ? static_cast<double>(out.size()) : 1.0;
         Require(r1.value == want, "sample value is 1 or the line length", e.line);
       } else if (r1.kept) {
+        // A sample without an error has no unwrapped label; one with an error keeps it (as
+        // Loki's errored samples do).
         const std::string& name = r.unwrap->label;
-        if (name != "__error__" && name != "__error_details__") {
+        bool errored = false;
+        for (const auto& [n, v2] : r1.all) errored = errored || n == "__error__";
+        if (!errored && name != "__error__" && name != "__error_details__") {
           for (const auto& [n, v2] : r1.all) {
             Require(n != name, "the unwrapped label is not among the sample's labels", name);
           }

@@ -534,18 +534,24 @@ StatusOr<std::vector<ResultStream>> Querier::SelectLogs(std::string_view tenant,
   // timestamp) belongs to exactly one.
   std::map<std::string, ResultStream> by_key;
   uint32_t remaining = limit;
-  int64_t span = std::max<int64_t>((end - start) / 64, int64_t{60} * 1000000000);
+  // Distances in unsigned arithmetic: end - start may exceed INT64_MAX (start < 0 < end).
+  auto dist = [](int64_t lo, int64_t hi) {
+    return static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
+  };
+  uint64_t span = std::max<uint64_t>(dist(start, end) / 64, uint64_t{60} * 1000000000);
   int64_t cursor = forward ? start : end;
   while (remaining > 0 && (forward ? cursor < end : cursor > start)) {
     if (control != nullptr && control->Expired()) return control->Why();
     int64_t ws, we;
     if (forward) {
       ws = cursor;
-      we = end - cursor > span ? cursor + span : end;
+      we = dist(cursor, end) > span ? static_cast<int64_t>(static_cast<uint64_t>(cursor) + span)
+                                    : end;
       cursor = we;
     } else {
       we = cursor;
-      ws = cursor - start > span ? cursor - span : start;
+      ws = dist(start, cursor) > span ? static_cast<int64_t>(static_cast<uint64_t>(cursor) - span)
+                                      : start;
       cursor = ws;
     }
     std::vector<StreamWork> window = Overlapping(items, ws, we);
@@ -556,17 +562,15 @@ StatusOr<std::vector<ResultStream>> Querier::SelectLogs(std::string_view tenant,
                                      opts_, &window, stats, &by_key));
       remaining -= found;
     }
-    const double covered =
-        forward ? static_cast<double>(cursor - start) : static_cast<double>(end - cursor);
-    const double rest =
-        forward ? static_cast<double>(end - cursor) : static_cast<double>(cursor - start);
+    const double covered = static_cast<double>(forward ? dist(start, cursor) : dist(cursor, end));
+    const double rest = static_cast<double>(forward ? dist(cursor, end) : dist(start, cursor));
     const uint32_t found_all = limit - remaining;
     double next = rest;  // nothing found yet: read the rest at once
     if (found_all > 0) {
       next = covered * (static_cast<double>(limit) / found_all) * 1.25 - covered;
       next = std::max(next, 2.0 * static_cast<double>(span));
     }
-    span = next >= rest ? INT64_MAX : static_cast<int64_t>(next);
+    span = next >= rest ? UINT64_MAX : static_cast<uint64_t>(next);
   }
   out.reserve(by_key.size());
   for (auto& [key, stream] : by_key) out.push_back(std::move(stream));

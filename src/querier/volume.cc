@@ -24,6 +24,9 @@ StatusOr<std::vector<Matcher>> MatchersOnly(std::string_view query) {
   return sel->matchers;
 }
 
+// a - b for b >= 0, stopping at INT64_MIN.
+int64_t SaturatingSub(int64_t a, int64_t b) { return a < INT64_MIN + b ? INT64_MIN : a - b; }
+
 // [start, end] as the querier's [start, end + 1), without overflow.
 int64_t PastEnd(int64_t end) { return end == INT64_MAX ? end : end + 1; }
 
@@ -90,7 +93,7 @@ StatusOr<logql::QueryValue> QueryApi::Volume(std::string_view tenant, const Volu
       g.bytes.assign(ends.size(), 0);
     }
     for (size_t b = 0; b < ends.size(); b++) {
-      const int64_t lo = q.step <= 0 ? q.start - 1 : ends[b] - q.step;
+      const int64_t lo = SaturatingSub(q.step <= 0 ? q.start : ends[b], q.step <= 0 ? 1 : q.step);
       for (const auto& p : v.pieces) g.bytes[b] += BytesIn(p, lo, ends[b]);
     }
   };
