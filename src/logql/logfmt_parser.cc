@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/labels.h"
 #include "core/utf8.h"
 #include "logql/parser_internal.h"
 
@@ -306,6 +307,11 @@ StatusOr<std::unique_ptr<LineParser>> NewLogfmtParser(const PipelineStage& stage
                                                       std::shared_ptr<const LabelHints> hints) {
   std::vector<LogfmtParser::Field> fields;
   for (const LabelExtraction& e : stage.extractions) {
+    // As for `json a="..."` (Loki checks the name too; Skald keeps the classic label
+    // charset): every requested label is set, so it must be a valid name.
+    if (!IsValidLabelName(e.label)) {
+      return Status::InvalidArgument("invalid extracted label name '" + e.label + "'");
+    }
     fields.push_back(LogfmtParser::Field{e.label, e.expression});
   }
   return std::unique_ptr<LineParser>(

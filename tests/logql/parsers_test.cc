@@ -584,6 +584,12 @@ TEST(NewLineParserTest, RejectsInvalidStagesWithLokisText) {
       {PipelineStage::Kind::kRegexp, "(\\w+)", {}, "at least one named capture must be supplied"},
       {PipelineStage::Kind::kRegexp, "abc", {}, "at least one named capture must be supplied"},
       {PipelineStage::Kind::kRegexp, "(?P<1a>x)", {}, "invalid extracted label name '1a'"},
+      // Found by logql_pipeline_fuzz: a requested logfmt label is always set, so its name
+      // must be valid (the lexer makes an identifier of any unknown byte).
+      {PipelineStage::Kind::kLogfmt,
+       "",
+       {LabelExtraction{"\x01", "\x01"}},
+       "invalid extracted label name '\x01'"},
       {PipelineStage::Kind::kRegexp,
        "(?P<a>x",
        {},
