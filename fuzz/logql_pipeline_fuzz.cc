@@ -81,7 +81,7 @@ class Arena {
  public:
   std::string_view Copy(std::string_view s) {
     blocks_.emplace_back(new char[s.size() + 1]);
-    std::memcpy(blocks_.back().get(), s.data(), s.size());
+    if (!s.empty()) std::memcpy(blocks_.back().get(), s.data(), s.size());
     return std::string_view(blocks_.back().get(), s.size());
   }
 

@@ -602,7 +602,7 @@ class JsonExpressionParser final : public LineParser {
       }
       if (r < 0) failed = true;
       if (!sink->IsStreamOrMetadata(f.label) && !sink->AlreadyParsed(f.label))
-        sink->Put(f.label, {});
+        sink->Put(f.label, std::string_view(""));
     }
     if (failed) return ParseError{kJsonErr, {}};
     return {};

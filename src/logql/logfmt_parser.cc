@@ -142,7 +142,7 @@ class LogfmtParser final : public LineParser {
     // Loki: every requested label exists, empty until the line has its key (unless a stream
     // or metadata label has that name).
     for (const Field& f : fields_) {
-      if (!sink->IsStreamOrMetadata(f.label)) sink->Put(f.label, {});
+      if (!sink->IsStreamOrMetadata(f.label)) sink->Put(f.label, std::string_view(""));
     }
     for (;;) {
       if (stop_early_ && found_ == all_found_) break;
