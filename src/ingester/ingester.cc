@@ -303,22 +303,29 @@ bool HeadOverlaps(const Stream& s, int64_t from, int64_t through) {
   return false;
 }
 
+// Calls fn(fingerprint, stream) with the stream's lock held, for every stream of the tenant
+// matching all matchers (none when inst is null).
+template <typename Fn>
+void ForEachMatchingStream(TenantInstance* inst, const std::vector<Matcher>& matchers, Fn&& fn) {
+  if (inst == nullptr) return;
+  for (uint64_t fp : inst->index_.Select(matchers)) {
+    std::shared_ptr<Stream> stream = inst->Find(fp);
+    if (!stream) continue;
+    std::lock_guard<std::mutex> lock(stream->mu_);
+    fn(fp, *stream);
+  }
+}
+
 }  // namespace
 
 std::vector<StreamSnapshot> Ingester::Snapshot(std::string_view tenant,
                                                const std::vector<Matcher>& matchers, int64_t from,
                                                int64_t through) {
   std::vector<StreamSnapshot> out;
-  TenantInstance* inst = FindTenant(tenant);
-  if (inst == nullptr) return out;
-  for (uint64_t fp : inst->index_.Select(matchers)) {
-    std::shared_ptr<Stream> stream = inst->Find(fp);
-    if (!stream) continue;
+  ForEachMatchingStream(FindTenant(tenant), matchers, [&](uint64_t fp, Stream& s) {
     StreamSnapshot snap;
     snap.fingerprint = fp;
-    snap.labels = stream->labels_;
-    std::lock_guard<std::mutex> lock(stream->mu_);
-    Stream& s = *stream;
+    snap.labels = s.labels_;
     for (const auto& c : s.closed_) AppendChunkBlocks(c, from, through, &snap.blocks);
     for (const auto& b : s.blocks_) {
       chunk::BlockRef ref;
@@ -347,7 +354,7 @@ std::vector<StreamSnapshot> Ingester::Snapshot(std::string_view tenant,
       if (ref.Overlaps(from, through)) snap.blocks.push_back(std::move(ref));
     }
     if (!snap.blocks.empty()) out.push_back(std::move(snap));
-  }
+  });
   return out;
 }
 
@@ -355,17 +362,11 @@ std::vector<StreamVolume> Ingester::Volumes(std::string_view tenant,
                                             const std::vector<Matcher>& matchers, int64_t from,
                                             int64_t through) {
   std::vector<StreamVolume> out;
-  TenantInstance* inst = FindTenant(tenant);
-  if (inst == nullptr) return out;
   auto overlaps = [&](int64_t lo, int64_t hi) { return hi >= from && lo < through; };
-  for (uint64_t fp : inst->index_.Select(matchers)) {
-    std::shared_ptr<Stream> stream = inst->Find(fp);
-    if (!stream) continue;
+  ForEachMatchingStream(FindTenant(tenant), matchers, [&](uint64_t fp, const Stream& s) {
     StreamVolume v;
     v.fingerprint = fp;
-    v.labels = stream->labels_;
-    std::lock_guard<std::mutex> lock(stream->mu_);
-    const Stream& s = *stream;
+    v.labels = s.labels_;
     for (const auto& c : s.closed_) {
       if (!overlaps(c->min_ts, c->max_ts)) continue;
       v.chunks++;
@@ -395,7 +396,7 @@ std::vector<StreamVolume> Ingester::Volumes(std::string_view tenant,
     }
     if (open_chunk) v.chunks++;
     if (!v.pieces.empty()) out.push_back(std::move(v));
-  }
+  });
   return out;
 }
 
