@@ -190,6 +190,13 @@ Status App::Start() {
                               {"path_prefix", s.config.common.path_prefix},
                               {"chunk_encoding", s.config.ingester.chunk_encoding},
                               {"wal", s.wal_dir.empty() ? "disabled" : s.wal_dir}});
+  // Honest configuration: what a Loki config sets that Skald accepts but does not do.
+  for (const std::string& key : s.config.ignored_keys) {
+    log::Warn("config key accepted for Loki compatibility but not implemented: it has no effect",
+              {{"key", key}});
+  }
+  log::Warn("gRPC is not served yet: server.grpc_listen_port has no effect",
+            {{"grpc_listen_port", std::to_string(s.config.server.grpc_listen_port)}});
   return Status::OK();
 }
 

@@ -21,6 +21,7 @@
 #include "core/logging.h"
 #include "core/metrics.h"
 #include "core/thread_pool.h"
+#include "tests/testing/captured_log.h"
 #include "tests/testing/wait.h"
 #include "tools/http/http_client.h"
 
@@ -195,41 +196,10 @@ TEST_F(HttpServerTest, BodyOverLimitIs413AndConnectionCloses) {
   EXPECT_EQ(r->status, 200);
 }
 
-// Reads everything written to a temporary file that stands in for the log output.
-class CapturedLog {
- public:
-  CapturedLog() {
-    char name[] = "/tmp/skald-http-log-XXXXXX";
-    fd_ = ::mkstemp(name);
-    ::unlink(name);
-    log::SetOutputFd(fd_);
-  }
-  ~CapturedLog() {
-    log::SetOutputFd(2);
-    ::close(fd_);
-  }
-  std::string Text() const {
-    std::string out;
-    char buf[4096];
-    for (off_t off = 0;;) {
-      ssize_t n = ::pread(fd_, buf, sizeof(buf), off);
-      if (n <= 0) break;
-      out.append(buf, static_cast<size_t>(n));
-      off += n;
-    }
-    return out;
-  }
-
- private:
-  int fd_ = -1;
-};
+using skald::testing::CapturedLog;
 
 size_t CountLines(const std::string& text, std::string_view needle) {
-  size_t n = 0;
-  for (size_t pos = 0; (pos = text.find(needle, pos)) != std::string::npos; pos += needle.size()) {
-    n++;
-  }
-  return n;
+  return skald::testing::CountOccurrences(text, needle);
 }
 
 TEST_F(HttpServerTest, HeaderFieldOver64KiBIs431NotADroppedConnection) {

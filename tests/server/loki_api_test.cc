@@ -9,7 +9,10 @@
 #include <regex>
 #include <string>
 
+#include <fstream>
+
 #include "core/time.h"
+#include "tests/testing/captured_log.h"
 #include "tests/testing/in_process_skald.h"
 #include "tests/testing/temp_dir.h"
 
@@ -260,6 +263,30 @@ TEST(LokiApiFormatQueryTest, NeedsNoTenantWithAuthEnabled) {
   auto labels = skald.Call("GET", "/loki/api/v1/labels");
   ASSERT_TRUE(labels.ok());
   EXPECT_EQ(labels->status, 401);
+}
+
+// Honest configuration: each Loki key Skald accepts but does not implement is named in one
+// warning at startup, and so is the gRPC port nothing listens on.
+TEST(LokiApiStartupTest, WarnsOncePerAcceptedButUnimplementedKey) {
+  skald::testing::TempDir dir("startup-warnings");
+  const std::string config = dir.path() + "/loki.yaml";
+  {
+    std::ofstream f(config);
+    f << "auth_enabled: false\n"
+         "compactor:\n  retention_enabled: true\n"
+         "ruler:\n  alertmanager_url: http://localhost:9093\n";
+  }
+  skald::testing::CapturedLog log;
+  {
+    skald::testing::InProcessSkald skald(dir.path() + "/data", {"-config.file=" + config});
+    ASSERT_TRUE(skald.Start().ok());
+  }
+  const std::string text = log.Text();
+  EXPECT_EQ(skald::testing::CountOccurrences(text, "not implemented: it has no effect"), 2u)
+      << text;
+  EXPECT_EQ(skald::testing::CountOccurrences(text, "key=compactor"), 1u) << text;
+  EXPECT_EQ(skald::testing::CountOccurrences(text, "key=ruler"), 1u) << text;
+  EXPECT_EQ(skald::testing::CountOccurrences(text, "gRPC is not served yet"), 1u) << text;
 }
 
 }  // namespace
