@@ -79,31 +79,56 @@ StatusOr<logql::QueryValue> QueryApi::Volume(std::string_view tenant, const Volu
       if (t > INT64_MAX - q.step) break;
     }
   }
+  // A stream's bytes per bucket, computed once per stream: each piece visits only the
+  // buckets (ends[b] - step, ends[b]] it overlaps.
+  std::vector<double> stream_bytes(ends.size());
+  auto fill = [&](const ingester::StreamVolume& v) {
+    std::fill(stream_bytes.begin(), stream_bytes.end(), 0.0);
+    if (q.step <= 0) {
+      for (const auto& p : v.pieces)
+        stream_bytes[0] += BytesIn(p, SaturatingSub(q.start, 1), q.end);
+      return;
+    }
+    for (const auto& p : v.pieces) {
+      // First bucket whose end is at or after the piece's start.
+      size_t b = 0;
+      if (p.min_ts > q.start) {
+        const double k = std::ceil((static_cast<double>(p.min_ts) - static_cast<double>(q.start)) /
+                                   static_cast<double>(q.step));
+        b = static_cast<size_t>(std::min(k, static_cast<double>(ends.size())));
+        while (b > 0 && ends[b - 1] >= p.min_ts) b--;
+        while (b < ends.size() && ends[b] < p.min_ts) b++;
+      }
+      for (; b < ends.size(); b++) {
+        const int64_t lo = SaturatingSub(ends[b], q.step);
+        if (lo >= p.max_ts) break;
+        stream_bytes[b] += BytesIn(p, lo, ends[b]);
+      }
+    }
+  };
   struct Group {
     Labels labels;
     std::vector<double> bytes;
     double total = 0;
   };
   std::map<std::string, Group> groups;
-  auto add = [&](Labels labels, const ingester::StreamVolume& v) {
+  auto add = [&](Labels labels) {
     std::string key = labels.ToString();
     Group& g = groups[key];
     if (g.bytes.empty()) {
       g.labels = std::move(labels);
       g.bytes.assign(ends.size(), 0);
     }
-    for (size_t b = 0; b < ends.size(); b++) {
-      const int64_t lo = SaturatingSub(q.step <= 0 ? q.start : ends[b], q.step <= 0 ? 1 : q.step);
-      for (const auto& p : v.pieces) g.bytes[b] += BytesIn(p, lo, ends[b]);
-    }
+    for (size_t b = 0; b < ends.size(); b++) g.bytes[b] += stream_bytes[b];
   };
   for (const auto& v : volumes) {
+    fill(v);
     if (q.by_labels) {
       for (const Label& l : v.labels) {
         if (!q.target_labels.empty() && !std::binary_search(names.begin(), names.end(), l.name)) {
           continue;
         }
-        add(Labels({Label{l.name, ""}}), v);
+        add(Labels({Label{l.name, ""}}));
       }
       continue;
     }
@@ -111,7 +136,7 @@ StatusOr<logql::QueryValue> QueryApi::Volume(std::string_view tenant, const Volu
     for (const Label& l : v.labels) {
       if (std::binary_search(names.begin(), names.end(), l.name)) kept.push_back(l);
     }
-    add(Labels(std::move(kept)), v);
+    add(Labels(std::move(kept)));
   }
   std::vector<Group*> order;
   for (auto& [key, g] : groups) {
