@@ -287,4 +287,16 @@ std::string FormatByteSize(int64_t v) {
   return (v < 0 ? "-" : "") + std::to_string(n) + kNames[idx];
 }
 
+std::vector<std::string> SplitCommaList(std::string_view s) {
+  std::vector<std::string> items;
+  while (!s.empty()) {
+    const size_t comma = s.find(',');
+    const std::string_view item = s.substr(0, comma);
+    if (!item.empty()) items.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    s.remove_prefix(comma + 1);
+  }
+  return items;
+}
+
 }  // namespace skald

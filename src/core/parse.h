@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 
@@ -45,5 +46,9 @@ bool ParseHumanBytes(std::string_view s, uint64_t* out);
 StatusOr<int64_t> ParseByteSize(std::string_view s);
 // The inverse for printing: the largest unit that divides v exactly ("256KB", "0B", "1000B").
 std::string FormatByteSize(int64_t v);
+
+// The non-empty items of a comma-separated list, in order, not trimmed ("a,,b," -> a, b):
+// how Loki's HTTP layer reads X-Loki-Response-Encoding-Flags and targetLabels.
+std::vector<std::string> SplitCommaList(std::string_view s);
 
 }  // namespace skald

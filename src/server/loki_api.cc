@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/metrics.h"
+#include "core/parse.h"
 #include "core/tenant.h"
 #include "core/time.h"
 #include "distributor/distributor.h"
@@ -234,12 +235,7 @@ class Api {
     q.step = req.path.ends_with("_range") ? range->step_ns : 0;
     q.limit = zero_limit ? 100 : range->limit;
     for (std::string_view v : params.GetAll("targetLabels")) {
-      while (!v.empty()) {
-        const size_t comma = v.find(',');
-        std::string_view name = v.substr(0, comma);
-        if (!name.empty()) q.target_labels.emplace_back(name);
-        v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
-      }
+      for (std::string& name : SplitCommaList(v)) q.target_labels.push_back(std::move(name));
     }
     const std::string_view by = params.Get("aggregateBy");
     if (!by.empty() && by != "series" && by != "labels") {

@@ -7,6 +7,7 @@
 #include <map>
 #include <utility>
 
+#include "core/parse.h"
 #include "core/time.h"
 #include "wire/json_writer.h"
 
@@ -293,15 +294,7 @@ void WriteSamplePair(JsonWriter* w, const logql::Point& p, std::string* scratch)
 }  // namespace
 
 std::vector<std::string> ParseEncodingFlags(std::string_view header) {
-  std::vector<std::string> flags;
-  while (!header.empty()) {
-    size_t comma = header.find(',');
-    std::string_view f = header.substr(0, comma);
-    if (!f.empty()) flags.emplace_back(f);
-    if (comma == std::string_view::npos) break;
-    header.remove_prefix(comma + 1);
-  }
-  return flags;
+  return SplitCommaList(header);
 }
 
 std::string EncodeStreamsResponse(const std::vector<ResultStream>& streams, const QueryStats& stats,

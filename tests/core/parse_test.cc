@@ -13,6 +13,12 @@
 namespace skald {
 namespace {
 
+TEST(ParseTest, SplitCommaListKeepsNonEmptyItemsInOrder) {
+  EXPECT_EQ(SplitCommaList(""), std::vector<std::string>{});
+  EXPECT_EQ(SplitCommaList("host"), std::vector<std::string>{"host"});
+  EXPECT_EQ(SplitCommaList(",a,,b c,"), (std::vector<std::string>{"a", "b c"}));
+}
+
 TEST(ParseTest, GoIntAcceptsSignAndRejectsOverflowWithGoTexts) {
   int64_t v = 0;
   EXPECT_EQ(ParseGoInt("-9223372036854775808", &v), NumError::kNone);
