@@ -264,7 +264,6 @@ class PipelineImpl final : public Pipeline {
 
   LineFilter leading_;
   std::vector<CompiledStage> stages_;
-  bool hinted_ = false;  // some parser extracts only what the query's output needs
   // A value the first parser must extract for the entry to survive the label filters right
   // after it (`| json | level="error"`): `required_name_="required_value_"` is a conjunct of
   // them. Set by PlanHints; empty = none. See StreamPipelineImpl::MayPass.
@@ -586,7 +585,6 @@ Status PlanHints(const LogSelector& selector, std::optional<std::vector<std::str
         auto hinted = NewLineParser(st, std::make_shared<const LabelHints>(*wanted));
         if (!hinted.ok()) return hinted.status();
         c.parser = std::move(hinted).value();
-        p->hinted_ = true;
       } else {
         std::vector<std::string> refs;
         size_t k = i + 1;
