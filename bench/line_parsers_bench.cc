@@ -149,6 +149,8 @@ class CountingSink : public ParsedSink {
   }
   bool AlreadyParsed(std::string_view) const override { return false; }
   void SetLine(std::string_view) override {}
+  void Put(std::string_view name, std::string_view value) override { Add(name, value); }
+  bool IsStreamOrMetadata(std::string_view) const override { return false; }
   uint64_t labels = 0;
   uint64_t bytes = 0;
 };

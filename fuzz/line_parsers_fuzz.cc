@@ -27,6 +27,11 @@ class CheckingSink : public skald::logql::ParsedSink {
   }
   bool AlreadyParsed(std::string_view name) const override { return name.size() == 1; }
   void SetLine(std::string_view l) override { line = l; }
+  void Put(std::string_view name, std::string_view value) override {
+    if (name.empty()) abort();
+    got.emplace_back(name, value);
+  }
+  bool IsStreamOrMetadata(std::string_view) const override { return false; }
   std::vector<std::pair<std::string_view, std::string_view>> got;
   std::string_view line;
 };

@@ -42,9 +42,9 @@ class ParsedSink {
   // Parsers with parameters (`logfmt a, b="k"`) store like Loki's LabelsBuilder.Set: a name
   // equal to a stream or metadata label becomes `<name>_extracted`, and a parsed value of
   // that name (an earlier value in the line, or an earlier stage's) is replaced.
-  virtual void Put(std::string_view name, std::string_view value) { Add(name, value); }
+  virtual void Put(std::string_view name, std::string_view value) = 0;
   // Whether `name` is a stream label or a structured-metadata key of this entry.
-  virtual bool IsStreamOrMetadata(std::string_view /*name*/) const { return false; }
+  virtual bool IsStreamOrMetadata(std::string_view name) const = 0;
 };
 
 // Why a line could not be parsed: becomes `__error__` and `__error_details__`.
