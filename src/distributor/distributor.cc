@@ -1,8 +1,10 @@
 #include "distributor/distributor.h"
 
 #include <map>
+#include <optional>
 
 #include "core/metrics.h"
+#include "distributor/level_detection.h"
 
 namespace skald::distributor {
 
@@ -31,6 +33,31 @@ Labels WithServiceName(const Labels& in, const std::vector<std::string>& discove
   std::vector<Label> items = in.items();
   items.push_back({std::string(kServiceName), std::move(value)});
   return Labels(std::move(items));
+}
+
+// The entry's metadata with detected_level added (or normalised when present). Pairs that change
+// are copied into `pool` (capacity reserved by the caller for every entry of the push); otherwise
+// the request's own pairs are returned.
+std::span<const MetadataPair> WithDetectedLevel(const LevelDetector& levels,
+                                                std::span<const MetadataPair> md,
+                                                std::string_view line, bool level_from_label,
+                                                std::string_view label_level,
+                                                std::vector<MetadataPair>* pool) {
+  for (size_t i = 0; i < md.size(); i++) {
+    if (md[i].name != kDetectedLevel) continue;
+    std::string_view norm = LevelDetector::Normalize(md[i].value);
+    if (norm == md[i].value) return md;
+    size_t begin = pool->size();
+    pool->insert(pool->end(), md.begin(), md.end());
+    (*pool)[begin + i].value = norm;
+    return std::span<const MetadataPair>(pool->data() + begin, md.size());
+  }
+  std::string_view level = level_from_label ? label_level : levels.FromEntry(md, line);
+  if (level.empty()) return md;  // an empty level field names no level
+  size_t begin = pool->size();
+  pool->insert(pool->end(), md.begin(), md.end());
+  pool->push_back({kDetectedLevel, level});
+  return std::span<const MetadataPair>(pool->data() + begin, md.size() + 1);
 }
 
 }  // namespace
@@ -98,9 +125,24 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
     Labels labels;
     std::string ls;
     std::vector<ingester::AppendEntry> batch;
+    std::string label_level;  // the stream label detected_level comes from (normalised)
   };
   std::vector<Accepted> accepted;
   accepted.reserve(req.streams.size());
+
+  // detected_level (Loki's discover_log_levels): entries that gain or change the pair get a copy
+  // of their metadata in `md_pool`, reserved up front so spans into it stay valid.
+  const bool discover_levels = lim.discover_log_levels && lim.allow_structured_metadata;
+  std::vector<MetadataPair> md_pool;
+  std::optional<LevelDetector> levels;
+  if (discover_levels) {
+    size_t need = 0;  // entries may share metadata ranges: count each entry's own
+    for (const auto& st : req.streams) {
+      for (const auto& e : st.entries) need += e.metadata_count + 1;
+    }
+    md_pool.reserve(need);
+    levels.emplace(lim.log_level_fields, lim.log_level_from_json_max_depth);
+  }
 
   for (const wire::PushStream& stream : req.streams) {
     if (stream.entries.empty()) continue;
@@ -156,6 +198,11 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
 
     Accepted& acc = accepted.emplace_back();
     auto& batch = acc.batch;
+    bool level_from_label = false;
+    if (discover_levels) {
+      std::string_view v = levels->FromLabels(labels, &level_from_label);
+      if (level_from_label) acc.label_level = std::string(LevelDetector::Normalize(v));
+    }
     for (const wire::PushEntry& e : stream.entries) {
       auto md = req.MetadataOf(e);
       uint64_t md_bytes = 0;
@@ -213,6 +260,8 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
           continue;
         }
       }
+      if (discover_levels)
+        md = WithDetectedLevel(*levels, md, e.line, level_from_label, acc.label_level, &md_pool);
       // The request's pairs go to the ingester as they are (the request outlives the push).
       batch.push_back({e.timestamp_ns, e.line, md});
     }

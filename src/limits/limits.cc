@@ -39,6 +39,15 @@ const Descriptor kDescriptors[] = {
                 "If no service_name label exists, Skald maps a single label from the configured "
                 "list to service_name. If none of the configured labels exist in the stream, "
                 "label is set to unknown_service. Empty list disables setting the label."),
+    SKALD_LIMIT("discover_log_levels", "validation.discover-log-levels", kBool, discover_log_levels,
+                "Discover and add log levels during ingestion, if not present already. Levels are "
+                "added to structured metadata as detected_level."),
+    SKALD_LIMIT("log_level_fields", "validation.log-level-fields", kStringList, log_level_fields,
+                "Field names to use for log level discovery."),
+    SKALD_LIMIT("log_level_from_json_max_depth", "validation.log-level-from-json-max-depth", kInt,
+                log_level_from_json_max_depth,
+                "Maximum depth to search for log level fields in JSON logs. A value of 0 or less "
+                "means unlimited depth."),
     SKALD_LIMIT("max_query_series", "querier.max-query-series", kInt, max_query_series,
                 "Limit the maximum of unique series that is returned by a metric query."),
     SKALD_LIMIT("max_query_length", "store.max-query-length", kDuration, max_query_length_ns,

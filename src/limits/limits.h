@@ -42,6 +42,13 @@ struct Limits {
                                                     "workload",
                                                     "job",
                                                     "k8s_job_name"};
+  // detected_level structured metadata added on push (distributor), like Loki 3.
+  bool discover_log_levels = true;
+  std::vector<std::string> log_level_fields = {
+      "level",    "LEVEL",         "Level",         "log.level",    "severity",
+      "SEVERITY", "Severity",      "SeverityText",  "lvl",          "LVL",
+      "Lvl",      "severity_text", "Severity_Text", "SEVERITY_TEXT"};
+  int log_level_from_json_max_depth = 2;  // <= 0: unlimited
   // Querying (querier).
   int max_query_series = 500;
   int64_t max_query_length_ns = 721 * kNanosPerHour;  // 0 = unlimited

@@ -216,7 +216,6 @@ const std::set<std::string>& LokiOnlyKeys() {
     add("limits_config",
         "ingestion_rate_strategy max_line_size_truncate max_line_size_truncate_identifier "
         "increment_duplicate_timestamp simulated_push_latency discover_generic_fields "
-        "discover_log_levels log_level_fields log_level_from_json_max_depth "
         "use_owned_stream_count max_streams_per_user max_global_streams_per_user "
         "per_stream_rate_limit per_stream_rate_limit_burst max_chunks_per_query "
         "max_query_lookback max_query_range max_query_parallelism tsdb_max_query_parallelism "

@@ -16,6 +16,7 @@
 #include "core/labels.h"
 #include "core/metrics.h"
 #include "core/time.h"
+#include "distributor/level_detection.h"
 #include "index/index_store.h"
 #include "ingester/ingester.h"
 #include "limits/limits.h"
@@ -108,7 +109,12 @@ class DistributorTest : public ::testing::Test {
     EXPECT_EQ(st.message(), msg);
   }
 
-  limits::Limits limits_;
+  // detected_level has its own tests (DetectedLevel*); the others compare metadata exactly.
+  limits::Limits limits_ = [] {
+    limits::Limits l;
+    l.discover_log_levels = false;
+    return l;
+  }();
   storage::MemObjectStore store_;
   index::IndexStore index_{&store_};
   ingester::Ingester ing_{ingester::IngesterOptions{}, &store_, &index_, nullptr};
@@ -509,6 +515,173 @@ TEST_F(DistributorTest, MetricsCountReceivedAndDiscarded) {
   EXPECT_NE(text.find(R"(loki_discarded_samples_total{reason="line_too_long",tenant="team-a"} 1)"),
             std::string::npos)
       << text;
+}
+
+// Every case was pushed to Loki 3.7.6 (discover_log_levels on, Loki's default fields and JSON
+// depth) and the detected_level it stored is the expectation: stream labels, then structured
+// metadata, then OTLP severity_number, then the line (JSON, logfmt, word scan).
+struct LevelCase {
+  Meta labels;
+  std::string line;
+  Meta md;
+  std::string want;
+};
+const LevelCase kLevelCases[] = {
+    {{}, "level=info msg=\"hello\"", {}, "info"},
+    {{}, "level=WARNING msg=\"disk\"", {}, "warn"},
+    {{}, "lvl=dbg foo=bar", {}, "debug"},
+    {{}, "LEVEL=Error x=1", {}, "error"},
+    {{}, "Level=notice text error here", {}, "error"},
+    {{}, "msg=\"x\" severity=critical level=debug", {}, "debug"},
+    {{}, "severity=critical msg=x lvl=warn", {}, "critical"},
+    {{}, "a=b c=d", {}, "unknown"},
+    {{}, "a=b error happened", {}, "error"},
+    {{}, "{\"level\":\"error\",\"msg\":\"boom\"}", {}, "error"},
+    {{}, "{\"msg\":\"x\",\"log\":{\"level\":\"warn\"}}", {}, "warn"},
+    {{}, "{\"msg\":\"x\",\"a\":{\"b\":{\"level\":\"warn\"}}}", {}, "warn"},
+    {{}, "{\"Level\":\"Info\",\"msg\":\"ok\"}", {}, "info"},
+    {{}, "{\"msg\":\"an error occurred\"}", {}, "error"},
+    {{}, "{\"lvl\":\"information\"}", {}, "info"},
+    {{}, "{\"level\":5,\"msg\":\"warn me\"}", {}, "warn"},
+    {{}, "{\"severity\":\"notice\",\"msg\":\"fatal thing\"}", {}, "fatal"},
+    {{}, "{\"log.level\":\"debug\"}", {}, "debug"},
+    {{}, "{\"nested\":{\"x\":1},\"level\":\"trace\"}", {}, "trace"},
+    {{}, "{bad json level", {}, "unknown"},
+    {{}, "{\"level\":\"err\"", {}, "error"},
+    {{}, "ERROR: something failed", {}, "error"},
+    {{}, "[WARN] low disk", {}, "warn"},
+    {{}, "this is fine", {}, "unknown"},
+    {{}, "misc:error here", {}, "unknown"},
+    {{}, "debug: starting; error later", {}, "debug"},
+    {{}, "errors happened", {}, "unknown"},
+    {{}, "x fatal! y", {}, "fatal"},
+    {{}, "Critical(1) and info", {}, "critical"},
+    {{}, "information only", {}, "unknown"},
+    {{}, "the warning, then info", {}, "warn"},
+    {{}, "trc something", {}, "unknown"},
+    {{}, "\"error\" quoted", {}, "error"},
+    {{}, "(info) paren", {}, "info"},
+    {{}, "error", {}, "error"},
+    {{}, "INFO", {}, "info"},
+    {{}, "x=1 y=\"info\" z", {}, "info"},
+    {{}, "msg=\"level=error\" foo", {}, "error"},
+    {{}, "foo=bar level=\"\" error", {}, "error"},
+    {{}, "severity_text=WARN foo=1", {}, "warn"},
+    {{}, "SeverityText=err foo=1", {}, "error"},
+    {{{"level", "warn"}}, "error in line", {}, "warn"},
+    {{{"severity", "NOTICE"}}, "error in line", {}, "NOTICE"},
+    {{{"lvl", "Err"}}, "info line", {}, "error"},
+    {{}, "info line", {{"level", "ERROR"}}, "error"},
+    {{}, "info line", {{"severity", "custom"}}, "custom"},
+    {{}, "info line", {{"detected_level", "WARNING"}}, "warn"},
+    {{}, "info line", {{"detected_level", "whatever"}}, "whatever"},
+    {{}, "plain", {{"severity_number", "9"}}, "info"},
+    {{}, "plain", {{"severity_number", "17"}}, "error"},
+    {{}, "plain", {{"severity_number", "0"}}, "unknown"},
+    {{}, "plain", {{"severity_number", "abc"}}, "info"},
+    {{}, "plain", {{"severity_number", "30"}}, "unknown"},
+    {{}, "plain", {{"severity_number", "3"}}, "trace"},
+    {{}, "plain", {{"severity_number", "22"}}, "fatal"},
+    {{}, "error", {{"severity_number", "6"}}, "debug"},
+    {{}, "  {\"level\":\"warn\"}  ", {}, "warn"},
+    {{}, "a=1 level=debug", {}, "debug"},
+    {{}, "level=foo error", {}, "error"},
+    {{}, "level=foo", {}, "unknown"},
+    {{}, "=bad level=info", {}, "info"},
+    {{}, "key=\"unterminated level=info", {}, "info"},
+    {{}, "WaRn mixed case", {}, "warn"},
+    {{}, "tabs\terror\tthere", {}, "error"},
+    {{}, "x{fatal}", {}, "fatal"},
+    {{}, "x=debug", {}, "debug"},
+    {{}, "infoerror", {}, "unknown"},
+    {{}, "{\"msg\":\"x\",\"level\":{\"a\":\"b\"},\"lvl\":\"warn\"}", {}, "warn"},
+    {{}, "{\"a\":[{\"level\":\"warn\"}],\"msg\":\"debug x\"}", {}, "warn"},
+    {{}, "{\"a\":\"\\\"\",\"level\":\"fatal\"}", {}, "fatal"},
+    {{}, "{\"LEVEL\":\"WRN\"}", {}, "warn"},
+    {{}, "{\"a\":{\"b\":{\"c\":{\"level\":\"warn\"}}},\"m\":\"info\"}", {}, "warn"},
+};
+
+TEST_F(DistributorTest, DetectedLevelMatchesLoki) {
+  limits_.discover_log_levels = true;
+  const int64_t t = RecentSecond();
+  std::vector<StreamSpec> streams;
+  for (size_t i = 0; i < std::size(kLevelCases); i++) {
+    const LevelCase& c = kLevelCases[i];
+    std::string ls = "{case=\"" + std::to_string(i) + "\"";
+    for (const auto& [k, v] : c.labels) ls += ", " + k + "=\"" + v + "\"";
+    ls += "}";
+    streams.push_back({ls, {{t, c.line, c.md}}});
+  }
+  ASSERT_TRUE(Push(streams).ok());
+  auto held = Held();
+  size_t seen = 0;
+  for (const auto& [ls, entries] : held) {
+    auto parsed = ParseLabels(ls);
+    ASSERT_TRUE(parsed.ok());
+    size_t i = std::stoul(std::string(parsed->Get("case")));
+    ASSERT_LT(i, std::size(kLevelCases));
+    ASSERT_EQ(entries.size(), 1u);
+    const LevelCase& c = kLevelCases[i];
+    // The pushed pairs stay (detected_level normalised in place), detected_level is appended.
+    Meta want = c.md;
+    bool had = false;
+    for (auto& [k, v] : want) {
+      if (k == "detected_level") {
+        v = c.want;
+        had = true;
+      }
+    }
+    if (!had) want.emplace_back("detected_level", c.want);
+    EXPECT_EQ(entries[0].md, want) << "case " << i << ": " << c.line;
+    seen++;
+  }
+  EXPECT_EQ(seen, std::size(kLevelCases));
+}
+
+TEST_F(DistributorTest, DetectedLevelFollowsConfiguration) {
+  const int64_t t = RecentSecond();
+  // Off: nothing is added.
+  ASSERT_TRUE(Push({{R"({app="a"})", {{t, "level=error", {}}}}}).ok());
+  EXPECT_EQ(Held().begin()->second[0].md, Meta{});
+  // Without structured metadata there is no detected_level either (Loki's rule).
+  limits_.discover_log_levels = true;
+  limits_.allow_structured_metadata = false;
+  ASSERT_TRUE(Push({{R"({app="b"})", {{t, "level=error", {}}}}}).ok());
+  EXPECT_EQ(Held()[R"({app="b", service_name="b"})"][0].md, Meta{});
+  // Own field list, JSON depth unlimited.
+  limits_.allow_structured_metadata = true;
+  limits_.log_level_fields = {"sev"};
+  limits_.log_level_from_json_max_depth = 0;
+  ASSERT_TRUE(Push({{R"({app="c"})",
+                     {{t, "sev=warn level=error", {}},
+                      {t + 1, R"({"a":{"b":{"c":{"sev":"dbg"}}},"m":"error"})", {}}}}})
+                  .ok());
+  auto c = Held()[R"({app="c", service_name="c"})"];
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[0].md, (Meta{{"detected_level", "warn"}}));
+  EXPECT_EQ(c[1].md, (Meta{{"detected_level", "debug"}}));
+}
+
+TEST(LevelDetectorTest, WordScanTakesTheEarliestBoundedWord) {
+  EXPECT_EQ(LevelDetector::FromWords(""), "unknown");
+  EXPECT_EQ(LevelDetector::FromWords("xerror warn"), "warn");
+  EXPECT_EQ(LevelDetector::FromWords("warning: x"), "warn");
+  EXPECT_EQ(LevelDetector::FromWords("err=1 info"), "error");
+  EXPECT_EQ(LevelDetector::FromWords("[trace]"), "trace");
+  EXPECT_EQ(LevelDetector::FromWords("critical"), "critical");
+  EXPECT_EQ(LevelDetector::FromWords("FATAL,"), "fatal");
+  EXPECT_EQ(LevelDetector::FromWords("info-ish"), "unknown");
+}
+
+TEST(LevelDetectorTest, MalformedLinesNeverReadOutOfBounds) {
+  LevelDetector d({"level", "lvl"}, 2);
+  for (std::string_view line :
+       {"{", "}", "{\"", "{\"level\"", "{\"level\":", "{\"level\":\"", "{\"a\":{", "{\"a\":[}",
+        "level=\"", "level=\"\\", "=", "a=b=c", "{\"a\":\"\\\"}", "\"level\"=x"}) {
+    std::string copy(line);  // exact size, so ASan sees any overread
+    std::string_view got = d.FromLine(copy);
+    EXPECT_FALSE(got.empty()) << line;
+  }
 }
 
 }  // namespace

@@ -104,26 +104,28 @@ TEST_F(LokiApiTest, JsonPushThenQueryReturnsExactLokiJson) {
 
   auto r = Query(R"({job=~"varlogs|other"})", base_, base_ + kNanosPerSecond, 100, "backward");
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(WithoutStats(r.body),
-            R"({"status":"success","data":{"resultType":"streams","result":[)"
-            R"({"stream":{"env":"prod","job":"varlogs","service_name":"varlogs"},"values":[[")" +
-                Ts(3) + R"(","third \u003cline\u003e \u0026 \"q\""],[")" + Ts(1) +
-                R"(","first line"]]},)"
-                R"({"stream":{"job":"other","service_name":"other"},"values":[[")" +
-                Ts(2) + R"(","second line"]]}])");
+  EXPECT_EQ(
+      WithoutStats(r.body),
+      R"({"status":"success","data":{"resultType":"streams","result":[)"
+      R"({"stream":{"detected_level":"unknown","env":"prod","job":"varlogs","service_name":"varlogs"},"values":[[")" +
+          Ts(3) + R"(","third \u003cline\u003e \u0026 \"q\""],[")" + Ts(1) +
+          R"(","first line"]]},)"
+          R"({"stream":{"detected_level":"unknown","job":"other","service_name":"other"},"values":[[")" +
+          Ts(2) + R"(","second line"]]}])");
   EXPECT_NE(r.body.find("\"summary\":{"), std::string::npos);
   EXPECT_EQ(r.body.back(), '\n');
 
   // Forward with limit 2: the two oldest entries over all streams.
   auto f = Query(R"({job=~".+"})", base_, base_ + kNanosPerSecond, 2, "FORWARD");
   ASSERT_EQ(f.status, 200) << f.body;
-  EXPECT_EQ(WithoutStats(f.body),
-            R"({"status":"success","data":{"resultType":"streams","result":[)"
-            R"({"stream":{"env":"prod","job":"varlogs","service_name":"varlogs"},"values":[[")" +
-                Ts(1) +
-                R"(","first line"]]},)"
-                R"({"stream":{"job":"other","service_name":"other"},"values":[[")" +
-                Ts(2) + R"(","second line"]]}])");
+  EXPECT_EQ(
+      WithoutStats(f.body),
+      R"({"status":"success","data":{"resultType":"streams","result":[)"
+      R"({"stream":{"detected_level":"unknown","env":"prod","job":"varlogs","service_name":"varlogs"},"values":[[")" +
+          Ts(1) +
+          R"(","first line"]]},)"
+          R"({"stream":{"detected_level":"unknown","job":"other","service_name":"other"},"values":[[")" +
+          Ts(2) + R"(","second line"]]}])");
 
   // end is exclusive, start inclusive.
   auto w = Query(R"({job="varlogs"})", base_ + 1 * kNanosPerMilli, base_ + 3 * kNanosPerMilli, 100,
@@ -152,14 +154,14 @@ TEST_F(LokiApiTest, GzipJsonAndProtobufPushesWithStructuredMetadata) {
   EXPECT_EQ(
       WithoutStats(r.body),
       R"({"status":"success","data":{"resultType":"streams","result":[)"
-      R"({"stream":{"app":"gz","service_name":"gz","trace_id":"abc"},"values":[[")" +
+      R"({"stream":{"app":"gz","detected_level":"unknown","service_name":"gz","trace_id":"abc"},"values":[[")" +
           Ts(5) +
           R"(","gzipped line"]]},)"
           // Sorted by label string: `, user=` sorts before `}`.
-          R"({"stream":{"app":"proto","env":"dev","service_name":"proto","user":"u1"},"values":[[")" +
+          R"({"stream":{"app":"proto","detected_level":"unknown","env":"dev","service_name":"proto","user":"u1"},"values":[[")" +
           Ts(7) +
           R"(","proto line two"]]},)"
-          R"({"stream":{"app":"proto","env":"dev","service_name":"proto"},"values":[[")" +
+          R"({"stream":{"app":"proto","detected_level":"unknown","env":"dev","service_name":"proto"},"values":[[")" +
           Ts(6) + R"(","proto line one"]]}])");
 
   // categorize-labels: indexed labels only, metadata as a third tuple element.
@@ -169,8 +171,9 @@ TEST_F(LokiApiTest, GzipJsonAndProtobufPushesWithStructuredMetadata) {
       WithoutStats(c.body),
       R"({"status":"success","data":{"resultType":"streams","encodingFlags":["categorize-labels"],"result":[)"
       R"({"stream":{"app":"proto","env":"dev","service_name":"proto"},"values":[[")" +
-          Ts(6) + R"(","proto line one",{}],[")" + Ts(7) +
-          R"(","proto line two",{"structuredMetadata":{"user":"u1"}}]]}])");
+          Ts(6) + R"(","proto line one",{"structuredMetadata":{"detected_level":"unknown"}}],[")" +
+          Ts(7) +
+          R"(","proto line two",{"structuredMetadata":{"user":"u1","detected_level":"unknown"}}]]}])");
 }
 
 TEST_F(LokiApiTest, LegacyPromPushAcceptsV0Json) {

@@ -287,9 +287,10 @@ std::string Target(dom::element c, int64_t base) {
 
 TEST(LogqlConformanceTest, EveryCaseGivesLokisAnswer) {
   skald::testing::TempDir dir("logql-conformance");
-  // The recording Loki ran with service-name discovery off (no service_name label added at
-  // ingest); so does this Skald.
-  skald::testing::InProcessSkald skald(dir.path(), {"-validation.discover-service-name="});
+  // The recording Loki ran with service-name and log-level discovery off (no service_name label
+  // and no detected_level metadata added at ingest); so does this Skald.
+  skald::testing::InProcessSkald skald(
+      dir.path(), {"-validation.discover-service-name=", "-validation.discover-log-levels=false"});
   ASSERT_TRUE(skald.Start().ok());
   const int64_t base = BaseSeconds();
   dom::parser parser;
