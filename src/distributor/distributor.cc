@@ -72,10 +72,14 @@ Distributor::Distributor(const limits::Overrides* limits, ingester::Pusher* inge
     bytes_received_ =
         &registry->AddCounter("loki_distributor_bytes_received_total",
                               "Line bytes received (after validation) per tenant.", {"tenant"});
-    discarded_samples_ = &registry->AddCounter(
-        "loki_discarded_samples_total", "Entries discarded, by reason.", {"reason", "tenant"});
+    // Loki's names; Loki also labels these (and the two above) by retention_hours, policy and
+    // format (docs/metrics.md).
+    discarded_samples_ = &registry->AddCounter("loki_discarded_samples_total",
+                                               "The total number of samples that were discarded.",
+                                               {"reason", "tenant"});
     discarded_bytes_ = &registry->AddCounter("loki_discarded_bytes_total",
-                                             "Bytes discarded, by reason.", {"reason", "tenant"});
+                                             "The total number of bytes that were discarded.",
+                                             {"reason", "tenant"});
   }
 }
 

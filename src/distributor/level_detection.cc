@@ -1,5 +1,6 @@
 #include "distributor/level_detection.h"
 
+#include <array>
 #include <charconv>
 #include <cstdint>
 
@@ -39,11 +40,7 @@ bool IsSpace(char c) {
 }
 
 // Loki's word boundaries for the keyword scan: colons may follow a level word ("debug: x") but
-// not precede it ("misc:error" is no level).
-bool LeftBoundary(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '[' || c == '(' || c == '{' || c == '"' ||
-         c == '=';
-}
+// not precede it ("misc:error" is no level). The left side is a table in FromWords.
 bool RightBoundary(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '[' || c == ']' || c == '(' || c == ')' ||
          c == '{' || c == '}' || c == ':' || c == ',' || c == '!' || c == '"' || c == '=';
@@ -59,14 +56,6 @@ struct Word {
 constexpr Word kWords[] = {{"trace", kTrace},       {"debug", kDebug}, {"fatal", kFatal},
                            {"critical", kCritical}, {"error", kError}, {"err", kError},
                            {"warning", kWarn},      {"warn", kWarn},   {"info", kInfo}};
-
-bool StartsWithFold(std::string_view s, size_t pos, std::string_view word) {
-  if (s.size() - pos < word.size()) return false;
-  for (size_t i = 0; i < word.size(); i++) {
-    if (Lower(s[pos + i]) != word[i]) return false;
-  }
-  return true;
-}
 
 // --- a tolerant JSON walker (only what level detection needs) ---
 
@@ -218,14 +207,26 @@ std::string_view LevelDetector::Normalize(std::string_view v) {
 }
 
 std::string_view LevelDetector::FromWords(std::string_view line) {
-  for (size_t i = 0; i < line.size(); i++) {
-    char c = Lower(line[i]);
+  // Only word starts can match: test the byte before first (a table lookup), then the first
+  // letter, then the words. Letters compare with `| 0x20`, exact for ASCII letters.
+  static constexpr auto kLeft = [] {
+    std::array<bool, 256> t{};
+    for (char c : {' ', '\t', '\n', '[', '(', '{', '"', '='})
+      t[static_cast<unsigned char>(c)] = true;
+    return t;
+  }();
+  const size_t n = line.size();
+  for (size_t i = 0; i < n; i++) {
+    if (i > 0 && !kLeft[static_cast<unsigned char>(line[i - 1])]) continue;
+    const char c = static_cast<char>(line[i] | 0x20);
     if (c != 't' && c != 'd' && c != 'f' && c != 'c' && c != 'e' && c != 'w' && c != 'i') continue;
-    if (i > 0 && !LeftBoundary(line[i - 1])) continue;
     for (const Word& w : kWords) {
-      if (w.word[0] != c || !StartsWithFold(line, i, w.word)) continue;
-      size_t end = i + w.word.size();
-      if (end < line.size() && !RightBoundary(line[end])) continue;
+      if (w.word[0] != c || n - i < w.word.size()) continue;
+      bool same = true;
+      for (size_t k = 1; k < w.word.size() && same; k++) same = (line[i + k] | 0x20) == w.word[k];
+      if (!same) continue;
+      const size_t end = i + w.word.size();
+      if (end < n && !RightBoundary(line[end])) continue;
       return w.level;
     }
   }

@@ -82,13 +82,16 @@ Status Ingester::FlushPass(bool force) {
       std::lock_guard<std::mutex> lock(stream->mu_);
       Stream& s = *stream;
       bool has_open = !s.head_.empty() || !s.blocks_.empty();
-      bool due = force ||
-                 (has_open && s.open_first_append_ != 0 &&
-                  now - s.open_first_append_ >= opts_.max_chunk_age) ||
-                 (has_open && now - s.last_append_ >= opts_.chunk_idle_period);
-      if (due && has_open) {
+      // Loki's order of flush reasons: forced, then idle, then max_age.
+      const char* reason =
+          force                                             ? "forced"
+          : now - s.last_append_ >= opts_.chunk_idle_period ? "idle"
+          : s.open_first_append_ != 0 && now - s.open_first_append_ >= opts_.max_chunk_age
+              ? "max_age"
+              : nullptr;
+      if (reason != nullptr && has_open) {
         size_t before = s.Footprint();
-        s.CloseChunk(opts_.codec);
+        s.CloseChunk(opts_.codec, reason);
         AccountLocked(before, s.Footprint());
       }
       for (const auto& c : s.closed_) pending.push_back({stream, c});
@@ -147,14 +150,26 @@ Status Ingester::FlushPass(bool force) {
       if (!written[i]) continue;
       Pending& p = pending[i];
       if (metrics_->chunks_flushed) {
-        metrics_->chunks_flushed->Inc();
-        metrics_->chunk_bytes_flushed->Inc(static_cast<double>(p.chunk->bytes->size()));
+        const ClosedChunk& c = *p.chunk;
+        const double size = static_cast<double>(c.bytes->size());
+        metrics_->chunks_flushed->WithLabels({c.reason}).Inc();
+        metrics_->chunks_stored->WithLabels({inst->tenant_}).Inc();
+        metrics_->chunk_stored_bytes->WithLabels({inst->tenant_}).Inc(size);
+        metrics_->chunk_size->Observe(size);
+        metrics_->chunk_entries->Observe(static_cast<double>(c.entries));
+        // Loki's MemChunk.Utilization (10 blocks per chunk when there is no target size).
+        metrics_->chunk_utilization->Observe(
+            opts_.target_size > 0 ? size / static_cast<double>(opts_.target_size)
+                                  : static_cast<double>(c.uncompressed) /
+                                        (10.0 * static_cast<double>(opts_.block_size)));
+        metrics_->chunk_age->Observe(static_cast<double>(now - c.min_ts) / 1e9);
       }
       std::lock_guard<std::mutex> lock(p.stream->mu_);
       auto& closed = p.stream->closed_;
       auto it = std::find(closed.begin(), closed.end(), p.chunk);
       if (it != closed.end()) {
         memory_bytes_.fetch_sub(p.chunk->bytes->size(), std::memory_order_relaxed);
+        metrics_->memory_chunks.fetch_sub(1, std::memory_order_relaxed);
         closed.erase(it);
       }
     }
@@ -168,7 +183,10 @@ Status Ingester::FlushPass(bool force) {
       shard.streams.erase(stream->fp_);
       inst->index_.Remove(stream->fp_);
       active_streams_.fetch_sub(1, std::memory_order_relaxed);
-      if (metrics_->streams) metrics_->streams->WithLabels({inst->tenant_}).Dec();
+      if (metrics_->streams) {
+        metrics_->streams->WithLabels({inst->tenant_}).Dec();
+        metrics_->streams_removed->WithLabels({inst->tenant_}).Inc();
+      }
     }
   }
   if (failed > 1) {

@@ -33,37 +33,62 @@ Ingester::Ingester(IngesterOptions opts, storage::ObjectStore* store, index::Ind
       metrics_(std::make_unique<Metrics>()) {
   if (opts_.shards < 1) opts_.shards = 1;
   if (registry != nullptr) {
-    metrics_->chunks_flushed =
-        &registry->AddCounter("skald_ingester_chunks_flushed_total", "Chunks written to the store.")
-             .WithLabels({});
-    metrics_->chunk_bytes_flushed =
-        &registry
-             ->AddCounter("skald_ingester_chunk_bytes_flushed_total",
-                          "Compressed chunk bytes written to the store.")
-             .WithLabels({});
-    metrics_->flush_failures =
-        &registry->AddCounter("skald_ingester_flush_failures_total", "Failed flush attempts.")
-             .WithLabels({});
+    metrics::Registry& r = *registry;
+    metrics_->chunks_flushed = &r.AddCounter("loki_ingester_chunks_flushed_total",
+                                             "Total flushed chunks per reason.", {"reason"});
+    metrics_->chunks_stored = &r.AddCounter("loki_ingester_chunks_stored_total",
+                                            "Total stored chunks per tenant.", {"tenant"});
+    metrics_->chunk_stored_bytes =
+        &r.AddCounter("loki_ingester_chunk_stored_bytes_total",
+                      "Total bytes stored in chunks per tenant.", {"tenant"});
+    metrics_->chunk_size = &r.AddHistogram("loki_ingester_chunk_size_bytes",
+                                           "Distribution of stored chunk sizes (when stored).", {},
+                                           metrics::ExponentialBuckets(20000, 2, 10))
+                                .WithLabels();
+    metrics_->chunk_entries =
+        &r.AddHistogram("loki_ingester_chunk_entries",
+                        "Distribution of stored lines per chunk (when stored).", {},
+                        metrics::ExponentialBuckets(200, 2, 9))
+             .WithLabels();
+    metrics_->chunk_utilization =
+        &r.AddHistogram("loki_ingester_chunk_utilization",
+                        "Distribution of stored chunk utilization (when stored).", {},
+                        metrics::LinearBuckets(0, 0.2, 6))
+             .WithLabels();
+    metrics_->chunk_age =
+        &r.AddHistogram("loki_ingester_chunk_age_seconds",
+                        "Distribution of chunk ages (when stored).", {},
+                        {60, 300, 600, 1800, 3600, 7200, 14400, 36000, 43200, 57600})
+             .WithLabels();
+    metrics_->flush_failures = &r.AddCounter("loki_ingester_chunks_flush_failures_total",
+                                             "Total number of flush failures.")
+                                    .WithLabels();
     metrics_->blocks_cut =
-        &registry->AddCounter("skald_ingester_blocks_cut_total", "Head blocks compressed.")
-             .WithLabels({});
-    metrics_->wal_failures =
-        &registry
-             ->AddCounter("skald_ingester_wal_write_failures_total",
-                          "Pushes refused because the WAL write or sync failed.")
-             .WithLabels({});
-    metrics_->checkpoints =
-        &registry->AddCounter("skald_ingester_wal_checkpoints_total", "WAL checkpoints written.")
-             .WithLabels({});
+        &r.AddCounter("skald_ingester_blocks_cut_total", "Head blocks compressed.").WithLabels();
+    metrics_->wal_failures = &r.AddCounter("skald_ingester_wal_write_failures_total",
+                                           "Pushes refused because the WAL write or sync failed.")
+                                  .WithLabels();
+    metrics_->checkpoints = &r.AddCounter("loki_ingester_checkpoint_creations_total",
+                                          "Total number of checkpoint creations attempted.")
+                                 .WithLabels();
     metrics_->checkpoint_failures =
-        &registry
-             ->AddCounter("skald_ingester_wal_checkpoint_failures_total",
-                          "WAL checkpoints that failed.")
-             .WithLabels({});
-    metrics_->streams = &registry->AddGauge("loki_ingester_memory_streams",
-                                            "In-memory streams per tenant.", {"tenant"});
-    registry->GaugeFunc("skald_ingester_memory_bytes", "Bytes of log data held in memory.",
-                        [this] { return static_cast<double>(MemoryBytes()); });
+        &r.AddCounter("loki_ingester_checkpoint_creations_failed_total",
+                      "Total number of checkpoint creations that failed.")
+             .WithLabels();
+    metrics_->streams =
+        &r.AddGauge("loki_ingester_memory_streams",
+                    "The total number of streams in memory per tenant.", {"tenant"});
+    metrics_->streams_created =
+        &r.AddCounter("loki_ingester_streams_created_total",
+                      "The total number of streams created per tenant.", {"tenant"});
+    metrics_->streams_removed =
+        &r.AddCounter("loki_ingester_streams_removed_total",
+                      "The total number of streams removed per tenant.", {"tenant"});
+    r.GaugeFunc("loki_ingester_memory_chunks", "The total number of chunks in memory.", [this] {
+      return static_cast<double>(metrics_->memory_chunks.load(std::memory_order_relaxed));
+    });
+    r.GaugeFunc("skald_ingester_memory_bytes", "Bytes of log data held in memory.",
+                [this] { return static_cast<double>(MemoryBytes()); });
   }
 }
 
@@ -102,7 +127,10 @@ std::shared_ptr<Stream> Ingester::AcquireStream(TenantInstance* inst, const Labe
         shard.streams.emplace(fp, stream);
         inst->index_.Add(fp, labels);
         active_streams_.fetch_add(1, std::memory_order_relaxed);
-        if (metrics_->streams) metrics_->streams->WithLabels({inst->tenant_}).Inc();
+        if (metrics_->streams) {
+          metrics_->streams->WithLabels({inst->tenant_}).Inc();
+          metrics_->streams_created->WithLabels({inst->tenant_}).Inc();
+        }
       } else {
         stream = it->second;
       }
@@ -130,11 +158,14 @@ void Ingester::AppendLocked(Stream& s, int64_t ts, std::string_view line,
   s.last_hash_ = hash;
   if (ts > s.newest_ts_) s.newest_ts_ = ts;
   if (s.open_first_append_ == 0) s.open_first_append_ = now;
+  if (s.head_.size() == 1 && s.blocks_.empty()) {  // this entry opened a chunk
+    metrics_->memory_chunks.fetch_add(1, std::memory_order_relaxed);
+  }
   s.last_append_ = now;
   if (s.head_data_.size() + s.head_.size() * 12 >= opts_.block_size) {
     s.CutHead(opts_.codec);
     if (metrics_->blocks_cut) metrics_->blocks_cut->Inc();
-    if (s.open_compressed_ >= opts_.target_size) s.CloseChunk(opts_.codec);
+    if (s.open_compressed_ >= opts_.target_size) s.CloseChunk(opts_.codec, "full");
   }
 }
 

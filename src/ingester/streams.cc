@@ -78,11 +78,12 @@ void Stream::CutHead(chunk::Codec codec) {
   head_sorted_ = true;
 }
 
-void Stream::CloseChunk(chunk::Codec codec) {
+void Stream::CloseChunk(chunk::Codec codec, const char* reason) {
   CutHead(codec);
   if (blocks_.empty()) return;
   chunk::ChunkWriter writer(codec, tenant_, fp_, labels_str_);
   auto closed = std::make_shared<ClosedChunk>();
+  closed->reason = reason;
   closed->min_ts = INT64_MAX;
   closed->max_ts = INT64_MIN;
   for (const auto& b : blocks_) {

@@ -36,6 +36,7 @@ struct ClosedChunk {
   int64_t min_ts = 0, max_ts = 0;
   uint32_t entries = 0;
   uint64_t uncompressed = 0;
+  const char* reason = "";  // why it was cut: Loki's flush reasons (full, idle, max_age, forced)
 };
 
 // One stream's in-memory data. Guarded by mu_.
@@ -118,8 +119,9 @@ class Stream {
   // Cuts the head into a block of the open chunk. REQUIRES: mu_ held.
   void CutHead(chunk::Codec codec);
 
-  // Closes the open chunk (cutting the head first). REQUIRES: mu_ held.
-  void CloseChunk(chunk::Codec codec);
+  // Closes the open chunk (cutting the head first); `reason` is a string literal (the
+  // chunks_flushed_total label). REQUIRES: mu_ held.
+  void CloseChunk(chunk::Codec codec, const char* reason);
 };
 
 struct Shard {

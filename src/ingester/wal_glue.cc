@@ -108,6 +108,8 @@ Status Ingester::Checkpoint() {
     std::unique_lock<std::shared_mutex> order(wal_order_mu_);
     SKALD_ASSIGN_OR_RETURN(n, wal_->RotateSegment());
   }
+  // Loki counts an attempt once the segment is cut, and a failure when it does not commit.
+  if (metrics_->checkpoints) metrics_->checkpoints->Inc();
   wal::CheckpointOptions co;
   co.fs = wal_fs_;
   auto writer = wal::CheckpointWriter::Begin(wal_dir_, n, co);
@@ -149,7 +151,6 @@ Status Ingester::Checkpoint() {
   }
   Status st = (*writer)->Commit();
   if (!st.ok()) return fail(st);
-  if (metrics_->checkpoints) metrics_->checkpoints->Inc();
   return wal_->RemoveSegmentsBefore(n);
 }
 

@@ -48,6 +48,8 @@ const Descriptor kDescriptors[] = {
                 log_level_from_json_max_depth,
                 "Maximum depth to search for log level fields in JSON logs. A value of 0 or less "
                 "means unlimited depth."),
+    SKALD_LIMIT("max_concurrent_tail_requests", "querier.max-concurrent-tail-requests", kInt,
+                max_concurrent_tail_requests, "Maximum number of concurrent tail requests."),
     SKALD_LIMIT("max_query_series", "querier.max-query-series", kInt, max_query_series,
                 "Limit the maximum of unique series that is returned by a metric query."),
     SKALD_LIMIT("max_query_length", "store.max-query-length", kDuration, max_query_length_ns,

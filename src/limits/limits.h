@@ -18,6 +18,24 @@
 
 namespace skald::limits {
 
+// limits_config.otlp_config (Loki's OTLPConfig): how OTLP attributes are stored. Parsed and
+// validated by the configuration; the OTLP handler turns it into wire::OtlpOptions.
+enum class OtlpAttributeAction { kIndexLabel, kStructuredMetadata, kDrop };
+struct OtlpAttributesConfig {
+  OtlpAttributeAction action = OtlpAttributeAction::kStructuredMetadata;
+  std::vector<std::string> attributes;  // exact attribute names; or
+  std::string regex;                    // a Go/RE2 regex matched against the whole name
+};
+struct OtlpConfig {
+  // resource_attributes.ignore_defaults: drop the default index-label rule
+  // (distributor.otlp_config.default_resource_attributes_as_index_labels).
+  bool resource_ignore_defaults = false;
+  std::vector<OtlpAttributesConfig> resource_attributes;  // resource_attributes.attributes_config
+  std::vector<OtlpAttributesConfig> scope_attributes;     // index_label not allowed
+  std::vector<OtlpAttributesConfig> log_attributes;
+  bool severity_text_as_label = false;
+};
+
 struct Limits {
   // Ingestion (distributor).
   double ingestion_rate_mb = 4;
@@ -54,10 +72,13 @@ struct Limits {
   int64_t max_query_length_ns = 721 * kNanosPerHour;  // 0 = unlimited
   int max_entries_limit_per_query = 5000;             // 0 = unlimited
   int64_t query_timeout_ns = kNanosPerMinute;
+  int max_concurrent_tail_requests = 10;  // live tails per tenant; 0 = unlimited
   // Structured metadata (distributor).
   bool allow_structured_metadata = true;
   int64_t max_structured_metadata_size = 65536;     // bytes; 0 = unlimited
   int max_structured_metadata_entries_count = 128;  // 0 = unlimited
+  // OTLP ingest (server: POST /otlp/v1/logs); YAML only, see server/config.cc.
+  OtlpConfig otlp_config;
 };
 
 // How a knob's value is written in YAML and flags.

@@ -26,6 +26,19 @@ int64_t Deadline(int64_t timeout_ns) {
 
 }  // namespace
 
+Status QueryApi::CheckQueryLength(std::string_view tenant, int64_t start, int64_t end) const {
+  const limits::Limits& lim = limits_->For(tenant);
+  // Loki compares time.Time.Sub (saturating) against the limit, printing the
+  // length as a Go duration and the limit as a Prometheus one.
+  const int64_t length = SaturatingSub(end, start);
+  if (lim.max_query_length_ns > 0 && length > lim.max_query_length_ns) {
+    return Status::InvalidArgument(
+        "the query time range exceeds the limit (query length: " + FormatGoDuration(length) +
+        ", limit: " + FormatPromDuration(lim.max_query_length_ns) + ")");
+  }
+  return Status::OK();
+}
+
 StatusOr<LogsResult> QueryApi::Range(std::string_view tenant, const RangeQuery& q) {
   const limits::Limits& lim = limits_->For(tenant);
   SKALD_ASSIGN_OR_RETURN(auto expr, logql::ParseExpr(q.query));
@@ -36,14 +49,7 @@ StatusOr<LogsResult> QueryApi::Range(std::string_view tenant, const RangeQuery& 
         "max entries limit per query exceeded, limit > max_entries_limit_per_query (" +
         std::to_string(q.limit) + " > " + std::to_string(lim.max_entries_limit_per_query) + ")");
   }
-  // Loki compares time.Time.Sub (saturating) against the limit, printing the
-  // length as a Go duration and the limit as a Prometheus one.
-  const int64_t length = SaturatingSub(q.end_ns, q.start_ns);
-  if (lim.max_query_length_ns > 0 && length > lim.max_query_length_ns) {
-    return Status::InvalidArgument(
-        "the query time range exceeds the limit (query length: " + FormatGoDuration(length) +
-        ", limit: " + FormatPromDuration(lim.max_query_length_ns) + ")");
-  }
+  SKALD_RETURN_IF_ERROR(CheckQueryLength(tenant, q.start_ns, q.end_ns));
   const logql::LogSelector* sel = logql::AsLogSelector(*expr);
   if (sel == nullptr) {
     // Loki's frontend aligns metric range queries to the step (log queries keep their

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,16 @@ struct VolumeQuery {
   uint32_t limit = 100;                    // series at most (0 means 100, as in Loki)
   std::vector<std::string> target_labels;  // empty: the selector's label names
   bool by_labels = false;  // aggregateBy=labels: one series {name=""} per label name
+};
+
+// detected_field(s) requests; results are wire types (wire/query_result.h).
+using wire::DetectedField;
+using wire::DetectedFieldsResult;
+using wire::DetectedLabel;
+struct DetectedFieldsQuery {
+  RangeQuery range;  // query (a log selector, pipeline allowed), bounds, step, limit = line_limit
+  uint32_t field_limit = 1000;           // `limit` / `field_limit`
+  std::optional<std::string> values_of;  // detected_field/<name>/values
 };
 
 class QueryApi {
@@ -87,6 +98,22 @@ class QueryApi {
   // proportion to its time overlap with a bucket. From metadata only. Thread-safe.
   StatusOr<logql::QueryValue> Volume(std::string_view tenant, const VolumeQuery& q);
 
+  // detected_labels over [start, end): the selected streams' label names with their distinct
+  // value counts, names whose values all look like IDs left out as Loki does. `query` empty
+  // (all streams) or label matchers only (else `only label matchers are supported`).
+  StatusOr<std::vector<DetectedLabel>> DetectedLabels(std::string_view tenant,
+                                                      std::string_view query, int64_t start,
+                                                      int64_t end);
+  // detected_fields (or, with values_of, one field's values) over the newest
+  // range.limit entries of a log query (`only log selector is supported` for a metric query):
+  // structured metadata, the query's parsed labels and a json / logfmt parse of each line.
+  // Details in detected.cc. Thread-safe.
+  StatusOr<DetectedFieldsResult> DetectedFields(std::string_view tenant,
+                                                const DetectedFieldsQuery& q);
+
+  // The per-tenant limits this API applies.
+  const limits::Overrides& limits() const { return *limits_; }
+
   // series over [start, end) matching any of `selectors` (all series when empty).
   StatusOr<std::vector<Labels>> Series(std::string_view tenant,
                                        const std::vector<std::string_view>& selectors,
@@ -96,6 +123,9 @@ class QueryApi {
   StatusOr<QueryResult> EvaluateMetric(std::string_view tenant, const logql::Expr& expr,
                                        int64_t start, int64_t end, int64_t step,
                                        const std::function<bool()>& client_gone);
+
+  // `the query time range exceeds the limit (...)` when end - start is over max_query_length.
+  Status CheckQueryLength(std::string_view tenant, int64_t start, int64_t end) const;
 
   Querier* querier_;
   const limits::Overrides* limits_;

@@ -12,11 +12,15 @@
 #include "index/index_store.h"
 #include "ingester/ingester.h"
 #include "limits/limits.h"
+#include "pattern/store.h"
+#include "pattern/tee.h"
 #include "querier/querier.h"
 #include "querier/query_api.h"
+#include "server/build_info.h"
 #include "server/http_server.h"
 #include "server/loki_api.h"
 #include "storage/fs_object_store.h"
+#include "tail/tail.h"
 #include "wal/wal.h"
 #include "wire/push.h"
 
@@ -32,6 +36,12 @@ struct App::Impl {
   std::unique_ptr<index::IndexStore> index;
   std::unique_ptr<ingester::Ingester> ingester;
   std::unique_ptr<limits::Overrides> limits;
+  // Log patterns (null when disabled): the tee sits between the distributor and the
+  // ingester, its worker feeds the store. Declared before the distributor (outlive it).
+  std::unique_ptr<pattern::PatternStore> patterns;
+  std::unique_ptr<pattern::PatternTee> pattern_tee;
+  // Live tails: the last decorator before the distributor, fed with what the ingester accepted.
+  std::unique_ptr<tail::TailHub> tails;
   std::unique_ptr<distributor::Distributor> distributor;
   std::unique_ptr<querier::Querier> querier;
   std::unique_ptr<querier::QueryApi> queries;
@@ -61,6 +71,24 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
                                  "' is not supported yet; run with -target=all");
   }
   metrics::RegisterProcessMetrics(s.registry);
+  {
+    // prometheus/common's version collector, as Loki registers it (NewCollector("loki")).
+    const BuildInfo& b = GetBuildInfo();
+#if defined(__x86_64__)
+    const char* goarch = "amd64";
+#elif defined(__aarch64__)
+    const char* goarch = "arm64";
+#else
+    const char* goarch = "unknown";
+#endif
+    s.registry
+        ->AddGauge("loki_build_info",
+                   "A metric with a constant '1' value labeled by version, revision, branch, "
+                   "goversion from which loki was built, and the goos and goarch for the build.",
+                   {"branch", "goarch", "goos", "goversion", "revision", "tags", "version"})
+        .WithLabels({b.branch, goarch, "linux", b.go_version, b.revision, "unknown", b.version})
+        .Set(1);
+  }
   std::filesystem::path root(config.common.path_prefix);
   SKALD_ASSIGN_OR_RETURN(s.store, storage::FsObjectStore::Open((root / "store").string()));
   s.index = std::make_unique<index::IndexStore>(s.store.get());
@@ -81,8 +109,26 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   s.ingester = std::make_unique<ingester::Ingester>(io, s.store.get(), s.index.get(), s.registry);
 
   s.limits = std::make_unique<limits::Overrides>(config.limits_config);
-  s.distributor =
-      std::make_unique<distributor::Distributor>(s.limits.get(), s.ingester.get(), s.registry);
+  ingester::Pusher* pusher = s.ingester.get();
+  if (config.pattern_ingester.enabled) {
+    const Config::PatternIngester& pc = config.pattern_ingester;
+    pattern::PatternStoreOptions po;
+    po.drain.max_clusters = pc.max_clusters;
+    po.drain.max_eviction_ratio = pc.max_eviction_ratio;
+    po.drain.max_allowed_line_length = pc.max_allowed_line_length;
+    po.drain.max_chunk_age_ms = pc.max_chunk_age_ns / kNanosPerMilli;
+    po.drain.sample_interval_ms = pc.pattern_sample_interval_ns / kNanosPerMilli;
+    po.retain_for_ns = pc.retain_for_ns;
+    po.registry = s.registry;
+    s.patterns = std::make_unique<pattern::PatternStore>(po);
+    pattern::PatternTeeOptions to;
+    to.registry = s.registry;
+    s.pattern_tee = std::make_unique<pattern::PatternTee>(s.ingester.get(), s.patterns.get(), to);
+    pusher = s.pattern_tee.get();
+  }
+  s.tails = std::make_unique<tail::TailHub>(pusher, s.registry);
+  pusher = s.tails.get();
+  s.distributor = std::make_unique<distributor::Distributor>(s.limits.get(), pusher, s.registry);
   // Thread policy. Queries: Loki's querier.max_concurrent (4) workers or one per core,
   // shared by the queries and their per-stream scans. Pushes: they mostly wait for the WAL's
   // group commit, so more of them in flight means bigger commits, not more CPU. HTTP I/O:
@@ -101,6 +147,8 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   ho.address = config.server.http_listen_address;
   ho.port = config.server.http_listen_port;
   ho.registry = s.registry;
+  // loki_request_duration_seconds etc., as Loki's dskit server names them.
+  ho.metrics_namespace = "loki";
   ho.threads = cores;  // blocking handlers run on the pools below (RunOn)
   ho.read_timeout_ms = config.server.http_server_read_timeout_ns / kNanosPerMilli;
   ho.write_timeout_ms = config.server.http_server_write_timeout_ns / kNanosPerMilli;
@@ -113,6 +161,9 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   deps.queries = s.queries.get();
   deps.ingester = s.ingester.get();
   deps.registry = s.registry;
+  deps.patterns = s.patterns.get();
+  deps.tails = s.tails.get();
+  deps.tail_executor = s.query_pool.get();
   deps.decompression_gate = std::make_shared<wire::DecompressionGate>(
       wire::DecompressionGate::SlotsFor(config.distributor.max_decompressed_size));
   Impl* impl = app->impl_.get();
@@ -128,11 +179,15 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   App* self = app.get();
   deps.accepting_writes = [self](std::string* reason) { return self->AcceptingWrites(reason); };
   RegisterLokiApi(s.http.get(), deps);
-  for (const char* path : {"/loki/api/v1/query_range", "/loki/api/v1/query", "/loki/api/v1/labels",
-                           "/loki/api/v1/label", "/loki/api/v1/label/*", "/loki/api/v1/series"}) {
+  for (const char* path :
+       {"/loki/api/v1/query_range", "/loki/api/v1/query", "/loki/api/v1/labels",
+        "/loki/api/v1/label", "/loki/api/v1/label/*", "/loki/api/v1/series",
+        "/loki/api/v1/index/stats", "/loki/api/v1/index/volume", "/loki/api/v1/index/volume_range",
+        "/loki/api/v1/detected_labels", "/loki/api/v1/detected_fields",
+        "/loki/api/v1/detected_field/*", "/loki/api/v1/patterns"}) {
     SKALD_RETURN_IF_ERROR(s.http->RunOn(path, s.query_pool.get(), /*probe_client=*/true));
   }
-  for (const char* path : {"/loki/api/v1/push", "/api/prom/push", "/flush"}) {
+  for (const char* path : {"/loki/api/v1/push", "/api/prom/push", "/otlp/v1/logs", "/flush"}) {
     SKALD_RETURN_IF_ERROR(s.http->RunOn(path, s.push_pool.get()));
   }
   return app;
@@ -160,17 +215,21 @@ Status App::Start() {
                 std::to_string(r.checkpoint.corrupt_records + r.segments.corrupt_records)},
                {"torn_tails", std::to_string(r.checkpoint.torn_tails + r.segments.torn_tails)},
                {"orphan_entries", std::to_string(r.orphan_entries)}});
-    s.registry->AddGauge("skald_wal_replay_duration_seconds", "Duration of the last WAL replay.")
+    s.registry
+        ->AddGauge("loki_ingester_wal_replay_duration_seconds",
+                   "Time taken to replay the checkpoint and the WAL.")
         .WithLabels({})
         .Set(static_cast<double>(r.duration_ns) / 1e9);
     s.registry->AddGauge("skald_wal_replay_bytes", "Record bytes read by the last WAL replay.")
         .WithLabels({})
         .Set(static_cast<double>(bytes));
-    s.registry
-        ->AddCounter("skald_wal_corrupt_records_total",
-                     "Corrupt WAL records found (the rest of their segment was skipped).")
-        .WithLabels({})
-        .Inc(static_cast<double>(r.checkpoint.corrupt_records + r.segments.corrupt_records));
+    // One per damaged segment (its rest is skipped) or missing segment number.
+    auto& corruptions =
+        s.registry->AddCounter("loki_ingester_wal_corruptions_total",
+                               "Total number of WAL corruptions encountered.", {"type"});
+    corruptions.WithLabels({"checkpoint"}).Inc(static_cast<double>(r.checkpoint.corrupt_records));
+    corruptions.WithLabels({"segment"})
+        .Inc(static_cast<double>(r.segments.corrupt_records + r.segments.missing_segments));
     wal::WalOptions wo;
     wo.dir = s.wal_dir;
     wo.fsync = s.config.ingester.wal.fsync;
@@ -179,8 +238,12 @@ Status App::Start() {
     wal::Wal* w = s.wal.get();
     s.registry->GaugeFunc("skald_wal_healthy", "1 when the last WAL write succeeded.",
                           [w] { return w->Health().ok() ? 1.0 : 0.0; });
-    s.registry->CounterFunc("skald_wal_records_total", "WAL records acknowledged.",
+    s.registry->CounterFunc("loki_ingester_wal_records_logged_total",
+                            "Total number of WAL records logged.",
                             [w] { return static_cast<double>(w->Stats().records); });
+    s.registry->CounterFunc("loki_ingester_wal_logged_bytes_total",
+                            "Total number of bytes written to disk for WAL records.",
+                            [w] { return static_cast<double>(w->Stats().bytes); });
     s.registry->CounterFunc("skald_wal_fsyncs_total", "WAL fdatasync calls.",
                             [w] { return static_cast<double>(w->Stats().fsyncs); });
   }
@@ -218,6 +281,7 @@ Status App::Shutdown() {
   if (s.shut_down) return Status::OK();
   s.shut_down = true;
   s.stopping = true;
+  if (s.tails) s.tails->Stop();  // tail clients get a close frame before the server stops
   if (s.http) s.http->Stop();
   // Handlers the server handed over finish before the roles they call go away.
   if (s.query_pool) s.query_pool->Shutdown();

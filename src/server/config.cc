@@ -1,6 +1,7 @@
 // Configuration loading (see config.h).
 #include "server/config.h"
 
+#include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -153,6 +154,31 @@ const std::vector<Field>& Fields() {
                     "The maximum duration of a timeseries chunk in memory. If a timeseries runs "
                     "for longer than this, the current chunk will be flushed to the store and a "
                     "new chunk created."),
+        SKALD_FIELD("pattern_ingester.enabled", "pattern-ingester.enabled", kBool,
+                    pattern_ingester.enabled,
+                    "Detect log patterns (served by /loki/api/v1/patterns). Skald's default is "
+                    "true; Loki's is false."),
+        SKALD_FIELD("pattern_ingester.max_clusters", "pattern-ingester.max-clusters", kInt,
+                    pattern_ingester.max_clusters,
+                    "The maximum number of detected pattern clusters that can be created by "
+                    "streams."),
+        SKALD_FIELD("pattern_ingester.max_eviction_ratio", "pattern-ingester.max-eviction-ratio",
+                    kFloat, pattern_ingester.max_eviction_ratio,
+                    "The maximum eviction ratio of patterns per stream. Once that ratio is "
+                    "reached, the stream will be throttled for pattern detection."),
+        SKALD_FIELD("pattern_ingester.max_allowed_line_length",
+                    "pattern-ingester.max-allowed-line-length", kInt,
+                    pattern_ingester.max_allowed_line_length,
+                    "The maximum length of log lines that can be used for pattern detection."),
+        SKALD_FIELD("pattern_ingester.retain_for", "pattern-ingester.retain-for", kGoDuration,
+                    pattern_ingester.retain_for_ns,
+                    "How long to retain patterns in the pattern ingester after they are pushed."),
+        SKALD_FIELD("pattern_ingester.max_chunk_age", "pattern-ingester.max-chunk-age", kGoDuration,
+                    pattern_ingester.max_chunk_age_ns,
+                    "The maximum time span for a single pattern chunk."),
+        SKALD_FIELD("pattern_ingester.pattern_sample_interval", "pattern-ingester.sample-interval",
+                    kGoDuration, pattern_ingester.pattern_sample_interval_ns,
+                    "The time resolution for pattern samples within chunks."),
     };
     // limits_config: one row per per-tenant limit, from the limits module's table.
     for (const limits::Descriptor& d : limits::Descriptors()) {
@@ -178,7 +204,7 @@ const std::set<std::string>& LokiOnlyKeys() {
     };
     add("",
         "lbac ballast_bytes ui distributor querier query_engine query_scheduler frontend "
-        "query_range ruler ruler_storage ingester_client pattern_ingester index_gateway "
+        "query_range ruler ruler_storage ingester_client index_gateway "
         "bloom_build bloom_gateway storage_config chunk_store_config schema_config compactor "
         "compactor_grpc_client frontend_worker memberlist kafka_config dataobj ingest_limits "
         "ingest_limits_frontend ingest_limits_frontend_client runtime_config operational_config "
@@ -213,6 +239,9 @@ const std::set<std::string>& LokiOnlyKeys() {
         "index_shards max_dropped_streams shutdown_marker_path owned_streams_check_interval "
         "delegate_stream_limits_enabled kafka_ingestion max_transfer_retries");
     add("ingester.wal", "replay_memory_ceiling flush_on_shutdown");
+    add("pattern_ingester",
+        "lifecycler client_config concurrent_flushes flush_check_period metric_aggregation "
+        "pattern_persistence tee_config connection_timeout volume_threshold");
     add("limits_config",
         "ingestion_rate_strategy max_line_size_truncate max_line_size_truncate_identifier "
         "increment_duplicate_timestamp simulated_push_latency discover_generic_fields "
@@ -220,7 +249,7 @@ const std::set<std::string>& LokiOnlyKeys() {
         "per_stream_rate_limit per_stream_rate_limit_burst max_chunks_per_query "
         "max_query_lookback max_query_range max_query_parallelism tsdb_max_query_parallelism "
         "tsdb_max_bytes_per_shard tsdb_sharding_strategy tsdb_precompute_chunks "
-        "cardinality_limit max_streams_matchers_per_query max_concurrent_tail_requests "
+        "cardinality_limit max_streams_matchers_per_query "
         "max_cache_freshness_per_query max_metadata_cache_freshness max_stats_cache_freshness "
         "max_queriers_per_tenant max_query_capacity query_ready_index_num_days "
         "split_queries_by_interval split_metadata_queries_by_interval "
@@ -238,7 +267,7 @@ const std::set<std::string>& LokiOnlyKeys() {
         "bloom_creation_enabled dataobj_index_compaction_enabled "
         "dataobj_log_compaction_enabled bloom_planning_strategy bloom_split_series_keyspace_by "
         "bloom_task_target_series_chunk_size bloom_block_encoding bloom_prefetch_blocks "
-        "bloom_max_block_size bloom_max_bloom_size otlp_config block_ingestion_policy_until "
+        "bloom_max_block_size bloom_max_bloom_size block_ingestion_policy_until "
         "block_ingestion_until block_ingestion_status_code enforced_labels "
         "policy_enforced_labels policy_stream_mapping ingestion_partitions_tenant_shard_size "
         "shard_aggregations pattern_ingester_tokenizable_json_fields_default "
@@ -485,6 +514,129 @@ Status ApplyYamlValue(const Field& f, const std::string& path, const YAML::Node&
   return Status::OK();
 }
 
+// limits_config.otlp_config and distributor.otlp_config: nested lists of rules, so they are
+// parsed here rather than through the field table (Loki's OTLPConfig / GlobalOTLPConfig rules).
+Status ApplyOtlpConfig(const std::string& path, const YAML::Node& v, Config* c) {
+  if (v.IsNull()) return Status::OK();
+  auto bad = [&](const std::string& key, const std::string& why, const YAML::Node& n) {
+    return Status::InvalidArgument("invalid value for config key \"" + key + "\": " + why +
+                                   LineSuffix(n));
+  };
+  auto strings = [&](const std::string& key, const YAML::Node& n,
+                     std::vector<std::string>* out) -> Status {
+    out->clear();
+    if (n.IsNull()) return Status::OK();
+    if (!n.IsSequence()) return bad(key, "expected a list of strings", n);
+    for (const auto& item : n) {
+      if (!item.IsScalar()) return bad(key, "expected a list of strings", item);
+      out->push_back(item.Scalar());
+    }
+    return Status::OK();
+  };
+  if (!v.IsMap()) return bad(path, std::string("expected a mapping, got ") + NodeTypeName(v), v);
+  if (path == "distributor.otlp_config") {
+    for (const auto& kv : v) {
+      const std::string key = path + "." + kv.first.Scalar();
+      if (kv.first.Scalar() != "default_resource_attributes_as_index_labels") {
+        return Status::InvalidArgument("unknown config key \"" + key + "\"" + LineSuffix(kv.first));
+      }
+      std::vector<std::string> list;
+      SKALD_RETURN_IF_ERROR(strings(key, kv.second, &list));
+      c->distributor.otlp_default_resource_attributes_as_index_labels = std::move(list);
+    }
+    return Status::OK();
+  }
+  auto rules = [&](const std::string& key, const YAML::Node& n, bool allow_index,
+                   std::vector<limits::OtlpAttributesConfig>* out) -> Status {
+    out->clear();
+    if (n.IsNull()) return Status::OK();
+    if (!n.IsSequence()) return bad(key, "expected a list of attribute rules", n);
+    for (const auto& item : n) {
+      if (!item.IsMap()) return bad(key, "expected a list of attribute rules", item);
+      limits::OtlpAttributesConfig rule;
+      for (const auto& kv : item) {
+        const std::string k = kv.first.Scalar();
+        if (k == "action") {
+          const std::string a = kv.second.IsScalar() ? kv.second.Scalar() : "";
+          if (a == "index_label") {
+            rule.action = limits::OtlpAttributeAction::kIndexLabel;
+          } else if (a == "structured_metadata" || a.empty()) {
+            rule.action = limits::OtlpAttributeAction::kStructuredMetadata;
+          } else if (a == "drop") {
+            rule.action = limits::OtlpAttributeAction::kDrop;
+          } else {
+            return bad(key,
+                       "unsupported action, it must be one of: drop, index_label, "
+                       "structured_metadata",
+                       kv.second);
+          }
+        } else if (k == "attributes") {
+          SKALD_RETURN_IF_ERROR(strings(key + ".attributes", kv.second, &rule.attributes));
+        } else if (k == "regex") {
+          if (!kv.second.IsNull()) {
+            if (!kv.second.IsScalar()) return bad(key, "regex must be a string", kv.second);
+            rule.regex = kv.second.Scalar();
+            RE2::Options quiet;
+            quiet.set_log_errors(false);
+            RE2 re("^(?s:" + rule.regex + ")$", quiet);
+            if (!re.ok()) return bad(key, "error parsing regexp: " + re.error(), kv.second);
+          }
+        } else {
+          return Status::InvalidArgument("unknown config key \"" + key + "." + k + "\"" +
+                                         LineSuffix(kv.first));
+        }
+      }
+      if (rule.attributes.empty() && rule.regex.empty()) {
+        return bad(key, "attributes or regex must be set", item);
+      }
+      if (!rule.attributes.empty() && !rule.regex.empty()) {
+        return bad(key, "only one of attributes or regex must be set", item);
+      }
+      if (!allow_index && rule.action == limits::OtlpAttributeAction::kIndexLabel) {
+        return bad(key, "index_label action is only supported for resource_attributes", item);
+      }
+      out->push_back(std::move(rule));
+    }
+    return Status::OK();
+  };
+  limits::OtlpConfig& otlp = c->limits_config.otlp_config;
+  for (const auto& kv : v) {
+    const std::string k = kv.first.Scalar();
+    const std::string key = path + "." + k;
+    if (k == "resource_attributes") {
+      if (kv.second.IsNull()) continue;
+      if (!kv.second.IsMap()) return bad(key, "expected a mapping", kv.second);
+      for (const auto& r : kv.second) {
+        const std::string rk = r.first.Scalar();
+        if (rk == "ignore_defaults") {
+          if (!r.second.IsScalar() ||
+              !ParseBool(r.second.Scalar(), &otlp.resource_ignore_defaults).ok()) {
+            return bad(key + ".ignore_defaults", "expected a boolean", r.second);
+          }
+        } else if (rk == "attributes_config") {
+          SKALD_RETURN_IF_ERROR(
+              rules(key + ".attributes_config", r.second, true, &otlp.resource_attributes));
+        } else {
+          return Status::InvalidArgument("unknown config key \"" + key + "." + rk + "\"" +
+                                         LineSuffix(r.first));
+        }
+      }
+    } else if (k == "scope_attributes") {
+      SKALD_RETURN_IF_ERROR(rules(key, kv.second, false, &otlp.scope_attributes));
+    } else if (k == "log_attributes") {
+      SKALD_RETURN_IF_ERROR(rules(key, kv.second, true, &otlp.log_attributes));
+    } else if (k == "severity_text_as_label") {
+      if (!kv.second.IsScalar() ||
+          !ParseBool(kv.second.Scalar(), &otlp.severity_text_as_label).ok()) {
+        return bad(key, "expected a boolean", kv.second);
+      }
+    } else {
+      return Status::InvalidArgument("unknown config key \"" + key + "\"" + LineSuffix(kv.first));
+    }
+  }
+  return Status::OK();
+}
+
 Status ApplyYamlMap(const YAML::Node& map, const std::string& prefix, Config* c) {
   for (const auto& kv : map) {
     const YAML::Node& key = kv.first;
@@ -492,7 +644,9 @@ Status ApplyYamlMap(const YAML::Node& map, const std::string& prefix, Config* c)
       return Status::InvalidArgument("config keys must be strings" + LineSuffix(key));
     }
     std::string path = prefix.empty() ? key.Scalar() : prefix + "." + key.Scalar();
-    if (const Field* f = FindYaml(path)) {
+    if (path == "limits_config.otlp_config" || path == "distributor.otlp_config") {
+      SKALD_RETURN_IF_ERROR(ApplyOtlpConfig(path, kv.second, c));
+    } else if (const Field* f = FindYaml(path)) {
       SKALD_RETURN_IF_ERROR(ApplyYamlValue(*f, path, kv.second, c));
     } else if (IsSection(path)) {
       if (kv.second.IsNull()) continue;
@@ -786,6 +940,20 @@ Status ValidateConfig(const Config& c) {
     return Status::InvalidArgument(
         "invalid encoding: " + c.ingester.chunk_encoding +
         ", supported: none, gzip, lz4-64k, snappy, lz4-256k, lz4-1M, lz4, flate, zstd");
+  }
+  if (c.pattern_ingester.enabled) {
+    const auto& p = c.pattern_ingester;
+    if (p.pattern_sample_interval_ns < kNanosPerMilli || p.max_chunk_age_ns <= 0 ||
+        p.max_clusters < 0 || p.max_allowed_line_length < 0) {
+      return Status::InvalidArgument(
+          "invalid pattern_ingester: pattern_sample_interval must be at least 1ms, max_chunk_age "
+          "positive, max_clusters and max_allowed_line_length not negative");
+    }
+    if (p.retain_for_ns < p.max_chunk_age_ns) {
+      return Status::InvalidArgument("retain-for (" + FormatGoDuration(p.retain_for_ns) +
+                                     ") must be greater than or equal to chunk-duration (" +
+                                     FormatGoDuration(p.max_chunk_age_ns) + ")");
+    }
   }
   if (c.ingester.chunk_block_size <= 0) {
     return Status::InvalidArgument("invalid ingester.chunk_block_size " +

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,10 @@ struct Config {
     // -distributor.max-decompressed-size. Loki defaults to 5000 MiB (50x its 100 MB message
     // limit); Skald caps a compressed body at what an uncompressed one may be: 100 MiB.
     int64_t max_decompressed_size = 100 << 20;
+    // distributor.otlp_config.default_resource_attributes_as_index_labels (YAML only): resource
+    // attributes that become stream labels on OTLP ingest. Unset: Loki's default list
+    // (wire::DefaultOtlpIndexLabels); an empty list indexes none by default.
+    std::optional<std::vector<std::string>> otlp_default_resource_attributes_as_index_labels;
   } distributor;
 
   struct Common {
@@ -68,6 +73,18 @@ struct Config {
       bool fsync = true;  // -ingester.wal-fsync (Skald): fdatasync before acknowledging
     } wal;
   } ingester;
+
+  // Log patterns (docs/patterns.md). Off by default, as in Loki: the tee's copy and the
+  // training cost about a microsecond of push CPU per line.
+  struct PatternIngester {
+    bool enabled = false;                       // -pattern-ingester.enabled
+    int max_clusters = 300;                     // -pattern-ingester.max-clusters
+    double max_eviction_ratio = 0.25;           // -pattern-ingester.max-eviction-ratio
+    int max_allowed_line_length = 3000;         // -pattern-ingester.max-allowed-line-length
+    int64_t retain_for_ns = 3 * kNanosPerHour;  // -pattern-ingester.retain-for
+    int64_t max_chunk_age_ns = kNanosPerHour;   // -pattern-ingester.max-chunk-age
+    int64_t pattern_sample_interval_ns = 10 * kNanosPerSecond;  // -pattern-ingester.sample-interval
+  } pattern_ingester;
 
   // Per-tenant limits: keys, flags, defaults and docs live in limits/limits.h.
   limits::Limits limits_config;

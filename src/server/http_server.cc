@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -27,6 +28,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include "core/ascii.h"
 #include "core/logging.h"
@@ -39,6 +41,7 @@ namespace skald::server {
 
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
+namespace websocket = boost::beast::websocket;
 namespace net = boost::asio;
 using tcp = boost::asio::ip::tcp;
 using error_code = boost::system::error_code;
@@ -157,6 +160,8 @@ struct RouteEntry {
 struct PathRoutes {
   std::string label;
   std::vector<RouteEntry> entries;
+  WebSocketHandler websocket;  // RouteWebSocket: upgrade requests go here
+  size_t ws_max_queued = 10;
   Executor* executor = nullptr;  // RunOn; null = inline on the io thread
   bool probe_client = false;     // RunOn: give handlers HttpRequest::client_gone
 };
@@ -298,6 +303,7 @@ void HttpResponse::SetText(int status_code, std::string text) {
 }
 
 class Session;
+class WsSession;
 
 struct HttpServer::Impl {
   explicit Impl(HttpServerOptions o)
@@ -313,6 +319,7 @@ struct HttpServer::Impl {
   mutable std::mutex mu;
   std::condition_variable cv;
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+  std::unordered_map<WsSession*, std::weak_ptr<WsSession>> ws_sessions;
   bool started = false;  // Start() was called
   bool running = false;  // Start() succeeded
   bool stopped = false;
@@ -324,6 +331,7 @@ struct HttpServer::Impl {
   metrics::Family<metrics::Histogram>* req_bytes = nullptr;
   metrics::Family<metrics::Histogram>* resp_bytes = nullptr;
   metrics::Gauge* tcp_connections = nullptr;
+  metrics::Counter* panics = nullptr;  // handlers that threw (Loki's recovered panics)
 
   net::io_context ioc;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
@@ -343,6 +351,146 @@ struct HttpServer::Impl {
   }
 
   void DoAccept();
+};
+
+// One upgraded WebSocket connection. Every operation on the stream runs on its strand; the
+// queue is shared with Send() callers under mu_.
+class WsSession final : public WebSocket, public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(HttpServer::Impl* srv, beast::tcp_stream stream, size_t max_queued)
+      : srv_(srv), ws_(std::move(stream)), max_queued_(max_queued) {}
+
+  ~WsSession() override {
+    std::lock_guard<std::mutex> l(srv_->mu);
+    srv_->ws_sessions.erase(this);
+    srv_->cv.notify_all();
+  }
+
+  template <class Request>
+  void Accept(const Request& req, WebSocketOpen on_open) {
+    {
+      std::lock_guard<std::mutex> l(srv_->mu);
+      srv_->ws_sessions.emplace(this, weak_from_this());
+    }
+    beast::get_lowest_layer(ws_).expires_never();
+    websocket::stream_base::timeout t;
+    t.handshake_timeout = std::chrono::seconds(30);
+    t.idle_timeout = std::chrono::seconds(2);  // a ping after 1 s of silence, then give up
+    t.keep_alive_pings = true;
+    ws_.set_option(t);
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "skald"); }));
+    ws_.async_accept(req, [self = shared_from_this(), on_open = std::move(on_open)](error_code ec) {
+      if (ec) return self->MarkClosed();
+      self->DoRead();
+      if (on_open) on_open(self);
+    });
+  }
+
+  bool Send(std::string text) override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (closed_ || close_pending_ || queue_.size() >= max_queued_) return false;
+    queue_.push_back(std::move(text));
+    if (!writing_) {
+      writing_ = true;
+      net::post(ws_.get_executor(), [self = shared_from_this()] { self->DoWrite(); });
+    }
+    return true;
+  }
+
+  void Close(uint16_t code, std::string reason) override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (closed_ || close_pending_) return;
+    close_pending_ = true;
+    close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
+    if (!writing_) {
+      writing_ = true;
+      net::post(ws_.get_executor(), [self = shared_from_this()] { self->DoWrite(); });
+    }
+  }
+
+  bool closed() const override {
+    std::lock_guard<std::mutex> l(mu_);
+    return closed_ || close_pending_;
+  }
+
+  size_t queued() const override {
+    std::lock_guard<std::mutex> l(mu_);
+    return queue_.size();
+  }
+
+  // Stop(): cut the connection.
+  void Kill() {
+    net::post(ws_.get_executor(), [self = shared_from_this()] {
+      self->MarkClosed();
+      error_code ec;
+      beast::get_lowest_layer(self->ws_).socket().cancel(ec);
+      beast::get_lowest_layer(self->ws_).socket().close(ec);
+    });
+  }
+
+ private:
+  void MarkClosed() {
+    std::lock_guard<std::mutex> l(mu_);
+    closed_ = true;
+    queue_.clear();
+  }
+
+  void DoRead() {
+    ws_.async_read(rbuf_, [self = shared_from_this()](error_code ec, size_t) {
+      self->rbuf_.clear();
+      if (ec) return self->MarkClosed();
+      self->DoRead();
+    });
+  }
+
+  // On the strand, with writing_ set: writes the next queued message, or the close frame.
+  void DoWrite() {
+    std::unique_lock<std::mutex> l(mu_);
+    if (closed_) {
+      writing_ = false;
+      return;
+    }
+    if (queue_.empty()) {
+      if (!close_pending_) {
+        writing_ = false;
+        return;
+      }
+      websocket::close_reason reason = close_reason_;
+      l.unlock();
+      ws_.async_close(reason, [self = shared_from_this()](error_code) {
+        self->MarkClosed();
+        std::lock_guard<std::mutex> l(self->mu_);
+        self->writing_ = false;
+      });
+      return;
+    }
+    current_ = std::move(queue_.front());
+    queue_.pop_front();
+    l.unlock();
+    ws_.text(true);
+    ws_.async_write(net::buffer(current_), [self = shared_from_this()](error_code ec, size_t) {
+      if (ec) {
+        self->MarkClosed();
+        std::lock_guard<std::mutex> l(self->mu_);
+        self->writing_ = false;
+        return;
+      }
+      self->DoWrite();
+    });
+  }
+
+  HttpServer::Impl* srv_;
+  websocket::stream<beast::tcp_stream> ws_;
+  const size_t max_queued_;
+  beast::flat_buffer rbuf_;
+  mutable std::mutex mu_;
+  std::deque<std::string> queue_;
+  std::string current_;  // the message being written
+  bool writing_ = false;
+  bool close_pending_ = false;
+  bool closed_ = false;
+  websocket::close_reason close_reason_;
 };
 
 // One connection. All its completion handlers run on its strand.
@@ -481,7 +629,8 @@ class Session : public std::enable_shared_from_this<Session> {
     HttpResponse resp;
     resp.SetText(status, std::move(body));
     if (!method.empty() && srv_->duration) {
-      srv_->duration->WithLabels({std::string(method), route, std::to_string(status)}).Observe(0);
+      srv_->duration->WithLabels({std::string(method), route, std::to_string(status), "false"})
+          .Observe(0);
     }
     Write(resp, /*version=*/11, /*keep_alive=*/false, /*head=*/false);
   }
@@ -497,6 +646,7 @@ class Session : public std::enable_shared_from_this<Session> {
     unsigned version = 11;
     bool head = false;
     size_t body_bytes = 0;  // request body size, taken before the handler runs
+    bool ws = false;        // a WebSocket handshake (dskit's `ws` label)
   };
 
   static void RunHandler(HttpServer::Impl* srv, const Handler& handler, Exchange& x) {
@@ -507,10 +657,12 @@ class Session : public std::enable_shared_from_this<Session> {
       handler(x.req, &x.resp);
     } catch (const std::exception& e) {
       log::Error("panic in HTTP handler", {{"path", x.req.path}, {"err", e.what()}});
+      if (srv->panics) srv->panics->Inc();
       x.resp = HttpResponse();
       x.resp.SetText(500, std::string("internal server error: ") + e.what());
     } catch (...) {
       log::Error("panic in HTTP handler", {{"path", x.req.path}, {"err", "unknown exception"}});
+      if (srv->panics) srv->panics->Inc();
       x.resp = HttpResponse();
       x.resp.SetText(500, "internal server error");
     }
@@ -551,10 +703,26 @@ class Session : public std::enable_shared_from_this<Session> {
     // Metrics label: non-standard methods collapse to "other" so clients cannot
     // create series at will.
     x.method_label = breq.method() == http::verb::unknown ? "other" : req.method;
+    x.ws = websocket::is_upgrade(breq);
 
     HttpResponse& resp = x.resp;
     std::string& route = x.route;
     const PathRoutes* routes = path_ok ? srv_->Match(req.path) : nullptr;
+    if (routes != nullptr && routes->websocket) {
+      route = routes->label;
+      if (!websocket::is_upgrade(breq)) {
+        // gorilla/websocket's answer (Loki's tail endpoint).
+        resp.SetText(400, "Bad Request\n");
+        resp.headers.emplace_back("Sec-Websocket-Version", "13");
+        return Finish(x);
+      }
+      WebSocketOpen on_open = routes->websocket(req, &resp);
+      if (!on_open) return Finish(x);
+      state_ = State::kClosing;  // the stream now belongs to the WebSocket session
+      auto ws = std::make_shared<WsSession>(srv_, std::move(stream_), routes->ws_max_queued);
+      ws->Accept(breq, std::move(on_open));
+      return;
+    }
     if (!path_ok) {
       resp.SetText(400, "400 Bad Request");
     } else if (routes == nullptr) {
@@ -621,7 +789,8 @@ class Session : public std::enable_shared_from_this<Session> {
                                    std::chrono::steady_clock::now() - start)
                                    .count();
     if (srv_->duration) {
-      srv_->duration->WithLabels({method_label, route, std::to_string(resp.status)})
+      srv_->duration
+          ->WithLabels({method_label, route, std::to_string(resp.status), x.ws ? "true" : "false"})
           .Observe(static_cast<double>(elapsed_ns) / 1e9);
       srv_->req_bytes->WithLabels({method_label, route}).Observe(static_cast<double>(x.body_bytes));
       srv_->resp_bytes->WithLabels({method_label, route})
@@ -750,9 +919,11 @@ HttpServer::HttpServer(HttpServerOptions opts) : impl_(std::make_unique<Impl>(st
   if (impl_->opts.registry != nullptr) {
     metrics::Registry* r = impl_->opts.registry;
     const std::string& ns = impl_->opts.metrics_namespace;
-    impl_->duration = &r->Histogram(ns + "_request_duration_seconds",
-                                    "Time (in seconds) spent serving HTTP requests.",
-                                    {"method", "route", "status_code"}, metrics::DefaultBuckets());
+    impl_->duration = &r->Histogram(
+        ns + "_request_duration_seconds", "Time (in seconds) spent serving HTTP requests.",
+        {"method", "route", "status_code", "ws"},
+        // dskit's instrument.DefBuckets
+        {.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 25, 50, 100});
     impl_->inflight = &r->Gauge(ns + "_inflight_requests", "Current number of inflight requests.",
                                 {"method", "route"});
     impl_->req_bytes = &r->Histogram(ns + "_request_message_bytes",
@@ -764,6 +935,8 @@ HttpServer::HttpServer(HttpServerOptions opts) : impl_(std::make_unique<Impl>(st
     impl_->tcp_connections = &r->Gauge(ns + "_tcp_connections",
                                        "Current number of accepted TCP connections.", {"protocol"})
                                   .WithLabels({"http"});
+    impl_->panics =
+        &r->Counter(ns + "_panic_total", "The total number of panic triggered").WithLabels();
   }
 }
 
@@ -793,6 +966,13 @@ void HttpServer::Route(std::vector<std::string> methods, std::string path, Handl
   routes->entries.push_back(RouteEntry{std::move(methods), std::move(h)});
   std::stable_sort(impl_->wildcards.begin(), impl_->wildcards.end(),
                    [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+}
+
+void HttpServer::RouteWebSocket(std::string path, WebSocketHandler handler, size_t max_queued) {
+  PathRoutes& routes = impl_->exact[path];
+  if (routes.label.empty()) routes.label = RouteLabel(path);
+  routes.websocket = std::move(handler);
+  routes.ws_max_queued = std::max<size_t>(1, max_queued);
 }
 
 Status HttpServer::RunOn(const std::string& path, Executor* executor, bool probe_client) {
@@ -904,8 +1084,20 @@ void HttpServer::Stop() {
   });
   auto wait_sessions = [&s](int64_t ms) {
     std::unique_lock<std::mutex> l(s.mu);
-    return s.cv.wait_for(l, std::chrono::milliseconds(ms), [&s] { return s.sessions.empty(); });
+    return s.cv.wait_for(l, std::chrono::milliseconds(ms),
+                         [&s] { return s.sessions.empty() && s.ws_sessions.empty(); });
   };
+  {
+    // WebSocket connections (live tails) have no request to finish: cut them now.
+    std::vector<std::shared_ptr<WsSession>> ws;
+    {
+      std::lock_guard<std::mutex> l(s.mu);
+      for (auto& [ptr, weak] : s.ws_sessions) {
+        if (auto sp = weak.lock()) ws.push_back(std::move(sp));
+      }
+    }
+    for (auto& sp : ws) sp->Kill();
+  }
   {
     auto live = live_sessions();
     for (auto& sp : live) sp->RequestStop(/*force=*/false);

@@ -10,11 +10,14 @@
 // 431s are logged as one warning per interval carrying the count of the ones not logged.
 //
 // Request metrics (when a registry is given), `<ns>` = options.metrics_namespace:
-//   <ns>_request_duration_seconds{method,route,status_code}  histogram
-//   <ns>_inflight_requests{method,route}                      gauge
-//   <ns>_request_message_bytes{method,route}                  histogram
-//   <ns>_response_message_bytes{method,route}                 histogram
-//   <ns>_tcp_connections{protocol="http"}                     gauge
+//   <ns>_request_duration_seconds{method,route,status_code,ws}  histogram
+//   <ns>_inflight_requests{method,route}                         gauge
+//   <ns>_request_message_bytes{method,route}                     histogram
+//   <ns>_response_message_bytes{method,route}                    histogram
+//   <ns>_tcp_connections{protocol="http"}                        gauge
+//   <ns>_panic_total                                             counter (handlers that threw)
+// (dskit's server metrics; the app passes "loki", as Loki does; `ws` is "true" for a
+// WebSocket handshake.)
 // `route` is Loki's label form of the registered pattern: every run of characters
 // outside [a-zA-Z0-9] becomes "_", leading/trailing "_" trimmed, lower-cased
 // ("/loki/api/v1/push" -> "loki_api_v1_push", "/loki/api/v1/label/*" ->
@@ -81,6 +84,31 @@ struct HttpResponse {
 
 using Handler = std::function<void(const HttpRequest&, HttpResponse*)>;
 
+// One WebSocket connection the server upgraded on a WebSocket route (RouteWebSocket). Outgoing
+// text messages queue per connection, up to a bound; what the peer sends is read and dropped
+// (control frames are answered). While nothing arrives the server pings the peer every
+// second; a peer silent for two seconds is disconnected. Thread-safe.
+class WebSocket {
+ public:
+  virtual ~WebSocket() = default;
+  // Queues a text message. False (nothing queued) when the connection is closed or its queue
+  // already holds the most messages allowed (the peer reads too slowly).
+  virtual bool Send(std::string text) = 0;
+  // Sends the queued messages, then a close frame with `code` and `reason`, then closes.
+  virtual void Close(uint16_t code, std::string reason) = 0;
+  // True once the connection is closed or closing (by either side, an error, or Stop()).
+  virtual bool closed() const = 0;
+  // Messages queued and not yet written.
+  virtual size_t queued() const = 0;
+};
+
+// Runs on an io thread for a WebSocket upgrade request to a WebSocket route, before the
+// handshake: either fills *reject with an ordinary HTTP reply (e.g. 400 with Loki's text) and
+// returns an empty function, or returns what to call with the connection once the handshake
+// is done (also on an io thread; it must not block).
+using WebSocketOpen = std::function<void(std::shared_ptr<WebSocket>)>;
+using WebSocketHandler = std::function<WebSocketOpen(const HttpRequest&, HttpResponse* reject)>;
+
 struct HttpServerOptions {
   std::string address = "0.0.0.0";  // "" also means all interfaces; hostnames are resolved
   int port = 3100;                  // 0 = ephemeral (see HttpServer::port())
@@ -114,6 +142,11 @@ class HttpServer {
   // overrides the metrics label (see the file comment). Must be called before Start().
   void Route(std::vector<std::string> methods, std::string path, Handler h,
              std::string route_label = "");
+
+  // Registers a WebSocket endpoint at `path` (exact): GET requests that ask for an upgrade go
+  // to `handler`; other requests get gorilla/websocket's 400 "Bad Request". Each connection queues
+  // at most `max_queued` outgoing messages (WebSocket::Send). Must be called before Start().
+  void RouteWebSocket(std::string path, WebSocketHandler handler, size_t max_queued = 10);
 
   // Runs the handlers of `path` (a pattern registered with Route) on `executor` instead
   // of the I/O thread, for handlers that block (queries, pushes waiting for the WAL): the

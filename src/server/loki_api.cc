@@ -2,18 +2,24 @@
 
 #include "server/build_info.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
 
 #include "core/metrics.h"
 #include "core/parse.h"
 #include "core/tenant.h"
+#include "core/thread_pool.h"
 #include "core/time.h"
 #include "distributor/distributor.h"
 #include "ingester/ingester.h"
 #include "logql/ast.h"
 #include "logql/parser.h"
+#include "pattern/store.h"
 #include "querier/query_api.h"
 #include "server/query_params.h"
+#include "tail/tail.h"
+#include "wire/otlp.h"
 #include "wire/push.h"
 #include "wire/query_response.h"
 
@@ -68,6 +74,54 @@ void JsonResponse(std::string body, HttpResponse* resp) {
   resp->body.push_back('\n');
 }
 
+// The OTLP mapping options of a configuration: limits_config.otlp_config (every tenant gets the
+// defaults until runtime overrides exist) on top of distributor.otlp_config's default index labels.
+wire::OtlpOptions OtlpOptionsFor(const Config& config) {
+  const limits::Limits& lim = config.limits_config;
+  const limits::OtlpConfig& otlp = lim.otlp_config;
+  auto convert = [](const std::vector<limits::OtlpAttributesConfig>& in) {
+    std::vector<wire::OtlpAttributeRule> out;
+    for (const auto& c : in) {
+      wire::OtlpAttributeRule r;
+      switch (c.action) {
+        case limits::OtlpAttributeAction::kIndexLabel:
+          r.action = wire::OtlpAction::kIndexLabel;
+          break;
+        case limits::OtlpAttributeAction::kDrop:
+          r.action = wire::OtlpAction::kDrop;
+          break;
+        case limits::OtlpAttributeAction::kStructuredMetadata:
+          r.action = wire::OtlpAction::kStructuredMetadata;
+          break;
+      }
+      r.attributes = c.attributes;
+      if (!c.regex.empty()) {
+        // Anchored like Prometheus' relabel.Regexp; validated when the config was loaded.
+        auto re = std::make_shared<const RE2>("^(?s:" + c.regex + ")$");
+        r.regex = [re](std::string_view name) { return RE2::FullMatch(name, *re); };
+      }
+      out.push_back(std::move(r));
+    }
+    return out;
+  };
+  wire::OtlpOptions o;
+  const auto& defaults = config.distributor.otlp_default_resource_attributes_as_index_labels
+                             ? *config.distributor.otlp_default_resource_attributes_as_index_labels
+                             : wire::DefaultOtlpIndexLabels();
+  if (!otlp.resource_ignore_defaults && !defaults.empty()) {
+    wire::OtlpAttributeRule r;
+    r.action = wire::OtlpAction::kIndexLabel;
+    r.attributes = defaults;
+    o.resource_rules.push_back(std::move(r));
+  }
+  for (auto& r : convert(otlp.resource_attributes)) o.resource_rules.push_back(std::move(r));
+  o.scope_rules = convert(otlp.scope_attributes);
+  o.log_rules = convert(otlp.log_attributes);
+  o.severity_text_as_label = otlp.severity_text_as_label;
+  o.discover_service_name = lim.discover_service_name;
+  return o;
+}
+
 class Api {
  public:
   explicit Api(const LokiApiDeps& d) : d_(d) {}
@@ -117,6 +171,36 @@ class Api {
     if (!decoded.ok()) return ErrorResponse(decoded.status(), resp);
     Status st = d_.distributor->Push(*tenant, *decoded);
     if (!st.ok()) return ErrorResponse(st, resp);
+    resp->status = 204;
+    resp->content_type.clear();
+    resp->body.clear();
+  }
+
+  // POST /otlp/v1/logs: OTLP/HTTP logs (protobuf or JSON; gzip, zstd or lz4), mapped onto
+  // streams and structured metadata as Loki does (wire/otlp.h), then the same distributor path
+  // as Push. Errors are Loki's OTLP errors: the HTTP status with a protobuf google.rpc.Status
+  // body (code 0, the message), application/octet-stream; 500 becomes 503 so clients retry.
+  void OtlpPush(const HttpRequest& req, HttpResponse* resp) {
+    auto fail = [resp](const Status& st) {
+      const int code = HttpStatusFor(st.code());
+      resp->status = code == 500 ? 503 : code;
+      resp->content_type = "application/octet-stream";
+      resp->body = wire::EncodeOtlpErrorStatus(st.message());
+    };
+    auto tenant = Tenant(req);
+    if (!tenant.ok()) return fail(tenant.status());
+    std::string not_accepting;
+    if (d_.accepting_writes && !d_.accepting_writes(&not_accepting)) {
+      return fail(Status::Unavailable(not_accepting));
+    }
+    wire::DecodeLimits limits{
+        static_cast<size_t>(std::max<int64_t>(d_.config->distributor.max_decompressed_size, 0)),
+        d_.decompression_gate.get()};
+    auto decoded = wire::DecodeOtlpBody(req.Header("Content-Type"), req.Header("Content-Encoding"),
+                                        std::move(req.body), otlp_, limits);
+    if (!decoded.ok()) return fail(decoded.status());
+    Status st = d_.distributor->Push(*tenant, *decoded);
+    if (!st.ok()) return fail(st);
     resp->status = 204;
     resp->content_type.clear();
     resp->body.clear();
@@ -247,6 +331,164 @@ class Api {
     JsonResponse(wire::EncodeMetricResponse(*value, wire::QueryStats{}), resp);
   }
 
+  // detected_labels (Logs Drilldown): no envelope.
+  void DetectedLabels(const HttpRequest& req, HttpResponse* resp) {
+    auto r = BeginRead(req);
+    if (!r.ok()) return ErrorResponse(r.status(), resp);
+    auto bounds = ParseMetadataRange(r->params, NowNanos());
+    if (!bounds.ok()) return ErrorResponse(bounds.status(), resp);
+    auto labels = d_.queries->DetectedLabels(r->tenant, r->params.Get("query"), bounds->first,
+                                             bounds->second);
+    if (!labels.ok()) return ErrorResponse(labels.status(), resp);
+    JsonResponse(wire::EncodeDetectedLabels(*labels), resp);
+  }
+
+  // detected_fields and detected_field/<name>/values (Logs Drilldown): no envelope. `limit`
+  // (alias `field_limit`, default 1000) bounds the fields or values, `line_limit` (default 100)
+  // the entries sampled.
+  void DetectedFields(const HttpRequest& req, HttpResponse* resp) {
+    querier::DetectedFieldsQuery q;
+    constexpr std::string_view kPrefix = "/loki/api/v1/detected_field/";
+    if (req.path.starts_with(kPrefix)) {
+      std::string_view rest = std::string_view(req.path).substr(kPrefix.size());
+      constexpr std::string_view kSuffix = "/values";
+      if (rest.size() <= kSuffix.size() || !rest.ends_with(kSuffix)) {
+        resp->status = 404;
+        resp->content_type = kTextPlain;
+        resp->body = "404 page not found\n";
+        return;
+      }
+      q.values_of = std::string(rest.substr(0, rest.size() - kSuffix.size()));
+    }
+    auto r = BeginRead(req);
+    if (!r.ok()) return ErrorResponse(r.status(), resp);
+    Params params = r->params;
+    std::string_view limit = params.Get("limit");
+    if (limit.empty()) limit = params.Get("field_limit");
+    auto field_limit = ParseLimit(limit, 1000);
+    auto line_limit = ParseLimit(params.Get("line_limit"), 100);
+    params.Erase("limit");
+    auto range = ParseRangeParams(params, NowNanos());
+    if (!range.ok()) return ErrorResponse(range.status(), resp);
+    if (!line_limit.ok()) return ErrorResponse(line_limit.status(), resp);
+    if (!field_limit.ok()) return ErrorResponse(field_limit.status(), resp);
+    q.range.query = range->query;
+    q.range.start_ns = range->start_ns;
+    q.range.end_ns = range->end_ns;
+    q.range.step_ns = range->step_ns;
+    q.range.limit = *line_limit;
+    q.range.client_gone = req.client_gone;
+    q.field_limit = *field_limit;
+    auto result = d_.queries->DetectedFields(r->tenant, q);
+    if (!result.ok()) return ErrorResponse(result.status(), resp);
+    JsonResponse(wire::EncodeDetectedFields(*result, q.field_limit), resp);
+  }
+
+  // patterns (Loki's pattern ingester): query is a bare selector, start/end as labels
+  // (default: the last hour), step as query_range; errors in Loki's order.
+  void Patterns(const HttpRequest& req, HttpResponse* resp) {
+    auto r = BeginRead(req);
+    if (!r.ok()) return ErrorResponse(r.status(), resp);
+    const int64_t now = NowNanos();
+    auto bounds =
+        ParseBounds(r->params.Get("start"), r->params.Get("end"), r->params.Get("since"), now);
+    if (!bounds.ok()) return ErrorResponse(bounds.status(), resp);
+    const auto [start, end] = *bounds;
+    int64_t step = DefaultStepNs(start, end);
+    if (std::string_view v = r->params.Get("step"); !v.empty()) {
+      auto parsed = ParseSecondsOrDuration(v);
+      if (!parsed.ok()) return ErrorResponse(parsed.status(), resp);
+      step = *parsed;
+    }
+    if (Status st = querier::ValidateStep(start, end, step); !st.ok()) {
+      return ErrorResponse(st, resp);
+    }
+    const std::string_view query = r->params.Get("query");
+    auto expr = logql::ParseExpr(query);
+    if (!expr.ok()) return ErrorResponse(expr.status(), resp);
+    auto matchers = logql::ParseMatchers(query);
+    if (!matchers.ok()) return ErrorResponse(matchers.status(), resp);
+    std::vector<pattern::PatternSeries> series;
+    if (d_.patterns != nullptr) series = d_.patterns->Query(r->tenant, *matchers, start, end, step);
+    JsonResponse(pattern::EncodePatternsResponse(series), resp);
+  }
+
+  // /loki/api/v1/tail: parameters and limits are checked before the upgrade (plain 400s);
+  // once upgraded, the history query runs on the tail executor, then the tail goes live.
+  WebSocketOpen Tail(const HttpRequest& req, HttpResponse* resp) {
+    if (d_.tails == nullptr || d_.tail_executor == nullptr) {
+      resp->SetText(404, "404 page not found\n");
+      return nullptr;
+    }
+    auto fail = [&](const Status& st) -> WebSocketOpen {
+      ErrorResponse(st, resp);
+      return nullptr;
+    };
+    auto r = BeginRead(req);
+    if (!r.ok()) return fail(r.status());
+    const Params& p = r->params;
+    std::string query(p.Get("query"));
+    auto expr = logql::ParseExpr(query);
+    if (!expr.ok()) return fail(expr.status());
+    // A metric query is refused after the upgrade, with a close frame (as Loki does).
+    const bool is_log = logql::AsLogSelector(**expr) != nullptr;
+    auto limit = ParseLimit(p.Get("limit"));
+    if (!limit.ok()) return fail(limit.status());
+    const int64_t now = NowNanos();
+    auto bounds = ParseBounds(p.Get("start"), "", p.Get("since"), now);
+    if (!bounds.ok()) return fail(bounds.status());
+    int64_t delay = 0;
+    if (std::string_view d = p.Get("delay_for"); !d.empty()) {
+      if (NumError e = ParseGoInt(d, &delay); e != NumError::kNone) {
+        return fail(Status::InvalidArgument(GoNumErrorText("Atoi", d, e)));
+      }
+    }
+    if (delay > 5) return fail(Status::InvalidArgument("delay_for can't be greater than 5"));
+    const limits::Limits& lim = d_.queries->limits().For(r->tenant);
+    Status st = d_.tails->CheckLimit(r->tenant, lim.max_concurrent_tail_requests);
+    if (!st.ok()) return fail(st);
+    // The selector outlives this call: the open callback owns the parsed expression.
+    auto owned = std::shared_ptr<logql::Expr>(std::move(*expr));
+    tail::TailOptions opts;
+    opts.delay_ns = std::max<int64_t>(delay, 0) * kNanosPerSecond;
+    opts.max_per_tenant = lim.max_concurrent_tail_requests;
+    querier::RangeQuery history;
+    history.query = query;
+    history.start_ns = bounds->first;
+    history.end_ns = now;
+    history.limit = *limit;
+    history.forward = false;
+    std::string tenant = r->tenant;
+    return [this, owned, opts, history, tenant, is_log](std::shared_ptr<WebSocket> ws) {
+      auto conn = std::make_shared<WsTailConnection>(std::move(ws));
+      if (!is_log) return conn->Close(1011, "only log selector is supported");
+      bool queued = d_.tail_executor->TrySubmit([this, owned, opts, history, tenant, conn] {
+        std::vector<wire::ResultStream> past;
+        auto h = d_.queries->Range(tenant, history);
+        if (!h.ok()) {
+          conn->Close(1011, std::string(h.status().message()).substr(0, 120));
+          return;
+        }
+        past = std::move(h->streams);
+        Status st = d_.tails->Open(tenant, *logql::AsLogSelector(*owned), past, opts, conn);
+        if (!st.ok()) conn->Close(1011, std::string(st.message()).substr(0, 120));
+      });
+      if (!queued) conn->Close(1011, "too many outstanding requests");
+    };
+  }
+
+  // A tail's messages go out on its WebSocket.
+  class WsTailConnection final : public tail::Connection {
+   public:
+    explicit WsTailConnection(std::shared_ptr<WebSocket> ws) : ws_(std::move(ws)) {}
+    bool Send(std::string text) override { return ws_->Send(std::move(text)); }
+    void Close(uint16_t code, std::string reason) override { ws_->Close(code, std::move(reason)); }
+    bool closed() const override { return ws_->closed(); }
+
+   private:
+    std::shared_ptr<WebSocket> ws_;
+  };
+
   void BuildInfo(const HttpRequest&, HttpResponse* resp) {
     const server::BuildInfo& b = GetBuildInfo();
     wire::BuildInfo info;
@@ -294,6 +536,7 @@ class Api {
 
  private:
   LokiApiDeps d_;
+  const wire::OtlpOptions otlp_ = OtlpOptionsFor(*d_.config);
 };
 
 }  // namespace
@@ -306,6 +549,7 @@ void RegisterLokiApi(HttpServer* http, const LokiApiDeps& deps) {
   const std::vector<std::string> kGetPost = {"GET", "POST"};
   http->Route({"POST"}, "/loki/api/v1/push", bind(&Api::Push));
   http->Route({"POST"}, "/api/prom/push", bind(&Api::Push));
+  http->Route({"POST"}, "/otlp/v1/logs", bind(&Api::OtlpPush));
   http->Route(kGetPost, "/loki/api/v1/query_range", bind(&Api::QueryRange));
   http->Route(kGetPost, "/loki/api/v1/query", bind(&Api::InstantQuery));
   http->Route(kGetPost, "/loki/api/v1/labels", bind(&Api::LabelNames));
@@ -316,6 +560,13 @@ void RegisterLokiApi(HttpServer* http, const LokiApiDeps& deps) {
   http->Route(kGetPost, "/loki/api/v1/index/stats", bind(&Api::IndexStats));
   http->Route(kGetPost, "/loki/api/v1/index/volume", bind(&Api::IndexVolume));
   http->Route(kGetPost, "/loki/api/v1/index/volume_range", bind(&Api::IndexVolume));
+  http->Route(kGetPost, "/loki/api/v1/patterns", bind(&Api::Patterns));
+  http->Route(kGetPost, "/loki/api/v1/detected_labels", bind(&Api::DetectedLabels));
+  http->RouteWebSocket("/loki/api/v1/tail", [api](const HttpRequest& req, HttpResponse* resp) {
+    return api->Tail(req, resp);
+  });
+  http->Route(kGetPost, "/loki/api/v1/detected_fields", bind(&Api::DetectedFields));
+  http->Route(kGetPost, "/loki/api/v1/detected_field/*", bind(&Api::DetectedFields));
   http->Route({"GET"}, "/loki/api/v1/status/buildinfo", bind(&Api::BuildInfo));
   http->Route({"GET"}, "/ready", bind(&Api::Ready));
   http->Route({"GET"}, "/metrics", bind(&Api::Metrics));

@@ -29,6 +29,15 @@ class Registry;
 namespace skald::wire {
 class DecompressionGate;
 }
+namespace skald::pattern {
+class PatternStore;
+}
+namespace skald::tail {
+class TailHub;
+}
+namespace skald {
+class Executor;
+}
 
 namespace skald::server {
 
@@ -38,6 +47,11 @@ struct LokiApiDeps {
   querier::QueryApi* queries = nullptr;
   ingester::Ingester* ingester = nullptr;
   metrics::Registry* registry = nullptr;
+  // Log patterns (/loki/api/v1/patterns); nullptr when the pattern ingester is disabled.
+  pattern::PatternStore* patterns = nullptr;
+  // Live tails (/loki/api/v1/tail); the executor runs a new tail's history query.
+  tail::TailHub* tails = nullptr;
+  Executor* tail_executor = nullptr;
   // Bounds concurrent inflation of gzip / deflate push bodies; nullptr = unbounded.
   std::shared_ptr<wire::DecompressionGate> decompression_gate;
   // Empty string when ready; otherwise why not (served as 503 by /ready).

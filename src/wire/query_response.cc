@@ -334,6 +334,77 @@ std::string EncodeIndexStats(uint64_t streams, uint64_t chunks, uint64_t bytes, 
          ",\"bytes\":" + std::to_string(bytes) + ",\"entries\":" + std::to_string(entries) + "}";
 }
 
+std::string EncodeDetectedLabels(const std::vector<DetectedLabel>& labels) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  if (!labels.empty()) {
+    w.Key("detectedLabels");
+    w.BeginArray();
+    for (const DetectedLabel& l : labels) {
+      w.BeginObject();
+      w.Key("label");
+      w.String(l.label);
+      if (l.cardinality != 0) {
+        w.Key("cardinality");
+        w.Uint(l.cardinality);
+      }
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  w.EndObject();
+  return out;
+}
+
+std::string EncodeDetectedFields(const DetectedFieldsResult& r, uint32_t limit) {
+  std::string out;
+  JsonWriter w(&out);
+  auto strings = [&](const std::vector<std::string>& v) {
+    w.BeginArray();
+    for (const std::string& s : v) w.String(s);
+    w.EndArray();
+  };
+  w.BeginObject();
+  if (!r.fields.empty()) {
+    w.Key("fields");
+    w.BeginArray();
+    for (const DetectedField& f : r.fields) {
+      w.BeginObject();
+      w.Key("label");
+      w.String(f.label);
+      w.Key("type");
+      w.String(f.type);
+      if (f.cardinality != 0) {
+        w.Key("cardinality");
+        w.Uint(f.cardinality);
+      }
+      w.Key("parsers");
+      if (f.parsers.empty()) {
+        w.Null();
+      } else {
+        strings(f.parsers);
+      }
+      if (!f.json_path.empty()) {
+        w.Key("jsonPath");
+        strings(f.json_path);
+      }
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  if (!r.fields.empty() || !r.values.empty()) {
+    w.Key("limit");
+    w.Uint(limit);
+  }
+  if (!r.values.empty()) {
+    w.Key("values");
+    strings(r.values);
+  }
+  w.EndObject();
+  return out;
+}
+
 void AppendMetricTimestamp(std::string* out, int64_t ts_nanos) {
   // Floor to whole milliseconds (toward -inf, like Go's t.Unix()*1000 + ms).
   int64_t ms = ts_nanos / kNanosPerMilli;

@@ -47,6 +47,13 @@ std::string EncodeMetricResponse(const logql::QueryValue& value, const QueryStat
 // "entries":N}, integers.
 std::string EncodeIndexStats(uint64_t streams, uint64_t chunks, uint64_t bytes, uint64_t entries);
 
+// detected_labels, no envelope: `{"detectedLabels":[{"label":"app","cardinality":3}]}`; `{}`
+// when there are none (Loki's omitempty).
+std::string EncodeDetectedLabels(const std::vector<DetectedLabel>& labels);
+// detected_fields: `{"fields":[{"label":..,"type":..,"cardinality":..,"parsers":[..]|null,
+// "jsonPath":[..]}],"limit":N}`; values: `{"limit":N,"values":[..]}`; `{}` when empty.
+std::string EncodeDetectedFields(const DetectedFieldsResult& r, uint32_t limit);
+
 // A metric timestamp as Loki prints it (Prometheus model.Time): Unix seconds with
 // millisecond precision in shortest form -- 1588889221, 1588889221.5,
 // 1568404331.324. Nanoseconds are floored to milliseconds first (the engine's

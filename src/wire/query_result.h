@@ -66,4 +66,23 @@ struct QueryStats {
   }
 };
 
+// detected_labels: a stream label and its number of distinct values.
+struct DetectedLabel {
+  std::string label;
+  uint64_t cardinality = 0;
+};
+
+// detected_fields: one field of the sampled entries.
+struct DetectedField {
+  std::string label;
+  std::string type;  // string, int, float, boolean, duration, bytes
+  uint64_t cardinality = 0;
+  std::vector<std::string> parsers;    // json, logfmt; empty for structured metadata
+  std::vector<std::string> json_path;  // json fields only
+};
+struct DetectedFieldsResult {
+  std::vector<DetectedField> fields;  // detected_fields, or
+  std::vector<std::string> values;    // detected_field/<name>/values
+};
+
 }  // namespace skald::wire

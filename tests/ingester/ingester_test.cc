@@ -533,6 +533,9 @@ TEST_F(IngesterTest, FlushAllWritesChunksAndIndexAndEmptiesMemory) {
   EXPECT_NE(reg.Expose().find(R"(loki_ingester_memory_streams{tenant="tenant-a"} 2)"),
             std::string::npos)
       << reg.Expose();
+  EXPECT_EQ(SampleValue(reg.Expose(), "loki_ingester_memory_chunks"), 2);  // one open each
+  EXPECT_EQ(SampleValue(reg.Expose(), R"(loki_ingester_streams_created_total{tenant="tenant-a"})"),
+            2);
 
   ASSERT_TRUE(ing->FlushAll().ok());
   EXPECT_EQ(ing->ActiveStreams(), 0u);
@@ -564,7 +567,14 @@ TEST_F(IngesterTest, FlushAllWritesChunksAndIndexAndEmptiesMemory) {
   EXPECT_EQ(only_b[0].labels, b);
 
   std::string exposed = reg.Expose();
-  EXPECT_NE(exposed.find("skald_ingester_chunks_flushed_total 2"), std::string::npos) << exposed;
+  EXPECT_EQ(SampleValue(exposed, R"(loki_ingester_chunks_flushed_total{reason="forced"})"), 2)
+      << exposed;
+  EXPECT_EQ(SampleValue(exposed, R"(loki_ingester_chunks_stored_total{tenant="tenant-a"})"), 2);
+  EXPECT_EQ(SampleValue(exposed, "loki_ingester_chunk_size_bytes_count"), 2);
+  EXPECT_EQ(SampleValue(exposed, "loki_ingester_chunk_entries_sum"), 100);
+  EXPECT_EQ(SampleValue(exposed, "loki_ingester_chunk_utilization_count"), 2);
+  EXPECT_EQ(SampleValue(exposed, "loki_ingester_memory_chunks"), 0);
+  EXPECT_EQ(SampleValue(exposed, R"(loki_ingester_streams_removed_total{tenant="tenant-a"})"), 2);
   EXPECT_NE(exposed.find(R"(loki_ingester_memory_streams{tenant="tenant-a"} 0)"), std::string::npos)
       << exposed;
 
@@ -674,7 +684,7 @@ TEST_F(IngesterTest, FlushLoopLeavesBusyStreamsAlone) {
   ing->Start();
   // Wait for several flush passes rather than for some time.
   EXPECT_TRUE(WaitFor([&] {
-    return SampleValue(reg.Expose(), "skald_ingester_wal_checkpoints_total").value_or(0) >= 5;
+    return SampleValue(reg.Expose(), "loki_ingester_checkpoint_creations_total").value_or(0) >= 5;
   }));
   ing->Stop();
   EXPECT_EQ(ChunkObjects(), 0u);

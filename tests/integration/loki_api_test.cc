@@ -360,7 +360,7 @@ TEST_F(LokiApiTest, ReadyMetricsAndFlush) {
   EXPECT_EQ(SampleValue(metrics, "loki_distributor_lines_received_total{tenant=\"fake\"}"), 1)
       << metrics.substr(0, 3000);
   EXPECT_EQ(SampleValue(metrics, "loki_distributor_bytes_received_total{tenant=\"fake\"}"), 5);
-  EXPECT_NE(metrics.find("\nskald_request_duration_seconds_bucket{"), std::string::npos);
+  EXPECT_NE(metrics.find("\nloki_request_duration_seconds_bucket{"), std::string::npos);
   EXPECT_EQ(SampleValue(metrics, "loki_ingester_memory_streams{tenant=\"fake\"}"), 1);
   auto flush = Call("POST", "/flush");
   ASSERT_TRUE(flush.ok());

@@ -582,19 +582,19 @@ TEST_F(HttpServerTest, RequestMetricsAreRecorded) {
   // Non-standard methods do not become label values.
   EXPECT_EQ(text.find("BREW"), std::string::npos);
   EXPECT_NE(text.find("skald_request_duration_seconds_count{method=\"other\",route=\"echo\","
-                      "status_code=\"405\"} 1\n"),
+                      "status_code=\"405\",ws=\"false\"} 1\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("skald_request_duration_seconds_count{method=\"GET\",route=\"echo\","
-                      "status_code=\"200\"} 1\n"),
+                      "status_code=\"200\",ws=\"false\"} 1\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("skald_request_duration_seconds_count{method=\"GET\",route=\"loki_api_v1_"
-                      "label\",status_code=\"200\"} 1\n"),
+                      "label\",status_code=\"200\",ws=\"false\"} 1\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("skald_request_duration_seconds_count{method=\"GET\",route=\"other\","
-                      "status_code=\"404\"} 1\n"),
+                      "status_code=\"404\",ws=\"false\"} 1\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("skald_inflight_requests{method=\"GET\",route=\"echo\"} 0\n"),

@@ -3,6 +3,7 @@
 //   skald-bench push  [flags] URL   ingestion throughput/latency (POST /loki/api/v1/push)
 //   skald-bench query [flags] URL [URL2 ...]   LogQL query latency, scan speed, MB/s per
 //                                              server core (several servers: alternating)
+//   skald-bench tail  [flags] URL   N live tails (WebSocket): entries delivered per second
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -14,6 +15,7 @@
 #include "tools/bench/flags.h"
 #include "tools/bench/push_bench.h"
 #include "tools/bench/query_bench.h"
+#include "tools/bench/tail_bench.h"
 
 namespace skald::bench {
 namespace {
@@ -25,6 +27,8 @@ const char kUsage[] =
     "  push    push generated log lines and report accepted lines/s, MB/s, latency\n"
     "  query   run a set of LogQL queries and report latency, scan speed and MB/s per\n"
     "          server core, against one server or several (alternating, compared)\n"
+    "  tail    open N live tails (GET /loki/api/v1/tail over WebSocket) and report the\n"
+    "          entries they receive per second\n"
     "\n"
     "URL is the server's base address, e.g. http://localhost:3100 (plain HTTP only).\n"
     "Flags take Go style (-name=value, -name value) or --name=value.\n"
@@ -121,6 +125,42 @@ int Fail(const Status& s) {
   return 1;
 }
 
+int RunTailCommand(const std::vector<std::string>& args) {
+  TailOptions opt;
+  FlagSet fs;
+  fs.String("query", &opt.query, "the tail query (a log query)");
+  fs.Int32("clients", &opt.clients, "concurrent tails (one WebSocket each)");
+  fs.Duration("duration", &opt.duration_ns, "how long to read at most");
+  fs.Duration("idle", &opt.idle_ns,
+              "stop once no live entry arrived for this long after the first (0 = never)");
+  fs.Int32("limit", &opt.limit, "history entries per tail (sent first, not counted)");
+  fs.String("tenant", &opt.tenant, "X-Scope-OrgID header value (empty = not sent)");
+  std::vector<std::string> pos;
+  bool help = false;
+  Status st = fs.Parse(args, &pos, &help);
+  if (help || pos.size() != 1) {
+    std::printf("usage: skald-bench tail [flags] URL\n\nFlags:\n%s", fs.Usage().c_str());
+    return help ? 0 : 2;
+  }
+  if (!st.ok()) return Fail(st);
+  opt.url = pos[0];
+  auto r = RunTailBench(opt);
+  if (!r.ok()) return Fail(r.status());
+  const double window = r->last_entry_s - r->first_entry_s;
+  std::printf("tails: %d connected, %d closed by the server early\n", r->connected,
+              r->closed_early);
+  std::printf("received: %llu messages, %llu live entries, %llu dropped markers\n",
+              static_cast<unsigned long long>(r->messages),
+              static_cast<unsigned long long>(r->entries),
+              static_cast<unsigned long long>(r->dropped));
+  std::printf(
+      "delivered: %.0f entries/s over all tails (%.0f per tail) between the first and "
+      "last live entry (%.1f s)\n",
+      window > 0 ? static_cast<double>(r->entries) / window : 0.0,
+      window > 0 ? static_cast<double>(r->entries) / window / r->connected : 0.0, window);
+  return 0;
+}
+
 int RunPushCommand(const std::vector<std::string>& args, const char* argv0) {
   PushOptions opt;
   std::string corpus_dir, json_path;
@@ -138,7 +178,10 @@ int RunPushCommand(const std::vector<std::string>& args, const char* argv0) {
   fs.Double("rate", &opt.rate, "target lines/s over all connections (0 = as fast as possible)");
   fs.Duration("duration", &opt.duration_ns, "stop after this long (e.g. 30s; 0 = no limit)");
   fs.Int("lines", &opt.lines, "total lines to push (0 = see above)");
-  fs.String("format", &opt.format, "body format: protobuf (snappy block) or json");
+  fs.String("format", &opt.format,
+            "body format: protobuf (snappy block), json, or otlp (OTLP/HTTP protobuf to "
+            "/otlp/v1/logs; one resource per stream with service.name=<job>, "
+            "service.instance.id=<s>, k8s.namespace.name=host-<s % hosts>)");
   fs.String("line-format", &opt.line_format,
             "log line format: plain (loghub-derived lines), logfmt or json (each line wrapped as "
             "a record with level, host, method, path, status, duration, bytes, msg), or mixed "
@@ -345,6 +388,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   if (cmd == "push") return RunPushCommand(args, argv[0]);
   if (cmd == "query") return RunQueryCommand(args);
+  if (cmd == "tail") return RunTailCommand(args);
   if (cmd == "-h" || cmd == "-help" || cmd == "--help" || cmd == "help") {
     std::printf("%s", kUsage);
     return 0;

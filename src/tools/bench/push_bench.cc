@@ -11,6 +11,7 @@
 #include "core/time.h"
 #include "tools/bench/proc_stats.h"
 #include "wire/json_writer.h"
+#include "wire/otlp.h"
 #include "wire/push.h"
 
 namespace skald::bench {
@@ -93,7 +94,7 @@ StatusOr<PushPlan> MakePushPlan(const PushOptions& opt, const Corpus& corpus, in
   if (opt.hosts <= 0) return Status::InvalidArgument("-hosts must be > 0");
   if (opt.batch <= 0) return Status::InvalidArgument("-batch must be > 0");
   if (opt.connections <= 0) return Status::InvalidArgument("-connections must be > 0");
-  if (opt.format != "protobuf" && opt.format != "json") {
+  if (opt.format != "protobuf" && opt.format != "json" && opt.format != "otlp") {
     return Status::InvalidArgument("-format must be protobuf or json, got \"" + opt.format + "\"");
   }
   if (opt.rate < 0) return Status::InvalidArgument("-rate must be >= 0");
@@ -152,6 +153,9 @@ std::vector<EncodedRequest> EncodeConnectionRequests(const Corpus& corpus, const
   std::vector<Header> headers;
   headers.emplace_back("Content-Type",
                        opt.format == "json" ? "application/json" : "application/x-protobuf");
+  const std::string path = opt.format == "otlp" && opt.push_path == "/loki/api/v1/push"
+                               ? "/otlp/v1/logs"
+                               : opt.push_path;
   if (!opt.tenant.empty()) headers.emplace_back("X-Scope-OrgID", opt.tenant);
 
   std::string line;
@@ -160,12 +164,24 @@ std::vector<EncodedRequest> EncodeConnectionRequests(const Corpus& corpus, const
     if (pool_bytes->load(std::memory_order_relaxed) >= opt.pool_cap_bytes) break;
     int64_t hi = std::min<int64_t>(total, lo + opt.batch);
     wire::PushRequestBuilder b;
+    std::vector<wire::OtlpEncoder::Resource> otlp;  // -format otlp: one resource per stream
     EncodedRequest r;
     // Sequence position j belongs to owned stream j % m, as that stream's line j / m.
     for (int64_t o = 0; o < m && lo + o < hi; ++o) {
       int64_t first = lo + ((o - lo % m) % m + m) % m;  // first j >= lo with j % m == o
       if (first >= hi) continue;
       b.AddStream(labels[static_cast<size_t>(o)]);
+      if (opt.format == "otlp") {
+        // Index labels from Loki's default list: service_name, service_instance_id,
+        // k8s_namespace_name.
+        const int s = owned[static_cast<size_t>(o)];
+        auto& res = otlp.emplace_back();
+        res.attributes = {{"service.name", wire::OtlpEncoder::Str(opt.job)},
+                          {"service.instance.id", wire::OtlpEncoder::Str(std::to_string(s))},
+                          {"k8s.namespace.name",
+                           wire::OtlpEncoder::Str("host-" + std::to_string(s % opt.hosts))}};
+        res.scopes.emplace_back();
+      }
       StreamLines& gen = gens[static_cast<size_t>(o)];
       const size_t f = static_cast<size_t>(gen.format());
       for (int64_t j = first; j < hi; j += m) {
@@ -175,13 +191,21 @@ std::vector<EncodedRequest> EncodeConnectionRequests(const Corpus& corpus, const
         r.raw_bytes += line.size();
         r.lines_by_format[f]++;
         r.raw_bytes_by_format[f] += line.size();
+        if (opt.format == "otlp") {
+          wire::OtlpEncoder::Record rec;
+          rec.time_unix_nano = static_cast<uint64_t>(plan.t0_ns + k * plan.step_ns);
+          rec.body = wire::OtlpEncoder::Str(line);
+          otlp.back().scopes.back().records.push_back(std::move(rec));
+          continue;
+        }
         b.AddEntry(plan.t0_ns + k * plan.step_ns, line);
       }
     }
     wire::PushRequest req = std::move(b).Build();
-    std::string body =
-        opt.format == "json" ? wire::EncodePushJson(req) : wire::EncodePushProtobufSnappy(req);
-    r.bytes = BuildRequest("POST", url, opt.push_path, headers, body);
+    std::string body = opt.format == "otlp"   ? wire::OtlpEncoder::Request(otlp)
+                       : opt.format == "json" ? wire::EncodePushJson(req)
+                                              : wire::EncodePushProtobufSnappy(req);
+    r.bytes = BuildRequest("POST", url, path, headers, body);
     r.bytes.shrink_to_fit();
     pool_bytes->fetch_add(static_cast<int64_t>(r.bytes.size()), std::memory_order_relaxed);
     out.push_back(std::move(r));
