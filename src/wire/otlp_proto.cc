@@ -333,7 +333,7 @@ void AppendGoJsonString(std::string* out, std::string_view s) {
     }
     char32_t rune = 0;
     const size_t len = DecodeUtf8Rune(s.substr(i), &rune);
-    if (rune == 0xFFFD && len <= 1) {
+    if (len == 0) {  // invalid UTF-8: Go writes one U+FFFD per byte
       out->append("\\ufffd");
       i += 1;
       continue;

@@ -276,6 +276,12 @@ TEST(OtlpMapping, BodiesAreStringifiedLikePdataAsString) {
   // Go's encoder fails on NaN inside a map: AsString is "".
   EXPECT_EQ(LineOf(E::Map({{"x", E::Double(NAN)}})), "");
   EXPECT_EQ(LineOf(E::Str("\xff")), "\xff");  // string bodies are passed through
+  // Inside a map or array, invalid UTF-8 becomes one \ufffd per byte, as Go's encoder writes
+  // it (this once looped forever: found by otlp_fuzz).
+  EXPECT_EQ(LineOf(E::Array({E::Str("a\xff\xc3"
+                                    "b\xe2\x82")})),
+            R"(["a\ufffd\ufffdb\ufffd\ufffd"])");
+  EXPECT_EQ(LineOf(E::Map({{"k\xff", E::Str("\xef\xbf\xbd")}})), "{\"k\\ufffd\":\"\xef\xbf\xbd\"}");
 }
 
 TEST(OtlpMapping, RecordFieldsBecomeStructuredMetadataInLokisOrder) {
