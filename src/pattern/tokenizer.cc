@@ -3,6 +3,8 @@
 #include <array>
 #include <deque>
 
+#include "core/utf8.h"
+
 namespace skald::pattern {
 
 namespace {
@@ -89,23 +91,10 @@ int HexValue(char c) {
   return -1;
 }
 
-void AppendUtf8(std::string* out, uint32_t r) {
-  if (r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) r = 0xFFFD;
-  if (r < 0x80) {
-    out->push_back(static_cast<char>(r));
-  } else if (r < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (r >> 6)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else if (r < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (r >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (r >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  }
+// Go's utf8.AppendRune: surrogates and out-of-range values become U+FFFD.
+void AppendRuneOrError(std::string* out, uint32_t r) {
+  if (r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) r = kRuneError;
+  AppendUtf8(out, r);
 }
 
 // Unquotes the inside of a logfmt quoted value holding a backslash (encoding/json rules);
@@ -165,7 +154,7 @@ bool UnquoteInto(std::string_view in, std::string* out) {
             i += 6;
           }
         }
-        AppendUtf8(out, r);
+        AppendRuneOrError(out, r);
         break;
       }
       default:
