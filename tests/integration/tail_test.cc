@@ -19,6 +19,7 @@
 #include "core/time.h"
 #include "tests/testing/in_process_skald.h"
 #include "tests/testing/temp_dir.h"
+#include "tools/http/http_client.h"
 
 namespace skald {
 namespace {
@@ -93,19 +94,7 @@ class WsClient {
   std::string close_reason_;
 };
 
-std::string Enc(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (isalnum(c) || c == '-' || c == '_' || c == '.') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      char b[4];
-      snprintf(b, sizeof(b), "%%%02X", c);
-      out += b;
-    }
-  }
-  return out;
-}
+std::string Enc(const std::string& s) { return http::QueryEscape(s); }
 
 // A WebSocket upgrade request's headers, for requests the server must refuse before upgrading
 // (sent with the plain HTTP client so the reply's body can be read).

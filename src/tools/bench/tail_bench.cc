@@ -14,6 +14,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "tools/http/http_client.h"
+
 namespace skald::bench {
 namespace {
 
@@ -22,20 +24,6 @@ namespace websocket = boost::beast::websocket;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
-
-std::string Encode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (isalnum(c) || c == '-' || c == '_' || c == '.') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      char b[4];
-      snprintf(b, sizeof(b), "%%%02X", c);
-      out += b;
-    }
-  }
-  return out;
-}
 
 // Entries in a tail message: one `["<ns>","<line>"]` per entry; counted by the `],["` and
 // `[["` that open them (lines are JSON strings, so these byte pairs only occur there or in a
@@ -93,8 +81,8 @@ StatusOr<TailReport> RunTailBench(const TailOptions& opt) {
   size_t colon = hostport.rfind(':');
   if (colon == std::string::npos) return Status::InvalidArgument("URL needs host:port");
   const std::string host = hostport.substr(0, colon), port = hostport.substr(colon + 1);
-  const std::string target =
-      "/loki/api/v1/tail?limit=" + std::to_string(opt.limit) + "&query=" + Encode(opt.query);
+  const std::string target = "/loki/api/v1/tail?limit=" + std::to_string(opt.limit) +
+                             "&query=" + http::QueryEscape(opt.query);
   net::io_context ioc;
   tcp::resolver resolver(ioc);
   beast::error_code ec;
