@@ -101,8 +101,9 @@ std::vector<std::pair<std::string, std::string>> Pairs(const Labels& l) {
 }
 
 // Loki's tail message: consecutive entries with equal labels share a `streams` element.
+template <class Entries>
 std::string EncodeMessage(
-    const std::vector<OutEntry>& entries, size_t begin, size_t end,
+    const Entries& entries, size_t begin, size_t end,
     const std::vector<std::pair<std::shared_ptr<const Labels>, int64_t>>& dropped) {
   std::string out;
   wire::JsonWriter w(&out);
@@ -166,6 +167,7 @@ struct TailHub::Tail {
 
   // Delivery thread only.
   std::unordered_map<uint64_t, std::unique_ptr<logql::StreamPipeline>> pipes;  // by fingerprint
+  std::deque<OutEntry> outbox;  // run through the pipeline, not yet taken by the connection
   int64_t full_since_mono = 0;  // 0 = the connection took the last message
   bool ended = false;
 
@@ -316,15 +318,17 @@ Status TailHub::PushBatch(std::string_view tenant, std::span<ingester::StreamApp
 void TailHub::Run() {
   pthread_setname_np(pthread_self(), "skald-tail");
   std::unique_lock<std::mutex> l(mu_);
+  bool backlog = false;
   while (!stop_) {
-    cv_.wait_for(l, std::chrono::nanoseconds(kTickNs));
+    // A connection that could not take everything is retried soon; otherwise every tick.
+    cv_.wait_for(l, std::chrono::nanoseconds(backlog ? kTickNs / 10 : kTickNs));
     if (stop_) break;
     std::vector<std::shared_ptr<Tail>> all;
     for (auto& [tenant, list] : tails_) all.insert(all.end(), list.begin(), list.end());
     l.unlock();
     const int64_t mono = MonotonicNanos();
-    const int64_t wall = NowNanos();
-    for (auto& t : all) Deliver(*t, mono, wall);
+    backlog = false;
+    for (auto& t : all) backlog |= Deliver(*t, mono);
     l.lock();
     size_t removed = 0;
     for (auto it = tails_.begin(); it != tails_.end();) {
@@ -341,16 +345,16 @@ void TailHub::Run() {
   }
 }
 
-void TailHub::Deliver(Tail& t, int64_t now_mono, int64_t /*now_wall*/) {
-  if (t.ended) return;
+bool TailHub::Deliver(Tail& t, int64_t now_mono) {
+  if (t.ended) return false;
   if (t.conn->closed()) {
     t.ended = true;
-    return;
+    return false;
   }
   if (t.opts.max_duration_ns > 0 && now_mono - t.opened_mono >= t.opts.max_duration_ns) {
     t.conn->Close(kCloseInternalError, "reached tail max duration limit");
     t.ended = true;
-    return;
+    return false;
   }
   std::vector<Tail::Ref> ready;
   std::vector<std::pair<std::shared_ptr<const Labels>, int64_t>> dropped;
@@ -364,7 +368,7 @@ void TailHub::Deliver(Tail& t, int64_t now_mono, int64_t /*now_wall*/) {
     }
     dropped.swap(t.dropped);
   }
-  std::vector<OutEntry> out;
+  std::vector<OutEntry> fresh;
   for (const Tail::Ref& ref : ready) {
     const Batch* b = ref.batch.get();
     auto it = t.pipes.find(b->fingerprint);
@@ -381,36 +385,35 @@ void TailHub::Deliver(Tail& t, int64_t now_mono, int64_t /*now_wall*/) {
       o.ts = e.ts;
       o.line = std::string(line);
       o.stream = b->labels;
-      out.push_back(std::move(o));
+      fresh.push_back(std::move(o));
     }
   }
   // Entries of a push arrive in push order; each delivery is sent sorted by time.
-  std::stable_sort(out.begin(), out.end(),
+  std::stable_sort(fresh.begin(), fresh.end(),
                    [](const OutEntry& a, const OutEntry& b) { return a.ts < b.ts; });
-  if (out.empty() && dropped.empty()) {
-    t.full_since_mono = 0;
-    return;
-  }
-  bool full = false;
-  for (size_t i = 0; i < out.size() || (i == 0 && !dropped.empty()); i += kMaxEntriesPerMessage) {
-    size_t end = std::min(out.size(), i + kMaxEntriesPerMessage);
-    if (!full && t.conn->Send(EncodeMessage(out, i, end, dropped))) {
-      dropped.clear();
-      if (sent_) sent_->Inc(static_cast<double>(end - i));
-      if (out.empty()) break;
-      continue;
+  for (auto& o : fresh) t.outbox.push_back(std::move(o));
+  // The outbox is bounded like the pending entries: the oldest beyond it are lost to this
+  // client and reported.
+  while (t.outbox.size() > kMaxPendingEntries) {
+    if (dropped.size() < kMaxDroppedMarkers) {
+      dropped.emplace_back(t.outbox.front().stream, t.outbox.front().ts);
     }
-    full = true;
-    for (size_t k = i; k < end; k++) {
-      if (dropped.size() < kMaxDroppedMarkers) dropped.emplace_back(out[k].stream, out[k].ts);
-    }
-    if (dropped_) dropped_->Inc(static_cast<double>(end - i));
-    if (out.empty()) break;
+    if (dropped_) dropped_->Inc();
+    t.outbox.pop_front();
   }
-  if (!dropped.empty()) {
+  // Send while the connection takes messages; what it does not take waits for the next tick.
+  while (!t.outbox.empty() || !dropped.empty()) {
+    const size_t n = std::min(t.outbox.size(), kMaxEntriesPerMessage);
+    if (!t.conn->Send(EncodeMessage(t.outbox, 0, n, dropped))) break;
+    dropped.clear();
+    if (sent_) sent_->Inc(static_cast<double>(n));
+    t.outbox.erase(t.outbox.begin(), t.outbox.begin() + static_cast<ptrdiff_t>(n));
+  }
+  if (!dropped.empty()) {  // not sent yet: they go with the next message
     std::lock_guard<std::mutex> l(t.mu);
     for (auto& d : dropped) t.Drop(d.first, d.second);
   }
+  const bool full = !t.outbox.empty();
   if (!full) {
     t.full_since_mono = 0;
   } else if (t.full_since_mono == 0) {
@@ -420,6 +423,7 @@ void TailHub::Deliver(Tail& t, int64_t now_mono, int64_t /*now_wall*/) {
     t.conn->Close(kCloseInternalError, "slow client");
     t.ended = true;
   }
+  return full;
 }
 
 }  // namespace skald::tail

@@ -8,11 +8,12 @@
 // reported to the client as `dropped_entries` (at most kMaxDroppedMarkers kept), as Loki
 // reports entries it could not deliver to a slow client.
 //
-// One hub thread delivers: every 100 ms it takes each tail's entries that are at least
-// `delay_for` old, runs the pipeline (line filters, parsers, label filters, formatting),
-// groups what passes into messages of at most 100 entries and queues them on the connection.
-// A connection whose queue is full (the client reads too slowly) loses those entries (they
-// become dropped markers); one that stays full for slow_client_timeout_ns is closed with
+// One hub thread delivers: every 100 ms (10 ms while a connection has a backlog) it takes each
+// tail's entries that are at least `delay_for` old, runs the pipeline (line filters, parsers,
+// label filters, formatting) and queues messages of at most 100 entries on the connection while
+// it takes them (10 at a time, Loki's buffer). What the connection has not taken yet waits in
+// the tail's outbox, bounded like the pending entries; beyond the bound the oldest are dropped
+// and reported. A tail whose outbox stays non-empty for slow_client_timeout_ns is closed with
 // 1011 "slow client". A tail ends when its connection closes, at `max_duration`
 // (1011 "reached tail max duration limit", Loki's text) or when the hub stops.
 //
@@ -100,7 +101,8 @@ class TailHub final : public ingester::Pusher {
 
  private:
   void Run();
-  void Deliver(Tail& t, int64_t now_mono, int64_t now_wall);
+  // One delivery round for a tail; true when its connection left entries waiting.
+  bool Deliver(Tail& t, int64_t now_mono);
 
   ingester::Pusher* next_;
   mutable std::mutex mu_;  // tails_
