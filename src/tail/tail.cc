@@ -168,7 +168,7 @@ struct TailHub::Tail {
   // Delivery thread only.
   std::unordered_map<uint64_t, std::unique_ptr<logql::StreamPipeline>> pipes;  // by fingerprint
   std::deque<OutEntry> outbox;  // run through the pipeline, not yet taken by the connection
-  int64_t full_since_mono = 0;  // 0 = the connection took the last message
+  int64_t full_since_mono = 0;  // since when the connection took nothing (0 = it did)
   bool ended = false;
 
   void Drop(const std::shared_ptr<const Labels>& labels, int64_t ts) {
@@ -402,9 +402,11 @@ bool TailHub::Deliver(Tail& t, int64_t now_mono) {
     t.outbox.pop_front();
   }
   // Send while the connection takes messages; what it does not take waits for the next tick.
+  bool progress = false;
   while (!t.outbox.empty() || !dropped.empty()) {
     const size_t n = std::min(t.outbox.size(), kMaxEntriesPerMessage);
     if (!t.conn->Send(EncodeMessage(t.outbox, 0, n, dropped))) break;
+    progress = true;
     dropped.clear();
     if (sent_) sent_->Inc(static_cast<double>(n));
     t.outbox.erase(t.outbox.begin(), t.outbox.begin() + static_cast<ptrdiff_t>(n));
@@ -413,8 +415,9 @@ bool TailHub::Deliver(Tail& t, int64_t now_mono) {
     std::lock_guard<std::mutex> l(t.mu);
     for (auto& d : dropped) t.Drop(d.first, d.second);
   }
+  // A client that takes nothing at all while entries wait is stuck, not just behind.
   const bool full = !t.outbox.empty();
-  if (!full) {
+  if (!full || progress) {
     t.full_since_mono = 0;
   } else if (t.full_since_mono == 0) {
     t.full_since_mono = now_mono;

@@ -13,9 +13,9 @@
 // label filters, formatting) and queues messages of at most 100 entries on the connection while
 // it takes them (10 at a time, Loki's buffer). What the connection has not taken yet waits in
 // the tail's outbox, bounded like the pending entries; beyond the bound the oldest are dropped
-// and reported. A tail whose outbox stays non-empty for slow_client_timeout_ns is closed with
-// 1011 "slow client". A tail ends when its connection closes, at `max_duration`
-// (1011 "reached tail max duration limit", Loki's text) or when the hub stops.
+// and reported. A tail whose connection takes no message for slow_client_timeout_ns while
+// entries wait is closed with 1011 "slow client". A tail ends when its connection closes, at
+// `max_duration` (1011 "reached tail max duration limit", Loki's text) or when the hub stops.
 //
 // Message (text frame): {"streams":[{"stream":{...},"values":[["<ns>","<line>"]]}],
 // "dropped_entries":[{"labels":{...},"timestamp":"<ns>"}]} — the stream object holds the
@@ -61,7 +61,8 @@ struct TailOptions {
   int64_t delay_ns = 0;                        // delay_for
   int64_t max_duration_ns = 3600'000'000'000;  // tail_max_duration (Loki: 1h)
   int max_per_tenant = 10;                     // max_concurrent_tail_requests; <= 0: unlimited
-  // A connection whose queue stays full this long is closed (1011 "slow client").
+  // A connection that takes no message this long while entries wait is closed (1011 "slow
+  // client").
   int64_t slow_client_timeout_ns = 10'000'000'000;
 };
 
