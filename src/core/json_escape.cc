@@ -26,7 +26,7 @@ constexpr std::array<uint8_t, 256> MakeClassTable(bool html) {
   return t;
 }
 constexpr std::array<uint8_t, 256> kGoClass = MakeClassTable(true);
-constexpr std::array<uint8_t, 256> kLogfmtClass = MakeClassTable(false);
+constexpr std::array<uint8_t, 256> kPlainClass = MakeClassTable(false);
 
 constexpr char kHex[] = "0123456789abcdef";
 
@@ -45,10 +45,11 @@ inline uint64_t NeedsAttention(uint64_t v) {
   return r;
 }
 
-// kHtml: Go's encoding/json (HTML characters and U+2028/U+2029 escaped too).
-template <bool kHtml>
+// kHtml: '<' '>' '&' escaped; kLineSeps: U+2028/U+2029 escaped; kShortBF: \b and \f in their
+// short forms (Go >= 1.22) rather than \u0008 / \u000c.
+template <bool kHtml, bool kLineSeps, bool kShortBF>
 void Escape(std::string* out, std::string_view s) {
-  const std::array<uint8_t, 256>& cls_of = kHtml ? kGoClass : kLogfmtClass;
+  const std::array<uint8_t, 256>& cls_of = kHtml ? kGoClass : kPlainClass;
   out->reserve(out->size() + s.size() + 2);
   out->push_back('"');
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
@@ -72,7 +73,7 @@ void Escape(std::string* out, std::string_view s) {
       char32_t rune = 0;
       const size_t n = DecodeUtf8Rune(
           std::string_view(reinterpret_cast<const char*>(p), static_cast<size_t>(end - p)), &rune);
-      if (n != 0 && !(kHtml && (rune == 0x2028 || rune == 0x2029))) {
+      if (n != 0 && !(kLineSeps && (rune == 0x2028 || rune == 0x2029))) {
         p += n;  // valid and safe: part of the run
         continue;
       }
@@ -105,6 +106,13 @@ void Escape(std::string* out, std::string_view s) {
       case '\t':
         out->append("\\t");
         break;
+      case '\b':
+      case '\f':
+        if constexpr (kShortBF) {
+          out->append(c == '\b' ? "\\b" : "\\f");
+          break;
+        }
+        [[fallthrough]];
       default: {  // other control bytes and < > &
         const char buf[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
         out->append(buf, 6);
@@ -121,10 +129,13 @@ void Escape(std::string* out, std::string_view s) {
 }  // namespace
 
 void AppendJsonString(std::string* out, std::string_view s, JsonEscaping escaping) {
-  if (escaping == JsonEscaping::kGo) {
-    Escape<true>(out, s);
-  } else {
-    Escape<false>(out, s);
+  switch (escaping) {
+    case JsonEscaping::kGo:
+      return Escape<true, true, false>(out, s);
+    case JsonEscaping::kGoNoHtml:
+      return Escape<false, true, true>(out, s);
+    case JsonEscaping::kLogfmt:
+      return Escape<false, false, false>(out, s);
   }
 }
 

@@ -13,7 +13,9 @@
 
 namespace skald {
 
-enum class JsonEscaping { kGo, kLogfmt };
+// kGoNoHtml: Go's encoding/json with SetEscapeHTML(false), as OTLP's pdata AsString writes map
+// and array bodies: '<' '>' '&' verbatim, U+2028/U+2029 escaped, \b and \f in short form.
+enum class JsonEscaping { kGo, kGoNoHtml, kLogfmt };
 
 // Appends s to *out as a double-quoted JSON string.
 void AppendJsonString(std::string* out, std::string_view s,

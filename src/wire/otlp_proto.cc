@@ -14,6 +14,7 @@
 
 #include "core/coding.h"
 #include "core/go_string.h"
+#include "core/json_escape.h"
 #include "core/time.h"
 #include "core/utf8.h"
 #include "wire/otlp.h"
@@ -290,64 +291,6 @@ void AppendBase64(std::string* out, std::string_view in) {
   }
 }
 
-// Go encoding/json string with SetEscapeHTML(false).
-void AppendGoJsonString(std::string* out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      if (c >= 0x20 && c != '"' && c != '\\') {
-        out->push_back(static_cast<char>(c));
-      } else {
-        out->push_back('\\');
-        switch (c) {
-          case '"':
-          case '\\':
-            out->push_back(static_cast<char>(c));
-            break;
-          case '\b':
-            out->push_back('b');
-            break;
-          case '\f':
-            out->push_back('f');
-            break;
-          case '\n':
-            out->push_back('n');
-            break;
-          case '\r':
-            out->push_back('r');
-            break;
-          case '\t':
-            out->push_back('t');
-            break;
-          default:
-            out->append("u00");
-            out->push_back(kHex[c >> 4]);
-            out->push_back(kHex[c & 15]);
-        }
-      }
-      ++i;
-      continue;
-    }
-    char32_t rune = 0;
-    const size_t len = DecodeUtf8Rune(s.substr(i), &rune);
-    if (len == 0) {  // invalid UTF-8: Go writes one U+FFFD per byte
-      out->append("\\ufffd");
-      i += 1;
-      continue;
-    }
-    if (rune == 0x2028 || rune == 0x2029) {
-      out->append(rune == 0x2028 ? "\\u2028" : "\\u2029");
-    } else {
-      out->append(s.data() + i, len);
-    }
-    i += len;
-  }
-  out->push_back('"');
-}
-
 struct JsonKv {
   std::string_view key;
   AnyValue value;
@@ -366,7 +309,7 @@ bool AppendJsonValue(std::string* out, const AnyValue& v, int depth, Status* err
       out->append("null");
       return true;
     case AnyValue::kStr:
-      AppendGoJsonString(out, v.raw);
+      AppendJsonString(out, v.raw, JsonEscaping::kGoNoHtml);
       return true;
     case AnyValue::kBool:
       out->append(v.i ? "true" : "false");
@@ -418,7 +361,7 @@ bool AppendJsonValue(std::string* out, const AnyValue& v, int depth, Status* err
         if (i + 1 < kvs.size() && kvs[i + 1].key == kvs[i].key) continue;
         if (!first) out->push_back(',');
         first = false;
-        AppendGoJsonString(out, kvs[i].key);
+        AppendJsonString(out, kvs[i].key, JsonEscaping::kGoNoHtml);
         out->push_back(':');
         if (!AppendJsonValue(out, kvs[i].value, depth + 1, err, unsupported)) return false;
       }

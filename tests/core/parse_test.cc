@@ -143,5 +143,15 @@ TEST(JsonEscapeTest, LogfmtDialectLeavesHtmlAndLineSeparatorsAlone) {
   EXPECT_EQ(logfmt, "\"<a&b> \xE2\x80\xA8 \\\"q\\\"\\n\\u0001\\ufffd\"");
 }
 
+TEST(JsonEscapeTest, GoNoHtmlDialectIsWhatPdataAsStringWrites) {
+  // HTML characters verbatim, line separators escaped, \b \f short (Go >= 1.22).
+  std::string out;
+  AppendJsonString(&out, "<a&b> \xE2\x80\xA8 \b\f\x01\xFF", JsonEscaping::kGoNoHtml);
+  EXPECT_EQ(out, "\"<a&b> \\u2028 \\b\\f\\u0001\\ufffd\"");
+  std::string go;
+  AppendJsonString(&go, "\b\f");
+  EXPECT_EQ(go, "\"\\u0008\\u000c\"");  // the kGo dialect keeps its long forms
+}
+
 }  // namespace
 }  // namespace skald
