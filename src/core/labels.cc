@@ -163,4 +163,21 @@ class LabelParser {
 
 StatusOr<Labels> ParseLabels(std::string_view text) { return LabelParser(text).Parse(); }
 
+const std::vector<std::string>& DefaultServiceNameSources() {
+  static const std::vector<std::string> kSources = {"service",
+                                                    "app",
+                                                    "application",
+                                                    "app_name",
+                                                    "name",
+                                                    "app_kubernetes_io_name",
+                                                    "container",
+                                                    "container_name",
+                                                    "k8s_container_name",
+                                                    "component",
+                                                    "workload",
+                                                    "job",
+                                                    "k8s_job_name"};
+  return kSources;
+}
+
 }  // namespace skald

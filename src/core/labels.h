@@ -69,4 +69,8 @@ bool IsValidLabelName(std::string_view name);
 // Fingerprint of a canonical label string (XXH3-64).
 uint64_t FingerprintOf(std::string_view canonical);
 
+// Loki's default limits_config.discover_service_name: the labels (in order) whose value becomes
+// `service_name` when a stream has none. Shared by the limits and the OTLP decoder's defaults.
+const std::vector<std::string>& DefaultServiceNameSources();
+
 }  // namespace skald

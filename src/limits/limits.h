@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/labels.h"
 #include "core/time.h"
 
 namespace skald::limits {
@@ -47,19 +48,7 @@ struct Limits {
   int64_t reject_old_samples_max_age_ns = 168 * kNanosPerHour;
   int64_t creation_grace_period_ns = 10 * kNanosPerMinute;
   int64_t max_line_size = 262144;  // bytes; 0 = unlimited
-  std::vector<std::string> discover_service_name = {"service",
-                                                    "app",
-                                                    "application",
-                                                    "app_name",
-                                                    "name",
-                                                    "app_kubernetes_io_name",
-                                                    "container",
-                                                    "container_name",
-                                                    "k8s_container_name",
-                                                    "component",
-                                                    "workload",
-                                                    "job",
-                                                    "k8s_job_name"};
+  std::vector<std::string> discover_service_name = DefaultServiceNameSources();
   // detected_level structured metadata added on push (distributor), like Loki 3.
   bool discover_log_levels = true;
   std::vector<std::string> log_level_fields = {

@@ -15,6 +15,7 @@
 #include "core/coding.h"
 #include "core/go_string.h"
 #include "core/json_escape.h"
+#include "core/labels.h"
 #include "core/time.h"
 #include "core/utf8.h"
 #include "wire/otlp.h"
@@ -463,19 +464,7 @@ std::vector<OtlpAttributeRule> DefaultOtlpResourceRules() {
 OtlpOptions DefaultOtlpOptions() {
   OtlpOptions o;
   o.resource_rules = DefaultOtlpResourceRules();
-  o.discover_service_name = {"service",
-                             "app",
-                             "application",
-                             "app_name",
-                             "name",
-                             "app_kubernetes_io_name",
-                             "container",
-                             "container_name",
-                             "k8s_container_name",
-                             "component",
-                             "workload",
-                             "job",
-                             "k8s_job_name"};
+  o.discover_service_name = DefaultServiceNameSources();
   return o;
 }
 
