@@ -147,13 +147,23 @@ struct AnyValue {
   double d = 0;
 };
 
-bool ParseAnyValue(std::string_view msg, AnyValue* out, Status* err) {
+// Calls f(field, wire, reader) for each field of a message, in order; f reads or skips the
+// field's value and returns false on malformed input (err set). False when the message or f
+// fails.
+template <class F>
+bool ForEachField(std::string_view msg, Status* err, F&& f) {
   Reader r(msg, err);
-  *out = AnyValue{};
   while (!r.done()) {
     uint32_t field;
     int wire;
-    if (!r.Tag(&field, &wire)) return false;
+    if (!r.Tag(&field, &wire) || !f(field, wire, r)) return false;
+  }
+  return true;
+}
+
+bool ParseAnyValue(std::string_view msg, AnyValue* out, Status* err) {
+  *out = AnyValue{};
+  return ForEachField(msg, err, [&](uint32_t field, int wire, Reader& r) {
     uint64_t v;
     switch (field) {
       case 1:
@@ -190,20 +200,16 @@ bool ParseAnyValue(std::string_view msg, AnyValue* out, Status* err) {
       default:
         if (!r.Skip(wire)) return false;
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 // Parses one KeyValue message.
 bool ParseKeyValue(std::string_view msg, std::string_view* key, AnyValue* value, Status* err) {
-  Reader r(msg, err);
   *key = {};
   std::string_view vmsg;
   bool has_value = false;
-  while (!r.done()) {
-    uint32_t field;
-    int wire;
-    if (!r.Tag(&field, &wire)) return false;
+  const bool ok = ForEachField(msg, err, [&](uint32_t field, int wire, Reader& r) {
     if (field == 1) {
       if (!r.Expect(wire, kLen, "Key") || !r.Len(key)) return false;
     } else if (field == 2) {
@@ -212,7 +218,9 @@ bool ParseKeyValue(std::string_view msg, std::string_view* key, AnyValue* value,
     } else if (!r.Skip(wire)) {
       return false;
     }
-  }
+    return true;
+  });
+  if (!ok) return false;
   if (!has_value) {
     *value = AnyValue{};
     return true;
@@ -224,11 +232,7 @@ bool ParseKeyValue(std::string_view msg, std::string_view* key, AnyValue* value,
 // KeyValueList message.
 template <class F>
 bool ForEachValues(std::string_view msg, const char* field_name, Status* err, F&& f) {
-  Reader r(msg, err);
-  while (!r.done()) {
-    uint32_t field;
-    int wire;
-    if (!r.Tag(&field, &wire)) return false;
+  return ForEachField(msg, err, [&](uint32_t field, int wire, Reader& r) {
     if (field == 1) {
       std::string_view elem;
       if (!r.Expect(wire, kLen, field_name) || !r.Len(&elem)) return false;
@@ -236,8 +240,8 @@ bool ForEachValues(std::string_view msg, const char* field_name, Status* err, F&
     } else if (!r.Skip(wire)) {
       return false;
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -727,11 +731,7 @@ class Mapper {
     bool discovered = false;
     seen_service_name_ = false;
     {
-      Reader r(msg, &err_);
-      while (!r.done()) {
-        uint32_t field;
-        int wire;
-        if (!r.Tag(&field, &wire)) return false;
+      const bool ok = ForEachField(msg, &err_, [&](uint32_t field, int wire, Reader& r) {
         if (field == 1) {
           std::string_view res;
           if (!r.Expect(wire, kLen, "Resource") || !r.Len(&res)) return false;
@@ -743,7 +743,9 @@ class Mapper {
         } else if (!r.Skip(wire)) {
           return false;
         }
-      }
+        return true;
+      });
+      if (!ok) return false;
     }
     // Service name discovery over the index labels, in attribute order.
     std::vector<LabelKv> labels;
@@ -769,11 +771,7 @@ class Mapper {
     stream_ = static_cast<uint32_t>(stream);
 
     // Pass 2: the scopes.
-    Reader r(msg, &err_);
-    while (!r.done()) {
-      uint32_t field;
-      int wire;
-      if (!r.Tag(&field, &wire)) return false;
+    return ForEachField(msg, &err_, [&](uint32_t field, int wire, Reader& r) {
       if (field == 2) {
         std::string_view sl;
         if (!r.Len(&sl)) return false;
@@ -781,16 +779,12 @@ class Mapper {
       } else if (!r.Skip(wire)) {
         return false;
       }
-    }
-    return true;
+      return true;
+    });
   }
 
   bool Resource(std::string_view msg, bool* has_service_name) {
-    Reader r(msg, &err_);
-    while (!r.done()) {
-      uint32_t field;
-      int wire;
-      if (!r.Tag(&field, &wire)) return false;
+    return ForEachField(msg, &err_, [&](uint32_t field, int wire, Reader& r) {
       if (field == 1) {
         std::string_view kv;
         if (!r.Expect(wire, kLen, "Attributes") || !r.Len(&kv)) return false;
@@ -815,8 +809,8 @@ class Mapper {
       } else if (!r.Skip(wire)) {
         return false;
       }
-    }
-    return true;
+      return true;
+    });
   }
 
   bool ScopeLogs(std::string_view msg) {
@@ -824,11 +818,7 @@ class Mapper {
     std::string_view name, version;
     uint64_t dropped = 0;
     {
-      Reader r(msg, &err_);
-      while (!r.done()) {
-        uint32_t field;
-        int wire;
-        if (!r.Tag(&field, &wire)) return false;
+      const bool ok = ForEachField(msg, &err_, [&](uint32_t field, int wire, Reader& r) {
         if (field == 1) {
           std::string_view scope;
           if (!r.Expect(wire, kLen, "Scope") || !r.Len(&scope)) return false;
@@ -840,7 +830,9 @@ class Mapper {
         } else if (!r.Skip(wire)) {
           return false;
         }
-      }
+        return true;
+      });
+      if (!ok) return false;
     }
     if (!name.empty()) scope_sm_.push_back({"scope_name", name});
     if (!version.empty()) scope_sm_.push_back({"scope_version", version});
@@ -851,11 +843,7 @@ class Mapper {
       if (!Keep(scratch_, &v)) return false;
       scope_sm_.push_back({"scope_dropped_attributes_count", v});
     }
-    Reader r(msg, &err_);
-    while (!r.done()) {
-      uint32_t field;
-      int wire;
-      if (!r.Tag(&field, &wire)) return false;
+    return ForEachField(msg, &err_, [&](uint32_t field, int wire, Reader& r) {
       if (field == 2) {
         std::string_view rec;
         if (!r.Len(&rec)) return false;
@@ -863,17 +851,13 @@ class Mapper {
       } else if (!r.Skip(wire)) {
         return false;
       }
-    }
-    return true;
+      return true;
+    });
   }
 
   bool Scope(std::string_view msg, std::string_view* name, std::string_view* version,
              uint64_t* dropped) {
-    Reader r(msg, &err_);
-    while (!r.done()) {
-      uint32_t field;
-      int wire;
-      if (!r.Tag(&field, &wire)) return false;
+    return ForEachField(msg, &err_, [&](uint32_t field, int wire, Reader& r) {
       if (field == 1) {
         if (!r.Expect(wire, kLen, "Name") || !r.Len(name)) return false;
       } else if (field == 2) {
@@ -889,8 +873,8 @@ class Mapper {
       } else if (!r.Skip(wire)) {
         return false;
       }
-    }
-    return true;
+      return true;
+    });
   }
 
   bool Number(uint64_t v, bool is_signed, std::string_view name) {
@@ -913,11 +897,7 @@ class Mapper {
     bool has_body = false;
     entry_sm_.clear();
     log_labels_.clear();
-    Reader r(msg, &err_);
-    while (!r.done()) {
-      uint32_t field;
-      int wire;
-      if (!r.Tag(&field, &wire)) return false;
+    const bool ok = ForEachField(msg, &err_, [&](uint32_t field, int wire, Reader& r) {
       switch (field) {
         case 1:
           if (!r.Expect(wire, kI64, "TimeUnixNano") || !r.Fixed64(&time)) return false;
@@ -969,7 +949,9 @@ class Mapper {
         default:
           if (!r.Skip(wire)) return false;
       }
-    }
+      return true;
+    });
+    if (!ok) return false;
 
     PushEntry e;
     if (time != 0) {
