@@ -8,6 +8,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out="$root/build/fuzz-findings"
 mkdir -p "$out"
 status=0
+failed=()
 shopt -s nullglob
 for bin in "$dir"/fuzz/*_fuzz; do
   name=$(basename "$bin")
@@ -21,8 +22,14 @@ for bin in "$dir"/fuzz/*_fuzz; do
     echo "fuzz-smoke: $name FAILED; log: $out/$name.log"
     tail -40 "$out/$name.log"
     status=1
+    failed+=("$name")
   else
     grep -E "^Done|stat::number_of_executed_units" "$out/$name.log" | tail -1 || true
   fi
+done
+# Repeat the failures last: CI output is often shown from its tail.
+for name in "${failed[@]}"; do
+  echo "fuzz-smoke: FAILED $name; artifacts: $(ls "$out/$name"-* 2>/dev/null | tr '\n' ' ')"
+  grep -E "ERROR|SUMMARY|out-of-memory|timeout|deadly|#0 |#1 |#2 |#3 |#4 " "$out/$name.log" | head -20
 done
 exit $status

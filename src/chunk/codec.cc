@@ -165,6 +165,41 @@ Status CompressAppend(Codec c, std::string_view in, std::string* out) {
   return Status::InvalidArgument("unknown codec " + std::to_string(static_cast<int>(c)));
 }
 
+// Compares the output size a compressed stream declares in its own framing with `n`.
+static Status CheckDeclaredSize(Codec c, std::string_view in, size_t n) {
+  switch (c) {
+    case Codec::kSnappy: {
+      size_t len = 0;
+      if (!snappy::GetUncompressedLength(in.data(), in.size(), &len) || len != n) {
+        return Status::Corruption("snappy: bad uncompressed length");
+      }
+      return Status::OK();
+    }
+    case Codec::kZstd: {
+      // Our encoder always writes the content size (docs/formats/chunk.md); a frame without
+      // one is not ours.
+      const unsigned long long declared = ZSTD_getFrameContentSize(in.data(), in.size());
+      if (declared == ZSTD_CONTENTSIZE_ERROR || declared == ZSTD_CONTENTSIZE_UNKNOWN) {
+        return Status::Corruption("zstd: frame does not declare its content size");
+      }
+      if (declared != n) return Status::Corruption("zstd: uncompressed size mismatch");
+      return Status::OK();
+    }
+    case Codec::kGzip: {
+      // RFC 1952 trailer: ISIZE, the input size modulo 2^32, little endian.
+      if (in.size() < 18) return Status::Corruption("gzip: corrupt input");
+      const auto* t = reinterpret_cast<const uint8_t*>(in.data() + in.size() - 4);
+      const uint32_t isize = static_cast<uint32_t>(t[0]) | (static_cast<uint32_t>(t[1]) << 8) |
+                             (static_cast<uint32_t>(t[2]) << 16) |
+                             (static_cast<uint32_t>(t[3]) << 24);
+      if (isize != static_cast<uint32_t>(n)) return Status::Corruption("gzip: corrupt input");
+      return Status::OK();
+    }
+    default:
+      return Status::OK();
+  }
+}
+
 Status Decompress(Codec c, std::string_view in, size_t uncompressed_size, std::string* out) {
   const size_t max_exp = MaxExpansion(c);
   if (max_exp == 0) {
@@ -176,6 +211,10 @@ Status Decompress(Codec c, std::string_view in, size_t uncompressed_size, std::s
                               std::to_string(uncompressed_size) + " impossible for " +
                               std::to_string(in.size()) + " input bytes");
   }
+  // Codecs whose stream states its own output size must agree with the recorded size before
+  // anything is allocated: otherwise a few corrupt bytes could claim gigabytes (zstd's bound
+  // alone allows 40000:1).
+  SKALD_RETURN_IF_ERROR(CheckDeclaredSize(c, in, uncompressed_size));
   out->resize(uncompressed_size);
   return DecompressTo(c, in, out->data(), uncompressed_size);
 }

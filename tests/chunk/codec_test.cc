@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 
@@ -80,6 +81,28 @@ TEST(CodecTest, CompressAppendKeepsPrefix) {
   std::string back;
   ASSERT_TRUE(Decompress(Codec::kZstd, std::string_view(out).substr(6), 1000, &back).ok());
   EXPECT_EQ(back, SampleText(1000));
+}
+
+// A size within the codec's expansion bound but not the one the stream declares is rejected
+// before the output buffer grows (zstd's bound allows a 64 KiB column to claim 2.6 GB; the
+// chunk fuzzer hit the allocator's limit that way).
+TEST_P(CodecRoundTrip, DeclaredSizeCheckedBeforeAllocating) {
+  if (GetParam() == Codec::kNone || GetParam() == Codec::kLz4) GTEST_SKIP() << "no size header";
+  std::string in = SampleText(1 << 16), comp, back;
+  ASSERT_TRUE(Compress(GetParam(), in, &comp).ok());
+  const size_t claim = std::min<size_t>(comp.size() * 30, size_t{1} << 30);
+  EXPECT_EQ(Decompress(GetParam(), comp, claim, &back).code(), StatusCode::kCorruption);
+  EXPECT_LT(back.capacity(), size_t{1} << 20);
+}
+
+TEST(CodecTest, ZstdFrameWithoutContentSizeIsRejected) {
+  // A zstd frame header whose descriptor omits the content size (magic, FHD=0x00 with the
+  // single-segment flag clear, window descriptor), then an empty last raw block.
+  const std::string frame("\x28\xb5\x2f\xfd\x00\x48\x01\x00\x00", 9);
+  std::string back;
+  Status s = Decompress(Codec::kZstd, frame, 100000, &back);
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  EXPECT_NE(s.message().find("content size"), std::string::npos) << s.message();
 }
 
 TEST(CodecTest, UnknownCodec) {
