@@ -9,7 +9,7 @@ PKGS=(
   libboost-dev libsnappy-dev libzstd-dev liblz4-dev libdeflate-dev zlib1g-dev
   libre2-dev libsimdjson-dev libxxhash-dev libyaml-cpp-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  prometheus
+  prometheus prometheus-alertmanager
 )
 
 missing=()
