@@ -50,12 +50,32 @@ namespace internal {
 struct TemplateProgram;
 }
 
+// The function set a template is parsed against. Functions are resolved at Parse, so the
+// choice costs nothing at Execute.
+//  - kLogQL: Go's builtins, Loki's functions and its sprig subset (line_format,
+//    label_format). Anything else is `function "x" not defined`, as in Loki.
+//  - kPrometheusAlerts: Go's builtins plus Prometheus' alert/recording-rule template
+//    functions (prometheus/template/template.go): humanize, humanize1024,
+//    humanizeDuration, humanizePercentage, humanizeTimestamp, toTime, parseDuration,
+//    toUpper, toLower, title, match, reReplaceAll, stripPort, stripDomain, urlQueryEscape,
+//    graphLink, tableLink, safeHtml, args, externalURL, pathPrefix and now (the float Unix
+//    seconds of TemplateData::TimestampNanos, which the ruler sets to the evaluation time,
+//    truncated to milliseconds as Prometheus' model.Time is). In this set a time.Time
+//    also has Go's Format method (`{{ (toTime $value).Format "2006-01-02" }}`).
+//    Not provided (they need a query engine, HTML mode or Go types the engine does not
+//    model): query, first, label, value, strvalue, sortByLabel, tmpl, toDuration.
+enum class TemplateFuncs : uint8_t { kLogQL, kPrometheusAlerts };
+
 class Template {
  public:
   // Parses `text`. InvalidArgument with Go's message on a syntax error or an unknown
   // function. `name` is the Go template name that appears in messages ("template:
-  // line:1: ..."); Loki names line_format templates "line" (see docs/logql.md).
-  static StatusOr<Template> Parse(std::string_view text, std::string_view name = "line");
+  // line:1: ..."); Loki names line_format templates "line" (see docs/logql.md). `funcs`
+  // picks the function set (above); `external_url` is what Prometheus' externalURL returns
+  // (and pathPrefix its path), used by kPrometheusAlerts only.
+  static StatusOr<Template> Parse(std::string_view text, std::string_view name = "line",
+                                  TemplateFuncs funcs = TemplateFuncs::kLogQL,
+                                  std::string_view external_url = {});
 
   // Appends the template's output for `data` to *out. On an execution error (a function
   // failing, a wrong argument type) returns InvalidArgument with Go's message; *out may

@@ -5,12 +5,14 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <unordered_map>
 
@@ -1891,7 +1893,643 @@ Status FnFromJson(const CallContext&, Value* a, size_t, Value* out) {
   return Status::OK();
 }
 
-// ---- the table ----
+// ---- Prometheus' alert-template functions (prometheus/template/template.go) ----
+//
+// Behaviour and output formats follow Prometheus' function map and
+// prometheus/common/helpers/templates (ConvertToFloat, HumanizeDuration, HumanizeTimestamp).
+
+// strconv's underscoreOK: '_' only between digits (a base prefix counts as a digit).
+bool GoUnderscoresOK(std::string_view s) {
+  char saw = '^';
+  size_t i = 0;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
+  bool hex = false;
+  if (s.size() >= 2 && s[0] == '0' &&
+      ((s[1] | 0x20) == 'b' || (s[1] | 0x20) == 'o' || (s[1] | 0x20) == 'x')) {
+    i = 2;
+    saw = '0';
+    hex = (s[1] | 0x20) == 'x';
+  }
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    if ((c >= '0' && c <= '9') || (hex && (c | 0x20) >= 'a' && (c | 0x20) <= 'f')) {
+      saw = '0';
+      continue;
+    }
+    if (c == '_') {
+      if (saw != '0') return false;
+      saw = '_';
+      continue;
+    }
+    if (saw == '_') return false;
+    saw = '!';
+  }
+  return saw != '_';
+}
+
+// strconv.ParseFloat(s, 64): Go's accepted syntax ("inf", "infinity", "nan" in any case,
+// decimal and 0x hex floats, '_' digit separators) and its error texts.
+bool GoParseFloat(std::string_view s, double* out, std::string* err) {
+  auto fail = [&](std::string_view why) {
+    std::string q;
+    AppendGoQuote(s, &q);
+    *err = "strconv.ParseFloat: parsing " + q + ": " + std::string(why);
+    return false;
+  };
+  auto ieq = [](std::string_view a, std::string_view lower) {
+    if (a.size() != lower.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(a[i])) != lower[i]) return false;
+    }
+    return true;
+  };
+  std::string_view b = s;
+  bool neg = false;
+  bool sign = false;
+  if (!b.empty() && (b[0] == '+' || b[0] == '-')) {
+    neg = b[0] == '-';
+    sign = true;
+    b.remove_prefix(1);
+  }
+  if (ieq(b, "inf") || ieq(b, "infinity")) {
+    *out = neg ? -HUGE_VAL : HUGE_VAL;
+    return true;
+  }
+  if (!sign && ieq(b, "nan")) {
+    *out = std::nan("");
+    return true;
+  }
+  const bool hex = b.size() >= 2 && b[0] == '0' && (b[1] | 0x20) == 'x';
+  std::string clean(s.substr(0, s.size() - b.size()));  // the sign
+  size_t i = 0;
+  if (hex) {
+    clean.append(b.substr(0, 2));
+    i = 2;
+  }
+  bool underscores = false, dot = false;
+  int digits = 0;
+  for (; i < b.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(b[i]);
+    if (c == '_') {
+      underscores = true;
+      continue;
+    }
+    if (c == '.' && !dot) {
+      dot = true;
+    } else if (hex ? std::isxdigit(c) : std::isdigit(c)) {
+      ++digits;
+    } else {
+      break;
+    }
+    clean.push_back(static_cast<char>(c));
+  }
+  if (digits == 0) return fail("invalid syntax");
+  if (i < b.size() && (b[i] | 0x20) == (hex ? 'p' : 'e')) {
+    clean.push_back(b[i++]);
+    if (i < b.size() && (b[i] == '+' || b[i] == '-')) clean.push_back(b[i++]);
+    int exp_digits = 0;
+    for (; i < b.size(); ++i) {
+      if (b[i] == '_') {
+        underscores = true;
+      } else if (std::isdigit(static_cast<unsigned char>(b[i]))) {
+        ++exp_digits;
+        clean.push_back(b[i]);
+      } else {
+        break;
+      }
+    }
+    if (exp_digits == 0) return fail("invalid syntax");
+  } else if (hex) {
+    return fail("invalid syntax");  // a hex mantissa needs a 'p' exponent
+  }
+  if (i != b.size() || (underscores && !GoUnderscoresOK(s))) return fail("invalid syntax");
+  const double f = std::strtod(clean.c_str(), nullptr);
+  if (std::isinf(f)) return fail("value out of range");
+  *out = f;
+  return true;
+}
+
+// prometheus/common's ConvertToFloat: float64, the integer kinds and strings.
+bool PromToFloat(const Value& v, double* out, std::string* err) {
+  switch (v.kind) {
+    case Kind::kFloat:
+      *out = v.f;
+      return true;
+    case Kind::kInt:
+      *out = static_cast<double>(v.i);
+      return true;
+    case Kind::kString:
+      return GoParseFloat(v.str(), out, err);
+    default:
+      *err = "can't convert " + std::string(GoTypeName(v)) + " to float";
+      return false;
+  }
+}
+
+// fmt's %.4g.
+void AppendG4(double v, std::string* out) {
+  const Value a = Value::Float(v);
+  AppendSprintf("%.4g", &a, 1, out);
+}
+
+// Go's int64(f) for f >= 0 on amd64: out-of-range values become math.MinInt64.
+int64_t GoFloatToInt64(double f) {
+  if (!(f < 9223372036854775808.0) || !(f >= -9223372036854775808.0)) return INT64_MIN;
+  return static_cast<int64_t>(f);
+}
+
+constexpr const char* kSmallPrefixes[] = {"m", "u", "n", "p", "f", "a", "z", "y"};
+
+Status FnHumanize(const CallContext&, Value* a, size_t, Value* out) {
+  double v;
+  std::string err;
+  if (!PromToFloat(a[0], &v, &err)) return Err(err);
+  std::string r;
+  const char* prefix = "";
+  if (v == 0 || std::isnan(v) || std::isinf(v)) {
+    // as is
+  } else if (std::fabs(v) >= 1) {
+    for (const char* p : {"k", "M", "G", "T", "P", "E", "Z", "Y"}) {
+      if (std::fabs(v) < 1000) break;
+      prefix = p;
+      v /= 1000;
+    }
+  } else {
+    for (const char* p : kSmallPrefixes) {
+      if (std::fabs(v) >= 1) break;
+      prefix = p;
+      v *= 1000;
+    }
+  }
+  AppendG4(v, &r);
+  r += prefix;
+  *out = Value::OwnedStr(std::move(r));
+  return Status::OK();
+}
+
+Status FnHumanize1024(const CallContext&, Value* a, size_t, Value* out) {
+  double v;
+  std::string err;
+  if (!PromToFloat(a[0], &v, &err)) return Err(err);
+  std::string r;
+  const char* prefix = "";
+  if (!(std::fabs(v) <= 1 || std::isnan(v) || std::isinf(v))) {
+    for (const char* p : {"ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi"}) {
+      if (std::fabs(v) < 1024) break;
+      prefix = p;
+      v /= 1024;
+    }
+  }
+  AppendG4(v, &r);
+  r += prefix;
+  *out = Value::OwnedStr(std::move(r));
+  return Status::OK();
+}
+
+Status FnHumanizeDuration(const CallContext&, Value* a, size_t, Value* out) {
+  double v;
+  std::string err;
+  if (!PromToFloat(a[0], &v, &err)) return Err(err);
+  std::string r;
+  if (std::isnan(v) || std::isinf(v)) {
+    AppendG4(v, &r);
+  } else if (v == 0) {
+    AppendG4(v, &r);
+    r += 's';
+  } else if (std::fabs(v) >= 1) {
+    if (v < 0) {
+      r += '-';
+      v = -v;
+    }
+    const int64_t d = GoFloatToInt64(v);
+    const int64_t seconds = d % 60, minutes = (d / 60) % 60, hours = (d / 60 / 60) % 24,
+                  days = d / 60 / 60 / 24;
+    // Days to minutes show whole seconds; seconds alone show 4 significant digits.
+    if (days != 0) {
+      r += std::to_string(days) + "d " + std::to_string(hours) + "h " + std::to_string(minutes) +
+           "m " + std::to_string(seconds) + "s";
+    } else if (hours != 0) {
+      r += std::to_string(hours) + "h " + std::to_string(minutes) + "m " + std::to_string(seconds) +
+           "s";
+    } else if (minutes != 0) {
+      r += std::to_string(minutes) + "m " + std::to_string(seconds) + "s";
+    } else {
+      AppendG4(v, &r);
+      r += 's';
+    }
+  } else {
+    const char* prefix = "";
+    for (const char* p : kSmallPrefixes) {
+      if (std::fabs(v) >= 1) break;
+      prefix = p;
+      v *= 1000;
+    }
+    AppendG4(v, &r);
+    r += prefix;
+    r += 's';
+  }
+  *out = Value::OwnedStr(std::move(r));
+  return Status::OK();
+}
+
+Status FnHumanizePercentage(const CallContext&, Value* a, size_t, Value* out) {
+  double v;
+  std::string err;
+  if (!PromToFloat(a[0], &v, &err)) return Err(err);
+  std::string r;
+  AppendG4(v * 100, &r);
+  r += '%';
+  *out = Value::OwnedStr(std::move(r));
+  return Status::OK();
+}
+
+// Prometheus' floatToTime: Unix seconds to a UTC time, truncated to milliseconds (it goes
+// through model.Time); false with its message when the value overflows int64 nanoseconds.
+// The caller handles NaN and Inf.
+bool PromFloatToTime(double v, GoTime* t, std::string* err) {
+  const double ts = v * 1e9;
+  if (ts > 9223372036854775807.0 || ts < -9223372036854775808.0) {
+    err->clear();
+    AppendGoFloat(v, err);
+    *err += " cannot be represented as a nanoseconds timestamp since it overflows int64";
+    return false;
+  }
+  const int64_t ms = GoFloatToInt64(ts) / 1000000;
+  *t = FromUnixNanos(ms * 1000000);
+  return true;
+}
+
+Status FnHumanizeTimestamp(const CallContext&, Value* a, size_t, Value* out) {
+  double v;
+  std::string err;
+  if (!PromToFloat(a[0], &v, &err)) return Err(err);
+  std::string r;
+  if (std::isnan(v) || std::isinf(v)) {
+    AppendG4(v, &r);
+  } else {
+    GoTime t;
+    if (!PromFloatToTime(v, &t, &err)) return Err(err);
+    AppendTimeString(t, &r);
+  }
+  *out = Value::OwnedStr(std::move(r));
+  return Status::OK();
+}
+
+Status FnToTime(const CallContext&, Value* a, size_t, Value* out) {
+  double v;
+  std::string err;
+  if (!PromToFloat(a[0], &v, &err)) return Err(err);
+  if (std::isnan(v) || std::isinf(v)) return Err("value is NaN or Inf");
+  GoTime t;
+  if (!PromFloatToTime(v, &t, &err)) return Err(err);
+  *out = Value::Time(t);
+  return Status::OK();
+}
+
+// prometheus/common model.ParseDuration (units y w d h m s ms, biggest first, no
+// fractions), in nanoseconds.
+bool PromParseDuration(std::string_view s, int64_t* nanos, std::string* err) {
+  if (s == "0") {
+    *nanos = 0;
+    return true;
+  }
+  if (s.empty()) {
+    *err = "empty duration string";
+    return false;
+  }
+  const std::string_view orig = s;
+  auto invalid = [&] {
+    std::string q;
+    AppendGoQuote(orig, &q);
+    *err = "not a valid duration string: " + q;
+    return false;
+  };
+  struct Unit {
+    std::string_view name;
+    int pos;
+    uint64_t mult;
+  };
+  static constexpr Unit kUnits[] = {
+      {"ms", 7, 1000000ULL},          {"s", 6, 1000000000ULL},     {"m", 5, 60000000000ULL},
+      {"h", 4, 3600000000000ULL},     {"d", 3, 86400000000000ULL}, {"w", 2, 604800000000000ULL},
+      {"y", 1, 31536000000000000ULL},
+  };
+  uint64_t dur = 0;
+  int last_pos = 0;
+  while (!s.empty()) {
+    if (!std::isdigit(static_cast<unsigned char>(s[0]))) return invalid();
+    size_t i = 0;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+    uint64_t v;
+    auto res = std::from_chars(s.data(), s.data() + i, v);
+    if (res.ec != std::errc()) return invalid();
+    s.remove_prefix(i);
+    i = 0;
+    while (i < s.size() && !std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+    if (i == 0) return invalid();
+    const std::string_view u = s.substr(0, i);
+    s.remove_prefix(i);
+    const Unit* unit = nullptr;
+    for (const Unit& k : kUnits) {
+      if (k.name == u) unit = &k;
+    }
+    if (!unit) {
+      std::string qu, qo;
+      AppendGoQuote(u, &qu);
+      AppendGoQuote(orig, &qo);
+      *err = "unknown unit " + qu + " in duration " + qo;
+      return false;
+    }
+    if (unit->pos <= last_pos) return invalid();
+    last_pos = unit->pos;
+    if (v > (uint64_t{1} << 63) / unit->mult) {
+      *err = "duration out of range";
+      return false;
+    }
+    dur += v * unit->mult;
+    if (dur > static_cast<uint64_t>(INT64_MAX)) {
+      *err = "duration out of range";
+      return false;
+    }
+  }
+  *nanos = static_cast<int64_t>(dur);
+  return true;
+}
+
+Status FnParseDuration(const CallContext&, Value* a, size_t, Value* out) {
+  std::string_view s = a[0].str();
+  const bool neg = !s.empty() && s[0] == '-';  // ParseDurationAllowNegative
+  if (neg) s.remove_prefix(1);
+  int64_t nanos = 0;
+  std::string err;
+  if (!PromParseDuration(s, &nanos, &err)) return Err(err);
+  *out = Value::Float(static_cast<double>(neg ? -nanos : nanos) / 1e9);
+  return Status::OK();
+}
+
+// net.ParseIP's IPv4 form: four decimal fields 0-255 without leading zeros.
+bool IsIPv4(std::string_view s) {
+  for (int f = 0; f < 4; ++f) {
+    if (f > 0) {
+      if (s.empty() || s[0] != '.') return false;
+      s.remove_prefix(1);
+    }
+    size_t n = 0;
+    int v = 0;
+    while (n < s.size() && std::isdigit(static_cast<unsigned char>(s[n]))) {
+      v = v * 10 + (s[n] - '0');
+      if (v > 255) return false;
+      ++n;
+    }
+    if (n == 0 || (n > 1 && s[0] == '0')) return false;
+    s.remove_prefix(n);
+  }
+  return s.empty();
+}
+
+// net.ParseIP's IPv6 form: up to eight 1-4 digit hex groups, one "::", an optional
+// trailing dotted IPv4, no zone.
+bool IsIPv6(std::string_view s) {
+  int groups = 0;
+  bool ellipsis = false;
+  if (s.substr(0, 2) == "::") {
+    ellipsis = true;
+    s.remove_prefix(2);
+  }
+  while (!s.empty()) {
+    size_t n = 0;
+    while (n < s.size() && n < 5 && std::isxdigit(static_cast<unsigned char>(s[n]))) ++n;
+    if (n < s.size() && s[n] == '.') {
+      if ((!ellipsis && groups != 6) || groups + 2 > 8 || !IsIPv4(s)) return false;
+      groups += 2;
+      break;
+    }
+    if (n == 0 || n > 4) return false;
+    ++groups;
+    s.remove_prefix(n);
+    if (s.empty()) break;
+    if (s[0] != ':' || s.size() == 1) return false;
+    s.remove_prefix(1);
+    if (s[0] == ':') {
+      if (ellipsis) return false;
+      ellipsis = true;
+      s.remove_prefix(1);
+      if (s.empty()) break;
+    }
+    if (groups >= 8) return false;
+  }
+  return ellipsis ? groups < 8 : groups == 8;
+}
+
+bool IsIP(std::string_view s) {
+  return s.find(':') != std::string_view::npos ? IsIPv6(s) : IsIPv4(s);
+}
+
+// net.SplitHostPort; false where Go returns an error.
+bool SplitHostPort(std::string_view hp, std::string_view* host, std::string_view* port) {
+  const size_t i = hp.rfind(':');
+  if (i == std::string_view::npos) return false;
+  size_t j = 0, k = 0;
+  if (hp[0] == '[') {
+    const size_t end = hp.find(']');
+    if (end == std::string_view::npos || end + 1 != i) return false;
+    *host = hp.substr(1, end - 1);
+    j = 1;
+    k = end + 1;
+  } else {
+    *host = hp.substr(0, i);
+    if (host->find(':') != std::string_view::npos) return false;
+  }
+  if (hp.substr(j).find('[') != std::string_view::npos) return false;
+  if (hp.substr(k).find(']') != std::string_view::npos) return false;
+  *port = hp.substr(i + 1);
+  return true;
+}
+
+Status FnStripPort(const CallContext&, Value* a, size_t, Value* out) {
+  std::string_view host, port;
+  *out = SplitHostPort(a[0].str(), &host, &port) ? SubOf(a[0], host) : a[0];
+  return Status::OK();
+}
+
+Status FnStripDomain(const CallContext&, Value* a, size_t, Value* out) {
+  const std::string_view hp = a[0].str();
+  std::string_view host, port;
+  if (!SplitHostPort(hp, &host, &port)) {
+    host = hp;
+    port = {};
+  }
+  if (IsIP(host)) {
+    *out = a[0];
+    return Status::OK();
+  }
+  host = host.substr(0, host.find('.'));
+  if (port.empty()) {
+    *out = SubOf(a[0], host);
+    return Status::OK();
+  }
+  std::string r;  // net.JoinHostPort
+  if (host.find(':') != std::string_view::npos) {
+    r.append("[").append(host).append("]");
+  } else {
+    r.append(host);
+  }
+  r.append(":").append(port);
+  *out = Value::OwnedStr(std::move(r));
+  return Status::OK();
+}
+
+// golang.org/x/text/cases' word breaking as its title caser approximates it: letters,
+// digits, '_' and marks continue a word; a "mid" rune (' . : and their Unicode kin) does
+// too unless two of them are adjacent; anything else breaks.
+enum class TitleClass : uint8_t { kCased, kLetter, kMid, kBreak };
+
+// Cased runes the simple case tables above do not map: ª º (Other_Lowercase), µ, ß and
+// the DŽ/LJ/NJ/DZ digraphs.
+bool IsExtraCased(uint32_t r) {
+  return r == 0xAA || r == 0xB5 || r == 0xBA || r == 0xDF || (r >= 0x1C4 && r <= 0x1CC) ||
+         (r >= 0x1F1 && r <= 0x1F3);
+}
+
+TitleClass ClassifyForTitle(uint32_t r) {
+  if (ToUpperRune(r) != r || ToLowerRune(r) != r || IsExtraCased(r)) return TitleClass::kCased;
+  if (r < 0x80) {
+    if (std::isalpha(static_cast<int>(r))) return TitleClass::kCased;
+    if (std::isdigit(static_cast<int>(r)) || r == '_') return TitleClass::kLetter;
+    if (r == '\'' || r == '.' || r == ':') return TitleClass::kMid;
+    return TitleClass::kBreak;
+  }
+  switch (r) {
+    case 0xB7:
+    case 0x387:
+    case 0x55F:
+    case 0x5F4:
+    case 0x2018:
+    case 0x2019:
+    case 0x2024:
+    case 0x2027:
+    case 0xFE13:
+    case 0xFE52:
+    case 0xFE55:
+    case 0xFF07:
+    case 0xFF0E:
+    case 0xFF1A:
+      return TitleClass::kMid;
+    default:
+      break;
+  }
+  if (IsUnicodeSpace(r) || (r >= 0xA0 && r <= 0xBF) || r == 0xD7 || r == 0xF7 ||
+      (r >= 0x2000 && r <= 0x2BFF) || (r >= 0x3000 && r <= 0x303F) || r == 0xFFFD) {
+    return TitleClass::kBreak;
+  }
+  return TitleClass::kLetter;
+}
+
+void AppendTitleRune(uint32_t r, std::string* out) {
+  if (r >= 0x1C4 && r <= 0x1CC) {
+    AppendRune(0x1C5 + 3 * ((r - 0x1C4) / 3), out);  // DŽ Dž dž -> Dž, LJ.. -> Lj, NJ.. -> Nj
+  } else if (r >= 0x1F1 && r <= 0x1F3) {
+    AppendRune(0x1F2, out);
+  } else if (r == 0xDF) {
+    out->append("Ss");
+  } else if (r == 0xB5) {
+    AppendRune(0x39C, out);  // µ -> Greek capital mu
+  } else {
+    AppendRune(ToUpperRune(r), out);
+  }
+}
+
+// cases.Title(language.AmericanEnglish, cases.NoLower).String: title-case the first cased
+// rune of each word, leave everything else as is.
+Status FnPromTitle(const CallContext&, Value* a, size_t, Value* out) {
+  const std::string_view s = a[0].str();
+  std::string r;
+  r.reserve(s.size());
+  bool mid_word = false, prev_mid = false;
+  for (size_t i = 0; i < s.size();) {
+    uint32_t c;
+    const size_t n = DecodeRune(s, i, &c);
+    const TitleClass cls = ClassifyForTitle(c);
+    if (prev_mid && cls == TitleClass::kMid) mid_word = false;
+    if (cls == TitleClass::kCased && !mid_word) {
+      AppendTitleRune(c, &r);
+      mid_word = true;
+    } else {
+      r.append(s.substr(i, n));
+      if (cls == TitleClass::kBreak) mid_word = false;
+    }
+    prev_mid = cls == TitleClass::kMid;
+    i += n;
+  }
+  *out = Value::OwnedStr(std::move(r));
+  return Status::OK();
+}
+
+// regexp.MatchString(pattern, s).
+Status FnMatch(const CallContext& ctx, Value* a, size_t, Value* out) {
+  std::unique_ptr<RE2> holder;
+  std::string err;
+  const RE2* re = GetRegex(ctx, a[0], &holder, &err);
+  if (!re) return Err(err);
+  *out = Value::Bool(RE2::PartialMatch(a[1].str(), *re));
+  return Status::OK();
+}
+
+// reReplaceAll(pattern, repl, text): regexp.MustCompile(pattern).ReplaceAllString(text, repl).
+Status FnReReplaceAll(const CallContext& ctx, Value* a, size_t, Value* out) {
+  Value b[3] = {a[0], a[2], a[1]};  // RegexReplace takes (regex, src, repl)
+  return RegexReplace(ctx, b, false, out);
+}
+
+Status FnSafeHTML(const CallContext&, Value* a, size_t, Value* out) {
+  *out = a[0];
+  return Status::OK();
+}
+
+// args(a...): map[string]interface{}{"arg0": a[0], ...}.
+Status FnArgs(const CallContext&, Value* a, size_t n, Value* out) {
+  auto m = std::make_shared<ValueMap>();
+  m->reserve(n);
+  for (size_t i = 0; i < n; ++i) m->emplace_back("arg" + std::to_string(i), a[i]);
+  std::sort(m->begin(), m->end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  Value r;
+  r.kind = Kind::kMap;
+  r.map = std::move(m);
+  *out = std::move(r);
+  return Status::OK();
+}
+
+Status LinkForExpression(std::string_view expr, char tab, Value* out) {
+  std::string r = "/graph?g0.expr=";
+  QueryEscape(expr, &r);
+  r += "&g0.tab=";
+  r += tab;
+  *out = Value::OwnedStr(std::move(r));
+  return Status::OK();
+}
+Status FnGraphLink(const CallContext&, Value* a, size_t, Value* out) {
+  return LinkForExpression(a[0].str(), '0', out);
+}
+Status FnTableLink(const CallContext&, Value* a, size_t, Value* out) {
+  return LinkForExpression(a[0].str(), '1', out);
+}
+
+Status FnExternalURL(const CallContext& ctx, Value*, size_t, Value* out) {
+  *out = Value::Str(ctx.external_url);
+  return Status::OK();
+}
+Status FnPathPrefix(const CallContext& ctx, Value*, size_t, Value* out) {
+  *out = Value::Str(ctx.path_prefix);
+  return Status::OK();
+}
+
+// now: the evaluation time as float Unix seconds, at model.Time's millisecond precision.
+Status FnPromNow(const CallContext& ctx, Value*, size_t, Value* out) {
+  *out = Value::Float(static_cast<double>(ctx.ts_nanos / 1000000) / 1000.0);
+  return Status::OK();
+}
+
+// ---- the tables ----
 
 const std::unordered_map<std::string_view, FuncSpec>& Table() {
   static const auto* table = [] {
@@ -1996,10 +2634,53 @@ const std::unordered_map<std::string_view, FuncSpec>& Table() {
   return *table;
 }
 
+// Go's builtins plus Prometheus' alert-template functions. Not provided: query, first,
+// label, value, strvalue, sortByLabel (they need a query engine and its sample type), tmpl
+// (HTML mode only) and toDuration (returns a time.Duration, a type the engine lacks).
+const std::unordered_map<std::string_view, FuncSpec>& PromTable() {
+  static const auto* table = [] {
+    auto* m = new std::unordered_map<std::string_view, FuncSpec>();
+    for (std::string_view builtin :
+         {"and", "or", "not", "len", "index", "slice", "print", "println", "printf", "html", "js",
+          "urlquery", "eq", "ne", "lt", "le", "gt", "ge", "call"}) {
+      (*m)[builtin] = Table().at(builtin);
+    }
+    auto add = [&](std::string_view name, std::vector<P> params, bool variadic, FuncImpl fn,
+                   uint8_t flags = 0) {
+      (*m)[name] = FuncSpec{name, std::move(params), variadic, fn, flags};
+    };
+    add("humanize", {P::kAny}, false, FnHumanize);
+    add("humanize1024", {P::kAny}, false, FnHumanize1024);
+    add("humanizeDuration", {P::kAny}, false, FnHumanizeDuration);
+    add("humanizePercentage", {P::kAny}, false, FnHumanizePercentage);
+    add("humanizeTimestamp", {P::kAny}, false, FnHumanizeTimestamp);
+    add("toTime", {P::kAny}, false, FnToTime);
+    add("parseDuration", {P::kString}, false, FnParseDuration);
+    add("toUpper", {P::kString}, false, FnToUpper);
+    add("toLower", {P::kString}, false, FnToLower);
+    add("title", {P::kString}, false, FnPromTitle);
+    add("match", {P::kString, P::kString}, false, FnMatch, kFuncRegexArg0);
+    add("reReplaceAll", {P::kString, P::kString, P::kString}, false, FnReReplaceAll,
+        kFuncRegexArg0);
+    add("stripPort", {P::kString}, false, FnStripPort);
+    add("stripDomain", {P::kString}, false, FnStripDomain);
+    add("urlQueryEscape", {P::kString}, false, FnURLEncode);
+    add("graphLink", {P::kString}, false, FnGraphLink);
+    add("tableLink", {P::kString}, false, FnTableLink);
+    add("safeHtml", {P::kString}, false, FnSafeHTML);
+    add("args", {P::kAny}, true, FnArgs);
+    add("externalURL", {}, false, FnExternalURL, kFuncProgram);
+    add("pathPrefix", {}, false, FnPathPrefix, kFuncProgram);
+    add("now", {}, false, FnPromNow, kFuncEntry);
+    return m;
+  }();
+  return *table;
+}
+
 }  // namespace
 
-const FuncSpec* LookupFunc(std::string_view name) {
-  const auto& t = Table();
+const FuncSpec* LookupFunc(std::string_view name, TemplateFuncs set) {
+  const auto& t = set == TemplateFuncs::kPrometheusAlerts ? PromTable() : Table();
   auto it = t.find(name);
   return it == t.end() ? nullptr : &it->second;
 }

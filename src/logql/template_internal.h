@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "logql/template.h"
 
 namespace skald::logql::internal {
 
@@ -172,6 +173,9 @@ struct CallContext {
   int64_t ts_nanos = 0;          // __timestamp__
   const void* regex = nullptr;   // a re2::RE2 compiled at Parse from a literal first argument
   std::string_view regex_error;  // its compile error, if any
+  // kFuncProgram functions only: Prometheus' external URL and its (decoded) path.
+  std::string_view external_url;
+  std::string_view path_prefix;
 };
 
 using FuncImpl = Status (*)(const CallContext& ctx, Value* args, size_t n, Value* out);
@@ -182,6 +186,7 @@ enum FuncFlags : uint8_t {
   kFuncAndOr = 4,      // and/or: short-circuit evaluation by the executor
   kFuncRegexArg0 = 8,  // first argument is a regex: precompile when it is a literal
   kFuncCall = 16,      // the `call` builtin
+  kFuncProgram = 32,   // reads the program's options (externalURL, pathPrefix)
 };
 
 struct FuncSpec {
@@ -193,8 +198,9 @@ struct FuncSpec {
   uint8_t flags = 0;
 };
 
-// The function named `name` (Go builtins, Loki's and the sprig subset), or nullptr.
-const FuncSpec* LookupFunc(std::string_view name);
+// The function named `name` in function set `set` (kLogQL: Go builtins, Loki's and the
+// sprig subset; kPrometheusAlerts: Go builtins and Prometheus' functions), or nullptr.
+const FuncSpec* LookupFunc(std::string_view name, TemplateFuncs set = TemplateFuncs::kLogQL);
 
 // The largest string a function may build; a bigger result is an execution error.
 inline constexpr size_t kMaxValueBytes = 16 << 20;

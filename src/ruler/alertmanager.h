@@ -61,6 +61,8 @@ class AlertmanagerNotifier {
 
  private:
   void Run();
+  // Drops the oldest alerts beyond the capacity. REQUIRES: mu_ held. Returns how many.
+  size_t TrimQueueLocked();
 
   AlertmanagerOptions options_;
   mutable std::mutex mu_;
@@ -72,6 +74,7 @@ class AlertmanagerNotifier {
   metrics::Counter* sent_metric_ = nullptr;
   metrics::Counter* failed_metric_ = nullptr;
   metrics::Counter* dropped_metric_ = nullptr;
+  metrics::Gauge* queue_length_metric_ = nullptr;
   std::thread thread_;
 };
 

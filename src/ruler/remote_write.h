@@ -22,6 +22,10 @@
 #include "core/metrics.h"
 #include "core/status.h"
 
+namespace skald::http {
+class HttpClient;
+}  // namespace skald::http
+
 namespace skald::ruler {
 
 struct RemoteSample {
@@ -70,7 +74,15 @@ class RemoteWriter {
     std::string tenant;
     std::vector<RemoteSample> samples;
   };
+  enum class Outcome { kSent, kFailed };
   void Run();
+  // Sends one request body (n samples) with the retry rules above; returns when it is
+  // acknowledged, refused, out of retries, or the stop deadline has passed.
+  Outcome SendWithRetries(http::HttpClient* client, const std::string& request, size_t n);
+  // Waits up to ms (less when the stop deadline comes first); false when the deadline passed.
+  bool Backoff(int64_t ms);
+  // Adds n samples to the sent or failed counters. REQUIRES: mu_ not held.
+  void Count(Outcome outcome, size_t n);
 
   RemoteWriteOptions options_;
   mutable std::mutex mu_;
@@ -82,6 +94,10 @@ class RemoteWriter {
   metrics::Counter* sent_metric_ = nullptr;
   metrics::Counter* failed_metric_ = nullptr;
   metrics::Counter* dropped_metric_ = nullptr;
+  // loki_ruler_remote_write_requests_total{status="sent|retried|failed"}: one per HTTP attempt.
+  metrics::Counter* requests_sent_metric_ = nullptr;
+  metrics::Counter* requests_retried_metric_ = nullptr;
+  metrics::Counter* requests_failed_metric_ = nullptr;
   std::thread thread_;
 };
 

@@ -16,9 +16,14 @@
 #include "pattern/tee.h"
 #include "querier/querier.h"
 #include "querier/query_api.h"
+#include "ruler/alertmanager.h"
+#include "ruler/manager.h"
+#include "ruler/remote_write.h"
+#include "ruler/rule_store.h"
 #include "server/build_info.h"
 #include "server/http_server.h"
 #include "server/loki_api.h"
+#include "server/ruler_api.h"
 #include "storage/fs_object_store.h"
 #include "tail/tail.h"
 #include "wal/wal.h"
@@ -49,6 +54,12 @@ struct App::Impl {
   // so they outlive it).
   std::unique_ptr<ThreadPool> query_pool;  // queries and their per-stream scans
   std::unique_ptr<ThreadPool> push_pool;   // pushes (waiting for the WAL) and /flush
+  // The ruler: its store, where alerts and recorded samples go, and the evaluation loop
+  // (which queries through `queries`, so it is stopped before the query pool).
+  std::unique_ptr<ruler::RuleStore> rule_store;
+  std::unique_ptr<ruler::AlertmanagerNotifier> notifier;
+  std::unique_ptr<ruler::RemoteWriter> remote_writer;
+  std::unique_ptr<ruler::Manager> ruler;
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<wal::Wal> wal;
   std::string wal_dir;
@@ -179,6 +190,66 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   App* self = app.get();
   deps.accepting_writes = [self](std::string* reason) { return self->AcceptingWrites(reason); };
   RegisterLokiApi(s.http.get(), deps);
+
+  // Ruler (docs/ruler.md).
+  const Config::Ruler& rc = config.ruler;
+  s.rule_store = std::make_unique<ruler::RuleStore>(config.ruler_storage.local_directory.empty()
+                                                        ? (root / "rules").string()
+                                                        : config.ruler_storage.local_directory);
+  if (!rc.alertmanager_url.empty()) {
+    ruler::AlertmanagerOptions ao;
+    std::string_view urls = rc.alertmanager_url;
+    while (!urls.empty()) {
+      const size_t comma = urls.find(',');
+      std::string_view u = urls.substr(0, comma);
+      if (!u.empty()) ao.urls.emplace_back(u);
+      if (comma == std::string_view::npos) break;
+      urls.remove_prefix(comma + 1);
+    }
+    ao.timeout_ms = rc.notification_timeout_ns / kNanosPerMilli;
+    ao.queue_capacity = static_cast<size_t>(rc.notification_queue_capacity);
+    s.notifier = std::make_unique<ruler::AlertmanagerNotifier>(std::move(ao), s.registry);
+  }
+  if (rc.remote_write.enabled) {
+    ruler::RemoteWriteOptions wo;
+    wo.url = rc.remote_write.url;
+    wo.timeout_ms = rc.remote_write.remote_timeout_ns / kNanosPerMilli;
+    wo.send_tenant_header = rc.remote_write.add_org_id_header;
+    s.remote_writer = std::make_unique<ruler::RemoteWriter>(std::move(wo), s.registry);
+  }
+  ruler::ManagerOptions mo;
+  mo.evaluation_interval_ms = rc.evaluation_interval_ns / kNanosPerMilli;
+  mo.poll_interval_ms = rc.poll_interval_ns / kNanosPerMilli;
+  mo.resend_delay_ms = rc.resend_delay_ns / kNanosPerMilli;
+  mo.external_url = rc.external_url;
+  querier::QueryApi* queries = s.queries.get();
+  auto instant = [queries](std::string_view tenant, std::string_view expr,
+                           int64_t time_ns) -> StatusOr<logql::QueryValue> {
+    querier::InstantQuery q;
+    q.query = std::string(expr);
+    q.time_ns = time_ns;
+    SKALD_ASSIGN_OR_RETURN(querier::QueryResult r, queries->Instant(tenant, q));
+    if (!r.is_metric) return Status::InvalidArgument("rule expression is not a metric query");
+    return std::move(r.value);
+  };
+  ruler::ManagerSinks sinks;
+  if (ruler::AlertmanagerNotifier* n = s.notifier.get()) {
+    sinks.alerts = [n](std::vector<ruler::NotifiedAlert> a) { n->Send(std::move(a)); };
+  }
+  if (ruler::RemoteWriter* w = s.remote_writer.get()) {
+    sinks.samples = [w](std::string tenant, std::vector<ruler::RemoteSample> v) {
+      w->Enqueue(std::move(tenant), std::move(v));
+    };
+  }
+  s.ruler = std::make_unique<ruler::Manager>(s.rule_store.get(), std::move(instant),
+                                             std::move(sinks), mo, s.registry);
+  RulerApiDeps rdeps;
+  rdeps.store = s.rule_store.get();
+  rdeps.manager = s.ruler.get();
+  rdeps.auth_enabled = config.auth_enabled;
+  rdeps.no_auth_tenant = config.no_auth_tenant;
+  rdeps.enable_api = rc.enable_api;
+  RegisterRulerApi(s.http.get(), rdeps);
   for (const char* path :
        {"/loki/api/v1/query_range", "/loki/api/v1/query", "/loki/api/v1/labels",
         "/loki/api/v1/label", "/loki/api/v1/label/*", "/loki/api/v1/series",
@@ -249,6 +320,7 @@ Status App::Start() {
   }
   s.ingester->Start();
   s.ready = true;
+  s.ruler->Start();
   log::Info("Skald started", {{"http_port", std::to_string(s.http->port())},
                               {"path_prefix", s.config.common.path_prefix},
                               {"chunk_encoding", s.config.ingester.chunk_encoding},
@@ -283,6 +355,11 @@ Status App::Shutdown() {
   s.stopping = true;
   if (s.tails) s.tails->Stop();  // tail clients get a close frame before the server stops
   if (s.http) s.http->Stop();
+  // The ruler queries through the query pool: stop it first, then let what it queued for
+  // Alertmanager and remote write go out (bounded).
+  if (s.ruler) s.ruler->Stop();
+  if (s.notifier) s.notifier->Stop();
+  if (s.remote_writer) s.remote_writer->Stop();
   // Handlers the server handed over finish before the roles they call go away.
   if (s.query_pool) s.query_pool->Shutdown();
   if (s.push_pool) s.push_pool->Shutdown();

@@ -179,6 +179,44 @@ const std::vector<Field>& Fields() {
         SKALD_FIELD("pattern_ingester.pattern_sample_interval", "pattern-ingester.sample-interval",
                     kGoDuration, pattern_ingester.pattern_sample_interval_ns,
                     "The time resolution for pattern samples within chunks."),
+        SKALD_FIELD("ruler.enable_api", "ruler.enable-api", kBool, ruler.enable_api,
+                    "Enable the ruler API."),
+        SKALD_FIELD("ruler.external_url", "ruler.external.url", kString, ruler.external_url,
+                    "Base URL of the Grafana instance (alerts' generatorURL, $externalURL)."),
+        SKALD_FIELD("ruler.evaluation_interval", "ruler.evaluation-interval", kGoDuration,
+                    ruler.evaluation_interval_ns, "How frequently to evaluate rules."),
+        SKALD_FIELD("ruler.poll_interval", "ruler.poll-interval", kGoDuration,
+                    ruler.poll_interval_ns, "How frequently to poll for rule changes."),
+        SKALD_FIELD("ruler.resend_delay", "ruler.resend-delay", kGoDuration, ruler.resend_delay_ns,
+                    "Minimum amount of time to wait before resending an alert to Alertmanager."),
+        SKALD_FIELD("ruler.alertmanager_url", "ruler.alertmanager-url", kString,
+                    ruler.alertmanager_url,
+                    "Comma-separated list of Alertmanager URLs to send notifications to (http "
+                    "only; Alertmanager's v2 API)."),
+        SKALD_FIELD("ruler.notification_queue_capacity", "ruler.notification-queue-capacity", kInt,
+                    ruler.notification_queue_capacity,
+                    "Capacity of the queue for notifications to be sent to the Alertmanager."),
+        SKALD_FIELD("ruler.notification_timeout", "ruler.notification-timeout", kGoDuration,
+                    ruler.notification_timeout_ns,
+                    "HTTP timeout duration when sending notifications to the Alertmanager."),
+        SKALD_FIELD("ruler.remote_write.enabled", "ruler.remote-write.enabled", kBool,
+                    ruler.remote_write.enabled, "Enable remote-write functionality."),
+        SKALD_FIELD("ruler.remote_write.add_org_id_header", "ruler.remote-write.add-org-id-header",
+                    kBool, ruler.remote_write.add_org_id_header,
+                    "Add X-Scope-OrgID header in remote write requests."),
+        SKALD_FIELD("ruler.remote_write.client.url", "ruler.remote-write.url", kString,
+                    ruler.remote_write.url,
+                    "The remote-write endpoint recording rules write to (http only); "
+                    "ruler.remote_write.clients.<name>.url sets the same."),
+        SKALD_FIELD("ruler.remote_write.client.remote_timeout", "ruler.remote-write.timeout",
+                    kGoDuration, ruler.remote_write.remote_timeout_ns,
+                    "Timeout of one remote-write request."),
+        SKALD_FIELD("ruler_storage.backend", "ruler-storage.backend", kString,
+                    ruler_storage.backend, "Backend storage to use. Skald implements: local."),
+        SKALD_FIELD("ruler_storage.local.directory", "local.storage.directory", kString,
+                    ruler_storage.local_directory,
+                    "Directory to scan for rules (<tenant>/<namespace> files); empty: "
+                    "<common.path_prefix>/rules."),
     };
     // limits_config: one row per per-tenant limit, from the limits module's table.
     for (const limits::Descriptor& d : limits::Descriptors()) {
@@ -204,7 +242,7 @@ const std::set<std::string>& LokiOnlyKeys() {
     };
     add("",
         "lbac ballast_bytes ui distributor querier query_engine query_scheduler frontend "
-        "query_range ruler ruler_storage ingester_client index_gateway "
+        "query_range ingester_client index_gateway "
         "bloom_build bloom_gateway storage_config chunk_store_config schema_config compactor "
         "compactor_grpc_client frontend_worker memberlist kafka_config dataobj ingest_limits "
         "ingest_limits_frontend ingest_limits_frontend_client runtime_config operational_config "
@@ -230,6 +268,20 @@ const std::set<std::string>& LokiOnlyKeys() {
         "log_request_at_info_level_enabled log_request_exclude_headers_list "
         "trace_request_headers trace_request_exclude_headers_list http_path_prefix "
         "cluster_validation create_new_traces");
+    add("ruler",
+        "datasource_uid external_labels ruler_client storage rule_path for_outage_tolerance "
+        "for_grace_period enable_sharding sharding_strategy sharding_algo search_pending_for "
+        "ring flush_period enabled_tenants disabled_tenants query_stats_enabled "
+        "disable_rule_group_label wal wal_cleaner evaluation enable_alertmanager_discovery "
+        "alertmanager_refresh_interval enable_alertmanager_v2 alert_relabel_configs "
+        "alertmanager_client");
+    add("ruler.remote_write", "config_refresh_period");
+    add("ruler.remote_write.client",
+        "name headers send_exemplars send_native_histograms write_relabel_configs basic_auth "
+        "authorization sigv4 oauth2 azuread google_iam tls_config proxy_url "
+        "follow_redirects enable_http2 queue_config metadata_config round_robin_dns "
+        "protobuf_message");
+    add("ruler_storage", "azure alibabacloud gcs s3 bos swift cos");
     add("common",
         "storage persist_tokens replication_factor ring instance_interface_names instance_addr "
         "compactor_address compactor_grpc_address scratch_path");
@@ -637,6 +689,48 @@ Status ApplyOtlpConfig(const std::string& path, const YAML::Node& v, Config* c) 
   return Status::OK();
 }
 
+// ruler.remote_write.clients: Loki's map of named Prometheus remote-write clients. Skald
+// sends to one endpoint: one client with a `url`; its other keys are Prometheus client
+// settings Skald does not implement (reported like other ignored keys).
+Status ApplyRemoteWriteClients(const std::string& path, const YAML::Node& v, Config* c) {
+  if (v.IsNull()) return Status::OK();
+  if (!v.IsMap()) {
+    return Status::InvalidArgument("invalid value for config key \"" + path +
+                                   "\": expected a mapping, got " + NodeTypeName(v) +
+                                   LineSuffix(v));
+  }
+  if (v.size() > 1) {
+    return Status::InvalidArgument("invalid value for config key \"" + path +
+                                   "\": Skald supports one remote-write client, got " +
+                                   std::to_string(v.size()) + LineSuffix(v));
+  }
+  for (const auto& client : v) {
+    const std::string base = path + "." + client.first.Scalar();
+    if (!client.second.IsMap()) {
+      return Status::InvalidArgument("invalid value for config key \"" + base +
+                                     "\": expected a mapping" + LineSuffix(client.second));
+    }
+    for (const auto& kv : client.second) {
+      const std::string key = kv.first.Scalar();
+      if (key == "url" && kv.second.IsScalar()) {
+        c->ruler.remote_write.url = kv.second.Scalar();
+      } else if (key == "remote_timeout" && kv.second.IsScalar()) {
+        auto d = ParseGoDuration(kv.second.Scalar());
+        if (!d.ok()) d = ParsePromDuration(kv.second.Scalar());
+        if (!d.ok()) {
+          return Status::InvalidArgument("invalid value \"" + kv.second.Scalar() +
+                                         "\" for config key \"" + base + "." + key + "\"" +
+                                         LineSuffix(kv.second));
+        }
+        c->ruler.remote_write.remote_timeout_ns = *d;
+      } else {
+        c->ignored_keys.push_back(base + "." + key);
+      }
+    }
+  }
+  return Status::OK();
+}
+
 Status ApplyYamlMap(const YAML::Node& map, const std::string& prefix, Config* c) {
   for (const auto& kv : map) {
     const YAML::Node& key = kv.first;
@@ -646,6 +740,8 @@ Status ApplyYamlMap(const YAML::Node& map, const std::string& prefix, Config* c)
     std::string path = prefix.empty() ? key.Scalar() : prefix + "." + key.Scalar();
     if (path == "limits_config.otlp_config" || path == "distributor.otlp_config") {
       SKALD_RETURN_IF_ERROR(ApplyOtlpConfig(path, kv.second, c));
+    } else if (path == "ruler.remote_write.clients") {
+      SKALD_RETURN_IF_ERROR(ApplyRemoteWriteClients(path, kv.second, c));
     } else if (const Field* f = FindYaml(path)) {
       SKALD_RETURN_IF_ERROR(ApplyYamlValue(*f, path, kv.second, c));
     } else if (IsSection(path)) {
@@ -940,6 +1036,23 @@ Status ValidateConfig(const Config& c) {
     return Status::InvalidArgument(
         "invalid encoding: " + c.ingester.chunk_encoding +
         ", supported: none, gzip, lz4-64k, snappy, lz4-256k, lz4-1M, lz4, flate, zstd");
+  }
+  if (!c.ruler_storage.backend.empty() && c.ruler_storage.backend != "local") {
+    return Status::InvalidArgument("unsupported ruler_storage.backend " +
+                                   GoQuote(c.ruler_storage.backend) +
+                                   ": Skald keeps rules on the local file system (local)");
+  }
+  if (c.ruler.evaluation_interval_ns < kNanosPerMilli ||
+      c.ruler.poll_interval_ns < kNanosPerMilli || c.ruler.resend_delay_ns < 0 ||
+      c.ruler.notification_timeout_ns < 0 || c.ruler.notification_queue_capacity <= 0) {
+    return Status::InvalidArgument(
+        "invalid ruler config: evaluation_interval and poll_interval must be at least 1ms, "
+        "notification_queue_capacity positive");
+  }
+  if (c.ruler.remote_write.enabled && c.ruler.remote_write.url.empty()) {
+    return Status::InvalidArgument(
+        "ruler.remote_write.enabled is true but no client url is set "
+        "(ruler.remote_write.client.url or ruler.remote_write.clients.<name>.url)");
   }
   if (c.pattern_ingester.enabled) {
     const auto& p = c.pattern_ingester;

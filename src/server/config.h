@@ -86,6 +86,29 @@ struct Config {
     int64_t pattern_sample_interval_ns = 10 * kNanosPerSecond;  // -pattern-ingester.sample-interval
   } pattern_ingester;
 
+  // The ruler (docs/ruler.md): rule groups evaluated on LogQL, alerts to Alertmanager,
+  // recording rules to a remote-write endpoint.
+  struct Ruler {
+    bool enable_api = true;                            // -ruler.enable-api
+    std::string external_url;                          // -ruler.external.url
+    int64_t evaluation_interval_ns = kNanosPerMinute;  // -ruler.evaluation-interval
+    int64_t poll_interval_ns = kNanosPerMinute;        // -ruler.poll-interval
+    int64_t resend_delay_ns = kNanosPerMinute;         // -ruler.resend-delay
+    std::string alertmanager_url;                      // -ruler.alertmanager-url (comma-separated)
+    int notification_queue_capacity = 10000;           // -ruler.notification-queue-capacity
+    int64_t notification_timeout_ns = 10 * kNanosPerSecond;  // -ruler.notification-timeout
+    struct RemoteWrite {
+      bool enabled = false;           // -ruler.remote-write.enabled
+      bool add_org_id_header = true;  // -ruler.remote-write.add-org-id-header
+      std::string url;                // ruler.remote_write.client(s).url
+      int64_t remote_timeout_ns = 30 * kNanosPerSecond;
+    } remote_write;
+  } ruler;
+  struct RulerStorage {
+    std::string backend = "local";  // -ruler-storage.backend: only local is implemented
+    std::string local_directory;    // -local.storage.directory; empty: <path_prefix>/rules
+  } ruler_storage;
+
   // Per-tenant limits: keys, flags, defaults and docs live in limits/limits.h.
   limits::Limits limits_config;
 

@@ -141,7 +141,57 @@ ruler:
             (std::vector<std::string>{
                 "server.grpc_server_max_concurrent_streams", "common.instance_addr",
                 "common.storage", "common.replication_factor", "common.ring", "query_range",
-                "limits_config.metric_aggregation_enabled", "schema_config", "ruler"}));
+                "limits_config.metric_aggregation_enabled", "schema_config"}));
+  EXPECT_EQ(c->ruler.alertmanager_url, "http://localhost:9093");
+}
+
+TEST(ConfigTest, RulerSettings) {
+  auto c = ParseConfigYaml(R"(
+ruler:
+  evaluation_interval: 30s
+  external_url: http://grafana:3000
+  enable_sharding: true
+  remote_write:
+    enabled: true
+    clients:
+      prom:
+        url: http://prometheus:9090/api/v1/write
+        remote_timeout: 5s
+        queue_config:
+          capacity: 100
+ruler_storage:
+  backend: local
+  local:
+    directory: /etc/loki/rules
+)");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->ruler.evaluation_interval_ns, 30 * kNanosPerSecond);
+  EXPECT_EQ(c->ruler.external_url, "http://grafana:3000");
+  EXPECT_TRUE(c->ruler.remote_write.enabled);
+  EXPECT_EQ(c->ruler.remote_write.url, "http://prometheus:9090/api/v1/write");
+  EXPECT_EQ(c->ruler.remote_write.remote_timeout_ns, 5 * kNanosPerSecond);
+  EXPECT_EQ(c->ruler_storage.local_directory, "/etc/loki/rules");
+  EXPECT_EQ(c->ignored_keys,
+            (std::vector<std::string>{"ruler.enable_sharding",
+                                      "ruler.remote_write.clients.prom.queue_config"}));
+  EXPECT_TRUE(ValidateConfig(*c).ok());
+
+  auto two = ParseConfigYaml(
+      "ruler:\n  remote_write:\n    clients:\n      a: {url: http://a}\n      b: {url: "
+      "http://b}\n");
+  ASSERT_FALSE(two.ok());
+  EXPECT_NE(two.status().message().find("Skald supports one remote-write client, got 2"),
+            std::string::npos)
+      << two.status().message();
+
+  auto s3 = ParseConfigYaml("ruler_storage:\n  backend: s3\n  s3:\n    bucketnames: rules\n");
+  ASSERT_TRUE(s3.ok()) << s3.status().ToString();
+  EXPECT_EQ(ValidateConfig(*s3).message(),
+            "unsupported ruler_storage.backend \"s3\": Skald keeps rules on the local file system "
+            "(local)");
+  auto no_url = ParseConfigYaml("ruler:\n  remote_write:\n    enabled: true\n");
+  ASSERT_TRUE(no_url.ok());
+  EXPECT_FALSE(ValidateConfig(*no_url).ok());
 }
 
 TEST(ConfigTest, UnknownKeyNamesFullPath) {

@@ -274,7 +274,7 @@ TEST(LokiApiStartupTest, WarnsOncePerAcceptedButUnimplementedKey) {
     std::ofstream f(config);
     f << "auth_enabled: false\n"
          "compactor:\n  retention_enabled: true\n"
-         "ruler:\n  alertmanager_url: http://localhost:9093\n";
+         "ruler:\n  alertmanager_url: http://localhost:9093\n  enable_sharding: true\n";
   }
   skald::testing::CapturedLog log;
   {
@@ -285,6 +285,7 @@ TEST(LokiApiStartupTest, WarnsOncePerAcceptedButUnimplementedKey) {
   EXPECT_EQ(skald::testing::CountOccurrences(text, "not implemented: it has no effect"), 2u)
       << text;
   EXPECT_EQ(skald::testing::CountOccurrences(text, "key=compactor"), 1u) << text;
+  EXPECT_EQ(skald::testing::CountOccurrences(text, "key=ruler.enable_sharding"), 1u) << text;
   EXPECT_EQ(skald::testing::CountOccurrences(text, "key=ruler"), 1u) << text;
   EXPECT_EQ(skald::testing::CountOccurrences(text, "gRPC is not served yet"), 1u) << text;
 }
