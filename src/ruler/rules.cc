@@ -3,6 +3,8 @@
 // Prometheus' rulefmt) and encoding. docs/formats/rules.md describes the format.
 #include "ruler/rules.h"
 
+#include "core/utf8.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -344,8 +346,26 @@ class Decoder {
 };
 
 // Loads the first YAML document; yaml-cpp's exceptions become InvalidArgument.
+// yaml.v3 (Loki's decoder) refuses what YAML does not allow in a stream: invalid UTF-8 and
+// control characters other than tab, LF and CR. yaml-cpp would pass such bytes through and its
+// emitter then escapes them, so a stored group would not read back as written.
+Status CheckYamlCharacters(std::string_view yaml) {
+  if (!IsValidUtf8(yaml)) return Status::InvalidArgument("yaml: invalid leading UTF-8 octet");
+  size_t i = 0;
+  while (i < yaml.size()) {
+    char32_t r;
+    i += DecodeUtf8Rune(yaml.substr(i), &r);
+    const bool allowed = r == '\t' || r == '\n' || r == '\r' || (r >= 0x20 && r <= 0x7e) ||
+                         r == 0x85 || (r >= 0xa0 && r <= 0xd7ff) || (r >= 0xe000 && r <= 0xfffd) ||
+                         (r >= 0x10000 && r <= 0x10ffff);
+    if (!allowed) return Status::InvalidArgument("yaml: control characters are not allowed");
+  }
+  return Status::OK();
+}
+
 template <typename Fn>
 Status DecodeYaml(std::string_view yaml, Fn&& decode) {
+  SKALD_RETURN_IF_ERROR(CheckYamlCharacters(yaml));
   try {
     const YAML::Node root = YAML::Load(std::string(yaml));
     Decoder d;
