@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "core/ascii.h"
 #include "core/metrics.h"
 #include "core/parse.h"
 #include "core/tenant.h"
@@ -54,6 +55,21 @@ int HttpStatusFor(StatusCode code) {
     default:
       return 500;
   }
+}
+
+StatusOr<std::string> RequestTenant(const HttpRequest& req, bool auth_enabled,
+                                    std::string_view no_auth_tenant) {
+  if (auth_enabled) {
+    int n = 0;
+    for (const auto& [name, value] : req.headers) {
+      n += EqualsIgnoreCase(name, "X-Scope-OrgID") ? 1 : 0;
+    }
+    if (n > 1) {
+      return Status::InvalidArgument(
+          "more than one X-Scope-OrgID header: send the tenant exactly once");
+    }
+  }
+  return ResolveTenant(auth_enabled, req.Header("X-Scope-OrgID"), no_auth_tenant);
 }
 
 namespace {
@@ -127,8 +143,7 @@ class Api {
   explicit Api(const LokiApiDeps& d) : d_(d) {}
 
   StatusOr<std::string> Tenant(const HttpRequest& req) const {
-    return ResolveTenant(d_.config->auth_enabled, req.Header("X-Scope-OrgID"),
-                         d_.config->no_auth_tenant);
+    return RequestTenant(req, d_.config->auth_enabled, d_.config->no_auth_tenant);
   }
 
   // Tenant and parameters of a read request (GET query string or POST form).

@@ -63,6 +63,13 @@ struct LokiApiDeps {
 // Registers every route on http. deps' pointers must outlive the server.
 void RegisterLokiApi(HttpServer* http, const LokiApiDeps& deps);
 
+// The tenant of a request: ResolveTenant on its X-Scope-OrgID header. With auth on, a request
+// carrying the header twice is refused (InvalidArgument, 400) — Loki takes the first one, but a
+// proxy that appends the header instead of replacing it would then let a client pick its
+// tenant. Skald's deliberate difference; see docs/architecture.md ("Tenants").
+StatusOr<std::string> RequestTenant(const HttpRequest& req, bool auth_enabled,
+                                    std::string_view no_auth_tenant);
+
 // The HTTP status for a Status code (Loki's mapping).
 int HttpStatusFor(StatusCode code);
 

@@ -11,6 +11,7 @@
 #include "core/go_string.h"
 #include "core/tenant.h"
 #include "core/time.h"
+#include "server/loki_api.h"
 #include "server/query_params.h"
 #include "wire/json_writer.h"
 
@@ -138,6 +139,15 @@ void PromError(int status, std::string_view type, std::string_view msg, HttpResp
   w.EndObject();
 }
 
+// Loki answers a missing org id on the ruler API with a 500 and a fixed text; a malformed or
+// repeated header is the client's error.
+void TenantError(const Status& st, std::string_view missing_text, HttpResponse* resp) {
+  if (st.code() == StatusCode::kUnauthenticated) {
+    return PromError(500, "server_error", missing_text, resp);
+  }
+  PromError(400, "bad_data", st.message(), resp);
+}
+
 void TextError(int status, std::string_view msg, HttpResponse* resp) {
   resp->status = status;
   resp->content_type = "text/plain; charset=utf-8";
@@ -155,8 +165,8 @@ class RulerApi {
   explicit RulerApi(RulerApiDeps d) : d_(std::move(d)) {}
 
   void Rules(std::string_view prefix, const HttpRequest& req, HttpResponse* resp) {
-    auto tenant = ResolveTenant(d_.auth_enabled, req.Header("X-Scope-OrgID"), d_.no_auth_tenant);
-    if (!tenant.ok()) return PromError(500, "server_error", "no org id", resp);
+    auto tenant = RequestTenant(req, d_.auth_enabled, d_.no_auth_tenant);
+    if (!tenant.ok()) return TenantError(tenant.status(), "no org id", resp);
     auto segs = PathSegments(req, prefix);
     if (!segs.ok()) return PromError(500, "server_error", segs.status().message(), resp);
     if (segs->size() > 2) return TextError(404, "404 page not found", resp);
@@ -196,8 +206,8 @@ class RulerApi {
   }
 
   void PromRules(const HttpRequest& req, HttpResponse* resp) {
-    auto tenant = ResolveTenant(d_.auth_enabled, req.Header("X-Scope-OrgID"), d_.no_auth_tenant);
-    if (!tenant.ok()) return PromError(500, "server_error", "no valid org id found", resp);
+    auto tenant = RequestTenant(req, d_.auth_enabled, d_.no_auth_tenant);
+    if (!tenant.ok()) return TenantError(tenant.status(), "no valid org id found", resp);
     auto params = Params::FromRequest(req);
     if (!params.ok()) return PromError(400, "bad_data", params.status().message(), resp);
     std::string type(params->Get("type"));
@@ -218,8 +228,8 @@ class RulerApi {
   }
 
   void PromAlerts(const HttpRequest& req, HttpResponse* resp) {
-    auto tenant = ResolveTenant(d_.auth_enabled, req.Header("X-Scope-OrgID"), d_.no_auth_tenant);
-    if (!tenant.ok()) return PromError(500, "server_error", "no valid org id found", resp);
+    auto tenant = RequestTenant(req, d_.auth_enabled, d_.no_auth_tenant);
+    if (!tenant.ok()) return TenantError(tenant.status(), "no valid org id found", resp);
     resp->status = 200;
     resp->content_type = kJson;
     resp->body = EncodePrometheusAlerts(Groups(*tenant));

@@ -422,6 +422,32 @@ TEST_F(AuthTest, TenantsAreIsolatedAndHeaderRequired) {
   EXPECT_EQ(none_q.status, 401) << none_q.body;
 }
 
+// Loki takes the first of two X-Scope-OrgID headers; Skald refuses the request, so a proxy
+// that appends the header instead of replacing it cannot be used to pick a tenant.
+TEST_F(AuthTest, TwoTenantHeadersAreRefusedEverywhere) {
+  const Headers two = {{"X-Scope-OrgID", "tenant-a"}, {"x-scope-orgid", "tenant-b"}};
+  std::string push =
+      R"({"streams":[{"stream":{"app":"dup"},"values":[[")" + Ts(1) + R"(","line"]]}]})";
+  auto p = PushJson(push, two);
+  EXPECT_EQ(p.status, 400) << p.body;
+  EXPECT_EQ(p.body, "more than one X-Scope-OrgID header: send the tenant exactly once");
+  auto q = Query(R"({app="dup"})", base_, base_ + kNanosPerSecond, 100, "forward", two);
+  EXPECT_EQ(q.status, 400) << q.body;
+  for (const char* target :
+       {"/loki/api/v1/labels", "/loki/api/v1/rules", "/prometheus/api/v1/rules",
+        "/loki/api/v1/index/stats?query=%7Ba%3D%22b%22%7D"}) {
+    auto r = Call("GET", target, two);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 400) << target << ": " << r->body;
+  }
+  // Nothing was stored for either tenant.
+  for (const char* t : {"tenant-a", "tenant-b"}) {
+    auto r = Query(R"({app="dup"})", base_, base_ + kNanosPerSecond, 100, "forward",
+                   {{"X-Scope-OrgID", t}});
+    EXPECT_NE(r.body.find("\"result\":[]"), std::string::npos) << r.body;
+  }
+}
+
 TEST_F(LokiApiTest, IntervalKeepsOneEntryPerIntervalInQueryDirection) {
   std::string values;
   for (int i = 0; i < 10; i++) {
