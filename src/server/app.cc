@@ -64,6 +64,7 @@ struct App::Impl {
   std::unique_ptr<wal::Wal> wal;
   std::string wal_dir;
   std::atomic<bool> ready{false};
+  std::atomic<int64_t> last_wal_probe_ns{0};
   std::atomic<bool> stopping{false};
   bool shut_down = false;
 };
@@ -183,6 +184,16 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
     if (!impl->ready.load()) return "Ingester not ready: replaying the WAL";
     if (impl->wal) {
       Status h = impl->wal->Health();
+      if (!h.ok()) {
+        // Re-probe (at most once a second) so readiness returns with the disk space, not
+        // with the first push a load balancer would have to route here while "not ready".
+        const int64_t now = MonotonicNanos();
+        int64_t last = impl->last_wal_probe_ns.load();
+        if (now - last >= kNanosPerSecond &&
+            impl->last_wal_probe_ns.compare_exchange_strong(last, now)) {
+          h = impl->wal->Probe();
+        }
+      }
       if (!h.ok()) return "Ingester not ready: WAL write failing: " + h.message();
     }
     return "";

@@ -47,6 +47,8 @@ StatusOr<std::unique_ptr<Wal>> Wal::Open(WalOptions opts) {
     wal->seg_ = next;
     wal->current_segment_.store(next, std::memory_order_release);
     Status s = wal->CreateSegmentLocked();
+    // A disk where the segment header still fit can be full all the same.
+    if (s.ok()) s = wal->ProbeWriteLocked();
     if (!s.ok()) wal->SetHealth(s);
   }
   return wal;
@@ -167,6 +169,34 @@ Status Wal::CreateSegmentLocked() {
   return Status::OK();
 }
 
+Status Wal::ProbeWriteLocked() {
+  const std::string path = opts_.dir + "/.probe";
+  auto f = fs_->NewWritableFile(path);
+  if (!f.ok()) return Status::IOError("wal: probe: " + f.status().message());
+  Status s = (*f)->Append(std::string(probe_bytes_, '\0'));
+  if (s.ok() && opts_.fsync) s = (*f)->Sync();
+  Status c = (*f)->Close();
+  if (s.ok()) s = c;
+  Status r = fs_->RemoveFile(path);
+  if (s.ok() && !r.ok() && r.code() != StatusCode::kNotFound) s = r;
+  if (!s.ok()) return Status::IOError("wal: probe: " + s.message());
+  return Status::OK();
+}
+
+Status Wal::Probe() {
+  Status s;
+  {
+    std::lock_guard<std::mutex> io(io_mu_);
+    if (closed_.load(std::memory_order_acquire)) return Status::Unavailable("wal is closed");
+    if (need_repair_) s = RepairLocked();
+    if (s.ok() && file_ == nullptr && !need_repair_) s = CreateSegmentLocked();
+    if (s.ok()) s = ProbeWriteLocked();
+    if (s.ok()) probe_bytes_ = kMinProbeBytes;
+  }
+  SetHealth(s);
+  return s;
+}
+
 Status Wal::RepairLocked() {
   const std::string path = SegmentPath(seg_);
   auto f = fs_->ReopenWritableFile(path);
@@ -210,6 +240,8 @@ Status Wal::WriteLocked(std::string_view data) {
     good_size_ += data.size();
     return Status::OK();
   }
+  // The probe must show that a write of this size fits again, not just any small write.
+  probe_bytes_ = std::clamp<size_t>(data.size(), kMinProbeBytes, kMaxProbeBytes);
   // Cut the failed batch off so it can never be replayed.
   Status t = file_->Truncate(good_size_);
   if (t.ok() && opts_.fsync) t = file_->Sync();

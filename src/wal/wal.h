@@ -97,8 +97,15 @@ class Wal {
   StatusOr<std::vector<uint64_t>> Segments() const;
   uint64_t CurrentSegment() const { return current_segment_.load(std::memory_order_acquire); }
 
-  // OK, or the error of the last failed write/sync/segment creation while it persists.
+  // OK, or the error of the last failed write/sync/segment creation/probe while it persists.
   Status Health() const;
+  // Checks that the WAL can take writes now without writing a record: repairs or creates the
+  // current segment if needed, then writes, syncs and removes a scratch file (`.probe`) in the
+  // directory as large as the last batch whose write failed (at least 4 KiB, at most 16 MiB),
+  // so "healthy" means that write would fit now. Health() follows the result, so /ready turns 200
+  // once space returns without waiting for a push to succeed. Open() probes once. Thread-safe;
+  // takes the writer lock (a probe waits for a batch being written and the other way round).
+  Status Probe();
   WalStats Stats() const;
 
   // Syncs and closes the current segment; later Appends return Unavailable. Idempotent.
@@ -114,6 +121,8 @@ class Wal {
   Status WriteLocked(std::string_view data);
   Status CreateSegmentLocked();
   Status RepairLocked();
+  // Writes, syncs and removes <dir>/.probe (io_mu_ held).
+  Status ProbeWriteLocked();
   std::string SegmentPath(uint64_t n) const;
   void SetHealth(const Status& s);
 
@@ -132,7 +141,11 @@ class Wal {
   uint64_t seg_ = 0;                    // number of the current segment
   uint64_t good_size_ = 0;              // bytes of seg_ that hold acknowledged data
   bool need_repair_ = false;            // seg_ may hold bytes of a failed batch past good_size_
-  std::string buf_;                     // encoded batch
+  // What Probe() writes: 4 KiB, or the size of the batch whose write failed (up to 16 MiB).
+  static constexpr size_t kMinProbeBytes = 4096;
+  static constexpr size_t kMaxProbeBytes = 16 << 20;
+  size_t probe_bytes_ = kMinProbeBytes;
+  std::string buf_;  // encoded batch
 
   mutable std::mutex health_mu_;
   Status health_;

@@ -151,6 +151,19 @@ TEST(DiskFullTest, FullWalDiskRefusesPushesWith503AndRecoversWhenSpaceReturns) {
   EXPECT_EQ(wal_failures(), 2);
 
   std::filesystem::remove(filler);  // space returns
+  // /ready re-probes the WAL by itself: ready again before any push succeeds, so a load
+  // balancer that routes only to ready instances brings traffic back.
+  std::string ready_body;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto r = skald.Call("GET", "/ready");
+        if (!r.ok()) return false;
+        ready_body = r->body;
+        return r->status == 200;
+      },
+      10000))
+      << ready_body;
+  EXPECT_EQ(wal_failures(), 2);
   EXPECT_EQ(push(), 204) << last_body;
   EXPECT_EQ(push(), 204) << last_body;
   EXPECT_EQ(wal_failures(), 2);

@@ -335,6 +335,41 @@ TEST(WalTest, FullDiskFailsAppendsUntilSpaceReturns) {
   EXPECT_EQ(st.torn_tails + st.corrupt_records, 0u);
 }
 
+TEST(WalTest, ProbeReportsFullDiskAndRecoveryWithoutAnAppend) {
+  MemFileSystem mem;
+  FaultInjectingFileSystem fs(&mem);
+  auto wal = MustOpen(&fs, "/w");
+  ASSERT_TRUE(wal->Append(RecordType::kEntries, Payload(1, 40)).ok());
+  EXPECT_TRUE(wal->Probe().ok());
+  fs.SetFreeSpace(100);
+  EXPECT_EQ(wal->Append(RecordType::kEntries, Payload(2, 400)).code(), StatusCode::kIOError);
+  EXPECT_FALSE(wal->Health().ok());
+  Status p = wal->Probe();  // still full: 4 KiB do not fit
+  EXPECT_EQ(p.code(), StatusCode::kIOError);
+  EXPECT_NE(p.message().find("wal: probe"), std::string::npos) << p.message();
+  EXPECT_FALSE(wal->Health().ok());
+  fs.SetUnlimitedSpace();
+  EXPECT_TRUE(wal->Probe().ok());
+  EXPECT_TRUE(wal->Health().ok()) << "healthy again with no append in between";
+  EXPECT_EQ(mem.Exists("/w/.probe").code(), StatusCode::kNotFound);
+  ASSERT_TRUE(wal->Append(RecordType::kEntries, Payload(3, 40)).ok());
+  wal.reset();
+  std::vector<Rec> want = {{RecordType::kEntries, Payload(1, 40)},
+                           {RecordType::kEntries, Payload(3, 40)}};
+  EXPECT_EQ(Replayed(&mem, "/w"), want);
+}
+
+TEST(WalTest, OpenOnAFullDiskIsUnhealthy) {
+  MemFileSystem mem;
+  FaultInjectingFileSystem fs(&mem);
+  fs.SetFreeSpace(64);  // the segment header fits, the probe does not
+  auto wal = MustOpen(&fs, "/w");
+  EXPECT_FALSE(wal->Health().ok());
+  fs.SetUnlimitedSpace();
+  EXPECT_TRUE(wal->Probe().ok());
+  EXPECT_TRUE(wal->Append(RecordType::kSeries, "s").ok());
+}
+
 // Fail the k-th write (short) or the k-th sync for every k over a workload that also rotates
 // segments; after a power cut, replay must return exactly the acknowledged records.
 TEST(WalTest, ExactlyTheAcknowledgedRecordsAfterAnySingleWriteOrSyncFailure) {
