@@ -16,11 +16,20 @@ bench="$root/build/release/skald-bench"
 work=$(mktemp -d /tmp/skald-bench-compare.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
+# Ingestion rate limits (Loki's defaults: 4 MB/s per tenant, 3 MB/s per stream) off, so the
+# benchmark measures ingest speed, not the limiter; older binaries lack the per-stream flags.
+no_rate_limits() {  # no_rate_limits <skald binary>
+  local flags="-distributor.ingestion-rate-limit-mb=1000000 -distributor.ingestion-burst-size-mb=1000000"
+  if "$1" -help 2>&1 | grep -q -- -ingester.per-stream-rate-limit; then
+    flags="$flags -ingester.per-stream-rate-limit=1TB -ingester.per-stream-rate-limit-burst=1TB"
+  fi
+  echo "$flags"
+}
 run_one() {  # run_one <skald binary> <flags...>; prints "lines_per_s lines_per_cpu_s"
   local bin=$1; shift
   rm -rf "$work/data"
   "$bin" -server.http-listen-address=127.0.0.1 -server.http-listen-port=$port \
-    -common.path-prefix="$work/data" "$@" > "$work/skald.log" 2>&1 &
+    -common.path-prefix="$work/data" $(no_rate_limits "$bin") "$@" > "$work/skald.log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 600); do
     curl -sf "http://127.0.0.1:$port/ready" > /dev/null && break

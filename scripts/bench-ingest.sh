@@ -4,6 +4,9 @@
 # and peak RSS for a large WAL. Prints skald-bench's table for each.
 #   usage: scripts/bench-ingest.sh [lines per run] [lines for the replay WAL]
 set -euo pipefail
+# Ingestion rate limits (Loki's defaults: 4 MB/s per tenant, 3 MB/s per stream) off, so the
+# benchmark measures ingest speed, not the limiter.
+no_rate_limits="-distributor.ingestion-rate-limit-mb=1000000 -distributor.ingestion-burst-size-mb=1000000 -ingester.per-stream-rate-limit=1TB -ingester.per-stream-rate-limit-burst=1TB"
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin="$root/build/release"
 lines=${1:-3000000}
@@ -15,7 +18,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 start() {  # start <data dir> <flags...>
   local data=$1; shift
   "$bin/skald" -server.http-listen-address=127.0.0.1 -server.http-listen-port=$port \
-    -common.path-prefix="$data" "$@" > "$work/skald.log" 2>&1 &
+    -common.path-prefix="$data" $no_rate_limits "$@" > "$work/skald.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 600); do
     curl -sf "http://127.0.0.1:$port/ready" > /dev/null && return 0

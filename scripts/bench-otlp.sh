@@ -5,6 +5,9 @@
 # ROUNDS alternating runs. A fresh Skald per run; Loki keeps its data (fresh job label per run).
 #   usage: [LOKI_URL=http://127.0.0.1:3100 LOKI_PID=<pid>] scripts/bench-otlp.sh [lines] [rounds]
 set -euo pipefail
+# Ingestion rate limits (Loki's defaults: 4 MB/s per tenant, 3 MB/s per stream) off, so the
+# benchmark measures ingest speed, not the limiter.
+no_rate_limits="-distributor.ingestion-rate-limit-mb=1000000 -distributor.ingestion-burst-size-mb=1000000 -ingester.per-stream-rate-limit=1TB -ingester.per-stream-rate-limit-burst=1TB"
 root=$(cd "$(dirname "$0")/.." && pwd)
 lines=${1:-1000000}
 rounds=${2:-3}
@@ -29,7 +32,7 @@ for r in $(seq 1 "$rounds"); do
   for fmt in protobuf otlp; do
     rm -rf "$work/data"
     "$root/build/release/skald" -server.http-listen-address=127.0.0.1 -server.http-listen-port=$port \
-      -common.path-prefix="$work/data" > "$work/skald.log" 2>&1 &
+      -common.path-prefix="$work/data" $no_rate_limits > "$work/skald.log" 2>&1 &
     pid=$!
     for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/ready" > /dev/null && break; sleep 0.1; done
     res[skald_$fmt]+="$(push "http://127.0.0.1:$port" "$pid" "$fmt" "skald$r$fmt");"

@@ -4,6 +4,9 @@
 # (skald-bench push, 100 streams, 4 connections), fresh job label per run.
 #   usage: scripts/bench-tail.sh [lines per run] [tails] [runs]
 set -euo pipefail
+# Ingestion rate limits (Loki's defaults: 4 MB/s per tenant, 3 MB/s per stream) off, so the
+# benchmark measures ingest speed, not the limiter.
+no_rate_limits="-distributor.ingestion-rate-limit-mb=1000000 -distributor.ingestion-burst-size-mb=1000000 -ingester.per-stream-rate-limit=1TB -ingester.per-stream-rate-limit-burst=1TB"
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin="$root/build/release"
 lines=${1:-2000000}
@@ -14,7 +17,7 @@ work=$(mktemp -d /tmp/skald-bench-tail.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 "$bin/skald" -server.http-listen-address=127.0.0.1 -server.http-listen-port=$port \
-  -common.path-prefix="$work/data" -querier.max-concurrent-tail-requests=$((tails + 10)) \
+  -common.path-prefix="$work/data" -querier.max-concurrent-tail-requests=$((tails + 10)) $no_rate_limits \
   > "$work/skald.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do

@@ -42,6 +42,9 @@
 #        JSON_DIR            if set, the push and query JSON reports are copied there
 #        TMPDIR              where Skald's data dir is created (needs ~2.5x the raw bytes)
 set -euo pipefail
+# Ingestion rate limits (Loki's defaults: 4 MB/s per tenant, 3 MB/s per stream) off, so the
+# benchmark measures ingest speed, not the limiter.
+no_rate_limits="-distributor.ingestion-rate-limit-mb=1000000 -distributor.ingestion-burst-size-mb=1000000 -ingester.per-stream-rate-limit=1TB -ingester.per-stream-rate-limit-burst=1TB"
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build/release}
 lines=${LINES:-11000000}
@@ -131,7 +134,7 @@ curl -sf -m 5 "$loki/ready" > /dev/null || die "Loki at $loki is not ready (GET 
 
 # 1. Start Skald on an OS-chosen port; the port is read from its start-up log line.
 "$build/skald" -server.http-listen-address=127.0.0.1 -server.http-listen-port=0 \
-  -common.path-prefix="$work/data" > "$work/skald.log" 2>&1 &
+  -common.path-prefix="$work/data" $no_rate_limits > "$work/skald.log" 2>&1 &
 pid=$!
 port=
 for _ in $(seq 1 300); do

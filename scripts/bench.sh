@@ -20,6 +20,9 @@
 #        JSON_DIR   if set, push.json and query.json are copied there
 #        TMPDIR     where the data dir is created (needs ~6.5 GB for LINES=40M)
 set -euo pipefail
+# Ingestion rate limits (Loki's defaults: 4 MB/s per tenant, 3 MB/s per stream) off, so the
+# benchmark measures ingest speed, not the limiter.
+no_rate_limits="-distributor.ingestion-rate-limit-mb=1000000 -distributor.ingestion-burst-size-mb=1000000 -ingester.per-stream-rate-limit=1TB -ingester.per-stream-rate-limit-burst=1TB"
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build/release}
 lines=${LINES:-40000000}
@@ -58,7 +61,7 @@ echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ */
 
 # 1. Start Skald on an OS-chosen port; the port is read from its start-up log line.
 "$build/skald" -server.http-listen-address=127.0.0.1 -server.http-listen-port=0 \
-  -common.path-prefix="$work/data" > "$work/skald.log" 2>&1 &
+  -common.path-prefix="$work/data" $no_rate_limits > "$work/skald.log" 2>&1 &
 pid=$!
 port=
 for _ in $(seq 1 300); do

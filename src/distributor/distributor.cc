@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "core/metrics.h"
+#include "core/parse.h"
 #include "distributor/level_detection.h"
 
 namespace skald::distributor {
@@ -59,6 +60,26 @@ std::span<const MetadataPair> WithDetectedLevel(const LevelDetector& levels,
   pool->push_back({kDetectedLevel, level});
   return std::span<const MetadataPair>(pool->data() + begin, md.size() + 1);
 }
+
+// Loki's util.EntryTotalSize: line bytes plus structured metadata bytes, where the
+// detected_level pair the distributor adds does not count.
+uint64_t EntrySize(const ingester::AppendEntry& e) {
+  uint64_t n = e.line.size();
+  for (const auto& p : e.metadata) {
+    if (p.name != kDetectedLevel) n += p.name.size() + p.value.size();
+  }
+  return n;
+}
+
+// The per-stream bucket's key: tenant, a NUL (never in a tenant ID), the fingerprint.
+std::string StreamKey(std::string_view tenant, uint64_t fp) {
+  std::string key(tenant);
+  key.push_back('\0');
+  key.append(reinterpret_cast<const char*>(&fp), sizeof(fp));
+  return key;
+}
+
+constexpr double kMiB = 1 << 20;
 
 }  // namespace
 
@@ -277,16 +298,94 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
     acc.ls = ls;
   }
 
-  std::vector<ingester::StreamAppend> appends(accepted.size());
+  // Rate limits, after validation and before anything is written: the tenant's first (it
+  // refuses the whole request, as Loki's distributor), then each stream's (per entry, as
+  // Loki's ingester with shard_streams off).
+  const int64_t mono = MonotonicNanos();
+  // Entry sizes of all accepted streams, flat; stream i's are [first[i], first[i + 1]).
+  std::vector<uint64_t> sizes;
+  std::vector<size_t> first(accepted.size() + 1, 0);
+  uint64_t total_bytes = 0;
   for (size_t i = 0; i < accepted.size(); i++) {
-    appends[i].labels = &accepted[i].labels;
-    appends[i].fingerprint = FingerprintOf(accepted[i].ls);  // ls is already canonical
-    appends[i].entries = accepted[i].batch;
+    first[i] = sizes.size();
+    for (const auto& e : accepted[i].batch) {
+      sizes.push_back(EntrySize(e));
+      total_bytes += sizes.back();
+    }
+  }
+  first[accepted.size()] = sizes.size();
+  const uint64_t total_lines = sizes.size();
+  if (!accepted.empty()) {
+    const limits::Rate tenant_rate{lim.ingestion_rate_mb * kMiB,
+                                   lim.ingestion_burst_size_mb * kMiB};
+    if (!tenant_rates_.AllowN(tenant, mono, total_bytes, tenant_rate)) {
+      Discard("rate_limited", tenant, total_lines, total_bytes);
+      // validation.RateLimitedErrorMsg; the limit is printed as Go's int(limit).
+      return Status::ResourceExhausted(
+          "ingestion rate limit exceeded for user " + std::string(tenant) +
+          " (limit: " + std::to_string(static_cast<int64_t>(tenant_rate.limit)) +
+          " bytes/sec) while attempting to ingest '" + std::to_string(total_lines) +
+          "' lines totaling '" + std::to_string(total_bytes) +
+          "' bytes, reduce log volume or contact your Loki administrator to see if the limit "
+          "can be increased");
+    }
+  }
+  std::vector<uint64_t> fingerprints(accepted.size());
+  std::vector<std::string> rate_errors;
+  const limits::Rate stream_rate{static_cast<double>(lim.per_stream_rate_limit),
+                                 static_cast<double>(lim.per_stream_rate_limit_burst)};
+  std::vector<char> allowed;
+  for (size_t i = 0; i < accepted.size(); i++) {
+    fingerprints[i] = FingerprintOf(accepted[i].ls);  // ls is already canonical
+    auto& batch = accepted[i].batch;
+    const std::span<const uint64_t> entry_sizes(sizes.data() + first[i], first[i + 1] - first[i]);
+    const size_t ok = stream_rates_.AllowEach(StreamKey(tenant, fingerprints[i]), mono, entry_sizes,
+                                              stream_rate, &allowed);
+    if (ok == batch.size()) continue;
+    // Loki's ingester answer for the stream: each refused entry with
+    // validation.ErrStreamRateLimit, then the stream's total.
+    std::string msg;
+    size_t shown = 0, kept = 0;
+    uint64_t refused_bytes = 0;
+    for (size_t j = 0; j < batch.size(); j++) {
+      if (allowed[j]) {
+        batch[kept++] = batch[j];
+        continue;
+      }
+      refused_bytes += entry_sizes[j];
+      if (shown++ >= 10) continue;  // ingester.max-ignored-stream-errors
+      msg += "entry with timestamp " + FormatGoTime(batch[j].ts) +
+             " ignored, reason: 'Per stream rate limit exceeded (limit: " +
+             FormatByteSize(lim.per_stream_rate_limit) +
+             "/sec) while attempting to ingest for stream '" + accepted[i].ls + "' totaling " +
+             FormatByteSize(static_cast<int64_t>(entry_sizes[j])) +
+             ", consider splitting a stream via additional labels or contact your Loki "
+             "administrator to see if the limit can be increased',\n";
+    }
+    const size_t refused = batch.size() - kept;
+    msg += "user '" + std::string(tenant) + "', total ignored: " + std::to_string(refused) +
+           " out of " + std::to_string(batch.size()) + " for stream: " + accepted[i].ls;
+    rate_errors.push_back(std::move(msg));
+    Discard("per_stream_rate_limit", tenant, refused, refused_bytes);
+    batch.resize(kept);
+  }
+
+  std::vector<ingester::StreamAppend> appends;
+  std::vector<size_t> appended_from;  // index into accepted of each append
+  appends.reserve(accepted.size());
+  for (size_t i = 0; i < accepted.size(); i++) {
+    if (accepted[i].batch.empty()) continue;  // every entry refused by the stream limit
+    ingester::StreamAppend& sa = appends.emplace_back();
+    sa.labels = &accepted[i].labels;
+    sa.fingerprint = fingerprints[i];
+    sa.entries = accepted[i].batch;
+    appended_from.push_back(i);
   }
   if (!appends.empty()) SKALD_RETURN_IF_ERROR(ingester_->PushBatch(tenant, appends));
-  for (size_t i = 0; i < accepted.size(); i++) {
-    const ingester::AppendResult& result = appends[i].result;
-    const auto& batch = accepted[i].batch;
+  for (size_t k = 0; k < appends.size(); k++) {
+    const Accepted& acc = accepted[appended_from[k]];
+    const ingester::AppendResult& result = appends[k].result;
+    const auto& batch = acc.batch;
     if (!result.rejected.empty()) {
       Discard("too_far_behind", tenant, result.rejected.size(), 0);
       std::string msg;
@@ -297,7 +396,7 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
       }
       msg += "user '" + std::string(tenant) +
              "', total ignored: " + std::to_string(result.rejected.size()) + " out of " +
-             std::to_string(batch.size()) + " for stream: " + accepted[i].ls;
+             std::to_string(batch.size()) + " for stream: " + acc.ls;
       ingester_errors.push_back(std::move(msg));
     }
     for (const auto& e : batch) bytes_ok += e.line.size();
@@ -309,12 +408,16 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
     lines_received_->WithLabels(lv).Inc(static_cast<double>(lines_ok));
     bytes_received_->WithLabels(lv).Inc(static_cast<double>(bytes_ok));
   }
-  if (errors.empty() && ingester_errors.empty()) return Status::OK();
+  if (errors.empty() && ingester_errors.empty() && rate_errors.empty()) return Status::OK();
   std::string msg = GroupErrors(errors);
-  for (auto& m : ingester_errors) {
-    if (!msg.empty()) msg += "\n";
-    msg += m;
+  for (auto* group : {&rate_errors, &ingester_errors}) {
+    for (auto& m : *group) {
+      if (!msg.empty()) msg += "\n";
+      msg += m;
+    }
   }
+  // A stream over its rate makes the push retryable (429), as Loki's ingester answers.
+  if (!rate_errors.empty()) return Status::ResourceExhausted(msg);
   return Status::InvalidArgument(msg);
 }
 

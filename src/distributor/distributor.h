@@ -13,6 +13,7 @@
 #include "core/time.h"
 #include "ingester/interface.h"
 #include "limits/limits.h"
+#include "limits/rate_limiter.h"
 #include "wire/push.h"
 
 namespace skald::metrics {
@@ -35,6 +36,9 @@ class Distributor {
   //  InvalidArgument     -> 400: some streams/entries were rejected (the rest was written);
   //                         the message groups the reasons as Loki does
   //  Unprocessable       -> 422: the request carried no streams
+  //  ResourceExhausted   -> 429: the tenant's ingestion rate limit refused the whole request
+  //                         (nothing written), or a stream's rate limit refused some of its
+  //                         entries (the rest of the request was written)
   // Thread-safe.
   Status Push(std::string_view tenant, const wire::PushRequest& req);
 
@@ -48,6 +52,12 @@ class Distributor {
 
   const limits::Overrides* limits_;
   ingester::Pusher* ingester_;
+  // Loki's "local" ingestion_rate_strategy: one bucket per tenant on this distributor.
+  limits::RateLimiter tenant_rates_;
+  // Loki's per-stream limit (its ingester's StreamRateLimiter), keyed by tenant + stream
+  // fingerprint. Checked here, before the ingester's WAL append, so the WAL never holds a
+  // refused entry; one distributor feeds one ingester, so this is the same bucket.
+  limits::RateLimiter stream_rates_;
   // Metric families, resolved once (null without a registry).
   metrics::Family<metrics::Counter>* lines_received_ = nullptr;
   metrics::Family<metrics::Counter>* bytes_received_ = nullptr;

@@ -19,6 +19,15 @@ const Descriptor kDescriptors[] = {
     SKALD_LIMIT("ingestion_burst_size_mb", "distributor.ingestion-burst-size-mb", kFloat,
                 ingestion_burst_size_mb,
                 "Per-user allowed ingestion burst size (in sample size). Units in MB."),
+    SKALD_LIMIT("per_stream_rate_limit", "ingester.per-stream-rate-limit", kByteSize,
+                per_stream_rate_limit,
+                "Maximum byte rate per second per stream, also expressible in human readable "
+                "forms (1MB, 256KB, etc)."),
+    SKALD_LIMIT("per_stream_rate_limit_burst", "ingester.per-stream-rate-limit-burst", kByteSize,
+                per_stream_rate_limit_burst,
+                "Maximum burst bytes per stream, also expressible in human readable forms (1MB, "
+                "256KB, etc). This is how far above the rate limit a stream can 'burst' before "
+                "the stream is limited."),
     SKALD_LIMIT("max_label_name_length", "validation.max-length-label-name", kInt,
                 max_label_name_length, "Maximum length accepted for label names."),
     SKALD_LIMIT("max_label_value_length", "validation.max-length-label-value", kInt,

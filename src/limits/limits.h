@@ -41,6 +41,10 @@ struct Limits {
   // Ingestion (distributor).
   double ingestion_rate_mb = 4;
   double ingestion_burst_size_mb = 6;
+  // Per-stream rate limit (Loki enforces it in the ingester; Skald in the distributor,
+  // before the WAL): line + structured metadata bytes per second and burst, per stream.
+  int64_t per_stream_rate_limit = 3 << 20;              // bytes/s
+  int64_t per_stream_rate_limit_burst = 5 * (3 << 20);  // bytes
   int max_label_name_length = 1024;
   int max_label_value_length = 2048;
   int max_label_names_per_series = 15;

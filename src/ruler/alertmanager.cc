@@ -15,12 +15,6 @@
 namespace skald::ruler {
 namespace {
 
-int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 // 2026-12-06T05:10:00.123Z: Alertmanager's strfmt.DateTime form (milliseconds, UTC).
 void AppendRfc3339Millis(std::string* out, int64_t unix_ms) {
   // Floor division, so that times before 1970 keep a non-negative millisecond part.
@@ -146,36 +140,6 @@ void AlertmanagerNotifier::Send(std::vector<NotifiedAlert> alerts) {
   }
   if (queue_length_metric_ != nullptr) queue_length_metric_->Set(static_cast<double>(length));
   cv_.notify_all();
-}
-
-// Attempts started after Stop get at most the time left; an attempt already in flight when
-// Stop is called keeps its own per-call timeout (HttpClient cannot be interrupted from
-// another thread), so that one request is the only way past the deadline.
-void AlertmanagerNotifier::Stop(int64_t timeout_ms) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    const int64_t deadline = SteadyMs() + std::max<int64_t>(timeout_ms, 0);
-    // A second Stop can only shorten the time left, never extend it.
-    stop_deadline_ms_ = stopping_ ? std::min(stop_deadline_ms_, deadline) : deadline;
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-uint64_t AlertmanagerNotifier::alerts_sent() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return sent_;
-}
-
-uint64_t AlertmanagerNotifier::alerts_failed() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return failed_;
-}
-
-uint64_t AlertmanagerNotifier::alerts_dropped() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return dropped_;
 }
 
 void AlertmanagerNotifier::Run() {

@@ -20,6 +20,7 @@
 #include "core/labels.h"
 #include "core/metrics.h"
 #include "core/status.h"
+#include "ruler/queued_sender.h"
 
 namespace skald::ruler {
 
@@ -41,7 +42,7 @@ struct AlertmanagerOptions {
   size_t max_batch = 64;
 };
 
-class AlertmanagerNotifier {
+class AlertmanagerNotifier : private QueuedSender {
  public:
   // Metrics (when non-null): loki_prometheus_notifications_sent_total,
   // loki_prometheus_notifications_errors_total, loki_prometheus_notifications_dropped_total,
@@ -53,11 +54,13 @@ class AlertmanagerNotifier {
 
   void Send(std::vector<NotifiedAlert> alerts);
   // Sends what is queued for at most `timeout_ms`, then stops the thread.
-  void Stop(int64_t timeout_ms = 5000);
+  void Stop(int64_t timeout_ms = 5000) { StopAndJoin(timeout_ms); }
 
-  uint64_t alerts_sent() const;  // per Alertmanager: an alert posted to two counts twice
-  uint64_t alerts_failed() const;
-  uint64_t alerts_dropped() const;
+  uint64_t alerts_sent() const {
+    return Read(sent_);
+  }  // per Alertmanager: an alert posted to two counts twice
+  uint64_t alerts_failed() const { return Read(failed_); }
+  uint64_t alerts_dropped() const { return Read(dropped_); }
 
  private:
   void Run();
@@ -65,17 +68,11 @@ class AlertmanagerNotifier {
   size_t TrimQueueLocked();
 
   AlertmanagerOptions options_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
   std::deque<NotifiedAlert> queue_;
-  bool stopping_ = false;
-  int64_t stop_deadline_ms_ = 0;
-  uint64_t sent_ = 0, failed_ = 0, dropped_ = 0;
   metrics::Counter* sent_metric_ = nullptr;
   metrics::Counter* failed_metric_ = nullptr;
   metrics::Counter* dropped_metric_ = nullptr;
   metrics::Gauge* queue_length_metric_ = nullptr;
-  std::thread thread_;
 };
 
 }  // namespace skald::ruler

@@ -29,12 +29,6 @@ constexpr char Tag(int field, uint8_t wire_type) {
   return static_cast<char>((field << 3) | wire_type);
 }
 
-int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 // Size of a length-delimited field (tag byte, length, payload).
 size_t BytesFieldSize(size_t payload) { return 1 + UvarintSize(payload) + payload; }
 
@@ -154,36 +148,6 @@ void RemoteWriter::Enqueue(std::string tenant, std::vector<RemoteSample> samples
   }
   if (dropped > 0 && dropped_metric_ != nullptr) dropped_metric_->Inc(static_cast<double>(dropped));
   cv_.notify_all();
-}
-
-// Attempts started after Stop get at most the time left; an attempt already in flight when
-// Stop is called keeps its own per-call timeout (HttpClient cannot be interrupted from
-// another thread), so that one request is the only way past the deadline.
-void RemoteWriter::Stop(int64_t timeout_ms) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    const int64_t deadline = SteadyMs() + std::max<int64_t>(timeout_ms, 0);
-    // A second Stop can only shorten the time left, never extend it.
-    stop_deadline_ms_ = stopping_ ? std::min(stop_deadline_ms_, deadline) : deadline;
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-uint64_t RemoteWriter::samples_sent() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return sent_;
-}
-
-uint64_t RemoteWriter::samples_failed() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return failed_;
-}
-
-uint64_t RemoteWriter::samples_dropped() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return dropped_;
 }
 
 void RemoteWriter::Count(Outcome outcome, size_t n) {

@@ -21,6 +21,7 @@
 #include "core/labels.h"
 #include "core/metrics.h"
 #include "core/status.h"
+#include "ruler/queued_sender.h"
 
 namespace skald::http {
 class HttpClient;
@@ -50,7 +51,7 @@ struct RemoteWriteOptions {
   bool send_tenant_header = true;  // X-Scope-OrgID
 };
 
-class RemoteWriter {
+class RemoteWriter : private QueuedSender {
  public:
   // Starts the sender thread. Metrics (when `metrics` is non-null) are registered there:
   // loki_ruler_remote_write_samples_total{status="sent|failed|dropped"}, ..._requests_total.
@@ -62,12 +63,12 @@ class RemoteWriter {
   // Queues one tenant's samples (one evaluation's worth). Never blocks on the network.
   void Enqueue(std::string tenant, std::vector<RemoteSample> samples);
   // Tries to send what is queued for at most `timeout_ms`, then stops the thread.
-  void Stop(int64_t timeout_ms = 5000);
+  void Stop(int64_t timeout_ms = 5000) { StopAndJoin(timeout_ms); }
 
   // For tests and /metrics: samples acknowledged by the receiver so far.
-  uint64_t samples_sent() const;
-  uint64_t samples_failed() const;
-  uint64_t samples_dropped() const;
+  uint64_t samples_sent() const { return Read(sent_); }
+  uint64_t samples_failed() const { return Read(failed_); }
+  uint64_t samples_dropped() const { return Read(dropped_); }
 
  private:
   struct Batch {
@@ -85,12 +86,7 @@ class RemoteWriter {
   void Count(Outcome outcome, size_t n);
 
   RemoteWriteOptions options_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
   std::deque<Batch> queue_;
-  bool stopping_ = false;
-  int64_t stop_deadline_ms_ = 0;
-  uint64_t sent_ = 0, failed_ = 0, dropped_ = 0;
   metrics::Counter* sent_metric_ = nullptr;
   metrics::Counter* failed_metric_ = nullptr;
   metrics::Counter* dropped_metric_ = nullptr;
@@ -98,7 +94,6 @@ class RemoteWriter {
   metrics::Counter* requests_sent_metric_ = nullptr;
   metrics::Counter* requests_retried_metric_ = nullptr;
   metrics::Counter* requests_failed_metric_ = nullptr;
-  std::thread thread_;
 };
 
 }  // namespace skald::ruler

@@ -298,7 +298,7 @@ const std::set<std::string>& LokiOnlyKeys() {
         "ingestion_rate_strategy max_line_size_truncate max_line_size_truncate_identifier "
         "increment_duplicate_timestamp simulated_push_latency discover_generic_fields "
         "use_owned_stream_count max_streams_per_user max_global_streams_per_user "
-        "per_stream_rate_limit per_stream_rate_limit_burst max_chunks_per_query "
+        "max_chunks_per_query "
         "max_query_lookback max_query_range max_query_parallelism tsdb_max_query_parallelism "
         "tsdb_max_bytes_per_shard tsdb_sharding_strategy tsdb_precompute_chunks "
         "cardinality_limit max_streams_matchers_per_query "

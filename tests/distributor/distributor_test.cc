@@ -684,5 +684,149 @@ TEST(LevelDetectorTest, MalformedLinesNeverReadOutOfBounds) {
   }
 }
 
+// Loki's validation.RateLimitedErrorMsg, with the tenant and the limit in bytes/s.
+std::string TenantRateMessage(std::string_view tenant, int64_t limit, size_t lines,
+                              uint64_t bytes) {
+  return "ingestion rate limit exceeded for user " + std::string(tenant) +
+         " (limit: " + std::to_string(limit) + " bytes/sec) while attempting to ingest '" +
+         std::to_string(lines) + "' lines totaling '" + std::to_string(bytes) +
+         "' bytes, reduce log volume or contact your Loki administrator to see if the limit can "
+         "be increased";
+}
+
+double Counter(metrics::Registry& reg, const std::string& name, const std::string& reason) {
+  return reg.AddCounter(name, "", {"reason", "tenant"})
+      .WithLabels({reason, std::string(kTenant)})
+      .Value();
+}
+
+TEST_F(DistributorTest, TenantRateLimitRefusesWholePushWith429AndLokiMessage) {
+  metrics::Registry reg;
+  // 10 KiB/s: the bucket barely refills while the test runs, however slow the machine.
+  limits_.ingestion_rate_mb = 0.01;
+  limits_.ingestion_burst_size_mb = 1;
+  limits::Overrides overrides(limits_);
+  Distributor d(&overrides, &ing_, &reg);
+  const int64_t t = RecentSecond();
+  const std::string line(200 * 1024, 'x');
+  // 6 lines of 200 KiB plus 10 bytes of structured metadata: just over the 1 MiB burst.
+  Status st = d.Push(
+      kTenant,
+      Request({
+          {R"({app="a"})", {{t, line, {{"trace_id", "ab"}}}, {t + 1, line, {}}, {t + 2, line, {}}}},
+          {R"({app="b"})", {{t, line, {}}, {t + 1, line, {}}, {t + 2, line, {}}}},
+      }));
+  EXPECT_EQ(st.code(), StatusCode::kResourceExhausted) << st.ToString();
+  EXPECT_EQ(st.message(), TenantRateMessage(kTenant, 10485, 6, 6 * 200 * 1024 + 10));
+  EXPECT_TRUE(Held().empty());
+  EXPECT_TRUE(SeriesStrings().empty());
+  EXPECT_EQ(Counter(reg, "loki_discarded_samples_total", "rate_limited"), 6);
+  EXPECT_EQ(Counter(reg, "loki_discarded_bytes_total", "rate_limited"), 6 * 200 * 1024 + 10);
+
+  // The refusal took no tokens: a push within the burst still passes, the next one that
+  // would exceed what is left does not.
+  st = d.Push(kTenant, Request({{R"({app="a"})", {{t, line, {}}, {t + 1, line, {}}}}}));
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(Held()[R"({app="a", service_name="a"})"].size(), 2u);
+  st = d.Push(
+      kTenant,
+      Request({{R"({app="a"})",
+                {{t + 2, line, {}}, {t + 3, line, {}}, {t + 4, line, {}}, {t + 5, line, {}}}}}));
+  EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(Held()[R"({app="a", service_name="a"})"].size(), 2u);
+  // Other tenants have their own bucket.
+  EXPECT_TRUE(d.Push("other", Request({{R"({app="a"})", {{t, line, {}}}}})).ok());
+}
+
+TEST_F(DistributorTest, UnderTheTenantRateLimitEverythingPasses) {
+  limits_.ingestion_rate_mb = 1;
+  limits_.ingestion_burst_size_mb = 2;
+  limits::Overrides overrides(limits_);
+  Distributor d(&overrides, &ing_, nullptr);
+  const int64_t t = RecentSecond();
+  const std::string line(10 * 1024, 'y');
+  for (int i = 0; i < 100; i++) {  // 1000 KiB in all, under the 2 MiB burst
+    ASSERT_TRUE(d.Push(kTenant, Request({{R"({app="a"})", {{t + i, line, {}}}}})).ok()) << i;
+  }
+  EXPECT_EQ(Held()[R"({app="a", service_name="a"})"].size(), 100u);
+}
+
+TEST_F(DistributorTest, PerStreamRateLimitRefusesHotStreamAndWritesTheOthers) {
+  metrics::Registry reg;
+  limits_.per_stream_rate_limit = 16;  // barely refills while the test runs
+  limits_.per_stream_rate_limit_burst = 2048;
+  limits::Overrides overrides(limits_);
+  Distributor d(&overrides, &ing_, &reg);
+  const int64_t t = RecentSecond();
+  const std::string kb(1024, 'h');
+  Status st =
+      d.Push(kTenant, Request({
+                          {R"({app="hot"})", {{t, kb, {}}, {t + 1, kb, {}}, {t + 2, kb, {}}}},
+                          {R"({app="cold"})", {{t, "small", {}}}},
+                      }));
+  EXPECT_EQ(st.code(), StatusCode::kResourceExhausted) << st.ToString();
+  const std::string hot = R"({app="hot", service_name="hot"})";
+  EXPECT_EQ(st.message(),
+            "entry with timestamp " + FormatGoTime(t + 2) +
+                " ignored, reason: 'Per stream rate limit exceeded (limit: 16B/sec) while "
+                "attempting to ingest for stream '" +
+                hot +
+                "' totaling 1KB, consider splitting a stream via additional labels or contact "
+                "your Loki administrator to see if the limit can be increased',\n"
+                "user 'team-a', total ignored: 1 out of 3 for stream: " +
+                hot);
+  auto held = Held();
+  EXPECT_EQ(held[hot].size(), 2u);
+  EXPECT_EQ(held[R"({app="cold", service_name="cold"})"], (std::vector<Stored>{{t, "small", {}}}));
+  EXPECT_EQ(Counter(reg, "loki_discarded_samples_total", "per_stream_rate_limit"), 1);
+  EXPECT_EQ(Counter(reg, "loki_discarded_bytes_total", "per_stream_rate_limit"), 1024);
+
+  // A stream refused whole is left out of the push; the cold stream still has room.
+  st = d.Push(kTenant, Request({{R"({app="hot"})", {{t + 3, kb, {}}}},
+                                {R"({app="cold"})", {{t + 1, "more", {}}}}}));
+  EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
+  held = Held();
+  EXPECT_EQ(held[hot].size(), 2u);
+  EXPECT_EQ(held[R"({app="cold", service_name="cold"})"].size(), 2u);
+}
+
+// Everything handed to the ingester goes to its WAL: refused entries must never get there.
+class RecordingPusher : public ingester::Pusher {
+ public:
+  Status PushBatch(std::string_view, std::span<ingester::StreamAppend> streams) override {
+    for (auto& sa : streams) {
+      for (const auto& e : sa.entries) lines.emplace_back(e.line);
+      sa.result.appended = static_cast<uint32_t>(sa.entries.size());
+    }
+    return Status::OK();
+  }
+  std::vector<std::string> lines;
+};
+
+TEST_F(DistributorTest, RateLimitedEntriesNeverReachTheIngester) {
+  limits_.ingestion_rate_mb = 1;
+  limits_.ingestion_burst_size_mb = 1;
+  limits_.per_stream_rate_limit = 1;
+  limits_.per_stream_rate_limit_burst = 100;
+  limits::Overrides overrides(limits_);
+  RecordingPusher pusher;
+  Distributor d(&overrides, &pusher, nullptr);
+  const int64_t t = RecentSecond();
+  // Tenant limit: nothing reaches the ingester.
+  const std::string big(200 * 1024, 'x');
+  std::vector<std::tuple<int64_t, std::string, Meta>> many;
+  for (int i = 0; i < 6; i++) many.emplace_back(t + i, big, Meta{});
+  EXPECT_EQ(d.Push(kTenant, Request({{R"({app="a"})", many}})).code(),
+            StatusCode::kResourceExhausted);
+  EXPECT_TRUE(pusher.lines.empty());
+  // Stream limit: only what fits.
+  const std::string l60(60, 'a'), l50(50, 'b'), l40(40, 'c');
+  EXPECT_EQ(d.Push(kTenant,
+                   Request({{R"({app="a"})", {{t, l60, {}}, {t + 1, l50, {}}, {t + 2, l40, {}}}}}))
+                .code(),
+            StatusCode::kResourceExhausted);
+  EXPECT_EQ(pusher.lines, (std::vector<std::string>{l60, l40}));
+}
+
 }  // namespace
 }  // namespace skald::distributor

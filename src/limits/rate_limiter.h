@@ -1,0 +1,97 @@
+// Keyed token buckets for ingestion rate limits (the tenant limit in the distributor, the
+// per-stream limit keyed by tenant + stream fingerprint).
+//
+// Semantics are those of Go's golang.org/x/time/rate `Limiter.AllowN`, which Loki uses:
+// tokens refill at `limit` per second up to `burst`; a new bucket starts full; a request
+// for n tokens is allowed when n tokens are available and then takes them; a refused
+// request takes nothing; a request for more than `burst` is never allowed.
+//
+// Each bucket is one atomic "theoretical arrival time" (GCRA, the single-word form of a
+// token bucket): tokens = burst - max(tat - now, 0) * limit. AllowN is a CAS loop on that
+// word under a shared (reader) lock of one of 64 map shards, so callers on different keys
+// never share a lock word, and callers on the same key only share the bucket's word.
+//
+// limit and burst come with every call (the caller reads them from the tenant's current
+// limits), so a changed limit is adopted at once: the bucket keeps its current tokens
+// (capped at the new burst) and refills at the new rate from then on.
+//
+// Buckets that have been full for `idle` are indistinguishable from new ones, so they are
+// dropped: a shard is swept when a new key is inserted into it (at most once per `idle`/4),
+// and EvictIdle sweeps every shard. The map therefore holds only keys used recently.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/time.h"
+
+namespace skald::limits {
+
+// A rate: `limit` tokens per second, at most `burst` tokens at once. limit <= 0 never
+// refills (the bucket holds its initial burst only, as Go's rate.Limiter with limit 0).
+struct Rate {
+  double limit = 0;
+  double burst = 0;
+  bool operator==(const Rate&) const = default;
+};
+
+class RateLimiter {
+ public:
+  // Buckets full for longer than idle_ns are dropped.
+  explicit RateLimiter(int64_t idle_ns = 10 * kNanosPerMinute);
+  RateLimiter(const RateLimiter&) = delete;
+  RateLimiter& operator=(const RateLimiter&) = delete;
+
+  // Takes n tokens from key's bucket at time now_ns (wall or monotonic, but the same
+  // clock for every call) if it holds them; returns whether it did. Thread-safe.
+  bool AllowN(std::string_view key, int64_t now_ns, uint64_t n, Rate rate);
+
+  // AllowN for each of `sizes` in turn on one bucket (one map lookup): (*allowed)[i] says
+  // whether sizes[i] was taken. Returns how many were allowed. Thread-safe.
+  size_t AllowEach(std::string_view key, int64_t now_ns, std::span<const uint64_t> sizes, Rate rate,
+                   std::vector<char>* allowed);
+
+  // Drops every bucket that has been full for idle_ns at now_ns. Thread-safe.
+  void EvictIdle(int64_t now_ns);
+
+  // Buckets currently held. Thread-safe.
+  size_t Size() const;
+
+ private:
+  struct Bucket {
+    std::atomic<int64_t> tat{INT64_MIN};  // when the bucket is full again (GCRA)
+    std::atomic<double> limit{0};
+    std::atomic<double> burst{0};
+    std::mutex reconfigure_mu;  // serialises limit changes (rare); AllowN never takes it
+  };
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct Shard {
+    mutable std::shared_mutex mu;
+    std::unordered_map<std::string, std::unique_ptr<Bucket>, StringHash, std::equal_to<>> map;
+    int64_t last_sweep = INT64_MIN;  // guarded by mu (exclusive)
+  };
+  static constexpr size_t kShards = 64;
+
+  // Runs fn(bucket) under the shard's shared lock, creating the bucket when new.
+  template <typename Fn>
+  auto WithBucket(std::string_view key, int64_t now_ns, Rate rate, Fn&& fn);
+  static bool TakeLocked(Bucket& b, int64_t now_ns, uint64_t n, Rate rate);
+  static void Reconfigure(Bucket& b, int64_t now_ns, Rate rate);
+  void SweepLocked(Shard& shard, int64_t now_ns);
+
+  const int64_t idle_ns_;
+  Shard shards_[kShards];
+};
+
+}  // namespace skald::limits
