@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/metrics.h"
+#include "tests/ruler/remote_test_util.h"
 #include "tests/testing/external_server.h"
 #include "tests/testing/metrics_text.h"
 #include "tests/testing/temp_dir.h"
@@ -35,19 +36,9 @@ using skald::testing::ExternalServer;
 using skald::testing::TempDir;
 using skald::testing::WaitFor;
 
-Labels L(std::vector<Label> pairs) { return Labels(std::move(pairs)); }
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-int64_t ElapsedMs(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                               since)
-      .count();
-}
+using test::ElapsedMs;
+using test::L;
+using test::NowMs;
 
 std::string Hex(const std::string& s) {
   std::string out;
