@@ -7,14 +7,17 @@ Pushes STREAMS streams {job="vol", host="host-<s % 50>", stream="<s>"} with LINE
 logfmt lines each, spread over the last 24 h, into the server at URL (JSON push, 100 streams
 per request), POSTs /flush (so the data is in stored chunks), then calls each endpoint 7
 times and prints the median and every wall time. Use a server that holds no other job="vol"
-data (e.g. a fresh `build/release/skald -common.path-prefix=/tmp/x`). Loki refuses more
-than 5000 streams per tenant by default (max_global_streams_per_user).
+data and has no active stream limit, e.g. a fresh
+`build/release/skald -common.path-prefix=/tmp/x -ingester.max-global-streams-per-user=0`:
+Skald, like Loki, refuses more than 5000 active streams per tenant by default
+(max_global_streams_per_user), answering 429 "maximum active stream limit exceeded ...".
 """
 import json
 import random
 import statistics
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -25,7 +28,14 @@ def push(url, streams):
     body = json.dumps({"streams": streams}).encode()
     req = urllib.request.Request(url + "/loki/api/v1/push", data=body,
                                  headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(req, timeout=60).read()
+    try:
+        urllib.request.urlopen(req, timeout=60).read()
+    except urllib.error.HTTPError as e:
+        msg = e.read().decode(errors="replace")
+        hint = ""
+        if "maximum active stream limit exceeded" in msg:
+            hint = "\n(start the server with -ingester.max-global-streams-per-user=0)"
+        sys.exit(f"push failed: HTTP {e.code}: {msg[:500]}{hint}")
 
 
 def timed_get(url, path, params):

@@ -137,7 +137,8 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
   if (req.streams.empty()) {
     return Status::Unprocessable("error at least one valid stream is required for ingestion");
   }
-  const limits::Limits& lim = limits_->For(tenant);
+  const std::shared_ptr<const limits::Limits> lim_handle = limits_->For(tenant);
+  const limits::Limits& lim = *lim_handle;
   const int64_t now = NowNanos();
   const int64_t oldest_ok = SaturatingSub(now, lim.reject_old_samples_max_age_ns);
   const int64_t newest_ok = SaturatingAdd(now, lim.creation_grace_period_ns);
@@ -382,10 +383,28 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
     appended_from.push_back(i);
   }
   if (!appends.empty()) SKALD_RETURN_IF_ERROR(ingester_->PushBatch(tenant, appends));
+  std::vector<std::string> stream_limit_errors;
   for (size_t k = 0; k < appends.size(); k++) {
     const Accepted& acc = accepted[appended_from[k]];
     const ingester::AppendResult& result = appends[k].result;
     const auto& batch = acc.batch;
+    if (result.stream_limited) {
+      // Loki's ingester (instance.onStreamCreationError): every entry of the stream is
+      // discarded as stream_limit, bytes as util.EntriesTotalSize (line plus all structured
+      // metadata the ingester received), and validation.StreamLimitErrorMsg with status 429.
+      uint64_t refused_bytes = 0;
+      for (const auto& e : batch) {
+        refused_bytes += e.line.size();
+        for (const auto& p : e.metadata) refused_bytes += p.name.size() + p.value.size();
+      }
+      Discard("stream_limit", tenant, batch.size(), refused_bytes);
+      stream_limit_errors.push_back(
+          "maximum active stream limit exceeded when trying to create stream " + acc.ls +
+          ", reduce the number of active streams (reduce labels or reduce label values), or "
+          "contact your Loki administrator to see if the limit can be increased, user: '" +
+          std::string(tenant) + "'");
+      continue;
+    }
     if (!result.rejected.empty()) {
       Discard("too_far_behind", tenant, result.rejected.size(), 0);
       std::string msg;
@@ -408,16 +427,24 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
     lines_received_->WithLabels(lv).Inc(static_cast<double>(lines_ok));
     bytes_received_->WithLabels(lv).Inc(static_cast<double>(bytes_ok));
   }
-  if (errors.empty() && ingester_errors.empty() && rate_errors.empty()) return Status::OK();
+  if (errors.empty() && ingester_errors.empty() && rate_errors.empty() &&
+      stream_limit_errors.empty()) {
+    return Status::OK();
+  }
   std::string msg = GroupErrors(errors);
-  for (auto* group : {&rate_errors, &ingester_errors}) {
+  for (auto* group : {&rate_errors, &stream_limit_errors, &ingester_errors}) {
     for (auto& m : *group) {
       if (!msg.empty()) msg += "\n";
       msg += m;
     }
   }
-  // A stream over its rate makes the push retryable (429), as Loki's ingester answers.
-  if (!rate_errors.empty()) return Status::ResourceExhausted(msg);
+  // A stream over its rate, or a new stream over the tenant's active stream limit, makes
+  // the push retryable (429), as Loki's ingester answers for both. (Loki's ingester keeps
+  // only the last stream's outcome; Skald reports every stream and lets 429 win over the
+  // 400 of too-far-behind entries, so a client retries rather than drops the push.)
+  if (!rate_errors.empty() || !stream_limit_errors.empty()) {
+    return Status::ResourceExhausted(msg);
+  }
   return Status::InvalidArgument(msg);
 }
 

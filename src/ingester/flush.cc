@@ -182,6 +182,7 @@ Status Ingester::FlushPass(bool force) {
       stream->removed_ = true;
       shard.streams.erase(stream->fp_);
       inst->index_.Remove(stream->fp_);
+      inst->streams_.fetch_sub(1, std::memory_order_relaxed);
       active_streams_.fetch_sub(1, std::memory_order_relaxed);
       if (metrics_->streams) {
         metrics_->streams->WithLabels({inst->tenant_}).Dec();

@@ -114,8 +114,13 @@ std::vector<TenantInstance*> Ingester::AllTenants() {
   return out;
 }
 
+size_t Ingester::ActiveStreams(std::string_view tenant) {
+  TenantInstance* inst = FindTenant(tenant);
+  return inst ? static_cast<size_t>(inst->streams_.load(std::memory_order_relaxed)) : 0;
+}
+
 std::shared_ptr<Stream> Ingester::AcquireStream(TenantInstance* inst, const Labels& labels,
-                                                uint64_t fp) {
+                                                uint64_t fp, int64_t* limit) {
   Shard& shard = inst->ShardFor(fp);
   while (true) {
     std::shared_ptr<Stream> stream;
@@ -123,6 +128,10 @@ std::shared_ptr<Stream> Ingester::AcquireStream(TenantInstance* inst, const Labe
       std::lock_guard<std::mutex> lock(shard.mu);
       auto it = shard.streams.find(fp);
       if (it == shard.streams.end()) {
+        if (limit != nullptr && *limit < 0) {
+          *limit = opts_.max_streams ? std::max<int64_t>(0, opts_.max_streams(inst->tenant_)) : 0;
+        }
+        if (!inst->ReserveStream(limit != nullptr ? *limit : 0)) return nullptr;
         stream = std::make_shared<Stream>(inst->tenant_, labels, fp);
         shard.streams.emplace(fp, stream);
         inst->index_.Add(fp, labels);
@@ -187,13 +196,20 @@ Status Ingester::PushBatch(std::string_view tenant, std::span<StreamAppend> stre
     bool log_series = false;
   };
   std::vector<Prepared> prepared(streams.size());
+  int64_t stream_limit = -1;  // looked up when a stream is about to be created
 
-  // 1. Decide per entry: too far behind, duplicate of what the stream holds, or accepted.
+  // 1. Find or create the streams (a new stream beyond the tenant's stream limit is refused
+  // here, before anything reaches the WAL), then decide per entry: too far behind,
+  // duplicate of what the stream holds, or accepted.
   for (size_t i = 0; i < streams.size(); i++) {
     StreamAppend& sa = streams[i];
     Prepared& p = prepared[i];
     const uint64_t fp = sa.fingerprint != 0 ? sa.fingerprint : sa.labels->Fingerprint();
-    p.stream = AcquireStream(inst, *sa.labels, fp);
+    p.stream = AcquireStream(inst, *sa.labels, fp, &stream_limit);
+    if (!p.stream) {
+      sa.result.stream_limited = true;
+      continue;
+    }
     std::lock_guard<std::mutex> lock(p.stream->mu_);
     Stream& s = *p.stream;
     int64_t last_ts = s.last_ts_;
@@ -235,7 +251,7 @@ Status Ingester::PushBatch(std::string_view tenant, std::span<StreamAppend> stre
     wal::EntriesEncoder enc;
     for (size_t i = 0; i < streams.size(); i++) {
       const Prepared& p = prepared[i];
-      if (p.accepted.empty()) continue;
+      if (!p.stream || p.accepted.empty()) continue;
       const Stream& s = *p.stream;
       if (p.log_series) {
         size_t b = buf.size();
@@ -265,6 +281,7 @@ Status Ingester::PushBatch(std::string_view tenant, std::span<StreamAppend> stre
   // 3. Apply what is durable; release the streams either way.
   for (size_t i = 0; i < streams.size(); i++) {
     Prepared& p = prepared[i];
+    if (!p.stream) continue;  // refused by the stream limit
     std::lock_guard<std::mutex> lock(p.stream->mu_);
     Stream& s = *p.stream;
     if (wal_status.ok()) {

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -62,6 +63,13 @@ struct IngesterOptions {
   // How often the in-memory streams are snapshotted into a WAL checkpoint (when a WAL is
   // attached); segments the checkpoint covers are then deleted.
   int64_t checkpoint_duration = 5 * kNanosPerMinute;
+  // The most active (in-memory) streams a tenant may have; a push that would create one more
+  // is refused for that stream (AppendResult::stream_limited). 0 or no callback = unlimited.
+  // Loki: the smaller non-zero of max_streams_per_user and max_global_streams_per_user
+  // (divided by the ingesters, times the replication factor). Asked only when a stream is
+  // about to be created, at most once per push; never during WAL replay (replay restores
+  // every stream the WAL holds, as Loki). Must be thread-safe.
+  std::function<int64_t(std::string_view tenant)> max_streams;
 };
 
 // What WAL replay found and did (logged and exported as metrics at start-up).
@@ -134,6 +142,8 @@ class Ingester : public Pusher, public StreamReader {
   Status FlushAll();
 
   size_t ActiveStreams() const { return active_streams_.load(std::memory_order_relaxed); }
+  // In-memory streams of one tenant (what max_streams limits).
+  size_t ActiveStreams(std::string_view tenant);
   size_t MemoryBytes() const { return memory_bytes_.load(std::memory_order_relaxed); }
 
  private:
@@ -141,8 +151,12 @@ class Ingester : public Pusher, public StreamReader {
   struct Metrics;
 
   TenantInstance* GetOrCreateTenant(std::string_view tenant);
-  // Finds or creates the stream and pins it (pending_++) so the flusher keeps it.
-  std::shared_ptr<Stream> AcquireStream(TenantInstance* inst, const Labels& labels, uint64_t fp);
+  // Finds or creates the stream and pins it (pending_++) so the flusher keeps it. With
+  // limit non-null, a stream is only created while the tenant holds fewer than *limit
+  // streams (*limit < 0: not looked up yet, done here once; 0: unlimited); otherwise
+  // returns null. limit null (WAL replay): always created.
+  std::shared_ptr<Stream> AcquireStream(TenantInstance* inst, const Labels& labels, uint64_t fp,
+                                        int64_t* limit = nullptr);
   // Appends one entry to the head, cutting blocks/chunks as due. REQUIRES: s.mu_ held.
   // `hash` is EntryHash(line, metadata).
   void AppendLocked(Stream& s, int64_t ts, std::string_view line,

@@ -35,6 +35,10 @@ struct AppendResult {
   uint32_t duplicates = 0;  // identical (ts, line, metadata) to an entry already held
   // Entries refused by the ingester: (timestamp, reason).
   std::vector<std::pair<int64_t, std::string>> rejected;
+  // The stream was not held and the tenant already has its maximum number of active
+  // (in-memory) streams: the stream was not created and none of its entries was taken
+  // (nothing else is set). Loki's "stream_limit" refusal.
+  bool stream_limited = false;
 };
 
 // One stream's part of a push (Pusher::PushBatch).
@@ -74,7 +78,9 @@ class Pusher {
  public:
   virtual ~Pusher() = default;
 
-  // Appends the entries of one push to the tenant's streams, creating streams when new.
+  // Appends the entries of one push to the tenant's streams, creating streams when new
+  // (unless the tenant is at its active stream limit: then the new stream's entries are
+  // refused, StreamAppend::result.stream_limited, and the other streams still written).
   // Entries too far behind a stream's newest entry are rejected and entries equal to the
   // last one held are dropped (both reported per stream in StreamAppend::result). The
   // push is made durable as a whole before any of it becomes visible; if that fails

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -136,6 +137,18 @@ class TenantInstance {
   const std::string tenant_;
   std::vector<Shard> shards_;
   index::MemIndex index_;
+  // Streams in the shards' maps: changed only under the stream's shard lock, by a
+  // compare-and-swap so that creations in different shards never pass a stream limit.
+  std::atomic<int64_t> streams_{0};
+
+  // Counts one more stream unless that would exceed limit (0 = unlimited).
+  bool ReserveStream(int64_t limit) {
+    int64_t n = streams_.load(std::memory_order_relaxed);
+    do {
+      if (limit > 0 && n >= limit) return false;
+    } while (!streams_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
+    return true;
+  }
 
   Shard& ShardFor(uint64_t fp) { return shards_[fp % shards_.size()]; }
 

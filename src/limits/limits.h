@@ -4,11 +4,16 @@
 // member initializer is the only place a default is written). `Descriptors()`
 // lists, next to it, each knob's YAML key, flag, value kind and doc line; the
 // configuration builds its `limits_config` rows from that table. Roles never
-// read the configuration: they ask `Overrides::For(tenant)`, where per-tenant
-// runtime overrides will hang later. Depends only on core.
+// read the configuration: they ask `Overrides::For(tenant)`, which applies the
+// per-tenant overrides of the runtime config file. Depends only on core.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -48,6 +53,10 @@ struct Limits {
   int max_label_name_length = 1024;
   int max_label_value_length = 2048;
   int max_label_names_per_series = 15;
+  // Active (in-memory) streams per tenant (ingester); 0 = disabled. With one ingester the
+  // global limit applies as is.
+  int max_streams_per_user = 0;
+  int max_global_streams_per_user = 5000;
   bool reject_old_samples = true;
   int64_t reject_old_samples_max_age_ns = 168 * kNanosPerHour;
   int64_t creation_grace_period_ns = 10 * kNanosPerMinute;
@@ -96,19 +105,54 @@ struct Descriptor {
 // Every knob of `Limits`, in the order `GET /config` prints them. Thread-safe.
 std::span<const Descriptor> Descriptors();
 
-// The limits that apply to each tenant. Immutable after construction, so
-// thread-safe; references it returns live as long as the Overrides.
+// The limits that apply to each tenant: the defaults (limits_config) and per-tenant
+// overrides (Loki's runtime config file), which the server can replace while requests run.
+// Thread-safe. `For` is cheap (no lock while no tenant has an override; else one short
+// lock, a map lookup and a reference-count increment) and hands out a shared handle, so a
+// reload never frees limits a request still reads.
 class Overrides {
  public:
-  explicit Overrides(Limits defaults) : defaults_(std::move(defaults)) {}
+  // tenant -> its complete limits (each starts from the defaults, as in Loki).
+  using TenantMap = std::map<std::string, std::shared_ptr<const Limits>, std::less<>>;
 
-  // Limits for `tenant`. Today everyone gets the defaults; per-tenant runtime
-  // overrides (Loki's runtime config file) will be looked up here.
-  const Limits& For(std::string_view /*tenant*/) const { return defaults_; }
-  const Limits& defaults() const { return defaults_; }
+  explicit Overrides(Limits defaults)
+      : defaults_(std::make_shared<const Limits>(std::move(defaults))),
+        tenants_(std::make_shared<const TenantMap>()) {}
+
+  // Limits for `tenant`: its override, or the defaults.
+  std::shared_ptr<const Limits> For(std::string_view tenant) const {
+    if (!has_tenants_.load(std::memory_order_acquire)) return defaults_;
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = tenants_->find(tenant);
+    return it != tenants_->end() ? it->second : defaults_;
+  }
+  // The defaults never change after construction.
+  const Limits& defaults() const { return *defaults_; }
+
+  // Replaces every tenant's override at once (a reload of the runtime config).
+  void SetTenantLimits(TenantMap tenants) {
+    auto next = std::make_shared<const TenantMap>(std::move(tenants));
+    const bool any = !next->empty();
+    std::shared_ptr<const TenantMap> old;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      old = std::move(tenants_);
+      tenants_ = std::move(next);
+      has_tenants_.store(any, std::memory_order_release);
+    }
+    // `old` (and limits no request holds any more) is freed here, outside the lock.
+  }
+  // The current overrides (a snapshot that stays valid after a reload).
+  std::shared_ptr<const TenantMap> TenantLimits() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return tenants_;
+  }
 
  private:
-  Limits defaults_;
+  const std::shared_ptr<const Limits> defaults_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const TenantMap> tenants_;  // guarded by mu_
+  std::atomic<bool> has_tenants_{false};
 };
 
 }  // namespace skald::limits

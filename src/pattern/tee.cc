@@ -69,7 +69,7 @@ Status PatternTee::PushBatch(std::string_view tenant, std::span<ingester::Stream
   b->entries.reserve(count);
   std::unordered_set<int64_t> rejected;
   for (const ingester::StreamAppend& s : streams) {
-    if (s.labels == nullptr || s.entries.empty()) continue;
+    if (s.labels == nullptr || s.entries.empty() || s.result.stream_limited) continue;
     if (s.labels->Has("__pattern__") || s.labels->Has("__aggregated_metric__")) continue;
     rejected.clear();
     for (const auto& r : s.result.rejected) rejected.insert(r.first);

@@ -27,7 +27,8 @@ int64_t Deadline(int64_t timeout_ns) {
 }  // namespace
 
 Status QueryApi::CheckQueryLength(std::string_view tenant, int64_t start, int64_t end) const {
-  const limits::Limits& lim = limits_->For(tenant);
+  const std::shared_ptr<const limits::Limits> lim_handle = limits_->For(tenant);
+  const limits::Limits& lim = *lim_handle;
   // Loki compares time.Time.Sub (saturating) against the limit, printing the
   // length as a Go duration and the limit as a Prometheus one.
   const int64_t length = SaturatingSub(end, start);
@@ -40,7 +41,8 @@ Status QueryApi::CheckQueryLength(std::string_view tenant, int64_t start, int64_
 }
 
 StatusOr<LogsResult> QueryApi::Range(std::string_view tenant, const RangeQuery& q) {
-  const limits::Limits& lim = limits_->For(tenant);
+  const std::shared_ptr<const limits::Limits> lim_handle = limits_->For(tenant);
+  const limits::Limits& lim = *lim_handle;
   SKALD_ASSIGN_OR_RETURN(auto expr, logql::ParseExpr(q.query));
   if (lim.max_entries_limit_per_query > 0 &&
       q.limit > static_cast<uint32_t>(lim.max_entries_limit_per_query) &&
@@ -102,7 +104,8 @@ class QuerierSamples final : public logql::SampleSource {
 StatusOr<QueryResult> QueryApi::EvaluateMetric(std::string_view tenant, const logql::Expr& expr,
                                                int64_t start, int64_t end, int64_t step,
                                                const std::function<bool()>& client_gone) {
-  const limits::Limits& lim = limits_->For(tenant);
+  const std::shared_ptr<const limits::Limits> lim_handle = limits_->For(tenant);
+  const limits::Limits& lim = *lim_handle;
   const int64_t t0 = MonotonicNanos();
   QueryResult out;
   out.is_metric = true;

@@ -24,6 +24,7 @@
 #include "server/http_server.h"
 #include "server/loki_api.h"
 #include "server/ruler_api.h"
+#include "server/runtime_config.h"
 #include "storage/fs_object_store.h"
 #include "tail/tail.h"
 #include "wal/wal.h"
@@ -41,6 +42,8 @@ struct App::Impl {
   std::unique_ptr<index::IndexStore> index;
   std::unique_ptr<ingester::Ingester> ingester;
   std::unique_ptr<limits::Overrides> limits;
+  // Reloads the per-tenant overrides in `limits` (null without -runtime-config.file).
+  std::unique_ptr<RuntimeConfigLoader> runtime_config;
   // Log patterns (null when disabled): the tee sits between the distributor and the
   // ingester, its worker feeds the store. Declared before the distributor (outlive it).
   std::unique_ptr<pattern::PatternStore> patterns;
@@ -118,9 +121,25 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   if (config.ingester.wal.enabled) {
     s.wal_dir = config.ingester.wal.dir.empty() ? (root / "wal").string() : config.ingester.wal.dir;
   }
+  s.limits = std::make_unique<limits::Overrides>(config.limits_config);
+  // Loki's limiter: the global limit / healthy ingesters * replication factor (one ingester,
+  // RF 1: as is), then the smaller non-zero of that and the local limit; 0 = unlimited.
+  io.max_streams = [ov = s.limits.get()](std::string_view tenant) -> int64_t {
+    const auto l = ov->For(tenant);
+    const int64_t local = l->max_streams_per_user, global = l->max_global_streams_per_user;
+    return local == 0 ? global : global == 0 ? local : std::min(local, global);
+  };
   s.ingester = std::make_unique<ingester::Ingester>(io, s.store.get(), s.index.get(), s.registry);
 
-  s.limits = std::make_unique<limits::Overrides>(config.limits_config);
+  if (!config.runtime_config.file.empty()) {
+    // As Loki: a bad runtime config at start is a startup error; later ones keep the last
+    // good overrides.
+    s.runtime_config = std::make_unique<RuntimeConfigLoader>(
+        config.runtime_config.file, config.runtime_config.period_ns, s.limits.get(), s.registry);
+    Status st = s.runtime_config->Load();
+    if (!st.ok()) return Status::InvalidArgument("error loading runtime config: " + st.message());
+    s.runtime_config->Start();
+  }
   ingester::Pusher* pusher = s.ingester.get();
   if (config.pattern_ingester.enabled) {
     const Config::PatternIngester& pc = config.pattern_ingester;
@@ -364,6 +383,7 @@ Status App::Shutdown() {
   if (s.shut_down) return Status::OK();
   s.shut_down = true;
   s.stopping = true;
+  if (s.runtime_config) s.runtime_config->Stop();
   if (s.tails) s.tails->Stop();  // tail clients get a close frame before the server stops
   if (s.http) s.http->Stop();
   // The ruler queries through the query pool: stop it first, then let what it queued for

@@ -217,6 +217,11 @@ const std::vector<Field>& Fields() {
                     ruler_storage.local_directory,
                     "Directory to scan for rules (<tenant>/<namespace> files); empty: "
                     "<common.path_prefix>/rules."),
+        SKALD_FIELD("runtime_config.period", "runtime-config.reload-period", kGoDuration,
+                    runtime_config.period_ns, "How often to check runtime config files."),
+        SKALD_FIELD("runtime_config.file", "runtime-config.file", kString, runtime_config.file,
+                    "Path of the YAML file with the configuration that can be updated at runtime "
+                    "(per-tenant limit overrides)."),
     };
     // limits_config: one row per per-tenant limit, from the limits module's table.
     for (const limits::Descriptor& d : limits::Descriptors()) {
@@ -245,7 +250,7 @@ const std::set<std::string>& LokiOnlyKeys() {
         "query_range ingester_client index_gateway "
         "bloom_build bloom_gateway storage_config chunk_store_config schema_config compactor "
         "compactor_grpc_client frontend_worker memberlist kafka_config dataobj ingest_limits "
-        "ingest_limits_frontend ingest_limits_frontend_client runtime_config operational_config "
+        "ingest_limits_frontend ingest_limits_frontend_client operational_config "
         "tracing analytics profiling tenant_limits_allow_publish shutdown_delay "
         "metrics_namespace table_manager use_buffered_logger use_sync_logger bloom_compactor "
         "internal_server legacy_read_target block_builder block_scheduler overrides_exporter "
@@ -297,7 +302,7 @@ const std::set<std::string>& LokiOnlyKeys() {
     add("limits_config",
         "ingestion_rate_strategy max_line_size_truncate max_line_size_truncate_identifier "
         "increment_duplicate_timestamp simulated_push_latency discover_generic_fields "
-        "use_owned_stream_count max_streams_per_user max_global_streams_per_user "
+        "use_owned_stream_count "
         "max_chunks_per_query "
         "max_query_lookback max_query_range max_query_parallelism tsdb_max_query_parallelism "
         "tsdb_max_bytes_per_shard tsdb_sharding_strategy tsdb_precompute_chunks "
@@ -328,7 +333,7 @@ const std::set<std::string>& LokiOnlyKeys() {
         "pattern_persistence_enabled pattern_persistence_granularity pattern_rate_threshold "
         "s3_sse_type s3_sse_kms_key_id s3_sse_kms_encryption_context debug_engine_tasks "
         "debug_engine_streams enforce_metric_name unordered_writes per_tenant_override_config "
-        "per_tenant_override_period allow_deletes max_global_streams_per_user");
+        "per_tenant_override_period allow_deletes");
     return s;
   }();
   return keys;
@@ -731,6 +736,38 @@ Status ApplyRemoteWriteClients(const std::string& path, const YAML::Node& v, Con
   return Status::OK();
 }
 
+// Applies a YAML map of limits_config keys onto *l: the one parser of per-tenant limits,
+// used for `limits_config:` and for each tenant of the runtime config's `overrides:`.
+// `where` names the map in messages ("limits_config", "overrides.tenant-a"); Loki-only
+// limits keys are accepted and appended (as where.key) to *ignored.
+Status ApplyLimitsYamlMap(const YAML::Node& map, const std::string& where, limits::Limits* l,
+                          std::vector<std::string>* ignored) {
+  Config scratch;  // the field table addresses limits through a Config
+  scratch.limits_config = std::move(*l);
+  Status st = [&]() -> Status {
+    for (const auto& kv : map) {
+      const YAML::Node& key = kv.first;
+      if (!key.IsScalar()) {
+        return Status::InvalidArgument("config keys must be strings" + LineSuffix(key));
+      }
+      const std::string table_path = "limits_config." + key.Scalar();
+      const std::string path = where + "." + key.Scalar();
+      if (key.Scalar() == "otlp_config") {
+        SKALD_RETURN_IF_ERROR(ApplyOtlpConfig(path, kv.second, &scratch));
+      } else if (const Field* f = FindYaml(table_path); f != nullptr && f->limit != nullptr) {
+        SKALD_RETURN_IF_ERROR(ApplyYamlValue(*f, path, kv.second, &scratch));
+      } else if (LokiOnlyKeys().count(table_path) > 0) {
+        ignored->push_back(path);
+      } else {
+        return Status::InvalidArgument("unknown config key \"" + path + "\"" + LineSuffix(key));
+      }
+    }
+    return Status::OK();
+  }();
+  *l = std::move(scratch.limits_config);
+  return st;
+}
+
 Status ApplyYamlMap(const YAML::Node& map, const std::string& prefix, Config* c) {
   for (const auto& kv : map) {
     const YAML::Node& key = kv.first;
@@ -738,7 +775,16 @@ Status ApplyYamlMap(const YAML::Node& map, const std::string& prefix, Config* c)
       return Status::InvalidArgument("config keys must be strings" + LineSuffix(key));
     }
     std::string path = prefix.empty() ? key.Scalar() : prefix + "." + key.Scalar();
-    if (path == "limits_config.otlp_config" || path == "distributor.otlp_config") {
+    if (path == "limits_config") {
+      if (kv.second.IsNull()) continue;
+      if (!kv.second.IsMap()) {
+        return Status::InvalidArgument("invalid value for config key \"" + path +
+                                       "\": expected a mapping, got " + NodeTypeName(kv.second) +
+                                       LineSuffix(kv.second));
+      }
+      SKALD_RETURN_IF_ERROR(
+          ApplyLimitsYamlMap(kv.second, path, &c->limits_config, &c->ignored_keys));
+    } else if (path == "distributor.otlp_config") {
       SKALD_RETURN_IF_ERROR(ApplyOtlpConfig(path, kv.second, c));
     } else if (path == "ruler.remote_write.clients") {
       SKALD_RETURN_IF_ERROR(ApplyRemoteWriteClients(path, kv.second, c));
@@ -1010,6 +1056,13 @@ StatusOr<Config> ParseConfigYaml(std::string_view yaml, Config base) {
   return base;
 }
 
+Status ValidateLimits(const limits::Limits& l) {
+  if (l.ingestion_rate_mb < 0 || l.ingestion_burst_size_mb < 0) {
+    return Status::InvalidArgument("ingestion rate and burst size must not be negative");
+  }
+  return Status::OK();
+}
+
 Status ValidateConfig(const Config& c) {
   auto port_ok = [](int p) { return p >= 0 && p <= 65535; };
   if (!port_ok(c.server.http_listen_port)) {
@@ -1092,8 +1145,11 @@ Status ValidateConfig(const Config& c) {
                                    FormatGoDuration(c.ingester.flush_check_period_ns) +
                                    ": must be positive");
   }
-  if (c.limits_config.ingestion_rate_mb < 0 || c.limits_config.ingestion_burst_size_mb < 0) {
-    return Status::InvalidArgument("ingestion rate and burst size must not be negative");
+  SKALD_RETURN_IF_ERROR(ValidateLimits(c.limits_config));
+  if (c.runtime_config.period_ns <= 0) {
+    return Status::InvalidArgument("invalid runtime_config.period " +
+                                   FormatGoDuration(c.runtime_config.period_ns) +
+                                   ": must be positive");
   }
   if (c.no_auth_tenant.empty()) {
     return Status::InvalidArgument("auth.no-auth-tenant must not be empty");
@@ -1131,6 +1187,110 @@ StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
   for (const auto& fv : flags) SKALD_RETURN_IF_ERROR(ApplyFlag(fv, &cfg));
   SKALD_RETURN_IF_ERROR(ValidateConfig(cfg));
   return cfg;
+}
+
+StatusOr<RuntimeConfig> ParseRuntimeConfigYaml(std::string_view yaml,
+                                               const limits::Limits& defaults) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    std::string msg = "yaml: ";
+    if (e.mark.line >= 0) {
+      msg += "line " + std::to_string(e.mark.line + 1) + ", column " +
+             std::to_string(e.mark.column + 1) + ": ";
+    }
+    return Status::InvalidArgument(msg + e.msg);
+  }
+  RuntimeConfig out;
+  try {
+    if (root.IsNull()) return out;  // an empty file: no overrides
+    if (!root.IsMap()) {
+      return Status::InvalidArgument(
+          std::string("yaml: the runtime config must be a mapping, got ") + NodeTypeName(root));
+    }
+    for (const auto& top : root) {
+      const std::string key = top.first.IsScalar() ? top.first.Scalar() : "";
+      if (key == "configs" || key == "multi_kv_config") {
+        out.ignored_keys.push_back(key);
+        continue;
+      }
+      if (key != "overrides") {
+        return Status::InvalidArgument("unknown runtime config key " + GoQuote(key) +
+                                       LineSuffix(top.first));
+      }
+      if (top.second.IsNull()) continue;
+      if (!top.second.IsMap()) {
+        return Status::InvalidArgument(
+            "invalid value for runtime config key \"overrides\": "
+            "expected a mapping of tenants, got " +
+            std::string(NodeTypeName(top.second)) + LineSuffix(top.second));
+      }
+      for (const auto& tenant : top.second) {
+        if (!tenant.first.IsScalar()) {
+          return Status::InvalidArgument("tenant IDs must be strings" + LineSuffix(tenant.first));
+        }
+        const std::string id = tenant.first.Scalar();
+        if (tenant.second.IsNull()) continue;  // Loki skips an empty tenant limit definition
+        const std::string where = "overrides." + id;
+        if (!tenant.second.IsMap()) {
+          return Status::InvalidArgument("invalid override for tenant " + id +
+                                         ": expected a mapping of limits_config keys, got " +
+                                         NodeTypeName(tenant.second) + LineSuffix(tenant.second));
+        }
+        limits::Limits l = defaults;
+        Status st = ApplyLimitsYamlMap(tenant.second, where, &l, &out.ignored_keys);
+        if (st.ok()) st = ValidateLimits(l);
+        if (!st.ok()) {
+          return Status::InvalidArgument("invalid override for tenant " + id + ": " + st.message());
+        }
+        out.overrides[id] = std::move(l);
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(std::string("yaml: ") + e.what());
+  }
+  return out;
+}
+
+std::string RuntimeConfigToYaml(const limits::Overrides::TenantMap& tenants,
+                                const limits::Limits& defaults, bool only_diffs) {
+  Config base;
+  base.limits_config = defaults;
+  YAML::Emitter out;
+  out << YAML::BeginMap << YAML::Key << "overrides" << YAML::Value;
+  bool any_tenant = false;
+  for (const auto& [tenant, lim] : tenants) {
+    Config c;
+    c.limits_config = *lim;
+    bool open = false;
+    for (const auto& f : Fields()) {
+      if (f.limit == nullptr) continue;
+      std::string text = FormatField(f, c);
+      if (only_diffs && text == FormatField(f, base)) continue;
+      if (!any_tenant) out << YAML::BeginMap;
+      any_tenant = true;
+      if (!open) out << YAML::Key << tenant << YAML::Value << YAML::BeginMap;
+      open = true;
+      out << YAML::Key << f.yaml.substr(std::string_view("limits_config.").size()) << YAML::Value;
+      if (f.kind == Kind::kStringList) {
+        const auto& list = *static_cast<const std::vector<std::string>*>(Slot(f, c));
+        out << YAML::Flow << YAML::BeginSeq;
+        for (const auto& item : list) out << item;
+        out << YAML::EndSeq;
+      } else {
+        EmitScalar(&out, f, text);
+      }
+    }
+    if (open) out << YAML::EndMap;
+  }
+  if (any_tenant) {
+    out << YAML::EndMap;
+  } else {
+    out << YAML::Flow << YAML::BeginMap << YAML::EndMap;
+  }
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
 }
 
 std::string ConfigToYaml(const Config& c) { return EmitYaml(c, false); }

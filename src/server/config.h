@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -112,6 +113,12 @@ struct Config {
   // Per-tenant limits: keys, flags, defaults and docs live in limits/limits.h.
   limits::Limits limits_config;
 
+  // dskit's runtimeconfig: a YAML file of per-tenant overrides, reloaded while running.
+  struct RuntimeConfigFile {
+    std::string file;                          // -runtime-config.file; empty: none
+    int64_t period_ns = 10 * kNanosPerSecond;  // -runtime-config.reload-period
+  } runtime_config;
+
   // Command-line-only settings (not part of the YAML).
   struct Cli {
     std::string config_file;           // -config.file
@@ -147,6 +154,26 @@ std::string ExpandEnv(std::string_view text);
 // Checks cross-field and range rules: ports in 0..65535, known log level,
 // known chunk encoding, positive flush concurrency and chunk block size, ...
 Status ValidateConfig(const Config& c);
+
+// Range rules of one tenant's limits (limits_config or a runtime override).
+Status ValidateLimits(const limits::Limits& l);
+
+// The runtime config file (Loki's runtimeConfigValues): `overrides:` maps a tenant to
+// limits_config keys, each tenant starting from `defaults`. Same keys, value syntax and
+// validation as limits_config; unknown keys are errors naming the tenant; Loki-only keys
+// (limits Skald ignores, and the `configs` / `multi_kv_config` sections) are accepted and
+// listed in ignored_keys. A tenant with an empty entry gets the defaults.
+struct RuntimeConfig {
+  std::map<std::string, limits::Limits> overrides;
+  std::vector<std::string> ignored_keys;
+};
+StatusOr<RuntimeConfig> ParseRuntimeConfigYaml(std::string_view yaml,
+                                               const limits::Limits& defaults);
+// GET /runtime_config: the overrides per tenant as YAML (`overrides:` then every
+// limits_config key of each tenant); only_diffs (?mode=diff) keeps only the values that
+// differ from `defaults` (tenants without any difference are left out).
+std::string RuntimeConfigToYaml(const limits::Overrides::TenantMap& tenants,
+                                const limits::Limits& defaults, bool only_diffs);
 
 // The whole configuration as YAML in Loki's layout (GET /config).
 std::string ConfigToYaml(const Config& c);

@@ -459,7 +459,8 @@ class Api {
       }
     }
     if (delay > 5) return fail(Status::InvalidArgument("delay_for can't be greater than 5"));
-    const limits::Limits& lim = d_.queries->limits().For(r->tenant);
+    const std::shared_ptr<const limits::Limits> lim_handle = d_.queries->limits().For(r->tenant);
+    const limits::Limits& lim = *lim_handle;
     Status st = d_.tails->CheckLimit(r->tenant, lim.max_concurrent_tail_requests);
     if (!st.ok()) return fail(st);
     // The selector outlives this call: the open callback owns the parsed expression.
@@ -543,6 +544,16 @@ class Api {
     resp->content_type.clear();
   }
 
+  // GET /runtime_config: the per-tenant overrides in force; ?mode=diff only what differs
+  // from limits_config.
+  void RuntimeConfigPage(const HttpRequest& req, HttpResponse* resp) {
+    const limits::Overrides& o = d_.queries->limits();
+    const bool diff = Params::FromRequestIgnoringErrors(req).Get("mode") == "diff";
+    resp->status = 200;
+    resp->content_type = "text/plain; charset=utf-8";
+    resp->body = RuntimeConfigToYaml(*o.TenantLimits(), o.defaults(), diff);
+  }
+
   void ConfigPage(const HttpRequest&, HttpResponse* resp) {
     resp->status = 200;
     resp->content_type = "text/plain; charset=utf-8";
@@ -587,6 +598,7 @@ void RegisterLokiApi(HttpServer* http, const LokiApiDeps& deps) {
   http->Route({"GET"}, "/metrics", bind(&Api::Metrics));
   http->Route({"GET", "POST"}, "/flush", bind(&Api::Flush));
   http->Route({"GET"}, "/config", bind(&Api::ConfigPage));
+  http->Route({"GET"}, "/runtime_config", bind(&Api::RuntimeConfigPage));
 }
 
 }  // namespace skald::server

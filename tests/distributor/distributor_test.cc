@@ -452,6 +452,57 @@ TEST_F(DistributorTest, IngesterRejectionsUseLokiListFormat) {
   EXPECT_EQ(Held()[R"({app="a", service_name="a"})"].size(), 1u);
 }
 
+// A new stream beyond the tenant's active stream limit: Loki's ingester answer
+// (validation.StreamLimitErrorMsg, 429), its entries discarded as stream_limit, the other
+// streams of the push written.
+TEST_F(DistributorTest, StreamLimitAnswers429WithLokiMessageAndCountsDiscards) {
+  ingester::IngesterOptions o;
+  o.max_streams = [](std::string_view tenant) -> int64_t { return tenant == kTenant ? 1 : 0; };
+  ingester::Ingester ing(o, &store_, &index_, nullptr);
+  limits::Overrides overrides(limits_);
+  metrics::Registry reg;
+  Distributor d(&overrides, &ing, &reg);
+  const int64_t t = RecentSecond();
+  ASSERT_TRUE(d.Push(kTenant, Request({{R"({app="a"})", {{t, "one", {}}}}})).ok());
+
+  Status st = d.Push(kTenant, Request({
+                                  {R"({app="b"})", {{t, "xy", {{"k", "vv"}}}, {t + 1, "z", {}}}},
+                                  {R"({app="a"})", {{t + 1, "two", {}}}},
+                              }));
+  ASSERT_EQ(st.code(), StatusCode::kResourceExhausted) << st.ToString();
+  EXPECT_EQ(st.message(),
+            R"(maximum active stream limit exceeded when trying to create stream {app="b", )"
+            R"(service_name="b"}, reduce the number of active streams (reduce labels or reduce )"
+            R"(label values), or contact your Loki administrator to see if the limit can be )"
+            R"(increased, user: 'team-a')");
+  EXPECT_EQ(ing.Series(kTenant, {}).size(), 1u);
+  EXPECT_EQ(ing.ActiveStreams(kTenant), 1u);
+
+  auto counter = [&](const std::string& name, const std::string& reason) {
+    return reg.AddCounter(name, "", {"reason", "tenant"})
+        .WithLabels({reason, std::string(kTenant)})
+        .Value();
+  };
+  EXPECT_EQ(counter("loki_discarded_samples_total", "stream_limit"), 2);
+  EXPECT_EQ(counter("loki_discarded_bytes_total", "stream_limit"), 6);  // "xy"+"k"+"vv", "z"
+
+  // Other tenants are not limited; a too-far-behind rejection in the same push as a
+  // stream-limit refusal: both reported, and the retryable 429 wins.
+  ASSERT_TRUE(d.Push("team-b", Request({{R"({app="b"})", {{t, "x", {}}}}})).ok());
+  st = d.Push(kTenant, Request({
+                           {R"({app="a"})", {{t - 2 * kNanosPerHour, "old", {}}}},
+                           {R"({app="c"})", {{t, "c", {}}}},
+                       }));
+  ASSERT_EQ(st.code(), StatusCode::kResourceExhausted) << st.ToString();
+  EXPECT_NE(st.message().find("create stream {app=\"c\", service_name=\"c\"}"), std::string::npos);
+  EXPECT_NE(st.message().find("\nentry with timestamp "), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("total ignored: 1 out of 1 for stream: {app=\"a\""),
+            std::string::npos);
+  EXPECT_EQ(counter("loki_discarded_samples_total", "stream_limit"), 3);
+  EXPECT_EQ(Held()[R"({app="a", service_name="a"})"].size(), 0u);  // ing_ untouched
+  EXPECT_EQ(ing.Snapshot(kTenant, {}, INT64_MIN, INT64_MAX).size(), 1u);
+}
+
 TEST_F(DistributorTest, DuplicatesAreAcceptedSilently) {
   const int64_t t = RecentSecond();
   ASSERT_TRUE(Push({{R"({app="a"})", {{t, "same", {}}, {t, "same", {}}}}}).ok());

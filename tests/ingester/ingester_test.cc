@@ -1073,3 +1073,171 @@ TEST_F(IngesterTest, PushesRacingCheckpointsLoseAndDoubleNothingOnReplay) {
 
 }  // namespace
 }  // namespace skald::ingester
+
+// Active stream limits (Loki's max_streams_per_user / max_global_streams_per_user): a new
+// stream beyond the tenant's limit is refused before the WAL, existing streams continue,
+// and the count goes down as idle streams leave memory.
+namespace skald::ingester {
+namespace {
+
+IngesterOptions WithStreamLimit(int64_t limit, std::string_view only_tenant = kTenant) {
+  IngesterOptions o;
+  o.max_streams = [limit, t = std::string(only_tenant)](std::string_view tenant) {
+    return tenant == t ? limit : 0;
+  };
+  return o;
+}
+
+Labels AppLabels(int i) { return L(R"({app="s)" + std::to_string(i) + R"("})"); }
+
+TEST_F(IngesterTest, StreamLimitRefusesNewStreamsOnlyAndOtherStreamsOfThePushAreWritten) {
+  metrics::Registry reg;
+  auto ing = New(WithStreamLimit(2), &reg);
+  EXPECT_FALSE(Push(*ing, kTenant, AppLabels(0), {{kBase, "a", {}}}).stream_limited);
+  EXPECT_FALSE(Push(*ing, kTenant, AppLabels(1), {{kBase, "b", {}}}).stream_limited);
+  AppendResult r = Push(*ing, kTenant, AppLabels(2), {{kBase, "c", {}}, {kBase + 1, "d", {}}});
+  EXPECT_TRUE(r.stream_limited);
+  EXPECT_EQ(r.appended, 0u);
+  EXPECT_TRUE(r.rejected.empty());
+  EXPECT_EQ(ing->ActiveStreams(kTenant), 2u);
+
+  // One push: an existing stream, a refused new one, another existing one.
+  const Labels l0 = AppLabels(0), l3 = AppLabels(3), l1 = AppLabels(1);
+  const std::vector<AppendEntry> e0 = {{kBase + 10, "a2", {}}};
+  const std::vector<AppendEntry> e3 = {{kBase + 10, "x", {}}};
+  const std::vector<AppendEntry> e1 = {{kBase + 10, "b2", {}}};
+  std::vector<StreamAppend> batch = {{&l0, 0, e0, {}}, {&l3, 0, e3, {}}, {&l1, 0, e1, {}}};
+  ASSERT_TRUE(ing->PushBatch(kTenant, batch).ok());
+  EXPECT_EQ(batch[0].result.appended, 1u);
+  EXPECT_FALSE(batch[0].result.stream_limited);
+  EXPECT_TRUE(batch[1].result.stream_limited);
+  EXPECT_EQ(batch[1].result.appended, 0u);
+  EXPECT_EQ(batch[2].result.appended, 1u);
+
+  auto held = SnapshotEntries(*ing, kTenant);
+  EXPECT_EQ(held.size(), 2u);
+  EXPECT_EQ(held[l0.ToString()].size(), 2u);
+  EXPECT_EQ(held[l1.ToString()].size(), 2u);
+  EXPECT_EQ(ing->Series(kTenant, {}).size(), 2u);
+  EXPECT_EQ(SampleValue(reg.Expose(), R"(loki_ingester_memory_streams{tenant="tenant-a"})"), 2);
+  EXPECT_EQ(SampleValue(reg.Expose(), R"(loki_ingester_streams_created_total{tenant="tenant-a"})"),
+            2);
+
+  // Other tenants have their own count (and here no limit).
+  for (int i = 0; i < 5; i++) {
+    EXPECT_FALSE(Push(*ing, "other", AppLabels(i), {{kBase, "o", {}}}).stream_limited);
+  }
+  EXPECT_EQ(ing->ActiveStreams("other"), 5u);
+  EXPECT_EQ(ing->ActiveStreams(), 7u);
+}
+
+TEST_F(IngesterTest, StreamLimitZeroOrNoCallbackIsUnlimited) {
+  auto ing = New(WithStreamLimit(0));
+  for (int i = 0; i < 50; i++) {
+    EXPECT_FALSE(Push(*ing, kTenant, AppLabels(i), {{kBase, "a", {}}}).stream_limited);
+  }
+  auto plain = New();
+  for (int i = 0; i < 50; i++) {
+    EXPECT_FALSE(Push(*plain, kTenant, AppLabels(i), {{kBase, "a", {}}}).stream_limited);
+  }
+  EXPECT_EQ(ing->ActiveStreams(kTenant), 50u);
+  EXPECT_EQ(plain->ActiveStreams(kTenant), 50u);
+}
+
+TEST_F(IngesterTest, StreamLimitCountsDownWhenIdleStreamsAreFlushedAway) {
+  metrics::Registry reg;
+  auto ing = New(WithStreamLimit(2), &reg);
+  Push(*ing, kTenant, AppLabels(0), {{kBase, "a", {}}});
+  Push(*ing, kTenant, AppLabels(1), {{kBase, "b", {}}});
+  EXPECT_TRUE(Push(*ing, kTenant, AppLabels(2), {{kBase, "c", {}}}).stream_limited);
+  ASSERT_TRUE(ing->FlushAll().ok());  // forced: flushes and drops every stream
+  EXPECT_EQ(ing->ActiveStreams(kTenant), 0u);
+  EXPECT_EQ(SampleValue(reg.Expose(), R"(loki_ingester_memory_streams{tenant="tenant-a"})"), 0);
+  EXPECT_FALSE(Push(*ing, kTenant, AppLabels(2), {{kBase, "c", {}}}).stream_limited);
+  EXPECT_FALSE(Push(*ing, kTenant, AppLabels(3), {{kBase, "d", {}}}).stream_limited);
+  EXPECT_TRUE(Push(*ing, kTenant, AppLabels(4), {{kBase, "e", {}}}).stream_limited);
+
+  // The flush loop's idle removal frees slots the same way.
+  IngesterOptions o = WithStreamLimit(1);
+  o.flush_check_period = 10 * kNanosPerMilli;
+  o.chunk_idle_period = 100 * kNanosPerMilli;
+  auto looped = New(o);
+  looped->Start();
+  EXPECT_FALSE(Push(*looped, kTenant, AppLabels(0), {{kBase, "a", {}}}).stream_limited);
+  EXPECT_TRUE(Push(*looped, kTenant, AppLabels(1), {{kBase, "b", {}}}).stream_limited);
+  EXPECT_TRUE(WaitFor([&] { return looped->ActiveStreams(kTenant) == 0; }));
+  EXPECT_FALSE(Push(*looped, kTenant, AppLabels(1), {{kBase, "b", {}}}).stream_limited);
+  looped->Stop();
+}
+
+TEST_F(IngesterTest, StreamLimitHoldsUnderConcurrentFirstPushes) {
+  constexpr int64_t kLimit = 37;
+  constexpr int kThreads = 8, kPerThread = 200;
+  for (int round = 0; round < 5; round++) {
+    auto ing = New(WithStreamLimit(kLimit));
+    std::atomic<int> created{0}, limited{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; t++) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kPerThread; i++) {
+          // Threads overlap on half the streams, so some creations race for the same one.
+          const int id = (i % 2 == 0) ? i : t * kPerThread + i;
+          std::vector<AppendEntry> e = {{kBase + i, "x", {}}};
+          const Labels ls = AppLabels(id);
+          AppendResult r;
+          ASSERT_TRUE(ing->Push(kTenant, ls, e, &r).ok());
+          (r.stream_limited ? limited : created)++;
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(ing->ActiveStreams(kTenant), static_cast<size_t>(kLimit));
+    EXPECT_EQ(ing->ActiveStreams(), static_cast<size_t>(kLimit));
+    EXPECT_EQ(ing->Series(kTenant, {}).size(), static_cast<size_t>(kLimit));
+    EXPECT_EQ(SnapshotEntries(*ing, kTenant).size(), static_cast<size_t>(kLimit));
+    EXPECT_GT(limited.load(), 0);
+    EXPECT_EQ(created.load() + limited.load(), kThreads * kPerThread);
+  }
+}
+
+TEST_F(IngesterTest, StreamLimitRefusedStreamsNeverReachTheWalAndReplayIgnoresTheLimit) {
+  MemFileSystem fs;
+  const std::string dir = "/wal";
+  {
+    auto w = wal::Wal::Open({.dir = dir, .fsync = false, .fs = &fs});
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    auto ing = New(WithStreamLimit(2));
+    ing->AttachWal(w->get(), dir, &fs);
+    Push(*ing, kTenant, AppLabels(0), {{kBase, "a", {}}});
+    Push(*ing, kTenant, AppLabels(1), {{kBase, "b", {}}});
+    EXPECT_TRUE(Push(*ing, kTenant, AppLabels(2), {{kBase, "c", {}}}).stream_limited);
+    Push(*ing, kTenant, AppLabels(0), {{kBase + 1, "a2", {}}});
+  }
+  // Replay rebuilds exactly the streams that were accepted, the refused one is not in the WAL.
+  {
+    auto fresh = New(WithStreamLimit(2));
+    ReplayReport report;
+    ASSERT_TRUE(fresh->ReplayWal(dir, &fs, &report).ok());
+    EXPECT_EQ(report.series, 2u);
+    EXPECT_EQ(report.entries, 3u);
+    EXPECT_EQ(fresh->ActiveStreams(kTenant), 2u);
+    auto held = SnapshotEntries(*fresh, kTenant);
+    EXPECT_EQ(held.size(), 2u);
+    EXPECT_EQ(held.count(AppLabels(2).ToString()), 0u);
+    // The replayed streams count against the limit.
+    EXPECT_TRUE(Push(*fresh, kTenant, AppLabels(2), {{kBase, "c", {}}}).stream_limited);
+    EXPECT_FALSE(Push(*fresh, kTenant, AppLabels(1), {{kBase + 1, "b2", {}}}).stream_limited);
+  }
+  // A lowered limit never drops what the WAL holds (Loki disables the limits during replay).
+  {
+    auto fresh = New(WithStreamLimit(1));
+    ReplayReport report;
+    ASSERT_TRUE(fresh->ReplayWal(dir, &fs, &report).ok());
+    EXPECT_EQ(fresh->ActiveStreams(kTenant), 2u);
+    EXPECT_EQ(SnapshotEntries(*fresh, kTenant).size(), 2u);
+    EXPECT_TRUE(Push(*fresh, kTenant, AppLabels(3), {{kBase, "d", {}}}).stream_limited);
+  }
+}
+
+}  // namespace
+}  // namespace skald::ingester

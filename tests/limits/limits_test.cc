@@ -5,6 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include <set>
 #include <string>
 
@@ -26,7 +32,7 @@ TEST(LimitsTest, EveryDescriptorNamesADistinctMemberKeyAndFlag) {
     EXPECT_TRUE(flags.insert(d.flag).second) << "duplicate flag " << d.flag;
     EXPECT_NE(std::string(d.help), "") << d.yaml_key;
   }
-  EXPECT_EQ(members.size(), 23u);
+  EXPECT_EQ(members.size(), 25u);
 }
 
 TEST(LimitsTest, DescriptorsReadAndWriteTheMembersTheyName) {
@@ -65,10 +71,62 @@ TEST(OverridesTest, EveryTenantGetsTheDefaults) {
   Limits d;
   d.max_line_size = 42;
   Overrides o(d);
-  EXPECT_EQ(o.For("team-a").max_line_size, 42);
-  EXPECT_EQ(o.For("").max_line_size, 42);
-  EXPECT_EQ(&o.For("team-a"), &o.For("team-b"));
-  EXPECT_EQ(&o.For("team-a"), &o.defaults());
+  EXPECT_EQ(o.For("team-a")->max_line_size, 42);
+  EXPECT_EQ(o.For("")->max_line_size, 42);
+  EXPECT_EQ(o.For("team-a").get(), o.For("team-b").get());
+  EXPECT_EQ(o.For("team-a").get(), &o.defaults());
+  EXPECT_TRUE(o.TenantLimits()->empty());
+}
+
+TEST(OverridesTest, TenantOverridesReplaceAtomically) {
+  Overrides o(Limits{});
+  Limits a;
+  a.max_line_size = 100;
+  Overrides::TenantMap m;
+  m["tenant-a"] = std::make_shared<const Limits>(a);
+  o.SetTenantLimits(m);
+  std::shared_ptr<const Limits> held = o.For("tenant-a");
+  EXPECT_EQ(held->max_line_size, 100);
+  EXPECT_EQ(o.For("tenant-b").get(), &o.defaults());
+  o.SetTenantLimits({});  // the override is gone, but what a request holds stays valid
+  EXPECT_EQ(held->max_line_size, 100);
+  EXPECT_EQ(o.For("tenant-a").get(), &o.defaults());
+}
+
+// Readers never see a freed or half-built Limits while overrides are swapped (run under
+// TSan: build/tsan).
+TEST(OverridesTest, SwapWhileReading) {
+  Limits d;
+  d.max_line_size = 1;
+  Overrides o(d);
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> reads{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 8; t++) {
+    readers.emplace_back([&, t] {
+      const std::string tenant = "tenant-" + std::to_string(t % 3);
+      while (!stop.load(std::memory_order_relaxed)) {
+        std::shared_ptr<const Limits> l = o.For(tenant);
+        // Every Limits ever published has max_line_size == max_label_names_per_series.
+        if (l->max_line_size != 1) EXPECT_EQ(l->max_line_size, l->max_label_names_per_series);
+        reads.fetch_add(1, std::memory_order_relaxed);
+      }
+    });
+  }
+  for (int i = 2; i < 2000; i++) {
+    Overrides::TenantMap m;
+    Limits l;
+    l.max_line_size = i;
+    l.max_label_names_per_series = i;
+    if (i % 2 == 0) m["tenant-0"] = std::make_shared<const Limits>(l);
+    m["tenant-1"] = std::make_shared<const Limits>(l);
+    o.SetTenantLimits(std::move(m));
+  }
+  while (reads.load() < 1000) std::this_thread::yield();
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(o.For("tenant-1")->max_line_size, 1999);
+  EXPECT_EQ(o.For("tenant-0").get(), &o.defaults());
 }
 
 }  // namespace

@@ -371,5 +371,106 @@ TEST(ConfigTest, DiffYamlListsOnlyChangedSettings) {
             "server:\n  http_listen_port: 3999\nlimits_config:\n  max_query_series: 10\n");
 }
 
+TEST(RuntimeConfigTest, RuntimeConfigKeysAndFlags) {
+  auto c = ParseConfigYaml("runtime_config:\n  file: /etc/loki/rt.yaml\n  period: 30s\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->runtime_config.file, "/etc/loki/rt.yaml");
+  EXPECT_EQ(c->runtime_config.period_ns, 30 * kNanosPerSecond);
+  EXPECT_TRUE(c->ignored_keys.empty());
+  EXPECT_EQ(Config().runtime_config.period_ns, 10 * kNanosPerSecond);
+  auto f = Load({"-runtime-config.file=/x.yaml", "-runtime-config.reload-period=1m"});
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->runtime_config.file, "/x.yaml");
+  EXPECT_EQ(f->runtime_config.period_ns, kNanosPerMinute);
+  EXPECT_FALSE(Load({"-runtime-config.reload-period=0s"}).ok());
+  EXPECT_NE(ConfigToYaml(Config()).find("runtime_config:\n  period: 10s\n  file: \"\"\n"),
+            std::string::npos)
+      << ConfigToYaml(Config());
+}
+
+TEST(RuntimeConfigTest, OverridesStartFromTheDefaults) {
+  limits::Limits d;
+  d.max_line_size = 1000;
+  auto rt = ParseRuntimeConfigYaml(R"(
+overrides:
+  tenant-a:
+    ingestion_rate_mb: 10
+    max_line_size: 512KB
+    discover_service_name: [app]
+    max_query_parallelism: 32
+  tenant-b:
+    reject_old_samples: false
+    reject_old_samples_max_age: 1w
+  tenant-c:
+configs:
+  tenant-a:
+    log_push_request: true
+)",
+                                   d);
+  ASSERT_TRUE(rt.ok()) << rt.status().ToString();
+  ASSERT_EQ(rt->overrides.size(), 2u);  // tenant-c: empty entry, defaults
+  const limits::Limits& a = rt->overrides.at("tenant-a");
+  EXPECT_EQ(a.ingestion_rate_mb, 10);
+  EXPECT_EQ(a.max_line_size, 512 << 10);
+  EXPECT_EQ(a.discover_service_name, std::vector<std::string>{"app"});
+  EXPECT_TRUE(a.reject_old_samples);
+  const limits::Limits& b = rt->overrides.at("tenant-b");
+  EXPECT_FALSE(b.reject_old_samples);
+  EXPECT_EQ(b.reject_old_samples_max_age_ns, 7 * kNanosPerDay);
+  EXPECT_EQ(b.max_line_size, 1000);  // from the defaults given, not the built-in ones
+  EXPECT_EQ(rt->ignored_keys,
+            (std::vector<std::string>{"overrides.tenant-a.max_query_parallelism", "configs"}));
+}
+
+TEST(RuntimeConfigTest, ErrorsNameTheTenantAndKey) {
+  const limits::Limits d;
+  EXPECT_EQ(Err(ParseRuntimeConfigYaml("overrides:\n  t1:\n    bogus: 1\n", d)),
+            "invalid override for tenant t1: unknown config key \"overrides.t1.bogus\" at line 3");
+  EXPECT_EQ(Err(ParseRuntimeConfigYaml("overrides:\n  t1:\n    max_line_size: 12XB\n", d))
+                .rfind("invalid override for tenant t1: invalid value \"12XB\" for config key "
+                       "\"overrides.t1.max_line_size\"",
+                       0),
+            0u);
+  EXPECT_EQ(Err(ParseRuntimeConfigYaml("overrides:\n  t1:\n    ingestion_rate_mb: -1\n", d)),
+            "invalid override for tenant t1: ingestion rate and burst size must not be negative");
+  EXPECT_EQ(Err(ParseRuntimeConfigYaml("overides: {}\n", d)),
+            "unknown runtime config key \"overides\" at line 1");
+  EXPECT_FALSE(ParseRuntimeConfigYaml("overrides: [1\n", d).ok());
+  EXPECT_FALSE(ParseRuntimeConfigYaml("overrides:\n  t1: 5\n", d).ok());
+  auto empty = ParseRuntimeConfigYaml("", d);
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->overrides.empty());
+}
+
+TEST(RuntimeConfigTest, LimitsConfigAndOverridesShareTheParser) {
+  // The same text gives the same limits in limits_config and in a tenant's override.
+  const std::string keys =
+      "  max_line_size: 1MB\n  ingestion_burst_size_mb: 12.5\n  query_timeout: 2m\n"
+      "  otlp_config:\n    severity_text_as_label: true\n";
+  auto c = ParseConfigYaml("limits_config:\n" + keys);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  std::string indented;
+  for (size_t i = 0, start = 0; i <= keys.size(); i++) {
+    if (i == keys.size() || keys[i] == '\n') {
+      if (i > start) indented += "    " + keys.substr(start, i - start) + "\n";
+      start = i + 1;
+    }
+  }
+  auto rt = ParseRuntimeConfigYaml("overrides:\n  t:\n" + indented, limits::Limits());
+  ASSERT_TRUE(rt.ok()) << rt.status().ToString();
+  limits::Overrides::TenantMap both;
+  both["t"] = std::make_shared<const limits::Limits>(rt->overrides.at("t"));
+  auto from_config = std::make_shared<const limits::Limits>(c->limits_config);
+  limits::Overrides::TenantMap other;
+  other["t"] = from_config;
+  EXPECT_EQ(RuntimeConfigToYaml(both, limits::Limits(), false),
+            RuntimeConfigToYaml(other, limits::Limits(), false));
+  EXPECT_TRUE(rt->overrides.at("t").otlp_config.severity_text_as_label);
+  EXPECT_EQ(RuntimeConfigToYaml(both, limits::Limits(), true),
+            "overrides:\n  t:\n    ingestion_burst_size_mb: 12.5\n    max_line_size: 1MB\n"
+            "    query_timeout: 2m\n");
+  EXPECT_EQ(RuntimeConfigToYaml({}, limits::Limits(), true), "overrides: {}\n");
+}
+
 }  // namespace
 }  // namespace skald::server
