@@ -1031,10 +1031,10 @@ std::string ExpandEnv(std::string_view text) {
   return out;
 }
 
-StatusOr<Config> ParseConfigYaml(std::string_view yaml, Config base) {
-  YAML::Node root;
+// The first YAML document of `yaml`; syntax errors as `yaml: line L, column C: <why>`.
+static StatusOr<YAML::Node> LoadYamlDocument(std::string_view yaml) {
   try {
-    root = YAML::Load(std::string(yaml));
+    return YAML::Load(std::string(yaml));
   } catch (const YAML::Exception& e) {
     std::string msg = "yaml: ";
     if (e.mark.line >= 0) {
@@ -1043,6 +1043,10 @@ StatusOr<Config> ParseConfigYaml(std::string_view yaml, Config base) {
     }
     return Status::InvalidArgument(msg + e.msg);
   }
+}
+
+StatusOr<Config> ParseConfigYaml(std::string_view yaml, Config base) {
+  SKALD_ASSIGN_OR_RETURN(YAML::Node root, LoadYamlDocument(yaml));
   try {
     if (root.IsNull()) return base;  // empty document
     if (!root.IsMap()) {
@@ -1191,17 +1195,7 @@ StatusOr<Config> LoadConfig(int argc, const char* const* argv) {
 
 StatusOr<RuntimeConfig> ParseRuntimeConfigYaml(std::string_view yaml,
                                                const limits::Limits& defaults) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml));
-  } catch (const YAML::Exception& e) {
-    std::string msg = "yaml: ";
-    if (e.mark.line >= 0) {
-      msg += "line " + std::to_string(e.mark.line + 1) + ", column " +
-             std::to_string(e.mark.column + 1) + ": ";
-    }
-    return Status::InvalidArgument(msg + e.msg);
-  }
+  SKALD_ASSIGN_OR_RETURN(YAML::Node root, LoadYamlDocument(yaml));
   RuntimeConfig out;
   try {
     if (root.IsNull()) return out;  // an empty file: no overrides
