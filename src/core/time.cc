@@ -348,10 +348,14 @@ std::string FormatGoDuration(int64_t d) {
 }
 
 std::string FormatPromDuration(int64_t nanos) {
-  if (nanos < 0) return FormatGoDuration(nanos);
   int64_t ms = nanos / kNanosPerMilli;
   if (ms == 0) return "0s";
   std::string out;
+  // Prometheus prints a sign, then the magnitude's units.
+  if (ms < 0) {
+    out = "-";
+    ms = -ms;  // |nanos| / 1e6 cannot overflow
+  }
   struct Unit {
     const char* name;
     int64_t ms;

@@ -65,7 +65,7 @@ StatusOr<int64_t> ParseGoDuration(std::string_view text);
 // Go time.Duration.String(): "1h0m0s", "1.5s", "300ms", "0s".
 std::string FormatGoDuration(int64_t nanos);
 // Prometheus model.Duration.String(): largest units first, "1h30m", "5m", "1d",
-// "250ms"; y and w only when they divide exactly. Negative values use Go's form.
+// "250ms"; y and w only when they divide exactly; negative values as "-" and the magnitude.
 std::string FormatPromDuration(int64_t nanos);
 
 }  // namespace skald

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/go_string.h"
 #include "core/logging.h"
 #include "core/time.h"
 #include "logql/template.h"
@@ -54,25 +55,6 @@ class LabelsData : public logql::TemplateData {
   const Labels& labels_;
   int64_t ts_ns_;
 };
-
-// A Go string literal for `s` (text/template accepts Go's double-quoted form).
-std::string GoQuote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += '"';
-  return out;
-}
 
 // `$value` as a template literal. Prometheus' $value is a float64, printed by Go as %v; a
 // literal with a '.' or an exponent makes text/template type it float64 too. NaN and the
@@ -435,7 +417,6 @@ void Manager::Evaluate(Group* g, int64_t ts) {
     std::lock_guard<std::mutex> lock(g->mu);
     rules = g->rules;
   }
-  bool any_failed = false;
   for (auto& rr : rules) {
     const int64_t rule_start = MonotonicNanos();
     const Rule& rule = rr.rule;
@@ -596,7 +577,6 @@ void Manager::Evaluate(Group* g, int64_t ts) {
       rr.health = "ok";
       rr.last_error.clear();
     } else {
-      any_failed = true;
       rr.health = "err";
       rr.last_error = err.message();
       if (g->failures != nullptr) g->failures->Inc();
@@ -610,7 +590,6 @@ void Manager::Evaluate(Group* g, int64_t ts) {
     if (g->evaluations != nullptr) g->evaluations->Inc();
     rr.evaluation_seconds = static_cast<double>(MonotonicNanos() - rule_start) / 1e9;
   }
-  (void)any_failed;
 
   {
     std::lock_guard<std::mutex> lock(g->mu);

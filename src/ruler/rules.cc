@@ -3,6 +3,7 @@
 // Prometheus' rulefmt) and encoding. docs/formats/rules.md describes the format.
 #include "ruler/rules.h"
 
+#include "core/time.h"
 #include "core/utf8.h"
 
 #include <yaml-cpp/yaml.h>
@@ -738,91 +739,14 @@ std::string RuleFileToYaml(const std::vector<RuleGroup>& groups) {
   return Finish(out);
 }
 
+// Rule durations are core's Prometheus durations (the one parser of that form), in ms.
 StatusOr<int64_t> ParsePromDuration(std::string_view s) {
-  if (s == "0") return int64_t{0};
-  if (s.empty()) return Status::InvalidArgument("empty duration string");
-  const auto invalid = [&] {
-    return Status::InvalidArgument("not a valid duration string: " + GoQuote(s));
-  };
-  struct Unit {
-    std::string_view name;
-    int pos;
-    uint64_t ns;
-  };
-  static constexpr Unit kUnits[] = {
-      {"y", 1, 365ull * 24 * 3600 * 1000000000ull},
-      {"w", 2, 7ull * 24 * 3600 * 1000000000ull},
-      {"d", 3, 24ull * 3600 * 1000000000ull},
-      {"h", 4, 3600ull * 1000000000ull},
-      {"m", 5, 60ull * 1000000000ull},
-      {"s", 6, 1000000000ull},
-      {"ms", 7, 1000000ull},
-  };
-  // Computed in nanoseconds like Go so "out of range" starts where Prometheus says it does.
-  uint64_t total_ns = 0;
-  int last_pos = 0;
-  std::string_view rest = s;
-  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
-  while (!rest.empty()) {
-    if (!digit(rest[0])) return invalid();
-    size_t i = 0;
-    uint64_t v = 0;
-    bool overflow = false;
-    for (; i < rest.size() && digit(rest[i]); ++i) {
-      const uint64_t d = rest[i] - '0';
-      if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) overflow = true;
-      v = v * 10 + d;
-    }
-    if (overflow) return invalid();  // strconv.ParseUint's range error
-    rest.remove_prefix(i);
-    size_t j = 0;
-    while (j < rest.size() && !digit(rest[j])) ++j;
-    if (j == 0) return invalid();
-    const std::string_view unit_name = rest.substr(0, j);
-    rest.remove_prefix(j);
-    const Unit* unit = nullptr;
-    for (const Unit& u : kUnits) {
-      if (u.name == unit_name) unit = &u;
-    }
-    if (unit == nullptr) {
-      return Status::InvalidArgument("unknown unit " + GoQuote(unit_name) + " in duration " +
-                                     GoQuote(s));
-    }
-    if (unit->pos <= last_pos) return invalid();
-    last_pos = unit->pos;
-    if (v > (uint64_t{1} << 63) / unit->ns) return Status::InvalidArgument("duration out of range");
-    total_ns += v * unit->ns;
-    if (total_ns > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      return Status::InvalidArgument("duration out of range");
-    }
-  }
-  return static_cast<int64_t>(total_ns / 1000000);
+  SKALD_ASSIGN_OR_RETURN(int64_t ns, skald::ParsePromDuration(s));
+  return ns / kNanosPerMilli;
 }
 
 std::string FormatPromDuration(int64_t ms) {
-  if (ms == 0) return "0s";
-  std::string out;
-  // Negative durations never come from ParsePromDuration but print like Prometheus anyway.
-  uint64_t rest = ms < 0 ? 0 - static_cast<uint64_t>(ms) : static_cast<uint64_t>(ms);
-  if (ms < 0) out = "-";
-  const auto unit = [&](std::string_view name, uint64_t mult, bool exact) {
-    // Years and weeks only when they divide evenly: "90d" reads better than "12w6d".
-    if (exact && rest % mult != 0) return;
-    if (const uint64_t v = rest / mult; v > 0) {
-      out += std::to_string(v);
-      out += name;
-      rest -= v * mult;
-    }
-  };
-  constexpr uint64_t kDay = 24ull * 3600 * 1000;
-  unit("y", 365 * kDay, true);
-  unit("w", 7 * kDay, true);
-  unit("d", kDay, false);
-  unit("h", 3600 * 1000, false);
-  unit("m", 60 * 1000, false);
-  unit("s", 1000, false);
-  unit("ms", 1, false);
-  return out;
+  return skald::FormatPromDuration(SaturatingMul(ms, kNanosPerMilli));
 }
 
 }  // namespace skald::ruler
