@@ -9,6 +9,7 @@
 
 #include "core/json_escape.h"
 #include "core/time.h"
+#include "core/tracing.h"
 #include "core/utf8.h"
 
 namespace skald::log {
@@ -121,6 +122,13 @@ void Log(Level level, std::string_view msg, KeyValues kv, const char* file, int 
     caller.append(std::to_string(line));
   }
   std::string text = FormatLine(level, NowNanos(), caller, msg, kv);
+  // While the thread works for a request: the trace id of its span, last on the line.
+  if (trace::TraceId id; trace::CurrentTraceId(&id)) {
+    text.pop_back();  // '\n'
+    text.append(" trace_id=");
+    trace::AppendTraceIdHex(&text, id);
+    text.push_back('\n');
+  }
   int fd = g_fd.load(std::memory_order_relaxed);
   const char* p = text.data();
   size_t left = text.size();

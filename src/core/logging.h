@@ -1,7 +1,8 @@
 // Structured logging in Loki's logfmt shape:
 //   level=info ts=2024-01-02T03:04:05.123456789Z caller=app.cc:42 msg="Starting Skald" key=value
 // One line per call, written with a single write(2) so concurrent lines never
-// interleave. Values are quoted (Go logfmt rules) only when they need it.
+// interleave; lines logged while handling a request carry its trace_id. Values are quoted
+// (Go logfmt rules) only when they need it.
 #pragma once
 
 #include <cstdint>
@@ -30,7 +31,9 @@ std::string_view LevelName(Level level);
 void SetOutputFd(int fd);
 
 // Writes one line if `level` is enabled. `file`/`line` default to the call site
-// (basename of the file is printed as caller=). Thread-safe.
+// (basename of the file is printed as caller=). While the calling thread works for a
+// request (core/tracing.h's current span), the line ends with trace_id=<32 hex>.
+// Thread-safe.
 void Log(Level level, std::string_view msg, KeyValues kv = {}, const char* file = __builtin_FILE(),
          int line = __builtin_LINE());
 inline void Debug(std::string_view msg, KeyValues kv = {}, const char* file = __builtin_FILE(),

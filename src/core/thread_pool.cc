@@ -27,7 +27,7 @@ bool ThreadPool::TrySubmit(std::function<void()> fn) {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return false;
     if (max_queued_ != 0 && queue_.size() >= max_queued_) return false;
-    queue_.push_back(std::move(fn));
+    queue_.push_back(Task{std::move(fn), trace::CurrentContext()});
   }
   cv_.notify_one();
   return true;
@@ -62,12 +62,15 @@ void ThreadPool::Work() {
   for (;;) {
     cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping and drained
-    std::function<void()> fn = std::move(queue_.front());
+    Task task = std::move(queue_.front());
     queue_.pop_front();
     running_++;
     lock.unlock();
-    fn();
-    fn = nullptr;  // destroy captures outside the lock, before counting the task done
+    {
+      trace::ScopedContext trace_context(task.context);
+      task.fn();
+      task.fn = nullptr;  // destroy captures outside the lock, before counting the task done
+    }
     lock.lock();
     running_--;
   }

@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/tracing.h"
+
 namespace skald {
 
 class Executor {
@@ -25,7 +27,8 @@ class Executor {
 
   // Queues fn to run on another thread. Returns false (and never runs fn) when the
   // executor is full or shut down; the caller decides whether to run it itself, fail or
-  // shed load. Thread-safe.
+  // shed load. Thread-safe. Implementations run fn in the caller's trace context
+  // (core/tracing.h), so a request's work on other threads logs its trace_id.
   virtual bool TrySubmit(std::function<void()> fn) = 0;
 };
 
@@ -54,11 +57,16 @@ class ThreadPool : public Executor {
  private:
   void Work();
 
+  struct Task {
+    std::function<void()> fn;
+    trace::Context context;  // the submitter's, current while fn runs
+  };
+
   const std::string name_;
   const size_t max_queued_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;
+  std::deque<Task> queue_;
   size_t running_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> workers_;

@@ -1,10 +1,13 @@
 #include "distributor/distributor.h"
 
+#include <algorithm>
+#include <deque>
 #include <map>
 #include <optional>
 
 #include "core/metrics.h"
 #include "core/parse.h"
+#include "core/tracing.h"
 #include "distributor/level_detection.h"
 
 namespace skald::distributor {
@@ -101,11 +104,19 @@ Distributor::Distributor(const limits::Overrides* limits, ingester::Pusher* inge
     discarded_bytes_ = &registry->AddCounter("loki_discarded_bytes_total",
                                              "The total number of bytes that were discarded.",
                                              {"reason", "tenant"});
+    // Lines changed on the way in (max_line_size_truncate), Loki's validation.Mutated*.
+    mutated_samples_ = &registry->AddCounter("loki_mutated_samples_total",
+                                             "The total number of samples that have been mutated.",
+                                             {"reason", "tenant"});
+    mutated_bytes_ = &registry->AddCounter("loki_mutated_bytes_total",
+                                           "The total number of bytes that have been mutated.",
+                                           {"reason", "tenant"});
   }
 }
 
 void Distributor::Discard(std::string_view reason, std::string_view tenant, uint64_t lines,
                           uint64_t bytes) {
+  if (RefusalReport* report = RefusalReport::Current()) report->Add(reason, lines, bytes);
   if (discarded_samples_ == nullptr) return;
   std::vector<std::string> lv = {std::string(reason), std::string(tenant)};
   discarded_samples_->WithLabels(lv).Inc(static_cast<double>(lines));
@@ -137,6 +148,9 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
   if (req.streams.empty()) {
     return Status::Unprocessable("error at least one valid stream is required for ingestion");
   }
+  RefusalReport refusals(&refusal_log_, tenant);  // logs what Discard counts, when the push ends
+  // Validation and rate limits; the ingester's spans follow it.
+  trace::Span validate_span("distributor.validate");
   const std::shared_ptr<const limits::Limits> lim_handle = limits_->For(tenant);
   const limits::Limits& lim = *lim_handle;
   const int64_t now = NowNanos();
@@ -156,6 +170,26 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
   std::vector<Accepted> accepted;
   accepted.reserve(req.streams.size());
 
+  // max_line_size_truncate (Loki's truncateLines): a line over max_line_size keeps its first
+  // max_line_size - len(identifier) bytes plus the identifier, so it is exactly
+  // max_line_size long; when the identifier leaves no room the line is left as it is (and
+  // refused below as too long). Truncated lines live in `truncated` (stable addresses).
+  const std::string& trunc_id = lim.max_line_size_truncate_identifier;
+  const bool truncate = lim.max_line_size_truncate && lim.max_line_size > 0 &&
+                        lim.max_line_size > static_cast<int64_t>(trunc_id.size());
+  std::deque<std::string> truncated;
+  uint64_t truncated_lines = 0, truncated_bytes = 0;
+  auto line_of = [&](const wire::PushEntry& e) -> std::string_view {
+    if (!truncate || static_cast<int64_t>(e.line.size()) <= lim.max_line_size) return e.line;
+    const size_t keep = static_cast<size_t>(lim.max_line_size) - trunc_id.size();
+    std::string& t = truncated.emplace_back();
+    t.reserve(static_cast<size_t>(lim.max_line_size));
+    t.append(e.line.substr(0, keep)).append(trunc_id);
+    truncated_lines++;
+    truncated_bytes += e.line.size() - keep;
+    return t;
+  };
+
   // detected_level (Loki's discover_log_levels): entries that gain or change the pair get a copy
   // of their metadata in `md_pool`, reserved up front so spans into it stay valid.
   const bool discover_levels = lim.discover_log_levels && lim.allow_structured_metadata;
@@ -173,7 +207,10 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
   for (const wire::PushStream& stream : req.streams) {
     if (stream.entries.empty()) continue;
     uint64_t stream_bytes = 0;
-    for (const auto& e : stream.entries) stream_bytes += e.line.size();
+    for (const auto& e : stream.entries) {
+      stream_bytes +=
+          truncate ? std::min<uint64_t>(e.line.size(), lim.max_line_size) : e.line.size();
+    }
     auto reject_stream = [&](std::string_view reason, std::string msg) {
       errors.push_back(std::move(msg));
       Discard(reason, tenant, stream.entries.size(), stream_bytes);
@@ -233,9 +270,10 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
       auto md = req.MetadataOf(e);
       uint64_t md_bytes = 0;
       for (const auto& p : md) md_bytes += p.name.size() + p.value.size();
+      const std::string_view line = line_of(e);
       auto reject = [&](std::string_view reason, std::string msg) {
         errors.push_back(std::move(msg));
-        Discard(reason, tenant, 1, e.line.size());
+        Discard(reason, tenant, 1, line.size());
       };
       if (lim.reject_old_samples && e.timestamp_ns < oldest_ok) {
         reject("greater_than_max_sample_age",
@@ -249,11 +287,11 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
                                         FormatRFC3339Seconds(e.timestamp_ns));
         continue;
       }
-      if (lim.max_line_size > 0 && static_cast<int64_t>(e.line.size()) > lim.max_line_size) {
+      if (lim.max_line_size > 0 && static_cast<int64_t>(line.size()) > lim.max_line_size) {
         reject("line_too_long", "max entry size '" + std::to_string(lim.max_line_size) +
                                     "' bytes exceeded for stream '" + ls +
                                     "' while adding an entry with length '" +
-                                    std::to_string(e.line.size()) + "' bytes");
+                                    std::to_string(line.size()) + "' bytes");
         continue;
       }
       if (!md.empty()) {
@@ -287,9 +325,9 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
         }
       }
       if (discover_levels)
-        md = WithDetectedLevel(*levels, md, e.line, level_from_label, acc.label_level, &md_pool);
+        md = WithDetectedLevel(*levels, md, line, level_from_label, acc.label_level, &md_pool);
       // The request's pairs go to the ingester as they are (the request outlives the push).
-      batch.push_back({e.timestamp_ns, e.line, md});
+      batch.push_back({e.timestamp_ns, line, md});
     }
     if (batch.empty()) {
       accepted.pop_back();
@@ -297,6 +335,12 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
     }
     acc.labels = std::move(labels);
     acc.ls = ls;
+  }
+
+  if (truncated_lines > 0 && mutated_samples_ != nullptr) {
+    std::vector<std::string> lv = {"line_too_long", std::string(tenant)};
+    mutated_samples_->WithLabels(lv).Inc(static_cast<double>(truncated_lines));
+    mutated_bytes_->WithLabels(lv).Inc(static_cast<double>(truncated_bytes));
   }
 
   // Rate limits, after validation and before anything is written: the tenant's first (it
@@ -382,7 +426,21 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
     sa.entries = accepted[i].batch;
     appended_from.push_back(i);
   }
-  if (!appends.empty()) SKALD_RETURN_IF_ERROR(ingester_->PushBatch(tenant, appends));
+  validate_span.End();
+  if (!appends.empty()) {
+    Status pushed = ingester_->PushBatch(tenant, appends);
+    if (!pushed.ok() && appends[0].result.memory_limited) {
+      // The ingester's memory guard refused the whole push (429 for the tenant's cap, 503
+      // for the process'): nothing was written.
+      uint64_t lines = 0, bytes = 0;
+      for (const ingester::StreamAppend& sa : appends) {
+        lines += sa.entries.size();
+        for (const auto& e : sa.entries) bytes += EntrySize(e);
+      }
+      Discard("memory_limit", tenant, lines, bytes);
+    }
+    SKALD_RETURN_IF_ERROR(pushed);
+  }
   std::vector<std::string> stream_limit_errors;
   for (size_t k = 0; k < appends.size(); k++) {
     const Accepted& acc = accepted[appended_from[k]];

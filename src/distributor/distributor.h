@@ -11,6 +11,7 @@
 
 #include "core/status.h"
 #include "core/time.h"
+#include "distributor/refusal_log.h"
 #include "ingester/interface.h"
 #include "limits/limits.h"
 #include "limits/rate_limiter.h"
@@ -38,7 +39,10 @@ class Distributor {
   //  Unprocessable       -> 422: the request carried no streams
   //  ResourceExhausted   -> 429: the tenant's ingestion rate limit refused the whole request
   //                         (nothing written), or a stream's rate limit refused some of its
-  //                         entries (the rest of the request was written)
+  //                         entries (the rest of the request was written), or the ingester's
+  //                         memory guard refused it for the tenant's max_head_bytes_per_user
+  //  Unavailable         -> 503: the ingester could not take it (WAL failure, or the memory
+  //                         guard's process cap); nothing written
   // Thread-safe.
   Status Push(std::string_view tenant, const wire::PushRequest& req);
 
@@ -48,6 +52,8 @@ class Distributor {
 
  private:
   struct Metrics;
+  // Counts refused lines in loki_discarded_{samples,bytes}_total and in the running push's
+  // RefusalReport (logged when the push ends).
   void Discard(std::string_view reason, std::string_view tenant, uint64_t lines, uint64_t bytes);
 
   const limits::Overrides* limits_;
@@ -58,11 +64,15 @@ class Distributor {
   // fingerprint. Checked here, before the ingester's WAL append, so the WAL never holds a
   // refused entry; one distributor feeds one ingester, so this is the same bucket.
   limits::RateLimiter stream_rates_;
+  // Per-tenant log lines for what Discard counts (refusal_log.h).
+  RefusalLog refusal_log_{10 * kNanosPerSecond};
   // Metric families, resolved once (null without a registry).
   metrics::Family<metrics::Counter>* lines_received_ = nullptr;
   metrics::Family<metrics::Counter>* bytes_received_ = nullptr;
   metrics::Family<metrics::Counter>* discarded_samples_ = nullptr;
   metrics::Family<metrics::Counter>* discarded_bytes_ = nullptr;
+  metrics::Family<metrics::Counter>* mutated_samples_ = nullptr;  // max_line_size_truncate
+  metrics::Family<metrics::Counter>* mutated_bytes_ = nullptr;
 };
 
 }  // namespace skald::distributor

@@ -147,6 +147,27 @@ StatusOr<std::vector<IndexStore::ReaderPtr>> IndexStore::FilesFor(std::string_vi
   // into the next one.
   const int64_t first_day = std::max<int64_t>(0, DayOf(from) - 1);
 
+  // A listed file can vanish before it is read: the compactor merged it into a new file
+  // (written before the old ones are deleted) or dropped it. Then the listing is taken
+  // again, so the new file is seen; a few rounds cover compactions racing with the query.
+  for (int attempt = 0;; attempt++) {
+    SKALD_ASSIGN_OR_RETURN(std::vector<std::string> keys, ListDays(tenant, first_day, last_day));
+    readers.clear();
+    bool vanished = false;
+    for (const std::string& key : keys) {
+      SKALD_ASSIGN_OR_RETURN(ReaderPtr reader, Load(key));
+      if (reader == nullptr) {
+        vanished = true;
+        continue;
+      }
+      if (reader->Overlaps(from, through)) readers.push_back(std::move(reader));
+    }
+    if (!vanished || attempt >= 4) return readers;
+  }
+}
+
+StatusOr<std::vector<std::string>> IndexStore::ListDays(std::string_view tenant, int64_t first_day,
+                                                        int64_t last_day) {
   std::vector<std::string> keys;
   if (last_day - first_day < kMaxPerDayLists) {
     for (int64_t day = first_day; day <= last_day; ++day) {
@@ -168,11 +189,7 @@ StatusOr<std::vector<IndexStore::ReaderPtr>> IndexStore::FilesFor(std::string_vi
       keys.push_back(std::move(k));
     }
   }
-  for (const std::string& key : keys) {
-    SKALD_ASSIGN_OR_RETURN(ReaderPtr reader, Load(key));
-    if (reader != nullptr && reader->Overlaps(from, through)) readers.push_back(std::move(reader));
-  }
-  return readers;
+  return keys;
 }
 
 StatusOr<std::vector<IndexStore::SeriesChunks>> IndexStore::Query(

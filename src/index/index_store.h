@@ -83,6 +83,9 @@ class IndexStore {
   // Readers of the tenant's files that may hold chunks overlapping the range.
   StatusOr<std::vector<ReaderPtr>> FilesFor(std::string_view tenant, int64_t from, int64_t through);
   StatusOr<ReaderPtr> Load(const std::string& key);
+  // Keys of the tenant's files of days [first_day, last_day].
+  StatusOr<std::vector<std::string>> ListDays(std::string_view tenant, int64_t first_day,
+                                              int64_t last_day);
   std::string NewFileName();
 
   storage::ObjectStore* const store_;

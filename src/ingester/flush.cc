@@ -37,14 +37,34 @@ void Ingester::Stop() {
   if (flush_thread_.joinable()) flush_thread_.join();
 }
 void Ingester::FlushLoop() {
+  // Pressure passes (a push found memory over the pressure share of a cap) run at once, but
+  // at most every 250 ms, and every 5 s while flushes fail, so a store that is down is not
+  // hammered.
+  constexpr int64_t kPressureGap = 250 * kNanosPerMilli;
+  constexpr int64_t kPressureGapAfterFailure = 5 * kNanosPerSecond;
   int64_t last_checkpoint = MonotonicNanos();
+  int64_t last_pass = INT64_MIN / 2;
+  bool last_failed = false;
   std::unique_lock<std::mutex> lock(loop_mu_);
   while (!stopping_) {
-    loop_cv_.wait_for(lock, std::chrono::nanoseconds(opts_.flush_check_period),
-                      [this] { return stopping_; });
+    loop_cv_.wait_for(lock, std::chrono::nanoseconds(opts_.flush_check_period), [this] {
+      return stopping_ || pressure_flush_.load(std::memory_order_acquire);
+    });
     if (stopping_) break;
+    if (pressure_flush_.load(std::memory_order_acquire)) {
+      const int64_t gap = last_failed ? kPressureGapAfterFailure : kPressureGap;
+      const int64_t wait = last_pass + gap - MonotonicNanos();
+      if (wait > 0) {
+        loop_cv_.wait_for(lock, std::chrono::nanoseconds(wait), [this] { return stopping_; });
+        if (stopping_) break;
+      }
+      pressure_flush_.store(false, std::memory_order_release);
+      if (metrics_->pressure_passes) metrics_->pressure_passes->Inc();
+    }
     lock.unlock();
+    last_pass = MonotonicNanos();
     Status st = FlushPass(false);
+    last_failed = !st.ok();
     if (!st.ok()) log::Warn("flush failed", {{"err", st.ToString()}});
     if (wal_ != nullptr && MonotonicNanos() - last_checkpoint >= opts_.checkpoint_duration) {
       last_checkpoint = MonotonicNanos();
@@ -57,6 +77,63 @@ void Ingester::FlushLoop() {
 
 Status Ingester::FlushAll() { return FlushPass(true); }
 
+void Ingester::CloseForPressure() {
+  const double ratio = opts_.flush_pressure_ratio;
+  // Over the pressure share of a cap, or refused a push since the last pass (then memory is
+  // freed even when under the share: the refused push may be large).
+  const bool global = opts_.max_head_bytes > 0 &&
+                      (refused_.exchange(false, std::memory_order_relaxed) ||
+                       static_cast<double>(memory_bytes_.load(std::memory_order_relaxed)) >
+                           ratio * static_cast<double>(opts_.max_head_bytes));
+  // A stream with an open chunk, and the bytes that flushing it would release.
+  struct Open {
+    size_t bytes;
+    TenantInstance* inst;
+    std::shared_ptr<Stream> stream;
+  };
+  // Closes the largest first until what stays open is at most `target` bytes.
+  auto close_largest = [&](std::vector<Open>& open, double target) {
+    std::sort(open.begin(), open.end(),
+              [](const Open& a, const Open& b) { return a.bytes > b.bytes; });
+    double remaining = 0;
+    for (const Open& o : open) remaining += static_cast<double>(o.bytes);
+    for (const Open& o : open) {
+      if (remaining <= target) break;
+      remaining -= static_cast<double>(o.bytes);
+      std::lock_guard<std::mutex> lock(o.stream->mu_);
+      Stream& s = *o.stream;
+      if (s.head_.empty() && s.blocks_.empty()) continue;  // closed meanwhile
+      const size_t before = s.Footprint();
+      s.CloseChunk(opts_.codec, "memory_pressure");
+      AccountLocked(o.inst, before, s.Footprint());
+    }
+  };
+  std::vector<Open> all;
+  for (TenantInstance* inst : AllTenants()) {
+    const int64_t cap =
+        opts_.max_head_bytes_per_tenant ? opts_.max_head_bytes_per_tenant(inst->tenant_) : 0;
+    const bool tenant =
+        cap > 0 && (inst->refused_.exchange(false, std::memory_order_relaxed) ||
+                    static_cast<double>(inst->memory_bytes_.load(std::memory_order_relaxed)) >
+                        ratio * static_cast<double>(cap));
+    if (!tenant && !global) continue;
+    std::vector<Open> open;
+    for (auto& stream : inst->All()) {
+      std::lock_guard<std::mutex> lock(stream->mu_);
+      const size_t bytes = stream->head_data_.size() +
+                           stream->head_.size() * sizeof(Stream::HeadEntry) +
+                           stream->open_compressed_;
+      if (bytes > 0) open.push_back({bytes, inst, stream});
+    }
+    if (tenant) {
+      close_largest(open, ratio / 2 * static_cast<double>(cap));
+    } else {
+      all.insert(all.end(), open.begin(), open.end());
+    }
+  }
+  if (global) close_largest(all, ratio / 2 * static_cast<double>(opts_.max_head_bytes));
+}
+
 Status Ingester::FlushPass(bool force) {
   std::lock_guard<std::mutex> flush_lock(flush_mu_);
   const int64_t now = NowNanos();
@@ -67,6 +144,7 @@ Status Ingester::FlushPass(bool force) {
     if (first_error.ok()) first_error = st;
     if (metrics_->flush_failures) metrics_->flush_failures->Inc();
   };
+  if (!force) CloseForPressure();
   // Each tenant, and within it each chunk and each index day, succeeds or fails on its
   // own: what fails stays in memory (and so in the next WAL checkpoint) and is retried by
   // the next pass, while everything else is written and released.
@@ -92,7 +170,7 @@ Status Ingester::FlushPass(bool force) {
       if (reason != nullptr && has_open) {
         size_t before = s.Footprint();
         s.CloseChunk(opts_.codec, reason);
-        AccountLocked(before, s.Footprint());
+        AccountLocked(inst, before, s.Footprint());
       }
       for (const auto& c : s.closed_) pending.push_back({stream, c});
     }
@@ -168,9 +246,10 @@ Status Ingester::FlushPass(bool force) {
       auto& closed = p.stream->closed_;
       auto it = std::find(closed.begin(), closed.end(), p.chunk);
       if (it != closed.end()) {
-        memory_bytes_.fetch_sub(p.chunk->bytes->size(), std::memory_order_relaxed);
+        size_t before = p.stream->Footprint();
         metrics_->memory_chunks.fetch_sub(1, std::memory_order_relaxed);
         closed.erase(it);
+        AccountLocked(inst, before, p.stream->Footprint());
       }
     }
     for (auto& stream : inst->All()) {

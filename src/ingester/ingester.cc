@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "core/logging.h"
+#include "core/tracing.h"
 #include "ingester/ingester_metrics.h"
 #include "ingester/streams.h"
 #include "wal/records.h"
@@ -87,8 +88,23 @@ Ingester::Ingester(IngesterOptions opts, storage::ObjectStore* store, index::Ind
     r.GaugeFunc("loki_ingester_memory_chunks", "The total number of chunks in memory.", [this] {
       return static_cast<double>(metrics_->memory_chunks.load(std::memory_order_relaxed));
     });
-    r.GaugeFunc("skald_ingester_memory_bytes", "Bytes of log data held in memory.",
+    r.GaugeFunc("skald_ingester_memory_bytes",
+                "Bytes of unflushed log data held in memory (what the memory guard counts).",
                 [this] { return static_cast<double>(MemoryBytes()); });
+    r.GaugeFunc("skald_ingester_memory_limit_bytes",
+                "The memory guard's cap on unflushed bytes for the process (0: none).",
+                [this] { return static_cast<double>(opts_.max_head_bytes); });
+    metrics_->tenant_memory =
+        &r.AddGauge("skald_ingester_tenant_memory_bytes",
+                    "Bytes of unflushed log data held in memory per tenant.", {"tenant"});
+    metrics_->memory_refusals = &r.AddCounter(
+        "skald_ingester_memory_refusals_total",
+        "Pushes refused by the memory guard, by the cap they would have passed.", {"scope"});
+    metrics_->pressure_passes =
+        &r.AddCounter("skald_ingester_memory_pressure_flushes_total",
+                      "Flush passes started early because memory was over the pressure share "
+                      "of a cap.")
+             .WithLabels();
   }
 }
 
@@ -103,8 +119,18 @@ TenantInstance* Ingester::GetOrCreateTenant(std::string_view tenant) {
   if (TenantInstance* t = FindTenant(tenant)) return t;
   std::unique_lock<std::shared_mutex> lock(tenants_mu_);
   auto& slot = tenants_[std::string(tenant)];
-  if (!slot) slot = std::make_unique<TenantInstance>(std::string(tenant), opts_.shards);
+  if (!slot) {
+    slot = std::make_unique<TenantInstance>(std::string(tenant), opts_.shards);
+    if (metrics_->tenant_memory) {
+      slot->memory_gauge_ = &metrics_->tenant_memory->WithLabels({std::string(tenant)});
+    }
+  }
   return slot.get();
+}
+
+int64_t Ingester::MemoryBytes(std::string_view tenant) {
+  TenantInstance* inst = FindTenant(tenant);
+  return inst ? inst->memory_bytes_.load(std::memory_order_relaxed) : 0;
 }
 
 std::vector<TenantInstance*> Ingester::AllTenants() {
@@ -198,6 +224,27 @@ Status Ingester::PushBatch(std::string_view tenant, std::span<StreamAppend> stre
   std::vector<Prepared> prepared(streams.size());
   int64_t stream_limit = -1;  // looked up when a stream is about to be created
 
+  // 0. The memory guard: the whole push is admitted or refused before any stream is created
+  // or anything logged, against the footprint its entries will have in the heads.
+  int64_t tenant_cap = 0, reserved = 0;
+  if (opts_.max_head_bytes > 0 || opts_.max_head_bytes_per_tenant) {
+    size_t lines = 0;
+    for (const StreamAppend& sa : streams) {
+      lines += sa.entries.size();
+      for (const AppendEntry& e : sa.entries) {
+        reserved += static_cast<int64_t>(e.line.size() + sizeof(Stream::HeadEntry));
+        for (const MetadataPair& p : e.metadata) {
+          reserved += static_cast<int64_t>(p.name.size() + p.value.size() + 2);
+        }
+      }
+    }
+    Status admitted = ReservePush(inst, reserved, lines, &tenant_cap);
+    if (!admitted.ok()) {
+      for (StreamAppend& sa : streams) sa.result.memory_limited = true;
+      return admitted;
+    }
+  }
+
   // 1. Find or create the streams (a new stream beyond the tenant's stream limit is refused
   // here, before anything reaches the WAL), then decide per entry: too far behind,
   // duplicate of what the stream holds, or accepted.
@@ -243,6 +290,7 @@ Status Ingester::PushBatch(std::string_view tenant, std::span<StreamAppend> stre
   std::shared_lock<std::shared_mutex> order(wal_order_mu_, std::defer_lock);
   Status wal_status;
   if (wal_ != nullptr) {
+    trace::Span wal_span("ingester.wal_append");  // includes waiting for the group commit
     order.lock();
     thread_local std::string buf;
     thread_local std::vector<std::pair<wal::RecordType, std::pair<size_t, size_t>>> spans;
@@ -279,6 +327,7 @@ Status Ingester::PushBatch(std::string_view tenant, std::span<StreamAppend> stre
   }
 
   // 3. Apply what is durable; release the streams either way.
+  trace::Span apply_span("ingester.apply");
   for (size_t i = 0; i < streams.size(); i++) {
     Prepared& p = prepared[i];
     if (!p.stream) continue;  // refused by the stream limit
@@ -297,9 +346,13 @@ Status Ingester::PushBatch(std::string_view tenant, std::span<StreamAppend> stre
         streams[i].result.appended++;
       }
       if (p.log_series) s.series_logged_ = true;
-      AccountLocked(before, s.Footprint());
+      AccountLocked(inst, before, s.Footprint());
     }
     s.pending_--;
+  }
+  if (reserved > 0) {
+    ReleaseReservation(inst, reserved, tenant_cap);
+    if (wal_status.ok() && UnderPressure(inst, tenant_cap)) RequestPressureFlush();
   }
   if (!wal_status.ok()) {
     return Status::Unavailable("failed to write to the WAL, push not accepted: " +
@@ -308,12 +361,76 @@ Status Ingester::PushBatch(std::string_view tenant, std::span<StreamAppend> stre
   return Status::OK();
 }
 
-void Ingester::AccountLocked(size_t before, size_t after) {
-  if (after >= before) {
-    memory_bytes_.fetch_add(after - before, std::memory_order_relaxed);
-  } else {
-    memory_bytes_.fetch_sub(before - after, std::memory_order_relaxed);
+void Ingester::AccountLocked(TenantInstance* inst, size_t before, size_t after) {
+  if (after == before) return;
+  const int64_t delta = static_cast<int64_t>(after) - static_cast<int64_t>(before);
+  memory_bytes_.fetch_add(static_cast<size_t>(delta), std::memory_order_relaxed);  // wraps
+  inst->memory_bytes_.fetch_add(delta, std::memory_order_relaxed);
+  if (inst->memory_gauge_ != nullptr) inst->memory_gauge_->Add(static_cast<double>(delta));
+}
+
+Status Ingester::ReservePush(TenantInstance* inst, int64_t bytes, size_t lines,
+                             int64_t* tenant_cap) {
+  *tenant_cap =
+      opts_.max_head_bytes_per_tenant ? opts_.max_head_bytes_per_tenant(inst->tenant_) : 0;
+  // Reserve first, then compare: concurrent pushes can refuse each other near the cap, but
+  // never pass it together.
+  if (*tenant_cap > 0) {
+    const int64_t held = inst->memory_bytes_.load(std::memory_order_relaxed);
+    const int64_t pending = inst->reserved_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+    if (held + pending + bytes > *tenant_cap) {
+      inst->reserved_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+      if (metrics_->memory_refusals) metrics_->memory_refusals->WithLabels({"tenant"}).Inc();
+      inst->refused_.store(true, std::memory_order_relaxed);
+      RequestPressureFlush();
+      return Status::ResourceExhausted(
+          "ingester memory limit exceeded for user " + inst->tenant_ +
+          " (limit: " + std::to_string(*tenant_cap) + " bytes, unflushed: " + std::to_string(held) +
+          " bytes) while attempting to ingest '" + std::to_string(lines) + "' lines totaling '" +
+          std::to_string(bytes) +
+          "' bytes, retry later (unflushed data is being flushed), reduce log volume or contact "
+          "your Loki administrator to see if the limit can be increased");
+    }
   }
+  if (opts_.max_head_bytes > 0) {
+    const int64_t held = static_cast<int64_t>(memory_bytes_.load(std::memory_order_relaxed));
+    const int64_t pending = reserved_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+    if (held + pending + bytes > opts_.max_head_bytes) {
+      reserved_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+      if (*tenant_cap > 0) inst->reserved_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+      if (metrics_->memory_refusals) metrics_->memory_refusals->WithLabels({"global"}).Inc();
+      refused_.store(true, std::memory_order_relaxed);
+      RequestPressureFlush();
+      return Status::Unavailable(
+          "ingester memory limit exceeded (limit: " + std::to_string(opts_.max_head_bytes) +
+          " bytes, unflushed: " + std::to_string(held) + " bytes) while attempting to ingest '" +
+          std::to_string(lines) + "' lines totaling '" + std::to_string(bytes) +
+          "' bytes for user " + inst->tenant_ + ", retry later (unflushed data is being flushed)");
+    }
+  }
+  return Status::OK();
+}
+
+void Ingester::ReleaseReservation(TenantInstance* inst, int64_t bytes, int64_t tenant_cap) {
+  if (tenant_cap > 0) inst->reserved_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+  if (opts_.max_head_bytes > 0) reserved_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+}
+
+bool Ingester::UnderPressure(TenantInstance* inst, int64_t tenant_cap) const {
+  const double ratio = opts_.flush_pressure_ratio;
+  if (tenant_cap > 0 && static_cast<double>(inst->memory_bytes_.load(std::memory_order_relaxed)) >
+                            ratio * static_cast<double>(tenant_cap)) {
+    return true;
+  }
+  return opts_.max_head_bytes > 0 &&
+         static_cast<double>(memory_bytes_.load(std::memory_order_relaxed)) >
+             ratio * static_cast<double>(opts_.max_head_bytes);
+}
+
+void Ingester::RequestPressureFlush() {
+  if (pressure_flush_.exchange(true, std::memory_order_acq_rel)) return;  // already pending
+  std::lock_guard<std::mutex> lock(loop_mu_);
+  loop_cv_.notify_all();
 }
 
 void Ingester::NoteWalFailure(const Status& st) {

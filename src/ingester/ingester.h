@@ -70,6 +70,18 @@ struct IngesterOptions {
   // about to be created, at most once per push; never during WAL replay (replay restores
   // every stream the WAL holds, as Loki). Must be thread-safe.
   std::function<int64_t(std::string_view tenant)> max_streams;
+  // The memory guard (docs/limits.md): caps on the bytes of unflushed data held in memory
+  // (heads, blocks of open chunks, closed chunks waiting for their flush; Stream::Footprint).
+  // A push that would take the process past max_head_bytes is refused whole (Unavailable,
+  // 503), one that would take its tenant past max_head_bytes_per_tenant(tenant) likewise
+  // (ResourceExhausted, 429); both before anything is logged to the WAL. 0 (or no callback)
+  // = no cap. WAL replay is never refused. The callback is asked once per push; thread-safe.
+  int64_t max_head_bytes = 0;
+  std::function<int64_t(std::string_view tenant)> max_head_bytes_per_tenant;
+  // Share of a cap past which the flush loop is woken at once to cut and flush the largest
+  // streams of the tenant (or of every tenant, for the process cap) until it is back under
+  // half of that share.
+  double flush_pressure_ratio = 0.8;
 };
 
 // What WAL replay found and did (logged and exported as metrics at start-up).
@@ -145,6 +157,8 @@ class Ingester : public Pusher, public StreamReader {
   // In-memory streams of one tenant (what max_streams limits).
   size_t ActiveStreams(std::string_view tenant);
   size_t MemoryBytes() const { return memory_bytes_.load(std::memory_order_relaxed); }
+  // Bytes of unflushed data one tenant holds (what max_head_bytes_per_tenant caps).
+  int64_t MemoryBytes(std::string_view tenant);
 
  private:
   friend class Stream;
@@ -161,7 +175,23 @@ class Ingester : public Pusher, public StreamReader {
   // `hash` is EntryHash(line, metadata).
   void AppendLocked(Stream& s, int64_t ts, std::string_view line,
                     std::span<const MetadataPair> metadata, uint64_t hash, int64_t now);
-  void AccountLocked(size_t before, size_t after);
+  // Moves the stream's footprint from `before` to `after` in the tenant's and the process'
+  // memory counters. REQUIRES: the stream's mu_ held.
+  void AccountLocked(TenantInstance* inst, size_t before, size_t after);
+  // The memory guard's admission of a push of `bytes` (estimated footprint): reserves them
+  // against the tenant's and the process' caps, or returns the refusal (nothing reserved).
+  // The reservation is released by ReleaseReservation once the push is applied (or failed).
+  Status ReservePush(TenantInstance* inst, int64_t bytes, size_t lines, int64_t* tenant_cap);
+  void ReleaseReservation(TenantInstance* inst, int64_t bytes, int64_t tenant_cap);
+  // True when the tenant (or the process) holds more than flush_pressure_ratio of its cap.
+  bool UnderPressure(TenantInstance* inst, int64_t tenant_cap) const;
+  // Wakes the flush loop for a pressure pass (at most one request pending).
+  void RequestPressureFlush();
+  // The memory guard's flush priority: for each tenant over flush_pressure_ratio of its cap
+  // (and, when the process is over that share of max_head_bytes, for all tenants together)
+  // closes the open chunks of the largest streams until what stays open is under half that
+  // share, so the pass that follows writes and releases them. REQUIRES: flush_mu_ held.
+  void CloseForPressure();
   void NoteWalFailure(const Status& st);
   TenantInstance* FindTenant(std::string_view tenant);
   std::vector<TenantInstance*> AllTenants();
@@ -195,6 +225,11 @@ class Ingester : public Pusher, public StreamReader {
 
   std::atomic<size_t> active_streams_{0};
   std::atomic<size_t> memory_bytes_{0};
+  // Memory guard: bytes reserved by pushes between admission and apply (process-wide), and
+  // a pending request for a pressure flush pass.
+  std::atomic<int64_t> reserved_bytes_{0};
+  std::atomic<bool> pressure_flush_{false};
+  std::atomic<bool> refused_{false};  // a push was refused by the process cap
 };
 
 }  // namespace skald::ingester

@@ -29,6 +29,10 @@ struct Ingester::Metrics {
   metrics::Counter* wal_failures = nullptr;
   metrics::Counter* checkpoints = nullptr;  // attempts
   metrics::Counter* checkpoint_failures = nullptr;
+  // Memory guard.
+  metrics::Family<metrics::Gauge>* tenant_memory = nullptr;      // by tenant
+  metrics::Family<metrics::Counter>* memory_refusals = nullptr;  // by scope (tenant, global)
+  metrics::Counter* pressure_passes = nullptr;                   // pressure flush passes
   // Chunks held in memory: each stream's open chunk (when it has entries) plus its closed,
   // not yet flushed ones. Maintained with or without a registry.
   std::atomic<int64_t> memory_chunks{0};

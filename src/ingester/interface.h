@@ -39,6 +39,10 @@ struct AppendResult {
   // (in-memory) streams: the stream was not created and none of its entries was taken
   // (nothing else is set). Loki's "stream_limit" refusal.
   bool stream_limited = false;
+  // The ingester's memory guard refused the whole push (set on every stream of it; PushBatch
+  // returned ResourceExhausted for the tenant's cap, Unavailable for the process'): nothing
+  // of the push was written.
+  bool memory_limited = false;
 };
 
 // One stream's part of a push (Pusher::PushBatch).

@@ -20,6 +20,10 @@
 #include "core/labels.h"
 #include "index/mem_index.h"
 
+namespace skald::metrics {
+class Gauge;
+}
+
 namespace skald::ingester {
 
 // Head metadata is stored after the line as (uvarint len, bytes) name/value pairs; appends
@@ -89,9 +93,10 @@ class Stream {
 
   bool Empty() const { return head_.empty() && blocks_.empty() && closed_.empty(); }
 
-  // Bytes of log data this stream holds in memory (for memory accounting).
+  // Bytes of log data this stream holds in memory (the memory guard's accounting): the
+  // head's bytes and entry index, the open chunk's blocks and the closed chunks.
   size_t Footprint() const {
-    size_t n = head_data_.size() + open_compressed_;
+    size_t n = head_data_.size() + head_.size() * sizeof(HeadEntry) + open_compressed_;
     for (const auto& c : closed_) n += c->bytes->size();
     return n;
   }
@@ -140,6 +145,12 @@ class TenantInstance {
   // Streams in the shards' maps: changed only under the stream's shard lock, by a
   // compare-and-swap so that creations in different shards never pass a stream limit.
   std::atomic<int64_t> streams_{0};
+  // Memory guard: bytes of unflushed data the tenant holds (sum of its streams' Footprint)
+  // and bytes reserved by its pushes between admission and apply.
+  std::atomic<int64_t> memory_bytes_{0};
+  std::atomic<int64_t> reserved_bytes_{0};
+  std::atomic<bool> refused_{false};        // a push was refused: the next pass frees memory
+  metrics::Gauge* memory_gauge_ = nullptr;  // skald_ingester_tenant_memory_bytes{tenant}
 
   // Counts one more stream unless that would exceed limit (0 = unlimited).
   bool ReserveStream(int64_t limit) {

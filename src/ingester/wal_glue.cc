@@ -69,7 +69,7 @@ Status Ingester::ReplayWal(const std::string& dir, FileSystem* fs, ReplayReport*
       report->entries++;
     }
     s.series_logged_ = true;  // its series record stays in the WAL until the next checkpoint
-    AccountLocked(before, s.Footprint());
+    AccountLocked(inst, before, s.Footprint());
     s.pending_--;
     return dec.status();
   };

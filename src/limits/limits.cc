@@ -19,6 +19,12 @@ const Descriptor kDescriptors[] = {
     SKALD_LIMIT("ingestion_burst_size_mb", "distributor.ingestion-burst-size-mb", kFloat,
                 ingestion_burst_size_mb,
                 "Per-user allowed ingestion burst size (in sample size). Units in MB."),
+    SKALD_LIMIT(
+        "ingestion_rate_strategy", "distributor.ingestion-rate-limit-strategy", kString,
+        ingestion_rate_strategy,
+        "Whether the ingestion rate limit should be applied individually to each distributor "
+        "instance (local), or evenly shared across the cluster (global). The ingestion rate "
+        "strategy cannot be overridden on a per-tenant basis."),
     SKALD_LIMIT("per_stream_rate_limit", "ingester.per-stream-rate-limit", kByteSize,
                 per_stream_rate_limit,
                 "Maximum byte rate per second per stream, also expressible in human readable "
@@ -48,6 +54,12 @@ const Descriptor kDescriptors[] = {
                 "Duration into the future for which samples are still accepted."),
     SKALD_LIMIT("max_line_size", "distributor.max-line-size", kByteSize, max_line_size,
                 "Maximum line size on ingestion path. There is no limit when set to 0."),
+    SKALD_LIMIT("max_line_size_truncate", "distributor.max-line-size-truncate", kBool,
+                max_line_size_truncate, "Whether to truncate lines that exceed max_line_size."),
+    SKALD_LIMIT("max_line_size_truncate_identifier",
+                "distributor.max-line-size-truncate-identifier", kString,
+                max_line_size_truncate_identifier,
+                "Identifier that is added at the end of a truncated log line."),
     SKALD_LIMIT("discover_service_name", "validation.discover-service-name", kStringList,
                 discover_service_name,
                 "If no service_name label exists, Skald maps a single label from the configured "
@@ -71,6 +83,15 @@ const Descriptor kDescriptors[] = {
     SKALD_LIMIT("max_entries_limit_per_query", "validation.max-entries-limit", kInt,
                 max_entries_limit_per_query,
                 "Maximum number of log entries that will be returned for a query."),
+    SKALD_LIMIT("max_query_lookback", "querier.max-query-lookback", kDuration,
+                max_query_lookback_ns,
+                "Limit how far back in time series data and metadata can be queried, up until "
+                "lookback duration ago. If the requested time range is outside the allowed "
+                "range, the request will not fail, but will be modified to only query data "
+                "within the allowed time range. The default value of 0 does not set a limit."),
+    SKALD_LIMIT("max_query_parallelism", "querier.max-query-parallelism", kInt,
+                max_query_parallelism,
+                "Maximum number of queries that will be scheduled in parallel by the frontend."),
     SKALD_LIMIT("query_timeout", "querier.query-timeout", kDuration, query_timeout_ns,
                 "Timeout when querying backends (ingesters or storage) during the execution of a "
                 "query request."),
@@ -84,6 +105,18 @@ const Descriptor kDescriptors[] = {
                 "limits.max-structured-metadata-entries-count", kInt,
                 max_structured_metadata_entries_count,
                 "Maximum number of structured metadata entries per log line."),
+    SKALD_LIMIT("max_head_bytes_per_user", "ingester.max-head-bytes-per-user", kByteSize,
+                max_head_bytes_per_user,
+                "Skald: maximum bytes of a tenant's unflushed log data held in memory; pushes "
+                "over it are refused with 429 until flushes free memory. 0 to disable."),
+    SKALD_LIMIT("retention_period", "store.retention", kDuration, retention_period_ns,
+                "Retention period to apply to stored data, only applies if retention_enabled is "
+                "true in the compactor config. A value of 0 disables retention."),
+    SKALD_LIMIT("deletion_mode", "compactor.deletion-mode", kString, deletion_mode,
+                "Deletion mode. Can be one of 'disabled', 'filter-only', or "
+                "'filter-and-delete'. When set to 'filter-only' or 'filter-and-delete', and if "
+                "retention_enabled is true, then the log entry deletion API endpoints are "
+                "available."),
 };
 
 #undef SKALD_LIMIT

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/labels.h"
+#include "core/matcher.h"
 #include "core/time.h"
 
 namespace skald::limits {
@@ -42,10 +43,21 @@ struct OtlpConfig {
   bool severity_text_as_label = false;
 };
 
+// limits_config.retention_stream: a retention period for the streams a selector matches
+// (Loki's StreamRetention). YAML only; the configuration parses and validates it.
+struct StreamRetention {
+  std::string selector;           // as written, e.g. {namespace="dev"}
+  std::vector<Matcher> matchers;  // parsed from selector
+  int priority = 0;               // the highest priority among matching rules wins
+  int64_t period_ns = 0;          // >= 24h
+};
+
 struct Limits {
   // Ingestion (distributor).
   double ingestion_rate_mb = 4;
   double ingestion_burst_size_mb = 6;
+  // "local" or "global" (Loki's default). Not overridable per tenant (as in Loki).
+  std::string ingestion_rate_strategy = "global";
   // Per-stream rate limit (Loki enforces it in the ingester; Skald in the distributor,
   // before the WAL): line + structured metadata bytes per second and burst, per stream.
   int64_t per_stream_rate_limit = 3 << 20;              // bytes/s
@@ -60,7 +72,9 @@ struct Limits {
   bool reject_old_samples = true;
   int64_t reject_old_samples_max_age_ns = 168 * kNanosPerHour;
   int64_t creation_grace_period_ns = 10 * kNanosPerMinute;
-  int64_t max_line_size = 262144;  // bytes; 0 = unlimited
+  int64_t max_line_size = 262144;                 // bytes; 0 = unlimited
+  bool max_line_size_truncate = false;            // truncate instead of refusing
+  std::string max_line_size_truncate_identifier;  // appended to a truncated line
   std::vector<std::string> discover_service_name = DefaultServiceNameSources();
   // detected_level structured metadata added on push (distributor), like Loki 3.
   bool discover_log_levels = true;
@@ -73,12 +87,21 @@ struct Limits {
   int max_query_series = 500;
   int64_t max_query_length_ns = 721 * kNanosPerHour;  // 0 = unlimited
   int max_entries_limit_per_query = 5000;             // 0 = unlimited
+  int64_t max_query_lookback_ns = 0;  // queries are clamped to now - lookback; 0 = unlimited
+  int max_query_parallelism = 32;     // sub-queries of one query run at once
   int64_t query_timeout_ns = kNanosPerMinute;
   int max_concurrent_tail_requests = 10;  // live tails per tenant; 0 = unlimited
   // Structured metadata (distributor).
   bool allow_structured_metadata = true;
   int64_t max_structured_metadata_size = 65536;     // bytes; 0 = unlimited
   int max_structured_metadata_entries_count = 128;  // 0 = unlimited
+  // In-memory (unflushed) head bytes per tenant in the ingester; 0 = no per-tenant cap.
+  // Skald's memory guard (not a Loki limit).
+  int64_t max_head_bytes_per_user = 0;
+  // Retention and deletes (compactor; applied only with compactor.retention_enabled).
+  int64_t retention_period_ns = 0;  // 0 = keep forever
+  std::vector<StreamRetention> retention_stream;
+  std::string deletion_mode = "filter-and-delete";  // disabled | filter-only | filter-and-delete
   // OTLP ingest (server: POST /otlp/v1/logs); YAML only, see server/config.cc.
   OtlpConfig otlp_config;
 };
@@ -86,6 +109,7 @@ struct Limits {
 // How a knob's value is written in YAML and flags.
 enum class ValueKind {
   kBool,
+  kString,      // std::string
   kInt,         // int
   kFloat,       // double
   kDuration,    // int64_t ns; Prometheus model.Duration text ("30d1h"), as Loki

@@ -327,6 +327,7 @@ StatusOr<std::vector<DetectedLabel>> QueryApi::DetectedLabels(std::string_view t
     }
     matchers = sel->matchers;
   }
+  if (!ClampToLookback(tenant, &start, end)) return std::vector<DetectedLabel>{};
   SKALD_RETURN_IF_ERROR(CheckQueryLength(tenant, start, end));
   std::vector<std::vector<Matcher>> sets;
   if (!matchers.empty()) sets.push_back(std::move(matchers));

@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <span>
 #include <thread>
@@ -162,6 +163,8 @@ struct Querier::StreamWork {
   // labels as the pipeline left them; label_sets[0] = `labels` without label stages).
   std::vector<std::pair<ResultEntry, uint32_t>> result;
   std::vector<Labels> label_sets;
+  // The tenant's erasure rules (null: none); each scan takes its own per-stream state.
+  std::shared_ptr<const logql::Erasure> erasure;
 };
 
 namespace {
@@ -225,11 +228,20 @@ std::span<const MetadataPair> EntryMetadata(const chunk::DecodedBlock& d, size_t
   return {scratch->data(), n};
 }
 
+// The stream's erasure state, or nullopt when nothing of it is erased.
+std::optional<logql::Erasure::Stream> StreamErasure(const StreamWork& w) {
+  if (w.erasure == nullptr) return std::nullopt;
+  logql::Erasure::Stream s = w.erasure->ForStream(w.labels);
+  if (s.empty()) return std::nullopt;
+  return s;
+}
+
 // Feeds the entries of a decoded block in [start, end) that pass the filter to the
 // collector. `at` names the block (its entry field is filled in here).
 Status ScanBlock(const ScanContext& ctx, bool from_ingester, Arrival at,
                  const chunk::DecodedBlock* decoded, std::vector<uint32_t>* hits, Collector* col,
-                 logql::StreamPipeline* sp, StreamWork* w, QueryStats* stats) {
+                 logql::StreamPipeline* sp, logql::Erasure::Stream* erase, StreamWork* w,
+                 QueryStats* stats) {
   thread_local std::vector<MetadataPair> md;
   auto ts = decoded->timestamps();
   size_t lo = std::lower_bound(ts.begin(), ts.end(), ctx.start) - ts.begin();
@@ -244,6 +256,11 @@ Status ScanBlock(const ScanContext& ctx, bool from_ingester, Arrival at,
   if (lo >= hi) return Status::OK();
   auto emit = [&](size_t i) {
     if (!col->Admits(ts[i])) return;
+    if (erase != nullptr && (erase->needs_lines() ? erase->Erased(ts[i], decoded->line(i),
+                                                                  EntryMetadata(*decoded, i, &md))
+                                                  : erase->ErasedByTime(ts[i]))) {
+      return;
+    }
     ResultEntry e;
     e.ts = ts[i];
     uint32_t set = 0;
@@ -295,6 +312,8 @@ Status ScanStream(const ScanContext& ctx, StreamWork* w, QueryStats* stats) {
   w->label_sets.assign(1, w->labels);
   std::unique_ptr<logql::StreamPipeline> sp;
   if (ctx.pipeline != nullptr) sp = ctx.pipeline->ForStream(w->labels);
+  std::optional<logql::Erasure::Stream> erase = StreamErasure(*w);
+  logql::Erasure::Stream* er = erase.has_value() ? &*erase : nullptr;
 
   std::vector<Source> sources;
   sources.reserve(w->ingester_blocks.size() + w->chunks.size());
@@ -326,14 +345,14 @@ Status ScanStream(const ScanContext& ctx, StreamWork* w, QueryStats* stats) {
 
   for (const Source& s : sources) {
     if (ctx.control != nullptr && ctx.control->Expired()) return ctx.control->Why();
-    if (!col.AdmitsRange(s.min_ts, s.max_ts)) {
+    if (!col.AdmitsRange(s.min_ts, s.max_ts) || (er != nullptr && er->Covers(s.min_ts, s.max_ts))) {
       stats->blocks_skipped++;
       continue;
     }
     if (s.chunk == nullptr) {
       SKALD_RETURN_IF_ERROR(chunk::DecodeBlock(s.block.bytes, &decoded));
       SKALD_RETURN_IF_ERROR(
-          ScanBlock(ctx, true, {s.rank, 0, 0}, &decoded, &hits, &col, sp.get(), w, stats));
+          ScanBlock(ctx, true, {s.rank, 0, 0}, &decoded, &hits, &col, sp.get(), er, w, stats));
       continue;
     }
     SKALD_ASSIGN_OR_RETURN(auto stored, OpenChunk(*ctx.chunks, ctx.tenant, *s.chunk, stats));
@@ -354,7 +373,7 @@ Status ScanStream(const ScanContext& ctx, StreamWork* w, QueryStats* stats) {
       Status st = chunk.ReadBlock(bi, &decoded);
       if (!st.ok()) return Status::Corruption("chunk " + s.chunk->key + ": " + st.message());
       SKALD_RETURN_IF_ERROR(
-          ScanBlock(ctx, false, {s.rank, bi, 0}, &decoded, &hits, &col, sp.get(), w, stats));
+          ScanBlock(ctx, false, {s.rank, bi, 0}, &decoded, &hits, &col, sp.get(), er, w, stats));
     }
   }
   col.Compact();
@@ -406,9 +425,17 @@ StatusOr<std::vector<Querier::StreamWork>> Querier::Gather(std::string_view tena
     for (auto& c : s.chunks) w.chunks.push_back(std::move(c));
   }
   stats->streams += work.size();
+  std::shared_ptr<const logql::Erasure> erasure;
+  if (opts_.erasure) {
+    erasure = opts_.erasure(tenant);
+    if (erasure != nullptr && erasure->empty()) erasure.reset();
+  }
   std::vector<StreamWork> out;
   out.reserve(work.size());
-  for (auto& [fp, w] : work) out.push_back(std::move(w));
+  for (auto& [fp, w] : work) {
+    w.erasure = erasure;
+    out.push_back(std::move(w));
+  }
   return out;
 }
 
@@ -430,27 +457,110 @@ std::vector<StreamWork> Overlapping(const std::vector<StreamWork>& items, int64_
     if (c.ingester_blocks.empty() && c.chunks.empty()) continue;
     c.fp = w.fp;
     c.labels = w.labels;
+    c.erasure = w.erasure;
     out.push_back(std::move(c));
   }
   return out;
 }
 
+// Pool tasks one query may add to its own thread: the querier's parallelism, lowered by the
+// tenant's max_query_parallelism (which counts the query's own thread too).
+size_t HelpersFor(const QuerierOptions& opts, const QueryControl* control) {
+  size_t helpers = static_cast<size_t>(opts.parallelism);
+  if (control != nullptr && control->max_parallelism > 0) {
+    helpers = std::min(helpers, static_cast<size_t>(control->max_parallelism) - 1);
+  }
+  return helpers;
+}
+
+// The best `limit` entries of one time window across its streams, in result order: time in
+// query direction, then the entry's label string, the stream's index, the entry's index in its
+// stream's result. Streams merge their results in as they finish and the set is cut back to
+// `limit` whenever it holds twice that, so a window holds O(limit) entries (plus those of the
+// streams being scanned) whatever the number of streams. The order is total, so the entries
+// kept are those a single cut over every stream's result would keep. Thread-safe.
+class WindowTop {
+ public:
+  struct Pick {
+    int64_t ts;
+    std::shared_ptr<const std::pair<std::string, Labels>> set;  // label string, labels
+    size_t stream;
+    size_t entry;
+    ResultEntry e;
+  };
+  WindowTop(uint32_t limit, bool forward) : limit_(limit), forward_(forward) {}
+
+  // Takes stream `stream`'s kept entries (each with its index into label_sets).
+  void Merge(size_t stream, std::vector<std::pair<ResultEntry, uint32_t>> result,
+             const std::vector<Labels>& label_sets) {
+    if (result.empty()) return;
+    std::vector<std::shared_ptr<const std::pair<std::string, Labels>>> sets(label_sets.size());
+    std::vector<Pick> picks;
+    picks.reserve(result.size());
+    for (size_t j = 0; j < result.size(); j++) {
+      auto& [e, set] = result[j];
+      if (!sets[set]) {
+        sets[set] = std::make_shared<const std::pair<std::string, Labels>>(
+            label_sets[set].ToString(), label_sets[set]);
+      }
+      picks.push_back({e.ts, sets[set], stream, j, std::move(e)});
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    for (Pick& p : picks) picks_.push_back(std::move(p));
+    if (picks_.size() >= 2 * static_cast<size_t>(limit_) + 16) Cut();
+  }
+
+  // The kept entries in result order. REQUIRES: every Merge has returned.
+  std::vector<Pick>& Finish() {
+    Cut();
+    std::sort(picks_.begin(), picks_.end(), Better{forward_});
+    return picks_;
+  }
+
+ private:
+  struct Better {
+    bool forward;
+    bool operator()(const Pick& a, const Pick& b) const {
+      if (a.ts != b.ts) return forward ? a.ts < b.ts : a.ts > b.ts;
+      if (a.set->first != b.set->first) return a.set->first < b.set->first;
+      if (a.stream != b.stream) return a.stream < b.stream;
+      return a.entry < b.entry;
+    }
+  };
+  void Cut() {  // REQUIRES: mu_ held (or no concurrent Merge)
+    if (picks_.size() <= limit_) return;
+    std::nth_element(picks_.begin(), picks_.begin() + limit_, picks_.end(), Better{forward_});
+    picks_.resize(limit_);
+  }
+
+  const uint32_t limit_;
+  const bool forward_;
+  std::mutex mu_;
+  std::vector<Pick> picks_;  // guarded by mu_
+};
+
 // Scans one time window's streams (ctx.start, ctx.end, ctx.limit) in parallel and appends the
 // best ctx.limit entries, grouped by label string, to *by_key. Returns how many it appended.
+// Each stream's result is merged into a WindowTop as soon as its scan ends, so memory is
+// bounded by the limit (times the streams scanned at once), not by the number of streams.
 StatusOr<uint32_t> ScanWindow(const ScanContext& ctx, const QuerierOptions& opts,
                               std::vector<StreamWork>* window, QueryStats* stats,
                               std::map<std::string, ResultStream>* by_key) {
   std::vector<StreamWork>& items = *window;
-  const uint32_t limit = ctx.limit;
-  const bool forward = ctx.forward;
   // Streams are scanned on the query pool (and this thread); no thread of our own.
   std::mutex mu;
   Status first_error;
   std::atomic<bool> failed{false};
-  ParallelFor(opts.pool, items.size(), static_cast<size_t>(opts.parallelism), [&](size_t i) {
+  WindowTop top(ctx.limit, ctx.forward);
+  ParallelFor(opts.pool, items.size(), HelpersFor(opts, ctx.control), [&](size_t i) {
     if (failed.load(std::memory_order_relaxed)) return;
     QueryStats local;
     Status st = ScanStream(ctx, &items[i], &local);
+    if (st.ok()) {
+      top.Merge(i, std::move(items[i].result), items[i].label_sets);
+      std::vector<std::pair<ResultEntry, uint32_t>>().swap(items[i].result);
+      std::vector<Labels>().swap(items[i].label_sets);
+    }
     std::lock_guard<std::mutex> lock(mu);
     AddStats(stats, local);
     if (!st.ok() && first_error.ok()) {
@@ -460,44 +570,13 @@ StatusOr<uint32_t> ScanWindow(const ScanContext& ctx, const QuerierOptions& opts
   });
   SKALD_RETURN_IF_ERROR(first_error);
 
-  // Global limit across streams: order by time in direction, ties by stream labels.
-  struct Pick {
-    int64_t ts;
-    const std::string* key;
-    size_t stream;
-    size_t entry;
-  };
-  // Label strings of every (stream, label set) pair that kept an entry.
-  std::vector<std::vector<std::string>> keys(items.size());
-  std::vector<Pick> picks;
-  for (size_t i = 0; i < items.size(); i++) {
-    keys[i].resize(items[i].label_sets.size());
-    for (const auto& [e, set] : items[i].result) {
-      if (keys[i][set].empty()) keys[i][set] = items[i].label_sets[set].ToString();
-    }
-    for (size_t j = 0; j < items[i].result.size(); j++) {
-      const auto& [e, set] = items[i].result[j];
-      picks.push_back({e.ts, &keys[i][set], i, j});
-    }
-  }
-  auto better = [forward](const Pick& a, const Pick& b) {
-    if (a.ts != b.ts) return forward ? a.ts < b.ts : a.ts > b.ts;
-    if (*a.key != *b.key) return *a.key < *b.key;
-    if (a.stream != b.stream) return a.stream < b.stream;
-    return a.entry < b.entry;
-  };
-  if (picks.size() > limit) {
-    std::nth_element(picks.begin(), picks.begin() + limit, picks.end(), better);
-    picks.resize(limit);
-  }
-  std::sort(picks.begin(), picks.end(), better);
   // Grouped by label string; the map's order is the result order Loki uses. Windows come in
   // query direction, so appending keeps each stream's entries in order.
-  for (const Pick& p : picks) {
-    auto& [e, set] = items[p.stream].result[p.entry];
-    auto [it, inserted] = by_key->try_emplace(*p.key);
-    if (inserted) it->second.labels = items[p.stream].label_sets[set];
-    it->second.entries.push_back(std::move(e));
+  std::vector<WindowTop::Pick>& picks = top.Finish();
+  for (WindowTop::Pick& p : picks) {
+    auto [it, inserted] = by_key->try_emplace(p.set->first);
+    if (inserted) it->second.labels = p.set->second;
+    it->second.entries.push_back(std::move(p.e));
   }
   return static_cast<uint32_t>(picks.size());
 }
@@ -639,6 +718,8 @@ struct StreamFeed {
   logql::StreamSampleExtractor* ex;
   logql::RangeAccumulator* acc;
   bool fast;
+  // The stream's erased entries (null: none). With needs_lines(), blocks are read with lines.
+  logql::Erasure::Stream* erase = nullptr;
   bool have_plain_ref = false;
   logql::RangeAccumulator::SeriesRef plain_ref = 0;
   // Set while reading a group of sources that overlap in time: (ts, entry hash) of what
@@ -741,6 +822,23 @@ struct StreamFeed {
     auto ts = d.timestamps();
     const size_t lo = std::upper_bound(ts.begin(), ts.end(), ctx->after) - ts.begin();
     const size_t hi = std::upper_bound(ts.begin(), ts.end(), ctx->through) - ts.begin();
+    if (erase != nullptr) {
+      // Entry by entry, erased ones left out (lines were decoded when the check needs them).
+      ResetBlockCache();
+      for (size_t i = lo; i < hi; i++) {
+        if (erase->needs_lines() ? erase->Erased(ts[i], d.line(i), EntryMetadata(d, i, &md))
+                                 : erase->ErasedByTime(ts[i])) {
+          continue;
+        }
+        if (!ctx->no_lines || (d.has_lines() && !shared.empty() &&
+                               std::binary_search(shared.begin(), shared.end(), ts[i]))) {
+          Entry(d, i);
+        } else {
+          NoLineEntry(d, i);
+        }
+      }
+      return;
+    }
     if (!ctx->no_lines) {
       for (size_t i = lo; i < hi; i++) Entry(d, i);
       return;
@@ -810,12 +908,17 @@ Status SharedTimestamps(const SampleContext& ctx, const std::vector<FeedBlock>& 
   return Status::OK();
 }
 
-Status FeedStream(const SampleContext& ctx, StreamWork* w, logql::RangeAccumulator* acc,
+Status FeedStream(const SampleContext& stream_ctx, StreamWork* w, logql::RangeAccumulator* acc,
                   QueryStats* stats) {
   thread_local chunk::DecodedBlock decoded;
+  std::optional<logql::Erasure::Stream> erase = StreamErasure(*w);
+  // An erasure that looks at lines needs them decoded: this stream takes the full path.
+  SampleContext ctx = stream_ctx;
+  if (erase.has_value() && erase->needs_lines()) ctx.no_lines = false;
   std::unique_ptr<logql::StreamSampleExtractor> ex = ctx.extractor->ForStream(w->labels);
   std::unordered_set<std::pair<int64_t, uint64_t>, PairHash> seen;
   StreamFeed feed(&ctx, ex.get(), acc, ctx.extractor->StreamLabelsOnly());
+  if (erase.has_value()) feed.erase = &*erase;
 
   // Sources in time order, grouped where they overlap. Sources and blocks wholly outside
   // (after, through] are never fetched nor decoded.
@@ -825,12 +928,15 @@ Status FeedStream(const SampleContext& ctx, StreamWork* w, logql::RangeAccumulat
     const index::ChunkRef* chunk;
   };
   std::vector<Src> srcs;
+  auto erased = [&](int64_t min_ts, int64_t max_ts) {
+    return erase.has_value() && erase->Covers(min_ts, max_ts);
+  };
   for (const auto& b : w->ingester_blocks) {
-    if (b.max_ts > ctx.after && b.min_ts <= ctx.through)
+    if (b.max_ts > ctx.after && b.min_ts <= ctx.through && !erased(b.min_ts, b.max_ts))
       srcs.push_back({b.min_ts, b.max_ts, &b, nullptr});
   }
   for (const auto& c : w->chunks) {
-    if (c.max_ts > ctx.after && c.min_ts <= ctx.through)
+    if (c.max_ts > ctx.after && c.min_ts <= ctx.through && !erased(c.min_ts, c.max_ts))
       srcs.push_back({c.min_ts, c.max_ts, nullptr, &c});
   }
   std::stable_sort(srcs.begin(), srcs.end(),
@@ -900,8 +1006,11 @@ Status Querier::FeedSamples(std::string_view tenant, const logql::RangeAggregati
   // With the accumulator's grouping (its own or an outer sum's), parsers extract only the
   // labels that grouping keeps and the pipeline reads.
   SKALD_ASSIGN_OR_RETURN(auto extractor, logql::SampleExtractor::Compile(expr, acc->grouping()));
-  const int64_t after = acc->first_exclusive_nanos();
+  int64_t after = acc->first_exclusive_nanos();
   const int64_t through = acc->last_inclusive_nanos();
+  if (control != nullptr && control->min_ts != INT64_MIN) {
+    after = std::max(after, control->min_ts - 1);  // max_query_lookback
+  }
   if (through <= after) return Status::OK();
   // Streams with data in (after, through]: Gather takes [start, end).
   const int64_t end = through == INT64_MAX ? INT64_MAX : through + 1;
@@ -921,15 +1030,15 @@ Status Querier::FeedSamples(std::string_view tenant, const logql::RangeAggregati
 
   // Each task feeds a fixed slice of the streams into its own fork; forks merge in task
   // order, so the result does not depend on scheduling.
-  const size_t tasks =
-      std::max<size_t>(1, std::min(items.size(), static_cast<size_t>(opts_.parallelism) + 1));
+  const size_t helpers = HelpersFor(opts_, control);
+  const size_t tasks = std::max<size_t>(1, std::min(items.size(), helpers + 1));
   std::vector<logql::RangeAccumulator> forks;
   forks.reserve(tasks);
   for (size_t t = 0; t < tasks; t++) forks.push_back(acc->Fork());
   std::vector<QueryStats> task_stats(tasks);
   std::vector<Status> errors(tasks);
   std::atomic<bool> failed{false};
-  ParallelFor(opts_.pool, tasks, static_cast<size_t>(opts_.parallelism), [&](size_t t) {
+  ParallelFor(opts_.pool, tasks, helpers, [&](size_t t) {
     for (size_t i = t; i < items.size(); i += tasks) {
       // A fork over the series limit fails the query anyway: stop reading.
       if (failed.load(std::memory_order_relaxed) || Cancelled(ctx) || forks[t].Full()) return;

@@ -27,6 +27,7 @@
 #include "index/index_store.h"
 #include "ingester/interface.h"
 #include "logql/ast.h"
+#include "logql/erasure.h"
 #include "logql/evaluator.h"
 #include "logql/line_filter.h"
 #include "logql/parser.h"
@@ -53,6 +54,10 @@ struct QuerierOptions {
   // timestamps, line lengths and structured metadata. Turned off only by tests and
   // benchmarks that compare both paths; results are the same either way.
   bool metric_fast_path = true;
+  // The tenant's erasure rules (retention past its period, delete requests) at query time:
+  // log and metric queries never see an erased entry, wherever it is (ingester memory or
+  // store). Unset or returning null: nothing is erased.
+  std::function<std::shared_ptr<const logql::Erasure>(std::string_view tenant)> erasure;
 };
 
 // When a query must stop, shared by every thread working on it: its deadline
@@ -66,6 +71,13 @@ struct QueryControl {
   // kClientProbeNanos whatever the number of threads polling.
   std::function<bool()> client_gone;
   static constexpr int64_t kClientProbeNanos = 10'000'000;
+  // The tenant's max_query_parallelism: at most this many of the query's scan tasks (streams
+  // of a log query's window, slices of a metric query's streams) run at once, the calling
+  // thread included. 0 = the querier's own QuerierOptions::parallelism (+1) only.
+  int max_parallelism = 0;
+  // The tenant's max_query_lookback floor: metric queries read no entry older than this
+  // (log queries have their range clamped by QueryApi instead).
+  int64_t min_ts = INT64_MIN;
 
   bool Expired() {
     if (cancelled.load(std::memory_order_relaxed)) return true;

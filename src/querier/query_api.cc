@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/time.h"
+#include "core/tracing.h"
 #include "logql/ast.h"
 #include "logql/evaluator.h"
 #include "logql/parser.h"
@@ -26,6 +27,15 @@ int64_t Deadline(int64_t timeout_ns) {
 
 }  // namespace
 
+bool QueryApi::ClampToLookback(std::string_view tenant, int64_t* start, int64_t end) const {
+  const int64_t lookback = limits_->For(tenant)->max_query_lookback_ns;
+  if (lookback <= 0) return true;
+  const int64_t floor = SaturatingSub(NowNanos(), lookback);
+  if (end < floor) return false;
+  *start = std::max(*start, floor);
+  return true;
+}
+
 Status QueryApi::CheckQueryLength(std::string_view tenant, int64_t start, int64_t end) const {
   const std::shared_ptr<const limits::Limits> lim_handle = limits_->For(tenant);
   const limits::Limits& lim = *lim_handle;
@@ -43,7 +53,9 @@ Status QueryApi::CheckQueryLength(std::string_view tenant, int64_t start, int64_
 StatusOr<LogsResult> QueryApi::Range(std::string_view tenant, const RangeQuery& q) {
   const std::shared_ptr<const limits::Limits> lim_handle = limits_->For(tenant);
   const limits::Limits& lim = *lim_handle;
+  trace::Span parse_span("logql.parse");
   SKALD_ASSIGN_OR_RETURN(auto expr, logql::ParseExpr(q.query));
+  parse_span.End();
   if (lim.max_entries_limit_per_query > 0 &&
       q.limit > static_cast<uint32_t>(lim.max_entries_limit_per_query) &&
       logql::IsLogQuery(*expr)) {
@@ -51,31 +63,49 @@ StatusOr<LogsResult> QueryApi::Range(std::string_view tenant, const RangeQuery& 
         "max entries limit per query exceeded, limit > max_entries_limit_per_query (" +
         std::to_string(q.limit) + " > " + std::to_string(lim.max_entries_limit_per_query) + ")");
   }
-  SKALD_RETURN_IF_ERROR(CheckQueryLength(tenant, q.start_ns, q.end_ns));
   const logql::LogSelector* sel = logql::AsLogSelector(*expr);
+  // max_query_lookback before the length check, as Loki's frontend: a range wholly before it
+  // answers an empty result.
+  int64_t start = q.start_ns;
+  if (!ClampToLookback(tenant, &start, q.end_ns)) {
+    QueryResult empty;
+    empty.is_metric = sel == nullptr;
+    empty.value.type = logql::QueryValue::Type::kMatrix;
+    return empty;
+  }
+  SKALD_RETURN_IF_ERROR(CheckQueryLength(tenant, start, q.end_ns));
   if (sel == nullptr) {
     // Loki's frontend aligns metric range queries to the step (log queries keep their
     // exact range).
-    const StepGrid grid = AlignMetricRange(q.start_ns, q.end_ns, q.step_ns);
+    const StepGrid grid = AlignMetricRange(start, q.end_ns, q.step_ns);
     return EvaluateMetric(tenant, *expr, grid.start_ns, grid.end_ns, grid.step_ns, q.client_gone);
   }
   QueryResult out;
   QueryControl control;
   control.deadline_mono_nanos = Deadline(lim.query_timeout_ns);
   control.client_gone = q.client_gone;
-  SKALD_ASSIGN_OR_RETURN(
-      out.streams, querier_->SelectLogs(tenant, *sel, q.start_ns, q.end_ns, q.limit, q.forward,
-                                        &out.stats, &control));
+  control.max_parallelism = lim.max_query_parallelism;
+  trace::Span select_span("querier.select_logs");
+  SKALD_ASSIGN_OR_RETURN(out.streams, querier_->SelectLogs(tenant, *sel, start, q.end_ns, q.limit,
+                                                           q.forward, &out.stats, &control));
   if (q.interval_ns > 0) ApplyInterval(q.interval_ns, q.forward, &out.streams);
   return out;
 }
 
 StatusOr<QueryResult> QueryApi::Instant(std::string_view tenant, const InstantQuery& q) {
+  trace::Span parse_span("logql.parse");
   SKALD_ASSIGN_OR_RETURN(auto expr, logql::ParseExpr(q.query));
+  parse_span.End();
   if (logql::IsLogQuery(*expr)) {
     return Status::InvalidArgument(
         "log queries are not supported as an instant query type, please change your query to a "
         "range query type");
+  }
+  int64_t start = q.time_ns;
+  if (!ClampToLookback(tenant, &start, q.time_ns)) {  // before max_query_lookback: empty
+    QueryResult empty;
+    empty.is_metric = true;
+    return empty;
   }
   return EvaluateMetric(tenant, *expr, q.time_ns, q.time_ns, 0, q.client_gone);
 }
@@ -121,10 +151,17 @@ StatusOr<QueryResult> QueryApi::EvaluateMetric(std::string_view tenant, const lo
   QueryControl control;
   control.deadline_mono_nanos = Deadline(lim.query_timeout_ns);
   control.client_gone = client_gone;
+  control.max_parallelism = lim.max_query_parallelism;
+  // max_query_lookback also bounds the entries the range aggregations read.
+  if (lim.max_query_lookback_ns > 0) {
+    control.min_ts = SaturatingSub(NowNanos(), lim.max_query_lookback_ns);
+  }
   params.cancelled = &control.cancelled;
   params.cancel_code = StatusCode::kDeadlineExceeded;
   QuerierSamples source(querier_, tenant, &out.stats, &control);
+  trace::Span evaluate_span("logql.evaluate");  // includes the scans that feed it
   auto value = logql::Evaluate(expr, params, &source);
+  evaluate_span.End();
   if (!value.ok() && control.cancelled.load()) return control.Why();
   if (!value.ok()) return value.status();
   out.value = *std::move(value);
@@ -134,6 +171,7 @@ StatusOr<QueryResult> QueryApi::EvaluateMetric(std::string_view tenant, const lo
 
 StatusOr<std::vector<std::string>> QueryApi::LabelNames(std::string_view tenant, int64_t start,
                                                         int64_t end, std::string_view selector) {
+  if (!ClampToLookback(tenant, &start, end)) return std::vector<std::string>{};
   if (selector.empty()) return querier_->LabelNames(tenant, start, ExclusiveEnd(end));
   // Names of the matching series: Loki answers this from the series, too.
   SKALD_ASSIGN_OR_RETURN(auto matchers, logql::ParseMatchers(selector));
@@ -151,6 +189,7 @@ StatusOr<std::vector<std::string>> QueryApi::LabelNames(std::string_view tenant,
 StatusOr<std::vector<std::string>> QueryApi::LabelValues(std::string_view tenant,
                                                          std::string_view name, int64_t start,
                                                          int64_t end, std::string_view selector) {
+  if (!ClampToLookback(tenant, &start, end)) return std::vector<std::string>{};
   std::vector<Matcher> matchers;
   if (!selector.empty()) {
     SKALD_ASSIGN_OR_RETURN(matchers, logql::ParseMatchers(selector));
@@ -166,6 +205,7 @@ StatusOr<std::vector<Labels>> QueryApi::Series(std::string_view tenant,
     SKALD_ASSIGN_OR_RETURN(auto m, logql::ParseMatchers(s));
     sets.push_back(std::move(m));
   }
+  if (!ClampToLookback(tenant, &start, end)) return std::vector<Labels>{};
   return querier_->Series(tenant, sets, start, ExclusiveEnd(end));
 }
 

@@ -114,6 +114,12 @@ class QueryApi {
   // The per-tenant limits this API applies.
   const limits::Overrides& limits() const { return *limits_; }
 
+  // max_query_lookback (Loki's frontend): raises *start to now - lookback. Returns false when
+  // the whole range [*start, end] is before that (end < now - lookback): the request then
+  // answers an empty result, not an error. Always true for a tenant without a lookback.
+  // Every method here applies it; handlers that query elsewhere (patterns) call it.
+  bool ClampToLookback(std::string_view tenant, int64_t* start, int64_t end) const;
+
   // series over [start, end) matching any of `selectors` (all series when empty).
   StatusOr<std::vector<Labels>> Series(std::string_view tenant,
                                        const std::vector<std::string_view>& selectors,

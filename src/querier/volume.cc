@@ -45,8 +45,9 @@ double BytesIn(const ingester::DataPiece& p, int64_t lo, int64_t hi) {
 StatusOr<IndexStats> QueryApi::Stats(std::string_view tenant, std::string_view query, int64_t start,
                                      int64_t end) {
   SKALD_ASSIGN_OR_RETURN(auto matchers, MatchersOnly(query));
-  SKALD_ASSIGN_OR_RETURN(auto volumes, querier_->Volumes(tenant, matchers, start, PastEnd(end)));
   IndexStats s;
+  if (!ClampToLookback(tenant, &start, end)) return s;  // before max_query_lookback: nothing
+  SKALD_ASSIGN_OR_RETURN(auto volumes, querier_->Volumes(tenant, matchers, start, PastEnd(end)));
   for (const auto& v : volumes) {
     s.streams++;
     s.chunks += v.chunks;
@@ -60,8 +61,12 @@ StatusOr<IndexStats> QueryApi::Stats(std::string_view tenant, std::string_view q
 
 StatusOr<logql::QueryValue> QueryApi::Volume(std::string_view tenant, const VolumeQuery& q) {
   SKALD_ASSIGN_OR_RETURN(auto matchers, MatchersOnly(q.query));
-  SKALD_ASSIGN_OR_RETURN(auto volumes,
-                         querier_->Volumes(tenant, matchers, q.start, PastEnd(q.end)));
+  // max_query_lookback: data before it is not counted (the buckets stay where asked).
+  int64_t from = q.start;
+  std::vector<ingester::StreamVolume> volumes;
+  if (ClampToLookback(tenant, &from, q.end)) {
+    SKALD_ASSIGN_OR_RETURN(volumes, querier_->Volumes(tenant, matchers, from, PastEnd(q.end)));
+  }
   std::vector<std::string> names = q.target_labels;
   if (names.empty()) {
     for (const Matcher& m : matchers) names.push_back(m.name());

@@ -1,10 +1,13 @@
 #include "server/app.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
 #include "chunk/codec.h"
+#include "compactor/compactor.h"
+#include "compactor/delete_requests.h"
 #include "core/logging.h"
 #include "core/metrics.h"
 #include "core/thread_pool.h"
@@ -21,8 +24,10 @@
 #include "ruler/remote_write.h"
 #include "ruler/rule_store.h"
 #include "server/build_info.h"
+#include "server/compactor_api.h"
 #include "server/http_server.h"
 #include "server/loki_api.h"
+#include "server/otlp_trace_exporter.h"
 #include "server/ruler_api.h"
 #include "server/runtime_config.h"
 #include "storage/fs_object_store.h"
@@ -38,6 +43,9 @@ struct App::Impl {
   // Declared before every component that registers metrics in it: destroyed last.
   metrics::Registry own_registry;
   metrics::Registry* registry = &own_registry;
+  // Span export (null when off); declared before the HTTP server and the pools whose requests
+  // and tasks end spans, so it outlives them.
+  std::unique_ptr<OtlpTraceExporter> trace_exporter;
   std::unique_ptr<storage::FsObjectStore> store;
   std::unique_ptr<index::IndexStore> index;
   std::unique_ptr<ingester::Ingester> ingester;
@@ -63,6 +71,9 @@ struct App::Impl {
   std::unique_ptr<ruler::AlertmanagerNotifier> notifier;
   std::unique_ptr<ruler::RemoteWriter> remote_writer;
   std::unique_ptr<ruler::Manager> ruler;
+  // The compactor: index compaction, retention and delete requests (docs/retention.md).
+  std::unique_ptr<compactor::DeleteRequestStore> deletes;
+  std::unique_ptr<compactor::Compactor> compactor;
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<wal::Wal> wal;
   std::string wal_dir;
@@ -81,9 +92,10 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   Impl& s = *app->impl_;
   s.config = config;
   s.hooks = std::move(hooks);
-  if (config.target != "all") {
+  if (config.target != "all" && config.target != "compactor") {
     return Status::Unimplemented("target '" + config.target +
-                                 "' is not supported yet; run with -target=all");
+                                 "' is not supported yet; run with -target=all or "
+                                 "-target=compactor");
   }
   metrics::RegisterProcessMetrics(s.registry);
   {
@@ -107,6 +119,70 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   std::filesystem::path root(config.common.path_prefix);
   SKALD_ASSIGN_OR_RETURN(s.store, storage::FsObjectStore::Open((root / "store").string()));
   s.index = std::make_unique<index::IndexStore>(s.store.get());
+  s.limits = std::make_unique<limits::Overrides>(config.limits_config);
+  if (!config.runtime_config.file.empty()) {
+    // As Loki: a bad runtime config at start is a startup error; later ones keep the last
+    // good overrides.
+    s.runtime_config = std::make_unique<RuntimeConfigLoader>(
+        config.runtime_config.file, config.runtime_config.period_ns, s.limits.get(), s.registry);
+    Status st = s.runtime_config->Load();
+    if (!st.ok()) return Status::InvalidArgument("error loading runtime config: " + st.message());
+    s.runtime_config->Start();
+  }
+  // The compactor (part of `all`): built before the querier, which hides what it erases.
+  {
+    compactor::CompactorOptions co;
+    co.compaction_interval_ns = config.compactor.compaction_interval_ns;
+    co.retention_enabled = config.compactor.retention_enabled;
+    co.retention_delete_delay_ns = config.compactor.retention_delete_delay_ns;
+    co.delete_request_cancel_period_ns = config.compactor.delete_request_cancel_period_ns;
+    s.deletes = std::make_unique<compactor::DeleteRequestStore>(s.store.get());
+    s.compactor = std::make_unique<compactor::Compactor>(
+        co, s.store.get(), s.index.get(), s.limits.get(), s.deletes.get(), s.registry);
+  }
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto http_options = [&](OtlpTraceExporter* exporter) {
+    HttpServerOptions ho;
+    ho.address = config.server.http_listen_address;
+    ho.port = config.server.http_listen_port;
+    ho.registry = s.registry;
+    // loki_request_duration_seconds etc., as Loki's dskit server names them.
+    ho.metrics_namespace = "loki";
+    ho.threads = cores;  // blocking handlers run on the pools below (RunOn)
+    ho.read_timeout_ms = config.server.http_server_read_timeout_ns / kNanosPerMilli;
+    ho.write_timeout_ms = config.server.http_server_write_timeout_ns / kNanosPerMilli;
+    ho.idle_timeout_ms = config.server.http_server_idle_timeout_ns / kNanosPerMilli;
+    ho.shutdown_grace_ms = config.server.graceful_shutdown_timeout_ns / kNanosPerMilli;
+    ho.span_exporter = exporter;
+    return ho;
+  };
+  auto register_compactor_api = [&] {
+    CompactorApiDeps cdeps;
+    cdeps.deletes = config.compactor.retention_enabled ? s.deletes.get() : nullptr;
+    cdeps.limits = s.limits.get();
+    cdeps.auth_enabled = config.auth_enabled;
+    cdeps.no_auth_tenant = config.no_auth_tenant;
+    cdeps.cancel_period_ns = config.compactor.delete_request_cancel_period_ns;
+    cdeps.max_interval_ns = config.compactor.delete_max_interval_ns;
+    RegisterCompactorApi(s.http.get(), cdeps);
+  };
+  if (config.target == "compactor") {
+    // The compactor alone (docs/retention.md): compaction, retention, the delete API and the
+    // operator endpoints, on the same store as the ingesters and queriers.
+    s.http = std::make_unique<HttpServer>(http_options(nullptr));
+    Impl* impl = app->impl_.get();
+    LokiApiDeps deps;
+    deps.config = &s.config;
+    deps.registry = s.registry;
+    deps.limits = s.limits.get();
+    deps.not_ready_reason = [impl]() -> std::string {
+      if (impl->stopping.load()) return "Application is stopping";
+      return impl->ready.load() ? "" : "Compactor not ready";
+    };
+    RegisterOperatorApi(s.http.get(), deps);
+    register_compactor_api();
+    return app;
+  }
 
   ingester::IngesterOptions io;
   io.block_size = static_cast<size_t>(config.ingester.chunk_block_size);
@@ -121,7 +197,6 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   if (config.ingester.wal.enabled) {
     s.wal_dir = config.ingester.wal.dir.empty() ? (root / "wal").string() : config.ingester.wal.dir;
   }
-  s.limits = std::make_unique<limits::Overrides>(config.limits_config);
   // Loki's limiter: the global limit / healthy ingesters * replication factor (one ingester,
   // RF 1: as is), then the smaller non-zero of that and the local limit; 0 = unlimited.
   io.max_streams = [ov = s.limits.get()](std::string_view tenant) -> int64_t {
@@ -129,17 +204,13 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
     const int64_t local = l->max_streams_per_user, global = l->max_global_streams_per_user;
     return local == 0 ? global : global == 0 ? local : std::min(local, global);
   };
+  // The memory guard (docs/limits.md): the process cap and each tenant's.
+  io.max_head_bytes = config.ingester.max_head_bytes;
+  io.max_head_bytes_per_tenant = [ov = s.limits.get()](std::string_view tenant) -> int64_t {
+    return ov->For(tenant)->max_head_bytes_per_user;
+  };
   s.ingester = std::make_unique<ingester::Ingester>(io, s.store.get(), s.index.get(), s.registry);
 
-  if (!config.runtime_config.file.empty()) {
-    // As Loki: a bad runtime config at start is a startup error; later ones keep the last
-    // good overrides.
-    s.runtime_config = std::make_unique<RuntimeConfigLoader>(
-        config.runtime_config.file, config.runtime_config.period_ns, s.limits.get(), s.registry);
-    Status st = s.runtime_config->Load();
-    if (!st.ok()) return Status::InvalidArgument("error loading runtime config: " + st.message());
-    s.runtime_config->Start();
-  }
   ingester::Pusher* pusher = s.ingester.get();
   if (config.pattern_ingester.enabled) {
     const Config::PatternIngester& pc = config.pattern_ingester;
@@ -164,30 +235,46 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   // shared by the queries and their per-stream scans. Pushes: they mostly wait for the WAL's
   // group commit, so more of them in flight means bigger commits, not more CPU. HTTP I/O:
   // one thread per core, enough now that nothing blocks them.
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   s.query_pool = std::make_unique<ThreadPool>("skald-query", std::max(4, cores), 1024);
   s.push_pool = std::make_unique<ThreadPool>("skald-push", std::max(8, 4 * cores), 4096);
   querier::QuerierOptions qo;
   qo.pool = s.query_pool.get();
   qo.parallelism = cores;
+  if (config.compactor.retention_enabled) {
+    compactor::Compactor* c = s.compactor.get();
+    qo.erasure = [c](std::string_view tenant) { return c->ErasureFor(tenant, NowNanos()); };
+  }
   s.querier =
       std::make_unique<querier::Querier>(qo, s.ingester.get(), s.index.get(), s.store.get());
   s.queries = std::make_unique<querier::QueryApi>(s.querier.get(), s.limits.get());
 
-  HttpServerOptions ho;
-  ho.address = config.server.http_listen_address;
-  ho.port = config.server.http_listen_port;
-  ho.registry = s.registry;
-  // loki_request_duration_seconds etc., as Loki's dskit server names them.
-  ho.metrics_namespace = "loki";
-  ho.threads = cores;  // blocking handlers run on the pools below (RunOn)
-  ho.read_timeout_ms = config.server.http_server_read_timeout_ns / kNanosPerMilli;
-  ho.write_timeout_ms = config.server.http_server_write_timeout_ns / kNanosPerMilli;
-  ho.idle_timeout_ms = config.server.http_server_idle_timeout_ns / kNanosPerMilli;
-  ho.shutdown_grace_ms = config.server.graceful_shutdown_timeout_ns / kNanosPerMilli;
-  s.http = std::make_unique<HttpServer>(ho);
+  // Tracing (docs/tracing.md): the endpoint from the config, else from OpenTelemetry's env.
+  if (config.tracing.enabled) {
+    OtlpTraceExporterOptions to;
+    to.url = OtlpTracesUrl(config.tracing.otlp_endpoint,
+                           std::getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+                           std::getenv("OTEL_EXPORTER_OTLP_ENDPOINT"));
+    to.service_version = GetBuildInfo().skald;
+    if (!to.url.empty()) {
+      const std::string url = to.url;
+      auto exporter = OtlpTraceExporter::Create(std::move(to), s.registry);
+      if (exporter.ok()) {
+        s.trace_exporter = std::move(*exporter);
+        log::Info("exporting spans over OTLP/HTTP", {{"url", url}});
+      } else if (!config.tracing.otlp_endpoint.empty()) {
+        return Status::InvalidArgument("tracing.otlp_endpoint: " + exporter.status().message());
+      } else {
+        // Someone else's OTEL_* environment must not keep Skald from starting.
+        log::Warn("OTLP endpoint from the environment is unusable: spans are not exported",
+                  {{"err", exporter.status().message()}});
+      }
+    }
+  }
+
+  s.http = std::make_unique<HttpServer>(http_options(s.trace_exporter.get()));
   LokiApiDeps deps;
   deps.config = &s.config;
+  deps.limits = s.limits.get();
   deps.distributor = s.distributor.get();
   deps.queries = s.queries.get();
   deps.ingester = s.ingester.get();
@@ -280,6 +367,7 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   rdeps.no_auth_tenant = config.no_auth_tenant;
   rdeps.enable_api = rc.enable_api;
   RegisterRulerApi(s.http.get(), rdeps);
+  register_compactor_api();
   for (const char* path :
        {"/loki/api/v1/query_range", "/loki/api/v1/query", "/loki/api/v1/labels",
         "/loki/api/v1/label", "/loki/api/v1/label/*", "/loki/api/v1/series",
@@ -298,6 +386,18 @@ Status App::Start() {
   Impl& s = *impl_;
   // Listen first so /ready can say "not ready" while the WAL replays.
   SKALD_RETURN_IF_ERROR(s.http->Start());
+  if (s.ingester == nullptr) {  // -target=compactor
+    s.ready = true;
+    s.compactor->Start();
+    log::Info("Skald started", {{"target", s.config.target},
+                                {"http_port", std::to_string(s.http->port())},
+                                {"path_prefix", s.config.common.path_prefix}});
+    for (const std::string& key : s.config.ignored_keys) {
+      log::Warn("config key accepted for Loki compatibility but not implemented: it has no effect",
+                {{"key", key}});
+    }
+    return Status::OK();
+  }
   if (s.hooks.before_wal_replay) s.hooks.before_wal_replay();
   if (!s.wal_dir.empty()) {
     ingester::ReplayReport r;
@@ -351,6 +451,7 @@ Status App::Start() {
   s.ingester->Start();
   s.ready = true;
   s.ruler->Start();
+  s.compactor->Start();
   log::Info("Skald started", {{"http_port", std::to_string(s.http->port())},
                               {"path_prefix", s.config.common.path_prefix},
                               {"chunk_encoding", s.config.ingester.chunk_encoding},
@@ -389,11 +490,13 @@ Status App::Shutdown() {
   // The ruler queries through the query pool: stop it first, then let what it queued for
   // Alertmanager and remote write go out (bounded).
   if (s.ruler) s.ruler->Stop();
+  if (s.compactor) s.compactor->Stop();
   if (s.notifier) s.notifier->Stop();
   if (s.remote_writer) s.remote_writer->Stop();
   // Handlers the server handed over finish before the roles they call go away.
   if (s.query_pool) s.query_pool->Shutdown();
   if (s.push_pool) s.push_pool->Shutdown();
+  if (s.trace_exporter) s.trace_exporter->Stop();  // the last spans go out (bounded)
   Status st;
   if (s.ingester) {
     s.ingester->Stop();

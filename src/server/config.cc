@@ -15,10 +15,13 @@
 #include <set>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "core/ascii.h"
 #include "core/go_string.h"
 #include "core/logging.h"
 #include "core/parse.h"
+#include "logql/parser.h"
 
 namespace skald::server {
 
@@ -58,6 +61,8 @@ Kind KindOf(limits::ValueKind k) {
   switch (k) {
     case limits::ValueKind::kBool:
       return Kind::kBool;
+    case limits::ValueKind::kString:
+      return Kind::kString;
     case limits::ValueKind::kInt:
       return Kind::kInt;
     case limits::ValueKind::kFloat:
@@ -149,6 +154,11 @@ const std::vector<Field>& Fields() {
         SKALD_FIELD("ingester.wal.fsync", "ingester.wal-fsync", kBool, ingester.wal.fsync,
                     "fdatasync the WAL before acknowledging a push. Off trades power-loss safety "
                     "for speed; a process crash still loses nothing."),
+        SKALD_FIELD("ingester.max_head_bytes", "ingester.max-head-bytes", kByteSize,
+                    ingester.max_head_bytes,
+                    "Skald: the most bytes of unflushed log data all tenants together may hold "
+                    "in memory; pushes over it are refused with 503 until flushes free memory. "
+                    "0 to disable. Default: half of the physical memory or cgroup limit."),
         SKALD_FIELD("ingester.max_chunk_age", "ingester.max-chunk-age", kGoDuration,
                     ingester.max_chunk_age_ns,
                     "The maximum duration of a timeseries chunk in memory. If a timeseries runs "
@@ -217,11 +227,47 @@ const std::vector<Field>& Fields() {
                     ruler_storage.local_directory,
                     "Directory to scan for rules (<tenant>/<namespace> files); empty: "
                     "<common.path_prefix>/rules."),
+        SKALD_FIELD("compactor.working_directory", "compactor.working-directory", kString,
+                    compactor.working_directory,
+                    "Directory where files can be downloaded for compaction (Skald compacts in "
+                    "memory; accepted for compatibility)."),
+        SKALD_FIELD("compactor.compaction_interval", "compactor.compaction-interval", kGoDuration,
+                    compactor.compaction_interval_ns,
+                    "Interval at which to re-run the compaction operation."),
+        SKALD_FIELD("compactor.retention_enabled", "compactor.retention-enabled", kBool,
+                    compactor.retention_enabled,
+                    "Activate custom (per-stream,per-tenant) retention."),
+        SKALD_FIELD("compactor.retention_delete_delay", "compactor.retention-delete-delay",
+                    kGoDuration, compactor.retention_delete_delay_ns,
+                    "Delay after which chunks will be fully deleted during retention."),
+        SKALD_FIELD("compactor.delete_request_store", "compactor.delete-request-store", kString,
+                    compactor.delete_request_store,
+                    "Store used for managing delete requests (Skald keeps them in the object "
+                    "store; accepted for compatibility)."),
+        SKALD_FIELD("compactor.delete_request_cancel_period",
+                    "compactor.delete-request-cancel-period", kGoDuration,
+                    compactor.delete_request_cancel_period_ns,
+                    "Allow cancellation of delete request until duration after they are created. "
+                    "Data would be deleted only after delete requests have been older than this "
+                    "duration. Ideally this should be set to at least 24h."),
+        SKALD_FIELD("compactor.delete_max_interval", "compactor.delete-max-interval", kGoDuration,
+                    compactor.delete_max_interval_ns,
+                    "Constrain the size of any single delete request with line filters (the "
+                    "largest max_interval a request may give)."),
         SKALD_FIELD("runtime_config.period", "runtime-config.reload-period", kGoDuration,
                     runtime_config.period_ns, "How often to check runtime config files."),
         SKALD_FIELD("runtime_config.file", "runtime-config.file", kString, runtime_config.file,
                     "Path of the YAML file with the configuration that can be updated at runtime "
                     "(per-tenant limit overrides)."),
+        SKALD_FIELD("tracing.enabled", "tracing.enabled", kBool, tracing.enabled,
+                    "Set to false to disable tracing (span export; trace ids are still "
+                    "propagated and logged)."),
+        SKALD_FIELD("tracing.otlp_endpoint", "tracing.otlp-endpoint", kString,
+                    tracing.otlp_endpoint,
+                    "OTLP/HTTP endpoint spans are exported to (JSON, POST <endpoint>/v1/traces; "
+                    "http only), e.g. http://localhost:4318. Empty: "
+                    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT when set, "
+                    "else no export."),
     };
     // limits_config: one row per per-tenant limit, from the limits module's table.
     for (const limits::Descriptor& d : limits::Descriptors()) {
@@ -248,10 +294,10 @@ const std::set<std::string>& LokiOnlyKeys() {
     add("",
         "lbac ballast_bytes ui distributor querier query_engine query_scheduler frontend "
         "query_range ingester_client index_gateway "
-        "bloom_build bloom_gateway storage_config chunk_store_config schema_config compactor "
+        "bloom_build bloom_gateway storage_config chunk_store_config schema_config "
         "compactor_grpc_client frontend_worker memberlist kafka_config dataobj ingest_limits "
         "ingest_limits_frontend ingest_limits_frontend_client operational_config "
-        "tracing analytics profiling tenant_limits_allow_publish shutdown_delay "
+        "analytics profiling tenant_limits_allow_publish shutdown_delay "
         "metrics_namespace table_manager use_buffered_logger use_sync_logger bloom_compactor "
         "internal_server legacy_read_target block_builder block_scheduler overrides_exporter "
         "partition_ring ingester_rf1 metastore metastore_client");
@@ -287,6 +333,15 @@ const std::set<std::string>& LokiOnlyKeys() {
         "follow_redirects enable_http2 queue_config metadata_config round_robin_dns "
         "protobuf_message");
     add("ruler_storage", "azure alibabacloud gcs s3 bos swift cos");
+    add("tracing", "profiling_enabled filter_gcs_spans");
+    add("compactor",
+        "apply_retention_interval retention_delete_worker_count "
+        "delete_request_store_key_prefix delete_request_store_db_type "
+        "backup_delete_request_store_db_type delete_batch_size retention_table_timeout "
+        "max_compaction_parallelism upload_parallelism run_once tables_to_compact "
+        "skip_latest_n_tables compactor_ring horizontal_scaling_mode "
+        "deletion_marker_object_store_prefix worker_config jobs_config "
+        "retention_backoff_config");
     add("common",
         "storage persist_tokens replication_factor ring instance_interface_names instance_addr "
         "compactor_address compactor_grpc_address scratch_path");
@@ -300,11 +355,10 @@ const std::set<std::string>& LokiOnlyKeys() {
         "lifecycler client_config concurrent_flushes flush_check_period metric_aggregation "
         "pattern_persistence tee_config connection_timeout volume_threshold");
     add("limits_config",
-        "ingestion_rate_strategy max_line_size_truncate max_line_size_truncate_identifier "
         "increment_duplicate_timestamp simulated_push_latency discover_generic_fields "
         "use_owned_stream_count "
         "max_chunks_per_query "
-        "max_query_lookback max_query_range max_query_parallelism tsdb_max_query_parallelism "
+        "max_query_range tsdb_max_query_parallelism "
         "tsdb_max_bytes_per_shard tsdb_sharding_strategy tsdb_precompute_chunks "
         "cardinality_limit max_streams_matchers_per_query "
         "max_cache_freshness_per_query max_metadata_cache_freshness max_stats_cache_freshness "
@@ -317,7 +371,7 @@ const std::set<std::string>& LokiOnlyKeys() {
         "ruler_max_rules_per_rule_group ruler_max_rule_groups_per_tenant "
         "ruler_tenant_shard_size ruler_remote_write_disabled ruler_remote_write_config "
         "ruler_remote_evaluation_timeout ruler_remote_evaluation_max_response_size "
-        "deletion_mode retention_period retention_stream shard_streams blocked_queries "
+        "shard_streams blocked_queries "
         "required_labels minimum_labels_number index_gateway_shard_size "
         "index_gateway_max_capacity bloom_gateway_enable_filtering bloom_build_max_builders "
         "bloom_build_task_max_retries bloom_build_builder_response_timeout "
@@ -737,6 +791,65 @@ Status ApplyRemoteWriteClients(const std::string& path, const YAML::Node& v, Con
 }
 
 // Applies a YAML map of limits_config keys onto *l: the one parser of per-tenant limits,
+// limits_config.retention_stream: a list of {selector, priority, period}, validated as Loki
+// does (the selector parses as matchers, the period is at least 24h).
+Status ApplyRetentionStream(const std::string& path, const YAML::Node& v,
+                            std::vector<limits::StreamRetention>* out) {
+  out->clear();
+  if (v.IsNull()) return Status::OK();
+  if (!v.IsSequence()) {
+    return Status::InvalidArgument("invalid value for config key \"" + path +
+                                   "\": expected a list, got " + NodeTypeName(v) + LineSuffix(v));
+  }
+  for (const auto& item : v) {
+    if (!item.IsMap()) {
+      return Status::InvalidArgument("invalid value for config key \"" + path +
+                                     "\": expected a list of mappings" + LineSuffix(item));
+    }
+    limits::StreamRetention r;
+    for (const auto& kv : item) {
+      const std::string k = kv.first.IsScalar() ? kv.first.Scalar() : "";
+      const std::string where = path + "." + k;
+      if (!kv.second.IsScalar() && !kv.second.IsNull()) {
+        return Status::InvalidArgument("invalid value for config key \"" + where + "\"" +
+                                       LineSuffix(kv.second));
+      }
+      const std::string text = kv.second.IsNull() ? "" : kv.second.Scalar();
+      if (k == "selector") {
+        r.selector = text;
+      } else if (k == "priority") {
+        int64_t p = 0;
+        if (!ParseInt64(text, &p).ok() || p < INT32_MIN || p > INT32_MAX) {
+          return Status::InvalidArgument("invalid value for config key \"" + where +
+                                         "\": not an integer" + LineSuffix(kv.second));
+        }
+        r.priority = static_cast<int>(p);
+      } else if (k == "period") {
+        auto d = ParsePromDuration(text);
+        if (!d.ok()) {
+          return Status::InvalidArgument("invalid value for config key \"" + where +
+                                         "\": " + d.status().message() + LineSuffix(kv.second));
+        }
+        r.period_ns = *d;
+      } else {
+        return Status::InvalidArgument("unknown config key \"" + where + "\"" +
+                                       LineSuffix(kv.first));
+      }
+    }
+    auto matchers = logql::ParseMatchers(r.selector);
+    if (!matchers.ok()) {
+      return Status::InvalidArgument("invalid labels matchers: " + matchers.status().message());
+    }
+    if (r.period_ns < 24 * kNanosPerHour) {
+      return Status::InvalidArgument("retention period must be >= 24h was " +
+                                     FormatPromDuration(r.period_ns));
+    }
+    r.matchers = *std::move(matchers);
+    out->push_back(std::move(r));
+  }
+  return Status::OK();
+}
+
 // used for `limits_config:` and for each tenant of the runtime config's `overrides:`.
 // `where` names the map in messages ("limits_config", "overrides.tenant-a"); Loki-only
 // limits keys are accepted and appended (as where.key) to *ignored.
@@ -754,6 +867,9 @@ Status ApplyLimitsYamlMap(const YAML::Node& map, const std::string& where, limit
       const std::string path = where + "." + key.Scalar();
       if (key.Scalar() == "otlp_config") {
         SKALD_RETURN_IF_ERROR(ApplyOtlpConfig(path, kv.second, &scratch));
+      } else if (key.Scalar() == "retention_stream") {
+        SKALD_RETURN_IF_ERROR(
+            ApplyRetentionStream(path, kv.second, &scratch.limits_config.retention_stream));
       } else if (const Field* f = FindYaml(table_path); f != nullptr && f->limit != nullptr) {
         SKALD_RETURN_IF_ERROR(ApplyYamlValue(*f, path, kv.second, &scratch));
       } else if (LokiOnlyKeys().count(table_path) > 0) {
@@ -1060,9 +1176,39 @@ StatusOr<Config> ParseConfigYaml(std::string_view yaml, Config base) {
   return base;
 }
 
+int64_t DefaultMaxHeadBytes() {
+  static const int64_t value = [] {
+    int64_t avail = 0;
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page > 0) avail = static_cast<int64_t>(pages) * page;
+    // cgroup v2, then v1 ("max" or a huge number: no limit).
+    for (const char* path :
+         {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+      std::ifstream in(path);
+      int64_t limit = 0;
+      if (in >> limit && limit > 0 && (avail == 0 || limit < avail)) avail = limit;
+      if (in || limit > 0) break;
+    }
+    return avail / 2 / (1 << 20) * (1 << 20);
+  }();
+  return value;
+}
+
 Status ValidateLimits(const limits::Limits& l) {
   if (l.ingestion_rate_mb < 0 || l.ingestion_burst_size_mb < 0) {
     return Status::InvalidArgument("ingestion rate and burst size must not be negative");
+  }
+  // Loki reads any value other than "global" as local; Skald refuses a typo instead.
+  if (l.ingestion_rate_strategy != "global" && l.ingestion_rate_strategy != "local") {
+    return Status::InvalidArgument("invalid ingestion_rate_strategy " +
+                                   GoQuote(l.ingestion_rate_strategy) +
+                                   ": must be local or global");
+  }
+  if (l.max_head_bytes_per_user < 0) {
+    return Status::InvalidArgument("max_head_bytes_per_user must not be negative");
+  }
+  if (l.max_query_parallelism < 0) {
+    return Status::InvalidArgument("max_query_parallelism must not be negative");
   }
   return Status::OK();
 }
@@ -1143,6 +1289,11 @@ Status ValidateConfig(const Config& c) {
   if (c.ingester.flush_op_timeout_ns <= 0) {
     return Status::InvalidArgument("invalid flush op timeout: " +
                                    FormatGoDuration(c.ingester.flush_op_timeout_ns));
+  }
+  if (c.ingester.max_head_bytes < 0) {
+    return Status::InvalidArgument("invalid ingester.max_head_bytes " +
+                                   std::to_string(c.ingester.max_head_bytes) +
+                                   ": must not be negative");
   }
   if (c.ingester.flush_check_period_ns <= 0) {
     return Status::InvalidArgument("invalid ingester.flush_check_period " +

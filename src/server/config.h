@@ -27,6 +27,11 @@
 
 namespace skald::server {
 
+// The default of ingester.max_head_bytes: half of the memory this process may use (the
+// smaller of physical memory and the cgroup's memory limit), rounded down to a MiB; 0 when
+// neither can be read. Computed once.
+int64_t DefaultMaxHeadBytes();
+
 struct Config {
   std::string target = "all";  // -target
   bool auth_enabled = false;   // -auth.enabled (Loki's default is true; Skald runs open by default)
@@ -67,6 +72,9 @@ struct Config {
     int64_t flush_check_period_ns = 30 * kNanosPerSecond;  // -ingester.flush-check-period
     int concurrent_flushes = 32;                           // -ingester.concurrent-flushes
     int64_t flush_op_timeout_ns = 10 * kNanosPerMinute;    // -ingester.flush-op-timeout
+    // -ingester.max-head-bytes (Skald): the memory guard's cap on unflushed bytes for the
+    // whole process; 0 = none. Default: half the memory available (DefaultMaxHeadBytes).
+    int64_t max_head_bytes = DefaultMaxHeadBytes();
     struct Wal {
       bool enabled = true;  // -ingester.wal-enabled
       std::string dir;      // -ingester.wal-dir; empty: <common.path_prefix>/wal
@@ -110,6 +118,17 @@ struct Config {
     std::string local_directory;    // -local.storage.directory; empty: <path_prefix>/rules
   } ruler_storage;
 
+  // The compactor (docs/retention.md): index compaction, retention, delete requests.
+  struct Compactor {
+    std::string working_directory;                          // -compactor.working-directory
+    int64_t compaction_interval_ns = 10 * kNanosPerMinute;  // -compactor.compaction-interval
+    bool retention_enabled = false;                         // -compactor.retention-enabled
+    int64_t retention_delete_delay_ns = 2 * kNanosPerHour;  // -compactor.retention-delete-delay
+    std::string delete_request_store;                       // -compactor.delete-request-store
+    int64_t delete_request_cancel_period_ns = 24 * kNanosPerHour;
+    int64_t delete_max_interval_ns = 24 * kNanosPerHour;  // -compactor.delete-max-interval
+  } compactor;
+
   // Per-tenant limits: keys, flags, defaults and docs live in limits/limits.h.
   limits::Limits limits_config;
 
@@ -118,6 +137,14 @@ struct Config {
     std::string file;                          // -runtime-config.file; empty: none
     int64_t period_ns = 10 * kNanosPerSecond;  // -runtime-config.reload-period
   } runtime_config;
+
+  // Request tracing (docs/tracing.md): spans exported over OTLP/HTTP (JSON) when an endpoint
+  // is set; trace ids in traceparent headers and log lines always.
+  struct Tracing {
+    bool enabled = true;        // -tracing.enabled (Loki's key): false turns span export off
+    std::string otlp_endpoint;  // -tracing.otlp-endpoint (Skald): http://host:4318; empty: the
+                                // OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT env, else no export
+  } tracing;
 
   // Command-line-only settings (not part of the YAML).
   struct Cli {

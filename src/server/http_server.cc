@@ -35,6 +35,7 @@
 #include "core/metrics.h"
 #include "core/thread_pool.h"
 #include "core/time.h"
+#include "core/tracing.h"
 #include "server/query_params.h"
 
 namespace skald::server {
@@ -158,6 +159,7 @@ struct RouteEntry {
 };
 
 struct PathRoutes {
+  std::string pattern;  // as registered ("/loki/api/v1/label/*"): the span's http.route
   std::string label;
   std::vector<RouteEntry> entries;
   WebSocketHandler websocket;  // RouteWebSocket: upgrade requests go here
@@ -367,7 +369,7 @@ class WsSession final : public WebSocket, public std::enable_shared_from_this<Ws
   }
 
   template <class Request>
-  void Accept(const Request& req, WebSocketOpen on_open) {
+  void Accept(const Request& req, WebSocketOpen on_open, std::string traceparent) {
     {
       std::lock_guard<std::mutex> l(srv_->mu);
       srv_->ws_sessions.emplace(this, weak_from_this());
@@ -379,7 +381,10 @@ class WsSession final : public WebSocket, public std::enable_shared_from_this<Ws
     t.keep_alive_pings = true;
     ws_.set_option(t);
     ws_.set_option(websocket::stream_base::decorator(
-        [](websocket::response_type& res) { res.set(http::field::server, "skald"); }));
+        [traceparent = std::move(traceparent)](websocket::response_type& res) {
+          res.set(http::field::server, "skald");
+          res.set("traceparent", traceparent);
+        }));
     ws_.async_accept(req, [self = shared_from_this(), on_open = std::move(on_open)](error_code ec) {
       if (ec) return self->MarkClosed();
       self->DoRead();
@@ -628,6 +633,9 @@ class Session : public std::enable_shared_from_this<Session> {
                    const std::string& route) {
     HttpResponse resp;
     resp.SetText(status, std::move(body));
+    trace::Span span;  // no handler ran: a new trace, never recorded
+    span.StartServer(trace::SpanContext{}, nullptr);
+    resp.headers.emplace_back("traceparent", trace::FormatTraceparent(span.context()));
     if (!method.empty() && srv_->duration) {
       srv_->duration->WithLabels({std::string(method), route, std::to_string(status), "false"})
           .Observe(0);
@@ -647,12 +655,36 @@ class Session : public std::enable_shared_from_this<Session> {
     bool head = false;
     size_t body_bytes = 0;  // request body size, taken before the handler runs
     bool ws = false;        // a WebSocket handshake (dskit's `ws` label)
+    trace::Span span;       // the server span, ended by Finish
   };
+
+  // Starts x.span: a child of the request's traceparent (when it carries exactly one valid
+  // header), named for the route's pattern.
+  void StartSpan(Exchange& x, const PathRoutes* routes) {
+    trace::SpanContext remote;
+    int traceparents = 0;
+    std::string_view header;
+    for (const auto& [k, v] : x.req.headers) {
+      if (EqualsIgnoreCase(k, "traceparent")) {
+        traceparents++;
+        header = v;
+      }
+    }
+    if (traceparents == 1) (void)trace::ParseTraceparent(header, &remote);
+    x.span.StartServer(remote, srv_->opts.span_exporter);
+    if (!x.span.recording()) return;
+    std::string name = "HTTP " + x.method_label;
+    if (routes != nullptr) name += " " + routes->pattern;
+    x.span.SetName(name);
+    x.span.SetAttribute("http.request.method", x.method_label);
+    if (routes != nullptr) x.span.SetAttribute("http.route", routes->pattern);
+  }
 
   static void RunHandler(HttpServer::Impl* srv, const Handler& handler, Exchange& x) {
     metrics::Gauge* inflight =
         srv->inflight ? &srv->inflight->WithLabels({x.method_label, x.route}) : nullptr;
     if (inflight) inflight->Inc();
+    trace::Scope trace_scope(&x.span);
     try {
       handler(x.req, &x.resp);
     } catch (const std::exception& e) {
@@ -708,6 +740,7 @@ class Session : public std::enable_shared_from_this<Session> {
     HttpResponse& resp = x.resp;
     std::string& route = x.route;
     const PathRoutes* routes = path_ok ? srv_->Match(req.path) : nullptr;
+    StartSpan(x, routes);
     if (routes != nullptr && routes->websocket) {
       route = routes->label;
       if (!websocket::is_upgrade(breq)) {
@@ -716,11 +749,17 @@ class Session : public std::enable_shared_from_this<Session> {
         resp.headers.emplace_back("Sec-Websocket-Version", "13");
         return Finish(x);
       }
-      WebSocketOpen on_open = routes->websocket(req, &resp);
+      WebSocketOpen on_open;
+      {
+        trace::Scope trace_scope(&x.span);
+        on_open = routes->websocket(req, &resp);
+      }
       if (!on_open) return Finish(x);
       state_ = State::kClosing;  // the stream now belongs to the WebSocket session
+      x.span.SetAttribute("http.response.status_code", int64_t{101});
+      x.span.End();
       auto ws = std::make_shared<WsSession>(srv_, std::move(stream_), routes->ws_max_queued);
-      ws->Accept(breq, std::move(on_open));
+      ws->Accept(breq, std::move(on_open), trace::FormatTraceparent(x.span.context()));
       return;
     }
     if (!path_ok) {
@@ -796,6 +835,10 @@ class Session : public std::enable_shared_from_this<Session> {
       srv_->resp_bytes->WithLabels({method_label, route})
           .Observe(static_cast<double>(resp.body.size()));
     }
+    x.span.SetAttribute("http.response.status_code", int64_t{resp.status});
+    if (resp.status >= 500) x.span.SetError(std::string_view(resp.body).substr(0, 1024));
+    resp.headers.emplace_back("traceparent", trace::FormatTraceparent(x.span.context()));
+    trace::Scope trace_scope(&x.span);
     // Like dskit's logging middleware: 5xx at warn with the reply, the rest at debug.
     if (resp.status >= 500 || log::Enabled(log::Level::kDebug)) {
       std::string msg = req.method + " " + req.target + " (" + std::to_string(resp.status) + ") " +
@@ -806,6 +849,7 @@ class Session : public std::enable_shared_from_this<Session> {
         log::Debug(msg, {{"remote", remote_}});
       }
     }
+    x.span.End();
     Write(resp, x.version, x.keep_alive && !close_requested && !srv_->stopping.load(), x.head);
   }
 
@@ -963,6 +1007,7 @@ void HttpServer::Route(std::vector<std::string> methods, std::string path, Handl
   } else if (routes->label.empty()) {
     routes->label = RouteLabel(path);
   }
+  if (routes->pattern.empty()) routes->pattern = path;
   routes->entries.push_back(RouteEntry{std::move(methods), std::move(h)});
   std::stable_sort(impl_->wildcards.begin(), impl_->wildcards.end(),
                    [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
@@ -971,6 +1016,7 @@ void HttpServer::Route(std::vector<std::string> methods, std::string path, Handl
 void HttpServer::RouteWebSocket(std::string path, WebSocketHandler handler, size_t max_queued) {
   PathRoutes& routes = impl_->exact[path];
   if (routes.label.empty()) routes.label = RouteLabel(path);
+  if (routes.pattern.empty()) routes.pattern = path;
   routes.websocket = std::move(handler);
   routes.ws_max_queued = std::max<size_t>(1, max_queued);
 }

@@ -23,6 +23,13 @@
 // ("/loki/api/v1/push" -> "loki_api_v1_push", "/loki/api/v1/label/*" ->
 // "loki_api_v1_label"; "/" -> "root"), unless Route() is given an explicit label.
 // Requests matching no route use route="other" (as dskit does).
+//
+// Tracing (core/tracing.h): every request gets a server span, a child of its W3C `traceparent`
+// header when that is valid (else a new trace), named "HTTP <method> <route pattern>" with the
+// attributes http.request.method, http.route and http.response.status_code. The span is the
+// current span while the handler runs (on whichever thread), and every response carries a
+// `traceparent` header naming it. Responses refused before routing (400 malformed, 413, 431)
+// carry a traceparent of a new, unrecorded trace.
 #pragma once
 
 #include <cstddef>
@@ -41,6 +48,9 @@ class Executor;  // core/thread_pool.h
 }
 namespace skald::metrics {
 class Registry;
+}
+namespace skald::trace {
+class SpanExporter;  // core/tracing.h
 }
 
 namespace skald::server {
@@ -125,6 +135,9 @@ struct HttpServerOptions {
   int64_t shutdown_grace_ms = 5'000;
   metrics::Registry* registry = nullptr;  // nullptr = no request metrics
   std::string metrics_namespace = "skald";
+  // Where recorded spans go; nullptr = spans keep their ids (traceparent, trace_id in logs)
+  // but none is recorded. Must outlive the server.
+  trace::SpanExporter* span_exporter = nullptr;
 };
 
 class HttpServer {

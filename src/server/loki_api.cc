@@ -5,6 +5,9 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <memory>
+#include <mutex>
+#include <vector>
 
 #include "core/ascii.h"
 #include "core/metrics.h"
@@ -12,6 +15,7 @@
 #include "core/tenant.h"
 #include "core/thread_pool.h"
 #include "core/time.h"
+#include "core/tracing.h"
 #include "distributor/distributor.h"
 #include "ingester/ingester.h"
 #include "logql/ast.h"
@@ -90,10 +94,9 @@ void JsonResponse(std::string body, HttpResponse* resp) {
   resp->body.push_back('\n');
 }
 
-// The OTLP mapping options of a configuration: limits_config.otlp_config (every tenant gets the
-// defaults until runtime overrides exist) on top of distributor.otlp_config's default index labels.
-wire::OtlpOptions OtlpOptionsFor(const Config& config) {
-  const limits::Limits& lim = config.limits_config;
+// The OTLP mapping options of one tenant's limits (its otlp_config, limits_config's or a runtime
+// override's) on top of distributor.otlp_config's default index labels.
+wire::OtlpOptions OtlpOptionsFor(const Config& config, const limits::Limits& lim) {
   const limits::OtlpConfig& otlp = lim.otlp_config;
   auto convert = [](const std::vector<limits::OtlpAttributesConfig>& in) {
     std::vector<wire::OtlpAttributeRule> out;
@@ -143,7 +146,9 @@ class Api {
   explicit Api(const LokiApiDeps& d) : d_(d) {}
 
   StatusOr<std::string> Tenant(const HttpRequest& req) const {
-    return RequestTenant(req, d_.config->auth_enabled, d_.config->no_auth_tenant);
+    auto tenant = RequestTenant(req, d_.config->auth_enabled, d_.config->no_auth_tenant);
+    if (tenant.ok()) trace::SetCurrentAttribute("tenant", *tenant);
+    return tenant;
   }
 
   // Tenant and parameters of a read request (GET query string or POST form).
@@ -181,8 +186,10 @@ class Api {
     // Loki's v0 JSON is accepted on the legacy path only.
     const wire::JsonDialect dialect =
         req.path == "/api/prom/push" ? wire::JsonDialect::kLegacy : wire::JsonDialect::kV1;
+    trace::Span decode_span("push.decode");
     auto decoded = wire::DecodePushBody(req.Header("Content-Type"), req.Header("Content-Encoding"),
                                         std::move(req.body), limits, dialect);
+    decode_span.End();
     if (!decoded.ok()) return ErrorResponse(decoded.status(), resp);
     Status st = d_.distributor->Push(*tenant, *decoded);
     if (!st.ok()) return ErrorResponse(st, resp);
@@ -211,8 +218,11 @@ class Api {
     wire::DecodeLimits limits{
         static_cast<size_t>(std::max<int64_t>(d_.config->distributor.max_decompressed_size, 0)),
         d_.decompression_gate.get()};
+    trace::Span decode_span("push.decode");
+    const std::shared_ptr<const wire::OtlpOptions> otlp = OtlpOptionsOf(*tenant);
     auto decoded = wire::DecodeOtlpBody(req.Header("Content-Type"), req.Header("Content-Encoding"),
-                                        std::move(req.body), otlp_, limits);
+                                        std::move(req.body), *otlp, limits);
+    decode_span.End();
     if (!decoded.ok()) return fail(decoded.status());
     Status st = d_.distributor->Push(*tenant, *decoded);
     if (!st.ok()) return fail(st);
@@ -229,6 +239,7 @@ class Api {
     range->client_gone = req.client_gone;
     auto result = d_.queries->Range(r->tenant, *range);
     if (!result.ok()) return ErrorResponse(result.status(), resp);
+    trace::Span encode_span("query.encode");
     if (result->is_metric) {
       return JsonResponse(wire::EncodeMetricResponse(result->value, result->stats), resp);
     }
@@ -247,6 +258,7 @@ class Api {
     inst->client_gone = req.client_gone;
     auto result = d_.queries->Instant(r->tenant, *inst);
     if (!result.ok()) return ErrorResponse(result.status(), resp);
+    trace::Span encode_span("query.encode");
     JsonResponse(wire::EncodeMetricResponse(result->value, result->stats), resp);
   }
 
@@ -424,7 +436,10 @@ class Api {
     auto matchers = logql::ParseMatchers(query);
     if (!matchers.ok()) return ErrorResponse(matchers.status(), resp);
     std::vector<pattern::PatternSeries> series;
-    if (d_.patterns != nullptr) series = d_.patterns->Query(r->tenant, *matchers, start, end, step);
+    int64_t from = start;  // max_query_lookback: nothing before it
+    if (d_.patterns != nullptr && d_.queries->ClampToLookback(r->tenant, &from, end)) {
+      series = d_.patterns->Query(r->tenant, *matchers, from, end, step);
+    }
     JsonResponse(pattern::EncodePatternsResponse(series), resp);
   }
 
@@ -547,7 +562,7 @@ class Api {
   // GET /runtime_config: the per-tenant overrides in force; ?mode=diff only what differs
   // from limits_config.
   void RuntimeConfigPage(const HttpRequest& req, HttpResponse* resp) {
-    const limits::Overrides& o = d_.queries->limits();
+    const limits::Overrides& o = d_.limits != nullptr ? *d_.limits : d_.queries->limits();
     const bool diff = Params::FromRequestIgnoringErrors(req).Get("mode") == "diff";
     resp->status = 200;
     resp->content_type = "text/plain; charset=utf-8";
@@ -561,9 +576,48 @@ class Api {
   }
 
  private:
+  // The tenant's OTLP options, built once per limits object (regexes compiled once): the
+  // defaults', or its runtime override's until a reload replaces it.
+  std::shared_ptr<const wire::OtlpOptions> OtlpOptionsOf(std::string_view tenant) {
+    if (d_.queries == nullptr) return default_otlp_;
+    std::shared_ptr<const limits::Limits> lim = d_.queries->limits().For(tenant);
+    if (lim.get() == &d_.queries->limits().defaults()) return default_otlp_;
+    std::lock_guard<std::mutex> lock(otlp_mu_);
+    for (auto it = otlp_cache_.begin(); it != otlp_cache_.end();) {
+      std::shared_ptr<const limits::Limits> held = it->first.lock();
+      if (held == lim) return it->second;
+      it = held ? std::next(it) : otlp_cache_.erase(it);  // limits replaced by a reload
+    }
+    auto opts = std::make_shared<const wire::OtlpOptions>(OtlpOptionsFor(*d_.config, *lim));
+    otlp_cache_.emplace_back(lim, opts);
+    return opts;
+  }
+
   LokiApiDeps d_;
-  const wire::OtlpOptions otlp_ = OtlpOptionsFor(*d_.config);
+  // limits_config's OTLP options (the defaults of App's Overrides are limits_config).
+  const std::shared_ptr<const wire::OtlpOptions> default_otlp_ =
+      std::make_shared<const wire::OtlpOptions>(
+          OtlpOptionsFor(*d_.config, d_.config->limits_config));
+  std::mutex otlp_mu_;
+  std::vector<std::pair<std::weak_ptr<const limits::Limits>,
+                        std::shared_ptr<const wire::OtlpOptions>>>
+      otlp_cache_;  // guarded by otlp_mu_
 };
+
+}  // namespace
+
+namespace {
+
+void RegisterOperatorRoutes(HttpServer* http, const std::shared_ptr<Api>& api) {
+  auto bind = [api](void (Api::*fn)(const HttpRequest&, HttpResponse*)) {
+    return [api, fn](const HttpRequest& req, HttpResponse* resp) { ((*api).*fn)(req, resp); };
+  };
+  http->Route({"GET"}, "/loki/api/v1/status/buildinfo", bind(&Api::BuildInfo));
+  http->Route({"GET"}, "/ready", bind(&Api::Ready));
+  http->Route({"GET"}, "/metrics", bind(&Api::Metrics));
+  http->Route({"GET"}, "/config", bind(&Api::ConfigPage));
+  http->Route({"GET"}, "/runtime_config", bind(&Api::RuntimeConfigPage));
+}
 
 }  // namespace
 
@@ -593,12 +647,12 @@ void RegisterLokiApi(HttpServer* http, const LokiApiDeps& deps) {
   });
   http->Route(kGetPost, "/loki/api/v1/detected_fields", bind(&Api::DetectedFields));
   http->Route(kGetPost, "/loki/api/v1/detected_field/*", bind(&Api::DetectedFields));
-  http->Route({"GET"}, "/loki/api/v1/status/buildinfo", bind(&Api::BuildInfo));
-  http->Route({"GET"}, "/ready", bind(&Api::Ready));
-  http->Route({"GET"}, "/metrics", bind(&Api::Metrics));
   http->Route({"GET", "POST"}, "/flush", bind(&Api::Flush));
-  http->Route({"GET"}, "/config", bind(&Api::ConfigPage));
-  http->Route({"GET"}, "/runtime_config", bind(&Api::RuntimeConfigPage));
+  RegisterOperatorRoutes(http, api);
+}
+
+void RegisterOperatorApi(HttpServer* http, const LokiApiDeps& deps) {
+  RegisterOperatorRoutes(http, std::make_shared<Api>(deps));
 }
 
 }  // namespace skald::server

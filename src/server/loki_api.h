@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "limits/limits.h"
 #include "server/config.h"
 #include "server/http_server.h"
 
@@ -47,6 +48,8 @@ struct LokiApiDeps {
   querier::QueryApi* queries = nullptr;
   ingester::Ingester* ingester = nullptr;
   metrics::Registry* registry = nullptr;
+  // The per-tenant limits (GET /runtime_config).
+  const limits::Overrides* limits = nullptr;
   // Log patterns (/loki/api/v1/patterns); nullptr when the pattern ingester is disabled.
   pattern::PatternStore* patterns = nullptr;
   // Live tails (/loki/api/v1/tail); the executor runs a new tail's history query.
@@ -62,6 +65,10 @@ struct LokiApiDeps {
 
 // Registers every route on http. deps' pointers must outlive the server.
 void RegisterLokiApi(HttpServer* http, const LokiApiDeps& deps);
+// Only the operator endpoints (/ready, /metrics, /config, /runtime_config, buildinfo): what a
+// process without ingester and querier (-target=compactor) serves. Needs config, registry,
+// limits and not_ready_reason.
+void RegisterOperatorApi(HttpServer* http, const LokiApiDeps& deps);
 
 // The tenant of a request: ResolveTenant on its X-Scope-OrgID header. With auth on, a request
 // carrying the header twice is refused (InvalidArgument, 400) — Loki takes the first one, but a

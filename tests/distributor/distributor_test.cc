@@ -308,6 +308,47 @@ TEST_F(DistributorTest, LineTooLong) {
   ASSERT_TRUE(Push({{R"({app="big"})", {{t, std::string(1 << 20, 'x'), {}}}}}).ok());
 }
 
+// max_line_size_truncate (Loki's truncateLines): a long line keeps max_line_size -
+// len(identifier) bytes plus the identifier; counted in loki_mutated_*{reason="line_too_long"}
+// (the bytes removed), never as discarded. An identifier that leaves no room truncates nothing.
+TEST_F(DistributorTest, LineTooLongIsTruncatedWhenAsked) {
+  metrics::Registry reg;
+  limits_.max_line_size = 10;
+  limits_.max_line_size_truncate = true;
+  limits_.max_line_size_truncate_identifier = "...";
+  const int64_t t = RecentSecond();
+  ASSERT_TRUE(
+      Push({{R"({app="a"})",
+             {{t, "0123456789", {}}, {t + 1, "0123456789ABCDEF", {}}, {t + 2, "short", {}}}}},
+           kTenant, &reg)
+          .ok());
+  EXPECT_EQ(Held()[R"({app="a", service_name="a"})"],
+            (std::vector<Stored>{
+                {t, "0123456789", {}}, {t + 1, "0123456...", {}}, {t + 2, "short", {}}}));
+  const std::string text = reg.Expose();
+  EXPECT_NE(text.find(R"(loki_mutated_samples_total{reason="line_too_long",tenant=")" +
+                      std::string(kTenant) + "\"} 1"),
+            std::string::npos)
+      << text;
+  // 16 bytes, 7 kept: 9 removed.
+  EXPECT_NE(text.find(R"(loki_mutated_bytes_total{reason="line_too_long",tenant=")" +
+                      std::string(kTenant) + "\"} 9"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("loki_discarded_samples_total"), std::string::npos);
+
+  // No identifier: exactly max_line_size bytes kept.
+  limits_.max_line_size_truncate_identifier = "";
+  ASSERT_TRUE(Push({{R"({app="b"})", {{t, "0123456789ABCDEF", {}}}}}).ok());
+  EXPECT_EQ(Held()[R"({app="b", service_name="b"})"], (std::vector<Stored>{{t, "0123456789", {}}}));
+
+  // An identifier as long as the limit: no truncation, the line is refused as too long.
+  limits_.max_line_size_truncate_identifier = "<truncated>";
+  ExpectRejected(Push({{R"({app="c"})", {{t, "0123456789ABCDEF", {}}}}}),
+                 R"(max entry size '10' bytes exceeded for stream '{app="c", service_name="c"}' )"
+                 "while adding an entry with length '16' bytes");
+}
+
 TEST_F(DistributorTest, StructuredMetadataRules) {
   const int64_t t = RecentSecond();
   const std::string ls = R"({app="a", service_name="a"})";

@@ -297,7 +297,9 @@ TEST_F(IndexStoreTest, FilesDeletedBetweenListAndGetAreSkipped) {
   auto got = store_.Query("t", t0_, t0_ + 1, {});
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(got->size(), 1u);
-  EXPECT_EQ(objects_.gets.load(), 1);  // it did try the ghost
+  // It tried the ghost, then listed again (a vanished file is normally one the compactor
+  // merged into a newer file) a bounded number of times.
+  EXPECT_EQ(objects_.gets.load(), 5);
 }
 
 TEST_F(IndexStoreTest, ConcurrentWritesAndQueries) {

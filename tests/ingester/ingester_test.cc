@@ -1239,5 +1239,194 @@ TEST_F(IngesterTest, StreamLimitRefusedStreamsNeverReachTheWalAndReplayIgnoresTh
   }
 }
 
+// --- The memory guard ------------------------------------------------------------------
+
+IngesterOptions WithHeadCap(int64_t per_tenant, int64_t global = 0,
+                            std::string_view only_tenant = kTenant) {
+  IngesterOptions o;
+  o.max_head_bytes = global;
+  o.max_head_bytes_per_tenant = [per_tenant, t = std::string(only_tenant)](std::string_view x) {
+    return x == t ? per_tenant : int64_t{0};
+  };
+  return o;
+}
+
+// Pushes one stream, returning the ingester's status and result.
+Status TryPush(Ingester& ing, std::string_view tenant, const Labels& labels,
+               const std::vector<Entry>& entries, AppendResult* r) {
+  std::vector<AppendEntry> batch;
+  for (const Entry& e : entries) batch.push_back({e.ts, e.line, {}});
+  return ing.Push(tenant, labels, batch, r);
+}
+
+size_t HeldEntries(Ingester& ing, std::string_view tenant) {
+  size_t n = 0;
+  for (const auto& [ls, v] : SnapshotEntries(ing, tenant)) n += v.size();
+  return n;
+}
+
+TEST_F(IngesterTest, MemoryGuardAccountsEachTenantAndReleasesOnFlush) {
+  metrics::Registry reg;
+  auto ing = New({}, &reg);
+  for (int i = 0; i < 50; i++)
+    Push(*ing, kTenant, AppLabels(i % 3), {{kBase + i, Line(i, 100), {}}});
+  for (int i = 0; i < 20; i++) Push(*ing, "other", AppLabels(0), {{kBase + i, Line(i, 100), {}}});
+  const int64_t a = ing->MemoryBytes(kTenant), b = ing->MemoryBytes("other");
+  // Line bytes plus the head's entry index.
+  EXPECT_GE(a, 50 * 100);
+  EXPECT_GE(b, 20 * 100);
+  EXPECT_LT(b, 20 * 200);
+  EXPECT_EQ(static_cast<size_t>(a + b), ing->MemoryBytes());
+  const std::string text = reg.Expose();
+  EXPECT_EQ(SampleValue(text, R"(skald_ingester_tenant_memory_bytes{tenant="tenant-a"})"), a);
+  EXPECT_EQ(SampleValue(text, R"(skald_ingester_tenant_memory_bytes{tenant="other"})"), b);
+  EXPECT_EQ(SampleValue(text, "skald_ingester_memory_bytes"), a + b);
+  ASSERT_TRUE(ing->FlushAll().ok());
+  EXPECT_EQ(ing->MemoryBytes(kTenant), 0);
+  EXPECT_EQ(ing->MemoryBytes("other"), 0);
+  EXPECT_EQ(ing->MemoryBytes(), 0u);
+  EXPECT_EQ(SampleValue(reg.Expose(), R"(skald_ingester_tenant_memory_bytes{tenant="tenant-a"})"),
+            0);
+}
+
+TEST_F(IngesterTest, MemoryGuardRefusesATenantOverItsCapWholeWhileOthersKeepWriting) {
+  metrics::Registry reg;
+  auto ing = New(WithHeadCap(20000), &reg);
+  int accepted = 0;
+  Status st;
+  AppendResult r;
+  for (int i = 0; i < 1000 && st.ok(); i++) {
+    r = {};
+    st = TryPush(*ing, kTenant, AppLabels(i % 4), {{kBase + i, Line(i, 500), {}}}, &r);
+    if (st.ok()) accepted++;
+  }
+  ASSERT_EQ(st.code(), StatusCode::kResourceExhausted) << st.ToString();
+  EXPECT_TRUE(r.memory_limited);
+  EXPECT_EQ(r.appended, 0u);
+  EXPECT_NE(st.message().find("ingester memory limit exceeded for user tenant-a (limit: 20000 "
+                              "bytes, unflushed: "),
+            std::string::npos)
+      << st.message();
+  EXPECT_LE(ing->MemoryBytes(kTenant), 20000);
+  EXPECT_GT(accepted, 20);
+  EXPECT_EQ(HeldEntries(*ing, kTenant), static_cast<size_t>(accepted));  // nothing half-written
+  // A refused push of a new stream creates no stream.
+  EXPECT_EQ(TryPush(*ing, kTenant, AppLabels(99), {{kBase, Line(0, 500), {}}}, &r).code(),
+            StatusCode::kResourceExhausted);
+  EXPECT_EQ(ing->ActiveStreams(kTenant), 4u);
+  // Another tenant (no cap) keeps writing.
+  for (int i = 0; i < 200; i++) {
+    ASSERT_TRUE(TryPush(*ing, "other", AppLabels(0), {{kBase + i, Line(i, 500), {}}}, &r).ok());
+  }
+  EXPECT_EQ(SampleValue(reg.Expose(), R"(skald_ingester_memory_refusals_total{scope="tenant"})"),
+            2);
+  // Flushing frees the tenant's memory: it is admitted again.
+  ASSERT_TRUE(ing->FlushAll().ok());
+  EXPECT_TRUE(TryPush(*ing, kTenant, AppLabels(0), {{kBase + 5000, "again", {}}}, &r).ok());
+}
+
+TEST_F(IngesterTest, MemoryGuardProcessCapRefusesWithUnavailable) {
+  metrics::Registry reg;
+  auto ing = New(WithHeadCap(0, 30000), &reg);
+  Status st;
+  AppendResult r;
+  int i = 0;
+  for (; i < 1000 && st.ok(); i++) {
+    st =
+        TryPush(*ing, i % 2 ? "other" : kTenant, AppLabels(0), {{kBase + i, Line(i, 500), {}}}, &r);
+  }
+  ASSERT_EQ(st.code(), StatusCode::kUnavailable) << st.ToString();
+  EXPECT_TRUE(r.memory_limited);
+  EXPECT_NE(st.message().find("ingester memory limit exceeded (limit: 30000 bytes"),
+            std::string::npos)
+      << st.message();
+  EXPECT_LE(ing->MemoryBytes(), 30000u);
+  EXPECT_EQ(SampleValue(reg.Expose(), R"(skald_ingester_memory_refusals_total{scope="global"})"),
+            1);
+  EXPECT_EQ(SampleValue(reg.Expose(), "skald_ingester_memory_limit_bytes"), 30000);
+}
+
+TEST_F(IngesterTest, MemoryGuardHoldsUnderConcurrentPushes) {
+  auto ing = New(WithHeadCap(50000));
+  std::vector<std::thread> threads;
+  std::atomic<int> accepted{0};
+  for (int t = 0; t < 8; t++) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; i++) {
+        AppendResult r;
+        if (TryPush(*ing, kTenant, AppLabels(t), {{kBase + i, Line(i, 300), {}}}, &r).ok()) {
+          accepted++;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_LE(ing->MemoryBytes(kTenant), 50000);
+  EXPECT_EQ(HeldEntries(*ing, kTenant), static_cast<size_t>(accepted.load()));
+}
+
+TEST_F(IngesterTest, MemoryGuardPressureWakesTheFlushLoopAtOnce) {
+  metrics::Registry reg;
+  IngesterOptions o = WithHeadCap(100000);
+  o.flush_check_period = kNanosPerHour;  // only pressure can start a pass
+  auto ing = New(o, &reg);
+  ing->Start();
+  // Fill to just over 80% of the cap (pushes are admitted up to 100%).
+  AppendResult r;
+  int i = 0;
+  while (ing->MemoryBytes(kTenant) <= 82000) {
+    ASSERT_TRUE(
+        TryPush(*ing, kTenant, AppLabels(i % 3), {{kBase + i, Line(i, 1000), {}}}, &r).ok());
+    i++;
+  }
+  // The flush loop cuts the largest streams and flushes them, without waiting for age or idle.
+  // (The metrics are counted after the memory is released: wait for all three.)
+  auto flushed = [&] {
+    return SampleValue(reg.Expose(),
+                       R"(loki_ingester_chunks_flushed_total{reason="memory_pressure"})")
+        .value_or(0);
+  };
+  auto passes = [&] {
+    return SampleValue(reg.Expose(), "skald_ingester_memory_pressure_flushes_total").value_or(0);
+  };
+  EXPECT_TRUE(WaitFor(
+      [&] { return ing->MemoryBytes(kTenant) <= 40000 && flushed() >= 1 && passes() >= 1; }));
+  EXPECT_GE(flushed(), 1);
+  EXPECT_GE(passes(), 1);
+  ing->Stop();
+  size_t stored = 0;
+  for (auto& [ls, v] : StoredEntries(kTenant)) stored += v.size();
+  EXPECT_EQ(stored + HeldEntries(*ing, kTenant), static_cast<size_t>(i));
+}
+
+TEST_F(IngesterTest, MemoryGuardNeverRefusesWalReplayAndRefusedPushesAreNotLogged) {
+  MemFileSystem fs;
+  const std::string dir = "/wal";
+  int accepted = 0;
+  {
+    auto w = wal::Wal::Open({.dir = dir, .fsync = false, .fs = &fs});
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    auto ing = New(WithHeadCap(20000));
+    ing->AttachWal(w->get(), dir, &fs);
+    AppendResult r;
+    for (int i = 0; i < 100; i++) {
+      if (TryPush(*ing, kTenant, AppLabels(0), {{kBase + i, Line(i, 500), {}}}, &r).ok()) {
+        accepted++;
+      }
+    }
+    ASSERT_LT(accepted, 100);
+  }
+  // Replay into an ingester whose cap is far lower: everything logged comes back.
+  auto fresh = New(WithHeadCap(1000));
+  ReplayReport report;
+  ASSERT_TRUE(fresh->ReplayWal(dir, &fs, &report).ok());
+  EXPECT_EQ(report.entries, static_cast<uint64_t>(accepted));
+  EXPECT_EQ(HeldEntries(*fresh, kTenant), static_cast<size_t>(accepted));
+  EXPECT_GT(fresh->MemoryBytes(kTenant), 1000);
+  AppendResult r;
+  EXPECT_EQ(TryPush(*fresh, kTenant, AppLabels(0), {{kBase + 500, "x", {}}}, &r).code(),
+            StatusCode::kResourceExhausted);
+}
+
 }  // namespace
 }  // namespace skald::ingester

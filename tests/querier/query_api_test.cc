@@ -325,5 +325,93 @@ TEST(ApplyIntervalTest, HugeIntervalsAtTheEdgesOfTimeDoNotWrap) {
   EXPECT_EQ(Times(bw), (std::vector<std::vector<int64_t>>{{kMin + 10}}));
 }
 
+// max_query_lookback: ranges are clamped to now - lookback (before the length check, as
+// Loki's frontend), and a range wholly before it answers an empty result, not an error.
+TEST_F(QueryApiTest, MaxQueryLookbackClampsRangesAndEmptiesOlderOnes) {
+  const int64_t now = NowNanos();
+  Push(R"({app="old"})", now - 2 * kNanosPerHour, "old line");
+  Push(R"({app="new"})", now - 10 * kNanosPerMinute, "new line");
+  limits::Limits lim;
+  lim.max_query_lookback_ns = kNanosPerHour;
+  lim.max_query_length_ns = 2 * kNanosPerHour;
+  limits::Overrides overrides{lim};
+  QueryApi api{&querier_, &overrides};
+
+  // 30 days asked, over max_query_length, but clamped to the last hour first: allowed.
+  auto logs = api.Range(kTenant, Range(R"({app=~"old|new"})", now - 30 * 24 * kNanosPerHour, now));
+  ASSERT_TRUE(logs.ok()) << logs.status().ToString();
+  ASSERT_EQ(logs->streams.size(), 1u);
+  EXPECT_EQ(logs->streams[0].labels.ToString(), R"({app="new"})");
+
+  // Wholly before the lookback: empty, for log and metric queries.
+  auto before = api.Range(
+      kTenant, Range(R"({app="old"})", now - 3 * kNanosPerHour, now - 90 * kNanosPerMinute));
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  EXPECT_TRUE(before->streams.empty());
+  RangeQuery mq = Range(R"(count_over_time({app="old"}[5m]))", now - 3 * kNanosPerHour,
+                        now - 90 * kNanosPerMinute);
+  mq.step_ns = kNanosPerMinute;
+  auto metric_before = api.Range(kTenant, mq);
+  ASSERT_TRUE(metric_before.ok()) << metric_before.status().ToString();
+  EXPECT_TRUE(metric_before->is_metric);
+  EXPECT_EQ(metric_before->value.type, logql::QueryValue::Type::kMatrix);
+  EXPECT_TRUE(metric_before->value.matrix.empty());
+
+  // A metric query's range windows read nothing older than the lookback either.
+  InstantQuery iq;
+  iq.query = R"(sum(count_over_time({app=~"old|new"}[3h])))";
+  iq.time_ns = now;
+  auto inst = api.Instant(kTenant, iq);
+  ASSERT_TRUE(inst.ok()) << inst.status().ToString();
+  ASSERT_EQ(inst->value.vector.size(), 1u);
+  EXPECT_EQ(inst->value.vector[0].point.value, 1);
+  iq.time_ns = now - 90 * kNanosPerMinute;
+  auto inst_before = api.Instant(kTenant, iq);
+  ASSERT_TRUE(inst_before.ok());
+  EXPECT_TRUE(inst_before->value.vector.empty());
+
+  // Label and series lookups wholly before the lookback answer nothing (in range, the
+  // ingester answers for every stream it holds, as Loki's does).
+  auto old_values =
+      api.LabelValues(kTenant, "app", now - 3 * kNanosPerHour, now - 90 * kNanosPerMinute, "");
+  ASSERT_TRUE(old_values.ok());
+  EXPECT_TRUE(old_values->empty());
+  auto series =
+      api.Series(kTenant, {R"({app=~".+"})"}, now - 3 * kNanosPerHour, now - 90 * kNanosPerMinute);
+  ASSERT_TRUE(series.ok());
+  EXPECT_TRUE(series->empty());
+  auto stats = api.Stats(kTenant, R"({app=~".+"})", now - 3 * kNanosPerHour, now);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->entries, 1u);
+}
+
+// max_query_parallelism bounds how many of one query's scans run at once; results are the
+// same whatever it is.
+TEST_F(QueryApiTest, MaxQueryParallelismKeepsResults) {
+  for (int s = 0; s < 40; s++) {
+    for (int i = 0; i < 5; i++) {
+      Push(R"({app="p", s=")" + std::to_string(s) + R"("})", kBase + s * 1000 + i,
+           "line " + std::to_string(i));
+    }
+  }
+  auto run = [&](int parallelism) {
+    limits::Limits lim;
+    lim.max_query_parallelism = parallelism;
+    limits::Overrides overrides{lim};
+    QueryApi api{&querier_, &overrides};
+    auto r = api.Range(kTenant, Range(R"({app="p"})", kBase, kBase + kNanosPerHour, 37));
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::vector<std::pair<std::string, int64_t>> out;
+    for (const auto& st : r->streams) {
+      for (const auto& e : st.entries) out.emplace_back(st.labels.ToString(), e.ts);
+    }
+    return out;
+  };
+  const auto one = run(1);
+  EXPECT_EQ(one.size(), 37u);
+  EXPECT_EQ(run(2), one);
+  EXPECT_EQ(run(32), one);
+}
+
 }  // namespace
 }  // namespace skald::querier

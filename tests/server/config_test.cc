@@ -194,6 +194,28 @@ ruler_storage:
   EXPECT_FALSE(ValidateConfig(*no_url).ok());
 }
 
+TEST(ConfigTest, TracingSection) {
+  // Loki's tracing.enabled is honoured; Skald adds the OTLP endpoint; older Loki keys are
+  // accepted and reported.
+  auto c = ParseConfigYaml(R"(
+tracing:
+  enabled: false
+  otlp_endpoint: http://otel:4318
+  profiling_enabled: true
+)");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(c->tracing.enabled);
+  EXPECT_EQ(c->tracing.otlp_endpoint, "http://otel:4318");
+  EXPECT_EQ(c->ignored_keys, (std::vector<std::string>{"tracing.profiling_enabled"}));
+  EXPECT_TRUE(Config().tracing.enabled);
+  EXPECT_TRUE(Config().tracing.otlp_endpoint.empty()) << "export is off by default";
+  auto f = Load({"-tracing.otlp-endpoint=http://collector:4318", "-tracing.enabled=true"});
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->tracing.otlp_endpoint, "http://collector:4318");
+  EXPECT_EQ(Err(ParseConfigYaml("tracing:\n  bogus: 1\n")),
+            "unknown config key \"tracing.bogus\" at line 2");
+}
+
 TEST(ConfigTest, UnknownKeyNamesFullPath) {
   EXPECT_EQ(Err(ParseConfigYaml("ingester:\n  foo: 1\n")),
             "unknown config key \"ingester.foo\" at line 2");
@@ -323,6 +345,39 @@ TEST(ConfigTest, HelpAndVersionSkipLoading) {
   EXPECT_NE(help.find("(default \"zstd\")"), std::string::npos);
 }
 
+// Issue 10's limits: the ingestion rate strategy is validated, the memory guard's caps parse
+// and show in GET /config and GET /runtime_config.
+TEST(ConfigTest, RateStrategyAndMemoryGuardSettings) {
+  EXPECT_EQ(Err(Load({"-distributor.ingestion-rate-limit-strategy=fair"})),
+            "invalid ingestion_rate_strategy \"fair\": must be local or global");
+  auto local = Load({"-distributor.ingestion-rate-limit-strategy=local"});
+  ASSERT_TRUE(local.ok());
+  EXPECT_EQ(local->limits_config.ingestion_rate_strategy, "local");
+  auto runtime = ParseRuntimeConfigYaml("overrides:\n  t:\n    ingestion_rate_strategy: fair\n",
+                                        limits::Limits());
+  EXPECT_FALSE(runtime.ok());
+
+  EXPECT_GE(Config().ingester.max_head_bytes, 0);
+  EXPECT_EQ(Config().ingester.max_head_bytes, DefaultMaxHeadBytes());
+  auto c = Load({"-ingester.max-head-bytes=1GB", "-ingester.max-head-bytes-per-user=64MB"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->ingester.max_head_bytes, int64_t{1} << 30);
+  EXPECT_EQ(c->limits_config.max_head_bytes_per_user, int64_t{64} << 20);
+  const std::string y = ConfigToYaml(*c);
+  EXPECT_NE(y.find("  max_head_bytes: 1GB\n"), std::string::npos) << y;
+  EXPECT_NE(y.find("  max_head_bytes_per_user: 64MB\n"), std::string::npos) << y;
+
+  auto ov = ParseRuntimeConfigYaml(
+      "overrides:\n  t:\n    max_head_bytes_per_user: 8MB\n    max_query_lookback: 1h\n",
+      limits::Limits());
+  ASSERT_TRUE(ov.ok()) << ov.status().ToString();
+  limits::Overrides::TenantMap tenants;
+  tenants.emplace("t", std::make_shared<const limits::Limits>(ov->overrides.at("t")));
+  const std::string diff = RuntimeConfigToYaml(tenants, limits::Limits(), true);
+  EXPECT_NE(diff.find("max_head_bytes_per_user: 8MB"), std::string::npos) << diff;
+  EXPECT_NE(diff.find("max_query_lookback: 1h"), std::string::npos) << diff;
+}
+
 TEST(ConfigTest, Validation) {
   EXPECT_EQ(Err(Load({"-server.http-listen-port=70000"})),
             "invalid server.http_listen_port 70000: must be between 0 and 65535");
@@ -397,7 +452,7 @@ overrides:
     ingestion_rate_mb: 10
     max_line_size: 512KB
     discover_service_name: [app]
-    max_query_parallelism: 32
+    split_queries_by_interval: 1h
   tenant-b:
     reject_old_samples: false
     reject_old_samples_max_age: 1w
@@ -419,7 +474,7 @@ configs:
   EXPECT_EQ(b.reject_old_samples_max_age_ns, 7 * kNanosPerDay);
   EXPECT_EQ(b.max_line_size, 1000);  // from the defaults given, not the built-in ones
   EXPECT_EQ(rt->ignored_keys,
-            (std::vector<std::string>{"overrides.tenant-a.max_query_parallelism", "configs"}));
+            (std::vector<std::string>{"overrides.tenant-a.split_queries_by_interval", "configs"}));
 }
 
 TEST(RuntimeConfigTest, ErrorsNameTheTenantAndKey) {

@@ -273,7 +273,8 @@ TEST(LokiApiStartupTest, WarnsOncePerAcceptedButUnimplementedKey) {
   {
     std::ofstream f(config);
     f << "auth_enabled: false\n"
-         "compactor:\n  retention_enabled: true\n"
+         "compactor:\n  retention_enabled: true\n  upload_parallelism: 4\n"
+         "bloom_build:\n  enabled: true\n"
          "ruler:\n  alertmanager_url: http://localhost:9093\n  enable_sharding: true\n";
   }
   skald::testing::CapturedLog log;
@@ -282,9 +283,11 @@ TEST(LokiApiStartupTest, WarnsOncePerAcceptedButUnimplementedKey) {
     ASSERT_TRUE(skald.Start().ok());
   }
   const std::string text = log.Text();
-  EXPECT_EQ(skald::testing::CountOccurrences(text, "not implemented: it has no effect"), 2u)
+  EXPECT_EQ(skald::testing::CountOccurrences(text, "not implemented: it has no effect"), 3u)
       << text;
-  EXPECT_EQ(skald::testing::CountOccurrences(text, "key=compactor"), 1u) << text;
+  EXPECT_EQ(skald::testing::CountOccurrences(text, "key=compactor.upload_parallelism"), 1u) << text;
+  EXPECT_EQ(skald::testing::CountOccurrences(text, "key=compactor.retention_enabled"), 0u) << text;
+  EXPECT_EQ(skald::testing::CountOccurrences(text, "key=bloom_build"), 1u) << text;
   EXPECT_EQ(skald::testing::CountOccurrences(text, "key=ruler.enable_sharding"), 1u) << text;
   EXPECT_EQ(skald::testing::CountOccurrences(text, "key=ruler"), 1u) << text;
   EXPECT_EQ(skald::testing::CountOccurrences(text, "gRPC is not served yet"), 1u) << text;

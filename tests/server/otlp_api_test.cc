@@ -226,6 +226,38 @@ limits_config:
   EXPECT_EQ(q->body.find("service_namespace"), std::string::npos) << q->body;
 }
 
+// A tenant's otlp_config in the runtime overrides applies to that tenant's OTLP pushes only.
+TEST(OtlpApiConfigTest, PerTenantOtlpConfigOverridesApply) {
+  skald::testing::TempDir dir("otlp-tenant");
+  const std::string runtime = dir.path() + "/runtime.yaml";
+  std::ofstream(runtime) << R"(
+overrides:
+  tenant-b:
+    reject_old_samples: false
+    otlp_config:
+      severity_text_as_label: true
+)";
+  skald::testing::InProcessSkald s(dir.path(), {"-auth.enabled", "-runtime-config.file=" + runtime,
+                                                "-validation.reject-old-samples=false"});
+  ASSERT_TRUE(s.Start().ok());
+  const std::string series =
+      "/loki/api/v1/series?match[]=%7Bservice_name%3D%22checkout%22%7D"
+      "&start=1767312000000000000&end=1767398400000000000";
+  for (const char* tenant : {"tenant-a", "tenant-b"}) {
+    auto r = s.Call("POST", "/otlp/v1/logs",
+                    {{"Content-Type", "application/x-protobuf"}, {"X-Scope-OrgID", tenant}},
+                    ReadTestdata("sdk-proto.bin"));
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->status, 204) << tenant << ": " << r->body;
+  }
+  auto a = s.Call("GET", series, {{"X-Scope-OrgID", "tenant-a"}});
+  auto b = s.Call("GET", series, {{"X-Scope-OrgID", "tenant-b"}});
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE(a->body.find("checkout"), std::string::npos) << a->body;
+  EXPECT_EQ(a->body.find("severity_text"), std::string::npos) << a->body;
+  EXPECT_NE(b->body.find(R"("severity_text":"ERROR")"), std::string::npos) << b->body;
+}
+
 TEST(OtlpApiConfigTest, OtlpConfigErrorsUseLokisTexts) {
   auto err = [](const std::string& yaml) {
     auto c = ParseConfigYaml(yaml);
