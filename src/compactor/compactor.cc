@@ -26,17 +26,6 @@ constexpr std::string_view kIndexPrefix = "index/";
 constexpr std::string_view kMarkerPrefix = "markers/";
 constexpr std::string_view kMarkerHeader = "skald-marker 1\n";
 
-bool ParseDecimal(std::string_view s, int64_t* out) {
-  if (s.empty() || s.size() > 18 || (s.size() > 1 && s[0] == '0')) return false;
-  int64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  *out = v;
-  return true;
-}
-
 bool ParseHex64(std::string_view s, uint64_t* out) {
   if (s.size() != 16) return false;
   uint64_t v = 0;
@@ -95,15 +84,10 @@ StatusOr<std::map<std::string, DayKeys>> ListIndex(storage::ObjectStore* store,
   SKALD_ASSIGN_OR_RETURN(std::vector<std::string> keys, store->List(prefix));
   std::map<std::string, DayKeys> out;
   for (std::string& k : keys) {
-    std::string_view rest = std::string_view(k).substr(kIndexPrefix.size());
-    const size_t a = rest.find('/');
-    if (a == std::string_view::npos) continue;
-    const size_t b = rest.find('/', a + 1);
+    std::string_view tenant_of_key;
     int64_t day;
-    if (b == std::string_view::npos || !ParseDecimal(rest.substr(a + 1, b - a - 1), &day)) {
-      continue;
-    }
-    out[std::string(rest.substr(0, a))][day].push_back(std::move(k));
+    if (!index::IndexStore::ParseKey(k, &tenant_of_key, &day)) continue;
+    out[std::string(tenant_of_key)][day].push_back(std::move(k));
   }
   return out;
 }
@@ -187,6 +171,19 @@ Status RewriteChunk(storage::ChunkStore* chunks, std::string_view tenant,
   n.key = std::move(key);
   *out = std::move(n);
   return Status::OK();
+}
+
+// The tenant's retention rules and default period when retention is enabled (else none, 0).
+std::vector<logql::RetentionRule> RetentionRules(bool enabled, const limits::Limits& l,
+                                                 int64_t* period) {
+  std::vector<logql::RetentionRule> rules;
+  *period = 0;
+  if (!enabled) return rules;
+  *period = l.retention_period_ns;
+  for (const limits::StreamRetention& r : l.retention_stream) {
+    rules.push_back({r.matchers, r.priority, r.period_ns});
+  }
+  return rules;
 }
 
 // Deletes `keys` with a few threads (object deletes are I/O-bound: a directory fsync on the
@@ -296,14 +293,9 @@ void Compactor::Stop() {
 
 std::shared_ptr<const logql::Erasure> Compactor::ErasureFor(std::string_view tenant, int64_t now) {
   std::shared_ptr<const limits::Limits> l = limits_->For(tenant);
-  std::vector<logql::RetentionRule> retention;
   int64_t period = 0;
-  if (opts_.retention_enabled) {
-    period = l->retention_period_ns;
-    for (const limits::StreamRetention& r : l->retention_stream) {
-      retention.push_back({r.matchers, r.priority, r.period_ns});
-    }
-  }
+  std::vector<logql::RetentionRule> retention =
+      RetentionRules(opts_.retention_enabled, *l, &period);
   std::vector<logql::DeleteRule> deletes;
   if (l->deletion_mode != "disabled") {
     auto list = deletes_->List(tenant);
@@ -542,14 +534,9 @@ Status Compactor::RunOnce(int64_t now, PassStats* out) {
           ids.push_back(p.request.id);
         }
       }
-      std::vector<logql::RetentionRule> retention;
       int64_t period = 0;
-      if (opts_.retention_enabled) {
-        period = l->retention_period_ns;
-        for (const limits::StreamRetention& r : l->retention_stream) {
-          retention.push_back({r.matchers, r.priority, r.period_ns});
-        }
-      }
+      std::vector<logql::RetentionRule> retention =
+          RetentionRules(opts_.retention_enabled, *l, &period);
       const logql::Erasure erasure(now, period, std::move(retention), std::move(deletes));
       bool tenant_ok = true;
       const uint64_t deleted_before = stats->entries_deleted;

@@ -86,6 +86,18 @@ std::string IndexStore::DayPrefix(std::string_view tenant, int64_t day) {
   return key;
 }
 
+bool IndexStore::ParseKey(std::string_view key, std::string_view* tenant, int64_t* day) {
+  if (key.substr(0, kIndexPrefix.size()) != kIndexPrefix) return false;
+  std::string_view rest = key.substr(kIndexPrefix.size());
+  const size_t a = rest.find('/');
+  if (a == std::string_view::npos || a == 0) return false;
+  const size_t b = rest.find('/', a + 1);
+  if (b == std::string_view::npos || b + 1 >= rest.size()) return false;
+  if (!ParseDay(rest.substr(a + 1, b - a - 1), day)) return false;
+  *tenant = rest.substr(0, a);
+  return true;
+}
+
 std::string IndexStore::NewFileName() {
   // Strictly increasing write time within this process.
   int64_t now = NowNanos();

@@ -73,6 +73,9 @@ class IndexStore {
 
   // Key prefix of one tenant's files of one day: "index/<tenant>/<day>/".
   static std::string DayPrefix(std::string_view tenant, int64_t day);
+  // The tenant and day of an index file key "index/<tenant>/<day>/<name>"; false for
+  // anything else.
+  static bool ParseKey(std::string_view key, std::string_view* tenant, int64_t* day);
   // Drops the cached reader of `key` (call after deleting the file).
   void Forget(std::string_view key);
   // Number of cached readers.

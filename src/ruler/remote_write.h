@@ -20,8 +20,8 @@
 
 #include "core/labels.h"
 #include "core/metrics.h"
+#include "core/queued_sender.h"
 #include "core/status.h"
-#include "ruler/queued_sender.h"
 
 namespace skald::http {
 class HttpClient;

@@ -13,12 +13,6 @@ namespace skald::server {
 
 namespace {
 
-int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string WithTracesPath(std::string_view base) {
   while (!base.empty() && base.back() == '/') base.remove_suffix(1);
   return std::string(base) + "/v1/traces";
@@ -168,26 +162,11 @@ void OtlpTraceExporter::Export(std::unique_ptr<trace::SpanData> span) {
   if (wake) cv_.notify_one();
 }
 
-void OtlpTraceExporter::Stop(int64_t timeout_ms) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    const int64_t deadline = SteadyMs() + std::max<int64_t>(timeout_ms, 0);
-    stop_deadline_ms_ = stopping_ ? std::min(stop_deadline_ms_, deadline) : deadline;
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void OtlpTraceExporter::Stop(int64_t timeout_ms) { StopAndJoin(timeout_ms); }
 
-uint64_t OtlpTraceExporter::spans_exported() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return exported_;
-}
+uint64_t OtlpTraceExporter::spans_exported() const { return Read(sent_); }
 
-uint64_t OtlpTraceExporter::spans_dropped() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return dropped_;
-}
+uint64_t OtlpTraceExporter::spans_dropped() const { return Read(dropped_); }
 
 void OtlpTraceExporter::Run() {
   // Parsed in Create(): cannot fail here. One keep-alive connection, reused across batches;
@@ -224,7 +203,7 @@ void OtlpTraceExporter::Run() {
     if (Send(&client, body, n)) {
       if (exported_metric_ != nullptr) exported_metric_->Inc(static_cast<double>(n));
       lock.lock();
-      exported_ += n;
+      sent_ += n;
     } else {
       CountDropped(dropped_export_failed_, n);
       lock.lock();

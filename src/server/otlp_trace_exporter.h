@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/queued_sender.h"
 #include "core/status.h"
 #include "core/tracing.h"
 
@@ -63,7 +64,7 @@ struct OtlpTraceExporterOptions {
   int64_t initial_backoff_ms = 100;
 };
 
-class OtlpTraceExporter final : public trace::SpanExporter {
+class OtlpTraceExporter final : public trace::SpanExporter, private QueuedSender {
  public:
   // Errors: InvalidArgument when the URL does not parse or is not http://.
   static StatusOr<std::unique_ptr<OtlpTraceExporter>> Create(OtlpTraceExporterOptions options,
@@ -97,15 +98,10 @@ class OtlpTraceExporter final : public trace::SpanExporter {
   metrics::Counter* dropped_export_failed_ = nullptr;
   metrics::Counter* dropped_shutdown_ = nullptr;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
+  // QueuedSender's mu_ guards these; its sent_ / dropped_ count exported and dropped spans.
   std::deque<std::unique_ptr<trace::SpanData>> queue_;
-  bool stopping_ = false;
-  int64_t stop_deadline_ms_ = 0;  // steady clock
-  uint64_t exported_ = 0, dropped_ = 0;
   int64_t last_error_log_ms_ = INT64_MIN / 2;
   uint64_t errors_not_logged_ = 0;
-  std::thread thread_;
 };
 
 }  // namespace skald::server

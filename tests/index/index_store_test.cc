@@ -340,3 +340,22 @@ TEST_F(IndexStoreTest, ConcurrentWritesAndQueries) {
 
 }  // namespace
 }  // namespace skald::index
+
+namespace skald::index {
+namespace {
+
+TEST(IndexStoreKeyTest, ParseKeyNamesTenantAndDay) {
+  std::string_view tenant;
+  int64_t day = -1;
+  ASSERT_TRUE(
+      IndexStore::ParseKey("index/t-1/19675/00000000000000000001-00000000000000ab", &tenant, &day));
+  EXPECT_EQ(tenant, "t-1");
+  EXPECT_EQ(day, 19675);
+  for (std::string_view bad : {"index/t/19675/", "index//19675/x", "index/t/019675/x",
+                               "index/t/x/y", "chunks/t/19675/x", "index/t"}) {
+    EXPECT_FALSE(IndexStore::ParseKey(bad, &tenant, &day)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace skald::index

@@ -1,6 +1,6 @@
-// What the Alertmanager notifier and the remote writer share: one sender thread draining a
-// bounded queue, counts of what it sent, failed to send and dropped, and a Stop that gives the
-// thread a deadline to drain the queue and then joins it.
+// What the ruler's Alertmanager notifier and remote writer and the OTLP span exporter share: one
+// sender thread draining a bounded queue, counts of what it sent, failed to send and dropped, and a
+// Stop that gives the thread a deadline to drain the queue and then joins it.
 #pragma once
 
 #include <algorithm>
@@ -10,7 +10,7 @@
 #include <mutex>
 #include <thread>
 
-namespace skald::ruler {
+namespace skald {
 
 class QueuedSender {
  protected:
@@ -53,4 +53,4 @@ class QueuedSender {
   std::thread thread_;
 };
 
-}  // namespace skald::ruler
+}  // namespace skald
