@@ -72,9 +72,17 @@ std::vector<uint64_t> BruteForce(const IndexFileReader& r, const std::vector<uin
   return out;
 }
 
+// Whether Select must agree with the brute force: true for files a writer produced (mode 2,
+// and the seeds, the only files that pass the checksums in mode 0). Mode 1 recomputes the
+// checksums over arbitrary content, and the reader does not cross-check postings against the
+// series table (the CRC guards the content: docs/formats/index.md), so there Select only has
+// to be safe.
+thread_local bool g_consistent = true;
+
 void CheckSelect(const IndexFileReader& r, const std::vector<uint64_t>& all,
                  const std::vector<Matcher>& ms) {
-  FUZZ_CHECK(r.Select(ms) == BruteForce(r, all, ms));
+  std::vector<uint64_t> got = r.Select(ms);
+  if (g_consistent) FUZZ_CHECK(got == BruteForce(r, all, ms));
 }
 
 void Exercise(const IndexFileReader& r) {
@@ -200,10 +208,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string bytes(reinterpret_cast<const char*>(data + 1), size - 1);
   if (mode == 2) {
     FuzzedDataProvider in(data + 1, size - 1);
+    g_consistent = true;
     Structured(in);
     return 0;
   }
   if (mode == 1) skald::index::internal::FixChecksumsForTesting(&bytes);
+  g_consistent = mode == 0;
   auto r = IndexFileReader::Open(std::move(bytes));
   if (r.ok()) {
     Exercise(*r);
