@@ -186,6 +186,12 @@ std::vector<logql::RetentionRule> RetentionRules(bool enabled, const limits::Lim
   return rules;
 }
 
+// What a delete request erases: its ms range (inclusive) in ns.
+logql::DeleteRule DeleteRuleOf(const ParsedDeleteRequest& p) {
+  return {p.matchers, p.pipeline, SaturatingMul(p.request.start_ms, kNanosPerMilli),
+          SaturatingMul(p.request.end_ms, kNanosPerMilli)};
+}
+
 // Deletes `keys` with a few threads (object deletes are I/O-bound: a directory fsync on the
 // filesystem store, a round trip on a remote one). Returns the first error.
 Status DeleteAll(storage::ObjectStore* store, const std::vector<std::string>& keys,
@@ -301,8 +307,7 @@ std::shared_ptr<const logql::Erasure> Compactor::ErasureFor(std::string_view ten
     auto list = deletes_->List(tenant);
     if (list.ok()) {
       for (const ParsedDeleteRequest& p : **list) {
-        deletes.push_back({p.matchers, p.pipeline, p.request.start_ms * 1'000'000,
-                           SaturatingMul(p.request.end_ms, 1'000'000)});
+        deletes.push_back(DeleteRuleOf(p));
       }
     }
   }
@@ -525,12 +530,12 @@ Status Compactor::RunOnce(int64_t now, PassStats* out) {
           continue;
         }
         for (const ParsedDeleteRequest& p : **list) {
-          if (p.request.processed || SaturatingAdd(SaturatingMul(p.request.created_ms, 1'000'000),
-                                                   opts_.delete_request_cancel_period_ns) > now) {
+          if (p.request.processed ||
+              SaturatingAdd(SaturatingMul(p.request.created_ms, kNanosPerMilli),
+                            opts_.delete_request_cancel_period_ns) > now) {
             continue;
           }
-          deletes.push_back({p.matchers, p.pipeline, p.request.start_ms * 1'000'000,
-                             SaturatingMul(p.request.end_ms, 1'000'000)});
+          deletes.push_back(DeleteRuleOf(p));
           ids.push_back(p.request.id);
         }
       }

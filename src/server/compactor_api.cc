@@ -16,10 +16,9 @@
 namespace skald::server {
 namespace {
 
+// Go's http.Error: the text with a newline.
 void TextError(int status, std::string_view msg, HttpResponse* resp) {
-  resp->status = status;
-  resp->content_type = "text/plain; charset=utf-8";
-  resp->body = std::string(msg) + "\n";  // Go's http.Error adds the newline
+  resp->SetText(status, std::string(msg) + "\n");
 }
 
 // Loki's deletion parseTime: RFC3339, else exactly 10 characters read as unix seconds (a
