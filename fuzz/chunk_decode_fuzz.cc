@@ -4,8 +4,9 @@
 //      column decoders, then DecodeBlock in both column modes.
 //   2: like 0, but header, index and block checksums are recomputed first (layout in
 //      docs/formats/chunk.md) so that structural checks behind the checksums get fuzzed.
-//   3: the rest describes entries; they are encoded with BlockBuilder/ChunkWriter and must
-//      decode back identically (differential round trip).
+//   3: the rest describes entries; they are encoded with BlockBuilder/ChunkWriter (format
+//      version 2, or 1 when the codec byte's bit 7 is set) and must decode back identically
+//      (differential round trip); every substring of a line must pass its block's filter.
 // Any failure must be a clean Status; crashes, sanitizer reports and round-trip mismatches
 // are bugs.
 #include <cstddef>
@@ -62,6 +63,11 @@ void ReadAll(std::string_view bytes) {
   }
   DecodedBlock d;
   for (size_t i = 0; i < r->blocks().size(); ++i) {
+    // Open validated the filter: Parse must agree, and probing must stay in bounds.
+    Check(GramFilter::Parse(r->block_filter(i)).ok());
+    const GramFilter f = GramFilter::Trusted(r->block_filter(i));
+    volatile bool may = f.MayContain("error") && f.MayContain(bytes.substr(0, 7));
+    (void)may;
     skald::Status s = r->ReadTimestamps(i, &d);
     if (s.ok()) Consume(d);
     s = r->ReadBlock(i, &d);
@@ -74,14 +80,21 @@ void ReadAll(std::string_view bytes) {
   }
 }
 
-// Recomputes the header and index CRCs, then each block's CRC (using the parsed index).
+// Recomputes the header, index and (version 2) filter CRCs, then each block's CRC (using the
+// parsed index).
 void FixChecksumsAndRead(std::string s) {
   if (s.size() < 24) return ReadAll(s);
-  const uint64_t h = GetLE32(s, 8), ix = GetLE32(s, 12);
-  if (16 + h + 4 + ix + 4 > s.size()) return ReadAll(s);
-  const size_t hend = 16 + h;
+  const bool v2 = s[4] == 2;
+  const size_t pre = v2 ? 20 : 16;
+  const uint64_t h = GetLE32(s, 8), ix = GetLE32(s, 12), fl = v2 ? GetLE32(s, 16) : 0;
+  if (pre + h + 4 + ix + 4 + (v2 ? fl + 4 : 0) > s.size()) return ReadAll(s);
+  const size_t hend = pre + h;
   PutLE32(&s, hend, skald::crc32c::Value(s.data(), hend));
   PutLE32(&s, hend + 4 + ix, skald::crc32c::Value(s.data() + hend + 4, ix));
+  if (v2) {
+    const size_t fstart = hend + 4 + ix + 4;
+    PutLE32(&s, fstart + fl, skald::crc32c::Value(s.data() + fstart, fl));
+  }
   auto r = ChunkReader::Open(s);
   if (r.ok()) {
     std::vector<BlockMeta> blocks = r->blocks();
@@ -108,12 +121,14 @@ void DecodeRawBlock(std::string s) {
 
 void RoundTrip(const uint8_t* p, size_t n) {
   if (n < 1) return;
-  const Codec codec = static_cast<Codec>(p[0] % (kMaxCodec + 1));
+  const Codec codec = static_cast<Codec>((p[0] & 0x7f) % (kMaxCodec + 1));
+  const bool v1 = (p[0] & 0x80) != 0;
   ++p;
   --n;
   std::vector<OwnedEntry> want;
   BlockBuilder bb;
   ChunkWriter w(codec, "tenant", 42, "{a=\"b\"}");
+  if (v1) w.set_version(1);
   int64_t ts = 0;
   while (n >= 3) {
     const uint8_t op = p[0], len = p[1], nmeta = p[2] % 4;
@@ -145,6 +160,26 @@ void RoundTrip(const uint8_t* p, size_t n) {
   std::vector<OwnedEntry> got;
   Check(DecodeChunkEntries(chunk, &got).ok());
   Check(got == want);
+  // Block filters never refute what a line holds (any case mix of it, too).
+  auto r = ChunkReader::Open(chunk);
+  Check(r.ok());
+  DecodedBlock d;
+  for (size_t b = 0; b < r->blocks().size(); ++b) {
+    if (v1) Check(r->block_filter(b).empty());
+    const GramFilter f = GramFilter::Trusted(r->block_filter(b));
+    Check(r->ReadBlock(b, &d).ok());
+    for (size_t i = 0; i < d.size(); ++i) {
+      const std::string_view line = d.line(i);
+      for (size_t at = 0; at < line.size(); ++at) {
+        for (size_t len = 1; len <= 8 && at + len <= line.size(); ++len) {
+          std::string sub(line.substr(at, len));
+          Check(f.MayContain(sub));
+          for (char& c : sub) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+          Check(f.MayContain(sub));
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

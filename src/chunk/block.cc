@@ -53,6 +53,7 @@ void BlockBuilder::Add(int64_t ts, std::string_view line, std::span<const Metada
   prev_ts_ = ts;
   PutUvarint(&len_col_, line.size());
   lines_.append(line);
+  filter_.AddLine(line);
   PutUvarint(&meta_col_, metadata.size());
   for (const MetadataPair& p : metadata) {
     PutUvarint(&meta_col_, Intern(p.name));
@@ -114,6 +115,7 @@ void BlockBuilder::Reset() {
   lines_.clear();
   meta_col_.clear();
   any_meta_ = false;
+  filter_.Reset();
   sym_data_.clear();
   sym_off_.assign(1, 0);
   sym_encoded_ = 0;
@@ -179,6 +181,7 @@ EncodedBlock BlockBuilder::Finish(Codec codec) {
   b.meta.offset = 0;
   b.meta.length = static_cast<uint32_t>(out.size());
   b.meta.uncompressed_size = static_cast<uint32_t>(total_raw);
+  filter_.Finish(&b.filter);
   Reset();
   return b;
 }

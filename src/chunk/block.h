@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "chunk/codec.h"
+#include "chunk/gram_filter.h"
 #include "core/entry.h"
 #include "core/status.h"
 
@@ -29,12 +30,17 @@ struct BlockMeta {
   uint64_t offset = 0;             // within the chunk (set by ChunkWriter)
   uint32_t length = 0;             // stored bytes of the block, including its CRC32C trailer
   uint32_t uncompressed_size = 0;  // sum of the decoded sizes of the block's columns
+  // The block's serialized filter (gram_filter.h) within the chunk (set by ChunkWriter and
+  // ChunkReader for version 2 chunks); length 0 = no filter.
+  uint64_t filter_offset = 0;
+  uint32_t filter_length = 0;
 };
 
 // A finished block: its summary and its stored bytes (self-contained; see DecodeBlock).
 struct EncodedBlock {
   BlockMeta meta;
   std::string bytes;
+  std::string filter;  // serialized trigram filter of the block's lines (gram_filter.h)
 };
 
 // Accumulates entries for one block. Entries must be added in non-decreasing ts order (the
@@ -81,6 +87,7 @@ class BlockBuilder {
   std::vector<uint32_t> sym_off_;
   size_t sym_encoded_ = 0;           // sum of uvarint(len)+len over symbols
   std::vector<uint32_t> sym_slots_;  // open addressing; holds id+1, 0 = empty
+  GramFilterBuilder filter_;         // trigrams of the lines added so far
   // Reused scratch for Finish.
   std::string meta_scratch_;
   std::string comp_[4];

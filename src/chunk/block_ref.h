@@ -14,6 +14,7 @@ namespace skald::chunk {
 struct BlockRef {
   std::shared_ptr<const void> owner;  // keeps `bytes` alive
   std::string_view bytes;             // the stored block (input to DecodeBlock)
+  std::string_view filter;            // its serialized filter (gram_filter.h); empty = none
   int64_t min_ts = 0;
   int64_t max_ts = 0;
   uint32_t entries = 0;

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 
+#include "chunk/gram_filter.h"
 #include "core/coding.h"
 #include "core/crc32c.h"
 
@@ -13,7 +14,9 @@ namespace skald::chunk {
 namespace {
 
 constexpr char kMagic[4] = {'S', 'K', 'C', 'H'};
-constexpr size_t kPreambleSize = 16;  // magic, version, codec, flags, header_len, index_len
+// magic, version, codec, flags, header_len, index_len; version 2 adds filters_len.
+constexpr size_t kPreambleSizeV1 = 16;
+constexpr size_t kPreambleSizeV2 = 20;
 constexpr size_t kMinBlockSize = 1 + 4 * 3 + 4;  // entry count, 4 column headers, CRC
 
 Status Corrupt(std::string what) { return Status::Corruption("chunk: " + std::move(what)); }
@@ -28,6 +31,10 @@ ChunkWriter::ChunkWriter(Codec codec, std::string tenant, uint64_t fingerprint, 
       tenant_(std::move(tenant)),
       fingerprint_(fingerprint),
       labels_(std::move(labels)) {}
+
+void ChunkWriter::set_version(uint8_t version) {
+  version_ = version == 1 ? uint8_t{1} : kChunkFormatVersion;
+}
 
 void ChunkWriter::AddBlock(EncodedBlock block) {
   if (block.meta.entries == 0) return;
@@ -67,24 +74,49 @@ std::string ChunkWriter::Finish(std::vector<BlockMeta>* blocks) {
     PutUvarint(&index, b.meta.uncompressed_size);
   }
 
+  // Version 2: one length-prefixed filter per block, in index order.
+  const bool v2 = version_ >= 2;
+  std::string filters;
+  std::vector<std::pair<size_t, uint32_t>> filter_spans;  // (offset in `filters`, length)
+  if (v2) {
+    for (const EncodedBlock& b : blocks_) {
+      PutUvarint(&filters, b.filter.size());
+      filter_spans.emplace_back(filters.size(), static_cast<uint32_t>(b.filter.size()));
+      filters.append(b.filter);
+    }
+  }
+
   std::string out;
-  out.reserve(kPreambleSize + header.size() + index.size() + 8 + compressed_bytes_);
+  out.reserve(kPreambleSizeV2 + header.size() + index.size() + filters.size() + 12 +
+              compressed_bytes_);
   out.append(kMagic, 4);
-  out.push_back(static_cast<char>(kChunkFormatVersion));
+  out.push_back(static_cast<char>(version_));
   out.push_back(static_cast<char>(codec_));
   out.append(2, '\0');  // flags
   PutFixed32(&out, static_cast<uint32_t>(header.size()));
   PutFixed32(&out, static_cast<uint32_t>(index.size()));
+  if (v2) PutFixed32(&out, static_cast<uint32_t>(filters.size()));
   out.append(header);
   PutFixed32(&out, crc32c::Value(out));
   out.append(index);
   PutFixed32(&out, crc32c::Value(index));
+  size_t filters_at = 0;
+  if (v2) {
+    filters_at = out.size();
+    out.append(filters);
+    PutFixed32(&out, crc32c::Value(filters));
+  }
   if (blocks != nullptr) blocks->clear();
-  for (EncodedBlock& b : blocks_) {
+  for (size_t i = 0; i < blocks_.size(); i++) {
+    EncodedBlock& b = blocks_[i];
     if (blocks != nullptr) {
       BlockMeta m = b.meta;
       m.offset = out.size();
       m.length = static_cast<uint32_t>(b.bytes.size());
+      if (v2) {
+        m.filter_offset = filters_at + filter_spans[i].first;
+        m.filter_length = filter_spans[i].second;
+      }
       blocks->push_back(m);
     }
     out.append(b.bytes);
@@ -100,31 +132,36 @@ std::string ChunkWriter::Finish(std::vector<BlockMeta>* blocks) {
 // ChunkReader
 
 StatusOr<ChunkReader> ChunkReader::Open(std::string_view bytes) {
-  if (bytes.size() < kPreambleSize + 8) return Corrupt("too short");
+  if (bytes.size() < kPreambleSizeV1 + 8) return Corrupt("too short");
   if (std::memcmp(bytes.data(), kMagic, 4) != 0) return Corrupt("bad magic");
   ChunkReader cr;
   cr.data_ = bytes;
   ChunkHeader& h = cr.header_;
   h.version = static_cast<uint8_t>(bytes[4]);
-  if (h.version != kChunkFormatVersion) {
+  if (h.version != 1 && h.version != 2) {
     return Corrupt("unsupported format version " + std::to_string(h.version));
   }
+  const bool v2 = h.version == 2;
+  const size_t preamble = v2 ? kPreambleSizeV2 : kPreambleSizeV1;
+  if (bytes.size() < preamble + (v2 ? 12 : 8)) return Corrupt("too short");
   const auto codec = static_cast<uint8_t>(bytes[5]);
   if (codec > kMaxCodec) return Corrupt("unknown codec " + std::to_string(codec));
   h.codec = static_cast<Codec>(codec);
   if (bytes[6] != 0 || bytes[7] != 0) return Corrupt("unknown flags");
   const uint64_t header_len = DecodeFixed32(bytes.data() + 8);
   const uint64_t index_len = DecodeFixed32(bytes.data() + 12);
-  const uint64_t data_start = kPreambleSize + header_len + 4 + index_len + 4;
+  const uint64_t filters_len = v2 ? DecodeFixed32(bytes.data() + 16) : 0;
+  const uint64_t data_start =
+      preamble + header_len + 4 + index_len + 4 + (v2 ? filters_len + 4 : 0);
   if (data_start > bytes.size()) return Corrupt("truncated header or index");
 
   // Header.
-  const size_t header_end = kPreambleSize + static_cast<size_t>(header_len);
+  const size_t header_end = preamble + static_cast<size_t>(header_len);
   if (crc32c::Value(bytes.data(), header_end) != DecodeFixed32(bytes.data() + header_end)) {
     return Corrupt("header checksum mismatch");
   }
   {
-    ByteReader r(bytes.substr(kPreambleSize, header_end - kPreambleSize));
+    ByteReader r(bytes.substr(preamble, header_end - preamble));
     std::string_view tenant, labels;
     uint64_t entries;
     if (!r.GetLengthPrefixed(&tenant) || !r.GetFixed64(&h.fingerprint) ||
@@ -192,7 +229,32 @@ StatusOr<ChunkReader> ChunkReader::Open(std::string_view bytes) {
       return Corrupt("header does not match block index");
     }
   }
+
+  // Block filters (version 2): one per block, each well-formed.
+  if (v2) {
+    const size_t filters_start = index_end + 4;
+    const size_t filters_end = filters_start + static_cast<size_t>(filters_len);
+    if (crc32c::Value(bytes.data() + filters_start, filters_len) !=
+        DecodeFixed32(bytes.data() + filters_end)) {
+      return Corrupt("block filters checksum mismatch");
+    }
+    ByteReader r(bytes.substr(filters_start, filters_end - filters_start));
+    for (size_t i = 0; i < cr.blocks_.size(); i++) {
+      std::string_view f;
+      if (!r.GetLengthPrefixed(&f)) return Corrupt("malformed block filters");
+      SKALD_RETURN_IF_ERROR(GramFilter::Parse(f).status());
+      BlockMeta& m = cr.blocks_[i];
+      m.filter_offset = static_cast<uint64_t>(f.data() - bytes.data());
+      m.filter_length = static_cast<uint32_t>(f.size());
+    }
+    if (!r.empty()) return Corrupt("trailing bytes in block filters");
+  }
   return cr;
+}
+
+std::string_view ChunkReader::block_filter(size_t i) const {
+  const BlockMeta& m = blocks_[i];
+  return data_.substr(static_cast<size_t>(m.filter_offset), m.filter_length);
 }
 
 std::string_view ChunkReader::block_bytes(size_t i) const {

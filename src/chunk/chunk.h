@@ -16,8 +16,9 @@
 
 namespace skald::chunk {
 
-// Current (and only) chunk format version.
-inline constexpr uint8_t kChunkFormatVersion = 1;
+// Chunk format version written by default. Version 1 (no block filters) is still read, and
+// written on request (ChunkWriter::set_version).
+inline constexpr uint8_t kChunkFormatVersion = 2;
 
 struct ChunkHeader {
   uint8_t version = kChunkFormatVersion;
@@ -35,6 +36,10 @@ class ChunkWriter {
  public:
   ChunkWriter(Codec codec, std::string tenant, uint64_t fingerprint, std::string labels);
 
+  // Format version to write: kChunkFormatVersion (default) or 1 (no block filters; for
+  // compatibility tests). Any other value means the default.
+  void set_version(uint8_t version);
+
   // Takes ownership of a block from BlockBuilder::Finish. Blocks with no entries are ignored.
   void AddBlock(EncodedBlock block);
 
@@ -51,6 +56,7 @@ class ChunkWriter {
 
  private:
   Codec codec_;
+  uint8_t version_ = kChunkFormatVersion;
   std::string tenant_;
   uint64_t fingerprint_;
   std::string labels_;
@@ -74,6 +80,9 @@ class ChunkReader {
   const std::vector<BlockMeta>& blocks() const { return blocks_; }
   // The stored bytes of block i (for DecodeBlock or copying).
   std::string_view block_bytes(size_t i) const;
+  // Block i's serialized filter (gram_filter.h), validated by Open; empty when the block has
+  // none (version 1 chunks never have one).
+  std::string_view block_filter(size_t i) const;
 
   // Decodes block i into *out, reusing its buffers (no allocation per call in steady state).
   // Errors: InvalidArgument if i is out of range; Corruption on checksum failure or if the

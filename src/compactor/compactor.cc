@@ -50,17 +50,25 @@ bool ParseMarkerTime(std::string_view name, int64_t* out) {
   return true;
 }
 
-// "chunks/<tenant>/<fp>/<min>-<max>-<crc>" -> tenant, min_ts, max_ts.
+// "chunks/<tenant>/<fp>/<min>-<max>-<crc>", or a chunk locator in
+// "packs/<tenant>/<min>-<max>-<crc>" -> tenant, min_ts, max_ts.
 bool ParseChunkKey(std::string_view key, std::string_view* tenant, int64_t* min_ts,
                    int64_t* max_ts) {
+  // A chunk in a pack: the pack's key names the tenant and the span of all of its chunks.
+  key = storage::LocatorObject(key);
   constexpr std::string_view kChunks = "chunks/";
-  if (key.substr(0, kChunks.size()) != kChunks) return false;
-  key.remove_prefix(kChunks.size());
+  constexpr std::string_view kPacks = "packs/";
+  const bool pack = key.substr(0, kPacks.size()) == kPacks;
+  if (!pack && key.substr(0, kChunks.size()) != kChunks) return false;
+  key.remove_prefix(pack ? kPacks.size() : kChunks.size());
   const size_t a = key.find('/');
   if (a == std::string_view::npos) return false;
   *tenant = key.substr(0, a);
-  const size_t b = key.find('/', a + 1);
-  if (b == std::string_view::npos) return false;
+  size_t b = a;
+  if (!pack) {
+    b = key.find('/', a + 1);
+    if (b == std::string_view::npos) return false;
+  }
   std::string_view name = key.substr(b + 1);
   uint64_t lo, hi;
   if (name.size() < 34 || name[16] != '-' || name[33] != '-' ||
@@ -92,7 +100,8 @@ StatusOr<std::map<std::string, DayKeys>> ListIndex(storage::ObjectStore* store,
   return out;
 }
 
-// Every chunk key the tenant's index files of `day` reference.
+// Every object the tenant's index files of `day` reference: chunk objects, and the packs
+// holding referenced chunks.
 Status CollectRefs(storage::ObjectStore* store, std::string_view tenant, int64_t day,
                    std::unordered_set<std::string>* refs) {
   SKALD_ASSIGN_OR_RETURN(std::vector<std::string> keys,
@@ -106,7 +115,9 @@ Status CollectRefs(storage::ObjectStore* store, std::string_view tenant, int64_t
     SKALD_ASSIGN_OR_RETURN(index::IndexFileReader r,
                            index::IndexFileReader::Open(std::move(bytes).value()));
     for (uint64_t fp : r.Select({})) {
-      for (index::ChunkRef& c : r.Chunks(fp, INT64_MIN, INT64_MAX)) refs->insert(std::move(c.key));
+      for (index::ChunkRef& c : r.Chunks(fp, INT64_MIN, INT64_MAX)) {
+        refs->emplace(storage::LocatorObject(c.key));
+      }
     }
   }
   return Status::OK();
@@ -493,11 +504,14 @@ Status Compactor::Sweep(int64_t now, PassStats* stats) {
             break;
           }
         }
-        referenced = it->second.count(std::string(key)) > 0;
+        // A pack stays while any of its chunks is referenced.
+        referenced = it->second.count(std::string(storage::LocatorObject(key))) > 0;
       }
       if (!st.ok() || referenced) continue;
-      unreferenced.emplace_back(key);
+      unreferenced.emplace_back(storage::LocatorObject(key));
     }
+    std::sort(unreferenced.begin(), unreferenced.end());
+    unreferenced.erase(std::unique(unreferenced.begin(), unreferenced.end()), unreferenced.end());
     if (st.ok()) st = DeleteAll(store_, unreferenced, &stats->chunk_objects_deleted);
     if (st.ok()) st = store_->Delete(m);
     if (!st.ok() && first.ok()) first = st;

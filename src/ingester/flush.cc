@@ -177,12 +177,44 @@ Status Ingester::FlushPass(bool force) {
     if (pending.empty()) continue;
 
     // 2. Write chunks on the flush pool (bounded by concurrent_flushes), then one index
-    // file per day touched.
-    ParallelFor(flush_pool_.get(), pending.size(), static_cast<size_t>(flush_pool_->threads()),
-                [&](size_t i) {
-                  Pending& p = pending[i];
-                  p.key = chunks_.Put(inst->tenant_, p.stream->fp_, p.chunk->min_ts,
-                                      p.chunk->max_ts, *p.chunk->bytes);
+    // file per day touched. With packing, consecutive chunks up to pack_target_size go into
+    // one object (a pack that fails is retried whole by the next pass); otherwise each chunk
+    // is its own object.
+    std::vector<std::pair<size_t, size_t>> groups;  // [begin, end) of pending per object
+    for (size_t i = 0; i < pending.size();) {
+      size_t end = i + 1, bytes = pending[i].chunk->bytes->size();
+      while (opts_.pack_target_size > 0 && end < pending.size() &&
+             bytes + pending[end].chunk->bytes->size() <= opts_.pack_target_size) {
+        bytes += pending[end++].chunk->bytes->size();
+      }
+      groups.emplace_back(i, end);
+      i = end;
+    }
+    ParallelFor(flush_pool_.get(), groups.size(), static_cast<size_t>(flush_pool_->threads()),
+                [&](size_t g) {
+                  const auto [begin, end] = groups[g];
+                  if (opts_.pack_target_size == 0) {
+                    Pending& p = pending[begin];
+                    p.key = chunks_.Put(inst->tenant_, p.stream->fp_, p.chunk->min_ts,
+                                        p.chunk->max_ts, *p.chunk->bytes);
+                    return;
+                  }
+                  std::vector<storage::PackItem> items;
+                  items.reserve(end - begin);
+                  for (size_t i = begin; i < end; i++) {
+                    const ClosedChunk& c = *pending[i].chunk;
+                    items.push_back({pending[i].stream->fp_, c.min_ts, c.max_ts,
+                                     static_cast<uint32_t>(c.entries), *c.bytes});
+                  }
+                  auto locators = chunks_.PutPack(inst->tenant_, items);
+                  for (size_t i = begin; i < end; i++) {
+                    if (locators.ok()) {
+                      pending[i].key = std::move((*locators)[i - begin]);
+                    } else {
+                      pending[i].key = locators.status();
+                    }
+                  }
+                  if (locators.ok() && metrics_->packs_written) metrics_->packs_written->Inc();
                 });
 
     struct Day {

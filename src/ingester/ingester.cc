@@ -42,6 +42,10 @@ Ingester::Ingester(IngesterOptions opts, storage::ObjectStore* store, index::Ind
     metrics_->chunk_stored_bytes =
         &r.AddCounter("loki_ingester_chunk_stored_bytes_total",
                       "Total bytes stored in chunks per tenant.", {"tenant"});
+    metrics_->packs_written =
+        &r.AddCounter("skald_ingester_packs_written_total",
+                      "Packed objects written (each holds the chunks of one tenant's flush).", {})
+             .WithLabels();
     metrics_->chunk_size = &r.AddHistogram("loki_ingester_chunk_size_bytes",
                                            "Distribution of stored chunk sizes (when stored).", {},
                                            metrics::ExponentialBuckets(20000, 2, 10))
@@ -451,6 +455,7 @@ void AppendChunkBlocks(const std::shared_ptr<const ClosedChunk>& c, int64_t from
     chunk::BlockRef ref;
     ref.owner = c;
     ref.bytes = std::string_view(c->bytes->data() + m.offset, m.length);
+    ref.filter = std::string_view(c->bytes->data() + m.filter_offset, m.filter_length);
     ref.min_ts = m.min_ts;
     ref.max_ts = m.max_ts;
     ref.entries = m.entries;
@@ -496,6 +501,7 @@ std::vector<StreamSnapshot> Ingester::Snapshot(std::string_view tenant,
       chunk::BlockRef ref;
       ref.owner = b;
       ref.bytes = b->bytes;
+      ref.filter = b->filter;
       ref.min_ts = b->meta.min_ts;
       ref.max_ts = b->meta.max_ts;
       ref.entries = b->meta.entries;
@@ -509,6 +515,7 @@ std::vector<StreamSnapshot> Ingester::Snapshot(std::string_view tenant,
       auto block = std::make_shared<chunk::EncodedBlock>(s.EncodeHead(chunk::Codec::kNone, &dups));
       chunk::BlockRef ref;
       ref.bytes = block->bytes;
+      ref.filter = block->filter;
       ref.min_ts = block->meta.min_ts;
       ref.max_ts = block->meta.max_ts;
       ref.entries = block->meta.entries;

@@ -56,6 +56,9 @@ struct IngesterOptions {
   int64_t chunk_idle_period = 30 * kNanosPerMinute;
   int64_t flush_check_period = 30 * kNanosPerSecond;
   int concurrent_flushes = 32;  // threads of the flush pool (chunk writes in flight)
+  // A flush pass writes a tenant's chunks into packed objects of about this many bytes each
+  // (docs/formats/pack.md) instead of one object per chunk; 0 = one object per chunk.
+  size_t pack_target_size = 32u << 20;
   // Entries older than (newest entry of the stream - window) are rejected as
   // "too far behind". Loki: max_chunk_age / 2.
   int64_t out_of_order_window = kNanosPerHour;

@@ -17,6 +17,7 @@ struct Ingester::Metrics {
   metrics::Family<metrics::Counter>* chunks_flushed = nullptr;      // by reason
   metrics::Family<metrics::Counter>* chunks_stored = nullptr;       // by tenant
   metrics::Family<metrics::Counter>* chunk_stored_bytes = nullptr;  // by tenant
+  metrics::Counter* packs_written = nullptr;                        // skald: pack objects
   metrics::Histogram* chunk_size = nullptr;                         // compressed bytes
   metrics::Histogram* chunk_entries = nullptr;
   metrics::Histogram* chunk_utilization = nullptr;  // compressed size / chunk_target_size

@@ -1,6 +1,7 @@
 // Line filter execution: see line_filter.h.
 #include "logql/line_filter.h"
 
+#include <re2/filtered_re2.h>
 #include <re2/re2.h>
 
 #include <algorithm>
@@ -412,7 +413,318 @@ void BulkLiteral(const LiteralSearcher& s, std::string_view data, std::span<cons
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------------------
+// Literal requirements
+
+// One node of a LiteralRequirement's formula. Built once, then only read.
+struct RequirementNode {
+  enum class Kind { kTrue, kFalse, kLiteral, kAnd, kOr, kRegex };
+  Kind kind = Kind::kTrue;
+  std::string literal;                    // kLiteral: ASCII-lowercase, non-empty
+  std::vector<RequirementNode> children;  // kAnd / kOr: at least two, none of them kTrue/kFalse
+  // kRegex: RE2's prefilter for one regex. atoms[i] is RE2's i-th atom; it counts as
+  // present when every string of pieces[i] may occur (an atom without pieces always does).
+  std::string pattern;
+  std::shared_ptr<const re2::FilteredRE2> prefilter;
+  std::vector<std::string> atoms;
+  std::vector<std::vector<std::string>> pieces;
+
+  bool Eval(const std::function<bool(std::string_view)>& may_contain) const {
+    switch (kind) {
+      case Kind::kTrue:
+        return true;
+      case Kind::kFalse:
+        return false;
+      case Kind::kLiteral:
+        return may_contain(literal);
+      case Kind::kAnd:
+        for (const RequirementNode& c : children) {
+          if (!c.Eval(may_contain)) return false;
+        }
+        return true;
+      case Kind::kOr:
+        for (const RequirementNode& c : children) {
+          if (c.Eval(may_contain)) return true;
+        }
+        return false;
+      case Kind::kRegex: {
+        std::vector<int> present;
+        for (size_t i = 0; i < atoms.size(); i++) {
+          bool all = true;
+          for (const std::string& p : pieces[i]) {
+            if (!may_contain(p)) {
+              all = false;
+              break;
+            }
+          }
+          if (all) present.push_back(static_cast<int>(i));
+        }
+        std::vector<int> potential;
+        prefilter->AllPotentials(present, &potential);
+        return !potential.empty();
+      }
+    }
+    return true;
+  }
+
+  void Append(std::string* out) const;
+};
+
+namespace {
+
+using ReqKind = RequirementNode::Kind;
+
+// RE2 keeps atoms of at least this many bytes; shorter ones impose nothing.
+constexpr int kMinAtomLen = 3;
+
+RequirementNode ConstNode(bool value) {
+  RequirementNode n;
+  n.kind = value ? ReqKind::kTrue : ReqKind::kFalse;
+  return n;
+}
+
+// Both kinds of literal search (exact and ASCII case-insensitive) imply an ASCII
+// case-insensitive "contains", which is what the block filters answer.
+RequirementNode LiteralNode(std::string_view lit) {
+  if (lit.empty()) return ConstNode(true);
+  RequirementNode n;
+  n.kind = ReqKind::kLiteral;
+  n.literal = AsciiLower(lit);
+  return n;
+}
+
+bool SameLiteral(const RequirementNode& a, const RequirementNode& b) {
+  return a.kind == ReqKind::kLiteral && b.kind == ReqKind::kLiteral && a.literal == b.literal;
+}
+
+// AND (kind kAnd) or OR (kind kOr) of `parts`, simplified: constants absorb or vanish,
+// nested nodes of the same kind are flattened and repeated literals dropped, so that
+// Trivial() and Never() can be read off the root.
+RequirementNode Combine(ReqKind kind, std::vector<RequirementNode> parts) {
+  const ReqKind identity = kind == ReqKind::kAnd ? ReqKind::kTrue : ReqKind::kFalse;
+  const ReqKind absorbing = kind == ReqKind::kAnd ? ReqKind::kFalse : ReqKind::kTrue;
+  std::vector<RequirementNode> kept;
+  auto keep = [&kept](RequirementNode&& n) {
+    for (const RequirementNode& k : kept) {
+      if (SameLiteral(k, n)) return;
+    }
+    kept.push_back(std::move(n));
+  };
+  for (RequirementNode& p : parts) {
+    if (p.kind == identity) continue;
+    if (p.kind == absorbing) return ConstNode(absorbing == ReqKind::kTrue);
+    if (p.kind == kind) {
+      for (RequirementNode& c : p.children) keep(std::move(c));
+    } else {
+      keep(std::move(p));
+    }
+  }
+  if (kept.empty()) return ConstNode(identity == ReqKind::kTrue);
+  if (kept.size() == 1) return std::move(kept[0]);
+  RequirementNode n;
+  n.kind = kind;
+  n.children = std::move(kept);
+  return n;
+}
+
+// Could the regex hold U+212A KELVIN SIGN or U+017F LATIN SMALL LETTER LONG S, either
+// written out or reached by case folding? RE2 lowercases atoms with Unicode rules, which
+// turn these runes into an ASCII `k` / `s` (a case-insensitive `k` / `s` also matches them),
+// while a line holding them has neither byte. They get in through inline flags (`(?i)`),
+// raw UTF-8, or escapes that name code points (`\x{212A}`, octal `\577`, `\p{...}`).
+// Conservative: any `(?`, any byte >= 0x80, any such escape.
+bool MayHoldFoldingRunes(std::string_view re) {
+  if (re.find("(?") != std::string_view::npos) return true;
+  for (size_t i = 0; i < re.size(); i++) {
+    if (static_cast<unsigned char>(re[i]) >= 0x80) return true;
+    if (re[i] != '\\' || i + 1 >= re.size()) continue;
+    const char e = re[++i];
+    if (e == 'x' || e == 'p' || e == 'P' || (e >= '0' && e <= '9')) return true;
+  }
+  return false;
+}
+
+// The parts of a (lowercased) RE2 atom that an ASCII case-insensitive search can vouch
+// for. A byte >= 0x80 belongs to a rune that RE2 lowercased with Unicode rules (the line
+// may hold another case of it, e.g. `É` for the atom's `é`), and with `fold_risk` a `k` or
+// `s` may stand for a Kelvin sign or a long s; the atom is cut at those bytes, and each
+// remaining run must still occur in a line the regex matches.
+std::vector<std::string> TrustedPieces(std::string_view atom, bool fold_risk) {
+  std::vector<std::string> out;
+  std::string cur;
+  auto flush = [&] {
+    if (!cur.empty() && std::find(out.begin(), out.end(), cur) == out.end()) out.push_back(cur);
+    cur.clear();
+  };
+  for (char c : atom) {
+    if (static_cast<unsigned char>(c) >= 0x80 || (fold_risk && (c == 'k' || c == 's'))) {
+      flush();
+    } else {
+      cur.push_back(AsciiToLower(c));
+    }
+  }
+  flush();
+  return out;
+}
+
+RequirementNode RegexNode(const RE2& re) {
+  auto prefilter = std::make_shared<re2::FilteredRE2>(kMinAtomLen);
+  int id = 0;
+  // Same pattern and options as the term's RE2 (which compiled), so this cannot fail; if it
+  // did, nothing is known about the regex.
+  if (prefilter->Add(re.pattern(), re.options(), &id) != RE2::NoError) return ConstNode(true);
+  RequirementNode n;
+  n.kind = ReqKind::kRegex;
+  n.pattern = re.pattern();
+  prefilter->Compile(&n.atoms);
+  const bool fold_risk = !re.options().case_sensitive() || MayHoldFoldingRunes(re.pattern());
+  std::vector<int> always;  // atoms without a trusted piece: always present
+  for (size_t i = 0; i < n.atoms.size(); i++) {
+    n.pieces.push_back(TrustedPieces(n.atoms[i], fold_risk));
+    if (n.pieces.back().empty()) always.push_back(static_cast<int>(i));
+  }
+  // A regex RE2 has no atoms for (`\d+`), or whose atoms we cannot trust enough to ever
+  // rule it out, requires nothing: say so, so that Trivial() sees it.
+  std::vector<int> potential;
+  prefilter->AllPotentials(always, &potential);
+  if (!potential.empty()) return ConstNode(true);
+  n.prefilter = std::move(prefilter);
+  return n;
+}
+
+RequirementNode TermRequirement(const Term& t) {
+  switch (t.kind) {
+    case Term::Kind::kAll:
+    case Term::Kind::kNonEmpty:
+    case Term::Kind::kIp:
+      return ConstNode(true);
+    case Term::Kind::kLiteral:
+      return LiteralNode(t.literal->needle());
+    case Term::Kind::kPattern: {
+      // Test finds every literal node in the line (in order, which is not kept here).
+      std::vector<RequirementNode> lits;
+      for (const PatternNode& node : t.pattern.nodes()) {
+        if (!node.capture) lits.push_back(LiteralNode(node.text));
+      }
+      return Combine(ReqKind::kAnd, std::move(lits));
+    }
+    case Term::Kind::kRegex:
+      return RegexNode(*t.re);
+  }
+  return ConstNode(true);
+}
+
+// A negated clause keeps lines that lack something, which no "may contain" answer can
+// rule out; a positive one needs one of its terms.
+RequirementNode ClauseRequirement(const CompiledClause& c) {
+  if (c.negate || c.always) return ConstNode(true);
+  std::vector<RequirementNode> alts;
+  for (const Term& t : c.terms) alts.push_back(TermRequirement(t));
+  return Combine(ReqKind::kOr, std::move(alts));
+}
+
+void AppendQuoted(std::string_view s, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out->push_back('\\');
+      out->push_back(c);
+    } else if (u < 0x20 || u >= 0x7f) {
+      out->append("\\x");
+      out->push_back(kHex[u >> 4]);
+      out->push_back(kHex[u & 15]);
+    } else {
+      out->push_back(c);
+    }
+  }
+  out->push_back('"');
+}
+
+}  // namespace
+
+void RequirementNode::Append(std::string* out) const {
+  switch (kind) {
+    case Kind::kTrue:
+      out->append("true");
+      return;
+    case Kind::kFalse:
+      out->append("false");
+      return;
+    case Kind::kLiteral:
+      AppendQuoted(literal, out);
+      return;
+    case Kind::kAnd:
+    case Kind::kOr:
+      out->append(kind == Kind::kAnd ? "and(" : "or(");
+      for (size_t i = 0; i < children.size(); i++) {
+        if (i != 0) out->append(", ");
+        children[i].Append(out);
+      }
+      out->push_back(')');
+      return;
+    case Kind::kRegex:
+      out->append("re2(");
+      AppendQuoted(pattern, out);
+      out->append(", atoms:");
+      for (size_t i = 0; i < atoms.size(); i++) {
+        out->append(i == 0 ? " " : ", ");
+        AppendQuoted(atoms[i], out);
+        const auto& p = pieces[i];
+        if (p.size() == 1 && p[0] == atoms[i]) continue;
+        // Only parts of the atom are checked: show which.
+        out->push_back('~');
+        if (p.empty()) {
+          out->append("true");
+        } else if (p.size() == 1) {
+          AppendQuoted(p[0], out);
+        } else {
+          out->append("and(");
+          for (size_t k = 0; k < p.size(); k++) {
+            if (k != 0) out->append(", ");
+            AppendQuoted(p[k], out);
+          }
+          out->push_back(')');
+        }
+      }
+      out->push_back(')');
+      return;
+  }
+}
+
 }  // namespace internal
+
+// ---------------------------------------------------------------------------
+// LiteralRequirement
+
+LiteralRequirement::LiteralRequirement() = default;
+
+LiteralRequirement::LiteralRequirement(std::shared_ptr<const internal::RequirementNode> root)
+    : root_(std::move(root)) {}
+
+bool LiteralRequirement::MayMatch(const std::function<bool(std::string_view)>& may_contain) const {
+  if (root_ == nullptr) return true;
+  // Without an answer to ask (an empty function), only Never() rules a block out.
+  if (!may_contain) return !Never();
+  return root_->Eval(may_contain);
+}
+
+bool LiteralRequirement::Trivial() const {
+  return root_ == nullptr || root_->kind == internal::RequirementNode::Kind::kTrue;
+}
+
+bool LiteralRequirement::Never() const {
+  return root_ != nullptr && root_->kind == internal::RequirementNode::Kind::kFalse;
+}
+
+std::string LiteralRequirement::DebugString() const {
+  if (root_ == nullptr) return "true";
+  std::string out;
+  root_->Append(&out);
+  return out;
+}
 
 // ---------------------------------------------------------------------------
 // LineFilter
@@ -452,6 +764,20 @@ StatusOr<LineFilter> LineFilter::Compile(const std::vector<LineFilterSpec>& spec
   }
   for (auto& c : compiled) f.clauses_.push_back(std::move(c));
   return f;
+}
+
+LiteralRequirement LineFilter::Requirement() const {
+  using internal::RequirementNode;
+  RequirementNode root;
+  if (never_) {
+    root.kind = RequirementNode::Kind::kFalse;
+  } else {
+    std::vector<RequirementNode> clauses;
+    for (const auto& c : clauses_) clauses.push_back(internal::ClauseRequirement(*c));
+    root = internal::Combine(RequirementNode::Kind::kAnd, std::move(clauses));
+  }
+  if (root.kind == RequirementNode::Kind::kTrue) return LiteralRequirement();
+  return LiteralRequirement(std::make_shared<const RequirementNode>(std::move(root)));
 }
 
 bool LineFilter::Matches(std::string_view line) const {

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -37,7 +38,41 @@ namespace skald::logql {
 
 namespace internal {
 struct CompiledClause;
-}
+struct RequirementNode;
+}  // namespace internal
+
+// What a line must contain for a LineFilter to keep it: a formula (AND/OR) over literals,
+// used to skip whole blocks with a per-block filter that answers "may some line contain this
+// literal, ASCII-case-insensitively". Immutable; thread-safe; copies share state.
+//
+// Literals are ASCII-lowercased byte strings of at least one byte, each of which must occur
+// within a single line. A regex that is not a plain literal search is a leaf decided by RE2's
+// prefilter (re2::FilteredRE2) over its atoms; atom bytes that an ASCII-only case fold cannot
+// vouch for (non-ASCII bytes, and `k`/`s` where Unicode folding may apply) are left out.
+class LiteralRequirement {
+ public:
+  LiteralRequirement();  // always satisfiable (skips nothing)
+
+  // False only if no line can pass the filter, given may_contain(lit) that returns false only
+  // when no line of the block contains `lit` (ASCII-case-insensitively; `lit` is
+  // ASCII-lowercase, at least 1 byte). Cheap: meant to run once per block.
+  bool MayMatch(const std::function<bool(std::string_view)>& may_contain) const;
+  // True when MayMatch always returns true whatever may_contain says (nothing to probe).
+  bool Trivial() const;
+  // True when MayMatch always returns false (the filter keeps no line, e.g. `!= ""`).
+  bool Never() const;
+  // Readable form for tests and logs, e.g. `and("error", or("fail", "timeout"))`; a regex
+  // leaf reads `re2("pattern", atoms: "atom", ...)`, where an atom only partly checked is
+  // followed by what is checked (`"kelvin"~"elvin"`). Bytes outside printable ASCII, `"`
+  // and `\` are escaped.
+  std::string DebugString() const;
+
+ private:
+  friend class LineFilter;
+  explicit LiteralRequirement(std::shared_ptr<const internal::RequirementNode> root);
+
+  std::shared_ptr<const internal::RequirementNode> root_;  // null: always satisfiable
+};
 
 class LineFilter {
  public:
@@ -64,6 +99,11 @@ class LineFilter {
 
   // True when the filter keeps every line (no filters, or only `|= ""`-like ones).
   bool IsNoop() const { return clauses_.empty() && !never_; }
+
+  // What a kept line must contain (see LiteralRequirement), for skipping blocks of lines
+  // that cannot pass. Built on each call (RE2 prefilters are compiled here, not in Compile,
+  // so queries that never skip blocks do not pay for them): call it once per query.
+  LiteralRequirement Requirement() const;
 
  private:
   std::vector<std::shared_ptr<const internal::CompiledClause>> clauses_;

@@ -34,6 +34,9 @@ class PatternLineMatcher {
   // placeholder consuming at least one byte, a trailing literal ending the
   // line exactly, a trailing placeholder leaving at least one byte.
   bool Test(std::string_view line) const;
+  // The parsed nodes: literal text alternating with `<_>` placeholders (empty for an empty
+  // pattern). Every literal node must occur in a line that passes Test.
+  const std::vector<PatternNode>& nodes() const { return nodes_; }
 
  private:
   std::vector<PatternNode> nodes_;

@@ -173,7 +173,8 @@ using StreamWork = Querier::StreamWork;
 
 struct ScanContext {
   const logql::LineFilter* filter;
-  const logql::Pipeline* pipeline;  // stages after the leading line filters; null if none
+  const logql::LiteralRequirement* need;  // what a block must hold to match; null: anything
+  const logql::Pipeline* pipeline;        // stages after the leading line filters; null if none
   const storage::ChunkStore* chunks;
   std::string_view tenant;
   int64_t start, end;
@@ -181,6 +182,25 @@ struct ScanContext {
   bool forward;
   QueryControl* control;  // may be null
 };
+
+// False when the block's filter proves that none of its lines holds what the query's leading
+// line filters require (`need`; null = nothing required), counting the outcome in stats.
+// `filter` is a serialized block filter validated by whoever produced it (the ingester built
+// it; ChunkReader::Open checked a stored one); empty = the block has none.
+bool BlockMayMatch(const logql::LiteralRequirement* need, std::string_view filter,
+                   QueryStats* stats) {
+  if (need == nullptr || filter.empty()) return true;
+  stats->used_block_filters = true;
+  const chunk::GramFilter f = chunk::GramFilter::Trusted(filter);
+  if (need->MayMatch([&f](std::string_view lit) { return f.MayContain(lit); })) return true;
+  stats->blocks_filtered++;
+  return false;
+}
+
+// The requirement to probe block filters with, or null when it could never refute a block.
+const logql::LiteralRequirement* ProbeWith(const logql::LiteralRequirement& need) {
+  return need.Trivial() ? nullptr : &need;
+}
 
 // Opens a stored chunk through the chunk store (tenant and stream checked), counting the
 // download in the query's stats.
@@ -350,6 +370,8 @@ Status ScanStream(const ScanContext& ctx, StreamWork* w, QueryStats* stats) {
       continue;
     }
     if (s.chunk == nullptr) {
+      if (!BlockMayMatch(ctx.need, s.block.filter, stats)) continue;
+      stats->blocks_read++;
       SKALD_RETURN_IF_ERROR(chunk::DecodeBlock(s.block.bytes, &decoded));
       SKALD_RETURN_IF_ERROR(
           ScanBlock(ctx, true, {s.rank, 0, 0}, &decoded, &hits, &col, sp.get(), er, w, stats));
@@ -370,6 +392,8 @@ Status ScanStream(const ScanContext& ctx, StreamWork* w, QueryStats* stats) {
         stats->blocks_skipped++;
         continue;
       }
+      if (!BlockMayMatch(ctx.need, chunk.block_filter(bi), stats)) continue;
+      stats->blocks_read++;
       Status st = chunk.ReadBlock(bi, &decoded);
       if (!st.ok()) return Status::Corruption("chunk " + s.chunk->key + ": " + st.message());
       SKALD_RETURN_IF_ERROR(
@@ -392,6 +416,9 @@ void AddStats(QueryStats* into, const QueryStats& s) {
   into->post_filter_lines += s.post_filter_lines;
   into->chunks_downloaded += s.chunks_downloaded;
   into->blocks_skipped += s.blocks_skipped;
+  into->blocks_filtered += s.blocks_filtered;
+  into->blocks_read += s.blocks_read;
+  into->used_block_filters = into->used_block_filters || s.used_block_filters;
   into->chunk_download_seconds += s.chunk_download_seconds;
 }
 
@@ -591,6 +618,8 @@ StatusOr<std::vector<ResultStream>> Querier::SelectLogs(std::string_view tenant,
   const int64_t t0 = MonotonicNanos();
   std::vector<ResultStream> out;
   SKALD_ASSIGN_OR_RETURN(logql::LineFilter filter, logql::CompileLeadingLineFilters(selector));
+  // Blocks whose filter refutes what the leading line filters need are never decompressed.
+  const logql::LiteralRequirement need = filter.Requirement();
   // The leading line filters run over whole blocks (filter); the pipeline runs the rest.
   std::shared_ptr<const logql::Pipeline> pipeline;
   if (!selector.stages.empty()) {
@@ -636,8 +665,8 @@ StatusOr<std::vector<ResultStream>> Querier::SelectLogs(std::string_view tenant,
     std::vector<StreamWork> window = Overlapping(items, ws, we);
     if (!window.empty()) {
       SKALD_ASSIGN_OR_RETURN(
-          uint32_t found, ScanWindow(ScanContext{&filter, pipeline.get(), &chunks_, tenant, ws, we,
-                                                 remaining, forward, control},
+          uint32_t found, ScanWindow(ScanContext{&filter, ProbeWith(need), pipeline.get(), &chunks_,
+                                                 tenant, ws, we, remaining, forward, control},
                                      opts_, &window, stats, &by_key));
       remaining -= found;
     }
@@ -668,6 +697,7 @@ struct SampleContext {
   // blocks holding entries whose identity must be checked against another copy.
   bool no_lines;
   chunk::BlockColumns no_line_columns;
+  const logql::LiteralRequirement* need;  // what a block must hold to match; null: anything
   const storage::ChunkStore* chunks;
   std::string_view tenant;
   int64_t after, through;  // samples with after < ts <= through
@@ -959,7 +989,9 @@ Status FeedStream(const SampleContext& stream_ctx, StreamWork* w, logql::RangeAc
       if (Cancelled(ctx)) return Status::OK();
       const Src& src = srcs[k];
       if (src.block != nullptr) {
-        blocks.push_back({src.block, nullptr, nullptr, 0});
+        if (BlockMayMatch(ctx.need, src.block->filter, stats)) {
+          blocks.push_back({src.block, nullptr, nullptr, 0});
+        }
         continue;
       }
       SKALD_ASSIGN_OR_RETURN(auto stored, OpenChunk(*ctx.chunks, ctx.tenant, *src.chunk, stats));
@@ -969,6 +1001,7 @@ Status FeedStream(const SampleContext& stream_ctx, StreamWork* w, logql::RangeAc
           stats->blocks_skipped++;
           continue;
         }
+        if (!BlockMayMatch(ctx.need, stored->block_filter(bi), stats)) continue;
         blocks.push_back({nullptr, stored.get(), src.chunk, bi});
       }
       opened.push_back(std::move(stored));
@@ -990,6 +1023,7 @@ Status FeedStream(const SampleContext& stream_ctx, StreamWork* w, logql::RangeAc
       const chunk::BlockColumns cols =
           ctx.no_lines && !holds_shared[b] ? ctx.no_line_columns : chunk::BlockColumns::kAll;
       SKALD_RETURN_IF_ERROR(blocks[b].Read(cols, &decoded));
+      stats->blocks_read++;
       blocks[b].Count(decoded, stats);
       feed.Block(decoded, shared);
     }
@@ -1025,8 +1059,12 @@ Status Querier::FeedSamples(std::string_view tenant, const logql::RangeAggregati
   const chunk::BlockColumns no_line_columns =
       by_length ? chunk::BlockColumns::kLengths | chunk::BlockColumns::kMetadata
                 : chunk::BlockColumns::kMetadata;
-  SampleContext ctx{extractor.get(), by_length, no_lines, no_line_columns, &chunks_,
-                    tenant,          after,     through,  control};
+  // Blocks whose filter refutes what the leading line filters need hold no sample.
+  SKALD_ASSIGN_OR_RETURN(logql::LineFilter leading,
+                         logql::CompileLeadingLineFilters(*expr.selector));
+  const logql::LiteralRequirement need = leading.Requirement();
+  SampleContext ctx{extractor.get(), by_length, no_lines, no_line_columns, ProbeWith(need),
+                    &chunks_,        tenant,    after,    through,         control};
 
   // Each task feeds a fixed slice of the streams into its own fork; forks merge in task
   // order, so the result does not depend on scheduling.

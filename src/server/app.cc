@@ -187,6 +187,7 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   ingester::IngesterOptions io;
   io.block_size = static_cast<size_t>(config.ingester.chunk_block_size);
   io.target_size = static_cast<size_t>(config.ingester.chunk_target_size);
+  io.pack_target_size = static_cast<size_t>(config.ingester.pack_target_size);
   SKALD_ASSIGN_OR_RETURN(io.codec, chunk::ParseCodec(config.ingester.chunk_encoding));
   io.max_chunk_age = config.ingester.max_chunk_age_ns;
   io.chunk_idle_period = config.ingester.chunk_idle_period_ns;

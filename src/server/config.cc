@@ -140,6 +140,11 @@ const std::vector<Field>& Fields() {
                     ingester.chunk_target_size,
                     "A target compressed size in bytes for chunks. 0 creates chunks with a fixed "
                     "10 blocks."),
+        SKALD_FIELD("ingester.pack_target_size", "ingester.pack-target-size", kByteSize,
+                    ingester.pack_target_size,
+                    "Skald: a flush writes each tenant's chunks into packed objects of about "
+                    "this size (docs/formats/pack.md) instead of one object per chunk. 0 writes "
+                    "one object per chunk."),
         SKALD_FIELD("ingester.chunk_encoding", "ingester.chunk-encoding", kString,
                     ingester.chunk_encoding,
                     "The algorithm to use for compressing chunk. (none, gzip, lz4-64k, snappy, "
@@ -1279,6 +1284,11 @@ Status ValidateConfig(const Config& c) {
   if (c.ingester.chunk_target_size < 0) {
     return Status::InvalidArgument("invalid ingester.chunk_target_size " +
                                    std::to_string(c.ingester.chunk_target_size) +
+                                   ": must not be negative");
+  }
+  if (c.ingester.pack_target_size < 0) {
+    return Status::InvalidArgument("invalid ingester.pack_target_size " +
+                                   std::to_string(c.ingester.pack_target_size) +
                                    ": must not be negative");
   }
   if (c.ingester.concurrent_flushes <= 0) {

@@ -1,6 +1,11 @@
 // ChunkStore: see chunk_store.h; key layout in docs/formats/object-keys.md.
 #include "storage/chunk_store.h"
 
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+#include "core/coding.h"
 #include "core/crc32c.h"
 
 namespace skald::storage {
@@ -40,10 +45,154 @@ StatusOr<std::string> ChunkStore::Put(std::string_view tenant, uint64_t fingerpr
   return key;
 }
 
+namespace {
+
+constexpr char kPackMagic[4] = {'S', 'K', 'P', 'K'};
+constexpr uint8_t kPackVersion = 1;
+constexpr size_t kPackTrailer = 4 + 4 + 4 + 1;  // footer length, footer CRC, magic, version
+
+bool ParseDecimal(std::string_view s, uint64_t* v) {
+  if (s.empty() || s.size() > 20 || (s.size() > 1 && s[0] == '0')) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+Status PackCorrupt(std::string what) { return Status::Corruption("pack: " + std::move(what)); }
+
+}  // namespace
+
+bool ParseLocator(std::string_view locator, std::string_view* object, bool* packed,
+                  uint64_t* offset, uint64_t* length) {
+  const size_t hash = locator.find('#');
+  if (hash == std::string_view::npos) {
+    *object = locator;
+    *packed = false;
+    *offset = *length = 0;
+    return true;
+  }
+  *object = locator.substr(0, hash);
+  *packed = true;
+  std::string_view range = locator.substr(hash + 1);
+  const size_t plus = range.find('+');
+  return plus != std::string_view::npos && ParseDecimal(range.substr(0, plus), offset) &&
+         ParseDecimal(range.substr(plus + 1), length);
+}
+
+std::string_view LocatorObject(std::string_view locator) {
+  return locator.substr(0, std::min(locator.size(), locator.find('#')));
+}
+
+StatusOr<std::vector<PackedChunk>> ReadPackFooter(std::string_view pack) {
+  if (pack.size() < kPackTrailer) return PackCorrupt("too short");
+  const char* tail = pack.data() + pack.size() - kPackTrailer;
+  if (std::memcmp(tail + 8, kPackMagic, 4) != 0) return PackCorrupt("bad magic");
+  if (static_cast<uint8_t>(tail[12]) != kPackVersion) {
+    return PackCorrupt("unsupported version " + std::to_string(static_cast<uint8_t>(tail[12])));
+  }
+  const uint64_t footer_len = DecodeFixed32(tail);
+  if (footer_len > pack.size() - kPackTrailer) return PackCorrupt("footer longer than the pack");
+  const size_t area = pack.size() - kPackTrailer - static_cast<size_t>(footer_len);
+  std::string_view footer = pack.substr(area, static_cast<size_t>(footer_len));
+  if (Crc32c(footer) != DecodeFixed32(tail + 4)) return PackCorrupt("footer checksum mismatch");
+  ByteReader r(footer);
+  uint64_t count = 0;
+  if (!r.GetUvarint(&count) || count > r.remaining()) return PackCorrupt("bad chunk count");
+  std::vector<PackedChunk> out;
+  out.reserve(static_cast<size_t>(count));
+  uint64_t at = 0;
+  for (uint64_t i = 0; i < count; i++) {
+    PackedChunk c;
+    uint64_t length = 0, span = 0, entries = 0;
+    if (!r.GetFixed64(&c.fingerprint) || !r.GetVarint(&c.min_ts) || !r.GetUvarint(&span) ||
+        !r.GetUvarint(&entries) || !r.GetUvarint(&length)) {
+      return PackCorrupt("malformed footer");
+    }
+    if (entries > UINT32_MAX || length == 0 || length > area - at) {
+      return PackCorrupt("bad chunk entry " + std::to_string(i));
+    }
+    if (span > static_cast<uint64_t>(INT64_MAX) - static_cast<uint64_t>(c.min_ts)) {
+      return PackCorrupt("bad time range of chunk " + std::to_string(i));
+    }
+    c.max_ts = static_cast<int64_t>(static_cast<uint64_t>(c.min_ts) + span);
+    c.entries = static_cast<uint32_t>(entries);
+    c.offset = at;
+    c.length = length;
+    at += length;
+    out.push_back(c);
+  }
+  if (!r.empty()) return PackCorrupt("trailing bytes in footer");
+  if (at != area) return PackCorrupt("chunks do not fill the pack");
+  return out;
+}
+
+std::string ChunkStore::PackKeyFor(std::string_view tenant, int64_t min_ts, int64_t max_ts,
+                                   uint32_t checksum) {
+  std::string key;
+  key.reserve(6 + tenant.size() + 1 + 16 + 1 + 16 + 1 + 8);
+  key.append("packs/");
+  key.append(tenant);
+  key.push_back('/');
+  AppendHex(&key, static_cast<uint64_t>(min_ts), 16);
+  key.push_back('-');
+  AppendHex(&key, static_cast<uint64_t>(max_ts), 16);
+  key.push_back('-');
+  AppendHex(&key, checksum, 8);
+  return key;
+}
+
+StatusOr<std::vector<std::string>> ChunkStore::PutPack(std::string_view tenant,
+                                                       const std::vector<PackItem>& items) {
+  if (items.empty()) return Status::InvalidArgument("pack: no chunks");
+  size_t total = 0;
+  int64_t min_ts = INT64_MAX, max_ts = INT64_MIN;
+  for (const PackItem& it : items) {
+    total += it.bytes.size();
+    min_ts = std::min(min_ts, it.min_ts);
+    max_ts = std::max(max_ts, it.max_ts);
+  }
+  std::string footer;
+  PutUvarint(&footer, items.size());
+  for (const PackItem& it : items) {
+    PutFixed64(&footer, it.fingerprint);
+    PutVarint(&footer, it.min_ts);
+    PutUvarint(&footer, static_cast<uint64_t>(it.max_ts) - static_cast<uint64_t>(it.min_ts));
+    PutUvarint(&footer, it.entries);
+    PutUvarint(&footer, it.bytes.size());
+  }
+  std::string pack;
+  pack.reserve(total + footer.size() + kPackTrailer);
+  for (const PackItem& it : items) pack.append(it.bytes);
+  pack.append(footer);
+  PutFixed32(&pack, static_cast<uint32_t>(footer.size()));
+  PutFixed32(&pack, Crc32c(footer));
+  pack.append(kPackMagic, 4);
+  pack.push_back(static_cast<char>(kPackVersion));
+  const std::string key = PackKeyFor(tenant, min_ts, max_ts, Crc32c(pack));
+  SKALD_RETURN_IF_ERROR(store_->Put(key, pack));
+  std::vector<std::string> locators;
+  locators.reserve(items.size());
+  uint64_t at = 0;
+  for (const PackItem& it : items) {
+    locators.push_back(key + "#" + std::to_string(at) + "+" + std::to_string(it.bytes.size()));
+    at += it.bytes.size();
+  }
+  return locators;
+}
+
+StatusOr<std::string> ChunkStore::ReadBytes(std::string_view locator) const {
+  std::string_view object;
+  bool packed = false;
+  uint64_t offset = 0, length = 0;
+  if (!ParseLocator(locator, &object, &packed, &offset, &length)) {
+    return Status::Corruption("chunk " + std::string(locator) + ": malformed locator");
+  }
+  return packed ? store_->GetRange(object, offset, length) : store_->Get(object);
+}
+
 StatusOr<std::shared_ptr<const StoredChunk>> ChunkStore::Open(std::string_view key,
                                                               std::string_view tenant,
                                                               uint64_t fingerprint) const {
-  SKALD_ASSIGN_OR_RETURN(std::string bytes, store_->Get(key));
+  SKALD_ASSIGN_OR_RETURN(std::string bytes, ReadBytes(key));
   std::shared_ptr<StoredChunk> c(new StoredChunk(std::move(bytes)));
   auto reader = chunk::ChunkReader::Open(c->bytes_);  // views into the bytes c owns
   if (!reader.ok()) {

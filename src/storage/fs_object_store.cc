@@ -247,6 +247,36 @@ StatusOr<std::string> FsObjectStore::Get(std::string_view key) {
   return out;
 }
 
+StatusOr<std::string> FsObjectStore::GetRange(std::string_view key, uint64_t offset,
+                                              uint64_t length) {
+  SKALD_RETURN_IF_ERROR(ValidateKey(key));
+  const std::string path = PathOf(key);
+  auto file = fs_->NewRandomAccessFile(path);
+  if (!file.ok()) {
+    if (file.status().code() == StatusCode::kNotFound) {
+      return Status::NotFound("object not found: " + std::string(key));
+    }
+    return file.status();
+  }
+  SKALD_ASSIGN_OR_RETURN(uint64_t size, (*file)->Size());
+  if (offset > size || length > size - offset) {
+    return Status::Corruption("object " + std::string(key) + ": range " + std::to_string(offset) +
+                              "+" + std::to_string(length) + " past its end (" +
+                              std::to_string(size) + " bytes)");
+  }
+  std::string out(static_cast<size_t>(length), '\0');
+  size_t len = 0;
+  while (len < out.size()) {
+    size_t got = 0;
+    SKALD_RETURN_IF_ERROR((*file)->Read(offset + len, out.size() - len, out.data() + len, &got));
+    if (got == 0) {
+      return Status::Corruption("object " + std::string(key) + ": shorter than its size");
+    }
+    len += got;
+  }
+  return out;
+}
+
 StatusOr<std::vector<std::string>> FsObjectStore::List(std::string_view prefix) {
   SKALD_RETURN_IF_ERROR(ValidateKeyPrefix(prefix));
   // Start at the deepest directory the prefix names completely.

@@ -42,6 +42,8 @@ class FsObjectStore : public ObjectStore {
 
   Status Put(std::string_view key, std::string_view data) override;
   StatusOr<std::string> Get(std::string_view key) override;
+  // Reads only the range (pread).
+  StatusOr<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override;
   StatusOr<std::vector<std::string>> List(std::string_view prefix) override;
   Status Delete(std::string_view key) override;
 

@@ -61,4 +61,16 @@ Status ValidateKeyPrefix(std::string_view prefix) {
   return Status::OK();
 }
 
+StatusOr<std::string> ObjectStore::GetRange(std::string_view key, uint64_t offset,
+                                            uint64_t length) {
+  SKALD_ASSIGN_OR_RETURN(std::string all, Get(key));
+  if (offset > all.size() || length > all.size() - offset) {
+    return Status::Corruption("object " + std::string(key) + ": range " + std::to_string(offset) +
+                              "+" + std::to_string(length) + " past its end (" +
+                              std::to_string(all.size()) + " bytes)");
+  }
+  if (offset == 0 && length == all.size()) return all;
+  return all.substr(static_cast<size_t>(offset), static_cast<size_t>(length));
+}
+
 }  // namespace skald::storage

@@ -6,6 +6,7 @@
 // docs/formats/object-keys.md lists every key Skald writes.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +46,11 @@ class ObjectStore {
 
   // The object's bytes; NotFound if there is no object under `key`.
   virtual StatusOr<std::string> Get(std::string_view key) = 0;
+
+  // Bytes [offset, offset + length) of the object (a ranged read: packed objects are read
+  // one chunk at a time). NotFound if there is no object; Corruption if the range reaches
+  // past its end. The default reads the whole object; stores that can do better override it.
+  virtual StatusOr<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length);
 
   // All keys starting with `prefix` (byte-wise, so the prefix may end in the
   // middle of a segment: "index/te" lists "index/tenant/..."), sorted

@@ -204,7 +204,7 @@ class StatsWriter {
     Int("totalChunks", s.chunks_ref);
     Int("postFilterChunks", s.chunks_ref);
     Int("shardsDuration", 0);
-    Bool("usedBloomFilters", false);
+    Bool("usedBloomFilters", s.used_block_filters);
     Int("totalStreams", s.streams);
     Float("chunkRefsLookupTime", 0);
     Float("bloomFilterTime", 0);
@@ -258,15 +258,22 @@ class StatsWriter {
     Int("chunkRefsFetchTime", 0);
     Int("congestionControlLatency", 0);
     Int("pipelineWrapperFilteredLines", 0);
-    // Loki's dataobj reader counters; Skald has no data objects.
+    // Loki's dataobj reader counters. Skald has no data objects; its chunk blocks play the
+    // part of pages (docs/formats/chunk.md, "Block filters"): pagesScanned counts the
+    // blocks in the query's time range that were considered, pagesDownloaded those that were
+    // decoded; the difference is what block filters skipped. The querier side reports them.
     w_->Key("dataobj");
     w_->BeginObject();
+    for (const char* f : {"prePredicateDecompressedRows", "prePredicateDecompressedBytes",
+                          "prePredicateDecompressedStructuredMetadataBytes", "postPredicateRows",
+                          "postPredicateDecompressedBytes", "postPredicateStructuredMetadataBytes",
+                          "postFilterRows"}) {
+      Int(f, 0);
+    }
+    Int("pagesScanned", store_only(s.blocks_read + s.blocks_filtered));
+    Int("pagesDownloaded", store_only(s.blocks_read));
     for (const char* f :
-         {"prePredicateDecompressedRows", "prePredicateDecompressedBytes",
-          "prePredicateDecompressedStructuredMetadataBytes", "postPredicateRows",
-          "postPredicateDecompressedBytes", "postPredicateStructuredMetadataBytes",
-          "postFilterRows", "pagesScanned", "pagesDownloaded", "pagesDownloadedBytes",
-          "pageBatches", "totalRowsAvailable", "totalPageDownloadTime"}) {
+         {"pagesDownloadedBytes", "pageBatches", "totalRowsAvailable", "totalPageDownloadTime"}) {
       Int(f, 0);
     }
     w_->EndObject();

@@ -44,7 +44,10 @@ struct QueryStats {
   uint64_t chunks_ref = 0;
   uint64_t chunks_downloaded = 0;
   uint64_t streams = 0;
-  uint64_t blocks_skipped = 0;
+  uint64_t blocks_skipped = 0;      // not read: outside the time range or past the limit
+  uint64_t blocks_filtered = 0;     // not read: their block filter proved no line could match
+  uint64_t blocks_read = 0;         // decoded (line column or not)
+  bool used_block_filters = false;  // some block's filter was consulted
   double chunk_download_seconds = 0;
   double exec_seconds = 0;
   uint64_t entries_returned = 0;

@@ -192,12 +192,13 @@ TEST(ChunkTest, CompressedBytesTracksBlocksAndFinishResets) {
   auto entries = RandomEntries(1000, 15, 0, false);
   BlockBuilder bb;
   ChunkWriter w(Codec::kLz4, "t", 1, "{}");
-  size_t sum = 0;
+  size_t sum = 0, filters = 0;
   for (size_t i = 0; i < entries.size(); ++i) {
     AddEntry(&bb, entries[i]);
     if (i % 100 == 99) {
       EncodedBlock eb = bb.Finish(Codec::kLz4);
       sum += eb.bytes.size();
+      filters += eb.filter.size();
       w.AddBlock(std::move(eb));
       EXPECT_EQ(w.compressed_bytes(), sum);
     }
@@ -205,7 +206,8 @@ TEST(ChunkTest, CompressedBytesTracksBlocksAndFinishResets) {
   EXPECT_EQ(w.block_count(), 10u);
   std::string chunk = w.Finish();
   EXPECT_GT(chunk.size(), sum);
-  EXPECT_LT(chunk.size(), sum + 64 + 20 * 10);  // preamble+header+CRCs, ~16 B index per block
+  // Preamble, header and CRCs; ~16 B of index and a filter (+ its length) per block.
+  EXPECT_LT(chunk.size(), sum + filters + 64 + 20 * 10);
   EXPECT_EQ(w.block_count(), 0u);
   EXPECT_EQ(w.compressed_bytes(), 0u);
   std::vector<OwnedEntry> back;
@@ -237,6 +239,8 @@ struct Forge {
   int64_t min_ts = 0, max_ts = 0;
   std::vector<BlockMeta> metas;  // entries/min/max/length/uncompressed used
   std::vector<std::string> blocks;
+  std::vector<std::string> filters;  // version 2: one per block (the filter section)
+  std::string filter_extra;          // version 2: appended to the filter section
 
   std::string Build() const {
     std::string header, index, out = "SKCH";
@@ -256,15 +260,24 @@ struct Forge {
       PutUvarint(&index, m.length);
       PutUvarint(&index, m.uncompressed_size);
     }
+    std::string fsec;
+    for (const auto& f : filters) PutLengthPrefixed(&fsec, f);
+    fsec += filter_extra;
+    const bool v2 = version >= 2;
     out.push_back(static_cast<char>(version));
     out.push_back(static_cast<char>(codec));
     out.append(2, '\0');
     PutFixed32(&out, header.size());
     PutFixed32(&out, index.size());
+    if (v2) PutFixed32(&out, fsec.size());
     out += header;
     PutFixed32(&out, crc32c::Value(out));
     out += index;
     PutFixed32(&out, crc32c::Value(index));
+    if (v2) {
+      out += fsec;
+      PutFixed32(&out, crc32c::Value(fsec));
+    }
     for (const auto& b : blocks) out += b;
     return out;
   }
@@ -281,6 +294,7 @@ Forge ValidForge() {
   f.max_ts = 20;
   f.metas = {eb.meta};
   f.blocks = {eb.bytes};
+  f.filters = {eb.filter};
   return f;
 }
 
@@ -292,7 +306,40 @@ Status OpenAndRead(const std::string& chunk) {
   return Status::OK();
 }
 
-TEST(ChunkForgeTest, ValidForgeOpens) { EXPECT_TRUE(OpenAndRead(ValidForge().Build()).ok()); }
+TEST(ChunkForgeTest, ValidForgeOpens) {
+  EXPECT_TRUE(OpenAndRead(ValidForge().Build()).ok());
+  Forge v1 = ValidForge();
+  v1.version = 1;  // no filter section
+  EXPECT_TRUE(OpenAndRead(v1.Build()).ok());
+  Forge none = ValidForge();
+  none.filters = {""};  // a block without a filter
+  EXPECT_TRUE(OpenAndRead(none.Build()).ok());
+}
+
+TEST(ChunkForgeTest, BadFilterSectionsAreCorruption) {
+  auto expect_corrupt = [](const Forge& f, const char* what) {
+    Status s = OpenAndRead(f.Build());
+    EXPECT_EQ(s.code(), StatusCode::kCorruption) << what << ": " << s.ToString();
+  };
+  Forge f = ValidForge();
+  f.filters.clear();
+  expect_corrupt(f, "fewer filters than blocks");
+  f = ValidForge();
+  f.filter_extra = "x";
+  expect_corrupt(f, "trailing bytes in the filter section");
+  f = ValidForge();
+  f.filters[0][0] = 2;
+  expect_corrupt(f, "unknown filter scheme");
+  f = ValidForge();
+  f.filters[0].pop_back();
+  expect_corrupt(f, "filter shorter than its word count");
+  f = ValidForge();
+  f.filters = {std::string("\x01\x00", 2)};
+  expect_corrupt(f, "zero words");
+  f = ValidForge();
+  f.filters = {std::string("\x01\x81\x10", 3) + std::string(2049 * 8, '\0')};
+  expect_corrupt(f, "more than 2048 words");
+}
 
 TEST(ChunkForgeTest, InconsistenciesBehindValidChecksumsAreCorruption) {
   auto expect_corrupt = [](const Forge& f, const char* what) {
@@ -300,8 +347,11 @@ TEST(ChunkForgeTest, InconsistenciesBehindValidChecksumsAreCorruption) {
     EXPECT_EQ(s.code(), StatusCode::kCorruption) << what << ": " << s.ToString();
   };
   Forge f = ValidForge();
-  f.version = 2;
+  f.version = 3;
   expect_corrupt(f, "future version");
+  f = ValidForge();
+  f.version = 0;
+  expect_corrupt(f, "version 0");
   f = ValidForge();
   f.codec = 5;
   expect_corrupt(f, "unknown codec");

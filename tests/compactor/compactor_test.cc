@@ -110,6 +110,43 @@ index::ChunkRef PutChunk(storage::ObjectStore* store, const std::string& tenant,
   return ref;
 }
 
+// Like PutChunk, for several chunks written as one pack object (the ingester's flush).
+std::vector<index::ChunkRef> PutPack(
+    storage::ObjectStore* store, const std::string& tenant,
+    const std::vector<std::pair<Labels, std::vector<TestEntry>>>& chunks) {
+  std::vector<std::string> bytes;
+  std::vector<index::ChunkRef> refs;
+  for (const auto& [labels, entries] : chunks) {
+    chunk::BlockBuilder b;
+    index::ChunkRef ref;
+    ref.fingerprint = labels.Fingerprint();
+    ref.min_ts = INT64_MAX;
+    ref.max_ts = INT64_MIN;
+    for (const TestEntry& e : entries) {
+      b.Add(e.ts, e.line, {});
+      ref.min_ts = std::min(ref.min_ts, e.ts);
+      ref.max_ts = std::max(ref.max_ts, e.ts);
+    }
+    chunk::ChunkWriter w(chunk::Codec::kSnappy, tenant, labels.Fingerprint(), labels.ToString());
+    chunk::EncodedBlock eb = b.Finish(chunk::Codec::kSnappy);
+    ref.uncompressed_bytes = eb.meta.uncompressed_size;
+    w.AddBlock(std::move(eb));
+    bytes.push_back(w.Finish());
+    ref.entries = static_cast<uint32_t>(entries.size());
+    ref.compressed_bytes = bytes.back().size();
+    refs.push_back(ref);
+  }
+  std::vector<storage::PackItem> items;
+  for (size_t i = 0; i < refs.size(); i++) {
+    items.push_back(
+        {refs[i].fingerprint, refs[i].min_ts, refs[i].max_ts, refs[i].entries, bytes[i]});
+  }
+  auto locators = storage::ChunkStore(store).PutPack(tenant, items);
+  EXPECT_TRUE(locators.ok()) << locators.status().ToString();
+  for (size_t i = 0; locators.ok() && i < refs.size(); i++) refs[i].key = (*locators)[i];
+  return refs;
+}
+
 void WriteIndex(index::IndexStore* idx, const std::string& tenant, int64_t day,
                 const std::vector<std::pair<Labels, index::ChunkRef>>& refs) {
   index::IndexFileWriter w;
@@ -347,6 +384,50 @@ TEST(CompactorTest, RetentionDropsExpiredChunksThenSweepsAfterTheDelay) {
   EXPECT_TRUE(mem.Get(straddle.key).ok());
   EXPECT_TRUE(mem.Get(fresh.key).ok());
   EXPECT_EQ(CountKeys(&mem, "markers/"), 0u);
+}
+
+// Packs: retention drops a packed chunk from the index, but the pack object stays while any
+// other chunk in it is referenced, and goes once none is.
+TEST(CompactorTest, APackIsSweptOnlyWhenNoneOfItsChunksIsReferenced) {
+  storage::MemObjectStore mem;
+  index::IndexStore idx(&mem);
+  limits::Overrides ov{RetentionLimits(3 * kDay)};
+  DeleteRequestStore deletes(&mem);
+  Labels a = L("{app=\"a\"}"), b = L("{app=\"b\"}");
+  auto refs =
+      PutPack(&mem, "t", {{a, {{19995 * kDay, "old-a"}}}, {b, {{19999 * kDay, "fresh-b"}}}});
+  ASSERT_EQ(refs.size(), 2u);
+  const std::string pack(storage::LocatorObject(refs[0].key));
+  ASSERT_EQ(pack, storage::LocatorObject(refs[1].key));
+  WriteIndex(&idx, "t", 19995, {{a, refs[0]}});
+  WriteIndex(&idx, "t", 19999, {{b, refs[1]}});
+  CompactorOptions o;
+  o.retention_enabled = true;
+  o.retention_delete_delay_ns = 0;
+  Compactor c(o, &mem, &idx, &ov, &deletes, nullptr);
+  PassStats st;
+  ASSERT_TRUE(c.RunOnce(kNow, &st).ok());
+  EXPECT_EQ(st.chunks_expired, 1u);
+  EXPECT_EQ(st.chunk_objects_deleted, 0u);
+  EXPECT_TRUE(mem.Get(pack).ok()) << "b's chunk still lives in the pack";
+  EXPECT_EQ(
+      Visible(&mem, "t", nullptr),
+      (std::multiset<std::string>{"{app=\"b\"} " + std::to_string(19999 * kDay) + " fresh-b"}));
+  EXPECT_EQ(CountKeys(&mem, "markers/"), 0u);
+
+  // Deleting b's only line drops its chunk from the index; the pack is then unreferenced.
+  ASSERT_TRUE(deletes
+                  .Add("t", R"({app="b"})", (19999 * kDay - kHour) / kNanosPerMilli,
+                       (19999 * kDay + kHour) / kNanosPerMilli, (kNow - 2 * kDay) / kNanosPerMilli)
+                  .ok());
+  o.delete_request_cancel_period_ns = kHour;
+  Compactor c2(o, &mem, &idx, &ov, &deletes, nullptr);
+  PassStats st2;
+  ASSERT_TRUE(c2.RunOnce(kNow, &st2).ok());
+  EXPECT_TRUE(Visible(&mem, "t", nullptr).empty());
+  EXPECT_EQ(st2.chunk_objects_deleted, 1u);
+  EXPECT_EQ(mem.Get(pack).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(CountKeys(&mem, "packs/"), 0u);
 }
 
 TEST(CompactorTest, SweepKeepsAChunkAnIndexStillReferences) {

@@ -28,6 +28,7 @@
 #include "core/metrics.h"
 #include "core/time.h"
 #include "index/index_store.h"
+#include "storage/chunk_store.h"
 #include "storage/fs_object_store.h"
 #include "testing/fs/fault_file_system.h"
 #include "testing/fs/fault_object_store.h"
@@ -185,7 +186,7 @@ class IngesterTest : public ::testing::Test {
   }
 
   std::vector<Entry> ChunkEntries(const index::ChunkRef& ref) {
-    auto bytes = store_.Get(ref.key);
+    auto bytes = storage::ChunkStore(&store_).ReadBytes(ref.key);
     EXPECT_TRUE(bytes.ok()) << ref.key << ": " << bytes.status().ToString();
     if (!bytes.ok()) return {};
     EXPECT_EQ(bytes->size(), ref.compressed_bytes);
@@ -205,10 +206,23 @@ class IngesterTest : public ::testing::Test {
     return out;
   }
 
+  // Chunks written: chunk objects, and the chunks inside pack objects.
   size_t ChunkObjects() {
     auto keys = store_.List("chunks/");
     EXPECT_TRUE(keys.ok());
-    return keys.ok() ? keys->size() : 0;
+    size_t n = keys.ok() ? keys->size() : 0;
+    auto packs = store_.List("packs/");
+    EXPECT_TRUE(packs.ok());
+    if (!packs.ok()) return n;
+    for (const std::string& k : *packs) {
+      auto bytes = store_.Get(k);
+      EXPECT_TRUE(bytes.ok());
+      if (!bytes.ok()) continue;
+      auto footer = storage::ReadPackFooter(*bytes);
+      EXPECT_TRUE(footer.ok()) << footer.status().ToString();
+      if (footer.ok()) n += footer->size();
+    }
+    return n;
   }
 
   storage::MemObjectStore store_;
@@ -558,7 +572,7 @@ TEST_F(IngesterTest, FlushAllWritesChunksAndIndexAndEmptiesMemory) {
     EXPECT_EQ(c.min_ts, sorted.front().ts);
     EXPECT_EQ(c.max_ts, sorted.back().ts);
     EXPECT_EQ(c.entries, pushed.size());
-    EXPECT_EQ(c.key.rfind("chunks/" + std::string(kTenant) + "/", 0), 0u) << c.key;
+    EXPECT_EQ(c.key.rfind("packs/" + std::string(kTenant) + "/", 0), 0u) << c.key;
     EXPECT_EQ(ChunkEntries(c), sorted);
   }
   // Matchers select in the index too.
@@ -743,7 +757,7 @@ TEST_F(IngesterTest, TenantsAreIsolated) {
   auto i2 = Indexed("t2");
   EXPECT_EQ(i2.size(), 2u);
   for (const auto& s : i2)
-    for (const auto& c : s.chunks) EXPECT_EQ(c.key.rfind("chunks/t2/", 0), 0u) << c.key;
+    for (const auto& c : s.chunks) EXPECT_EQ(c.key.rfind("packs/t2/", 0), 0u) << c.key;
   EXPECT_TRUE(Indexed("t3").empty());
 }
 
@@ -764,11 +778,78 @@ TEST_F(IngesterTest, FlushesToFilesystemStore) {
     ASSERT_TRUE(q.ok()) << q.status().ToString();
     ASSERT_EQ(q->size(), 1u);
     ASSERT_EQ((*q)[0].chunks.size(), 1u);
-    auto bytes = (*fs)->Get((*q)[0].chunks[0].key);
+    auto bytes = storage::ChunkStore(fs->get()).ReadBytes((*q)[0].chunks[0].key);
     ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
     EXPECT_EQ(DecodeChunk(*bytes), pushed);
   }
   std::filesystem::remove_all(dir);
+}
+
+// Packed objects: a flush pass writes a tenant's chunks into packs of at most
+// pack_target_size bytes (a chunk larger than that gets a pack of its own), each listing its
+// chunks in its footer, and the index points into them; pack_target_size 0 writes one
+// object per chunk, as before packs.
+TEST_F(IngesterTest, FlushPacksChunksUpToTheTargetSize) {
+  for (size_t target : {size_t{0}, size_t{600}, size_t{32} << 20}) {
+    SCOPED_TRACE("pack_target_size=" + std::to_string(target));
+    storage::MemObjectStore store;
+    index::IndexStore idx(&store);
+    IngesterOptions o;
+    o.pack_target_size = target;
+    Ingester ing(o, &store, &idx, nullptr);
+    std::map<std::string, std::vector<Entry>> pushed;
+    for (int s = 0; s < 20; s++) {
+      const Labels ls = L("{app=\"s" + std::to_string(s) + "\"}");
+      std::vector<Entry> entries;
+      for (int i = 0; i < 10; i++) entries.push_back({kBase + i, Line(s * 100 + i), {}});
+      Push(ing, kTenant, ls, entries);
+      pushed[ls.ToString()] = entries;
+    }
+    ASSERT_TRUE(ing.FlushAll().ok());
+    auto chunk_objects = store.List("chunks/");
+    auto packs = store.List("packs/");
+    ASSERT_TRUE(chunk_objects.ok() && packs.ok());
+    size_t packed = 0;
+    for (const std::string& k : *packs) {
+      auto bytes = store.Get(k);
+      ASSERT_TRUE(bytes.ok());
+      auto footer = storage::ReadPackFooter(*bytes);
+      ASSERT_TRUE(footer.ok()) << footer.status().ToString();
+      packed += footer->size();
+      size_t sum = 0;
+      for (const auto& c : *footer) sum += c.length;
+      if (footer->size() > 1) EXPECT_LE(sum, target) << k;
+    }
+    if (target == 0) {
+      EXPECT_EQ(chunk_objects->size(), 20u);
+      EXPECT_TRUE(packs->empty());
+    } else {
+      EXPECT_TRUE(chunk_objects->empty());
+      EXPECT_EQ(packed, 20u);
+      if (target > 1000000) {
+        EXPECT_EQ(packs->size(), 1u);
+      } else {
+        EXPECT_GT(packs->size(), 2u);
+      }
+    }
+    // Every chunk reads back through its locator.
+    auto q = idx.Query(kTenant, kBase - kNanosPerHour, kBase + kNanosPerHour, {});
+    ASSERT_TRUE(q.ok());
+    ASSERT_EQ(q->size(), 20u);
+    storage::ChunkStore chunks(&store);
+    for (const auto& series : *q) {
+      ASSERT_EQ(series.chunks.size(), 1u);
+      auto c = chunks.Open(series.chunks[0].key, kTenant, series.fingerprint);
+      ASSERT_TRUE(c.ok()) << c.status().ToString();
+      auto bytes = chunks.ReadBytes(series.chunks[0].key);
+      ASSERT_TRUE(bytes.ok());
+      EXPECT_EQ(bytes->size(), series.chunks[0].compressed_bytes);
+      EXPECT_EQ(DecodeChunk(*bytes), pushed[series.labels.ToString()]);
+      // Another tenant's or stream's chunk is refused even with a valid locator.
+      EXPECT_EQ(chunks.Open(series.chunks[0].key, "other", series.fingerprint).status().code(),
+                StatusCode::kCorruption);
+    }
+  }
 }
 
 // 4 threads push to overlapping streams while one thread snapshots and another
@@ -852,7 +933,7 @@ TEST_F(IngesterTest, ConcurrentPushSnapshotAndFlushLoseAndDuplicateNothing) {
 
 TEST_F(IngesterTest, AFailingChunkWriteBlocksNoOtherTenantAndLosesNothing) {
   storage::FaultObjectStore faulty(&store_);
-  faulty.FailWhen(storage::FaultObjectStore::Op::kPut, "chunks/tenant-bad/");
+  faulty.FailWhen(storage::FaultObjectStore::Op::kPut, "packs/tenant-bad/");
   MemFileSystem mem;
   auto w = wal::Wal::Open({.dir = "/wal", .fsync = true, .fs = &mem});
   ASSERT_TRUE(w.ok()) << w.status().ToString();

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <random>
@@ -19,6 +20,7 @@
 
 #include "core/time.h"
 #include "skald_process.h"
+#include "storage/chunk_store.h"
 #include "tests/testing/metrics_text.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/wait.h"
@@ -189,12 +191,19 @@ TEST(SigtermTest, CleanStopFlushesEverythingToTheStoreAndRestartFindsEveryLineOn
   EXPECT_EQ(SampleValue(before->body, "loki_ingester_memory_streams{tenant=\"fake\"}"), kStreams);
   ASSERT_EQ(skald.Stop(), 0) << skald.log();
 
-  // The clean stop wrote the chunks...
-  int chunk_files = 0;
-  for (auto& e : std::filesystem::recursive_directory_iterator(data + "/store/chunks")) {
-    chunk_files += e.is_regular_file() ? 1 : 0;
+  // The clean stop wrote the chunks, packed into a few objects (not one file per stream)...
+  int chunks = 0, pack_files = 0;
+  for (auto& e : std::filesystem::recursive_directory_iterator(data + "/store/packs")) {
+    if (!e.is_regular_file()) continue;
+    pack_files++;
+    std::ifstream in(e.path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto footer = storage::ReadPackFooter(bytes);
+    ASSERT_TRUE(footer.ok()) << e.path() << ": " << footer.status().ToString();
+    chunks += static_cast<int>(footer->size());
   }
-  EXPECT_GE(chunk_files, kStreams);
+  EXPECT_GE(chunks, kStreams);
+  EXPECT_LE(pack_files, 2);
   // ...and left the WAL nothing to bring back.
   ASSERT_TRUE(skald.Start()) << skald.log();
   EXPECT_EQ(LogField(skald.last_run_log(), "WAL replay finished", "entries"), "0")

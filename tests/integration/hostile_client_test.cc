@@ -186,7 +186,7 @@ TEST_F(HostileClientTest, TenantNamedLikeTheStoresTempFilesIsFlushedAndQueryable
   // Both tenants' chunks reached the store.
   for (const std::string& tenant : {odd, std::string("plain")}) {
     bool found = false;
-    const std::string dir = dir_.path() + "/data/store/chunks/" + tenant;
+    const std::string dir = dir_.path() + "/data/store/packs/" + tenant;
     if (std::filesystem::exists(dir)) {
       for (auto& e : std::filesystem::recursive_directory_iterator(dir)) {
         found |= e.is_regular_file();

@@ -367,8 +367,7 @@ TEST_F(LokiApiTest, ReadyMetricsAndFlush) {
   EXPECT_EQ(flush->status, 204);
   EXPECT_EQ(SampleValue(skald_->Metrics(), "loki_ingester_memory_streams{tenant=\"fake\"}"), 0);
   bool found_chunk = false;
-  for (auto& e :
-       std::filesystem::recursive_directory_iterator(dir_.path() + "/data/store/chunks")) {
+  for (auto& e : std::filesystem::recursive_directory_iterator(dir_.path() + "/data/store/packs")) {
     found_chunk |= e.is_regular_file();
   }
   EXPECT_TRUE(found_chunk);

@@ -148,29 +148,37 @@ class SampleFeedTest : public ::testing::Test {
 
   // The chunks in the store with their block indexes.
   struct StoredChunkInfo {
-    std::string key;
+    std::string key;      // locator
+    uint64_t offset = 0;  // of the chunk in its pack
     std::string bytes;
     std::vector<chunk::BlockMeta> blocks;
     int64_t min_ts = 0, max_ts = 0;
   };
   std::vector<StoredChunkInfo> StoredChunks() {
     std::vector<StoredChunkInfo> out;
-    auto keys = store_.List("chunks/");
+    auto keys = store_.List("packs/");
     EXPECT_TRUE(keys.ok());
     if (!keys.ok()) return out;
-    for (const std::string& key : *keys) {
-      auto bytes = store_.Get(key);
-      EXPECT_TRUE(bytes.ok());
-      StoredChunkInfo c;
-      c.key = key;
-      c.bytes = *bytes;
-      auto r = chunk::ChunkReader::Open(c.bytes);
-      EXPECT_TRUE(r.ok()) << r.status().ToString();
-      if (!r.ok()) continue;
-      c.blocks = r->blocks();
-      c.min_ts = r->header().min_ts;
-      c.max_ts = r->header().max_ts;
-      out.push_back(std::move(c));
+    for (const std::string& pack : *keys) {
+      auto all = store_.Get(pack);
+      EXPECT_TRUE(all.ok());
+      if (!all.ok()) continue;
+      auto footer = storage::ReadPackFooter(*all);
+      EXPECT_TRUE(footer.ok()) << footer.status().ToString();
+      if (!footer.ok()) continue;
+      for (const storage::PackedChunk& pc : *footer) {
+        StoredChunkInfo c;
+        c.key = pack + "#" + std::to_string(pc.offset) + "+" + std::to_string(pc.length);
+        c.offset = pc.offset;
+        c.bytes = all->substr(pc.offset, pc.length);
+        auto r = chunk::ChunkReader::Open(c.bytes);
+        EXPECT_TRUE(r.ok()) << r.status().ToString();
+        if (!r.ok()) continue;
+        c.blocks = r->blocks();
+        c.min_ts = r->header().min_ts;
+        c.max_ts = r->header().max_ts;
+        out.push_back(std::move(c));
+      }
     }
     return out;
   }
@@ -474,6 +482,42 @@ TEST_F(SampleFeedTest, BlocksOutsideTheRangeAreNeitherFetchedNorDecoded) {
 
 // A damaged line column of a stored block is Corruption for a query that never decompresses
 // lines: the block checksum covers the stored bytes. For compressed and uncompressed lines.
+// Block filters: a metric query whose line filter needs a literal that is in few blocks
+// decodes only those, in the store and in the ingester, and counts the same as a scan of all.
+TEST_F(SampleFeedTest, BlockFiltersSkipBlocksWithoutTheLiteral) {
+  std::vector<Entry> entries;
+  for (int i = 0; i < 600; i++) {
+    std::string line = "request id=" + std::to_string(i) + " served";
+    if (i == 77 || i == 78 || i == 512) line += " NeedleWord";
+    entries.push_back({kBase + i * kSec / 10, line, {}});
+  }
+  Push(R"({app="a"})", std::vector<Entry>(entries.begin(), entries.begin() + 400));
+  Flush();
+  Push(R"({app="a"})", std::vector<Entry>(entries.begin() + 400, entries.end()));
+  for (const char* query : {R"(count_over_time({app="a"} |= "needleword" [5m]))",
+                            R"(count_over_time({app="a"} |~ "(?i)NEEDLEWORD" [5m]))",
+                            R"(sum(count_over_time({app="a"} |= "Needle" != "x" [5m])))"}) {
+    SCOPED_TRACE(query);
+    QueryResult r = RunBoth(Range(query, kBase + 300 * kSec, kBase + 300 * kSec, kSec));
+    if (std::string_view(query).find("needleword\"") != std::string_view::npos) {
+      EXPECT_TRUE(r.value.matrix.empty()) << "the literal is case-sensitive: no line has it";
+    } else {
+      ASSERT_EQ(r.value.matrix.size(), 1u);
+      ASSERT_EQ(r.value.matrix[0].points.size(), 1u);
+      EXPECT_EQ(r.value.matrix[0].points[0].value, 3.0);
+    }
+    EXPECT_TRUE(r.stats.used_block_filters);
+    EXPECT_GT(r.stats.blocks_filtered, 10u);
+    EXPECT_LE(r.stats.blocks_read, 4u) << "only blocks holding the literal are decoded";
+    EXPECT_LT(r.stats.decompressed_lines + r.stats.head_chunk_lines, 100u);
+  }
+  // A filter that cannot refute anything (3 bytes) reads every block.
+  QueryResult all = RunBoth(Range(R"(count_over_time({app="a"} |= "eed" [5m]))", kBase + 300 * kSec,
+                                  kBase + 300 * kSec, kSec));
+  EXPECT_EQ(all.stats.blocks_filtered, 0u);
+  EXPECT_EQ(all.stats.decompressed_lines + all.stats.head_chunk_lines, 600u);
+}
+
 class DamagedLinesTest : public SampleFeedTest, public ::testing::WithParamInterface<chunk::Codec> {
  protected:
   void SetUp() override { Reset(SmallBlocks(GetParam())); }
@@ -494,9 +538,13 @@ TEST_P(DamagedLinesTest, DamagedLineColumnIsCorruptionWithoutLines) {
   size_t len = 0;
   const size_t at = LineColumnOffset(*r, 0, &len);
   ASSERT_GT(len, 0u);
-  std::string bad = c.bytes;
-  bad[at + len / 2] ^= 0x04;
-  ASSERT_TRUE(store_.Put(c.key, bad).ok());
+  // Damage the byte inside the pack that holds the chunk.
+  const std::string pack(storage::LocatorObject(c.key));
+  auto whole = store_.Get(pack);
+  ASSERT_TRUE(whole.ok());
+  std::string bad = *whole;
+  bad[c.offset + at + len / 2] ^= 0x04;
+  ASSERT_TRUE(store_.Put(pack, bad).ok());
   for (const char* query :
        {R"(count_over_time({app="a"}[1m]))", R"(sum(bytes_rate({app="a"}[1m])))"}) {
     const RangeQuery q = Range(query, kBase, kBase + kNanosPerMinute, kSec);
