@@ -4,7 +4,7 @@ JOBS ?= 2
 FUZZ_SECONDS ?= 15
 ARGS ?=
 
-.PHONY: all deps build run test test-unit asan tsan fuzz fuzz-smoke bench format clean
+.PHONY: all deps build run test test-unit asan tsan fuzz fuzz-smoke bench bench-storage format clean
 
 all: build
 
@@ -47,6 +47,11 @@ fuzz-smoke: fuzz
 
 bench: build
 	bash scripts/bench.sh
+
+# Issue 11's storage-engine table at 1,000 and 1,000,000 streams (env: STREAMS, LINES, URL, ...;
+# see docs/benchmarks.md).
+bench-storage: build
+	bash scripts/bench-storage.sh
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

@@ -19,6 +19,15 @@ void AppendHex(std::string* out, uint64_t v, int width) {
   for (int i = width - 1; i >= 0; i--, v >>= 4) (*out)[at + i] = kDigits[v & 0xf];
 }
 
+// The last segment of chunk and pack keys: <min_ts>-<max_ts>-<crc> (16, 16 and 8 hex digits).
+void AppendSpanName(std::string* key, int64_t min_ts, int64_t max_ts, uint32_t checksum) {
+  AppendHex(key, static_cast<uint64_t>(min_ts), 16);
+  key->push_back('-');
+  AppendHex(key, static_cast<uint64_t>(max_ts), 16);
+  key->push_back('-');
+  AppendHex(key, checksum, 8);
+}
+
 }  // namespace
 
 std::string ChunkStore::KeyFor(std::string_view tenant, uint64_t fingerprint, int64_t min_ts,
@@ -30,11 +39,7 @@ std::string ChunkStore::KeyFor(std::string_view tenant, uint64_t fingerprint, in
   key.push_back('/');
   AppendHex(&key, fingerprint, 16);
   key.push_back('/');
-  AppendHex(&key, static_cast<uint64_t>(min_ts), 16);
-  key.push_back('-');
-  AppendHex(&key, static_cast<uint64_t>(max_ts), 16);
-  key.push_back('-');
-  AppendHex(&key, checksum, 8);
+  AppendSpanName(&key, min_ts, max_ts, checksum);
   return key;
 }
 
@@ -132,11 +137,7 @@ std::string ChunkStore::PackKeyFor(std::string_view tenant, int64_t min_ts, int6
   key.append("packs/");
   key.append(tenant);
   key.push_back('/');
-  AppendHex(&key, static_cast<uint64_t>(min_ts), 16);
-  key.push_back('-');
-  AppendHex(&key, static_cast<uint64_t>(max_ts), 16);
-  key.push_back('-');
-  AppendHex(&key, checksum, 8);
+  AppendSpanName(&key, min_ts, max_ts, checksum);
   return key;
 }
 

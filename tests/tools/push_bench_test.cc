@@ -147,6 +147,36 @@ void CheckPool(const std::string& format) {
   EXPECT_GT(d.distinct_lines.size(), 4900u);
 }
 
+// More streams per connection than lines per request (1,000,000 streams, batch 1,000): every
+// line is still encoded, each in its stream's order (requests used to come out empty).
+TEST(PushPoolTest, MoreStreamsThanABatchLosesNoLine) {
+  Corpus c = Corpus::BuiltIn();
+  PushOptions o;
+  o.streams = 997;
+  o.connections = 2;
+  o.batch = 64;
+  o.lines = 3001;
+  o.ts_span_ns = 60LL * 1000000000LL;
+  StatusOr<PushPlan> plan = MakePushPlan(o, c, kNow);
+  ASSERT_TRUE(plan.ok());
+  Url url = *ParseUrl("http://localhost:3100");
+  std::atomic<int64_t> pool{0};
+  Decoded d;
+  for (int conn = 0; conn < plan->connections; ++conn) {
+    std::vector<EncodedRequest> reqs = EncodeConnectionRequests(c, o, url, *plan, conn, &pool);
+    for (const auto& r : reqs) {
+      EXPECT_GT(r.lines, 0u);
+      EXPECT_LE(r.lines, 64u);
+    }
+    DecodeAll(reqs, conn, false, &d);
+  }
+  EXPECT_EQ(d.lines, 3001);
+  EXPECT_EQ(d.ts_by_stream.size(), 997u);
+  for (const auto& [labels, ts] : d.ts_by_stream) {
+    for (size_t i = 1; i < ts.size(); ++i) ASSERT_LT(ts[i - 1], ts[i]) << labels;
+  }
+}
+
 TEST(PushPoolTest, ProtobufRequestsDecodeWithUniqueIncreasingTimestampsPerStream) {
   CheckPool("protobuf");
 }

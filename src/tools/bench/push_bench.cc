@@ -159,6 +159,7 @@ std::vector<EncodedRequest> EncodeConnectionRequests(const Corpus& corpus, const
   if (!opt.tenant.empty()) headers.emplace_back("X-Scope-OrgID", opt.tenant);
 
   std::string line;
+  std::vector<int64_t> visit;
   out.reserve(static_cast<size_t>(total / opt.batch + 1));
   for (int64_t lo = 0; lo < total; lo += opt.batch) {
     if (pool_bytes->load(std::memory_order_relaxed) >= opt.pool_cap_bytes) break;
@@ -166,8 +167,17 @@ std::vector<EncodedRequest> EncodeConnectionRequests(const Corpus& corpus, const
     wire::PushRequestBuilder b;
     std::vector<wire::OtlpEncoder::Resource> otlp;  // -format otlp: one resource per stream
     EncodedRequest r;
-    // Sequence position j belongs to owned stream j % m, as that stream's line j / m.
-    for (int64_t o = 0; o < m && lo + o < hi; ++o) {
+    // Sequence position j belongs to owned stream j % m, as that stream's line j / m. The
+    // streams with a line in [lo, hi), in ascending order: all m of them, or (a connection
+    // owning more streams than a request holds lines) those of (lo .. hi-1) % m.
+    visit.clear();
+    if (hi - lo >= m) {
+      for (int64_t o = 0; o < m; ++o) visit.push_back(o);
+    } else {
+      for (int64_t j = lo; j < hi; ++j) visit.push_back(j % m);
+      std::sort(visit.begin(), visit.end());
+    }
+    for (int64_t o : visit) {
       int64_t first = lo + ((o - lo % m) % m + m) % m;  // first j >= lo with j % m == o
       if (first >= hi) continue;
       b.AddStream(labels[static_cast<size_t>(o)]);
