@@ -180,6 +180,12 @@ Status Ingester::FlushPass(bool force) {
     // file per day touched. With packing, consecutive chunks up to pack_target_size go into
     // one object (a pack that fails is retried whole by the next pass); otherwise each chunk
     // is its own object.
+    // Packs hold chunks in fingerprint order, the order queries read streams in, so a query
+    // over many streams reads neighbouring chunks of a pack together (ChunkStore::OpenMany).
+    std::sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) {
+      return a.stream->fp_ != b.stream->fp_ ? a.stream->fp_ < b.stream->fp_
+                                            : a.chunk->min_ts < b.chunk->min_ts;
+    });
     std::vector<std::pair<size_t, size_t>> groups;  // [begin, end) of pending per object
     for (size_t i = 0; i < pending.size();) {
       size_t end = i + 1, bytes = pending[i].chunk->bytes->size();

@@ -159,6 +159,9 @@ struct Querier::StreamWork {
   Labels labels;
   std::vector<chunk::BlockRef> ingester_blocks;
   std::vector<index::ChunkRef> chunks;
+  // Chunks already fetched for this stream (Preload), by index into `chunks`; empty or null
+  // = not fetched yet.
+  std::vector<std::shared_ptr<const storage::StoredChunk>> opened;
   // Log queries: the kept entries, each with its index into label_sets (the stream's
   // labels as the pipeline left them; label_sets[0] = `labels` without label stages).
   std::vector<std::pair<ResultEntry, uint32_t>> result;
@@ -216,6 +219,53 @@ StatusOr<std::shared_ptr<const storage::StoredChunk>> OpenChunk(const storage::C
   stats->compressed_bytes += (*stored)->size();
   return stored;
 }
+
+// Chunk `ref` (an element of w->chunks): the copy Preload fetched, handed over (the stream
+// holds it no longer), or else opened now.
+StatusOr<std::shared_ptr<const storage::StoredChunk>> OpenChunk(const storage::ChunkStore& chunks,
+                                                                std::string_view tenant,
+                                                                StreamWork* w,
+                                                                const index::ChunkRef& ref,
+                                                                QueryStats* stats) {
+  const auto i = static_cast<size_t>(&ref - w->chunks.data());
+  if (i < w->opened.size() && w->opened[i] != nullptr) return std::move(w->opened[i]);
+  return OpenChunk(chunks, tenant, ref, stats);
+}
+
+// Fetches, with few ranged reads (ChunkStore::OpenMany), the chunks of works[0, n) that
+// `wanted(work, chunk)` selects, into each work's `opened`; counts the downloads in stats. A
+// chunk that fails here is left for OpenChunk, which reports the error where it is needed.
+template <typename Wanted>
+void Preload(const storage::ChunkStore& chunks, std::string_view tenant, StreamWork* const* works,
+             size_t n, Wanted&& wanted, QueryStats* stats) {
+  std::vector<storage::ChunkStore::Want> wants;
+  std::vector<std::pair<StreamWork*, size_t>> where;
+  for (size_t k = 0; k < n; k++) {
+    StreamWork* w = works[k];
+    for (size_t c = 0; c < w->chunks.size(); c++) {
+      if (!wanted(*w, w->chunks[c])) continue;
+      wants.push_back({w->chunks[c].key, w->chunks[c].fingerprint});
+      where.emplace_back(w, c);
+    }
+  }
+  if (wants.size() < 2) return;  // nothing to coalesce
+  const int64_t t0 = MonotonicNanos();
+  auto opened = chunks.OpenMany(tenant, wants);
+  stats->chunk_download_seconds += static_cast<double>(MonotonicNanos() - t0) / 1e9;
+  for (size_t i = 0; i < opened.size(); i++) {
+    if (!opened[i].ok()) continue;
+    auto [w, c] = where[i];
+    if (w->opened.size() < w->chunks.size()) w->opened.resize(w->chunks.size());
+    stats->chunks_downloaded++;
+    stats->compressed_bytes += (*opened[i])->size();
+    w->opened[c] = std::move(opened[i]).value();
+  }
+}
+
+// Preloads in batches of streams whose wanted chunks add up to about this many stored bytes,
+// and only chunks up to kPreloadChunkBytes (a larger chunk is read efficiently on its own).
+constexpr uint64_t kPreloadBatchBytes = 8u << 20;
+constexpr uint64_t kPreloadChunkBytes = 256u << 10;
 
 // The index of `labels` in *sets, appending it when new. Streams have one or a few
 // post-pipeline label sets, so a linear search is the cheap choice.
@@ -377,7 +427,7 @@ Status ScanStream(const ScanContext& ctx, StreamWork* w, QueryStats* stats) {
           ScanBlock(ctx, true, {s.rank, 0, 0}, &decoded, &hits, &col, sp.get(), er, w, stats));
       continue;
     }
-    SKALD_ASSIGN_OR_RETURN(auto stored, OpenChunk(*ctx.chunks, ctx.tenant, *s.chunk, stats));
+    SKALD_ASSIGN_OR_RETURN(auto stored, OpenChunk(*ctx.chunks, ctx.tenant, w, *s.chunk, stats));
     const storage::StoredChunk& chunk = *stored;
     const std::vector<chunk::BlockMeta>& blocks = chunk.blocks();
     std::vector<uint32_t> visit(blocks.size());
@@ -579,22 +629,49 @@ StatusOr<uint32_t> ScanWindow(const ScanContext& ctx, const QuerierOptions& opts
   Status first_error;
   std::atomic<bool> failed{false};
   WindowTop top(ctx.limit, ctx.forward);
-  ParallelFor(opts.pool, items.size(), HelpersFor(opts, ctx.control), [&](size_t i) {
-    if (failed.load(std::memory_order_relaxed)) return;
-    QueryStats local;
-    Status st = ScanStream(ctx, &items[i], &local);
-    if (st.ok()) {
-      top.Merge(i, std::move(items[i].result), items[i].label_sets);
-      std::vector<std::pair<ResultEntry, uint32_t>>().swap(items[i].result);
-      std::vector<Labels>().swap(items[i].label_sets);
+  // A stream whose only source in the window is one small stored chunk reads it whatever the
+  // limit: such chunks (many small streams) are fetched ahead in batches, neighbours of a pack
+  // in one read.
+  auto wanted = [&](const StreamWork& w, const index::ChunkRef& c) {
+    if (!w.ingester_blocks.empty() || c.compressed_bytes > kPreloadChunkBytes) return false;
+    size_t in_window = 0;
+    for (const index::ChunkRef& o : w.chunks) in_window += o.Overlaps(ctx.start, ctx.end - 1);
+    return in_window == 1 && c.Overlaps(ctx.start, ctx.end - 1);
+  };
+  std::vector<StreamWork*> batch;
+  for (size_t b = 0; b < items.size() && !failed.load();) {
+    batch.clear();
+    uint64_t bytes = 0;
+    for (; b < items.size() && (batch.empty() || bytes < kPreloadBatchBytes); b++) {
+      for (const index::ChunkRef& c : items[b].chunks) {
+        bytes += wanted(items[b], c) ? c.compressed_bytes : 0;
+      }
+      batch.push_back(&items[b]);
     }
-    std::lock_guard<std::mutex> lock(mu);
-    AddStats(stats, local);
-    if (!st.ok() && first_error.ok()) {
-      first_error = st;
-      failed = true;
+    {
+      QueryStats local;
+      Preload(*ctx.chunks, ctx.tenant, batch.data(), batch.size(), wanted, &local);
+      AddStats(stats, local);
     }
-  });
+    ParallelFor(opts.pool, batch.size(), HelpersFor(opts, ctx.control), [&](size_t k) {
+      if (failed.load(std::memory_order_relaxed)) return;
+      const size_t i = static_cast<size_t>(batch[k] - items.data());
+      QueryStats local;
+      Status st = ScanStream(ctx, &items[i], &local);
+      std::vector<std::shared_ptr<const storage::StoredChunk>>().swap(items[i].opened);
+      if (st.ok()) {
+        top.Merge(i, std::move(items[i].result), items[i].label_sets);
+        std::vector<std::pair<ResultEntry, uint32_t>>().swap(items[i].result);
+        std::vector<Labels>().swap(items[i].label_sets);
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      AddStats(stats, local);
+      if (!st.ok() && first_error.ok()) {
+        first_error = st;
+        failed = true;
+      }
+    });
+  }
   SKALD_RETURN_IF_ERROR(first_error);
 
   // Grouped by label string; the map's order is the result order Loki uses. Windows come in
@@ -994,7 +1071,7 @@ Status FeedStream(const SampleContext& stream_ctx, StreamWork* w, logql::RangeAc
         }
         continue;
       }
-      SKALD_ASSIGN_OR_RETURN(auto stored, OpenChunk(*ctx.chunks, ctx.tenant, *src.chunk, stats));
+      SKALD_ASSIGN_OR_RETURN(auto stored, OpenChunk(*ctx.chunks, ctx.tenant, w, *src.chunk, stats));
       const std::vector<chunk::BlockMeta>& metas = stored->blocks();
       for (size_t bi = 0; bi < metas.size(); bi++) {
         if (metas[bi].max_ts <= ctx.after || metas[bi].min_ts > ctx.through) {
@@ -1076,15 +1153,33 @@ Status Querier::FeedSamples(std::string_view tenant, const logql::RangeAggregati
   std::vector<QueryStats> task_stats(tasks);
   std::vector<Status> errors(tasks);
   std::atomic<bool> failed{false};
+  // Small chunks in (after, through] are fetched ahead, a batch of streams at a time, so that
+  // neighbouring chunks of a pack come in one read (many small streams: one read per chunk
+  // would cost more than scanning it).
+  auto wanted = [&](const StreamWork&, const index::ChunkRef& c) {
+    return c.max_ts > after && c.min_ts <= through && c.compressed_bytes <= kPreloadChunkBytes;
+  };
   ParallelFor(opts_.pool, tasks, helpers, [&](size_t t) {
-    for (size_t i = t; i < items.size(); i += tasks) {
-      // A fork over the series limit fails the query anyway: stop reading.
-      if (failed.load(std::memory_order_relaxed) || Cancelled(ctx) || forks[t].Full()) return;
-      Status st = FeedStream(ctx, &items[i], &forks[t], &task_stats[t]);
-      if (!st.ok()) {
-        errors[t] = st;
-        failed = true;
-        return;
+    std::vector<StreamWork*> batch;
+    for (size_t i = t; i < items.size();) {
+      batch.clear();
+      uint64_t bytes = 0;
+      for (; i < items.size() && (batch.empty() || bytes < kPreloadBatchBytes); i += tasks) {
+        for (const index::ChunkRef& c : items[i].chunks)
+          bytes += wanted(items[i], c) ? c.compressed_bytes : 0;
+        batch.push_back(&items[i]);
+      }
+      Preload(chunks_, tenant, batch.data(), batch.size(), wanted, &task_stats[t]);
+      for (StreamWork* w : batch) {
+        // A fork over the series limit fails the query anyway: stop reading.
+        if (failed.load(std::memory_order_relaxed) || Cancelled(ctx) || forks[t].Full()) return;
+        Status st = FeedStream(ctx, w, &forks[t], &task_stats[t]);
+        std::vector<std::shared_ptr<const storage::StoredChunk>>().swap(w->opened);
+        if (!st.ok()) {
+          errors[t] = st;
+          failed = true;
+          return;
+        }
       }
     }
   });

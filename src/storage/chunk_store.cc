@@ -194,6 +194,13 @@ StatusOr<std::shared_ptr<const StoredChunk>> ChunkStore::Open(std::string_view k
                                                               std::string_view tenant,
                                                               uint64_t fingerprint) const {
   SKALD_ASSIGN_OR_RETURN(std::string bytes, ReadBytes(key));
+  return OpenBytes(key, std::move(bytes), tenant, fingerprint);
+}
+
+StatusOr<std::shared_ptr<const StoredChunk>> ChunkStore::OpenBytes(std::string_view key,
+                                                                   std::string bytes,
+                                                                   std::string_view tenant,
+                                                                   uint64_t fingerprint) {
   std::shared_ptr<StoredChunk> c(new StoredChunk(std::move(bytes)));
   auto reader = chunk::ChunkReader::Open(c->bytes_);  // views into the bytes c owns
   if (!reader.ok()) {
@@ -205,6 +212,59 @@ StatusOr<std::shared_ptr<const StoredChunk>> ChunkStore::Open(std::string_view k
   }
   c->reader_.emplace(std::move(*reader));
   return std::shared_ptr<const StoredChunk>(std::move(c));
+}
+
+std::vector<StatusOr<std::shared_ptr<const StoredChunk>>> ChunkStore::OpenMany(
+    std::string_view tenant, const std::vector<Want>& wants) const {
+  std::vector<StatusOr<std::shared_ptr<const StoredChunk>>> out(wants.size(),
+                                                                Status::Unavailable("not read"));
+  struct Part {
+    std::string_view object;
+    uint64_t offset, length;
+    size_t want;
+  };
+  std::vector<Part> parts;
+  for (size_t i = 0; i < wants.size(); i++) {
+    std::string_view object;
+    bool packed = false;
+    uint64_t offset = 0, length = 0;
+    if (ParseLocator(wants[i].locator, &object, &packed, &offset, &length) && packed &&
+        length <= kCoalesceMax) {
+      parts.push_back({object, offset, length, i});
+    } else {
+      out[i] = Open(wants[i].locator, tenant, wants[i].fingerprint);
+    }
+  }
+  std::sort(parts.begin(), parts.end(), [](const Part& a, const Part& b) {
+    return a.object != b.object ? a.object < b.object : a.offset < b.offset;
+  });
+  for (size_t i = 0; i < parts.size();) {
+    // One read: parts[i, j) of one pack, each starting within kCoalesceGap of the previous
+    // one's end, together at most kCoalesceMax bytes.
+    const uint64_t begin = parts[i].offset;
+    uint64_t end = begin + parts[i].length;
+    size_t j = i + 1;
+    while (j < parts.size() && parts[j].object == parts[i].object &&
+           parts[j].offset <= end + kCoalesceGap &&
+           std::max(end, parts[j].offset + parts[j].length) - begin <= kCoalesceMax) {
+      end = std::max(end, parts[j].offset + parts[j].length);
+      j++;
+    }
+    StatusOr<std::string> range = store_->GetRange(parts[i].object, begin, end - begin);
+    for (size_t k = i; k < j; k++) {
+      const Part& p = parts[k];
+      const Want& w = wants[p.want];
+      if (!range.ok()) {
+        out[p.want] = Status(range.status().code(),
+                             "chunk " + std::string(w.locator) + ": " + range.status().message());
+        continue;
+      }
+      out[p.want] =
+          OpenBytes(w.locator, range->substr(p.offset - begin, p.length), tenant, w.fingerprint);
+    }
+    i = j;
+  }
+  return out;
 }
 
 }  // namespace skald::storage

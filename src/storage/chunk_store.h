@@ -115,6 +115,19 @@ class ChunkStore {
   StatusOr<std::vector<std::string>> PutPack(std::string_view tenant,
                                              const std::vector<PackItem>& items);
 
+  // Opens many chunks with few reads: chunks of the same pack whose ranges lie within
+  // kCoalesceGap bytes of each other are fetched by one ranged read of at most kCoalesceMax
+  // bytes (the bytes in between are read and dropped); chunks stored alone are read one by
+  // one. Returns one result per want, in order, each as Open would return it.
+  struct Want {
+    std::string_view locator;
+    uint64_t fingerprint = 0;
+  };
+  static constexpr uint64_t kCoalesceGap = 64u << 10;
+  static constexpr uint64_t kCoalesceMax = 16u << 20;
+  std::vector<StatusOr<std::shared_ptr<const StoredChunk>>> OpenMany(
+      std::string_view tenant, const std::vector<Want>& wants) const;
+
   // The stored bytes of the chunk at `locator` (not parsed). Errors as Open, except that
   // nothing is checked beyond the locator's syntax and range.
   StatusOr<std::string> ReadBytes(std::string_view locator) const;
@@ -127,6 +140,12 @@ class ChunkStore {
                                                     uint64_t fingerprint) const;
 
  private:
+  // Parses chunk bytes fetched for `locator` and checks their tenant and stream.
+  static StatusOr<std::shared_ptr<const StoredChunk>> OpenBytes(std::string_view locator,
+                                                                std::string bytes,
+                                                                std::string_view tenant,
+                                                                uint64_t fingerprint);
+
   ObjectStore* store_;
 };
 

@@ -135,6 +135,16 @@ struct Model {
 
 bool KeepAll(std::string_view) { return true; }
 
+// Counts ranged reads (reads of chunks in packs).
+class CountingStore : public storage::MemObjectStore {
+ public:
+  StatusOr<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override {
+    ranged_reads++;
+    return ObjectStore::GetRange(key, offset, length);
+  }
+  std::atomic<int> ranged_reads{0};
+};
+
 class QuerierTest : public ::testing::Test {
  protected:
   void SetUp() override { Reset(ingester::IngesterOptions{}); }
@@ -193,7 +203,7 @@ class QuerierTest : public ::testing::Test {
     return logql::AsLogSelector(**expr)->matchers;
   }
 
-  storage::MemObjectStore store_;
+  CountingStore store_;
   index::IndexStore index_{&store_};
   std::unique_ptr<ingester::Ingester> ing_;
   std::unique_ptr<Querier> q_;
@@ -603,6 +613,35 @@ TEST_F(QuerierTest, BlockFiltersSkipBlocksThatCannotMatch) {
     EXPECT_EQ(st.blocks_filtered, 0u) << q;
     EXPECT_EQ(st.TotalLines(), 600u) << q;
   }
+}
+
+// Many small streams, one small chunk each, packed together: a query reads their chunks in a
+// few coalesced reads, and answers as if it had read them one by one.
+TEST_F(QuerierTest, ManySmallStreamsAreReadWithFewRangedReads) {
+  for (int s = 0; s < 400; s++) {
+    Push("{app=\"s" + std::to_string(s) + "\"}",
+         {{kBase + s * kMs, "line a of " + std::to_string(s), {}},
+          {kBase + s * kMs + 1, "line b of " + std::to_string(s), {}}});
+  }
+  Flush();
+  const int64_t end = kBase + kNanosPerSecond;
+  for (uint32_t limit : {5000u, 7u}) {
+    for (bool forward : {true, false}) {
+      store_.ranged_reads = 0;
+      QueryStats st;
+      Result got = Select(R"({app=~"s.*"})", kBase, end, limit, forward, &st);
+      EXPECT_EQ(got, model_.Expected(kTenant, MatchersOf(R"({app=~"s.*"})"), KeepAll, kBase, end,
+                                     limit, forward))
+          << limit << " " << forward;
+      EXPECT_EQ(st.chunks_downloaded, 400u);
+      EXPECT_LE(store_.ranged_reads.load(), 10) << "one read per pack and batch, not per chunk";
+    }
+  }
+  store_.ranged_reads = 0;
+  QueryStats st;
+  Result got = Select(R"({app=~"s.*"} |= "b of 39")", kBase, end, 5000, true, &st);
+  EXPECT_EQ(got.size(), 11u);  // s39 and s390..s399
+  EXPECT_LE(store_.ranged_reads.load(), 10);
 }
 
 TEST_F(QuerierTest, TimeWindowsMatchBruteForceAndStopEarly) {

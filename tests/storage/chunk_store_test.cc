@@ -109,6 +109,53 @@ TEST(PackTest, DamagedFootersAreCorruption) {
   EXPECT_EQ(ReadPackFooter("x" + pack).status().code(), StatusCode::kCorruption);
 }
 
+class CountingStore : public MemObjectStore {
+ public:
+  StatusOr<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override {
+    ranges++;
+    return ObjectStore::GetRange(key, offset, length);
+  }
+  int ranges = 0;
+};
+
+TEST(PackTest, OpenManyCoalescesNeighboursAndKeepsEachResult) {
+  CountingStore mem;
+  ChunkStore cs(&mem);
+  std::vector<std::string> bytes;
+  std::vector<PackItem> items;
+  for (int i = 0; i < 50; i++)
+    bytes.push_back(MakeChunk("t", 100 + i, i, "line " + std::to_string(i)));
+  for (int i = 0; i < 50; i++) items.push_back({100u + i, i, i, 1, bytes[i]});
+  auto locs = cs.PutPack("t", items);
+  ASSERT_TRUE(locs.ok());
+  const std::string other = MakeChunk("t", 7, 1000, "x");
+  auto second = cs.PutPack("t", {{7, 1000, 1000, 1, other}});
+  ASSERT_TRUE(second.ok());
+  // Every other chunk of the first pack (gaps well under 64 KiB), one of the second, a chunk
+  // object, a missing pack and a wrong stream.
+  std::vector<ChunkStore::Want> wants;
+  for (int i = 0; i < 50; i += 2) wants.push_back({(*locs)[i], 100u + i});
+  wants.push_back({(*second)[0], 7});
+  auto alone = cs.Put("t", 9, 5, 5, MakeChunk("t", 9, 5, "alone"));
+  ASSERT_TRUE(alone.ok());
+  wants.push_back({*alone, 9});
+  wants.push_back({"packs/t/missing#0+10", 1});
+  wants.push_back({(*locs)[1], 555});
+  mem.ranges = 0;
+  auto got = cs.OpenMany("t", wants);
+  ASSERT_EQ(got.size(), wants.size());
+  for (size_t i = 0; i < 25; i++) {
+    ASSERT_TRUE(got[i].ok()) << got[i].status().ToString();
+    EXPECT_EQ((*got[i])->header().fingerprint, 100u + 2 * i);
+  }
+  EXPECT_TRUE(got[25].ok());
+  EXPECT_TRUE(got[26].ok());
+  EXPECT_EQ(got[27].status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(got[28].status().code(), StatusCode::kCorruption);
+  // First pack: one read for 26 chunks (incl. the wrong-stream one); second pack; missing.
+  EXPECT_EQ(mem.ranges, 3);
+}
+
 TEST(GetRangeTest, FilesystemAndDefaultReadOnlyTheRange) {
   const auto dir =
       std::filesystem::temp_directory_path() / ("skald-getrange-" + std::to_string(NowNanos()));
