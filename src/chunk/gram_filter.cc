@@ -32,7 +32,9 @@ Status Corrupt(std::string what) { return Status::Corruption("block filter: " + 
 }  // namespace
 
 GramFilterBuilder::GramFilterBuilder(double bits_per_gram)
-    : bits_per_gram_(bits_per_gram), hashes_(kGramFilterMaxWords, 0) {}
+    : bits_per_gram_(bits_per_gram), hashes_(kGramFilterMaxWords, 0) {
+  dirty_.reserve(kGramFilterMaxWords);
+}
 
 void GramFilterBuilder::AddLine(std::string_view line) {
   if (line.size() < kGramBytes) return;
@@ -43,21 +45,25 @@ void GramFilterBuilder::AddLine(std::string_view line) {
   for (size_t i = kGramBytes - 1; i < line.size(); i++) {
     g = g << 8 | kLower[p[i]];
     const uint32_t x = GramHash(g);
-    h[x >> 6] |= uint64_t{1} << (x & 63);
+    uint64_t& word = h[x >> 6];
+    if (word == 0) dirty_.push_back(static_cast<uint16_t>(x >> 6));
+    word |= uint64_t{1} << (x & 63);
   }
-  any_ = true;
 }
 
 size_t GramFilterBuilder::DistinctGrams() const {
-  if (!any_) return 0;
   size_t n = 0;
-  for (uint64_t w : hashes_) n += static_cast<size_t>(std::popcount(w));
+  for (uint16_t w : dirty_) n += static_cast<size_t>(std::popcount(hashes_[w]));
   return n;
 }
 
 void GramFilterBuilder::Reset() {
-  if (any_) std::fill(hashes_.begin(), hashes_.end(), 0);
-  any_ = false;
+  if (dirty_.size() * 4 > hashes_.size()) {
+    std::fill(hashes_.begin(), hashes_.end(), 0);
+  } else {
+    for (uint16_t w : dirty_) hashes_[w] = 0;
+  }
+  dirty_.clear();
 }
 
 void GramFilterBuilder::Finish(std::string* out) {
@@ -74,15 +80,13 @@ void GramFilterBuilder::Finish(std::string* out) {
       static_cast<uint32_t>(std::clamp(want, 1.0, static_cast<double>(kGramFilterMaxWords)));
   const uint32_t bits = words * 64;
   std::vector<uint64_t> filter(words, 0);
-  if (any_) {
-    for (uint32_t w = 0; w < kGramFilterMaxWords; w++) {
-      uint64_t word = hashes_[w];
-      while (word != 0) {
-        const uint32_t h = w * 64 + static_cast<uint32_t>(std::countr_zero(word));
-        const uint32_t s = Slot(h, bits);
-        filter[s >> 6] |= uint64_t{1} << (s & 63);
-        word &= word - 1;
-      }
+  for (uint16_t w : dirty_) {
+    uint64_t word = hashes_[w];
+    while (word != 0) {
+      const uint32_t h = uint32_t{w} * 64 + static_cast<uint32_t>(std::countr_zero(word));
+      const uint32_t s = Slot(h, bits);
+      filter[s >> 6] |= uint64_t{1} << (s & 63);
+      word &= word - 1;
     }
   }
   out->push_back(static_cast<char>(kGramFilterScheme));
