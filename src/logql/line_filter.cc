@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "core/ascii.h"
+#include "core/go_string.h"
 #include "logql/ip_match.h"
 #include "logql/pattern.h"
 #include "logql/regex_util.h"
@@ -624,25 +625,6 @@ RequirementNode ClauseRequirement(const CompiledClause& c) {
   return Combine(ReqKind::kOr, std::move(alts));
 }
 
-void AppendQuoted(std::string_view s, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out->push_back('\\');
-      out->push_back(c);
-    } else if (u < 0x20 || u >= 0x7f) {
-      out->append("\\x");
-      out->push_back(kHex[u >> 4]);
-      out->push_back(kHex[u & 15]);
-    } else {
-      out->push_back(c);
-    }
-  }
-  out->push_back('"');
-}
-
 }  // namespace
 
 void RequirementNode::Append(std::string* out) const {
@@ -654,7 +636,7 @@ void RequirementNode::Append(std::string* out) const {
       out->append("false");
       return;
     case Kind::kLiteral:
-      AppendQuoted(literal, out);
+      AppendGoQuoted(out, literal);
       return;
     case Kind::kAnd:
     case Kind::kOr:
@@ -667,11 +649,11 @@ void RequirementNode::Append(std::string* out) const {
       return;
     case Kind::kRegex:
       out->append("re2(");
-      AppendQuoted(pattern, out);
+      AppendGoQuoted(out, pattern);
       out->append(", atoms:");
       for (size_t i = 0; i < atoms.size(); i++) {
         out->append(i == 0 ? " " : ", ");
-        AppendQuoted(atoms[i], out);
+        AppendGoQuoted(out, atoms[i]);
         const auto& p = pieces[i];
         if (p.size() == 1 && p[0] == atoms[i]) continue;
         // Only parts of the atom are checked: show which.
@@ -679,12 +661,12 @@ void RequirementNode::Append(std::string* out) const {
         if (p.empty()) {
           out->append("true");
         } else if (p.size() == 1) {
-          AppendQuoted(p[0], out);
+          AppendGoQuoted(out, p[0]);
         } else {
           out->append("and(");
           for (size_t k = 0; k < p.size(); k++) {
             if (k != 0) out->append(", ");
-            AppendQuoted(p[k], out);
+            AppendGoQuoted(out, p[k]);
           }
           out->push_back(')');
         }

@@ -63,8 +63,8 @@ class LiteralRequirement {
   bool Never() const;
   // Readable form for tests and logs, e.g. `and("error", or("fail", "timeout"))`; a regex
   // leaf reads `re2("pattern", atoms: "atom", ...)`, where an atom only partly checked is
-  // followed by what is checked (`"kelvin"~"elvin"`). Bytes outside printable ASCII, `"`
-  // and `\` are escaped.
+  // followed by what is checked (`"kelvin"~"elvin"`). Strings are quoted as Go's
+  // strconv.Quote does (core/go_string.h).
   std::string DebugString() const;
 
  private:

@@ -267,6 +267,20 @@ void Preload(const storage::ChunkStore& chunks, std::string_view tenant, StreamW
 constexpr uint64_t kPreloadBatchBytes = 8u << 20;
 constexpr uint64_t kPreloadChunkBytes = 256u << 10;
 
+// The next preload batch: items[*i], items[*i + stride], ... until their wanted chunks add up
+// to kPreloadBatchBytes (at least one stream); advances *i past them.
+template <typename Wanted>
+void TakePreloadBatch(std::vector<StreamWork>* items, size_t* i, size_t stride, Wanted&& wanted,
+                      std::vector<StreamWork*>* batch) {
+  batch->clear();
+  uint64_t bytes = 0;
+  for (; *i < items->size() && (batch->empty() || bytes < kPreloadBatchBytes); *i += stride) {
+    StreamWork& w = (*items)[*i];
+    for (const index::ChunkRef& c : w.chunks) bytes += wanted(w, c) ? c.compressed_bytes : 0;
+    batch->push_back(&w);
+  }
+}
+
 // The index of `labels` in *sets, appending it when new. Streams have one or a few
 // post-pipeline label sets, so a linear search is the cheap choice.
 uint32_t InternLabelSet(std::span<const logql::LabelRef> labels, std::vector<Labels>* sets) {
@@ -629,25 +643,16 @@ StatusOr<uint32_t> ScanWindow(const ScanContext& ctx, const QuerierOptions& opts
   Status first_error;
   std::atomic<bool> failed{false};
   WindowTop top(ctx.limit, ctx.forward);
-  // A stream whose only source in the window is one small stored chunk reads it whatever the
-  // limit: such chunks (many small streams) are fetched ahead in batches, neighbours of a pack
-  // in one read.
-  auto wanted = [&](const StreamWork& w, const index::ChunkRef& c) {
-    if (!w.ingester_blocks.empty() || c.compressed_bytes > kPreloadChunkBytes) return false;
-    size_t in_window = 0;
-    for (const index::ChunkRef& o : w.chunks) in_window += o.Overlaps(ctx.start, ctx.end - 1);
-    return in_window == 1 && c.Overlaps(ctx.start, ctx.end - 1);
+  // A stream whose only source in the window (the window's works hold only what overlaps
+  // it) is one small stored chunk reads it whatever the limit: such chunks (many small
+  // streams) are fetched ahead in batches, neighbours of a pack in one read.
+  auto wanted = [](const StreamWork& w, const index::ChunkRef& c) {
+    return w.ingester_blocks.empty() && w.chunks.size() == 1 &&
+           c.compressed_bytes <= kPreloadChunkBytes;
   };
   std::vector<StreamWork*> batch;
   for (size_t b = 0; b < items.size() && !failed.load();) {
-    batch.clear();
-    uint64_t bytes = 0;
-    for (; b < items.size() && (batch.empty() || bytes < kPreloadBatchBytes); b++) {
-      for (const index::ChunkRef& c : items[b].chunks) {
-        bytes += wanted(items[b], c) ? c.compressed_bytes : 0;
-      }
-      batch.push_back(&items[b]);
-    }
+    TakePreloadBatch(&items, &b, 1, wanted, &batch);
     {
       QueryStats local;
       Preload(*ctx.chunks, ctx.tenant, batch.data(), batch.size(), wanted, &local);
@@ -1162,13 +1167,7 @@ Status Querier::FeedSamples(std::string_view tenant, const logql::RangeAggregati
   ParallelFor(opts_.pool, tasks, helpers, [&](size_t t) {
     std::vector<StreamWork*> batch;
     for (size_t i = t; i < items.size();) {
-      batch.clear();
-      uint64_t bytes = 0;
-      for (; i < items.size() && (batch.empty() || bytes < kPreloadBatchBytes); i += tasks) {
-        for (const index::ChunkRef& c : items[i].chunks)
-          bytes += wanted(items[i], c) ? c.compressed_bytes : 0;
-        batch.push_back(&items[i]);
-      }
+      TakePreloadBatch(&items, &i, tasks, wanted, &batch);
       Preload(chunks_, tenant, batch.data(), batch.size(), wanted, &task_stats[t]);
       for (StreamWork* w : batch) {
         // A fork over the series limit fails the query anyway: stop reading.

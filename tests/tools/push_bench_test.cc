@@ -100,6 +100,28 @@ TEST(PushPlanTest, StreamLabelsFollowTheDocumentedLayout) {
   EXPECT_EQ(StreamLabels(o, 7), "{job=\"bench\", host=\"host-1\", stream=\"7\"}");
 }
 
+// Encodes every connection's requests for `o` (60 s of timestamps) and decodes them into *d;
+// each request must hold between min_lines and o.batch lines. Returns the bytes encoded.
+int64_t EncodeAndDecodeAll(const Corpus& c, const PushOptions& o, uint32_t min_lines, Decoded* d) {
+  StatusOr<PushPlan> plan = MakePushPlan(o, c, kNow);
+  EXPECT_TRUE(plan.ok());
+  if (!plan.ok()) return 0;
+  Url url = *ParseUrl("http://localhost:3100");
+  std::atomic<int64_t> pool{0};
+  int64_t bytes = 0;
+  for (int conn = 0; conn < plan->connections; ++conn) {
+    std::vector<EncodedRequest> reqs = EncodeConnectionRequests(c, o, url, *plan, conn, &pool);
+    for (const auto& r : reqs) {
+      EXPECT_GE(r.lines, min_lines);
+      EXPECT_LE(r.lines, static_cast<uint32_t>(o.batch));
+      bytes += static_cast<int64_t>(r.bytes.size());
+    }
+    DecodeAll(reqs, conn, o.format == "json", d);
+  }
+  EXPECT_EQ(pool.load(), bytes);
+  return bytes;
+}
+
 void CheckPool(const std::string& format) {
   Corpus c = Corpus::BuiltIn();
   PushOptions o;
@@ -109,21 +131,8 @@ void CheckPool(const std::string& format) {
   o.batch = 64;
   o.lines = 5003;
   o.ts_span_ns = 60LL * 1000000000LL;
-  StatusOr<PushPlan> plan = MakePushPlan(o, c, kNow);
-  ASSERT_TRUE(plan.ok());
-  Url url = *ParseUrl("http://localhost:3100");
-  std::atomic<int64_t> pool{0};
   Decoded d;
-  int64_t bytes = 0;
-  for (int conn = 0; conn < plan->connections; ++conn) {
-    std::vector<EncodedRequest> reqs = EncodeConnectionRequests(c, o, url, *plan, conn, &pool);
-    for (const auto& r : reqs) {
-      EXPECT_LE(r.lines, 64u);
-      bytes += static_cast<int64_t>(r.bytes.size());
-    }
-    DecodeAll(reqs, conn, format == "json", &d);
-  }
-  EXPECT_EQ(pool.load(), bytes);
+  EncodeAndDecodeAll(c, o, 0, &d);  // each request holds at most 64 lines
   EXPECT_EQ(d.lines, 5003);
   EXPECT_EQ(d.ts_by_stream.size(), 10u);
   for (const auto& [labels, ts] : d.ts_by_stream) {
@@ -157,19 +166,8 @@ TEST(PushPoolTest, MoreStreamsThanABatchLosesNoLine) {
   o.batch = 64;
   o.lines = 3001;
   o.ts_span_ns = 60LL * 1000000000LL;
-  StatusOr<PushPlan> plan = MakePushPlan(o, c, kNow);
-  ASSERT_TRUE(plan.ok());
-  Url url = *ParseUrl("http://localhost:3100");
-  std::atomic<int64_t> pool{0};
   Decoded d;
-  for (int conn = 0; conn < plan->connections; ++conn) {
-    std::vector<EncodedRequest> reqs = EncodeConnectionRequests(c, o, url, *plan, conn, &pool);
-    for (const auto& r : reqs) {
-      EXPECT_GT(r.lines, 0u);
-      EXPECT_LE(r.lines, 64u);
-    }
-    DecodeAll(reqs, conn, false, &d);
-  }
+  EncodeAndDecodeAll(c, o, 1, &d);  // no request is empty, none holds more than 64 lines
   EXPECT_EQ(d.lines, 3001);
   EXPECT_EQ(d.ts_by_stream.size(), 997u);
   for (const auto& [labels, ts] : d.ts_by_stream) {
