@@ -573,6 +573,15 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void ReadBody() {
     if (parser_->is_done()) return OnRequest();
+    // Beast reads at most the read buffer's spare capacity per receive (at least 512 bytes),
+    // so a buffer left small by the header read would take a body in hundreds of
+    // receives, each one more socket operation and timer re-arm. Grow it once to the body's
+    // size (capped; memory per connection stays bounded) so a body takes a few receives.
+    if (auto len = parser_->content_length(); len && buffer_.capacity() < kBodyReadBuffer) {
+      buffer_.reserve(static_cast<size_t>(std::min<std::uint64_t>(*len, kBodyReadBuffer)));
+    } else if (!len && buffer_.capacity() < kBodyReadBuffer) {
+      buffer_.reserve(kBodyReadBuffer);  // chunked: unknown size
+    }
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](error_code ec, size_t) {
                        if (ec == http::error::body_limit) return self->RejectTooLarge(false);
@@ -929,6 +938,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   static constexpr size_t kDrainChunk = 64 << 10;
+  static constexpr size_t kBodyReadBuffer = 64 << 10;  // see ReadBody
   static constexpr size_t kDrainLimit = 4 << 20;
 
   HttpServer::Impl* srv_;
