@@ -53,7 +53,7 @@ void BlockBuilder::Add(int64_t ts, std::string_view line, std::span<const Metada
   prev_ts_ = ts;
   PutUvarint(&len_col_, line.size());
   lines_.append(line);
-  filter_.AddLine(line);
+  if (build_filter_) filter_.AddLine(line);
   PutUvarint(&meta_col_, metadata.size());
   for (const MetadataPair& p : metadata) {
     PutUvarint(&meta_col_, Intern(p.name));
@@ -132,7 +132,7 @@ void BlockBuilder::Reset() {
   for (std::string& c : comp_) MaybeShrink(&c);
 }
 
-EncodedBlock BlockBuilder::Finish(Codec codec) {
+EncodedBlock BlockBuilder::Finish(Codec codec, int level) {
   std::string_view raw[kNumColumns] = {ts_col_, len_col_, lines_, {}};
   if (any_meta_) {
     meta_scratch_.clear();
@@ -154,7 +154,7 @@ EncodedBlock BlockBuilder::Finish(Codec codec) {
     stored[k] = raw[k];
     if (codec != Codec::kNone && raw[k].size() >= kMinCompressBytes) {
       comp_[k].clear();
-      if (CompressAppend(codec, raw[k], &comp_[k]).ok() && comp_[k].size() < raw[k].size()) {
+      if (CompressAppend(codec, raw[k], &comp_[k], level).ok() && comp_[k].size() < raw[k].size()) {
         used[k] = codec;
         stored[k] = comp_[k];
       }
@@ -181,7 +181,7 @@ EncodedBlock BlockBuilder::Finish(Codec codec) {
   b.meta.offset = 0;
   b.meta.length = static_cast<uint32_t>(out.size());
   b.meta.uncompressed_size = static_cast<uint32_t>(total_raw);
-  filter_.Finish(&b.filter);
+  if (build_filter_) filter_.Finish(&b.filter);
   Reset();
   return b;
 }

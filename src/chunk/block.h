@@ -65,8 +65,15 @@ class BlockBuilder {
   // Encodes and compresses the entries added so far with `codec` (per column; a column that
   // would not shrink is stored uncompressed), then resets the builder. Never fails: if the
   // compressor errors, the column is stored uncompressed. An empty builder yields a block with
-  // entries == 0, which ChunkWriter ignores.
-  EncodedBlock Finish(Codec codec);
+  // entries == 0, which ChunkWriter ignores. `level`: see CompressAppend (0 = the codec's
+  // default).
+  EncodedBlock Finish(Codec codec, int level = 0);
+
+  // Whether blocks get a gram filter (default on). Off: Add skips the filter work and
+  // Finish yields an empty filter ("no filter": every query reads the block). The ingester
+  // turns it off for provisional head blocks, which are re-encoded with filters at flush.
+  // Takes effect for the block being built when called before its first Add.
+  void set_build_filter(bool on) { build_filter_ = on; }
 
   // Drops all entries without encoding them.
   void Reset();
@@ -87,7 +94,8 @@ class BlockBuilder {
   std::vector<uint32_t> sym_off_;
   size_t sym_encoded_ = 0;           // sum of uvarint(len)+len over symbols
   std::vector<uint32_t> sym_slots_;  // open addressing; holds id+1, 0 = empty
-  GramFilterBuilder filter_;         // trigrams of the lines added so far
+  GramFilterBuilder filter_;         // 4-grams of the lines added so far
+  bool build_filter_ = true;
   // Reused scratch for Finish.
   std::string meta_scratch_;
   std::string comp_[4];

@@ -294,6 +294,53 @@ Status ChunkReader::ReadColumns(size_t i, DecodedBlock* out, BlockColumns cols) 
   return Status::OK();
 }
 
+StatusOr<std::string> ReencodeChunk(std::string_view chunk, const ReencodeOptions& opts,
+                                    std::vector<BlockMeta>* blocks) {
+  SKALD_ASSIGN_OR_RETURN(ChunkReader reader, ChunkReader::Open(chunk));
+  const ChunkHeader& h = reader.header();
+  const std::vector<BlockMeta>& in = reader.blocks();
+  ChunkWriter writer(opts.codec, h.tenant, h.fingerprint, h.labels);
+  thread_local BlockBuilder builder;
+  thread_local std::vector<DecodedBlock> group;
+  thread_local std::vector<std::pair<int64_t, std::pair<uint32_t, uint32_t>>> order;
+  thread_local std::vector<MetadataPair> pairs;
+  builder.Reset();
+  builder.set_build_filter(true);
+  // Consecutive blocks are merged until they hold block_size uncompressed bytes; the merged
+  // entries are put in timestamp order (stable: equal timestamps keep their order), as every
+  // block of a chunk is.
+  for (size_t b = 0; b < in.size();) {
+    size_t e = b;
+    uint64_t raw = 0;
+    while (e < in.size() && raw < opts.block_size) raw += in[e++].uncompressed_size;
+    if (group.size() < e - b) group.resize(e - b);
+    order.clear();
+    bool sorted = true;
+    for (size_t k = b; k < e; ++k) {
+      DecodedBlock& d = group[k - b];
+      SKALD_RETURN_IF_ERROR(reader.ReadBlock(k, &d));
+      for (size_t i = 0; i < d.size(); ++i) {
+        if (!order.empty() && d.ts(i) < order.back().first) sorted = false;
+        order.push_back({d.ts(i), {static_cast<uint32_t>(k - b), static_cast<uint32_t>(i)}});
+      }
+    }
+    if (!sorted) {
+      std::stable_sort(order.begin(), order.end(),
+                       [](const auto& x, const auto& y) { return x.first < y.first; });
+    }
+    for (const auto& [ts, where] : order) {
+      const DecodedBlock& d = group[where.first];
+      const size_t i = where.second;
+      pairs.clear();
+      for (size_t j = 0; j < d.metadata_count(i); ++j) pairs.push_back(d.metadata(i, j));
+      builder.Add(ts, d.line(i), pairs);
+    }
+    writer.AddBlock(builder.Finish(opts.codec, opts.level));
+    b = e;
+  }
+  return writer.Finish(blocks);
+}
+
 Status DecodeChunkEntries(std::string_view chunk, std::vector<OwnedEntry>* out) {
   SKALD_ASSIGN_OR_RETURN(ChunkReader reader, ChunkReader::Open(chunk));
   DecodedBlock block;

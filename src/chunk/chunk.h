@@ -112,6 +112,23 @@ struct OwnedEntry {
   bool operator==(const OwnedEntry&) const = default;
 };
 
+// How ReencodeChunk lays out blocks.
+struct ReencodeOptions {
+  size_t block_size = 256 << 10;  // cut a block once its uncompressed bytes reach this
+  Codec codec = Codec::kZstd;
+  int level = 0;  // CompressAppend's level (0 = the codec's default)
+};
+
+// Re-encodes every entry of `chunk` into a new chunk (current format version, same tenant,
+// fingerprint and labels) with gram filters: consecutive blocks are merged until they hold
+// opts.block_size uncompressed bytes, and each merged block is in timestamp order (a stable
+// sort: entries with equal timestamps keep their order). The ingester's flush turns the
+// small provisional blocks of its heads into the stored chunk with it. *blocks (optional)
+// receives the new block index. Errors: as ChunkReader (nothing is re-encoded from a block
+// that fails its checks).
+StatusOr<std::string> ReencodeChunk(std::string_view chunk, const ReencodeOptions& opts,
+                                    std::vector<BlockMeta>* blocks = nullptr);
+
 // Decodes every block of a chunk, appending all entries to *out in block order.
 // Errors as ChunkReader::Open / ReadBlock.
 Status DecodeChunkEntries(std::string_view chunk, std::vector<OwnedEntry>* out);

@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <map>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "core/logging.h"
 #include "core/thread_pool.h"
 #include "ingester/ingester.h"
@@ -12,6 +16,12 @@
 namespace skald::ingester {
 
 namespace {
+
+void ReleaseFreeMemory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
 
 int64_t DayOf(int64_t ns) {
   int64_t d = ns / kNanosPerDay;
@@ -104,7 +114,7 @@ void Ingester::CloseForPressure() {
       Stream& s = *o.stream;
       if (s.head_.empty() && s.blocks_.empty()) continue;  // closed meanwhile
       const size_t before = s.Footprint();
-      s.CloseChunk(opts_.codec, "memory_pressure");
+      s.CloseChunk(opts_.codec, "memory_pressure", opts_.compression_level);
       AccountLocked(o.inst, before, s.Footprint());
     }
   };
@@ -145,6 +155,7 @@ Status Ingester::FlushPass(bool force) {
     if (metrics_->flush_failures) metrics_->flush_failures->Inc();
   };
   if (!force) CloseForPressure();
+  bool released_any = false;
   // Each tenant, and within it each chunk and each index day, succeeds or fails on its
   // own: what fails stays in memory (and so in the next WAL checkpoint) and is retried by
   // the next pass, while everything else is written and released.
@@ -153,6 +164,8 @@ Status Ingester::FlushPass(bool force) {
     struct Pending {
       std::shared_ptr<Stream> stream;
       std::shared_ptr<const ClosedChunk> chunk;
+      // What is stored: the chunk's bytes, or their re-encoding when it is provisional.
+      std::shared_ptr<const std::string> stored;
       StatusOr<std::string> key = Status::Unavailable("not written");
     };
     std::vector<Pending> pending;
@@ -169,14 +182,40 @@ Status Ingester::FlushPass(bool force) {
               : nullptr;
       if (reason != nullptr && has_open) {
         size_t before = s.Footprint();
-        s.CloseChunk(opts_.codec, reason);
+        s.CloseChunk(opts_.codec, reason, opts_.compression_level);
         AccountLocked(inst, before, s.Footprint());
       }
       for (const auto& c : s.closed_) pending.push_back({stream, c});
     }
     if (pending.empty()) continue;
 
-    // 2. Write chunks on the flush pool (bounded by concurrent_flushes), then one index
+    // 2. Chunks of provisional head blocks are re-encoded into blocks of block_size with
+    // filters, at the stored compression level (on the flush pool). The in-memory chunk
+    // stays as it is until the write succeeds; a failed write re-encodes again next pass.
+    ParallelFor(flush_pool_.get(), pending.size(), static_cast<size_t>(flush_pool_->threads()),
+                [&](size_t i) {
+                  Pending& p = pending[i];
+                  p.stored = p.chunk->bytes;
+                  if (!p.chunk->provisional) return;
+                  chunk::ReencodeOptions ro;
+                  ro.block_size = opts_.block_size;
+                  ro.codec = opts_.codec;
+                  ro.level = opts_.compression_level;
+                  auto bytes = chunk::ReencodeChunk(*p.chunk->bytes, ro);
+                  if (bytes.ok()) {
+                    p.stored = std::make_shared<const std::string>(std::move(*bytes));
+                  } else {  // cannot happen for bytes we built; store them as they are
+                    log::Warn("re-encoding a chunk for flush failed; stored as built",
+                              {{"err", bytes.status().ToString()}});
+                  }
+                });
+    if (metrics_->chunks_reencoded) {
+      for (const Pending& p : pending) {
+        if (p.chunk->provisional) metrics_->chunks_reencoded->Inc();
+      }
+    }
+
+    // 3. Write chunks on the flush pool (bounded by concurrent_flushes), then one index
     // file per day touched. With packing, consecutive chunks up to pack_target_size go into
     // one object (a pack that fails is retried whole by the next pass); otherwise each chunk
     // is its own object.
@@ -188,10 +227,10 @@ Status Ingester::FlushPass(bool force) {
     });
     std::vector<std::pair<size_t, size_t>> groups;  // [begin, end) of pending per object
     for (size_t i = 0; i < pending.size();) {
-      size_t end = i + 1, bytes = pending[i].chunk->bytes->size();
+      size_t end = i + 1, bytes = pending[i].stored->size();
       while (opts_.pack_target_size > 0 && end < pending.size() &&
-             bytes + pending[end].chunk->bytes->size() <= opts_.pack_target_size) {
-        bytes += pending[end++].chunk->bytes->size();
+             bytes + pending[end].stored->size() <= opts_.pack_target_size) {
+        bytes += pending[end++].stored->size();
       }
       groups.emplace_back(i, end);
       i = end;
@@ -202,7 +241,7 @@ Status Ingester::FlushPass(bool force) {
                   if (opts_.pack_target_size == 0) {
                     Pending& p = pending[begin];
                     p.key = chunks_.Put(inst->tenant_, p.stream->fp_, p.chunk->min_ts,
-                                        p.chunk->max_ts, *p.chunk->bytes);
+                                        p.chunk->max_ts, *p.stored);
                     return;
                   }
                   std::vector<storage::PackItem> items;
@@ -210,7 +249,7 @@ Status Ingester::FlushPass(bool force) {
                   for (size_t i = begin; i < end; i++) {
                     const ClosedChunk& c = *pending[i].chunk;
                     items.push_back({pending[i].stream->fp_, c.min_ts, c.max_ts,
-                                     static_cast<uint32_t>(c.entries), *c.bytes});
+                                     static_cast<uint32_t>(c.entries), *pending[i].stored});
                   }
                   auto locators = chunks_.PutPack(inst->tenant_, items);
                   for (size_t i = begin; i < end; i++) {
@@ -240,7 +279,7 @@ Status Ingester::FlushPass(bool force) {
       ref.min_ts = p.chunk->min_ts;
       ref.max_ts = p.chunk->max_ts;
       ref.entries = p.chunk->entries;
-      ref.compressed_bytes = p.chunk->bytes->size();
+      ref.compressed_bytes = p.stored->size();
       ref.uncompressed_bytes = p.chunk->uncompressed;
       ref.key = *p.key;
       for (int64_t day = DayOf(ref.min_ts); day <= DayOf(ref.max_ts); day++) {
@@ -250,6 +289,7 @@ Status Ingester::FlushPass(bool force) {
         d.chunks.push_back(i);
       }
       written[i] = true;
+      released_any = true;
     }
     for (auto& [day, d] : days) {
       auto bytes = d.writer.Finish();
@@ -261,13 +301,13 @@ Status Ingester::FlushPass(bool force) {
       for (size_t i : d.chunks) written[i] = false;
     }
 
-    // 3. Drop flushed chunks from memory; drop streams left empty.
+    // 4. Drop flushed chunks from memory; drop streams left empty.
     for (size_t i = 0; i < pending.size(); i++) {
       if (!written[i]) continue;
       Pending& p = pending[i];
       if (metrics_->chunks_flushed) {
         const ClosedChunk& c = *p.chunk;
-        const double size = static_cast<double>(c.bytes->size());
+        const double size = static_cast<double>(p.stored->size());
         metrics_->chunks_flushed->WithLabels({c.reason}).Inc();
         metrics_->chunks_stored->WithLabels({inst->tenant_}).Inc();
         metrics_->chunk_stored_bytes->WithLabels({inst->tenant_}).Inc(size);
@@ -307,6 +347,10 @@ Status Ingester::FlushPass(bool force) {
       }
     }
   }
+  // What the pass released (chunks, re-encodings, pack buffers) goes back to the system:
+  // glibc keeps freed memory in its arenas otherwise, and the process's RSS would stay at
+  // the pass's peak.
+  if (released_any) ReleaseFreeMemory();
   if (failed > 1) {
     return Status(first_error.code(),
                   std::to_string(failed) +

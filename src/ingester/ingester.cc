@@ -70,6 +70,10 @@ Ingester::Ingester(IngesterOptions opts, storage::ObjectStore* store, index::Ind
                                     .WithLabels();
     metrics_->blocks_cut =
         &r.AddCounter("skald_ingester_blocks_cut_total", "Head blocks compressed.").WithLabels();
+    metrics_->chunks_reencoded =
+        &r.AddCounter("skald_ingester_chunks_reencoded_total",
+                      "Chunks of provisional head blocks re-encoded into stored blocks at flush.")
+             .WithLabels();
     metrics_->wal_failures = &r.AddCounter("skald_ingester_wal_write_failures_total",
                                            "Pushes refused because the WAL write or sync failed.")
                                   .WithLabels();
@@ -201,10 +205,16 @@ void Ingester::AppendLocked(Stream& s, int64_t ts, std::string_view line,
     metrics_->memory_chunks.fetch_add(1, std::memory_order_relaxed);
   }
   s.last_append_ = now;
-  if (s.head_data_.size() + s.head_.size() * 12 >= opts_.block_size) {
-    s.CutHead(opts_.codec);
+  // Heads are cut early into provisional blocks (IngesterOptions::head_block_size) or at
+  // block_size into final ones.
+  const bool early = opts_.head_block_size > 0 && opts_.head_block_size < opts_.block_size;
+  if (s.head_data_.size() + s.head_.size() * 12 >=
+      (early ? opts_.head_block_size : opts_.block_size)) {
+    s.CutHead(opts_.codec, early, opts_.compression_level);
     if (metrics_->blocks_cut) metrics_->blocks_cut->Inc();
-    if (s.open_compressed_ >= opts_.target_size) s.CloseChunk(opts_.codec, "full");
+    if (s.open_compressed_ >= opts_.target_size) {
+      s.CloseChunk(opts_.codec, "full", opts_.compression_level);
+    }
   }
 }
 

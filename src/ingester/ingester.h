@@ -52,6 +52,13 @@ struct IngesterOptions {
   size_t block_size = 262144;    // chunk_block_size: uncompressed bytes per block
   size_t target_size = 1572864;  // chunk_target_size: compressed bytes per chunk
   chunk::Codec codec = chunk::Codec::kZstd;
+  // Heads are cut at this many uncompressed bytes into provisional blocks (the codec at its
+  // default level, no gram filter), so buffered data is held compressed early; a flush
+  // re-encodes a chunk of provisional blocks into blocks of block_size with filters at
+  // compression_level (chunk::ReencodeChunk). 0, or >= block_size: heads are cut at
+  // block_size into final blocks and chunks are stored as they were built.
+  size_t head_block_size = 65536;
+  int compression_level = 0;  // level of stored blocks (chunk::CompressAppend; 0 = default)
   int64_t max_chunk_age = 2 * kNanosPerHour;
   int64_t chunk_idle_period = 30 * kNanosPerMinute;
   int64_t flush_check_period = 30 * kNanosPerSecond;

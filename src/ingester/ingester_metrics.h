@@ -24,7 +24,8 @@ struct Ingester::Metrics {
   metrics::Histogram* chunk_age = nullptr;          // seconds since first entry
   metrics::Counter* flush_failures = nullptr;
   metrics::Counter* blocks_cut = nullptr;
-  metrics::Family<metrics::Gauge>* streams = nullptr;            // by tenant
+  metrics::Counter* chunks_reencoded = nullptr;        // provisional chunks re-encoded at flush
+  metrics::Family<metrics::Gauge>* streams = nullptr;  // by tenant
   metrics::Family<metrics::Counter>* streams_created = nullptr;  // by tenant
   metrics::Family<metrics::Counter>* streams_removed = nullptr;  // by tenant
   metrics::Counter* wal_failures = nullptr;

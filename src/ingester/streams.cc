@@ -41,11 +41,13 @@ uint64_t EntryHash(std::string_view line, std::span<const MetadataPair> metadata
   return XXH3_64bits_withSeed(line.data(), line.size(), MetadataHash(metadata));
 }
 
-chunk::EncodedBlock Stream::EncodeHead(chunk::Codec codec, uint32_t* duplicates) {
+chunk::EncodedBlock Stream::EncodeHead(chunk::Codec codec, uint32_t* duplicates, bool filter,
+                                       int level) {
   thread_local chunk::BlockBuilder builder;
   thread_local std::vector<MetadataPair> pairs;
   SortHead();
   builder.Reset();
+  builder.set_build_filter(filter);
   const HeadEntry* prev = nullptr;
   for (const HeadEntry& e : head_) {
     if (prev != nullptr && prev->ts == e.ts && HeadLine(*prev) == HeadLine(e) &&
@@ -63,13 +65,15 @@ chunk::EncodedBlock Stream::EncodeHead(chunk::Codec codec, uint32_t* duplicates)
     }
     builder.Add(e.ts, HeadLine(e), pairs);
   }
-  return builder.Finish(codec);
+  return builder.Finish(codec, level);
 }
 
-void Stream::CutHead(chunk::Codec codec) {
+void Stream::CutHead(chunk::Codec codec, bool provisional, int level) {
   if (head_.empty()) return;
   uint32_t dups = 0;
-  auto block = std::make_shared<chunk::EncodedBlock>(EncodeHead(codec, &dups));
+  auto block = std::make_shared<chunk::EncodedBlock>(
+      EncodeHead(codec, &dups, !provisional, provisional ? 0 : level));
+  open_provisional_ |= provisional;
   open_compressed_ += block->bytes.size();
   blocks_.push_back(std::move(block));
   head_.clear();
@@ -78,12 +82,13 @@ void Stream::CutHead(chunk::Codec codec) {
   head_sorted_ = true;
 }
 
-void Stream::CloseChunk(chunk::Codec codec, const char* reason) {
-  CutHead(codec);
+void Stream::CloseChunk(chunk::Codec codec, const char* reason, int level) {
+  CutHead(codec, /*provisional=*/open_provisional_, level);
   if (blocks_.empty()) return;
   chunk::ChunkWriter writer(codec, tenant_, fp_, labels_str_);
   auto closed = std::make_shared<ClosedChunk>();
   closed->reason = reason;
+  closed->provisional = open_provisional_;
   closed->min_ts = INT64_MAX;
   closed->max_ts = INT64_MIN;
   for (const auto& b : blocks_) {
@@ -98,6 +103,7 @@ void Stream::CloseChunk(chunk::Codec codec, const char* reason) {
   closed_.push_back(std::move(closed));
   blocks_.clear();
   open_compressed_ = 0;
+  open_provisional_ = false;
   open_first_append_ = 0;
 }
 

@@ -41,6 +41,8 @@ struct ClosedChunk {
   int64_t min_ts = 0, max_ts = 0;
   uint32_t entries = 0;
   uint64_t uncompressed = 0;
+  // Built from provisional head blocks (small, no filters): the flush stores a re-encoding.
+  bool provisional = false;
   const char* reason = "";  // why it was cut: Loki's flush reasons (full, idle, max_age, forced)
 };
 
@@ -76,6 +78,7 @@ class Stream {
   // Open chunk: blocks already cut, shared so snapshots can hold them.
   std::vector<std::shared_ptr<const chunk::EncodedBlock>> blocks_;
   size_t open_compressed_ = 0;
+  bool open_provisional_ = false;  // the open chunk holds a provisional block
   int64_t open_first_append_ = 0;  // wall clock of the first entry of the open chunk
 
   std::vector<std::shared_ptr<const ClosedChunk>> closed_;
@@ -119,15 +122,20 @@ class Stream {
   }
 
   // Encodes the (sorted) head into a block, dropping exact duplicates; the head
-  // itself is kept. REQUIRES: mu_ held, head non-empty.
-  chunk::EncodedBlock EncodeHead(chunk::Codec codec, uint32_t* duplicates);
+  // itself is kept. `filter`: build the block's gram filter. REQUIRES: mu_ held, head
+  // non-empty.
+  chunk::EncodedBlock EncodeHead(chunk::Codec codec, uint32_t* duplicates, bool filter = true,
+                                 int level = 0);
 
-  // Cuts the head into a block of the open chunk. REQUIRES: mu_ held.
-  void CutHead(chunk::Codec codec);
+  // Cuts the head into a block of the open chunk: a provisional one (default level, no
+  // filter; the flush re-encodes its chunk) or a final one (filter, `level`). REQUIRES: mu_
+  // held.
+  void CutHead(chunk::Codec codec, bool provisional = false, int level = 0);
 
-  // Closes the open chunk (cutting the head first); `reason` is a string literal (the
+  // Closes the open chunk (cutting the head first: into a final block at `level` when it is
+  // the chunk's only block, else into a provisional one); `reason` is a string literal (the
   // chunks_flushed_total label). REQUIRES: mu_ held.
-  void CloseChunk(chunk::Codec codec, const char* reason);
+  void CloseChunk(chunk::Codec codec, const char* reason, int level = 0);
 };
 
 struct Shard {

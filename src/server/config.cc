@@ -145,6 +145,16 @@ const std::vector<Field>& Fields() {
                     "Skald: a flush writes each tenant's chunks into packed objects of about "
                     "this size (docs/formats/pack.md) instead of one object per chunk. 0 writes "
                     "one object per chunk."),
+        SKALD_FIELD("ingester.head_block_size", "ingester.head-block-size", kInt64,
+                    ingester.head_block_size,
+                    "Skald: heads are cut at this many uncompressed bytes into provisional "
+                    "blocks, so buffered logs are held compressed; a flush re-encodes such "
+                    "chunks into blocks of chunks-block-size. 0 (or >= chunks-block-size) cuts "
+                    "heads at chunks-block-size."),
+        SKALD_FIELD("ingester.compression_level", "ingester.compression-level", kInt64,
+                    ingester.compression_level,
+                    "Skald: zstd level of stored chunk blocks (1-19; 0 = 1). Higher levels "
+                    "store fewer bytes for more flush CPU (docs/formats/chunk.md)."),
         SKALD_FIELD("ingester.chunk_encoding", "ingester.chunk-encoding", kString,
                     ingester.chunk_encoding,
                     "The algorithm to use for compressing chunk. (none, gzip, lz4-64k, snappy, "
@@ -1285,6 +1295,16 @@ Status ValidateConfig(const Config& c) {
     return Status::InvalidArgument("invalid ingester.chunk_target_size " +
                                    std::to_string(c.ingester.chunk_target_size) +
                                    ": must not be negative");
+  }
+  if (c.ingester.head_block_size < 0) {
+    return Status::InvalidArgument("invalid ingester.head_block_size " +
+                                   std::to_string(c.ingester.head_block_size) +
+                                   ": must not be negative");
+  }
+  if (c.ingester.compression_level < 0 || c.ingester.compression_level > 19) {
+    return Status::InvalidArgument("invalid ingester.compression_level " +
+                                   std::to_string(c.ingester.compression_level) +
+                                   ": must be between 0 and 19");
   }
   if (c.ingester.pack_target_size < 0) {
     return Status::InvalidArgument("invalid ingester.pack_target_size " +

@@ -172,6 +172,84 @@ TEST(ChunkTest, BlocksInAnyTimeOrderWithNegativeTimestamps) {
   }
 }
 
+TEST(ChunkTest, ReencodeMergesSmallBlocksKeepsEntriesAndAddsFilters) {
+  auto entries = RandomEntries(3000, 42, 1'000'000, /*with_metadata=*/true);
+  // Small provisional blocks without filters, as the ingester's heads are cut.
+  BlockBuilder bb;
+  bb.set_build_filter(false);
+  ChunkWriter w(Codec::kZstd, "tenant-a", 99, R"({app="x"})");
+  for (const OwnedEntry& e : entries) {
+    AddEntry(&bb, e);
+    if (bb.uncompressed_bytes() >= 2000) w.AddBlock(bb.Finish(Codec::kZstd));
+  }
+  if (bb.entries()) w.AddBlock(bb.Finish(Codec::kZstd));
+  const std::string small = w.Finish();
+  auto before = ChunkReader::Open(small);
+  ASSERT_TRUE(before.ok());
+  for (size_t i = 0; i < before->blocks().size(); ++i) EXPECT_TRUE(before->block_filter(i).empty());
+
+  for (int level : {0, 1, 9}) {
+    SCOPED_TRACE(level);
+    std::vector<BlockMeta> metas;
+    auto big = ReencodeChunk(small, {.block_size = 32 << 10, .codec = Codec::kZstd, .level = level},
+                             &metas);
+    ASSERT_TRUE(big.ok()) << big.status().ToString();
+    auto r = ChunkReader::Open(*big);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->header().tenant, "tenant-a");
+    EXPECT_EQ(r->header().fingerprint, 99u);
+    EXPECT_EQ(r->header().labels, R"({app="x"})");
+    EXPECT_EQ(r->header().entries, entries.size());
+    ASSERT_EQ(metas.size(), r->blocks().size());
+    EXPECT_LT(r->blocks().size(), before->blocks().size() / 8);
+    for (size_t i = 0; i < r->blocks().size(); ++i) {
+      EXPECT_EQ(metas[i].offset, r->blocks()[i].offset);
+      EXPECT_FALSE(r->block_filter(i).empty()) << i;
+      // Merged until the inputs hold block_size; merged metadata shares one symbol table,
+      // so the block itself may be a little smaller.
+      if (i + 1 < r->blocks().size()) EXPECT_GE(r->blocks()[i].uncompressed_size, 30u << 10);
+    }
+    std::vector<OwnedEntry> got;
+    ASSERT_TRUE(DecodeChunkEntries(*big, &got).ok());
+    EXPECT_EQ(got, entries);
+  }
+  // Higher levels never store more here.
+  auto l1 = ReencodeChunk(small, {.block_size = 32 << 10, .codec = Codec::kZstd, .level = 1});
+  auto l9 = ReencodeChunk(small, {.block_size = 32 << 10, .codec = Codec::kZstd, .level = 9});
+  ASSERT_TRUE(l1.ok() && l9.ok());
+  EXPECT_LE(l9->size(), l1->size());
+}
+
+TEST(ChunkTest, ReencodePutsMergedBlocksInTimestampOrder) {
+  // Sorted blocks that overlap in time (out-of-order pushes cut into different heads).
+  ChunkWriter w(Codec::kNone, "t", 1, "{a=\"b\"}");
+  BlockBuilder bb;
+  for (int64_t t : {10, 20, 30}) bb.Add(t, "a" + std::to_string(t), {});
+  w.AddBlock(bb.Finish(Codec::kNone));
+  for (int64_t t : {15, 20, 25}) bb.Add(t, "b" + std::to_string(t), {});
+  w.AddBlock(bb.Finish(Codec::kNone));
+  for (int64_t t : {5, 50}) bb.Add(t, "c" + std::to_string(t), {});
+  w.AddBlock(bb.Finish(Codec::kNone));
+  auto out = ReencodeChunk(w.Finish(), {.block_size = 1 << 20, .codec = Codec::kNone});
+  ASSERT_TRUE(out.ok());
+  std::vector<OwnedEntry> got;
+  ASSERT_TRUE(DecodeChunkEntries(*out, &got).ok());
+  std::vector<std::string> lines;
+  for (const auto& e : got) lines.push_back(e.line);
+  // Stable: a20 (first block) stays before b20.
+  EXPECT_EQ(lines,
+            (std::vector<std::string>{"c5", "a10", "b15", "a20", "b20", "b25", "a30", "c50"}));
+  auto r = ChunkReader::Open(*out);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->blocks().size(), 1u);
+  EXPECT_EQ(r->blocks()[0].min_ts, 5);
+  EXPECT_EQ(r->blocks()[0].max_ts, 50);
+  // Corrupt input is refused, not re-encoded.
+  std::string bad = *out;
+  bad[bad.size() / 2] ^= 0x20;
+  EXPECT_FALSE(ReencodeChunk(bad, {}).ok());
+}
+
 TEST(ChunkTest, EmptyChunkAndEmptyBlocks) {
   ChunkWriter w(Codec::kGzip, "t", 1, "{}");
   BlockBuilder bb;

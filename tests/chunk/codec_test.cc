@@ -83,6 +83,26 @@ TEST(CodecTest, CompressAppendKeepsPrefix) {
   EXPECT_EQ(back, SampleText(1000));
 }
 
+TEST(CodecTest, EveryZstdLevelRestoresExactlyAndOthersIgnoreTheLevel) {
+  const std::string in = SampleText(50000);
+  size_t level1 = 0;
+  for (int level : {0, 1, 3, 9, 19, 25, -4}) {  // 25 clamps to the maximum, <= 0 = default
+    SCOPED_TRACE(level);
+    std::string out, back;
+    ASSERT_TRUE(Compress(Codec::kZstd, in, &out, level).ok());
+    ASSERT_TRUE(Decompress(Codec::kZstd, out, in.size(), &back).ok());
+    EXPECT_EQ(back, in);
+    if (level == 1) level1 = out.size();
+    if (level == 19) EXPECT_LE(out.size(), level1);
+  }
+  for (Codec c : {Codec::kSnappy, Codec::kLz4, Codec::kGzip}) {
+    std::string a, b;
+    ASSERT_TRUE(Compress(c, in, &a).ok());
+    ASSERT_TRUE(Compress(c, in, &b, 9).ok());
+    EXPECT_EQ(a, b) << CodecName(c);
+  }
+}
+
 // A size within the codec's expansion bound but not the one the stream declares is rejected
 // before the output buffer grows (zstd's bound allows a 64 KiB column to claim 2.6 GB; the
 // chunk fuzzer hit the allocator's limit that way).

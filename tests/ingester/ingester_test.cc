@@ -458,6 +458,91 @@ TEST_F(IngesterTest, BlocksAreCutAtBlockSize) {
   EXPECT_EQ(snaps[0].head_bytes, blocks.back().entries * kLen);
 }
 
+TEST_F(IngesterTest, ProvisionalHeadBlocksAreReencodedIntoFilteredBlocksAtFlush) {
+  metrics::Registry reg;
+  IngesterOptions o;
+  o.block_size = 4000;
+  o.head_block_size = 1000;
+  o.target_size = 2500;  // a few provisional blocks close a chunk ("full")
+  auto ing = New(o, &reg);
+  const Labels labels = L(R"({app="early"})");
+  std::vector<Entry> pushed;
+  for (int i = 0; i < 300; i++) {
+    // Slightly out of order within each push of 10, some entries with metadata.
+    const int64_t ts = kBase + (i / 10) * 100 + (9 - i % 10);
+    Meta md;
+    if (i % 7 == 0) md = {{"trace_id", "t" + std::to_string(i)}};
+    pushed.push_back({ts, Line(i, 60 + i % 40), md});
+  }
+  for (size_t i = 0; i < pushed.size(); i += 10) {
+    Push(*ing, kTenant, labels, std::vector<Entry>(pushed.begin() + i, pushed.begin() + i + 10));
+  }
+
+  // In memory: small blocks without filters (only the head may carry one, built per query).
+  auto snaps = ing->Snapshot(kTenant, {}, INT64_MIN, INT64_MAX);
+  ASSERT_EQ(snaps.size(), 1u);
+  ASSERT_GT(snaps[0].blocks.size(), 6u);
+  std::vector<Entry> in_memory;
+  for (size_t i = 0; i < snaps[0].blocks.size(); i++) {
+    const auto& b = snaps[0].blocks[i];
+    if (i + 1 < snaps[0].blocks.size()) {
+      EXPECT_TRUE(b.filter.empty()) << i;
+      EXPECT_LT(b.uncompressed_size, 1000u + 200u) << i;
+    }
+    auto part = DecodeRef(b);
+    in_memory.insert(in_memory.end(), part.begin(), part.end());
+  }
+  EXPECT_EQ(Sorted(in_memory), Sorted(pushed));
+
+  ASSERT_TRUE(ing->FlushAll().ok());
+  auto idx = Indexed(kTenant, kBase - kNanosPerDay, kBase + kNanosPerDay, {Eq("app", "early")});
+  ASSERT_EQ(idx.size(), 1u);
+  ASSERT_GT(idx[0].chunks.size(), 1u);  // closed as full on the way
+  std::vector<Entry> stored;
+  for (const auto& c : idx[0].chunks) {
+    auto bytes = storage::ChunkStore(&store_).ReadBytes(c.key);
+    ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+    EXPECT_EQ(c.compressed_bytes, bytes->size());
+    auto reader = chunk::ChunkReader::Open(*bytes);
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    const auto& blocks = reader->blocks();
+    for (size_t i = 0; i < blocks.size(); i++) {
+      EXPECT_FALSE(reader->block_filter(i).empty()) << i;  // every stored block has its filter
+      if (i + 1 < blocks.size()) EXPECT_GE(blocks[i].uncompressed_size, 3000u) << i;
+    }
+    for (size_t i = 0; i < blocks.size(); i++) {
+      // Each stored block is in timestamp order, though the pushes were not.
+      auto part = DecodeBytes(reader->block_bytes(i));
+      EXPECT_TRUE(std::is_sorted(part.begin(), part.end(),
+                                 [](const Entry& a, const Entry& b) { return a.ts < b.ts; }));
+      stored.insert(stored.end(), part.begin(), part.end());
+    }
+  }
+  EXPECT_EQ(Sorted(stored), Sorted(pushed));
+  EXPECT_EQ(SampleValue(reg.Expose(), "skald_ingester_chunks_reencoded_total"),
+            static_cast<double>(idx[0].chunks.size()));
+}
+
+TEST_F(IngesterTest, AChunkOfOnlyAHeadIsStoredWithoutReencoding) {
+  metrics::Registry reg;
+  IngesterOptions o;
+  o.block_size = 4000;
+  o.head_block_size = 1000;
+  auto ing = New(o, &reg);
+  Push(*ing, kTenant, L(R"({app="tiny"})"), {{kBase, "one small line", {}}});
+  ASSERT_TRUE(ing->FlushAll().ok());
+  auto idx = Indexed(kTenant);
+  ASSERT_EQ(idx.size(), 1u);
+  ASSERT_EQ(idx[0].chunks.size(), 1u);
+  auto bytes = storage::ChunkStore(&store_).ReadBytes(idx[0].chunks[0].key);
+  ASSERT_TRUE(bytes.ok());
+  auto reader = chunk::ChunkReader::Open(*bytes);
+  ASSERT_TRUE(reader.ok());
+  ASSERT_EQ(reader->blocks().size(), 1u);
+  EXPECT_FALSE(reader->block_filter(0).empty());
+  EXPECT_EQ(SampleValue(reg.Expose(), "skald_ingester_chunks_reencoded_total"), 0);
+}
+
 TEST_F(IngesterTest, ChunksAreClosedAtTargetSize) {
   const size_t kLen = 88;
   auto push_all = [&](Ingester& ing, std::string_view labels) {

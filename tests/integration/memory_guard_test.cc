@@ -25,7 +25,10 @@ class MemoryGuardTest : public ::testing::Test {
         // Only the guard's pressure passes flush during the test.
         "-ingester.flush-check-period=1h", "-distributor.ingestion-rate-limit-mb=1000",
         "-distributor.ingestion-burst-size-mb=1000", "-ingester.per-stream-rate-limit=1GB",
-        "-ingester.per-stream-rate-limit-burst=1GB"};
+        "-ingester.per-stream-rate-limit-burst=1GB",
+        // Heads stay uncompressed up to the block size: the lines pushed here ('x' repeated)
+        // would otherwise shrink to almost nothing in memory and never reach a cap.
+        "-ingester.head-block-size=0"};
     flags.insert(flags.end(), extra.begin(), extra.end());
     skald_ = std::make_unique<InProcessSkald>(dir_.Sub("data"), flags);
     return skald_->Start();
