@@ -1,6 +1,7 @@
 // MemIndex: see mem_index.h.
 #include "index/mem_index.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include "index/postings.h"
@@ -15,107 +16,213 @@ Postings ToPostings(const Set& set) {
 
 }  // namespace
 
-// PostingsSource view of a MemIndex; the caller holds the index's lock.
+// PostingsSource view of one normalized shard; the caller holds the shard's lock.
 class MemIndex::Source : public PostingsSource {
  public:
-  explicit Source(const MemIndex& index) : index_(index) {}
+  explicit Source(const Shard& shard) : shard_(shard) {}
 
-  Postings AllPostings() const override { return ToPostings(index_.all_); }
+  Postings AllPostings() const override { return shard_.all.fps; }
 
   Postings NamePostings(std::string_view name) const override {
-    auto it = index_.postings_.find(name);
-    if (it == index_.postings_.end()) return {};
-    return ToPostings(it->second.all);
+    auto it = shard_.postings.find(name);
+    if (it == shard_.postings.end()) return {};
+    return it->second.all.fps;
   }
 
   Postings ValuePostings(std::string_view name, std::string_view value) const override {
-    auto it = index_.postings_.find(name);
-    if (it == index_.postings_.end()) return {};
+    auto it = shard_.postings.find(name);
+    if (it == shard_.postings.end()) return {};
     auto vit = it->second.values.find(value);
     if (vit == it->second.values.end()) return {};
-    return ToPostings(vit->second);
+    return vit->second.fps;
   }
 
   std::vector<std::string_view> Values(std::string_view name) const override {
     std::vector<std::string_view> out;
-    auto it = index_.postings_.find(name);
-    if (it == index_.postings_.end()) return out;
+    auto it = shard_.postings.find(name);
+    if (it == shard_.postings.end()) return out;
     out.reserve(it->second.values.size());
-    for (const auto& [value, fps] : it->second.values) out.push_back(value);
+    for (const auto& [value, list] : it->second.values) out.push_back(value);
     return out;
   }
 
  private:
-  const MemIndex& index_;
+  const Shard& shard_;
 };
 
+namespace {
+
+// Appends fp; returns true when this made a clean list dirty.
+template <typename List>
+bool Append(List& list, uint64_t fp) {
+  const bool was = list.dirty;
+  if (!list.dirty && !list.fps.empty() && fp <= list.fps.back()) list.dirty = true;
+  list.fps.push_back(fp);
+  return !was && list.dirty;
+}
+
+// Marks a list dirty; returns true when it was clean.
+template <typename List>
+bool MarkDirty(List& list) {
+  if (list.dirty) return false;
+  list.dirty = true;
+  return true;
+}
+
+}  // namespace
+
 void MemIndex::Add(uint64_t fp, const Labels& labels) {
-  std::unique_lock lock(mu_);
-  auto [it, inserted] = series_.try_emplace(fp, labels);
+  Shard& s = ShardOf(fp);
+  std::unique_lock lock(s.mu);
+  auto [it, inserted] = s.series.try_emplace(fp, labels);
   if (!inserted) return;
-  all_.insert(fp);
+  // A stream removed and added again before the lists were normalized is in them twice
+  // (normalizing drops the duplicate).
+  Append(s.all, fp);
   for (const Label& l : labels) {
     if (l.value.empty()) continue;
-    NameEntry& entry = postings_[l.name];
-    entry.all.insert(fp);
-    entry.values[l.value].insert(fp);
+    auto nit = s.postings.try_emplace(l.name).first;
+    if (Append(nit->second.all, fp)) s.dirty_names.push_back(nit);
+    auto vit = nit->second.values.try_emplace(l.value).first;
+    if (Append(vit->second, fp)) s.dirty_values.emplace_back(nit, vit);
   }
 }
 
 void MemIndex::Remove(uint64_t fp) {
-  std::unique_lock lock(mu_);
-  auto it = series_.find(fp);
-  if (it == series_.end()) return;
+  Shard& s = ShardOf(fp);
+  std::unique_lock lock(s.mu);
+  auto it = s.series.find(fp);
+  if (it == s.series.end()) return;
+  // The lists holding fp are marked dirty; Normalize drops every fingerprint of a dirty
+  // list that is no longer in `series`.
+  MarkDirty(s.all);
   for (const Label& l : it->second) {
     if (l.value.empty()) continue;
-    auto nit = postings_.find(l.name);
-    if (nit == postings_.end()) continue;
-    NameEntry& entry = nit->second;
-    entry.all.erase(fp);
-    auto vit = entry.values.find(l.value);
-    if (vit != entry.values.end()) {
-      vit->second.erase(fp);
-      if (vit->second.empty()) entry.values.erase(vit);
-    }
-    if (entry.all.empty()) postings_.erase(nit);
+    auto nit = s.postings.find(l.name);
+    if (nit == s.postings.end()) continue;
+    if (MarkDirty(nit->second.all)) s.dirty_names.push_back(nit);
+    auto vit = nit->second.values.find(l.value);
+    if (vit == nit->second.values.end()) continue;
+    if (MarkDirty(vit->second)) s.dirty_values.emplace_back(nit, vit);
   }
-  all_.erase(fp);
-  series_.erase(it);
+  s.series.erase(it);
+  s.removals = true;
+}
+
+void MemIndex::Normalize(Shard& s) {
+  auto fix = [&](PostingList& list) {
+    if (!list.dirty) return;
+    std::sort(list.fps.begin(), list.fps.end());
+    list.fps.erase(std::unique(list.fps.begin(), list.fps.end()), list.fps.end());
+    if (s.removals) {
+      std::erase_if(list.fps, [&](uint64_t fp) { return !s.series.contains(fp); });
+    }
+    if (list.fps.capacity() > 2 * list.fps.size() + 16) list.fps.shrink_to_fit();
+    list.dirty = false;
+  };
+  fix(s.all);
+  for (NameMap::iterator nit : s.dirty_names) fix(nit->second.all);
+  // Emptied values, then emptied names, are dropped (each value is listed once; a name
+  // may be listed in both lists and with several values, so names are erased last, once).
+  std::vector<NameMap::iterator> emptied;
+  for (auto& [nit, vit] : s.dirty_values) {
+    fix(vit->second);
+    if (vit->second.fps.empty()) {
+      nit->second.values.erase(vit);
+      if (nit->second.values.empty()) emptied.push_back(nit);
+    }
+  }
+  for (NameMap::iterator nit : s.dirty_names) {
+    if (nit->second.values.empty()) emptied.push_back(nit);
+  }
+  std::sort(emptied.begin(), emptied.end(),
+            [](NameMap::iterator a, NameMap::iterator b) { return &*a < &*b; });
+  emptied.erase(std::unique(emptied.begin(), emptied.end()), emptied.end());
+  for (NameMap::iterator nit : emptied) s.postings.erase(nit);
+  s.dirty_values.clear();
+  s.dirty_names.clear();
+  s.removals = false;
+}
+
+template <typename F>
+void MemIndex::Read(const Shard& cs, F&& read) {
+  Shard& s = const_cast<Shard&>(cs);  // NOLINT: normalizing is invisible to readers
+  {
+    std::shared_lock lock(s.mu);
+    if (s.Clean()) {
+      read(static_cast<const Shard&>(s));
+      return;
+    }
+  }
+  std::unique_lock lock(s.mu);
+  Normalize(s);
+  read(static_cast<const Shard&>(s));
 }
 
 std::vector<uint64_t> MemIndex::Select(const std::vector<Matcher>& matchers) const {
-  std::shared_lock lock(mu_);
-  return SelectPostings(Source(*this), matchers);
+  // Shard k holds the fingerprints whose top 4 bits are k: shard results are sorted and
+  // their ranges follow each other, so concatenating them in shard order keeps the order.
+  std::vector<uint64_t> out;
+  for (const Shard& shard : shards_) {
+    Postings part;
+    Read(shard, [&](const Shard& s) { part = SelectPostings(Source(s), matchers); });
+    if (out.empty()) {
+      out = std::move(part);
+    } else {
+      out.insert(out.end(), part.begin(), part.end());
+    }
+  }
+  return out;
 }
 
 std::optional<Labels> MemIndex::LabelsOf(uint64_t fp) const {
-  std::shared_lock lock(mu_);
-  auto it = series_.find(fp);
-  if (it == series_.end()) return std::nullopt;
+  const Shard& s = ShardOf(fp);
+  std::shared_lock lock(s.mu);
+  auto it = s.series.find(fp);
+  if (it == s.series.end()) return std::nullopt;
   return it->second;
 }
 
+namespace {
+
+void SortUnique(std::vector<std::string>* v) {
+  std::sort(v->begin(), v->end());
+  v->erase(std::unique(v->begin(), v->end()), v->end());
+}
+
+}  // namespace
+
 std::vector<std::string> MemIndex::LabelNames() const {
-  std::shared_lock lock(mu_);
   std::vector<std::string> out;
-  out.reserve(postings_.size());
-  for (const auto& [name, entry] : postings_) out.push_back(name);
+  for (const Shard& shard : shards_) {
+    Read(shard, [&](const Shard& s) {
+      for (const auto& [name, entry] : s.postings) out.push_back(name);
+    });
+  }
+  SortUnique(&out);
   return out;
 }
 
 std::vector<std::string> MemIndex::LabelValues(std::string_view name) const {
-  std::shared_lock lock(mu_);
   std::vector<std::string> out;
-  auto it = postings_.find(name);
-  if (it == postings_.end()) return out;
-  out.reserve(it->second.values.size());
-  for (const auto& [value, fps] : it->second.values) out.push_back(value);
+  for (const Shard& shard : shards_) {
+    Read(shard, [&](const Shard& s) {
+      auto it = s.postings.find(name);
+      if (it == s.postings.end()) return;
+      for (const auto& [value, list] : it->second.values) out.push_back(value);
+    });
+  }
+  SortUnique(&out);
   return out;
 }
 
 size_t MemIndex::size() const {
-  std::shared_lock lock(mu_);
-  return series_.size();
+  size_t n = 0;
+  for (const Shard& s : shards_) {
+    std::shared_lock lock(s.mu);
+    n += s.series.size();
+  }
+  return n;
 }
 
 }  // namespace skald::index

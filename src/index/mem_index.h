@@ -5,29 +5,36 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "absl/container/btree_map.h"
-#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "core/labels.h"
 #include "core/matcher.h"
 
 namespace skald::index {
 
-// Postings: name=value -> fingerprints and name -> fingerprints, kept sorted
-// (B-trees) so adds and removes are O(log n) and selection needs no sort.
+// Postings: name=value -> fingerprints and name -> fingerprints. Adding a stream
+// only appends its fingerprint to its lists (O(1)); a list is brought back to
+// sorted, duplicate-free form, without the streams removed since, when a reader
+// needs it (Normalize, under the shard's exclusive lock). Adds and removes of many
+// streams (a push creating thousands, a flush dropping them) thus cost no sorted
+// inserts; a query pays for sorting what was added since the previous one.
 // Labels with an empty value are stored (LabelsOf returns them) but not
 // indexed: for selection, an empty value is the same as an absent label.
 //
-// Thread-safe: a shared_mutex lets many readers (Select, LabelsOf, ...) run
-// concurrently; Add/Remove take it exclusively.
+// Thread-safe. Streams are spread over kShards shards by fingerprint, each with its
+// own shared_mutex and postings, so pushes creating streams at once rarely wait for
+// each other; readers (Select, LabelsOf, ...) visit the shards one at a time and
+// merge what they answer.
 class MemIndex {
  public:
+  static constexpr size_t kShards = 16;
+
   MemIndex() = default;
   MemIndex(const MemIndex&) = delete;
   MemIndex& operator=(const MemIndex&) = delete;
@@ -52,15 +59,45 @@ class MemIndex {
 
  private:
   class Source;
+  struct PostingList {
+    std::vector<uint64_t> fps;  // sorted and duplicate-free unless dirty
+    bool dirty = false;         // appended to, or holds removed streams, since sorted
+  };
+  using ValueMap = std::map<std::string, PostingList, std::less<>>;  // node-stable
   struct NameEntry {
-    absl::btree_set<uint64_t> all;  // streams having the name
-    absl::btree_map<std::string, absl::btree_set<uint64_t>, std::less<>> values;
+    PostingList all;  // streams having the name
+    ValueMap values;
+  };
+  using NameMap = std::map<std::string, NameEntry, std::less<>>;
+  struct Shard {
+    mutable std::shared_mutex mu;
+    absl::flat_hash_map<uint64_t, Labels> series;
+    PostingList all;
+    NameMap postings;
+    // Value and name lists that are dirty (each listed once), and whether a stream was
+    // removed since the last Normalize (dirty lists then drop fingerprints no longer in
+    // `series`).
+    std::vector<std::pair<NameMap::iterator, ValueMap::iterator>> dirty_values;
+    std::vector<NameMap::iterator> dirty_names;
+    bool removals = false;
+    bool Clean() const { return !all.dirty && dirty_values.empty() && dirty_names.empty(); }
   };
 
-  mutable std::shared_mutex mu_;
-  absl::flat_hash_map<uint64_t, Labels> series_;
-  absl::btree_set<uint64_t> all_;
-  absl::btree_map<std::string, NameEntry, std::less<>> postings_;
+  // Fingerprints are hashes: their top bits spread streams evenly.
+  Shard& ShardOf(uint64_t fp) { return shards_[fp >> 60]; }
+  const Shard& ShardOf(uint64_t fp) const { return shards_[fp >> 60]; }
+  static_assert(kShards == 16, "ShardOf uses the top 4 bits");
+
+  // Sorts every dirty list of `s` and drops removed streams and emptied entries.
+  // REQUIRES: s.mu held exclusively.
+  static void Normalize(Shard& s);
+  // Runs read(s) with every list of `s` normalized: under the shared lock when it is
+  // clean, else under the exclusive lock after normalizing.
+  template <typename F>
+  static void Read(const Shard& s, F&& read);
+
+  // mutable: readers normalize lists (no change visible through the public interface).
+  mutable Shard shards_[kShards];
 };
 
 }  // namespace skald::index

@@ -132,6 +132,49 @@ TEST(MemIndexTest, MatchesBruteForceOnRandomCorpus) {
   }
 }
 
+// Adds and removes interleaved with reads, streams removed and added again before the
+// lists are normalized: every read agrees with the set of live streams.
+TEST(MemIndexTest, InterleavedAddRemoveReAddMatchesBruteForce) {
+  std::mt19937_64 rng(99);
+  for (int round = 0; round < 10; ++round) {
+    std::vector<Series> pool = RandomSeries(rng, 80);
+    std::vector<bool> live(pool.size(), false);
+    MemIndex idx;
+    for (int step = 0; step < 400; ++step) {
+      const size_t k = rng() % pool.size();
+      if (rng() % 3 == 0) {
+        idx.Remove(pool[k].fp);
+        live[k] = false;
+      } else {
+        idx.Add(pool[k].fp, pool[k].labels);
+        live[k] = true;
+      }
+      if (rng() % 4 != 0) continue;  // several changes between reads
+      std::vector<Series> alive;
+      std::vector<std::string> names, values;
+      for (size_t i = 0; i < pool.size(); ++i) {
+        if (!live[i]) continue;
+        alive.push_back(pool[i]);
+        for (const Label& l : pool[i].labels) {
+          if (l.value.empty()) continue;
+          names.push_back(l.name);
+          if (l.name == "app") values.push_back(l.value);
+        }
+      }
+      for (auto* v : {&names, &values}) {
+        std::sort(v->begin(), v->end());
+        v->erase(std::unique(v->begin(), v->end()), v->end());
+      }
+      std::vector<Matcher> ms = RandomMatchers(rng);
+      ASSERT_EQ(idx.Select(ms), BruteForce(alive, ms)) << Describe(ms) << " step " << step;
+      ASSERT_EQ(idx.Select({}), BruteForce(alive, {}));
+      ASSERT_EQ(idx.LabelNames(), names);
+      ASSERT_EQ(idx.LabelValues("app"), values);
+      ASSERT_EQ(idx.size(), alive.size());
+    }
+  }
+}
+
 TEST(MemIndexTest, ConcurrentAddRemoveSelect) {
   MemIndex idx;
   constexpr int kWriters = 3, kPerWriter = 400;
