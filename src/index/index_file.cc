@@ -134,18 +134,20 @@ StatusOr<std::string> IndexFileWriter::Finish() const {
     }
   }
 
-  // Symbol table: every label name and value, sorted, unique.
-  std::vector<std::string_view> symbols;
+  // Symbol table: every label name and value, sorted, unique (deduplicated by hashing
+  // first: a day of a million streams has a few million label strings but far fewer
+  // distinct ones).
+  absl::flat_hash_map<std::string_view, uint64_t> symbol_ref;
   for (const auto& [fp, labels] : series_) {
     for (const Label& l : labels) {
-      symbols.push_back(l.name);
-      symbols.push_back(l.value);
+      symbol_ref.try_emplace(l.name, 0);
+      symbol_ref.try_emplace(l.value, 0);
     }
   }
+  std::vector<std::string_view> symbols;
+  symbols.reserve(symbol_ref.size());
+  for (const auto& [sym, ref] : symbol_ref) symbols.push_back(sym);
   std::sort(symbols.begin(), symbols.end());
-  symbols.erase(std::unique(symbols.begin(), symbols.end()), symbols.end());
-  absl::flat_hash_map<std::string_view, uint64_t> symbol_ref;
-  symbol_ref.reserve(symbols.size());
   for (size_t i = 0; i < symbols.size(); ++i) symbol_ref[symbols[i]] = i;
 
   std::string out;
@@ -221,12 +223,13 @@ StatusOr<std::string> IndexFileWriter::Finish() const {
   }
   end_section(kChunks);
 
-  // Postings over series ordinals (position in the series table).
+  // Postings over series ordinals (position in the series table), gathered in hash maps
+  // and written in name, then value, order (the symbol ids follow that order).
   struct NamePostings {
     std::vector<uint64_t> all;
-    std::map<std::string_view, std::vector<uint64_t>> values;
+    absl::flat_hash_map<std::string_view, std::vector<uint64_t>> values;
   };
-  std::map<std::string_view, NamePostings> postings;
+  absl::flat_hash_map<std::string_view, NamePostings> postings;
   uint64_t ordinal = 0;
   for (const auto& [fp, labels] : series_) {
     for (const Label& l : labels) {
@@ -238,15 +241,24 @@ StatusOr<std::string> IndexFileWriter::Finish() const {
     }
     ++ordinal;
   }
+  // Symbol ids follow string order: sorting by id sorts by name / value.
+  std::vector<std::pair<uint64_t, const NamePostings*>> names;
+  names.reserve(postings.size());
+  for (const auto& [name, np] : postings) names.emplace_back(symbol_ref[name], &np);
+  std::sort(names.begin(), names.end());
   begin_section(kPostings);
   PutUvarint(&out, postings.size());
-  for (const auto& [name, np] : postings) {
-    PutUvarint(&out, symbol_ref[name]);
-    PutList(&out, np.all);
-    PutUvarint(&out, np.values.size());
-    for (const auto& [value, ords] : np.values) {
-      PutUvarint(&out, symbol_ref[value]);
-      PutList(&out, ords);
+  std::vector<std::pair<uint64_t, const std::vector<uint64_t>*>> values;
+  for (const auto& [name_ref, np] : names) {
+    PutUvarint(&out, name_ref);
+    PutList(&out, np->all);
+    PutUvarint(&out, np->values.size());
+    values.clear();
+    for (const auto& [value, ords] : np->values) values.emplace_back(symbol_ref[value], &ords);
+    std::sort(values.begin(), values.end());
+    for (const auto& [value_ref, ords] : values) {
+      PutUvarint(&out, value_ref);
+      PutList(&out, *ords);
     }
   }
   end_section(kPostings);

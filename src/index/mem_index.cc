@@ -71,11 +71,12 @@ bool MarkDirty(List& list) {
 
 }  // namespace
 
-void MemIndex::Add(uint64_t fp, const Labels& labels) {
+void MemIndex::Add(uint64_t fp, std::shared_ptr<const Labels> shared) {
   Shard& s = ShardOf(fp);
   std::unique_lock lock(s.mu);
-  auto [it, inserted] = s.series.try_emplace(fp, labels);
+  auto [it, inserted] = s.series.try_emplace(fp, std::move(shared));
   if (!inserted) return;
+  const Labels& labels = *it->second;
   // A stream removed and added again before the lists were normalized is in them twice
   // (normalizing drops the duplicate).
   Append(s.all, fp);
@@ -96,7 +97,7 @@ void MemIndex::Remove(uint64_t fp) {
   // The lists holding fp are marked dirty; Normalize drops every fingerprint of a dirty
   // list that is no longer in `series`.
   MarkDirty(s.all);
-  for (const Label& l : it->second) {
+  for (const Label& l : *it->second) {
     if (l.value.empty()) continue;
     auto nit = s.postings.find(l.name);
     if (nit == s.postings.end()) continue;
@@ -180,7 +181,7 @@ std::optional<Labels> MemIndex::LabelsOf(uint64_t fp) const {
   std::shared_lock lock(s.mu);
   auto it = s.series.find(fp);
   if (it == s.series.end()) return std::nullopt;
-  return it->second;
+  return *it->second;
 }
 
 namespace {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -39,9 +40,11 @@ class MemIndex {
   MemIndex(const MemIndex&) = delete;
   MemIndex& operator=(const MemIndex&) = delete;
 
-  // Indexes stream `fp` with `labels`. Idempotent: adding a known fingerprint
-  // again does nothing (the first labels win).
-  void Add(uint64_t fp, const Labels& labels);
+  // Indexes stream `fp` with `labels` (shared, not copied: the ingester's stream holds the
+  // same object). Idempotent: adding a known fingerprint again does nothing (the first
+  // labels win).
+  void Add(uint64_t fp, std::shared_ptr<const Labels> labels);
+  void Add(uint64_t fp, const Labels& labels) { Add(fp, std::make_shared<const Labels>(labels)); }
   // Forgets stream `fp`; no-op when unknown.
   void Remove(uint64_t fp);
 
@@ -71,7 +74,7 @@ class MemIndex {
   using NameMap = std::map<std::string, NameEntry, std::less<>>;
   struct Shard {
     mutable std::shared_mutex mu;
-    absl::flat_hash_map<uint64_t, Labels> series;
+    absl::flat_hash_map<uint64_t, std::shared_ptr<const Labels>> series;
     PostingList all;
     NameMap postings;
     // Value and name lists that are dirty (each listed once), and whether a stream was

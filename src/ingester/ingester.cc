@@ -168,7 +168,7 @@ std::shared_ptr<Stream> Ingester::AcquireStream(TenantInstance* inst, const Labe
         if (!inst->ReserveStream(limit != nullptr ? *limit : 0)) return nullptr;
         stream = std::make_shared<Stream>(inst->tenant_, labels, fp);
         shard.streams.emplace(fp, stream);
-        inst->index_.Add(fp, labels);
+        inst->index_.Add(fp, stream->labels_);
         active_streams_.fetch_add(1, std::memory_order_relaxed);
         if (metrics_->streams) {
           metrics_->streams->WithLabels({inst->tenant_}).Inc();
@@ -505,7 +505,7 @@ std::vector<StreamSnapshot> Ingester::Snapshot(std::string_view tenant,
   ForEachMatchingStream(FindTenant(tenant), matchers, [&](uint64_t fp, Stream& s) {
     StreamSnapshot snap;
     snap.fingerprint = fp;
-    snap.labels = s.labels_;
+    snap.labels = *s.labels_;
     for (const auto& c : s.closed_) AppendChunkBlocks(c, from, through, &snap.blocks);
     for (const auto& b : s.blocks_) {
       chunk::BlockRef ref;
@@ -548,7 +548,7 @@ std::vector<StreamVolume> Ingester::Volumes(std::string_view tenant,
   ForEachMatchingStream(FindTenant(tenant), matchers, [&](uint64_t fp, const Stream& s) {
     StreamVolume v;
     v.fingerprint = fp;
-    v.labels = s.labels_;
+    v.labels = *s.labels_;
     for (const auto& c : s.closed_) {
       if (!overlaps(c->min_ts, c->max_ts)) continue;
       v.chunks++;

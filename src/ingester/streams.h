@@ -51,15 +51,15 @@ class Stream {
  public:
   Stream(std::string tenant, Labels labels, uint64_t fp)
       : tenant_(std::move(tenant)),
-        labels_(std::move(labels)),
-        labels_str_(labels_.ToString()),
+        labels_(std::make_shared<const Labels>(std::move(labels))),
+        labels_str_(labels_->ToString()),
         fp_(fp) {}
 
   std::mutex mu_;
   bool removed_ = false;  // set under the shard lock + mu_ when dropped from the map
 
   const std::string tenant_;
-  const Labels labels_;
+  const std::shared_ptr<const Labels> labels_;  // shared with the tenant's MemIndex
   const std::string labels_str_;
   const uint64_t fp_;
 

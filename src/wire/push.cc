@@ -278,10 +278,27 @@ ByteBuffer& ByteBuffer::operator=(ByteBuffer&& o) noexcept {
   return *this;
 }
 
+namespace {
+// One freed heap buffer kept per thread for the next request body decoded there: push
+// bodies of a few hundred KiB would otherwise go back to malloc and come out again for every
+// request, paying for consolidation and fresh pages each time.
+constexpr size_t kStashMax = ByteBuffer::kMapThreshold;
+struct Stash {
+  char* data = nullptr;
+  size_t capacity = 0;
+  ~Stash() { std::free(data); }
+};
+thread_local Stash stash;
+}  // namespace
+
 void ByteBuffer::Release() {
   if (data_ == nullptr) return;
   if (mapped_) {
     munmap(data_, capacity_);
+  } else if (capacity_ <= kStashMax && capacity_ > stash.capacity) {
+    std::free(stash.data);
+    stash.data = data_;
+    stash.capacity = capacity_;
   } else {
     std::free(data_);
   }
@@ -303,6 +320,11 @@ bool ByteBuffer::Resize(size_t n) {
     return true;
   }
   if (n < kMapThreshold) {
+    if (data_ == nullptr && stash.data != nullptr && stash.capacity >= n) {
+      data_ = std::exchange(stash.data, nullptr);
+      capacity_ = std::exchange(stash.capacity, 0);
+      return true;
+    }
     void* p = std::realloc(data_, n);
     if (p == nullptr) return false;
     data_ = static_cast<char*>(p);
