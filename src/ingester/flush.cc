@@ -301,6 +301,7 @@ Status Ingester::FlushPass(bool force) {
       for (size_t i : d.chunks) written[i] = false;
     }
 
+    std::map<const char*, metrics::Counter*> reason_counters;
     // 4. Drop flushed chunks from memory; drop streams left empty.
     for (size_t i = 0; i < pending.size(); i++) {
       if (!written[i]) continue;
@@ -308,9 +309,12 @@ Status Ingester::FlushPass(bool force) {
       if (metrics_->chunks_flushed) {
         const ClosedChunk& c = *p.chunk;
         const double size = static_cast<double>(p.stored->size());
-        metrics_->chunks_flushed->WithLabels({c.reason}).Inc();
-        metrics_->chunks_stored->WithLabels({inst->tenant_}).Inc();
-        metrics_->chunk_stored_bytes->WithLabels({inst->tenant_}).Inc(size);
+        // Reasons are a handful of string literals: one family lookup per reason per pass.
+        metrics::Counter*& by_reason = reason_counters[c.reason];
+        if (by_reason == nullptr) by_reason = &metrics_->chunks_flushed->WithLabels({c.reason});
+        by_reason->Inc();
+        inst->chunks_stored_->Inc();
+        inst->chunk_stored_bytes_->Inc(size);
         metrics_->chunk_size->Observe(size);
         metrics_->chunk_entries->Observe(static_cast<double>(c.entries));
         // Loki's MemChunk.Utilization (10 blocks per chunk when there is no target size).
@@ -342,8 +346,8 @@ Status Ingester::FlushPass(bool force) {
       inst->streams_.fetch_sub(1, std::memory_order_relaxed);
       active_streams_.fetch_sub(1, std::memory_order_relaxed);
       if (metrics_->streams) {
-        metrics_->streams->WithLabels({inst->tenant_}).Dec();
-        metrics_->streams_removed->WithLabels({inst->tenant_}).Inc();
+        inst->streams_gauge_->Dec();
+        inst->streams_removed_->Inc();
       }
     }
   }

@@ -132,6 +132,17 @@ TenantInstance* Ingester::GetOrCreateTenant(std::string_view tenant) {
     if (metrics_->tenant_memory) {
       slot->memory_gauge_ = &metrics_->tenant_memory->WithLabels({std::string(tenant)});
     }
+    if (metrics_->streams) {
+      const std::vector<std::string> t = {std::string(tenant)};
+      slot->streams_gauge_ = &metrics_->streams->WithLabels(t);
+      slot->streams_created_ = &metrics_->streams_created->WithLabels(t);
+      slot->streams_removed_ = &metrics_->streams_removed->WithLabels(t);
+    }
+    if (metrics_->chunks_stored) {
+      const std::vector<std::string> t = {std::string(tenant)};
+      slot->chunks_stored_ = &metrics_->chunks_stored->WithLabels(t);
+      slot->chunk_stored_bytes_ = &metrics_->chunk_stored_bytes->WithLabels(t);
+    }
   }
   return slot.get();
 }
@@ -171,8 +182,8 @@ std::shared_ptr<Stream> Ingester::AcquireStream(TenantInstance* inst, const Labe
         inst->index_.Add(fp, stream->labels_);
         active_streams_.fetch_add(1, std::memory_order_relaxed);
         if (metrics_->streams) {
-          metrics_->streams->WithLabels({inst->tenant_}).Inc();
-          metrics_->streams_created->WithLabels({inst->tenant_}).Inc();
+          inst->streams_gauge_->Inc();
+          inst->streams_created_->Inc();
         }
       } else {
         stream = it->second;

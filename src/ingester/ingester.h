@@ -57,7 +57,7 @@ struct IngesterOptions {
   // re-encodes a chunk of provisional blocks into blocks of block_size with filters at
   // compression_level (chunk::ReencodeChunk). 0, or >= block_size: heads are cut at
   // block_size into final blocks and chunks are stored as they were built.
-  size_t head_block_size = 65536;
+  size_t head_block_size = 32768;
   int compression_level = 0;  // level of stored blocks (chunk::CompressAppend; 0 = default)
   int64_t max_chunk_age = 2 * kNanosPerHour;
   int64_t chunk_idle_period = 30 * kNanosPerMinute;

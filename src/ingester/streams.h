@@ -21,8 +21,9 @@
 #include "index/mem_index.h"
 
 namespace skald::metrics {
+class Counter;
 class Gauge;
-}
+}  // namespace skald::metrics
 
 namespace skald::ingester {
 
@@ -159,6 +160,12 @@ class TenantInstance {
   std::atomic<int64_t> reserved_bytes_{0};
   std::atomic<bool> refused_{false};        // a push was refused: the next pass frees memory
   metrics::Gauge* memory_gauge_ = nullptr;  // skald_ingester_tenant_memory_bytes{tenant}
+  // The tenant's children of the per-tenant families (looked up once, not per stream/chunk).
+  metrics::Gauge* streams_gauge_ = nullptr;         // loki_ingester_memory_streams
+  metrics::Counter* streams_created_ = nullptr;     // loki_ingester_streams_created_total
+  metrics::Counter* streams_removed_ = nullptr;     // loki_ingester_streams_removed_total
+  metrics::Counter* chunks_stored_ = nullptr;       // loki_ingester_chunks_stored_total
+  metrics::Counter* chunk_stored_bytes_ = nullptr;  // loki_ingester_chunk_stored_bytes_total
 
   // Counts one more stream unless that would exceed limit (0 = unlimited).
   bool ReserveStream(int64_t limit) {

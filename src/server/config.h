@@ -67,7 +67,7 @@ struct Config {
     int64_t chunk_block_size = 262144;                     // -ingester.chunks-block-size
     int64_t chunk_target_size = 1572864;                   // -ingester.chunk-target-size
     int64_t pack_target_size = 32 << 20;                   // -ingester.pack-target-size
-    int64_t head_block_size = 65536;                       // -ingester.head-block-size
+    int64_t head_block_size = 32768;                       // -ingester.head-block-size
     int64_t compression_level = 0;                         // -ingester.compression-level
     std::string chunk_encoding = "zstd";                   // -ingester.chunk-encoding
     int64_t max_chunk_age_ns = 2 * kNanosPerHour;          // -ingester.max-chunk-age
