@@ -113,9 +113,9 @@ void Ingester::CloseForPressure() {
       std::lock_guard<std::mutex> lock(o.stream->mu_);
       Stream& s = *o.stream;
       if (s.head_.empty() && s.blocks_.empty()) continue;  // closed meanwhile
-      const size_t before = s.Footprint();
+      const Stream::MemoryUse before = s.Usage();
       s.CloseChunk(opts_.codec, "memory_pressure", opts_.compression_level);
-      AccountLocked(o.inst, before, s.Footprint());
+      AccountLocked(o.inst, before, s.Usage());
     }
   };
   std::vector<Open> all;
@@ -181,11 +181,11 @@ Status Ingester::FlushPass(bool force) {
               ? "max_age"
               : nullptr;
       if (reason != nullptr && has_open) {
-        size_t before = s.Footprint();
+        Stream::MemoryUse before = s.Usage();
         s.CloseChunk(opts_.codec, reason, opts_.compression_level);
-        AccountLocked(inst, before, s.Footprint());
+        AccountLocked(inst, before, s.Usage());
       }
-      for (const auto& c : s.closed_) pending.push_back({stream, c});
+      for (const auto& c : s.closed_) pending.push_back({stream, c, nullptr});
     }
     if (pending.empty()) continue;
 
@@ -328,10 +328,10 @@ Status Ingester::FlushPass(bool force) {
       auto& closed = p.stream->closed_;
       auto it = std::find(closed.begin(), closed.end(), p.chunk);
       if (it != closed.end()) {
-        size_t before = p.stream->Footprint();
+        Stream::MemoryUse before = p.stream->Usage();
         metrics_->memory_chunks.fetch_sub(1, std::memory_order_relaxed);
         closed.erase(it);
-        AccountLocked(inst, before, p.stream->Footprint());
+        AccountLocked(inst, before, p.stream->Usage());
       }
     }
     for (auto& stream : inst->All()) {

@@ -105,6 +105,12 @@ Ingester::Ingester(IngesterOptions opts, storage::ObjectStore* store, index::Ind
     metrics_->tenant_memory =
         &r.AddGauge("skald_ingester_tenant_memory_bytes",
                     "Bytes of unflushed log data held in memory per tenant.", {"tenant"});
+    metrics_->tenant_buffered =
+        &r.AddGauge("skald_ingester_tenant_buffered_bytes",
+                    "Raw (uncompressed) bytes of the unflushed log data that "
+                    "skald_ingester_tenant_memory_bytes "
+                    "holds, per tenant: their ratio is the memory per buffered byte.",
+                    {"tenant"});
     metrics_->memory_refusals = &r.AddCounter(
         "skald_ingester_memory_refusals_total",
         "Pushes refused by the memory guard, by the cap they would have passed.", {"scope"});
@@ -131,6 +137,7 @@ TenantInstance* Ingester::GetOrCreateTenant(std::string_view tenant) {
     slot = std::make_unique<TenantInstance>(std::string(tenant), opts_.shards);
     if (metrics_->tenant_memory) {
       slot->memory_gauge_ = &metrics_->tenant_memory->WithLabels({std::string(tenant)});
+      slot->raw_gauge_ = &metrics_->tenant_buffered->WithLabels({std::string(tenant)});
     }
     if (metrics_->streams) {
       const std::vector<std::string> t = {std::string(tenant)};
@@ -359,7 +366,7 @@ Status Ingester::PushBatch(std::string_view tenant, std::span<StreamAppend> stre
     std::lock_guard<std::mutex> lock(p.stream->mu_);
     Stream& s = *p.stream;
     if (wal_status.ok()) {
-      size_t before = s.Footprint();
+      Stream::MemoryUse before = s.Usage();
       for (size_t k = 0; k < p.accepted.size(); k++) {
         const AppendEntry& e = streams[i].entries[p.accepted[k]];
         const uint64_t hash = p.hashes[k];
@@ -371,7 +378,7 @@ Status Ingester::PushBatch(std::string_view tenant, std::span<StreamAppend> stre
         streams[i].result.appended++;
       }
       if (p.log_series) s.series_logged_ = true;
-      AccountLocked(inst, before, s.Footprint());
+      AccountLocked(inst, before, s.Usage());
     }
     s.pending_--;
   }
@@ -386,9 +393,15 @@ Status Ingester::PushBatch(std::string_view tenant, std::span<StreamAppend> stre
   return Status::OK();
 }
 
-void Ingester::AccountLocked(TenantInstance* inst, size_t before, size_t after) {
-  if (after == before) return;
-  const int64_t delta = static_cast<int64_t>(after) - static_cast<int64_t>(before);
+void Ingester::AccountLocked(TenantInstance* inst, const StreamMemoryUse& before,
+                             const StreamMemoryUse& after) {
+  if (after.raw != before.raw) {
+    const int64_t raw = static_cast<int64_t>(after.raw) - static_cast<int64_t>(before.raw);
+    inst->raw_bytes_.fetch_add(raw, std::memory_order_relaxed);
+    if (inst->raw_gauge_ != nullptr) inst->raw_gauge_->Add(static_cast<double>(raw));
+  }
+  if (after.held == before.held) return;
+  const int64_t delta = static_cast<int64_t>(after.held) - static_cast<int64_t>(before.held);
   memory_bytes_.fetch_add(static_cast<size_t>(delta), std::memory_order_relaxed);  // wraps
   inst->memory_bytes_.fetch_add(delta, std::memory_order_relaxed);
   if (inst->memory_gauge_ != nullptr) inst->memory_gauge_->Add(static_cast<double>(delta));

@@ -106,6 +106,7 @@ struct ReplayReport {
 };
 
 class Stream;
+struct StreamMemoryUse;
 class TenantInstance;
 
 class Ingester : public Pusher, public StreamReader {
@@ -187,7 +188,8 @@ class Ingester : public Pusher, public StreamReader {
                     std::span<const MetadataPair> metadata, uint64_t hash, int64_t now);
   // Moves the stream's footprint from `before` to `after` in the tenant's and the process'
   // memory counters. REQUIRES: the stream's mu_ held.
-  void AccountLocked(TenantInstance* inst, size_t before, size_t after);
+  void AccountLocked(TenantInstance* inst, const StreamMemoryUse& before,
+                     const StreamMemoryUse& after);
   // The memory guard's admission of a push of `bytes` (estimated footprint): reserves them
   // against the tenant's and the process' caps, or returns the refusal (nothing reserved).
   // The reservation is released by ReleaseReservation once the push is applied (or failed).

@@ -33,6 +33,7 @@ struct Ingester::Metrics {
   metrics::Counter* checkpoint_failures = nullptr;
   // Memory guard.
   metrics::Family<metrics::Gauge>* tenant_memory = nullptr;      // by tenant
+  metrics::Family<metrics::Gauge>* tenant_buffered = nullptr;    // by tenant: raw bytes
   metrics::Family<metrics::Counter>* memory_refusals = nullptr;  // by scope (tenant, global)
   metrics::Counter* pressure_passes = nullptr;                   // pressure flush passes
   // Chunks held in memory: each stream's open chunk (when it has entries) plus its closed,

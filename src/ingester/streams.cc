@@ -74,6 +74,7 @@ void Stream::CutHead(chunk::Codec codec, bool provisional, int level) {
   auto block = std::make_shared<chunk::EncodedBlock>(
       EncodeHead(codec, &dups, !provisional, provisional ? 0 : level));
   open_provisional_ |= provisional;
+  open_raw_ += block->meta.uncompressed_size;
   open_compressed_ += block->bytes.size();
   blocks_.push_back(std::move(block));
   head_.clear();
@@ -104,6 +105,7 @@ void Stream::CloseChunk(chunk::Codec codec, const char* reason, int level) {
   blocks_.clear();
   open_compressed_ = 0;
   open_provisional_ = false;
+  open_raw_ = 0;
   open_first_append_ = 0;
 }
 

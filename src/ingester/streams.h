@@ -35,6 +35,12 @@ void AppendHeadMetadata(std::span<const MetadataPair> pairs, std::string* out);
 // push before the WAL write, on replay once per record entry.
 uint64_t EntryHash(std::string_view line, std::span<const MetadataPair> metadata);
 
+// What a stream holds unflushed (Stream::Usage).
+struct StreamMemoryUse {
+  size_t held = 0;  // bytes in memory: Stream::Footprint, what the memory guard counts
+  size_t raw = 0;   // raw bytes behind them (head bytes, uncompressed size of blocks, chunks)
+};
+
 // A chunk that was cut and waits for (or is being) flushed. Immutable.
 struct ClosedChunk {
   std::shared_ptr<const std::string> bytes;
@@ -80,6 +86,7 @@ class Stream {
   std::vector<std::shared_ptr<const chunk::EncodedBlock>> blocks_;
   size_t open_compressed_ = 0;
   bool open_provisional_ = false;  // the open chunk holds a provisional block
+  size_t open_raw_ = 0;            // uncompressed bytes of the open chunk's blocks
   int64_t open_first_append_ = 0;  // wall clock of the first entry of the open chunk
 
   std::vector<std::shared_ptr<const ClosedChunk>> closed_;
@@ -99,6 +106,15 @@ class Stream {
 
   // Bytes of log data this stream holds in memory (the memory guard's accounting): the
   // head's bytes and entry index, the open chunk's blocks and the closed chunks.
+  // What the stream holds unflushed: Footprint() (the memory guard's bytes) and the raw
+  // bytes behind them (head bytes, plus the uncompressed size of every block and chunk).
+  using MemoryUse = StreamMemoryUse;
+  MemoryUse Usage() const {
+    MemoryUse u{Footprint(), head_data_.size() + open_raw_};
+    for (const auto& c : closed_) u.raw += c->uncompressed;
+    return u;
+  }
+
   size_t Footprint() const {
     size_t n = head_data_.size() + head_.size() * sizeof(HeadEntry) + open_compressed_;
     for (const auto& c : closed_) n += c->bytes->size();
@@ -157,9 +173,11 @@ class TenantInstance {
   // Memory guard: bytes of unflushed data the tenant holds (sum of its streams' Footprint)
   // and bytes reserved by its pushes between admission and apply.
   std::atomic<int64_t> memory_bytes_{0};
+  std::atomic<int64_t> raw_bytes_{0};  // raw bytes behind memory_bytes_ (Stream::Usage)
   std::atomic<int64_t> reserved_bytes_{0};
   std::atomic<bool> refused_{false};        // a push was refused: the next pass frees memory
   metrics::Gauge* memory_gauge_ = nullptr;  // skald_ingester_tenant_memory_bytes{tenant}
+  metrics::Gauge* raw_gauge_ = nullptr;     // skald_ingester_tenant_buffered_bytes{tenant}
   // The tenant's children of the per-tenant families (looked up once, not per stream/chunk).
   metrics::Gauge* streams_gauge_ = nullptr;         // loki_ingester_memory_streams
   metrics::Counter* streams_created_ = nullptr;     // loki_ingester_streams_created_total

@@ -46,7 +46,7 @@ Status Ingester::ReplayWal(const std::string& dir, FileSystem* fs, ReplayReport*
     std::shared_ptr<Stream> stream = AcquireStream(inst, it->second, dec.fingerprint());
     std::lock_guard<std::mutex> lock(stream->mu_);
     Stream& s = *stream;
-    size_t before = s.Footprint();
+    Stream::MemoryUse before = s.Usage();
     std::set<std::pair<int64_t, uint64_t>>* seen = nullptr;
     if (in_checkpoint) {
       seen = &checkpointed[it->first];
@@ -69,7 +69,7 @@ Status Ingester::ReplayWal(const std::string& dir, FileSystem* fs, ReplayReport*
       report->entries++;
     }
     s.series_logged_ = true;  // its series record stays in the WAL until the next checkpoint
-    AccountLocked(inst, before, s.Footprint());
+    AccountLocked(inst, before, s.Usage());
     s.pending_--;
     return dec.status();
   };

@@ -207,7 +207,9 @@ TEST(ChunkTest, ReencodeMergesSmallBlocksKeepsEntriesAndAddsFilters) {
       EXPECT_FALSE(r->block_filter(i).empty()) << i;
       // Merged until the inputs hold block_size; merged metadata shares one symbol table,
       // so the block itself may be a little smaller.
-      if (i + 1 < r->blocks().size()) EXPECT_GE(r->blocks()[i].uncompressed_size, 30u << 10);
+      if (i + 1 < r->blocks().size()) {
+        EXPECT_GE(r->blocks()[i].uncompressed_size, 30u << 10);
+      }
     }
     std::vector<OwnedEntry> got;
     ASSERT_TRUE(DecodeChunkEntries(*big, &got).ok());

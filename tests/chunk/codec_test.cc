@@ -93,7 +93,9 @@ TEST(CodecTest, EveryZstdLevelRestoresExactlyAndOthersIgnoreTheLevel) {
     ASSERT_TRUE(Decompress(Codec::kZstd, out, in.size(), &back).ok());
     EXPECT_EQ(back, in);
     if (level == 1) level1 = out.size();
-    if (level == 19) EXPECT_LE(out.size(), level1);
+    if (level == 19) {
+      EXPECT_LE(out.size(), level1);
+    }
   }
   for (Codec c : {Codec::kSnappy, Codec::kLz4, Codec::kGzip}) {
     std::string a, b;

@@ -493,8 +493,23 @@ TEST_F(IngesterTest, ProvisionalHeadBlocksAreReencodedIntoFilteredBlocksAtFlush)
     in_memory.insert(in_memory.end(), part.begin(), part.end());
   }
   EXPECT_EQ(Sorted(in_memory), Sorted(pushed));
+  // Memory per buffered byte is exported: raw bytes held vs the bytes they take.
+  {
+    const std::string m = reg.Expose();
+    const double raw =
+        SampleValue(m, R"(skald_ingester_tenant_buffered_bytes{tenant="tenant-a"})").value_or(0);
+    const double held =
+        SampleValue(m, R"(skald_ingester_tenant_memory_bytes{tenant="tenant-a"})").value_or(0);
+    size_t pushed_bytes = 0;
+    for (const auto& e : pushed) pushed_bytes += e.line.size();
+    EXPECT_GE(raw, static_cast<double>(pushed_bytes));
+    EXPECT_GT(held, 0);
+    EXPECT_LT(held, raw / 2) << "provisional blocks hold the lines compressed";
+  }
 
   ASSERT_TRUE(ing->FlushAll().ok());
+  EXPECT_EQ(SampleValue(reg.Expose(), R"(skald_ingester_tenant_buffered_bytes{tenant="tenant-a"})"),
+            0);
   auto idx = Indexed(kTenant, kBase - kNanosPerDay, kBase + kNanosPerDay, {Eq("app", "early")});
   ASSERT_EQ(idx.size(), 1u);
   ASSERT_GT(idx[0].chunks.size(), 1u);  // closed as full on the way
@@ -508,7 +523,9 @@ TEST_F(IngesterTest, ProvisionalHeadBlocksAreReencodedIntoFilteredBlocksAtFlush)
     const auto& blocks = reader->blocks();
     for (size_t i = 0; i < blocks.size(); i++) {
       EXPECT_FALSE(reader->block_filter(i).empty()) << i;  // every stored block has its filter
-      if (i + 1 < blocks.size()) EXPECT_GE(blocks[i].uncompressed_size, 3000u) << i;
+      if (i + 1 < blocks.size()) {
+        EXPECT_GE(blocks[i].uncompressed_size, 3000u) << i;
+      }
     }
     for (size_t i = 0; i < blocks.size(); i++) {
       // Each stored block is in timestamp order, though the pushes were not.
@@ -903,7 +920,9 @@ TEST_F(IngesterTest, FlushPacksChunksUpToTheTargetSize) {
       packed += footer->size();
       size_t sum = 0;
       for (const auto& c : *footer) sum += c.length;
-      if (footer->size() > 1) EXPECT_LE(sum, target) << k;
+      if (footer->size() > 1) {
+        EXPECT_LE(sum, target) << k;
+      }
     }
     if (target == 0) {
       EXPECT_EQ(chunk_objects->size(), 20u);
