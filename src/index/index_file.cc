@@ -182,11 +182,15 @@ StatusOr<std::string> IndexFileWriter::Finish() const {
   begin_section(kChunks);
   int64_t min_ts = kEmptyMinTs, max_ts = kEmptyMaxTs;
   uint64_t num_chunks = 0;
+  std::vector<const ChunkRef*> refs;
+  absl::flat_hash_set<std::string_view> seen;
   for (const auto& [fp, labels] : series_) {
-    std::vector<const ChunkRef*> refs;
+    refs.clear();
     auto it = chunks_.find(fp);
-    if (it != chunks_.end()) {
-      absl::flat_hash_set<std::string_view> seen;
+    if (it != chunks_.end() && it->second.size() == 1) {
+      refs.push_back(&it->second.front());
+    } else if (it != chunks_.end()) {
+      seen.clear();
       for (const ChunkRef& r : it->second) {
         if (seen.insert(r.key).second) refs.push_back(&r);  // first one per key wins
       }
