@@ -164,11 +164,34 @@ Status Ingester::FlushPass(bool force) {
     struct Pending {
       std::shared_ptr<Stream> stream;
       std::shared_ptr<const ClosedChunk> chunk;
-      // What is stored: the chunk's bytes, or their re-encoding when it is provisional.
+      // What is stored: the chunk's bytes, or their re-encoding when it is provisional
+      // (held only while its object is written), and its size.
       std::shared_ptr<const std::string> stored;
+      uint64_t stored_size = 0;
       StatusOr<std::string> key = Status::Unavailable("not written");
     };
     std::vector<Pending> pending;
+    // Chunks of provisional head blocks are re-encoded into blocks of block_size with
+    // filters at the stored compression level, by the worker that writes them. The
+    // in-memory chunk stays as it is until the write succeeds; a failed write re-encodes
+    // again next pass.
+    auto finalize = [&](Pending& p) {
+      p.stored = p.chunk->bytes;
+      if (p.chunk->provisional) {
+        chunk::ReencodeOptions ro;
+        ro.block_size = opts_.block_size;
+        ro.codec = opts_.codec;
+        ro.level = opts_.compression_level;
+        auto bytes = chunk::ReencodeChunk(*p.chunk->bytes, ro);
+        if (bytes.ok()) {
+          p.stored = std::make_shared<const std::string>(std::move(*bytes));
+        } else {  // cannot happen for bytes we built; store them as they are
+          log::Warn("re-encoding a chunk for flush failed; stored as built",
+                    {{"err", bytes.status().ToString()}});
+        }
+      }
+      p.stored_size = p.stored->size();
+    };
     for (auto& stream : inst->All()) {
       std::lock_guard<std::mutex> lock(stream->mu_);
       Stream& s = *stream;
@@ -185,37 +208,15 @@ Status Ingester::FlushPass(bool force) {
         s.CloseChunk(opts_.codec, reason, opts_.compression_level);
         AccountLocked(inst, before, s.Usage());
       }
-      for (const auto& c : s.closed_) pending.push_back({stream, c, nullptr});
+      for (const auto& c : s.closed_) {
+        Pending& p = pending.emplace_back();
+        p.stream = stream;
+        p.chunk = c;
+      }
     }
     if (pending.empty()) continue;
 
-    // 2. Chunks of provisional head blocks are re-encoded into blocks of block_size with
-    // filters, at the stored compression level (on the flush pool). The in-memory chunk
-    // stays as it is until the write succeeds; a failed write re-encodes again next pass.
-    ParallelFor(flush_pool_.get(), pending.size(), static_cast<size_t>(flush_pool_->threads()),
-                [&](size_t i) {
-                  Pending& p = pending[i];
-                  p.stored = p.chunk->bytes;
-                  if (!p.chunk->provisional) return;
-                  chunk::ReencodeOptions ro;
-                  ro.block_size = opts_.block_size;
-                  ro.codec = opts_.codec;
-                  ro.level = opts_.compression_level;
-                  auto bytes = chunk::ReencodeChunk(*p.chunk->bytes, ro);
-                  if (bytes.ok()) {
-                    p.stored = std::make_shared<const std::string>(std::move(*bytes));
-                  } else {  // cannot happen for bytes we built; store them as they are
-                    log::Warn("re-encoding a chunk for flush failed; stored as built",
-                              {{"err", bytes.status().ToString()}});
-                  }
-                });
-    if (metrics_->chunks_reencoded) {
-      for (const Pending& p : pending) {
-        if (p.chunk->provisional) metrics_->chunks_reencoded->Inc();
-      }
-    }
-
-    // 3. Write chunks on the flush pool (bounded by concurrent_flushes), then one index
+    // 2. Write chunks on the flush pool (bounded by concurrent_flushes), then one index
     // file per day touched. With packing, consecutive chunks up to pack_target_size go into
     // one object (a pack that fails is retried whole by the next pass); otherwise each chunk
     // is its own object.
@@ -227,10 +228,11 @@ Status Ingester::FlushPass(bool force) {
     });
     std::vector<std::pair<size_t, size_t>> groups;  // [begin, end) of pending per object
     for (size_t i = 0; i < pending.size();) {
-      size_t end = i + 1, bytes = pending[i].stored->size();
+      // Grouped by their in-memory size: a provisional chunk's re-encoding is about as large.
+      size_t end = i + 1, bytes = pending[i].chunk->bytes->size();
       while (opts_.pack_target_size > 0 && end < pending.size() &&
-             bytes + pending[end].stored->size() <= opts_.pack_target_size) {
-        bytes += pending[end++].stored->size();
+             bytes + pending[end].chunk->bytes->size() <= opts_.pack_target_size) {
+        bytes += pending[end++].chunk->bytes->size();
       }
       groups.emplace_back(i, end);
       i = end;
@@ -238,10 +240,16 @@ Status Ingester::FlushPass(bool force) {
     ParallelFor(flush_pool_.get(), groups.size(), static_cast<size_t>(flush_pool_->threads()),
                 [&](size_t g) {
                   const auto [begin, end] = groups[g];
+                  for (size_t i = begin; i < end; i++) finalize(pending[i]);
+                  // The re-encodings are dropped once written (the index needs only sizes).
+                  auto release = [&] {
+                    for (size_t i = begin; i < end; i++) pending[i].stored.reset();
+                  };
                   if (opts_.pack_target_size == 0) {
                     Pending& p = pending[begin];
                     p.key = chunks_.Put(inst->tenant_, p.stream->fp_, p.chunk->min_ts,
                                         p.chunk->max_ts, *p.stored);
+                    release();
                     return;
                   }
                   std::vector<storage::PackItem> items;
@@ -259,8 +267,15 @@ Status Ingester::FlushPass(bool force) {
                       pending[i].key = locators.status();
                     }
                   }
+                  items.clear();
+                  release();
                   if (locators.ok() && metrics_->packs_written) metrics_->packs_written->Inc();
                 });
+    if (metrics_->chunks_reencoded) {
+      for (const Pending& p : pending) {
+        if (p.chunk->provisional) metrics_->chunks_reencoded->Inc();
+      }
+    }
 
     struct Day {
       index::IndexFileWriter writer;
@@ -279,7 +294,7 @@ Status Ingester::FlushPass(bool force) {
       ref.min_ts = p.chunk->min_ts;
       ref.max_ts = p.chunk->max_ts;
       ref.entries = p.chunk->entries;
-      ref.compressed_bytes = p.stored->size();
+      ref.compressed_bytes = p.stored_size;
       ref.uncompressed_bytes = p.chunk->uncompressed;
       ref.key = *p.key;
       for (int64_t day = DayOf(ref.min_ts); day <= DayOf(ref.max_ts); day++) {
@@ -308,7 +323,7 @@ Status Ingester::FlushPass(bool force) {
       Pending& p = pending[i];
       if (metrics_->chunks_flushed) {
         const ClosedChunk& c = *p.chunk;
-        const double size = static_cast<double>(p.stored->size());
+        const double size = static_cast<double>(p.stored_size);
         // Reasons are a handful of string literals: one family lookup per reason per pass.
         metrics::Counter*& by_reason = reason_counters[c.reason];
         if (by_reason == nullptr) by_reason = &metrics_->chunks_flushed->WithLabels({c.reason});

@@ -144,10 +144,8 @@ std::string ChunkStore::PackKeyFor(std::string_view tenant, int64_t min_ts, int6
 StatusOr<std::vector<std::string>> ChunkStore::PutPack(std::string_view tenant,
                                                        const std::vector<PackItem>& items) {
   if (items.empty()) return Status::InvalidArgument("pack: no chunks");
-  size_t total = 0;
   int64_t min_ts = INT64_MAX, max_ts = INT64_MIN;
   for (const PackItem& it : items) {
-    total += it.bytes.size();
     min_ts = std::min(min_ts, it.min_ts);
     max_ts = std::max(max_ts, it.max_ts);
   }
@@ -160,16 +158,23 @@ StatusOr<std::vector<std::string>> ChunkStore::PutPack(std::string_view tenant,
     PutUvarint(&footer, it.entries);
     PutUvarint(&footer, it.bytes.size());
   }
-  std::string pack;
-  pack.reserve(total + footer.size() + kPackTrailer);
-  for (const PackItem& it : items) pack.append(it.bytes);
-  pack.append(footer);
-  PutFixed32(&pack, static_cast<uint32_t>(footer.size()));
-  PutFixed32(&pack, Crc32c(footer));
-  pack.append(kPackMagic, 4);
-  pack.push_back(static_cast<char>(kPackVersion));
-  const std::string key = PackKeyFor(tenant, min_ts, max_ts, Crc32c(pack));
-  SKALD_RETURN_IF_ERROR(store_->Put(key, pack));
+  // The chunks are written from where they are: the store gets the pack as parts (chunks,
+  // then footer and trailer) and never a concatenated copy.
+  PutFixed32(&footer, static_cast<uint32_t>(footer.size()));
+  PutFixed32(&footer, Crc32c(std::string_view(footer).substr(0, footer.size() - 4)));
+  footer.append(kPackMagic, 4);
+  footer.push_back(static_cast<char>(kPackVersion));
+  std::vector<std::string_view> parts;
+  parts.reserve(items.size() + 1);
+  uint32_t crc = 0;
+  for (const PackItem& it : items) {
+    parts.push_back(it.bytes);
+    crc = Crc32c(it.bytes, crc);
+  }
+  parts.push_back(footer);
+  crc = Crc32c(footer, crc);
+  const std::string key = PackKeyFor(tenant, min_ts, max_ts, crc);
+  SKALD_RETURN_IF_ERROR(store_->PutParts(key, parts));
   std::vector<std::string> locators;
   locators.reserve(items.size());
   uint64_t at = 0;

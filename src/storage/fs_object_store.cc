@@ -175,6 +175,10 @@ std::string FsObjectStore::NextTempName() {
 }
 
 Status FsObjectStore::Put(std::string_view key, std::string_view data) {
+  return PutParts(key, std::span<const std::string_view>(&data, 1));
+}
+
+Status FsObjectStore::PutParts(std::string_view key, std::span<const std::string_view> parts) {
   SKALD_RETURN_IF_ERROR(ValidateKey(key));
   const std::string path = PathOf(key);
   const std::string dir = ParentDir(path);
@@ -200,7 +204,11 @@ Status FsObjectStore::Put(std::string_view key, std::string_view data) {
       }
       continue;
     }
-    Status s = (*file)->Append(data);
+    Status s;
+    for (std::string_view part : parts) {
+      if (!s.ok()) break;
+      s = (*file)->Append(part);
+    }
     if (s.ok()) s = (*file)->Sync();
     Status closed = (*file)->Close();
     if (s.ok()) s = closed;

@@ -41,6 +41,8 @@ class FsObjectStore : public ObjectStore {
                                                        FileSystem* fs = PosixFileSystem());
 
   Status Put(std::string_view key, std::string_view data) override;
+  // Writes the parts one after another into the temporary file (no concatenated copy).
+  Status PutParts(std::string_view key, std::span<const std::string_view> parts) override;
   StatusOr<std::string> Get(std::string_view key) override;
   // Reads only the range (pread).
   StatusOr<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override;

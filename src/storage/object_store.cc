@@ -61,6 +61,15 @@ Status ValidateKeyPrefix(std::string_view prefix) {
   return Status::OK();
 }
 
+Status ObjectStore::PutParts(std::string_view key, std::span<const std::string_view> parts) {
+  size_t total = 0;
+  for (std::string_view p : parts) total += p.size();
+  std::string data;
+  data.reserve(total);
+  for (std::string_view p : parts) data.append(p);
+  return Put(key, data);
+}
+
 StatusOr<std::string> ObjectStore::GetRange(std::string_view key, uint64_t offset,
                                             uint64_t length) {
   SKALD_ASSIGN_OR_RETURN(std::string all, Get(key));

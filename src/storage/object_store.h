@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,11 @@ class ObjectStore {
   // concurrent or later Get sees either the whole old object or the whole new
   // one, never a mix or a prefix; after OK the object survives a crash.
   virtual Status Put(std::string_view key, std::string_view data) = 0;
+
+  // Put of the concatenation of `parts`, as one object (same guarantees). Lets a caller
+  // write an object assembled from pieces it already holds without building it in memory.
+  // The default concatenates and calls Put; stores that can write piecewise override it.
+  virtual Status PutParts(std::string_view key, std::span<const std::string_view> parts);
 
   // The object's bytes; NotFound if there is no object under `key`.
   virtual StatusOr<std::string> Get(std::string_view key) = 0;

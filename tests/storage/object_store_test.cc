@@ -86,6 +86,22 @@ TEST_P(ObjectStoreConformance, PutGetRoundTripsBinaryData) {
   EXPECT_EQ(*store_->Get("big"), big);
 }
 
+TEST_P(ObjectStoreConformance, PutPartsStoresTheConcatenation) {
+  std::string big(1 << 20, 'b');
+  big[777] = '\0';
+  const std::vector<std::string_view> parts = {"head-", "", big, std::string_view("\0x", 2)};
+  ASSERT_TRUE(store_->PutParts("p/q", parts).ok());
+  auto got = store_->Get("p/q");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, "head-" + big + std::string("\0x", 2));
+  auto range = store_->GetRange("p/q", 5, 10);
+  ASSERT_TRUE(range.ok());
+  EXPECT_EQ(*range, big.substr(0, 10));
+  ASSERT_TRUE(store_->PutParts("none", {}).ok());  // no parts: an empty object
+  EXPECT_EQ(*store_->Get("none"), "");
+  EXPECT_EQ(store_->PutParts("../bad", parts).code(), StatusCode::kInvalidArgument);
+}
+
 TEST_P(ObjectStoreConformance, GetMissingIsNotFound) {
   EXPECT_EQ(store_->Get("nope").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(store_->Get("no/such/dir").status().code(), StatusCode::kNotFound);
