@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -64,6 +65,7 @@ class CrashingStore : public storage::ObjectStore {
 
  private:
   Status Mutate() {
+    std::lock_guard<std::mutex> lock(mu_);  // the sweep deletes from several threads
     if (crashed_ || (budget_ >= 0 && mutations_ >= budget_)) {
       crashed_ = true;
       return Status::IOError("crashed");
@@ -72,9 +74,10 @@ class CrashingStore : public storage::ObjectStore {
     return Status::OK();
   }
   storage::ObjectStore* base_;
+  std::mutex mu_;
   int64_t budget_ = -1;
-  int64_t mutations_ = 0, gets_ = 0, lists_ = 0;
-  bool crashed_ = false;
+  std::atomic<int64_t> mutations_{0}, gets_{0}, lists_{0};
+  std::atomic<bool> crashed_{false};
 };
 
 struct TestEntry {
