@@ -185,6 +185,30 @@ struct Compressed {
   double dec_ns = 0;  // median CPU ns for decompressing all blocks
 };
 
+// Compresses every block with compress(in, out_buffer, bound) -> stored size (0 = failure),
+// timing the whole pass (median of `runs`); fills c.out and c.bytes.
+template <typename Bound, typename Fn>
+void CompressBlocks(const BlockSet& b, int runs, const char* what, Bound bound_of, Fn compress,
+                    Compressed* c) {
+  c->out.resize(b.blocks.size());
+  std::string buf;
+  c->ns = TimeMedian(runs, [&] {
+    c->bytes = 0;
+    for (size_t i = 0; i < b.blocks.size(); ++i) {
+      std::string_view in = b.blocks[i];
+      const size_t bound = bound_of(in.size());
+      if (buf.size() < bound) buf.resize(bound);
+      const size_t n = compress(in, buf.data(), bound);
+      if (n == 0 && !in.empty()) {
+        std::fprintf(stderr, "%s compression failed\n", what);
+        std::exit(1);
+      }
+      c->bytes += n;
+      c->out[i].assign(buf.data(), n);
+    }
+  });
+}
+
 // zstd with ZSTD_compressCCtx (what Skald does) at `level`; or with ZSTD_compress2 and
 // long-distance matching when ldm.
 Compressed Zstd(const BlockSet& b, int level, int runs, bool ldm = false,
@@ -196,30 +220,24 @@ Compressed Zstd(const BlockSet& b, int level, int runs, bool ldm = false,
     ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
     ZSTD_CCtx_setParameter(cctx, ZSTD_c_enableLongDistanceMatching, 1);
   }
-  c.out.resize(b.blocks.size());
-  std::string buf;
-  c.ns = TimeMedian(runs, [&] {
-    c.bytes = 0;
-    for (size_t i = 0; i < b.blocks.size(); ++i) {
-      std::string_view in = b.blocks[i];
-      const size_t bound = ZSTD_compressBound(in.size());
-      if (buf.size() < bound) buf.resize(bound);
-      size_t n;
-      if (cdict != nullptr) {
-        n = ZSTD_compress_usingCDict(cctx, buf.data(), bound, in.data(), in.size(), cdict);
-      } else if (ldm) {
-        n = ZSTD_compress2(cctx, buf.data(), bound, in.data(), in.size());
-      } else {
-        n = ZSTD_compressCCtx(cctx, buf.data(), bound, in.data(), in.size(), level);
-      }
-      if (ZSTD_isError(n)) {
-        std::fprintf(stderr, "zstd: %s\n", ZSTD_getErrorName(n));
-        std::exit(1);
-      }
-      c.bytes += n;
-      c.out[i].assign(buf.data(), n);
-    }
-  });
+  CompressBlocks(
+      b, runs, "zstd", [](size_t n) { return ZSTD_compressBound(n); },
+      [&](std::string_view in, char* out, size_t bound) -> size_t {
+        size_t n;
+        if (cdict != nullptr) {
+          n = ZSTD_compress_usingCDict(cctx, out, bound, in.data(), in.size(), cdict);
+        } else if (ldm) {
+          n = ZSTD_compress2(cctx, out, bound, in.data(), in.size());
+        } else {
+          n = ZSTD_compressCCtx(cctx, out, bound, in.data(), in.size(), level);
+        }
+        if (ZSTD_isError(n)) {
+          std::fprintf(stderr, "zstd: %s\n", ZSTD_getErrorName(n));
+          std::exit(1);
+        }
+        return n;
+      },
+      &c);
   ZSTD_freeCCtx(cctx);
   // Decompression (verifies the round trip once).
   ZSTD_DCtx* dctx = ZSTD_createDCtx();
@@ -254,23 +272,15 @@ Compressed Zstd(const BlockSet& b, int level, int runs, bool ldm = false,
 
 Compressed Lz4(const BlockSet& b, int runs) {
   Compressed c;
-  c.out.resize(b.blocks.size());
-  std::string buf;
-  c.ns = TimeMedian(runs, [&] {
-    c.bytes = 0;
-    for (size_t i = 0; i < b.blocks.size(); ++i) {
-      std::string_view in = b.blocks[i];
-      const int bound = LZ4_compressBound(static_cast<int>(in.size()));
-      if (buf.size() < static_cast<size_t>(bound)) buf.resize(static_cast<size_t>(bound));
-      int n = LZ4_compress_default(in.data(), buf.data(), static_cast<int>(in.size()), bound);
-      if (n <= 0) {
-        std::fprintf(stderr, "lz4 failed\n");
-        std::exit(1);
-      }
-      c.bytes += static_cast<uint64_t>(n);
-      c.out[i].assign(buf.data(), static_cast<size_t>(n));
-    }
-  });
+  CompressBlocks(
+      b, runs, "lz4",
+      [](size_t n) { return static_cast<size_t>(LZ4_compressBound(static_cast<int>(n))); },
+      [](std::string_view in, char* out, size_t bound) -> size_t {
+        const int n = LZ4_compress_default(in.data(), out, static_cast<int>(in.size()),
+                                           static_cast<int>(bound));
+        return n > 0 ? static_cast<size_t>(n) : 0;
+      },
+      &c);
   std::string dst;
   c.dec_ns = TimeMedian(std::max(runs, 3), [&] {
     for (size_t i = 0; i < b.blocks.size(); ++i) {
