@@ -239,7 +239,7 @@ Status Ingester::FlushPass(bool force) {
     }
     ParallelFor(flush_pool_.get(), groups.size(), static_cast<size_t>(flush_pool_->threads()),
                 [&](size_t g) {
-                  const auto [begin, end] = groups[g];
+                  const size_t begin = groups[g].first, end = groups[g].second;
                   for (size_t i = begin; i < end; i++) finalize(pending[i]);
                   // The re-encodings are dropped once written (the index needs only sizes).
                   auto release = [&] {
