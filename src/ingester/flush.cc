@@ -168,6 +168,7 @@ Status Ingester::FlushPass(bool force) {
       // (held only while its object is written), and its size.
       std::shared_ptr<const std::string> stored;
       uint64_t stored_size = 0;
+      uint64_t stored_uncompressed = 0;  // sum of the stored blocks' uncompressed sizes
       StatusOr<std::string> key = Status::Unavailable("not written");
     };
     std::vector<Pending> pending;
@@ -177,14 +178,19 @@ Status Ingester::FlushPass(bool force) {
     // again next pass.
     auto finalize = [&](Pending& p) {
       p.stored = p.chunk->bytes;
+      p.stored_uncompressed = p.chunk->uncompressed;
       if (p.chunk->provisional) {
         chunk::ReencodeOptions ro;
         ro.block_size = opts_.block_size;
         ro.codec = opts_.codec;
         ro.level = opts_.compression_level;
-        auto bytes = chunk::ReencodeChunk(*p.chunk->bytes, ro);
+        std::vector<chunk::BlockMeta> blocks;
+        auto bytes = chunk::ReencodeChunk(*p.chunk->bytes, ro, &blocks);
         if (bytes.ok()) {
           p.stored = std::make_shared<const std::string>(std::move(*bytes));
+          // Merged blocks share a symbol table and a first timestamp: their own sizes.
+          p.stored_uncompressed = 0;
+          for (const chunk::BlockMeta& m : blocks) p.stored_uncompressed += m.uncompressed_size;
         } else {  // cannot happen for bytes we built; store them as they are
           log::Warn("re-encoding a chunk for flush failed; stored as built",
                     {{"err", bytes.status().ToString()}});
@@ -295,7 +301,7 @@ Status Ingester::FlushPass(bool force) {
       ref.max_ts = p.chunk->max_ts;
       ref.entries = p.chunk->entries;
       ref.compressed_bytes = p.stored_size;
-      ref.uncompressed_bytes = p.chunk->uncompressed;
+      ref.uncompressed_bytes = p.stored_uncompressed;
       ref.key = *p.key;
       for (int64_t day = DayOf(ref.min_ts); day <= DayOf(ref.max_ts); day++) {
         Day& d = days[day];
@@ -335,7 +341,7 @@ Status Ingester::FlushPass(bool force) {
         // Loki's MemChunk.Utilization (10 blocks per chunk when there is no target size).
         metrics_->chunk_utilization->Observe(
             opts_.target_size > 0 ? size / static_cast<double>(opts_.target_size)
-                                  : static_cast<double>(c.uncompressed) /
+                                  : static_cast<double>(p.stored_uncompressed) /
                                         (10.0 * static_cast<double>(opts_.block_size)));
         metrics_->chunk_age->Observe(static_cast<double>(now - c.min_ts) / 1e9);
       }

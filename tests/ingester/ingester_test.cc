@@ -521,6 +521,9 @@ TEST_F(IngesterTest, ProvisionalHeadBlocksAreReencodedIntoFilteredBlocksAtFlush)
     auto reader = chunk::ChunkReader::Open(*bytes);
     ASSERT_TRUE(reader.ok()) << reader.status().ToString();
     const auto& blocks = reader->blocks();
+    uint64_t uncompressed = 0;
+    for (const auto& b : blocks) uncompressed += b.uncompressed_size;
+    EXPECT_EQ(c.uncompressed_bytes, uncompressed);  // the stored blocks' sizes
     for (size_t i = 0; i < blocks.size(); i++) {
       EXPECT_FALSE(reader->block_filter(i).empty()) << i;  // every stored block has its filter
       if (i + 1 < blocks.size()) {
