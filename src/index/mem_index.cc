@@ -146,8 +146,7 @@ void MemIndex::Normalize(Shard& s) {
 }
 
 template <typename F>
-void MemIndex::Read(const Shard& cs, F&& read) {
-  Shard& s = const_cast<Shard&>(cs);  // NOLINT: normalizing is invisible to readers
+void MemIndex::Read(Shard& s, F&& read) {
   {
     std::shared_lock lock(s.mu);
     if (s.Clean()) {
@@ -164,7 +163,7 @@ std::vector<uint64_t> MemIndex::Select(const std::vector<Matcher>& matchers) con
   // Shard k holds the fingerprints whose top 4 bits are k: shard results are sorted and
   // their ranges follow each other, so concatenating them in shard order keeps the order.
   std::vector<uint64_t> out;
-  for (const Shard& shard : shards_) {
+  for (Shard& shard : shards_) {
     Postings part;
     Read(shard, [&](const Shard& s) { part = SelectPostings(Source(s), matchers); });
     if (out.empty()) {
@@ -195,7 +194,7 @@ void SortUnique(std::vector<std::string>* v) {
 
 std::vector<std::string> MemIndex::LabelNames() const {
   std::vector<std::string> out;
-  for (const Shard& shard : shards_) {
+  for (Shard& shard : shards_) {
     Read(shard, [&](const Shard& s) {
       for (const auto& [name, entry] : s.postings) out.push_back(name);
     });
@@ -206,7 +205,7 @@ std::vector<std::string> MemIndex::LabelNames() const {
 
 std::vector<std::string> MemIndex::LabelValues(std::string_view name) const {
   std::vector<std::string> out;
-  for (const Shard& shard : shards_) {
+  for (Shard& shard : shards_) {
     Read(shard, [&](const Shard& s) {
       auto it = s.postings.find(name);
       if (it == s.postings.end()) return;

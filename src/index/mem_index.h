@@ -97,7 +97,7 @@ class MemIndex {
   // Runs read(s) with every list of `s` normalized: under the shared lock when it is
   // clean, else under the exclusive lock after normalizing.
   template <typename F>
-  static void Read(const Shard& s, F&& read);
+  static void Read(Shard& s, F&& read);
 
   // mutable: readers normalize lists (no change visible through the public interface).
   mutable Shard shards_[kShards];

@@ -189,6 +189,7 @@ Status Ingester::FlushPass(bool force) {
         if (bytes.ok()) {
           p.stored = std::make_shared<const std::string>(std::move(*bytes));
           // Merged blocks share a symbol table and a first timestamp: their own sizes.
+          if (metrics_->chunks_reencoded) metrics_->chunks_reencoded->Inc();
           p.stored_uncompressed = 0;
           for (const chunk::BlockMeta& m : blocks) p.stored_uncompressed += m.uncompressed_size;
         } else {  // cannot happen for bytes we built; store them as they are
@@ -277,11 +278,6 @@ Status Ingester::FlushPass(bool force) {
                   release();
                   if (locators.ok() && metrics_->packs_written) metrics_->packs_written->Inc();
                 });
-    if (metrics_->chunks_reencoded) {
-      for (const Pending& p : pending) {
-        if (p.chunk->provisional) metrics_->chunks_reencoded->Inc();
-      }
-    }
 
     struct Day {
       index::IndexFileWriter writer;
@@ -323,7 +319,7 @@ Status Ingester::FlushPass(bool force) {
     }
 
     std::map<const char*, metrics::Counter*> reason_counters;
-    // 4. Drop flushed chunks from memory; drop streams left empty.
+    // 3. Drop flushed chunks from memory; drop streams left empty.
     for (size_t i = 0; i < pending.size(); i++) {
       if (!written[i]) continue;
       Pending& p = pending[i];

@@ -397,7 +397,6 @@ void Ingester::AccountLocked(TenantInstance* inst, const StreamMemoryUse& before
                              const StreamMemoryUse& after) {
   if (after.raw != before.raw) {
     const int64_t raw = static_cast<int64_t>(after.raw) - static_cast<int64_t>(before.raw);
-    inst->raw_bytes_.fetch_add(raw, std::memory_order_relaxed);
     if (inst->raw_gauge_ != nullptr) inst->raw_gauge_->Add(static_cast<double>(raw));
   }
   if (after.held == before.held) return;

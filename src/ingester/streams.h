@@ -173,7 +173,6 @@ class TenantInstance {
   // Memory guard: bytes of unflushed data the tenant holds (sum of its streams' Footprint)
   // and bytes reserved by its pushes between admission and apply.
   std::atomic<int64_t> memory_bytes_{0};
-  std::atomic<int64_t> raw_bytes_{0};  // raw bytes behind memory_bytes_ (Stream::Usage)
   std::atomic<int64_t> reserved_bytes_{0};
   std::atomic<bool> refused_{false};        // a push was refused: the next pass frees memory
   metrics::Gauge* memory_gauge_ = nullptr;  // skald_ingester_tenant_memory_bytes{tenant}

@@ -100,6 +100,17 @@ TEST(PushPlanTest, StreamLabelsFollowTheDocumentedLayout) {
   EXPECT_EQ(StreamLabels(o, 7), "{job=\"bench\", host=\"host-1\", stream=\"7\"}");
 }
 
+// Options for the request-pool tests: 64 lines per request over 60 s of timestamps.
+PushOptions PoolOptions(int streams, int connections, int64_t lines) {
+  PushOptions o;
+  o.streams = streams;
+  o.connections = connections;
+  o.batch = 64;
+  o.lines = lines;
+  o.ts_span_ns = 60LL * 1000000000LL;
+  return o;
+}
+
 // Encodes every connection's requests for `o` (60 s of timestamps) and decodes them into *d;
 // each request must hold between min_lines and o.batch lines. Returns the bytes encoded.
 int64_t EncodeAndDecodeAll(const Corpus& c, const PushOptions& o, uint32_t min_lines, Decoded* d) {
@@ -124,13 +135,8 @@ int64_t EncodeAndDecodeAll(const Corpus& c, const PushOptions& o, uint32_t min_l
 
 void CheckPool(const std::string& format) {
   Corpus c = Corpus::BuiltIn();
-  PushOptions o;
+  PushOptions o = PoolOptions(/*streams=*/10, /*connections=*/3, /*lines=*/5003);
   o.format = format;
-  o.streams = 10;
-  o.connections = 3;
-  o.batch = 64;
-  o.lines = 5003;
-  o.ts_span_ns = 60LL * 1000000000LL;
   Decoded d;
   EncodeAndDecodeAll(c, o, 0, &d);  // each request holds at most 64 lines
   EXPECT_EQ(d.lines, 5003);
@@ -160,12 +166,7 @@ void CheckPool(const std::string& format) {
 // line is still encoded, each in its stream's order (requests used to come out empty).
 TEST(PushPoolTest, MoreStreamsThanABatchLosesNoLine) {
   Corpus c = Corpus::BuiltIn();
-  PushOptions o;
-  o.streams = 997;
-  o.connections = 2;
-  o.batch = 64;
-  o.lines = 3001;
-  o.ts_span_ns = 60LL * 1000000000LL;
+  PushOptions o = PoolOptions(/*streams=*/997, /*connections=*/2, /*lines=*/3001);
   Decoded d;
   EncodeAndDecodeAll(c, o, 1, &d);  // no request is empty, none holds more than 64 lines
   EXPECT_EQ(d.lines, 3001);
