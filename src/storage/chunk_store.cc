@@ -160,8 +160,10 @@ StatusOr<std::vector<std::string>> ChunkStore::PutPack(std::string_view tenant,
   }
   // The chunks are written from where they are: the store gets the pack as parts (chunks,
   // then footer and trailer) and never a concatenated copy.
-  PutFixed32(&footer, static_cast<uint32_t>(footer.size()));
-  PutFixed32(&footer, Crc32c(std::string_view(footer).substr(0, footer.size() - 4)));
+  const auto footer_len = static_cast<uint32_t>(footer.size());
+  const uint32_t footer_crc = Crc32c(footer);
+  PutFixed32(&footer, footer_len);
+  PutFixed32(&footer, footer_crc);
   footer.append(kPackMagic, 4);
   footer.push_back(static_cast<char>(kPackVersion));
   std::vector<std::string_view> parts;
