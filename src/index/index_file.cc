@@ -111,46 +111,81 @@ bool ReadChunk(ByteReader* d, uint64_t index, int64_t prev_min, uint64_t prev_ke
 // Writer
 
 void IndexFileWriter::AddSeries(uint64_t fp, const Labels& labels) {
-  auto [it, inserted] = series_.try_emplace(fp, labels);
-  if (!inserted && it->second != labels && error_.empty()) {
-    error_ = "fingerprint collision: " + Hex(fp) + " is both " + it->second.ToString() + " and " +
+  auto it = series_.find(fp);
+  if (it == series_.end()) {
+    series_.emplace(fp, std::make_shared<const Labels>(labels));
+  } else if (*it->second != labels && error_.empty()) {
+    error_ = "fingerprint collision: " + Hex(fp) + " is both " + it->second->ToString() + " and " +
              labels.ToString();
   }
 }
 
-void IndexFileWriter::AddChunk(const ChunkRef& ref) { chunks_[ref.fingerprint].push_back(ref); }
+void IndexFileWriter::AddSeries(uint64_t fp, std::shared_ptr<const Labels> labels) {
+  auto [it, inserted] = series_.try_emplace(fp, labels);
+  if (!inserted && *it->second != *labels && error_.empty()) {
+    error_ = "fingerprint collision: " + Hex(fp) + " is both " + it->second->ToString() + " and " +
+             labels->ToString();
+  }
+}
+
+void IndexFileWriter::AddChunk(ChunkRef ref) { chunks_.push_back(std::move(ref)); }
 
 StatusOr<std::string> IndexFileWriter::Finish() const {
   if (!error_.empty()) return Status::InvalidArgument(error_);
-  for (const auto& [fp, refs] : chunks_) {
-    if (series_.find(fp) == series_.end()) {
-      return Status::InvalidArgument("index file: chunk for unknown series " + Hex(fp));
+  for (const ChunkRef& r : chunks_) {
+    if (!series_.contains(r.fingerprint)) {
+      return Status::InvalidArgument("index file: chunk for unknown series " + Hex(r.fingerprint));
     }
-    for (const ChunkRef& r : refs) {
-      if (r.min_ts > r.max_ts) {
-        return Status::InvalidArgument("index file: chunk " + r.key + " has min_ts > max_ts");
-      }
-      if (r.key.empty()) return Status::InvalidArgument("index file: chunk with an empty key");
+    if (r.min_ts > r.max_ts) {
+      return Status::InvalidArgument("index file: chunk " + r.key + " has min_ts > max_ts");
     }
+    if (r.key.empty()) return Status::InvalidArgument("index file: chunk with an empty key");
   }
 
-  // Symbol table: every label name and value, sorted, unique (deduplicated by hashing
-  // first: a day of a million streams has a few million label strings but far fewer
-  // distinct ones).
-  absl::flat_hash_map<std::string_view, uint64_t> symbol_ref;
-  for (const auto& [fp, labels] : series_) {
-    for (const Label& l : labels) {
-      symbol_ref.try_emplace(l.name, 0);
-      symbol_ref.try_emplace(l.value, 0);
+  // Series in fingerprint order; chunks grouped by fingerprint, in the order added.
+  std::vector<std::pair<uint64_t, const Labels*>> series;
+  series.reserve(series_.size());
+  for (const auto& [fp, labels] : series_) series.emplace_back(fp, labels.get());
+  std::sort(series.begin(), series.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<const ChunkRef*> chunks(chunks_.size());
+  for (size_t i = 0; i < chunks_.size(); ++i) chunks[i] = &chunks_[i];
+  std::stable_sort(chunks.begin(), chunks.end(), [](const ChunkRef* a, const ChunkRef* b) {
+    return a->fingerprint < b->fingerprint;
+  });
+
+  // Symbol table: every label name and value, sorted, unique. Each distinct string is
+  // hashed once and numbered in order of appearance; each series' labels are kept as those
+  // numbers (name, value, name, value...), renumbered into string order once sorted, so
+  // the series and postings sections never hash a string again.
+  absl::flat_hash_map<std::string_view, uint32_t> first_seen;
+  std::vector<std::string_view> symbols;
+  std::vector<uint32_t> label_ids;         // the series' labels in order, two ids each
+  first_seen.reserve(series.size() + 64);  // high cardinality: about one new value a series
+  auto intern = [&](std::string_view s) {
+    auto [it, inserted] = first_seen.try_emplace(s, static_cast<uint32_t>(symbols.size()));
+    if (inserted) symbols.push_back(s);
+    label_ids.push_back(it->second);
+  };
+  for (const auto& [fp, labels] : series) {
+    for (const Label& l : *labels) {
+      intern(l.name);
+      intern(l.value);
     }
   }
-  std::vector<std::string_view> symbols;
-  symbols.reserve(symbol_ref.size());
-  for (const auto& [sym, ref] : symbol_ref) symbols.push_back(sym);
-  std::sort(symbols.begin(), symbols.end());
-  for (size_t i = 0; i < symbols.size(); ++i) symbol_ref[symbols[i]] = i;
+  std::vector<uint32_t> order(symbols.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return symbols[a] < symbols[b]; });
+  std::vector<uint32_t> rank(symbols.size());
+  for (size_t i = 0; i < order.size(); ++i) rank[order[i]] = static_cast<uint32_t>(i);
+  for (uint32_t& id : label_ids) id = rank[id];
 
   std::string out;
+  size_t symbol_bytes = 0;
+  for (std::string_view sym : symbols) symbol_bytes += sym.size() + 2;
+  out.reserve(kHeaderSize + symbol_bytes + series.size() * 16 + label_ids.size() * 4 +
+              chunks.size() * 64 + kFooterSize);
   out.append(kMagic);
   out.push_back(static_cast<char>(kVersion));
   out.append(3, '\0');
@@ -164,18 +199,16 @@ StatusOr<std::string> IndexFileWriter::Finish() const {
 
   begin_section(kSymbols);
   PutUvarint(&out, symbols.size());
-  for (std::string_view s : symbols) PutLengthPrefixed(&out, s);
+  for (uint32_t id : order) PutLengthPrefixed(&out, symbols[id]);
   end_section(kSymbols);
 
   begin_section(kSeries);
-  PutUvarint(&out, series_.size());
-  for (const auto& [fp, labels] : series_) {
+  PutUvarint(&out, series.size());
+  size_t next_id = 0;
+  for (const auto& [fp, labels] : series) {
     PutFixed64(&out, fp);
-    PutUvarint(&out, labels.size());
-    for (const Label& l : labels) {
-      PutUvarint(&out, symbol_ref[l.name]);
-      PutUvarint(&out, symbol_ref[l.value]);
-    }
+    PutUvarint(&out, labels->size());
+    for (size_t i = 0; i < 2 * labels->size(); ++i) PutUvarint(&out, label_ids[next_id++]);
   }
   end_section(kSeries);
 
@@ -184,17 +217,21 @@ StatusOr<std::string> IndexFileWriter::Finish() const {
   uint64_t num_chunks = 0;
   std::vector<const ChunkRef*> refs;
   absl::flat_hash_set<std::string_view> seen;
-  for (const auto& [fp, labels] : series_) {
+  size_t next_chunk = 0;
+  for (const auto& [fp, labels] : series) {
     refs.clear();
-    auto it = chunks_.find(fp);
-    if (it != chunks_.end() && it->second.size() == 1) {
-      refs.push_back(&it->second.front());
-    } else if (it != chunks_.end()) {
+    // Every chunk's series exists (checked above), so no chunk sorts before this one's.
+    size_t end = next_chunk;
+    while (end < chunks.size() && chunks[end]->fingerprint == fp) ++end;
+    if (end - next_chunk == 1) {
+      refs.push_back(chunks[next_chunk]);
+    } else if (end > next_chunk) {
       seen.clear();
-      for (const ChunkRef& r : it->second) {
-        if (seen.insert(r.key).second) refs.push_back(&r);  // first one per key wins
+      for (size_t i = next_chunk; i < end; ++i) {
+        if (seen.insert(chunks[i]->key).second) refs.push_back(chunks[i]);  // first per key
       }
     }
+    next_chunk = end;
     std::sort(refs.begin(), refs.end(), [](const ChunkRef* a, const ChunkRef* b) {
       if (a->min_ts != b->min_ts) return a->min_ts < b->min_ts;
       if (a->max_ts != b->max_ts) return a->max_ts < b->max_ts;
@@ -227,43 +264,58 @@ StatusOr<std::string> IndexFileWriter::Finish() const {
   }
   end_section(kChunks);
 
-  // Postings over series ordinals (position in the series table), gathered in hash maps
-  // and written in name, then value, order (the symbol ids follow that order).
-  struct NamePostings {
-    std::vector<uint64_t> all;
-    absl::flat_hash_map<std::string_view, std::vector<uint64_t>> values;
+  // Postings over series ordinals (position in the series table): one (name, value,
+  // ordinal) triple per non-empty label, sorted, gives every list in the order written
+  // (symbol ids follow string order, so sorting by id sorts by name, then value).
+  struct Posting {
+    uint64_t name_value;  // name id << 32 | value id
+    uint32_t ordinal;
+    bool operator<(const Posting& o) const {
+      return name_value != o.name_value ? name_value < o.name_value : ordinal < o.ordinal;
+    }
+    bool operator==(const Posting& o) const = default;
   };
-  absl::flat_hash_map<std::string_view, NamePostings> postings;
-  uint64_t ordinal = 0;
-  for (const auto& [fp, labels] : series_) {
-    for (const Label& l : labels) {
-      if (l.value.empty()) continue;
-      NamePostings& np = postings[l.name];
-      if (np.all.empty() || np.all.back() != ordinal) np.all.push_back(ordinal);
-      std::vector<uint64_t>& vp = np.values[l.value];
-      if (vp.empty() || vp.back() != ordinal) vp.push_back(ordinal);
+  std::vector<Posting> postings;
+  postings.reserve(label_ids.size() / 2);
+  next_id = 0;
+  for (uint32_t ordinal = 0; ordinal < series.size(); ++ordinal) {
+    for (const Label& l : *series[ordinal].second) {
+      const uint64_t name = label_ids[next_id], value = label_ids[next_id + 1];
+      next_id += 2;
+      if (!l.value.empty()) postings.push_back({name << 32 | value, ordinal});
     }
-    ++ordinal;
   }
-  // Symbol ids follow string order: sorting by id sorts by name / value.
-  std::vector<std::pair<uint64_t, const NamePostings*>> names;
-  names.reserve(postings.size());
-  for (const auto& [name, np] : postings) names.emplace_back(symbol_ref[name], &np);
-  std::sort(names.begin(), names.end());
+  std::sort(postings.begin(), postings.end());
+  postings.erase(std::unique(postings.begin(), postings.end()), postings.end());
+  size_t num_names = 0;
+  for (size_t i = 0; i < postings.size(); ++i) {
+    if (i == 0 || postings[i].name_value >> 32 != postings[i - 1].name_value >> 32) ++num_names;
+  }
   begin_section(kPostings);
-  PutUvarint(&out, postings.size());
-  std::vector<std::pair<uint64_t, const std::vector<uint64_t>*>> values;
-  for (const auto& [name_ref, np] : names) {
-    PutUvarint(&out, name_ref);
-    PutList(&out, np->all);
-    PutUvarint(&out, np->values.size());
-    values.clear();
-    for (const auto& [value, ords] : np->values) values.emplace_back(symbol_ref[value], &ords);
-    std::sort(values.begin(), values.end());
-    for (const auto& [value_ref, ords] : values) {
-      PutUvarint(&out, value_ref);
-      PutList(&out, *ords);
+  PutUvarint(&out, num_names);
+  std::vector<uint64_t> all, ords;
+  for (size_t begin = 0; begin < postings.size();) {
+    const uint64_t name = postings[begin].name_value >> 32;
+    size_t end = begin, num_values = 0;
+    all.clear();
+    for (; end < postings.size() && postings[end].name_value >> 32 == name; ++end) {
+      if (end == begin || postings[end].name_value != postings[end - 1].name_value) ++num_values;
+      all.push_back(postings[end].ordinal);
     }
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    PutUvarint(&out, name);
+    PutList(&out, all);
+    PutUvarint(&out, num_values);
+    for (size_t v = begin; v < end;) {
+      ords.clear();
+      const uint64_t name_value = postings[v].name_value;
+      for (; v < end && postings[v].name_value == name_value; ++v)
+        ords.push_back(postings[v].ordinal);
+      PutUvarint(&out, name_value & 0xffffffffu);
+      PutList(&out, ords);
+    }
+    begin = end;
   }
   end_section(kPostings);
 
@@ -274,7 +326,7 @@ StatusOr<std::string> IndexFileWriter::Finish() const {
   }
   PutFixed64(&out, static_cast<uint64_t>(min_ts));
   PutFixed64(&out, static_cast<uint64_t>(max_ts));
-  PutFixed64(&out, series_.size());
+  PutFixed64(&out, series.size());
   PutFixed64(&out, num_chunks);
   PutFixed32(&out, Crc32c(std::string_view(out).substr(toc_start, kTocSize)));
   out.append(kMagic);

@@ -31,9 +31,11 @@ class IndexFileWriter {
   // Adds series `fp`. Adding the same fp again with the same labels is a
   // no-op; with different labels Finish() fails (fingerprint collision).
   void AddSeries(uint64_t fp, const Labels& labels);
+  // The same, sharing `labels` (a flush adds every stream's labels as they are held).
+  void AddSeries(uint64_t fp, std::shared_ptr<const Labels> labels);
   // Adds a chunk of series ref.fingerprint. The series may be added before or
   // after. A chunk whose key was already added for that series is ignored.
-  void AddChunk(const ChunkRef& ref);
+  void AddChunk(ChunkRef ref);
   // Encodes the file. InvalidArgument when a chunk's series was never added,
   // a chunk has min_ts > max_ts or an empty key, or fingerprints collide.
   // Series without chunks are allowed. May be called more than once.
@@ -42,8 +44,10 @@ class IndexFileWriter {
   size_t num_series() const { return series_.size(); }
 
  private:
-  std::map<uint64_t, Labels> series_;
-  absl::flat_hash_map<uint64_t, std::vector<ChunkRef>> chunks_;
+  // A flush adds a million series and chunks at 1,000,000 streams: both are held flat and
+  // put in fingerprint order by Finish.
+  absl::flat_hash_map<uint64_t, std::shared_ptr<const Labels>> series_;
+  std::vector<ChunkRef> chunks_;
   std::string error_;  // first AddSeries conflict
 };
 

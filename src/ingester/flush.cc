@@ -301,7 +301,7 @@ Status Ingester::FlushPass(bool force) {
       ref.key = *p.key;
       for (int64_t day = DayOf(ref.min_ts); day <= DayOf(ref.max_ts); day++) {
         Day& d = days[day];
-        d.writer.AddSeries(ref.fingerprint, *p.stream->labels_);
+        d.writer.AddSeries(ref.fingerprint, p.stream->labels_);
         d.writer.AddChunk(ref);
         d.chunks.push_back(i);
       }

@@ -210,6 +210,13 @@ void Ingester::AppendLocked(Stream& s, int64_t ts, std::string_view line,
   he.offset = static_cast<uint32_t>(s.head_data_.size());
   he.line_len = static_cast<uint32_t>(line.size());
   he.seq = static_cast<uint32_t>(s.head_.size());
+  // Small heads grow to about what they hold (at high cardinality most streams hold a few
+  // lines, and doubling would leave half of each head unused); from 4 KiB on they double.
+  const size_t need = s.head_data_.size() + line.size() + HeadMetadataSize(metadata);
+  if (need > s.head_data_.capacity()) {
+    s.head_data_.reserve(need < 4096 ? need + need / 4
+                                     : std::max(need, 2 * s.head_data_.capacity()));
+  }
   s.head_data_.append(line);
   AppendHeadMetadata(metadata, &s.head_data_);
   he.meta_len = static_cast<uint32_t>(s.head_data_.size() - he.offset - line.size());
@@ -335,7 +342,7 @@ Status Ingester::PushBatch(std::string_view tenant, std::span<StreamAppend> stre
       const Stream& s = *p.stream;
       if (p.log_series) {
         size_t b = buf.size();
-        wal::EncodeSeries(&buf, {s.tenant_, s.fp_, s.labels_str_});
+        wal::EncodeSeries(&buf, {s.tenant_, s.fp_, s.labels_->ToString()});
         spans.push_back({wal::RecordType::kSeries, {b, buf.size()}});
       }
       size_t b = buf.size();

@@ -16,6 +16,14 @@ void AppendHeadMetadata(std::span<const MetadataPair> pairs, std::string* out) {
   }
 }
 
+size_t HeadMetadataSize(std::span<const MetadataPair> pairs) {
+  size_t n = 0;
+  for (const auto& p : pairs) {
+    n += UvarintSize(p.name.size()) + p.name.size() + UvarintSize(p.value.size()) + p.value.size();
+  }
+  return n;
+}
+
 namespace {
 
 // XXH3 of the head encoding of `pairs`, streamed piece by piece (the same value as hashing
@@ -86,7 +94,7 @@ void Stream::CutHead(chunk::Codec codec, bool provisional, int level) {
 void Stream::CloseChunk(chunk::Codec codec, const char* reason, int level) {
   CutHead(codec, /*provisional=*/open_provisional_, level);
   if (blocks_.empty()) return;
-  chunk::ChunkWriter writer(codec, tenant_, fp_, labels_str_);
+  chunk::ChunkWriter writer(codec, tenant_, fp_, labels_->ToString());
   auto closed = std::make_shared<ClosedChunk>();
   closed->reason = reason;
   closed->provisional = open_provisional_;

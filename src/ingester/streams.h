@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "chunk/block.h"
 #include "chunk/chunk.h"
 #include "chunk/codec.h"
@@ -30,6 +31,8 @@ namespace skald::ingester {
 // Head metadata is stored after the line as (uvarint len, bytes) name/value pairs; appends
 // that encoding to *out.
 void AppendHeadMetadata(std::span<const MetadataPair> pairs, std::string* out);
+// Bytes AppendHeadMetadata appends for `pairs`.
+size_t HeadMetadataSize(std::span<const MetadataPair> pairs);
 // Identity of an entry for duplicate detection: a hash of its line and its metadata (as the
 // hash of the head encoding, computed without building it). Computed once per entry: on
 // push before the WAL write, on replay once per record entry.
@@ -59,7 +62,6 @@ class Stream {
   Stream(std::string tenant, Labels labels, uint64_t fp)
       : tenant_(std::move(tenant)),
         labels_(std::make_shared<const Labels>(std::move(labels))),
-        labels_str_(labels_->ToString()),
         fp_(fp) {}
 
   std::mutex mu_;
@@ -67,7 +69,6 @@ class Stream {
 
   const std::string tenant_;
   const std::shared_ptr<const Labels> labels_;  // shared with the tenant's MemIndex
-  const std::string labels_str_;
   const uint64_t fp_;
 
   // Head block: unsorted entries whose bytes live in head_data_.
@@ -157,7 +158,7 @@ class Stream {
 
 struct Shard {
   std::mutex mu;
-  std::unordered_map<uint64_t, std::shared_ptr<Stream>> streams;
+  absl::flat_hash_map<uint64_t, std::shared_ptr<Stream>> streams;
 };
 
 class TenantInstance {

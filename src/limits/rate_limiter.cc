@@ -34,78 +34,50 @@ bool RateLimiter::TakeLocked(Bucket& b, int64_t now_ns, uint64_t n, Rate rate) {
   const double limit = EffectiveLimit(rate);
   const double cost = SpanNs(need, limit);
   const double window = SpanNs(rate.burst, limit);
-  int64_t tat = b.tat.load(std::memory_order_relaxed);
-  while (true) {
-    const double debt = static_cast<double>(DebtNs(tat, now_ns));
-    // The decision is exact (in doubles); the new tat rounds up, so rounding can only
-    // ever leave a bucket fractionally emptier, never let more through than the rate.
-    if (debt + cost > window) return false;
-    const int64_t next = now_ns + static_cast<int64_t>(std::ceil(debt + cost));
-    if (b.tat.compare_exchange_weak(tat, next, std::memory_order_relaxed)) return true;
-  }
+  const double debt = static_cast<double>(DebtNs(b.tat, now_ns));
+  // The decision is exact (in doubles); the new tat rounds up, so rounding can only ever
+  // leave a bucket fractionally emptier, never let more through than the rate.
+  if (debt + cost > window) return false;
+  b.tat = now_ns + static_cast<int64_t>(std::ceil(debt + cost));
+  return true;
 }
 
 void RateLimiter::Reconfigure(Bucket& b, int64_t now_ns, Rate rate) {
-  std::lock_guard<std::mutex> lock(b.reconfigure_mu);
-  const Rate old{b.limit.load(std::memory_order_relaxed), b.burst.load(std::memory_order_relaxed)};
-  if (old == rate) return;  // another caller adopted it first
+  const Rate old{b.limit, b.burst};
   const double old_limit = EffectiveLimit(old);
   const double new_limit = EffectiveLimit(rate);
-  int64_t tat = b.tat.load(std::memory_order_relaxed);
-  while (true) {
-    // Keep the tokens the bucket holds now (as Go's SetLimitAt/SetBurstAt do), capped at
-    // the new burst; from now on it refills at the new rate.
-    double tokens = old.burst - static_cast<double>(DebtNs(tat, now_ns)) * old_limit / kNanos;
-    tokens = std::clamp(tokens, 0.0, std::max(rate.burst, 0.0));
-    const double debt = SpanNs(std::max(rate.burst, 0.0) - tokens, new_limit);
-    const int64_t next = now_ns + static_cast<int64_t>(std::ceil(debt));
-    if (b.tat.compare_exchange_weak(tat, next, std::memory_order_relaxed)) break;
-  }
-  b.limit.store(rate.limit, std::memory_order_relaxed);
-  b.burst.store(rate.burst, std::memory_order_relaxed);
+  // Keep the tokens the bucket holds now (as Go's SetLimitAt/SetBurstAt do), capped at the
+  // new burst; from now on it refills at the new rate.
+  double tokens = old.burst - static_cast<double>(DebtNs(b.tat, now_ns)) * old_limit / kNanos;
+  tokens = std::clamp(tokens, 0.0, std::max(rate.burst, 0.0));
+  const double debt = SpanNs(std::max(rate.burst, 0.0) - tokens, new_limit);
+  b.tat = now_ns + static_cast<int64_t>(std::ceil(debt));
+  b.limit = rate.limit;
+  b.burst = rate.burst;
 }
 
 void RateLimiter::SweepLocked(Shard& shard, int64_t now_ns) {
   shard.last_sweep = now_ns;
-  for (auto it = shard.map.begin(); it != shard.map.end();) {
-    const int64_t tat = it->second->tat.load(std::memory_order_relaxed);
-    // Full since tat: after idle_ns of that it is the same as a new bucket.
-    if (tat < now_ns - idle_ns_) {
-      it = shard.map.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  // Full since tat: after idle_ns of that a bucket is the same as a new one.
+  absl::erase_if(shard.map, [&](const auto& kv) { return kv.second.tat < now_ns - idle_ns_; });
 }
 
 template <typename Fn>
 auto RateLimiter::WithBucket(std::string_view key, int64_t now_ns, Rate rate, Fn&& fn) {
   // Mix the hash so shard choice and the map's own bucket choice are independent.
-  const size_t h = StringHash{}(key);
+  const size_t h = KeyHash{}(key);
   Shard& shard = shards_[(h * 0x9E3779B97F4A7C15ull) >> 58 & (kShards - 1)];
-  auto use = [&](Bucket& b) {
-    if (b.limit.load(std::memory_order_relaxed) != rate.limit ||
-        b.burst.load(std::memory_order_relaxed) != rate.burst) {
-      Reconfigure(b, now_ns, rate);
+  std::lock_guard<std::mutex> lock(shard.mu);
+  auto it = shard.map.find(key);
+  if (it == shard.map.end()) {
+    if (shard.last_sweep == INT64_MIN || now_ns - shard.last_sweep >= idle_ns_ / 4) {
+      SweepLocked(shard, now_ns);
     }
-    return fn(b);
-  };
-  {
-    std::shared_lock<std::shared_mutex> lock(shard.mu);
-    auto it = shard.map.find(key);
-    if (it != shard.map.end()) return use(*it->second);
+    it = shard.map.try_emplace(key, Bucket{INT64_MIN, rate.limit, rate.burst}).first;
   }
-  std::unique_lock<std::shared_mutex> lock(shard.mu);
-  if (shard.last_sweep == INT64_MIN || now_ns - shard.last_sweep >= idle_ns_ / 4) {
-    SweepLocked(shard, now_ns);
-  }
-  auto [it, inserted] = shard.map.try_emplace(std::string(key));
-  if (inserted) {
-    it->second = std::make_unique<Bucket>();
-    it->second->limit.store(rate.limit, std::memory_order_relaxed);
-    it->second->burst.store(rate.burst, std::memory_order_relaxed);
-  }
-  return use(*it->second);
+  Bucket& b = it->second;
+  if (b.limit != rate.limit || b.burst != rate.burst) Reconfigure(b, now_ns, rate);
+  return fn(b);
 }
 
 bool RateLimiter::AllowN(std::string_view key, int64_t now_ns, uint64_t n, Rate rate) {
@@ -129,7 +101,7 @@ size_t RateLimiter::AllowEach(std::string_view key, int64_t now_ns, std::span<co
 
 void RateLimiter::EvictIdle(int64_t now_ns) {
   for (Shard& shard : shards_) {
-    std::unique_lock<std::shared_mutex> lock(shard.mu);
+    std::lock_guard<std::mutex> lock(shard.mu);
     SweepLocked(shard, now_ns);
   }
 }
@@ -137,7 +109,7 @@ void RateLimiter::EvictIdle(int64_t now_ns) {
 size_t RateLimiter::Size() const {
   size_t n = 0;
   for (const Shard& shard : shards_) {
-    std::shared_lock<std::shared_mutex> lock(shard.mu);
+    std::lock_guard<std::mutex> lock(shard.mu);
     n += shard.map.size();
   }
   return n;

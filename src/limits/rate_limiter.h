@@ -20,17 +20,15 @@
 // and EvictIdle sweeps every shard. The map therefore holds only keys used recently.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "core/time.h"
 
 namespace skald::limits {
@@ -66,24 +64,30 @@ class RateLimiter {
   size_t Size() const;
 
  private:
+  // GCRA state, changed only under its shard's lock. Held by value in a flat map: a
+  // million streams keep a million buckets, at ~64 bytes each and no allocation apiece.
   struct Bucket {
-    std::atomic<int64_t> tat{INT64_MIN};  // when the bucket is full again (GCRA)
-    std::atomic<double> limit{0};
-    std::atomic<double> burst{0};
-    std::mutex reconfigure_mu;  // serialises limit changes (rare); AllowN never takes it
+    int64_t tat = INT64_MIN;  // when the bucket is full again (GCRA)
+    double limit = 0;
+    double burst = 0;
   };
-  struct StringHash {
+  // Looked up by string_view (absl's own string hash here takes absl::string_view).
+  struct KeyHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
+  struct KeyEq {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+  };
   struct Shard {
-    mutable std::shared_mutex mu;
-    std::unordered_map<std::string, std::unique_ptr<Bucket>, StringHash, std::equal_to<>> map;
-    int64_t last_sweep = INT64_MIN;  // guarded by mu (exclusive)
+    mutable std::mutex mu;
+    absl::flat_hash_map<std::string, Bucket, KeyHash, KeyEq> map;
+    int64_t last_sweep = INT64_MIN;  // guarded by mu
   };
   static constexpr size_t kShards = 64;
 
-  // Runs fn(bucket) under the shard's shared lock, creating the bucket when new.
+  // Runs fn(bucket) under the shard's lock, creating the bucket when new.
   template <typename Fn>
   auto WithBucket(std::string_view key, int64_t now_ns, Rate rate, Fn&& fn);
   static bool TakeLocked(Bucket& b, int64_t now_ns, uint64_t n, Rate rate);
