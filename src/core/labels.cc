@@ -9,8 +9,12 @@
 namespace skald {
 
 Labels::Labels(std::vector<Label> pairs) : items_(std::move(pairs)) {
-  std::stable_sort(items_.begin(), items_.end(),
-                   [](const Label& a, const Label& b) { return a.name < b.name; });
+  auto by_name = [](const Label& a, const Label& b) { return a.name < b.name; };
+  // Most callers pass sorted pairs (decoded from an index or a WAL); stable_sort would still
+  // allocate a buffer.
+  if (!std::is_sorted(items_.begin(), items_.end(), by_name)) {
+    std::stable_sort(items_.begin(), items_.end(), by_name);
+  }
 }
 
 std::string_view Labels::Get(std::string_view name) const {

@@ -600,19 +600,29 @@ std::vector<uint64_t> IndexFileReader::Select(const std::vector<Matcher>& matche
   return ords;
 }
 
+std::vector<uint64_t> IndexFileReader::SelectOrdinals(const std::vector<Matcher>& matchers) const {
+  return SelectPostings(FileSource(*impl_), matchers);
+}
+
+uint64_t IndexFileReader::FingerprintAt(uint64_t ordinal) const { return impl_->fps[ordinal]; }
+
 std::optional<Labels> IndexFileReader::LabelsOf(uint64_t fp) const {
   ptrdiff_t i = impl_->SeriesIndex(fp);
   if (i < 0) return std::nullopt;
-  ByteReader d = IndexReader(impl_->series_sec.substr(impl_->label_offs[i]));
+  return LabelsAt(static_cast<uint64_t>(i));
+}
+
+Labels IndexFileReader::LabelsAt(uint64_t ordinal) const {
+  ByteReader d = IndexReader(impl_->series_sec.substr(impl_->label_offs[ordinal]));
   uint64_t n;
-  if (!d.GetUvarint(&n)) return std::nullopt;
+  if (!d.GetUvarint(&n)) return Labels();  // cannot happen: validated at Open
   std::vector<Label> pairs;
   pairs.reserve(n);
   const uint64_t num_symbols = impl_->symbols.size();
   for (uint64_t j = 0; j < n; ++j) {
     uint64_t name, value;
     if (!GetUvarintBelow(&d, num_symbols, &name) || !GetUvarintBelow(&d, num_symbols, &value)) {
-      return std::nullopt;  // cannot happen: validated at Open
+      return Labels();  // cannot happen: validated at Open
     }
     pairs.push_back(Label{std::string(impl_->symbols[name]), std::string(impl_->symbols[value])});
   }
@@ -622,12 +632,19 @@ std::optional<Labels> IndexFileReader::LabelsOf(uint64_t fp) const {
 std::vector<ChunkRef> IndexFileReader::Chunks(uint64_t fp, int64_t from, int64_t through) const {
   std::vector<ChunkRef> out;
   ptrdiff_t i = impl_->SeriesIndex(fp);
-  if (i < 0) return out;
-  ByteReader d = IndexReader(impl_->chunks_sec.substr(impl_->chunk_offs[i]));
+  if (i >= 0) AppendChunksAt(static_cast<uint64_t>(i), from, through, &out);
+  return out;
+}
+
+size_t IndexFileReader::AppendChunksAt(uint64_t ordinal, int64_t from, int64_t through,
+                                       std::vector<ChunkRef>* out) const {
+  const uint64_t fp = impl_->fps[ordinal];
+  ByteReader d = IndexReader(impl_->chunks_sec.substr(impl_->chunk_offs[ordinal]));
   uint64_t n;
-  if (!d.GetUvarint(&n)) return out;
+  if (!d.GetUvarint(&n)) return 0;
   int64_t prev_min = 0;
   std::string key;
+  size_t added = 0;
   for (uint64_t j = 0; j < n; ++j) {
     RawChunk c;
     if (!ReadChunk(&d, j, prev_min, key.size(), &c)) break;  // cannot happen
@@ -636,7 +653,7 @@ std::vector<ChunkRef> IndexFileReader::Chunks(uint64_t fp, int64_t from, int64_t
     key.append(c.suffix);
     if (c.min_ts > through) break;  // sorted by min_ts
     if (c.max_ts < from) continue;
-    ChunkRef ref;
+    ChunkRef& ref = out->emplace_back();
     ref.fingerprint = fp;
     ref.min_ts = c.min_ts;
     ref.max_ts = c.max_ts;
@@ -644,9 +661,9 @@ std::vector<ChunkRef> IndexFileReader::Chunks(uint64_t fp, int64_t from, int64_t
     ref.compressed_bytes = c.compressed;
     ref.uncompressed_bytes = c.uncompressed;
     ref.key = key;
-    out.push_back(std::move(ref));
+    ++added;
   }
-  return out;
+  return added;
 }
 
 bool IndexFileReader::HasChunks(uint64_t fp, int64_t from, int64_t through) const {

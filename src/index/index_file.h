@@ -65,6 +65,17 @@ class IndexFileReader {
   std::vector<uint64_t> Select(const std::vector<Matcher>& matchers) const;
   // Labels of series fp; nullopt when the file has no such series.
   std::optional<Labels> LabelsOf(uint64_t fp) const;
+
+  // The same by ordinal (position in the file's series table, which ascends with the
+  // fingerprint), without a search per series: SelectOrdinals gives sorted ordinals of the
+  // matching series; each ordinal must be < the file's series count.
+  std::vector<uint64_t> SelectOrdinals(const std::vector<Matcher>& matchers) const;
+  uint64_t FingerprintAt(uint64_t ordinal) const;
+  Labels LabelsAt(uint64_t ordinal) const;
+  // Appends the chunks of series `ordinal` overlapping [from, through] to *out, in the
+  // order of Chunks(); returns how many.
+  size_t AppendChunksAt(uint64_t ordinal, int64_t from, int64_t through,
+                        std::vector<ChunkRef>* out) const;
   // Chunks of fp overlapping [from, through] (inclusive ns), ordered by
   // (min_ts, max_ts, key).
   std::vector<ChunkRef> Chunks(uint64_t fp, int64_t from, int64_t through) const;

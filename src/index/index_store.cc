@@ -209,17 +209,26 @@ StatusOr<std::vector<IndexStore::SeriesChunks>> IndexStore::Query(
   SKALD_ASSIGN_OR_RETURN(std::vector<ReaderPtr> files, FilesFor(tenant, from, through));
   std::vector<SeriesChunks> out;
   absl::flat_hash_map<uint64_t, size_t> slot;
+  std::vector<ChunkRef> chunks;
   for (const ReaderPtr& file : files) {
-    for (uint64_t fp : file->Select(matchers)) {
-      std::vector<ChunkRef> chunks = file->Chunks(fp, from, through);
-      if (chunks.empty()) continue;
-      auto [it, inserted] = slot.try_emplace(fp, out.size());
-      if (inserted) {
-        std::optional<Labels> labels = file->LabelsOf(fp);
-        out.push_back(SeriesChunks{fp, labels.has_value() ? std::move(*labels) : Labels(), {}});
+    // By ordinal: a million matching series cost no search each.
+    for (uint64_t ord : file->SelectOrdinals(matchers)) {
+      chunks.clear();
+      if (file->AppendChunksAt(ord, from, through, &chunks) == 0) continue;
+      const uint64_t fp = file->FingerprintAt(ord);
+      if (files.size() == 1) {  // each series once: no need to gather by fingerprint
+        out.push_back(SeriesChunks{fp, file->LabelsAt(ord), std::move(chunks)});
+        chunks = {};
+        continue;
       }
+      auto [it, inserted] = slot.try_emplace(fp, out.size());
+      if (inserted) out.push_back(SeriesChunks{fp, file->LabelsAt(ord), {}});
       std::vector<ChunkRef>& dst = out[it->second].chunks;
-      for (ChunkRef& c : chunks) dst.push_back(std::move(c));
+      if (dst.empty()) {
+        dst.swap(chunks);
+      } else {
+        for (ChunkRef& c : chunks) dst.push_back(std::move(c));
+      }
     }
   }
   for (SeriesChunks& s : out) {
@@ -231,9 +240,11 @@ StatusOr<std::vector<IndexStore::SeriesChunks>> IndexStore::Query(
       s.chunks.erase(keep, s.chunks.end());
     }
   }
-  std::sort(out.begin(), out.end(), [](const SeriesChunks& a, const SeriesChunks& b) {
-    return a.fingerprint < b.fingerprint;
-  });
+  if (files.size() > 1) {  // one file gives them in fingerprint order already
+    std::sort(out.begin(), out.end(), [](const SeriesChunks& a, const SeriesChunks& b) {
+      return a.fingerprint < b.fingerprint;
+    });
+  }
   return out;
 }
 

@@ -500,33 +500,42 @@ StatusOr<std::vector<Querier::StreamWork>> Querier::Gather(std::string_view tena
                                                            const std::vector<Matcher>& matchers,
                                                            int64_t start, int64_t end,
                                                            QueryStats* stats) {
-  std::map<uint64_t, StreamWork> work;
-  for (auto& snap : ingester_->Snapshot(tenant, matchers, start, end)) {
-    StreamWork& w = work[snap.fingerprint];
-    w.fp = snap.fingerprint;
-    w.labels = std::move(snap.labels);
-    w.ingester_blocks = std::move(snap.blocks);
-  }
+  auto snaps = ingester_->Snapshot(tenant, matchers, start, end);
+  std::sort(snaps.begin(), snaps.end(),
+            [](const auto& a, const auto& b) { return a.fingerprint < b.fingerprint; });
   SKALD_ASSIGN_OR_RETURN(auto series, index_->Query(tenant, start, end - 1, matchers));
-  for (auto& s : series) {
-    StreamWork& w = work[s.fingerprint];
-    w.fp = s.fingerprint;
-    if (w.labels.empty()) w.labels = std::move(s.labels);
-    stats->chunks_ref += s.chunks.size();
-    for (auto& c : s.chunks) w.chunks.push_back(std::move(c));
-  }
-  stats->streams += work.size();
   std::shared_ptr<const logql::Erasure> erasure;
   if (opts_.erasure) {
     erasure = opts_.erasure(tenant);
     if (erasure != nullptr && erasure->empty()) erasure.reset();
   }
+  // Both lists are in fingerprint order: merged, a stream in both gets the ingester's labels
+  // and blocks and the store's chunks.
   std::vector<StreamWork> out;
-  out.reserve(work.size());
-  for (auto& [fp, w] : work) {
+  out.reserve(std::max(snaps.size(), series.size()));
+  size_t i = 0, j = 0;
+  while (i < snaps.size() || j < series.size()) {
+    const bool from_snap =
+        j == series.size() || (i < snaps.size() && snaps[i].fingerprint <= series[j].fingerprint);
+    const bool from_store =
+        i == snaps.size() || (j < series.size() && series[j].fingerprint <= snaps[i].fingerprint);
+    StreamWork& w = out.emplace_back();
+    if (from_snap) {
+      w.fp = snaps[i].fingerprint;
+      w.labels = std::move(snaps[i].labels);
+      w.ingester_blocks = std::move(snaps[i].blocks);
+      ++i;
+    }
+    if (from_store) {
+      w.fp = series[j].fingerprint;
+      if (w.labels.empty()) w.labels = std::move(series[j].labels);
+      stats->chunks_ref += series[j].chunks.size();
+      w.chunks = std::move(series[j].chunks);
+      ++j;
+    }
     w.erasure = erasure;
-    out.push_back(std::move(w));
   }
+  stats->streams += out.size();
   return out;
 }
 

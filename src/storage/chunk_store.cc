@@ -208,7 +208,14 @@ StatusOr<std::shared_ptr<const StoredChunk>> ChunkStore::OpenBytes(std::string_v
                                                                    std::string bytes,
                                                                    std::string_view tenant,
                                                                    uint64_t fingerprint) {
-  std::shared_ptr<StoredChunk> c(new StoredChunk(std::move(bytes)));
+  auto buffer = std::make_shared<const std::string>(std::move(bytes));
+  return OpenShared(key, buffer, *buffer, tenant, fingerprint);
+}
+
+StatusOr<std::shared_ptr<const StoredChunk>> ChunkStore::OpenShared(
+    std::string_view key, std::shared_ptr<const std::string> buffer, std::string_view bytes,
+    std::string_view tenant, uint64_t fingerprint) {
+  std::shared_ptr<StoredChunk> c(new StoredChunk(std::move(buffer), bytes));
   auto reader = chunk::ChunkReader::Open(c->bytes_);  // views into the bytes c owns
   if (!reader.ok()) {
     return Status::Corruption("chunk " + std::string(key) + ": " + reader.status().message());
@@ -257,17 +264,25 @@ std::vector<StatusOr<std::shared_ptr<const StoredChunk>>> ChunkStore::OpenMany(
       end = std::max(end, parts[j].offset + parts[j].length);
       j++;
     }
-    StatusOr<std::string> range = store_->GetRange(parts[i].object, begin, end - begin);
+    StatusOr<std::string> read = store_->GetRange(parts[i].object, begin, end - begin);
+    std::shared_ptr<const std::string> range;
+    if (read.ok()) range = std::make_shared<const std::string>(std::move(*read));
     for (size_t k = i; k < j; k++) {
       const Part& p = parts[k];
       const Want& w = wants[p.want];
-      if (!range.ok()) {
-        out[p.want] = Status(range.status().code(),
-                             "chunk " + std::string(w.locator) + ": " + range.status().message());
+      if (!read.ok()) {
+        out[p.want] = Status(read.status().code(),
+                             "chunk " + std::string(w.locator) + ": " + read.status().message());
+        continue;
+      }
+      if (p.offset - begin + p.length > range->size()) {  // a short read: the pack is truncated
+        out[p.want] = Status::Corruption("chunk " + std::string(w.locator) + ": past the end of " +
+                                         std::string(p.object));
         continue;
       }
       out[p.want] =
-          OpenBytes(w.locator, range->substr(p.offset - begin, p.length), tenant, w.fingerprint);
+          OpenShared(w.locator, range, std::string_view(*range).substr(p.offset - begin, p.length),
+                     tenant, w.fingerprint);
     }
     i = j;
   }

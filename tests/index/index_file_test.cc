@@ -138,6 +138,20 @@ TEST(IndexFileTest, RoundTripMatchesBruteForceAndMemIndex) {
     for (int q = 0; q < 100; ++q) {
       std::vector<Matcher> ms = RandomMatchers(rng);
       ASSERT_EQ(r.Select(ms), BruteForce(series, ms)) << Describe(ms);
+      // The ordinal accessors agree with the fingerprint ones, series by series.
+      std::vector<uint64_t> fps;
+      for (uint64_t ord : r.SelectOrdinals(ms)) {
+        const uint64_t fp = r.FingerprintAt(ord);
+        fps.push_back(fp);
+        ASSERT_EQ(r.LabelsAt(ord), *r.LabelsOf(fp));
+        const int64_t from = static_cast<int64_t>(rng() % 100000) - 50000;
+        std::vector<ChunkRef> got = {Chunk(1, 0, 0, "kept")};  // appended after what is there
+        const size_t added = r.AppendChunksAt(ord, from, from + 2000, &got);
+        ASSERT_EQ(added, got.size() - 1);
+        got.erase(got.begin());
+        ASSERT_EQ(got, r.Chunks(fp, from, from + 2000));
+      }
+      ASSERT_EQ(fps, r.Select(ms));
     }
   }
 }
