@@ -181,7 +181,7 @@ EncodedBlock BlockBuilder::Finish(Codec codec, int level) {
   b.meta.offset = 0;
   b.meta.length = static_cast<uint32_t>(out.size());
   b.meta.uncompressed_size = static_cast<uint32_t>(total_raw);
-  if (build_filter_) filter_.Finish(&b.filter);
+  if (build_filter_ && lines_.size() >= min_filter_bytes_) filter_.Finish(&b.filter);
   Reset();
   return b;
 }

@@ -74,6 +74,10 @@ class BlockBuilder {
   // turns it off for provisional head blocks, which are re-encoded with filters at flush.
   // Takes effect for the block being built when called before its first Add.
   void set_build_filter(bool on) { build_filter_ = on; }
+  // Blocks whose lines total fewer bytes get no filter even when filters are on (default 0:
+  // every block gets one). A tiny block's filter is a large share of its stored bytes and
+  // saves only the decompression of a few hundred bytes.
+  void set_min_filter_bytes(size_t n) { min_filter_bytes_ = n; }
 
   // Drops all entries without encoding them.
   void Reset();
@@ -96,6 +100,7 @@ class BlockBuilder {
   std::vector<uint32_t> sym_slots_;  // open addressing; holds id+1, 0 = empty
   GramFilterBuilder filter_;         // 4-grams of the lines added so far
   bool build_filter_ = true;
+  size_t min_filter_bytes_ = 0;
   // Reused scratch for Finish.
   std::string meta_scratch_;
   std::string comp_[4];

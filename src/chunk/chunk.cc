@@ -306,6 +306,7 @@ StatusOr<std::string> ReencodeChunk(std::string_view chunk, const ReencodeOption
   thread_local std::vector<MetadataPair> pairs;
   builder.Reset();
   builder.set_build_filter(true);
+  builder.set_min_filter_bytes(opts.min_filter_bytes);
   // Consecutive blocks are merged until they hold block_size uncompressed bytes; the merged
   // entries are put in timestamp order (stable: equal timestamps keep their order), as every
   // block of a chunk is.

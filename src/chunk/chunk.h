@@ -116,7 +116,8 @@ struct OwnedEntry {
 struct ReencodeOptions {
   size_t block_size = 256 << 10;  // cut a block once its uncompressed bytes reach this
   Codec codec = Codec::kZstd;
-  int level = 0;  // CompressAppend's level (0 = the codec's default)
+  int level = 0;                // CompressAppend's level (0 = the codec's default)
+  size_t min_filter_bytes = 0;  // BlockBuilder::set_min_filter_bytes of the new blocks
 };
 
 // Re-encodes every entry of `chunk` into a new chunk (current format version, same tenant,

@@ -114,7 +114,7 @@ void Ingester::CloseForPressure() {
       Stream& s = *o.stream;
       if (s.head_.empty() && s.blocks_.empty()) continue;  // closed meanwhile
       const Stream::MemoryUse before = s.Usage();
-      s.CloseChunk(opts_.codec, "memory_pressure", opts_.compression_level);
+      s.CloseChunk(Encoding(), "memory_pressure");
       AccountLocked(o.inst, before, s.Usage());
     }
   };
@@ -184,6 +184,7 @@ Status Ingester::FlushPass(bool force) {
         ro.block_size = opts_.block_size;
         ro.codec = opts_.codec;
         ro.level = opts_.compression_level;
+        ro.min_filter_bytes = opts_.block_filter_min_bytes;
         std::vector<chunk::BlockMeta> blocks;
         auto bytes = chunk::ReencodeChunk(*p.chunk->bytes, ro, &blocks);
         if (bytes.ok()) {
@@ -212,7 +213,7 @@ Status Ingester::FlushPass(bool force) {
               : nullptr;
       if (reason != nullptr && has_open) {
         Stream::MemoryUse before = s.Usage();
-        s.CloseChunk(opts_.codec, reason, opts_.compression_level);
+        s.CloseChunk(Encoding(), reason);
         AccountLocked(inst, before, s.Usage());
       }
       for (const auto& c : s.closed_) {

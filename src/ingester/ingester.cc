@@ -203,6 +203,10 @@ std::shared_ptr<Stream> Ingester::AcquireStream(TenantInstance* inst, const Labe
   }
 }
 
+BlockEncoding Ingester::Encoding() const {
+  return {opts_.codec, opts_.compression_level, opts_.block_filter_min_bytes};
+}
+
 void Ingester::AppendLocked(Stream& s, int64_t ts, std::string_view line,
                             std::span<const MetadataPair> metadata, uint64_t hash, int64_t now) {
   Stream::HeadEntry he;
@@ -235,10 +239,10 @@ void Ingester::AppendLocked(Stream& s, int64_t ts, std::string_view line,
   const bool early = opts_.head_block_size > 0 && opts_.head_block_size < opts_.block_size;
   if (s.head_data_.size() + s.head_.size() * 12 >=
       (early ? opts_.head_block_size : opts_.block_size)) {
-    s.CutHead(opts_.codec, early, opts_.compression_level);
+    s.CutHead(Encoding(), early);
     if (metrics_->blocks_cut) metrics_->blocks_cut->Inc();
     if (s.open_compressed_ >= opts_.target_size) {
-      s.CloseChunk(opts_.codec, "full", opts_.compression_level);
+      s.CloseChunk(Encoding(), "full");
     }
   }
 }

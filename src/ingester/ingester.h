@@ -59,6 +59,11 @@ struct IngesterOptions {
   // block_size into final blocks and chunks are stored as they were built.
   size_t head_block_size = 32768;
   int compression_level = 0;  // level of stored blocks (chunk::CompressAppend; 0 = default)
+  // Stored blocks whose lines total fewer bytes get no gram filter (chunk::BlockBuilder::
+  // set_min_filter_bytes). 0 (default): every block gets one. Measured at 1,000,000 streams
+  // of ~240 line bytes each: 512 stores 8% fewer bytes but needle searches cost 30-55% more
+  // CPU (each tiny block is then decompressed).
+  size_t block_filter_min_bytes = 0;
   int64_t max_chunk_age = 2 * kNanosPerHour;
   int64_t chunk_idle_period = 30 * kNanosPerMinute;
   int64_t flush_check_period = 30 * kNanosPerSecond;
@@ -107,6 +112,7 @@ struct ReplayReport {
 
 class Stream;
 struct StreamMemoryUse;
+struct BlockEncoding;
 class TenantInstance;
 
 class Ingester : public Pusher, public StreamReader {
@@ -210,6 +216,7 @@ class Ingester : public Pusher, public StreamReader {
   void FlushLoop();
   // One flush pass. force: close every chunk regardless of age/size.
   Status FlushPass(bool force);
+  BlockEncoding Encoding() const;  // of the streams' blocks, from opts_
 
   IngesterOptions opts_;
   storage::ChunkStore chunks_;

@@ -50,12 +50,13 @@ uint64_t EntryHash(std::string_view line, std::span<const MetadataPair> metadata
 }
 
 chunk::EncodedBlock Stream::EncodeHead(chunk::Codec codec, uint32_t* duplicates, bool filter,
-                                       int level) {
+                                       int level, size_t min_filter_bytes) {
   thread_local chunk::BlockBuilder builder;
   thread_local std::vector<MetadataPair> pairs;
   SortHead();
   builder.Reset();
   builder.set_build_filter(filter);
+  builder.set_min_filter_bytes(min_filter_bytes);
   const HeadEntry* prev = nullptr;
   for (const HeadEntry& e : head_) {
     if (prev != nullptr && prev->ts == e.ts && HeadLine(*prev) == HeadLine(e) &&
@@ -76,11 +77,11 @@ chunk::EncodedBlock Stream::EncodeHead(chunk::Codec codec, uint32_t* duplicates,
   return builder.Finish(codec, level);
 }
 
-void Stream::CutHead(chunk::Codec codec, bool provisional, int level) {
+void Stream::CutHead(const BlockEncoding& enc, bool provisional) {
   if (head_.empty()) return;
   uint32_t dups = 0;
-  auto block = std::make_shared<chunk::EncodedBlock>(
-      EncodeHead(codec, &dups, !provisional, provisional ? 0 : level));
+  auto block = std::make_shared<chunk::EncodedBlock>(EncodeHead(
+      enc.codec, &dups, !provisional, provisional ? 0 : enc.level, enc.min_filter_bytes));
   open_provisional_ |= provisional;
   open_raw_ += block->meta.uncompressed_size;
   open_compressed_ += block->bytes.size();
@@ -91,10 +92,10 @@ void Stream::CutHead(chunk::Codec codec, bool provisional, int level) {
   head_sorted_ = true;
 }
 
-void Stream::CloseChunk(chunk::Codec codec, const char* reason, int level) {
-  CutHead(codec, /*provisional=*/open_provisional_, level);
+void Stream::CloseChunk(const BlockEncoding& enc, const char* reason) {
+  CutHead(enc, /*provisional=*/open_provisional_);
   if (blocks_.empty()) return;
-  chunk::ChunkWriter writer(codec, tenant_, fp_, labels_->ToString());
+  chunk::ChunkWriter writer(enc.codec, tenant_, fp_, labels_->ToString());
   auto closed = std::make_shared<ClosedChunk>();
   closed->reason = reason;
   closed->provisional = open_provisional_;

@@ -44,6 +44,14 @@ struct StreamMemoryUse {
   size_t raw = 0;   // raw bytes behind them (head bytes, uncompressed size of blocks, chunks)
 };
 
+// How a stream's blocks are encoded when cut (IngesterOptions: codec, compression_level,
+// block_filter_min_bytes).
+struct BlockEncoding {
+  chunk::Codec codec = chunk::Codec::kZstd;
+  int level = 0;                // of final blocks; provisional ones use the codec's default
+  size_t min_filter_bytes = 0;  // final blocks with fewer line bytes get no filter
+};
+
 // A chunk that was cut and waits for (or is being) flushed. Immutable.
 struct ClosedChunk {
   std::shared_ptr<const std::string> bytes;
@@ -143,17 +151,17 @@ class Stream {
   // itself is kept. `filter`: build the block's gram filter. REQUIRES: mu_ held, head
   // non-empty.
   chunk::EncodedBlock EncodeHead(chunk::Codec codec, uint32_t* duplicates, bool filter = true,
-                                 int level = 0);
+                                 int level = 0, size_t min_filter_bytes = 0);
 
   // Cuts the head into a block of the open chunk: a provisional one (default level, no
   // filter; the flush re-encodes its chunk) or a final one (filter, `level`). REQUIRES: mu_
   // held.
-  void CutHead(chunk::Codec codec, bool provisional = false, int level = 0);
+  void CutHead(const BlockEncoding& enc, bool provisional = false);
 
   // Closes the open chunk (cutting the head first: into a final block at `level` when it is
   // the chunk's only block, else into a provisional one); `reason` is a string literal (the
   // chunks_flushed_total label). REQUIRES: mu_ held.
-  void CloseChunk(chunk::Codec codec, const char* reason, int level = 0);
+  void CloseChunk(const BlockEncoding& enc, const char* reason);
 };
 
 struct Shard {

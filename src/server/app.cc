@@ -190,6 +190,7 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   io.pack_target_size = static_cast<size_t>(config.ingester.pack_target_size);
   io.head_block_size = static_cast<size_t>(config.ingester.head_block_size);
   io.compression_level = static_cast<int>(config.ingester.compression_level);
+  io.block_filter_min_bytes = static_cast<size_t>(config.ingester.block_filter_min_bytes);
   SKALD_ASSIGN_OR_RETURN(io.codec, chunk::ParseCodec(config.ingester.chunk_encoding));
   io.max_chunk_age = config.ingester.max_chunk_age_ns;
   io.chunk_idle_period = config.ingester.chunk_idle_period_ns;

@@ -151,6 +151,11 @@ const std::vector<Field>& Fields() {
                     "blocks, so buffered logs are held compressed; a flush re-encodes such "
                     "chunks into blocks of chunks-block-size. 0 (or >= chunks-block-size) cuts "
                     "heads at chunks-block-size."),
+        SKALD_FIELD("ingester.block_filter_min_bytes", "ingester.block-filter-min-bytes", kInt64,
+                    ingester.block_filter_min_bytes,
+                    "Skald: stored blocks whose lines total fewer bytes get no gram filter "
+                    "(docs/formats/chunk.md, \"Block filters\"): fewer stored bytes for tiny "
+                    "streams, slower searches over them. 0 gives every block one."),
         SKALD_FIELD("ingester.compression_level", "ingester.compression-level", kInt64,
                     ingester.compression_level,
                     "Skald: zstd level of stored chunk blocks (1-19; 0 = 1). Higher levels "
@@ -1299,6 +1304,11 @@ Status ValidateConfig(const Config& c) {
   if (c.ingester.head_block_size < 0) {
     return Status::InvalidArgument("invalid ingester.head_block_size " +
                                    std::to_string(c.ingester.head_block_size) +
+                                   ": must not be negative");
+  }
+  if (c.ingester.block_filter_min_bytes < 0) {
+    return Status::InvalidArgument("invalid ingester.block_filter_min_bytes " +
+                                   std::to_string(c.ingester.block_filter_min_bytes) +
                                    ": must not be negative");
   }
   if (c.ingester.compression_level < 0 || c.ingester.compression_level > 19) {

@@ -563,6 +563,39 @@ TEST_F(IngesterTest, AChunkOfOnlyAHeadIsStoredWithoutReencoding) {
   EXPECT_EQ(SampleValue(reg.Expose(), "skald_ingester_chunks_reencoded_total"), 0);
 }
 
+// Blocks whose lines total under block_filter_min_bytes are stored without a filter (a
+// query reads them); larger ones, final or re-encoded, get one.
+TEST_F(IngesterTest, OnlyBlocksOfAtLeastTheMinimumLineBytesGetFilters) {
+  IngesterOptions o;
+  o.block_size = 4000;
+  o.head_block_size = 1000;
+  o.block_filter_min_bytes = 512;
+  auto ing = New(o);
+  // 10 lines of 50 bytes: 500 line bytes, one final block.
+  for (int i = 0; i < 10; i++)
+    Push(*ing, kTenant, L(R"({app="under"})"), {{kBase + i, Line(i, 50), {}}});
+  // 11 lines: 550 line bytes.
+  for (int i = 0; i < 11; i++)
+    Push(*ing, kTenant, L(R"({app="over"})"), {{kBase + i, Line(i, 50), {}}});
+  // 40 lines: 2000 line bytes, cut into provisional heads and re-encoded at flush.
+  for (int i = 0; i < 40; i++)
+    Push(*ing, kTenant, L(R"({app="reencoded"})"), {{kBase + i, Line(i, 50), {}}});
+  ASSERT_TRUE(ing->FlushAll().ok());
+  std::map<std::string, bool> has_filter;
+  for (const auto& s : Indexed(kTenant)) {
+    ASSERT_EQ(s.chunks.size(), 1u);
+    auto bytes = storage::ChunkStore(&store_).ReadBytes(s.chunks[0].key);
+    ASSERT_TRUE(bytes.ok());
+    auto reader = chunk::ChunkReader::Open(*bytes);
+    ASSERT_TRUE(reader.ok());
+    ASSERT_EQ(reader->blocks().size(), 1u);
+    has_filter[s.labels.ToString()] = !reader->block_filter(0).empty();
+  }
+  EXPECT_EQ(has_filter, (std::map<std::string, bool>{{R"({app="over"})", true},
+                                                     {R"({app="reencoded"})", true},
+                                                     {R"({app="under"})", false}}));
+}
+
 TEST_F(IngesterTest, ChunksAreClosedAtTargetSize) {
   const size_t kLen = 88;
   auto push_all = [&](Ingester& ing, std::string_view labels) {
