@@ -95,7 +95,7 @@ void Stream::CutHead(const BlockEncoding& enc, bool provisional) {
 void Stream::CloseChunk(const BlockEncoding& enc, const char* reason) {
   CutHead(enc, /*provisional=*/open_provisional_);
   if (blocks_.empty()) return;
-  chunk::ChunkWriter writer(enc.codec, tenant_, fp_, labels_->ToString());
+  chunk::ChunkWriter writer(enc.codec, std::string(tenant_), fp_, labels_->ToString());
   auto closed = std::make_shared<ClosedChunk>();
   closed->reason = reason;
   closed->provisional = open_provisional_;

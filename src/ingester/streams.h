@@ -67,15 +67,18 @@ struct ClosedChunk {
 // One stream's in-memory data. Guarded by mu_.
 class Stream {
  public:
-  Stream(std::string tenant, Labels labels, uint64_t fp)
-      : tenant_(std::move(tenant)),
+  // `tenant` is the TenantInstance's name: tenants are never dropped, so it outlives the
+  // stream.
+  Stream(std::string_view tenant, Labels labels, uint64_t fp)
+      : tenant_(tenant),
         labels_(std::make_shared<const Labels>(std::move(labels))),
         fp_(fp) {}
 
+  // Members are laid out small fields last, so a stream object stays ~270 bytes (a million
+  // streams are a million of them).
   std::mutex mu_;
-  bool removed_ = false;  // set under the shard lock + mu_ when dropped from the map
 
-  const std::string tenant_;
+  const std::string_view tenant_;
   const std::shared_ptr<const Labels> labels_;  // shared with the tenant's MemIndex
   const uint64_t fp_;
 
@@ -89,12 +92,10 @@ class Stream {
   };
   std::string head_data_;
   std::vector<HeadEntry> head_;
-  bool head_sorted_ = true;
 
   // Open chunk: blocks already cut, shared so snapshots can hold them.
   std::vector<std::shared_ptr<const chunk::EncodedBlock>> blocks_;
   size_t open_compressed_ = 0;
-  bool open_provisional_ = false;  // the open chunk holds a provisional block
   size_t open_raw_ = 0;            // uncompressed bytes of the open chunk's blocks
   int64_t open_first_append_ = 0;  // wall clock of the first entry of the open chunk
 
@@ -108,8 +109,11 @@ class Stream {
   int64_t last_ts_ = INT64_MIN;
   uint64_t last_hash_ = 0;
 
-  int pending_ = 0;             // pushes between accept and apply; keeps the stream alive
-  bool series_logged_ = false;  // the WAL holds this stream's series record
+  int pending_ = 0;                // pushes between accept and apply; keeps the stream alive
+  bool removed_ = false;           // set under the shard lock + mu_ when dropped from the map
+  bool head_sorted_ = true;
+  bool open_provisional_ = false;  // the open chunk holds a provisional block
+  bool series_logged_ = false;     // the WAL holds this stream's series record
 
   bool Empty() const { return head_.empty() && blocks_.empty() && closed_.empty(); }
 
