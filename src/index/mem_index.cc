@@ -142,7 +142,17 @@ void MemIndex::Normalize(Shard& s) {
   for (NameMap::iterator nit : emptied) s.postings.erase(nit);
   s.dirty_values.clear();
   s.dirty_names.clear();
+  s.dirty_values.shrink_to_fit();
+  s.dirty_names.shrink_to_fit();
+  if (s.removals && s.series.size() < s.series.capacity() / 4) s.series.rehash(0);  // shrink
   s.removals = false;
+}
+
+void MemIndex::Compact() {
+  for (Shard& s : shards_) {
+    std::unique_lock lock(s.mu);
+    if (!s.Clean() || s.removals) Normalize(s);
+  }
 }
 
 template <typename F>

@@ -45,8 +45,11 @@ class MemIndex {
   // labels win).
   void Add(uint64_t fp, std::shared_ptr<const Labels> labels);
   void Add(uint64_t fp, const Labels& labels) { Add(fp, std::make_shared<const Labels>(labels)); }
-  // Forgets stream `fp`; no-op when unknown.
+  // Forgets stream `fp`; no-op when unknown. What it held is freed by the next read of
+  // its shard, or by Compact.
   void Remove(uint64_t fp);
+  // Frees now what removed streams still hold (after removing many, e.g. at a flush).
+  void Compact();
 
   // Sorted fingerprints of the streams matching all matchers (Prometheus
   // semantics, see SelectPostings in postings.h). Empty list: all streams.

@@ -352,6 +352,7 @@ Status Ingester::FlushPass(bool force) {
         AccountLocked(inst, before, p.stream->Usage());
       }
     }
+    size_t removed = 0;
     for (auto& stream : inst->All()) {
       Shard& shard = inst->ShardFor(stream->fp_);
       std::lock_guard<std::mutex> shard_lock(shard.mu);
@@ -361,11 +362,21 @@ Status Ingester::FlushPass(bool force) {
       stream->removed_ = true;
       shard.streams.erase(stream->fp_);
       inst->index_.Remove(stream->fp_);
+      removed++;
       inst->streams_.fetch_sub(1, std::memory_order_relaxed);
       active_streams_.fetch_sub(1, std::memory_order_relaxed);
       if (metrics_->streams) {
         inst->streams_gauge_->Dec();
         inst->streams_removed_->Inc();
+      }
+    }
+    if (removed > 0) {
+      // Removed streams' index entries and map slots are freed now, not at the next query
+      // or never (hash maps keep their size when emptied).
+      inst->index_.Compact();
+      for (Shard& shard : inst->shards_) {
+        std::lock_guard<std::mutex> lock(shard.mu);
+        if (shard.streams.size() < shard.streams.capacity() / 4) shard.streams.rehash(0);
       }
     }
   }

@@ -532,43 +532,50 @@ void ForEachMatchingStream(TenantInstance* inst, const std::vector<Matcher>& mat
 
 }  // namespace
 
+void Ingester::SnapshotLocked(uint64_t fp, Stream& s, int64_t from, int64_t through,
+                              StreamSnapshot* snap) {
+  snap->fingerprint = fp;
+  snap->labels = *s.labels_;
+  snap->blocks.clear();
+  snap->head_bytes = snap->head_lines = 0;
+  for (const auto& c : s.closed_) AppendChunkBlocks(c, from, through, &snap->blocks);
+  for (const auto& b : s.blocks_) {
+    chunk::BlockRef ref;
+    ref.owner = b;
+    ref.bytes = b->bytes;
+    ref.filter = b->filter;
+    ref.min_ts = b->meta.min_ts;
+    ref.max_ts = b->meta.max_ts;
+    ref.entries = b->meta.entries;
+    ref.uncompressed_size = b->meta.uncompressed_size;
+    if (ref.Overlaps(from, through)) snap->blocks.push_back(std::move(ref));
+  }
+  if (!s.head_.empty() && HeadOverlaps(s, from, through)) {
+    // The head, sorted in place and encoded uncompressed into a block the caller owns (only
+    // when it is needed: encoding copies every line).
+    uint32_t dups = 0;
+    auto block = std::make_shared<chunk::EncodedBlock>(s.EncodeHead(chunk::Codec::kNone, &dups));
+    chunk::BlockRef ref;
+    ref.bytes = block->bytes;
+    ref.filter = block->filter;
+    ref.min_ts = block->meta.min_ts;
+    ref.max_ts = block->meta.max_ts;
+    ref.entries = block->meta.entries;
+    ref.uncompressed_size = block->meta.uncompressed_size;
+    ref.owner = std::move(block);
+    snap->head_bytes = s.head_data_.size();
+    snap->head_lines = s.head_.size();
+    if (ref.Overlaps(from, through)) snap->blocks.push_back(std::move(ref));
+  }
+}
+
 std::vector<StreamSnapshot> Ingester::Snapshot(std::string_view tenant,
                                                const std::vector<Matcher>& matchers, int64_t from,
                                                int64_t through) {
   std::vector<StreamSnapshot> out;
   ForEachMatchingStream(FindTenant(tenant), matchers, [&](uint64_t fp, Stream& s) {
     StreamSnapshot snap;
-    snap.fingerprint = fp;
-    snap.labels = *s.labels_;
-    for (const auto& c : s.closed_) AppendChunkBlocks(c, from, through, &snap.blocks);
-    for (const auto& b : s.blocks_) {
-      chunk::BlockRef ref;
-      ref.owner = b;
-      ref.bytes = b->bytes;
-      ref.filter = b->filter;
-      ref.min_ts = b->meta.min_ts;
-      ref.max_ts = b->meta.max_ts;
-      ref.entries = b->meta.entries;
-      ref.uncompressed_size = b->meta.uncompressed_size;
-      if (ref.Overlaps(from, through)) snap.blocks.push_back(std::move(ref));
-    }
-    if (!s.head_.empty() && HeadOverlaps(s, from, through)) {
-      // The head, sorted in place and encoded uncompressed into a block the query owns
-      // (only when the query needs it: encoding copies every line).
-      uint32_t dups = 0;
-      auto block = std::make_shared<chunk::EncodedBlock>(s.EncodeHead(chunk::Codec::kNone, &dups));
-      chunk::BlockRef ref;
-      ref.bytes = block->bytes;
-      ref.filter = block->filter;
-      ref.min_ts = block->meta.min_ts;
-      ref.max_ts = block->meta.max_ts;
-      ref.entries = block->meta.entries;
-      ref.uncompressed_size = block->meta.uncompressed_size;
-      ref.owner = std::move(block);
-      snap.head_bytes = s.head_data_.size();
-      snap.head_lines = s.head_.size();
-      if (ref.Overlaps(from, through)) snap.blocks.push_back(std::move(ref));
-    }
+    SnapshotLocked(fp, s, from, through, &snap);
     if (!snap.blocks.empty()) out.push_back(std::move(snap));
   });
   return out;

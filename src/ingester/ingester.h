@@ -212,6 +212,10 @@ class Ingester : public Pusher, public StreamReader {
   void CloseForPressure();
   void NoteWalFailure(const Status& st);
   TenantInstance* FindTenant(std::string_view tenant);
+  // Fills *snap with stream s's data overlapping [from, through] (Snapshot's work for one
+  // stream). REQUIRES: s.mu_ held.
+  static void SnapshotLocked(uint64_t fp, Stream& s, int64_t from, int64_t through,
+                             StreamSnapshot* snap);
   std::vector<TenantInstance*> AllTenants();
   void FlushLoop();
   // One flush pass. force: close every chunk regardless of age/size.

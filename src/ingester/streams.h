@@ -70,9 +70,7 @@ class Stream {
   // `tenant` is the TenantInstance's name: tenants are never dropped, so it outlives the
   // stream.
   Stream(std::string_view tenant, Labels labels, uint64_t fp)
-      : tenant_(tenant),
-        labels_(std::make_shared<const Labels>(std::move(labels))),
-        fp_(fp) {}
+      : tenant_(tenant), labels_(std::make_shared<const Labels>(std::move(labels))), fp_(fp) {}
 
   // Members are laid out small fields last, so a stream object stays ~270 bytes (a million
   // streams are a million of them).
@@ -109,8 +107,8 @@ class Stream {
   int64_t last_ts_ = INT64_MIN;
   uint64_t last_hash_ = 0;
 
-  int pending_ = 0;                // pushes between accept and apply; keeps the stream alive
-  bool removed_ = false;           // set under the shard lock + mu_ when dropped from the map
+  int pending_ = 0;       // pushes between accept and apply; keeps the stream alive
+  bool removed_ = false;  // set under the shard lock + mu_ when dropped from the map
   bool head_sorted_ = true;
   bool open_provisional_ = false;  // the open chunk holds a provisional block
   bool series_logged_ = false;     // the WAL holds this stream's series record

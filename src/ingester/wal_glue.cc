@@ -124,8 +124,17 @@ Status Ingester::Checkpoint() {
   };
   chunk::DecodedBlock decoded;
   std::string buf;
+  // One stream at a time: a snapshot of every stream at once would hold an uncompressed copy
+  // of every head, and keep alive every block a concurrent flush releases.
+  StreamSnapshot snap;
   for (TenantInstance* inst : AllTenants()) {
-    for (auto& snap : Snapshot(inst->tenant_, {}, INT64_MIN, INT64_MAX)) {
+    for (const std::shared_ptr<Stream>& stream : inst->All()) {
+      {
+        std::lock_guard<std::mutex> lock(stream->mu_);
+        if (stream->removed_) continue;
+        SnapshotLocked(stream->fp_, *stream, INT64_MIN, INT64_MAX, &snap);
+      }
+      if (snap.blocks.empty()) continue;
       buf.clear();
       wal::EncodeSeries(&buf, {inst->tenant_, snap.fingerprint, snap.labels.ToString()});
       Status st = (*writer)->Append(wal::RecordType::kSeries, buf);
@@ -147,6 +156,7 @@ Status Ingester::Checkpoint() {
         st = (*writer)->Append(wal::RecordType::kEntries, buf);
         if (!st.ok()) return fail(st);
       }
+      snap.blocks.clear();  // drops this stream's block references before the next one
     }
   }
   Status st = (*writer)->Commit();

@@ -60,6 +60,7 @@ void RateLimiter::SweepLocked(Shard& shard, int64_t now_ns) {
   shard.last_sweep = now_ns;
   // Full since tat: after idle_ns of that a bucket is the same as a new one.
   absl::erase_if(shard.map, [&](const auto& kv) { return kv.second.tat < now_ns - idle_ns_; });
+  if (shard.map.size() < shard.map.capacity() / 4) shard.map.rehash(0);  // shrink
 }
 
 template <typename Fn>

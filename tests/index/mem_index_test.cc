@@ -119,6 +119,31 @@ TEST(MemIndexTest, AddIsIdempotentAndRemoveForgets) {
   EXPECT_TRUE(idx.LabelValues("env").empty());
 }
 
+// Compact after many removals (a flush dropping idle streams) leaves the same answers, and
+// streams added afterwards are indexed as usual.
+TEST(MemIndexTest, CompactAfterRemovalsKeepsTheLiveStreams) {
+  MemIndex idx;
+  for (uint64_t i = 0; i < 1000; ++i) {
+    // Fingerprints spread over every shard (the top bits pick it).
+    idx.Add(i << 54 | i, L({{"app", "a"}, {"id", std::to_string(i)}}));
+  }
+  for (uint64_t i = 0; i < 1000; ++i) {
+    if (i % 10 != 0) idx.Remove(i << 54 | i);
+  }
+  idx.Compact();
+  idx.Compact();  // nothing left to do
+  EXPECT_EQ(idx.size(), 100u);
+  std::vector<uint64_t> want;
+  for (uint64_t i = 0; i < 1000; i += 10) want.push_back(i << 54 | i);
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(idx.Select({Eq("app", "a")}), want);
+  EXPECT_EQ(idx.LabelValues("id").size(), 100u);
+  EXPECT_EQ(idx.Select({Eq("id", "11")}), FPs{});
+  idx.Add(11ull << 54 | 11, L({{"app", "b"}, {"id", "11"}}));
+  EXPECT_EQ(idx.Select({Eq("id", "11")}), FPs{11ull << 54 | 11});
+  EXPECT_EQ(idx.LabelValues("app"), (std::vector<std::string>{"a", "b"}));
+}
+
 TEST(MemIndexTest, MatchesBruteForceOnRandomCorpus) {
   std::mt19937_64 rng(1234);
   for (int round = 0; round < 20; ++round) {
