@@ -162,8 +162,7 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
 
   // Validated streams, handed to the ingester together (one WAL write per push).
   struct Accepted {
-    Labels labels;
-    std::string ls;
+    std::shared_ptr<const ParsedLabels> parsed;  // labels, canonical text, fingerprint
     std::vector<ingester::AppendEntry> batch;
     std::string label_level;  // the stream label detected_level comes from (normalised)
   };
@@ -216,18 +215,30 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
       Discard(reason, tenant, stream.entries.size(), stream_bytes);
     };
 
-    auto parsed = ParseLabels(stream.labels);
-    if (!parsed.ok()) {
-      reject_stream("invalid_labels", "error parsing labels '" + std::string(stream.labels) +
-                                          "' with error: " + parsed.status().message());
-      continue;
+    std::shared_ptr<const ParsedLabels> pl =
+        labels_cache_.Get(stream.labels, lim.discover_service_name);
+    if (pl == nullptr) {
+      auto parsed = ParseLabels(stream.labels);
+      if (!parsed.ok()) {
+        reject_stream("invalid_labels", "error parsing labels '" + std::string(stream.labels) +
+                                            "' with error: " + parsed.status().message());
+        continue;
+      }
+      if (parsed->empty() && lim.discover_service_name.empty()) {
+        reject_stream("missing_labels", "error at least one label pair is required per stream");
+        continue;
+      }
+      auto made = std::make_shared<ParsedLabels>();
+      made->labels = WithServiceName(*parsed, lim.discover_service_name);
+      made->canonical = made->labels.ToString();
+      made->fingerprint = FingerprintOf(made->canonical);
+      made->discover = lim.discover_service_name;
+      labels_cache_.Put(stream.labels, made);
+      pl = std::move(made);
     }
-    if (parsed->empty() && lim.discover_service_name.empty()) {
-      reject_stream("missing_labels", "error at least one label pair is required per stream");
-      continue;
-    }
-    Labels labels = WithServiceName(*parsed, lim.discover_service_name);
-    const std::string ls = labels.ToString();
+    // What follows depends on the tenant's limits, which may change: checked every time.
+    const Labels& labels = pl->labels;
+    const std::string& ls = pl->canonical;
     int counted = 0;
     for (const auto& l : labels) counted += l.name == kServiceName ? 0 : 1;
     if (counted > lim.max_label_names_per_series) {
@@ -333,8 +344,7 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
       accepted.pop_back();
       continue;
     }
-    acc.labels = std::move(labels);
-    acc.ls = ls;
+    acc.parsed = std::move(pl);
   }
 
   if (truncated_lines > 0 && mutated_samples_ != nullptr) {
@@ -381,7 +391,7 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
                                  static_cast<double>(lim.per_stream_rate_limit_burst)};
   std::vector<char> allowed;
   for (size_t i = 0; i < accepted.size(); i++) {
-    fingerprints[i] = FingerprintOf(accepted[i].ls);  // ls is already canonical
+    fingerprints[i] = accepted[i].parsed->fingerprint;
     auto& batch = accepted[i].batch;
     const std::span<const uint64_t> entry_sizes(sizes.data() + first[i], first[i + 1] - first[i]);
     const size_t ok = stream_rates_.AllowEach(StreamKey(tenant, fingerprints[i]), mono, entry_sizes,
@@ -402,14 +412,15 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
       msg += "entry with timestamp " + FormatGoTime(batch[j].ts) +
              " ignored, reason: 'Per stream rate limit exceeded (limit: " +
              FormatByteSize(lim.per_stream_rate_limit) +
-             "/sec) while attempting to ingest for stream '" + accepted[i].ls + "' totaling " +
-             FormatByteSize(static_cast<int64_t>(entry_sizes[j])) +
+             "/sec) while attempting to ingest for stream '" + accepted[i].parsed->canonical +
+             "' totaling " + FormatByteSize(static_cast<int64_t>(entry_sizes[j])) +
              ", consider splitting a stream via additional labels or contact your Loki "
              "administrator to see if the limit can be increased',\n";
     }
     const size_t refused = batch.size() - kept;
     msg += "user '" + std::string(tenant) + "', total ignored: " + std::to_string(refused) +
-           " out of " + std::to_string(batch.size()) + " for stream: " + accepted[i].ls;
+           " out of " + std::to_string(batch.size()) +
+           " for stream: " + accepted[i].parsed->canonical;
     rate_errors.push_back(std::move(msg));
     Discard("per_stream_rate_limit", tenant, refused, refused_bytes);
     batch.resize(kept);
@@ -421,7 +432,7 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
   for (size_t i = 0; i < accepted.size(); i++) {
     if (accepted[i].batch.empty()) continue;  // every entry refused by the stream limit
     ingester::StreamAppend& sa = appends.emplace_back();
-    sa.labels = &accepted[i].labels;
+    sa.labels = &accepted[i].parsed->labels;
     sa.fingerprint = fingerprints[i];
     sa.entries = accepted[i].batch;
     appended_from.push_back(i);
@@ -457,7 +468,8 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
       }
       Discard("stream_limit", tenant, batch.size(), refused_bytes);
       stream_limit_errors.push_back(
-          "maximum active stream limit exceeded when trying to create stream " + acc.ls +
+          "maximum active stream limit exceeded when trying to create stream " +
+          acc.parsed->canonical +
           ", reduce the number of active streams (reduce labels or reduce label values), or "
           "contact your Loki administrator to see if the limit can be increased, user: '" +
           std::string(tenant) + "'");
@@ -473,7 +485,7 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
       }
       msg += "user '" + std::string(tenant) +
              "', total ignored: " + std::to_string(result.rejected.size()) + " out of " +
-             std::to_string(batch.size()) + " for stream: " + acc.ls;
+             std::to_string(batch.size()) + " for stream: " + acc.parsed->canonical;
       ingester_errors.push_back(std::move(msg));
     }
     for (const auto& e : batch) bytes_ok += e.line.size();

@@ -11,6 +11,7 @@
 
 #include "core/status.h"
 #include "core/time.h"
+#include "distributor/labels_cache.h"
 #include "distributor/refusal_log.h"
 #include "ingester/interface.h"
 #include "limits/limits.h"
@@ -64,6 +65,7 @@ class Distributor {
   // fingerprint. Checked here, before the ingester's WAL append, so the WAL never holds a
   // refused entry; one distributor feeds one ingester, so this is the same bucket.
   limits::RateLimiter stream_rates_;
+  LabelsCache labels_cache_;
   // Per-tenant log lines for what Discard counts (refusal_log.h).
   RefusalLog refusal_log_{10 * kNanosPerSecond};
   // Metric families, resolved once (null without a registry).

@@ -180,6 +180,28 @@ TEST_F(DistributorTest, ServiceNameDiscoveryIsConfigurable) {
   ExpectRejected(PushLabels("{}"), "error at least one label pair is required per stream");
 }
 
+// Parsed label texts are cached: a runtime change of the tenant's limits still applies to a
+// text pushed before (service_name discovery redone, validation limits checked again).
+TEST_F(DistributorTest, LimitChangesApplyToLabelTextsSeenBefore) {
+  limits_.discover_service_name = {"app"};
+  ASSERT_TRUE(PushLabels(R"({app="a", job="j"})").ok());
+  ASSERT_TRUE(PushLabels(R"({app="a", job="j"})").ok());
+  EXPECT_EQ(SeriesStrings(), std::vector<std::string>{R"({app="a", job="j", service_name="a"})"});
+  ASSERT_TRUE(ing_.FlushAll().ok());
+
+  limits_.discover_service_name = {"job"};
+  ASSERT_TRUE(PushLabels(R"({app="a", job="j"})").ok());
+  EXPECT_EQ(SeriesStrings(), std::vector<std::string>{R"({app="a", job="j", service_name="j"})"});
+  ASSERT_TRUE(ing_.FlushAll().ok());
+
+  limits_.max_label_value_length = 1;
+  ASSERT_TRUE(PushLabels(R"({app="a", job="j"})").ok());  // every value is 1 byte
+  limits_.max_label_names_per_series = 1;
+  ExpectRejected(
+      PushLabels(R"({app="a", job="j"})"),
+      R"(entry for stream '{app="a", job="j", service_name="j"}' has 2 label names; limit 1)");
+}
+
 TEST_F(DistributorTest, LabelParseErrorIsWrapped) {
   for (std::string raw : {R"({app="a")", R"(app="a"})", R"({app=a})", R"({1a="x"})"}) {
     SCOPED_TRACE(raw);
