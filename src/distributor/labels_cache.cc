@@ -12,6 +12,7 @@ std::shared_ptr<const ParsedLabels> LabelsCache::Get(
     auto it = s.map.find(text);
     if (it == s.map.end()) return nullptr;
     found = it->second;
+    s.hits++;
   }
   return found->discover == discover ? found : nullptr;
 }
@@ -20,7 +21,12 @@ void LabelsCache::Put(std::string_view text, std::shared_ptr<const ParsedLabels>
   Shard& s = ShardOf(text);
   std::lock_guard<std::mutex> lock(s.mu);
   if (s.map.size() >= per_shard_ && !s.map.contains(text)) {
+    // Full: start over only if the entries were used (on average once each since the last
+    // start). Under a load of ever new streams they are not, and clearing and refilling the
+    // shard would only cost allocations (at 1,000,000 streams, a third more push CPU).
+    if (s.hits < s.map.size()) return;
     s.map.clear();
+    s.hits = 0;
   }
   s.map.insert_or_assign(std::string(text), std::move(parsed));
 }

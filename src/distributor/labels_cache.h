@@ -26,8 +26,9 @@ struct ParsedLabels {
   std::vector<std::string> discover;
 };
 
-// Bounded: each of its shards holds at most max_entries / kShards texts and is emptied when
-// full (a high-cardinality load then costs one insert per new stream and no more memory).
+// Bounded: each of its shards holds at most max_entries / kShards texts. A full shard is
+// emptied for new texts only when its entries have been found as often as it holds them;
+// otherwise new texts are not kept (a load of ever new streams then costs no allocations).
 // Thread-safe.
 class LabelsCache {
  public:
@@ -53,6 +54,7 @@ class LabelsCache {
   struct Shard {
     mutable std::mutex mu;
     absl::flat_hash_map<std::string, std::shared_ptr<const ParsedLabels>, KeyHash, KeyEq> map;
+    size_t hits = 0;  // Gets that found an entry since the map was last emptied
   };
   Shard& ShardOf(std::string_view text) const {
     return shards_[KeyHash{}(text)*0x9E3779B97F4A7C15ull >> 60];

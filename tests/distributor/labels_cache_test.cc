@@ -37,15 +37,29 @@ TEST(LabelsCacheTest, FoundByTextAndDiscoverList) {
   EXPECT_EQ(cache.Size(), 1u);
 }
 
-TEST(LabelsCacheTest, StaysBounded) {
+TEST(LabelsCacheTest, StaysBoundedAndKeepsUsedEntries) {
   LabelsCache cache(64);  // 4 per shard
+  auto text = [](int i) { return "{id=\"" + std::to_string(i) + "\"}"; };
   for (int i = 0; i < 10000; i++) {
-    const std::string text = "{id=\"" + std::to_string(i) + "\"}";
-    cache.Put(text, Make(text, {}));
+    cache.Put(text(i), Make(text(i), {}));
     ASSERT_LE(cache.Size(), 64u);
   }
-  // The last text put is always there.
-  EXPECT_NE(cache.Get(R"({id="9999"})", {}), nullptr);
+  // Never found again: full shards keep their first texts instead of churning.
+  EXPECT_EQ(cache.Size(), 64u);
+  std::vector<int> kept;
+  for (int i = 0; i < 10000; i++) {
+    if (cache.Get(text(i), {}) != nullptr) kept.push_back(i);
+  }
+  ASSERT_EQ(kept.size(), 64u);
+  // Each kept text was found once above: as many hits as entries, so a full shard now makes
+  // room for a new text.
+  for (int i = 10000; i < 10100; i++) {
+    cache.Put(text(i), Make(text(i), {}));
+    if (cache.Get(text(i), {}) == nullptr) continue;
+    SUCCEED();
+    return;
+  }
+  FAIL() << "no new text was kept after the entries were used";
 }
 
 TEST(LabelsCacheTest, ConcurrentGetsAndPuts) {
