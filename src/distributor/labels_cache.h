@@ -13,6 +13,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "core/labels.h"
+#include "core/string_hash.h"
 
 namespace skald::distributor {
 
@@ -43,21 +44,15 @@ class LabelsCache {
 
  private:
   static constexpr size_t kShards = 16;
-  struct KeyHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  struct KeyEq {
-    using is_transparent = void;
-    bool operator()(std::string_view a, std::string_view b) const { return a == b; }
-  };
   struct Shard {
     mutable std::mutex mu;
-    absl::flat_hash_map<std::string, std::shared_ptr<const ParsedLabels>, KeyHash, KeyEq> map;
+    absl::flat_hash_map<std::string, std::shared_ptr<const ParsedLabels>, StringViewHash,
+                        StringViewEq>
+        map;
     size_t hits = 0;  // Gets that found an entry since the map was last emptied
   };
   Shard& ShardOf(std::string_view text) const {
-    return shards_[KeyHash{}(text)*0x9E3779B97F4A7C15ull >> 60];
+    return shards_[StringViewHash{}(text)*0x9E3779B97F4A7C15ull >> 60];
   }
   static_assert(kShards == 16, "ShardOf uses the top 4 bits");
 

@@ -539,15 +539,20 @@ void Ingester::SnapshotLocked(uint64_t fp, Stream& s, int64_t from, int64_t thro
   snap->blocks.clear();
   snap->head_bytes = snap->head_lines = 0;
   for (const auto& c : s.closed_) AppendChunkBlocks(c, from, through, &snap->blocks);
-  for (const auto& b : s.blocks_) {
+  // A reference to block b that keeps `owner` (which holds b) alive.
+  auto ref_of = [](const chunk::EncodedBlock& b, std::shared_ptr<const void> owner) {
     chunk::BlockRef ref;
-    ref.owner = b;
-    ref.bytes = b->bytes;
-    ref.filter = b->filter;
-    ref.min_ts = b->meta.min_ts;
-    ref.max_ts = b->meta.max_ts;
-    ref.entries = b->meta.entries;
-    ref.uncompressed_size = b->meta.uncompressed_size;
+    ref.bytes = b.bytes;
+    ref.filter = b.filter;
+    ref.min_ts = b.meta.min_ts;
+    ref.max_ts = b.meta.max_ts;
+    ref.entries = b.meta.entries;
+    ref.uncompressed_size = b.meta.uncompressed_size;
+    ref.owner = std::move(owner);
+    return ref;
+  };
+  for (const auto& b : s.blocks_) {
+    chunk::BlockRef ref = ref_of(*b, b);
     if (ref.Overlaps(from, through)) snap->blocks.push_back(std::move(ref));
   }
   if (!s.head_.empty() && HeadOverlaps(s, from, through)) {
@@ -555,14 +560,7 @@ void Ingester::SnapshotLocked(uint64_t fp, Stream& s, int64_t from, int64_t thro
     // when it is needed: encoding copies every line).
     uint32_t dups = 0;
     auto block = std::make_shared<chunk::EncodedBlock>(s.EncodeHead(chunk::Codec::kNone, &dups));
-    chunk::BlockRef ref;
-    ref.bytes = block->bytes;
-    ref.filter = block->filter;
-    ref.min_ts = block->meta.min_ts;
-    ref.max_ts = block->meta.max_ts;
-    ref.entries = block->meta.entries;
-    ref.uncompressed_size = block->meta.uncompressed_size;
-    ref.owner = std::move(block);
+    chunk::BlockRef ref = ref_of(*block, block);
     snap->head_bytes = s.head_data_.size();
     snap->head_lines = s.head_.size();
     if (ref.Overlaps(from, through)) snap->blocks.push_back(std::move(ref));

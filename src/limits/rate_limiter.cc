@@ -66,7 +66,7 @@ void RateLimiter::SweepLocked(Shard& shard, int64_t now_ns) {
 template <typename Fn>
 auto RateLimiter::WithBucket(std::string_view key, int64_t now_ns, Rate rate, Fn&& fn) {
   // Mix the hash so shard choice and the map's own bucket choice are independent.
-  const size_t h = KeyHash{}(key);
+  const size_t h = StringViewHash{}(key);
   Shard& shard = shards_[(h * 0x9E3779B97F4A7C15ull) >> 58 & (kShards - 1)];
   std::lock_guard<std::mutex> lock(shard.mu);
   auto it = shard.map.find(key);

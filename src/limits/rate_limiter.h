@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "core/string_hash.h"
 #include "core/time.h"
 
 namespace skald::limits {
@@ -71,18 +72,9 @@ class RateLimiter {
     double limit = 0;
     double burst = 0;
   };
-  // Looked up by string_view (absl's own string hash here takes absl::string_view).
-  struct KeyHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  struct KeyEq {
-    using is_transparent = void;
-    bool operator()(std::string_view a, std::string_view b) const { return a == b; }
-  };
   struct Shard {
     mutable std::mutex mu;
-    absl::flat_hash_map<std::string, Bucket, KeyHash, KeyEq> map;
+    absl::flat_hash_map<std::string, Bucket, StringViewHash, StringViewEq> map;
     int64_t last_sweep = INT64_MIN;  // guarded by mu
   };
   static constexpr size_t kShards = 64;

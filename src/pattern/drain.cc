@@ -4,18 +4,14 @@
 #include <chrono>
 #include <cstdio>
 
+#include "core/string_hash.h"
+
 namespace skald::pattern {
 
 namespace {
 // Heterogeneous lookup: tokens are string_views into the line, keys are owned strings.
-struct TokenHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-struct TokenEq {
-  using is_transparent = void;
-  bool operator()(std::string_view a, std::string_view b) const { return a == b; }
-};
+using TokenHash = StringViewHash;
+using TokenEq = StringViewEq;
 }  // namespace
 
 struct Drain::Node {
