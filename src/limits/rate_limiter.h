@@ -6,10 +6,10 @@
 // for n tokens is allowed when n tokens are available and then takes them; a refused
 // request takes nothing; a request for more than `burst` is never allowed.
 //
-// Each bucket is one atomic "theoretical arrival time" (GCRA, the single-word form of a
-// token bucket): tokens = burst - max(tat - now, 0) * limit. AllowN is a CAS loop on that
-// word under a shared (reader) lock of one of 64 map shards, so callers on different keys
-// never share a lock word, and callers on the same key only share the bucket's word.
+// Each bucket is one "theoretical arrival time" (GCRA, the single-word form of a token
+// bucket): tokens = burst - max(tat - now, 0) * limit. Buckets are held by value in 64
+// hash-map shards and read and updated under their shard's mutex (a million streams keep a
+// million buckets at ~64 bytes each, without an allocation or atomics apiece).
 //
 // limit and burst come with every call (the caller reads them from the tenant's current
 // limits), so a changed limit is adopted at once: the bucket keeps its current tokens
