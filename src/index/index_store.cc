@@ -224,11 +224,7 @@ StatusOr<std::vector<IndexStore::SeriesChunks>> IndexStore::Query(
       auto [it, inserted] = slot.try_emplace(fp, out.size());
       if (inserted) out.push_back(SeriesChunks{fp, file->LabelsAt(ord), {}});
       std::vector<ChunkRef>& dst = out[it->second].chunks;
-      if (dst.empty()) {
-        dst.swap(chunks);
-      } else {
-        for (ChunkRef& c : chunks) dst.push_back(std::move(c));
-      }
+      for (ChunkRef& c : chunks) dst.push_back(std::move(c));
     }
   }
   for (SeriesChunks& s : out) {

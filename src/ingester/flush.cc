@@ -115,6 +115,7 @@ void Ingester::CloseForPressure() {
       if (s.head_.empty() && s.blocks_.empty()) continue;  // closed meanwhile
       const Stream::MemoryUse before = s.Usage();
       s.CloseChunk(Encoding(), "memory_pressure");
+      s.ReleaseHead();
       AccountLocked(o.inst, before, s.Usage());
     }
   };
@@ -214,6 +215,7 @@ Status Ingester::FlushPass(bool force) {
       if (reason != nullptr && has_open) {
         Stream::MemoryUse before = s.Usage();
         s.CloseChunk(Encoding(), reason);
+        s.ReleaseHead();
         AccountLocked(inst, before, s.Usage());
       }
       for (const auto& c : s.closed_) {

@@ -94,13 +94,6 @@ void Stream::CutHead(const BlockEncoding& enc, bool provisional) {
 
 void Stream::CloseChunk(const BlockEncoding& enc, const char* reason) {
   CutHead(enc, /*provisional=*/open_provisional_);
-  // The head's buffers are released unless the chunk was closed for being full (such a
-  // stream is busy and would grow them again): an idle stream should hold nothing while its
-  // chunk waits to be written.
-  if (std::string_view(reason) != "full") {
-    std::string().swap(head_data_);
-    std::vector<HeadEntry>().swap(head_);
-  }
   if (blocks_.empty()) return;
   chunk::ChunkWriter writer(enc.codec, std::string(tenant_), fp_, labels_->ToString());
   auto closed = std::make_shared<ClosedChunk>();

@@ -164,6 +164,14 @@ class Stream {
   // the chunk's only block, else into a provisional one); `reason` is a string literal (the
   // chunks_flushed_total label). REQUIRES: mu_ held.
   void CloseChunk(const BlockEncoding& enc, const char* reason);
+
+  // Frees the (empty) head's buffers. After a chunk is closed for any reason but being full
+  // (a full stream is busy and would grow them again), so an idle stream holds nothing while
+  // its chunk waits to be written. REQUIRES: mu_ held, head empty.
+  void ReleaseHead() {
+    std::string().swap(head_data_);
+    std::vector<HeadEntry>().swap(head_);
+  }
 };
 
 struct Shard {

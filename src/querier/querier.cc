@@ -501,8 +501,11 @@ StatusOr<std::vector<Querier::StreamWork>> Querier::Gather(std::string_view tena
                                                            int64_t start, int64_t end,
                                                            QueryStats* stats) {
   auto snaps = ingester_->Snapshot(tenant, matchers, start, end);
-  std::sort(snaps.begin(), snaps.end(),
-            [](const auto& a, const auto& b) { return a.fingerprint < b.fingerprint; });
+  auto by_fp = [](const auto& a, const auto& b) { return a.fingerprint < b.fingerprint; };
+  // The local ingester gives them in fingerprint order already.
+  if (!std::is_sorted(snaps.begin(), snaps.end(), by_fp)) {
+    std::sort(snaps.begin(), snaps.end(), by_fp);
+  }
   SKALD_ASSIGN_OR_RETURN(auto series, index_->Query(tenant, start, end - 1, matchers));
   std::shared_ptr<const logql::Erasure> erasure;
   if (opts_.erasure) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "chunk/block.h"
 #include "chunk/chunk.h"
 #include "core/time.h"
 #include "storage/fs_object_store.h"
@@ -154,6 +155,50 @@ TEST(PackTest, OpenManyCoalescesNeighboursAndKeepsEachResult) {
   EXPECT_EQ(got[28].status().code(), StatusCode::kCorruption);
   // First pack: one read for 26 chunks (incl. the wrong-stream one); second pack; missing.
   EXPECT_EQ(mem.ranges, 3);
+}
+
+// A store that answers a ranged read with fewer bytes than asked (as a broken proxy might).
+class ShortReadStore : public MemObjectStore {
+ public:
+  StatusOr<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override {
+    auto got = ObjectStore::GetRange(key, offset, length);
+    if (got.ok() && got->size() > cut) got->resize(got->size() - cut);
+    return got;
+  }
+  size_t cut = 0;
+};
+
+// Chunks read together share the one read: each keeps it alive on its own, and a read that
+// comes back short fails only the chunks it does not hold.
+TEST(PackTest, OpenManyChunksShareTheReadAndShortReadsAreCorruption) {
+  ShortReadStore mem;
+  ChunkStore cs(&mem);
+  std::vector<std::string> bytes;
+  std::vector<PackItem> items;
+  for (int i = 0; i < 3; i++)
+    bytes.push_back(MakeChunk("t", 10 + i, i, "line " + std::to_string(i)));
+  for (int i = 0; i < 3; i++) items.push_back({10u + i, i, i, 1, bytes[i]});
+  auto locs = cs.PutPack("t", items);
+  ASSERT_TRUE(locs.ok());
+  std::vector<ChunkStore::Want> wants;
+  for (int i = 0; i < 3; i++) wants.push_back({(*locs)[i], 10u + i});
+
+  std::shared_ptr<const StoredChunk> kept;
+  {
+    auto got = cs.OpenMany("t", wants);
+    ASSERT_TRUE(got[1].ok());
+    kept = *got[1];
+  }  // the other chunks and the result are gone; `kept` still holds the read
+  chunk::DecodedBlock block;
+  ASSERT_TRUE(kept->ReadBlock(0, &block).ok());
+  ASSERT_EQ(block.size(), 1u);
+  EXPECT_EQ(block.line(0), "line 1");
+
+  mem.cut = 1;  // the last chunk's final byte is missing
+  auto got = cs.OpenMany("t", wants);
+  EXPECT_TRUE(got[0].ok());
+  EXPECT_TRUE(got[1].ok());
+  EXPECT_EQ(got[2].status().code(), StatusCode::kCorruption);
 }
 
 TEST(GetRangeTest, FilesystemAndDefaultReadOnlyTheRange) {
