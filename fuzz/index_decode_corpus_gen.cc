@@ -53,7 +53,9 @@ std::string Build(const Spec& spec) {
       ref.entries = 100 + static_cast<uint32_t>(c);
       ref.compressed_bytes = 4096;
       ref.uncompressed_bytes = 16384;
-      ref.key = "fake/" + std::to_string(fp) + "/" + std::to_string(c);
+      // Odd chunks are packed: their keys are coded against the pack's prefix.
+      ref.key = c % 2 == 0 ? "fake/" + std::to_string(fp) + "/" + std::to_string(c)
+                           : "packs/fake/" + std::to_string(c) + "#" + std::to_string(fp) + "+1";
       w.AddChunk(ref);
       ts += 1'000'000'000;
     }

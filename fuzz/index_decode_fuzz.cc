@@ -169,7 +169,10 @@ void Structured(FuzzedDataProvider& in) {
       ref.entries = in.ConsumeIntegral<uint32_t>();
       ref.compressed_bytes = in.ConsumeIntegral<uint64_t>();
       ref.uncompressed_bytes = in.ConsumeIntegral<uint64_t>();
-      ref.key = "k" + in.ConsumeRandomLengthString(12);
+      // Half the keys look packed ("p<digit>#..."): coded against a prefix symbol.
+      ref.key =
+          in.ConsumeBool() ? "p" + std::to_string(in.ConsumeIntegralInRange<int>(0, 2)) + "#" : "k";
+      ref.key += in.ConsumeRandomLengthString(12);
       w.AddChunk(ref);
       // A repeated key is ignored by the writer (first one wins).
       if (keys.insert({fp, ref.key}).second) chunks.push_back(ref);

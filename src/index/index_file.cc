@@ -18,7 +18,8 @@ namespace skald::index {
 namespace {
 
 constexpr std::string_view kMagic = "SKIX";
-constexpr uint8_t kVersion = 1;
+constexpr uint8_t kVersion = 2;     // written
+constexpr uint8_t kOldVersion = 1;  // still read
 constexpr size_t kHeaderSize = 8;
 constexpr int kNumSections = 4;  // symbols, series, chunks, postings
 constexpr int kSymbols = 0, kSeries = 1, kChunks = 2, kPostings = 3;
@@ -73,24 +74,34 @@ bool ReadList(ByteReader* d, uint64_t num_series, Postings* out) {
   return true;
 }
 
-// One decoded chunk entry; `suffix` views the file bytes.
+// One decoded chunk entry; `suffix` views the file bytes. The key is `base[0:shared] +
+// suffix`, where base is the previous key of the list (`base` 0) or symbol `base - 1`
+// (version 2 only).
 struct RawChunk {
   int64_t min_ts, max_ts;
   uint64_t entries, compressed, uncompressed;
-  uint64_t shared;
+  uint64_t base = 0, shared;
   std::string_view suffix;
 };
 
+// What a chunk list's decoding needs from its file.
+struct ChunkContext {
+  uint8_t version;
+  int64_t file_min_ts;  // TOC min_ts: version 2 codes each list's first min_ts from it
+  const std::vector<std::string_view>* symbols;
+};
+
 // Reads chunk `index` of a list whose previous min_ts / key length are given.
-bool ReadChunk(ByteReader* d, uint64_t index, int64_t prev_min, uint64_t prev_key_len,
-               RawChunk* c) {
+bool ReadChunk(ByteReader* d, const ChunkContext& ctx, uint64_t index, int64_t prev_min,
+               uint64_t prev_key_len, RawChunk* c) {
   uint64_t ts, span, suffix_len;
   if (!d->GetUvarint(&ts)) return false;
-  if (index == 0) {
+  if (index == 0 && ctx.version == kOldVersion) {
     c->min_ts = ZigZagDecode(ts);
   } else {
-    c->min_ts = static_cast<int64_t>(static_cast<uint64_t>(prev_min) + ts);
-    if (c->min_ts < prev_min) return d->Fail();  // wrapped: not sorted
+    const int64_t from = index == 0 ? ctx.file_min_ts : prev_min;
+    c->min_ts = static_cast<int64_t>(static_cast<uint64_t>(from) + ts);
+    if (c->min_ts < from) return d->Fail();  // wrapped: not sorted (or below the file's min)
   }
   if (!d->GetUvarint(&span)) return false;
   c->max_ts = static_cast<int64_t>(static_cast<uint64_t>(c->min_ts) + span);
@@ -99,10 +110,32 @@ bool ReadChunk(ByteReader* d, uint64_t index, int64_t prev_min, uint64_t prev_ke
     return d->Fail();
   }
   if (!d->GetUvarint(&c->compressed) || !d->GetUvarint(&c->uncompressed)) return false;
-  if (!d->GetUvarint(&c->shared) || c->shared > prev_key_len) return d->Fail();
+  uint64_t base_len = prev_key_len;
+  if (ctx.version != kOldVersion) {
+    if (!GetUvarintBelow(d, ctx.symbols->size() + 1, &c->base)) return false;
+    if (c->base != 0) base_len = (*ctx.symbols)[c->base - 1].size();
+  }
+  if (!d->GetUvarint(&c->shared) || c->shared > base_len) return d->Fail();
   if (!d->GetUvarint(&suffix_len) || !d->GetBytes(suffix_len, &c->suffix)) return false;
   if (c->shared + c->suffix.size() == 0) return d->Fail();  // empty key
   return true;
+}
+
+// Rebuilds a chunk's key into `key`, which holds the previous key of its list.
+void BuildKey(const RawChunk& c, const std::vector<std::string_view>& symbols, std::string* key) {
+  if (c.base == 0) {
+    key->resize(c.shared);
+  } else {
+    key->assign(symbols[c.base - 1].substr(0, c.shared));
+  }
+  key->append(c.suffix);
+}
+
+// The part of a packed chunk's locator that names its pack (up to and including the last
+// '#'), which every chunk of the pack shares; empty for other keys.
+std::string_view PackPrefix(std::string_view key) {
+  size_t hash = key.rfind('#');
+  return hash == std::string_view::npos ? std::string_view() : key.substr(0, hash + 1);
 }
 
 }  // namespace
@@ -173,6 +206,17 @@ StatusOr<std::string> IndexFileWriter::Finish() const {
       intern(l.value);
     }
   }
+  // Version 2: packed chunks' keys are coded against their pack's prefix, held once as a
+  // symbol; prefix_ids[i] is that symbol of chunks[i] (before renumbering), or none.
+  constexpr uint32_t kNoPrefix = std::numeric_limits<uint32_t>::max();
+  std::vector<uint32_t> prefix_ids(chunks.size(), kNoPrefix);
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    std::string_view prefix = PackPrefix(chunks[i]->key);
+    if (prefix.empty()) continue;
+    auto [it, inserted] = first_seen.try_emplace(prefix, static_cast<uint32_t>(symbols.size()));
+    if (inserted) symbols.push_back(prefix);
+    prefix_ids[i] = it->second;
+  }
   std::vector<uint32_t> order(symbols.size());
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(),
@@ -180,6 +224,9 @@ StatusOr<std::string> IndexFileWriter::Finish() const {
   std::vector<uint32_t> rank(symbols.size());
   for (size_t i = 0; i < order.size(); ++i) rank[order[i]] = static_cast<uint32_t>(i);
   for (uint32_t& id : label_ids) id = rank[id];
+  for (uint32_t& id : prefix_ids) {
+    if (id != kNoPrefix) id = rank[id];
+  }
 
   std::string out;
   size_t symbol_bytes = 0;
@@ -212,53 +259,73 @@ StatusOr<std::string> IndexFileWriter::Finish() const {
   }
   end_section(kSeries);
 
-  begin_section(kChunks);
+  // Chunks: first each series' list (one chunk per key, sorted), and the file's time range,
+  // since version 2 codes each list's first min_ts from the file's min_ts.
   int64_t min_ts = kEmptyMinTs, max_ts = kEmptyMaxTs;
-  uint64_t num_chunks = 0;
-  std::vector<const ChunkRef*> refs;
-  absl::flat_hash_set<std::string_view> seen;
-  size_t next_chunk = 0;
-  for (const auto& [fp, labels] : series) {
-    refs.clear();
-    // Every chunk's series exists (checked above), so no chunk sorts before this one's.
-    size_t end = next_chunk;
-    while (end < chunks.size() && chunks[end]->fingerprint == fp) ++end;
-    if (end - next_chunk == 1) {
-      refs.push_back(chunks[next_chunk]);
-    } else if (end > next_chunk) {
-      seen.clear();
-      for (size_t i = next_chunk; i < end; ++i) {
-        if (seen.insert(chunks[i]->key).second) refs.push_back(chunks[i]);  // first per key
+  std::vector<uint32_t> kept;  // indexes into `chunks`, list after list
+  std::vector<size_t> list_end(series.size());
+  kept.reserve(chunks.size());
+  {
+    absl::flat_hash_set<std::string_view> seen;
+    size_t next_chunk = 0;
+    for (size_t s = 0; s < series.size(); ++s) {
+      const size_t begin = kept.size();
+      // Every chunk's series exists (checked above), so no chunk sorts before this one's.
+      size_t end = next_chunk;
+      while (end < chunks.size() && chunks[end]->fingerprint == series[s].first) ++end;
+      if (end - next_chunk == 1) {
+        kept.push_back(static_cast<uint32_t>(next_chunk));
+      } else if (end > next_chunk) {
+        seen.clear();
+        for (size_t i = next_chunk; i < end; ++i) {
+          if (seen.insert(chunks[i]->key).second) kept.push_back(static_cast<uint32_t>(i));
+        }
       }
+      next_chunk = end;
+      std::sort(kept.begin() + begin, kept.end(), [&](uint32_t x, uint32_t y) {
+        const ChunkRef* a = chunks[x];
+        const ChunkRef* b = chunks[y];
+        if (a->min_ts != b->min_ts) return a->min_ts < b->min_ts;
+        if (a->max_ts != b->max_ts) return a->max_ts < b->max_ts;
+        return a->key < b->key;
+      });
+      for (size_t k = begin; k < kept.size(); ++k) {
+        min_ts = std::min(min_ts, chunks[kept[k]]->min_ts);
+        max_ts = std::max(max_ts, chunks[kept[k]]->max_ts);
+      }
+      list_end[s] = kept.size();
     }
-    next_chunk = end;
-    std::sort(refs.begin(), refs.end(), [](const ChunkRef* a, const ChunkRef* b) {
-      if (a->min_ts != b->min_ts) return a->min_ts < b->min_ts;
-      if (a->max_ts != b->max_ts) return a->max_ts < b->max_ts;
-      return a->key < b->key;
-    });
-    PutUvarint(&out, refs.size());
+  }
+  const uint64_t num_chunks = kept.size();
+
+  begin_section(kChunks);
+  for (size_t s = 0, k = 0; s < series.size(); ++s) {
+    PutUvarint(&out, list_end[s] - k);
     const ChunkRef* prev = nullptr;
-    for (const ChunkRef* r : refs) {
-      if (prev == nullptr) {
-        PutUvarint(&out, ZigZagEncode(r->min_ts));
-      } else {
-        PutUvarint(&out, static_cast<uint64_t>(r->min_ts) - static_cast<uint64_t>(prev->min_ts));
-      }
+    for (; k < list_end[s]; ++k) {
+      const ChunkRef* r = chunks[kept[k]];
+      const int64_t from = prev == nullptr ? min_ts : prev->min_ts;
+      PutUvarint(&out, static_cast<uint64_t>(r->min_ts) - static_cast<uint64_t>(from));
       PutUvarint(&out, static_cast<uint64_t>(r->max_ts) - static_cast<uint64_t>(r->min_ts));
       PutUvarint(&out, r->entries);
       PutUvarint(&out, r->compressed_bytes);
       PutUvarint(&out, r->uncompressed_bytes);
+      // The key shares what it can with the previous key of the list (base 0) or, when
+      // that is less, with its pack's prefix (base = symbol + 1).
       size_t shared = 0;
       if (prev != nullptr) {
         size_t limit = std::min(prev->key.size(), r->key.size());
         while (shared < limit && prev->key[shared] == r->key[shared]) ++shared;
       }
+      const uint32_t prefix = prefix_ids[kept[k]];
+      if (prefix != kNoPrefix && symbols[order[prefix]].size() > shared) {
+        shared = symbols[order[prefix]].size();
+        PutUvarint(&out, uint64_t{prefix} + 1);
+      } else {
+        PutUvarint(&out, 0);
+      }
       PutUvarint(&out, shared);
       PutLengthPrefixed(&out, std::string_view(r->key).substr(shared));
-      min_ts = std::min(min_ts, r->min_ts);
-      max_ts = std::max(max_ts, r->max_ts);
-      ++num_chunks;
       prev = r;
     }
   }
@@ -358,6 +425,9 @@ struct IndexFileReader::Impl {
   std::vector<ValueEntry> values;  // grouped per name, sorted within
   int64_t min_ts = kEmptyMinTs, max_ts = kEmptyMaxTs;
   size_t num_chunks = 0;
+  uint8_t version = kVersion;
+
+  ChunkContext chunk_context() const { return {version, min_ts, &symbols}; }
 
   Status Parse(const uint64_t toc[kNumSections][2], uint64_t toc_series, uint64_t toc_chunks,
                int64_t toc_min, int64_t toc_max);
@@ -448,6 +518,8 @@ Status IndexFileReader::Impl::Parse(const uint64_t toc[kNumSections][2], uint64_
   chunks_sec = sections[kChunks];
   {
     ByteReader d = IndexReader(chunks_sec);
+    // Version 2 lists start from the TOC's min_ts; the range computed here must equal it.
+    const ChunkContext ctx{version, toc_min, &symbols};
     chunk_offs.reserve(fps.size());
     for (size_t i = 0; i < fps.size(); ++i) {
       chunk_offs.push_back(d.offset());
@@ -457,7 +529,7 @@ Status IndexFileReader::Impl::Parse(const uint64_t toc[kNumSections][2], uint64_
       uint64_t prev_key_len = 0;
       for (uint64_t j = 0; j < n; ++j) {
         RawChunk c;
-        if (!ReadChunk(&d, j, prev_min, prev_key_len, &c)) return Corrupt("bad chunk ref");
+        if (!ReadChunk(&d, ctx, j, prev_min, prev_key_len, &c)) return Corrupt("bad chunk ref");
         prev_min = c.min_ts;
         prev_key_len = c.shared + c.suffix.size();
         min_ts = std::min(min_ts, c.min_ts);
@@ -509,12 +581,14 @@ namespace {
 
 // Checks header, footer and section framing; fills the TOC fields. With
 // `check_crcs` false only the framing is checked (FixChecksumsForTesting).
-Status ReadFrame(std::string_view b, bool check_crcs, uint64_t toc[kNumSections][2],
-                 uint64_t* toc_series, uint64_t* toc_chunks, int64_t* toc_min, int64_t* toc_max) {
+Status ReadFrame(std::string_view b, bool check_crcs, uint8_t* version,
+                 uint64_t toc[kNumSections][2], uint64_t* toc_series, uint64_t* toc_chunks,
+                 int64_t* toc_min, int64_t* toc_max) {
   if (b.size() < kHeaderSize + kFooterSize) return Corrupt("too short");
   if (b.substr(0, 4) != kMagic) return Corrupt("bad magic");
-  if (static_cast<uint8_t>(b[4]) != kVersion) {
-    return Corrupt("unsupported version " + std::to_string(static_cast<uint8_t>(b[4])));
+  *version = static_cast<uint8_t>(b[4]);
+  if (*version != kVersion && *version != kOldVersion) {
+    return Corrupt("unsupported version " + std::to_string(*version));
   }
   if (b[5] != 0 || b[6] != 0 || b[7] != 0) return Corrupt("reserved header bytes not zero");
   const size_t footer = b.size() - kFooterSize;
@@ -588,8 +662,8 @@ StatusOr<IndexFileReader> IndexFileReader::Open(std::string bytes) {
   uint64_t toc[kNumSections][2];
   uint64_t toc_series, toc_chunks;
   int64_t toc_min, toc_max;
-  SKALD_RETURN_IF_ERROR(
-      ReadFrame(impl->bytes, true, toc, &toc_series, &toc_chunks, &toc_min, &toc_max));
+  SKALD_RETURN_IF_ERROR(ReadFrame(impl->bytes, true, &impl->version, toc, &toc_series, &toc_chunks,
+                                  &toc_min, &toc_max));
   SKALD_RETURN_IF_ERROR(impl->Parse(toc, toc_series, toc_chunks, toc_min, toc_max));
   return IndexFileReader(std::move(impl));
 }
@@ -642,15 +716,15 @@ size_t IndexFileReader::AppendChunksAt(uint64_t ordinal, int64_t from, int64_t t
   ByteReader d = IndexReader(impl_->chunks_sec.substr(impl_->chunk_offs[ordinal]));
   uint64_t n;
   if (!d.GetUvarint(&n)) return 0;
+  const ChunkContext ctx = impl_->chunk_context();
   int64_t prev_min = 0;
   std::string key;
   size_t added = 0;
   for (uint64_t j = 0; j < n; ++j) {
     RawChunk c;
-    if (!ReadChunk(&d, j, prev_min, key.size(), &c)) break;  // cannot happen
+    if (!ReadChunk(&d, ctx, j, prev_min, key.size(), &c)) break;  // cannot happen
     prev_min = c.min_ts;
-    key.resize(c.shared);
-    key.append(c.suffix);
+    BuildKey(c, impl_->symbols, &key);
     if (c.min_ts > through) break;  // sorted by min_ts
     if (c.max_ts < from) continue;
     ChunkRef& ref = out->emplace_back();
@@ -672,11 +746,12 @@ bool IndexFileReader::HasChunks(uint64_t fp, int64_t from, int64_t through) cons
   ByteReader d = IndexReader(impl_->chunks_sec.substr(impl_->chunk_offs[i]));
   uint64_t n;
   if (!d.GetUvarint(&n)) return false;
+  const ChunkContext ctx = impl_->chunk_context();
   int64_t prev_min = 0;
   uint64_t prev_key_len = 0;
   for (uint64_t j = 0; j < n; ++j) {
     RawChunk c;
-    if (!ReadChunk(&d, j, prev_min, prev_key_len, &c)) return false;
+    if (!ReadChunk(&d, ctx, j, prev_min, prev_key_len, &c)) return false;
     if (c.min_ts > through) return false;
     if (c.max_ts >= from) return true;
     prev_min = c.min_ts;
@@ -719,7 +794,9 @@ void FixChecksumsForTesting(std::string* bytes) {
   uint64_t toc[kNumSections][2];
   uint64_t toc_series, toc_chunks;
   int64_t toc_min, toc_max;
-  if (!ReadFrame(*bytes, false, toc, &toc_series, &toc_chunks, &toc_min, &toc_max).ok()) return;
+  uint8_t version;
+  if (!ReadFrame(*bytes, false, &version, toc, &toc_series, &toc_chunks, &toc_min, &toc_max).ok())
+    return;
   std::string fixed;
   for (int s = 0; s < kNumSections; ++s) {
     fixed.clear();

@@ -55,8 +55,8 @@ IndexFileReader MustOpen(std::string bytes) {
 std::string GoldenFile() {
   IndexFileWriter w;
   w.AddSeries(0x0102030405060708, L({{"a", "b"}}));
-  w.AddChunk(Chunk(0x0102030405060708, 2000, 2000, "c/k2", 1, 50, 60));
-  w.AddChunk(Chunk(0x0102030405060708, 1000, 1500, "c/k1", 3, 100, 300));
+  w.AddChunk(Chunk(0x0102030405060708, 2000, 2000, "p/x#100+50", 1, 50, 60));
+  w.AddChunk(Chunk(0x0102030405060708, 1000, 1500, "p/x#0+100", 3, 100, 300));
   auto bytes = w.Finish();
   EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
   return *bytes;
@@ -65,6 +65,50 @@ std::string GoldenFile() {
 TEST(IndexFileTest, GoldenBytesMatchTheFormatDocument) {
   // clang-format off
   const std::string expected =
+      "534b495802000000"                    // header: "SKIX", version 2, reserved
+      "03016101620470" "2f7823"             // symbols @8 (10): 3, "a", "b", "p/x#"
+      "904151e0"                            //   crc
+      "01" "0807060504030201" "01" "0001"   // series @22 (12): 1, fp, 1 label, a=b
+      "b6063afd"                            //   crc
+      "02"                                  // chunks @38 (31): 2 chunks
+      "00" "f403" "03" "64" "ac02" "03" "04" "05302b313030"  // +0, 500, 3, 100, 300,
+                                            //   symbol 2 + 1, 4, "0+100"
+      "e807" "00" "01" "32" "3c" "00" "04" "063130302b3530"  // +1000, 0, 1, 50, 60,
+                                            //   previous key, 4, "100+50"
+      "3a57ce68"                            //   crc
+      "01" "00" "0100" "01" "01" "0100"     // postings @73 (8): a -> {0}; a=b -> {0}
+      "05048241"                            //   crc
+      "0800000000000000" "0a00000000000000" // TOC @85: symbols
+      "1600000000000000" "0c00000000000000" //   series
+      "2600000000000000" "1f00000000000000" //   chunks
+      "4900000000000000" "0800000000000000" //   postings
+      "e803000000000000" "d007000000000000" //   min_ts 1000, max_ts 2000
+      "0100000000000000" "0200000000000000" //   1 series, 2 chunks
+      "0aae3c0e"                            //   TOC crc
+      "534b4958";                           // trailing magic
+  // clang-format on
+  EXPECT_EQ(Hex(GoldenFile()), expected);
+}
+
+TEST(IndexFileTest, GoldenFileReadsBack) {
+  IndexFileReader r = MustOpen(GoldenFile());
+  EXPECT_EQ(r.size_bytes(), 189u);
+  EXPECT_EQ(r.min_ts(), 1000);
+  EXPECT_EQ(r.max_ts(), 2000);
+  EXPECT_EQ(r.num_series(), 1u);
+  EXPECT_EQ(r.num_chunks(), 2u);
+  EXPECT_EQ(*r.LabelsOf(0x0102030405060708), L({{"a", "b"}}));
+  EXPECT_EQ(
+      r.Chunks(0x0102030405060708, kMin, kMax),
+      (std::vector<ChunkRef>{Chunk(0x0102030405060708, 1000, 1500, "p/x#0+100", 3, 100, 300),
+                             Chunk(0x0102030405060708, 2000, 2000, "p/x#100+50", 1, 50, 60)}));
+}
+
+// The version 1 worked example of docs/formats/index.md (written before version 2): still
+// read as it was.
+TEST(IndexFileTest, Version1FilesStillRead) {
+  // clang-format off
+  const std::string v1 =
       "534b495801000000"                    // header: "SKIX", version 1, reserved
       "0201610162"                          // symbols @8 (5): 2, "a", "b"
       "84912af8"                            //   crc
@@ -85,20 +129,20 @@ TEST(IndexFileTest, GoldenBytesMatchTheFormatDocument) {
       "4e2654a8"                            //   TOC crc
       "534b4958";                           // trailing magic
   // clang-format on
-  EXPECT_EQ(Hex(GoldenFile()), expected);
-}
-
-TEST(IndexFileTest, GoldenFileReadsBack) {
-  IndexFileReader r = MustOpen(GoldenFile());
+  std::string bytes;
+  for (size_t i = 0; i < v1.size(); i += 2) {
+    bytes.push_back(static_cast<char>(std::stoi(v1.substr(i, 2), nullptr, 16)));
+  }
+  IndexFileReader r = MustOpen(bytes);
   EXPECT_EQ(r.size_bytes(), 177u);
   EXPECT_EQ(r.min_ts(), 1000);
   EXPECT_EQ(r.max_ts(), 2000);
-  EXPECT_EQ(r.num_series(), 1u);
-  EXPECT_EQ(r.num_chunks(), 2u);
   EXPECT_EQ(*r.LabelsOf(0x0102030405060708), L({{"a", "b"}}));
   EXPECT_EQ(r.Chunks(0x0102030405060708, kMin, kMax),
             (std::vector<ChunkRef>{Chunk(0x0102030405060708, 1000, 1500, "c/k1", 3, 100, 300),
                                    Chunk(0x0102030405060708, 2000, 2000, "c/k2", 1, 50, 60)}));
+  EXPECT_TRUE(r.HasChunks(0x0102030405060708, 1600, 2000));
+  EXPECT_EQ(r.Select({}), FPs{0x0102030405060708});
 }
 
 TEST(IndexFileTest, RoundTripMatchesBruteForceAndMemIndex) {
@@ -114,8 +158,22 @@ TEST(IndexFileTest, RoundTripMatchesBruteForceAndMemIndex) {
       int n = static_cast<int>(rng() % 4);
       for (int i = 0; i < n; ++i) {
         int64_t min = static_cast<int64_t>(rng() % 100000) - 50000;
-        ChunkRef c = Chunk(s.fp, min, min + static_cast<int64_t>(rng() % 1000),
-                           "chunks/t/" + std::to_string(s.fp) + "/" + std::to_string(i),
+        // Chunk objects, packed chunks of a few packs (keys coded against the pack's
+        // prefix) and keys with several '#'.
+        const std::string id = std::to_string(s.fp) + "+" + std::to_string(i);
+        std::string key;
+        switch (rng() % 3) {
+          case 0:
+            key = "chunks/t/" + std::to_string(s.fp) + "/" + std::to_string(i);
+            break;
+          case 1:
+            key = "packs/t/" + std::to_string(rng() % 3) + "#" + id;
+            break;
+          default:
+            key = "#" + std::to_string(rng() % 2) + "#" + id;
+            break;
+        }
+        ChunkRef c = Chunk(s.fp, min, min + static_cast<int64_t>(rng() % 1000), key,
                            static_cast<uint32_t>(rng()), rng(), rng() % 1000);
         w.AddChunk(c);
         want_chunks[s.fp].push_back(c);
@@ -321,16 +379,43 @@ TEST(IndexFileTest, StructuralDamageBehindValidChecksumsIsCorruption) {
 
   // Series count says 2 but only one series follows.
   bytes = GoldenFile();
-  bytes[17] = 2;
+  bytes[22] = 2;
   internal::FixChecksumsForTesting(&bytes);
   EXPECT_EQ(IndexFileReader::Open(bytes).status().code(), StatusCode::kCorruption);
 
   // Second chunk's key shares more bytes than the first key has.
   bytes = GoldenFile();
-  ASSERT_EQ(bytes[33 + 21], 3);  // "shared" of chunk 2
-  bytes[33 + 21] = 9;
+  ASSERT_EQ(bytes[61], 4);  // "shared" of chunk 2
+  bytes[61] = 10;
   internal::FixChecksumsForTesting(&bytes);
   EXPECT_EQ(IndexFileReader::Open(bytes).status().code(), StatusCode::kCorruption);
+
+  // First chunk's key is based on a symbol that does not exist, or shares more of its
+  // symbol than the symbol has.
+  bytes = GoldenFile();
+  ASSERT_EQ(bytes[46], 3);  // "base" of chunk 1
+  bytes[46] = 4;
+  internal::FixChecksumsForTesting(&bytes);
+  EXPECT_EQ(IndexFileReader::Open(bytes).status().code(), StatusCode::kCorruption);
+  bytes = GoldenFile();
+  ASSERT_EQ(bytes[47], 4);  // "shared" of chunk 1
+  bytes[47] = 5;
+  internal::FixChecksumsForTesting(&bytes);
+  EXPECT_EQ(IndexFileReader::Open(bytes).status().code(), StatusCode::kCorruption);
+
+  // First chunk's min_ts below the file's (its offset from the TOC's min_ts wraps).
+  bytes = GoldenFile();
+  ASSERT_EQ(bytes[39], 0);
+  bytes.replace(39, 1, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01");
+  const size_t toc = bytes.size() - 104;
+  bytes.replace(toc + 40, 8, std::string("\x28\x00\x00\x00\x00\x00\x00\x00", 8));  // chunks length
+  bytes.replace(toc + 48, 8,
+                std::string("\x52\x00\x00\x00\x00\x00\x00\x00", 8));  // postings offset
+  internal::FixChecksumsForTesting(&bytes);
+  auto wrapped = IndexFileReader::Open(bytes);
+  EXPECT_EQ(wrapped.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(wrapped.status().message().find("bad chunk ref"), std::string::npos)
+      << wrapped.status().ToString();
 
   // Unchanged content with fixed checksums still opens (the helper is sane).
   bytes = GoldenFile();
