@@ -3,6 +3,9 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
 
 #include "core/go_string.h"
 
@@ -38,20 +41,93 @@ std::string_view Labels::FindDuplicateName() const {
   return {};
 }
 
-std::string Labels::ToString() const {
+namespace {
+
+// The canonical text of a label set whose pairs have .name and .value.
+template <typename Pairs>
+std::string CanonicalText(const Pairs& pairs) {
   std::string out;
   size_t n = 2;
-  for (const auto& l : items_) n += l.name.size() + l.value.size() + 5;
+  for (const auto& l : pairs) n += l.name.size() + l.value.size() + 5;
   out.reserve(n);
   out.push_back('{');
-  for (size_t i = 0; i < items_.size(); i++) {
-    if (i > 0) out.append(", ");
-    out.append(items_[i].name);
+  bool first = true;
+  for (const auto& l : pairs) {
+    if (!first) out.append(", ");
+    first = false;
+    out.append(l.name);
     out.push_back('=');
-    AppendGoQuoted(&out, items_[i].value);
+    AppendGoQuoted(&out, l.value);
   }
   out.push_back('}');
   return out;
+}
+
+}  // namespace
+
+std::string Labels::ToString() const { return CanonicalText(items_); }
+
+PackedLabels::PackedLabels(const Labels& labels) {
+  if (labels.empty()) return;
+  size_t text = 0;
+  for (const Label& l : labels) text += l.name.size() + l.value.size();
+  const size_t count = labels.size();
+  // Label sets are bounded by the push limits long before 4 GiB; a larger one is a bug.
+  if (text > UINT32_MAX || count > UINT32_MAX / 2) std::abort();
+  void* mem = ::operator new(sizeof(Rep) + 2 * count * sizeof(uint32_t) + text);
+  rep_ = new (mem) Rep{{1}, static_cast<uint32_t>(count)};
+  uint32_t* ends = rep_->ends();
+  char* out = const_cast<char*>(rep_->text());
+  uint32_t at = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const Label& l = labels.items()[i];
+    std::memcpy(out + at, l.name.data(), l.name.size());
+    at += static_cast<uint32_t>(l.name.size());
+    ends[2 * i] = at;
+    std::memcpy(out + at, l.value.data(), l.value.size());
+    at += static_cast<uint32_t>(l.value.size());
+    ends[2 * i + 1] = at;
+  }
+}
+
+void PackedLabels::Unref() {
+  if (rep_ != nullptr && rep_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    rep_->~Rep();
+    ::operator delete(rep_);
+  }
+  rep_ = nullptr;
+}
+
+Labels PackedLabels::ToLabels() const {
+  std::vector<Label> pairs;
+  pairs.reserve(size());
+  for (Pair p : *this) pairs.push_back(Label{std::string(p.name), std::string(p.value)});
+  return Labels(std::move(pairs));
+}
+
+std::string PackedLabels::ToString() const { return CanonicalText(*this); }
+
+size_t PackedLabels::allocated_bytes() const {
+  if (rep_ == nullptr) return 0;
+  return sizeof(Rep) + 2 * rep_->count * sizeof(uint32_t) + rep_->ends()[2 * rep_->count - 1];
+}
+
+bool PackedLabels::operator==(const PackedLabels& o) const {
+  if (rep_ == o.rep_) return true;
+  if (size() != o.size()) return false;
+  if (empty()) return true;
+  const size_t n = 2 * rep_->count;
+  return std::memcmp(rep_->ends(), o.rep_->ends(), n * sizeof(uint32_t)) == 0 &&
+         std::memcmp(rep_->text(), o.rep_->text(), rep_->ends()[n - 1]) == 0;
+}
+
+bool PackedLabels::operator==(const Labels& o) const {
+  if (size() != o.size()) return false;
+  for (size_t i = 0; i < o.size(); ++i) {
+    Pair p = (*this)[i];
+    if (p.name != o.items()[i].name || p.value != o.items()[i].value) return false;
+  }
+  return true;
 }
 
 uint64_t FingerprintOf(std::string_view canonical) {

@@ -146,18 +146,18 @@ std::string_view PackPrefix(std::string_view key) {
 void IndexFileWriter::AddSeries(uint64_t fp, const Labels& labels) {
   auto it = series_.find(fp);
   if (it == series_.end()) {
-    series_.emplace(fp, std::make_shared<const Labels>(labels));
-  } else if (*it->second != labels && error_.empty()) {
-    error_ = "fingerprint collision: " + Hex(fp) + " is both " + it->second->ToString() + " and " +
+    series_.emplace(fp, PackedLabels(labels));
+  } else if (!(it->second == labels) && error_.empty()) {
+    error_ = "fingerprint collision: " + Hex(fp) + " is both " + it->second.ToString() + " and " +
              labels.ToString();
   }
 }
 
-void IndexFileWriter::AddSeries(uint64_t fp, std::shared_ptr<const Labels> labels) {
+void IndexFileWriter::AddSeries(uint64_t fp, PackedLabels labels) {
   auto [it, inserted] = series_.try_emplace(fp, labels);
-  if (!inserted && *it->second != *labels && error_.empty()) {
-    error_ = "fingerprint collision: " + Hex(fp) + " is both " + it->second->ToString() + " and " +
-             labels->ToString();
+  if (!inserted && !(it->second == labels) && error_.empty()) {
+    error_ = "fingerprint collision: " + Hex(fp) + " is both " + it->second.ToString() + " and " +
+             labels.ToString();
   }
 }
 
@@ -176,9 +176,9 @@ StatusOr<std::string> IndexFileWriter::Finish() const {
   }
 
   // Series in fingerprint order; chunks grouped by fingerprint, in the order added.
-  std::vector<std::pair<uint64_t, const Labels*>> series;
+  std::vector<std::pair<uint64_t, const PackedLabels*>> series;
   series.reserve(series_.size());
-  for (const auto& [fp, labels] : series_) series.emplace_back(fp, labels.get());
+  for (const auto& [fp, labels] : series_) series.emplace_back(fp, &labels);
   std::sort(series.begin(), series.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<const ChunkRef*> chunks(chunks_.size());
@@ -201,7 +201,7 @@ StatusOr<std::string> IndexFileWriter::Finish() const {
     label_ids.push_back(it->second);
   };
   for (const auto& [fp, labels] : series) {
-    for (const Label& l : *labels) {
+    for (PackedLabels::Pair l : *labels) {
       intern(l.name);
       intern(l.value);
     }
@@ -346,7 +346,7 @@ StatusOr<std::string> IndexFileWriter::Finish() const {
   postings.reserve(label_ids.size() / 2);
   next_id = 0;
   for (uint32_t ordinal = 0; ordinal < series.size(); ++ordinal) {
-    for (const Label& l : *series[ordinal].second) {
+    for (PackedLabels::Pair l : *series[ordinal].second) {
       const uint64_t name = label_ids[next_id], value = label_ids[next_id + 1];
       next_id += 2;
       if (!l.value.empty()) postings.push_back({name << 32 | value, ordinal});

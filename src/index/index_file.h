@@ -32,7 +32,7 @@ class IndexFileWriter {
   // no-op; with different labels Finish() fails (fingerprint collision).
   void AddSeries(uint64_t fp, const Labels& labels);
   // The same, sharing `labels` (a flush adds every stream's labels as they are held).
-  void AddSeries(uint64_t fp, std::shared_ptr<const Labels> labels);
+  void AddSeries(uint64_t fp, PackedLabels labels);
   // Adds a chunk of series ref.fingerprint. The series may be added before or
   // after. A chunk whose key was already added for that series is ignored.
   void AddChunk(ChunkRef ref);
@@ -46,7 +46,7 @@ class IndexFileWriter {
  private:
   // A flush adds a million series and chunks at 1,000,000 streams: both are held flat and
   // put in fingerprint order by Finish.
-  absl::flat_hash_map<uint64_t, std::shared_ptr<const Labels>> series_;
+  absl::flat_hash_map<uint64_t, PackedLabels> series_;
   std::vector<ChunkRef> chunks_;
   std::string error_;  // first AddSeries conflict
 };

@@ -71,20 +71,23 @@ bool MarkDirty(List& list) {
 
 }  // namespace
 
-void MemIndex::Add(uint64_t fp, std::shared_ptr<const Labels> shared) {
+void MemIndex::Add(uint64_t fp, PackedLabels shared) {
   Shard& s = ShardOf(fp);
   std::unique_lock lock(s.mu);
   auto [it, inserted] = s.series.try_emplace(fp, std::move(shared));
   if (!inserted) return;
-  const Labels& labels = *it->second;
+  const PackedLabels& labels = it->second;
   // A stream removed and added again before the lists were normalized is in them twice
   // (normalizing drops the duplicate).
   Append(s.all, fp);
-  for (const Label& l : labels) {
+  for (PackedLabels::Pair l : labels) {
     if (l.value.empty()) continue;
-    auto nit = s.postings.try_emplace(l.name).first;
+    auto nit = s.postings.find(l.name);
+    if (nit == s.postings.end()) nit = s.postings.try_emplace(std::string(l.name)).first;
     if (Append(nit->second.all, fp)) s.dirty_names.push_back(nit);
-    auto vit = nit->second.values.try_emplace(l.value).first;
+    ValueMap& values = nit->second.values;
+    auto vit = values.find(l.value);
+    if (vit == values.end()) vit = values.try_emplace(std::string(l.value)).first;
     if (Append(vit->second, fp)) s.dirty_values.emplace_back(nit, vit);
   }
 }
@@ -97,7 +100,7 @@ void MemIndex::Remove(uint64_t fp) {
   // The lists holding fp are marked dirty; Normalize drops every fingerprint of a dirty
   // list that is no longer in `series`.
   MarkDirty(s.all);
-  for (const Label& l : *it->second) {
+  for (PackedLabels::Pair l : it->second) {
     if (l.value.empty()) continue;
     auto nit = s.postings.find(l.name);
     if (nit == s.postings.end()) continue;
@@ -190,7 +193,7 @@ std::optional<Labels> MemIndex::LabelsOf(uint64_t fp) const {
   std::shared_lock lock(s.mu);
   auto it = s.series.find(fp);
   if (it == s.series.end()) return std::nullopt;
-  return *it->second;
+  return it->second.ToLabels();
 }
 
 namespace {

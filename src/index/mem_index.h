@@ -43,8 +43,8 @@ class MemIndex {
   // Indexes stream `fp` with `labels` (shared, not copied: the ingester's stream holds the
   // same object). Idempotent: adding a known fingerprint again does nothing (the first
   // labels win).
-  void Add(uint64_t fp, std::shared_ptr<const Labels> labels);
-  void Add(uint64_t fp, const Labels& labels) { Add(fp, std::make_shared<const Labels>(labels)); }
+  void Add(uint64_t fp, PackedLabels labels);
+  void Add(uint64_t fp, const Labels& labels) { Add(fp, PackedLabels(labels)); }
   // Forgets stream `fp`; no-op when unknown. What it held is freed by the next read of
   // its shard, or by Compact.
   void Remove(uint64_t fp);
@@ -77,7 +77,7 @@ class MemIndex {
   using NameMap = std::map<std::string, NameEntry, std::less<>>;
   struct Shard {
     mutable std::shared_mutex mu;
-    absl::flat_hash_map<uint64_t, std::shared_ptr<const Labels>> series;
+    absl::flat_hash_map<uint64_t, PackedLabels> series;
     PostingList all;
     NameMap postings;
     // Value and name lists that are dirty (each listed once), and whether a stream was

@@ -346,7 +346,7 @@ Status Ingester::PushBatch(std::string_view tenant, std::span<StreamAppend> stre
       const Stream& s = *p.stream;
       if (p.log_series) {
         size_t b = buf.size();
-        wal::EncodeSeries(&buf, {s.tenant_, s.fp_, s.labels_->ToString()});
+        wal::EncodeSeries(&buf, {s.tenant_, s.fp_, s.labels_.ToString()});
         spans.push_back({wal::RecordType::kSeries, {b, buf.size()}});
       }
       size_t b = buf.size();
@@ -535,7 +535,7 @@ void ForEachMatchingStream(TenantInstance* inst, const std::vector<Matcher>& mat
 void Ingester::SnapshotLocked(uint64_t fp, Stream& s, int64_t from, int64_t through,
                               StreamSnapshot* snap) {
   snap->fingerprint = fp;
-  snap->labels = *s.labels_;
+  snap->labels = s.labels_.ToLabels();
   snap->blocks.clear();
   snap->head_bytes = snap->head_lines = 0;
   for (const auto& c : s.closed_) AppendChunkBlocks(c, from, through, &snap->blocks);
@@ -587,7 +587,7 @@ std::vector<StreamVolume> Ingester::Volumes(std::string_view tenant,
   ForEachMatchingStream(FindTenant(tenant), matchers, [&](uint64_t fp, const Stream& s) {
     StreamVolume v;
     v.fingerprint = fp;
-    v.labels = *s.labels_;
+    v.labels = s.labels_.ToLabels();
     for (const auto& c : s.closed_) {
       if (!overlaps(c->min_ts, c->max_ts)) continue;
       v.chunks++;

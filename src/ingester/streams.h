@@ -70,14 +70,14 @@ class Stream {
   // `tenant` is the TenantInstance's name: tenants are never dropped, so it outlives the
   // stream.
   Stream(std::string_view tenant, Labels labels, uint64_t fp)
-      : tenant_(tenant), labels_(std::make_shared<const Labels>(std::move(labels))), fp_(fp) {}
+      : tenant_(tenant), labels_(labels), fp_(fp) {}
 
   // Members are laid out small fields last, so a stream object stays ~270 bytes (a million
   // streams are a million of them).
   std::mutex mu_;
 
   const std::string_view tenant_;
-  const std::shared_ptr<const Labels> labels_;  // shared with the tenant's MemIndex
+  const PackedLabels labels_;  // shared with the tenant's MemIndex
   const uint64_t fp_;
 
   // Head block: unsorted entries whose bytes live in head_data_.
