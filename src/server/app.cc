@@ -188,6 +188,7 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   io.block_size = static_cast<size_t>(config.ingester.chunk_block_size);
   io.target_size = static_cast<size_t>(config.ingester.chunk_target_size);
   io.pack_target_size = static_cast<size_t>(config.ingester.pack_target_size);
+  io.flush_batch_size = static_cast<size_t>(config.ingester.flush_batch_size);
   io.head_block_size = static_cast<size_t>(config.ingester.head_block_size);
   io.compression_level = static_cast<int>(config.ingester.compression_level);
   io.block_filter_min_bytes = static_cast<size_t>(config.ingester.block_filter_min_bytes);

@@ -145,6 +145,12 @@ const std::vector<Field>& Fields() {
                     "Skald: a flush writes each tenant's chunks into packed objects of about "
                     "this size (docs/formats/pack.md) instead of one object per chunk. 0 writes "
                     "one object per chunk."),
+        SKALD_FIELD("ingester.flush_batch_size", "ingester.flush-batch-size", kByteSize,
+                    ingester.flush_batch_size,
+                    "Skald: a flush pass closes, writes and indexes a tenant's streams in "
+                    "batches of about this many chunk bytes, so its memory peak stays bounded "
+                    "however many streams are flushed; each batch writes its own index file "
+                    "per day. 0 flushes a tenant in one batch."),
         SKALD_FIELD("ingester.head_block_size", "ingester.head-block-size", kInt64,
                     ingester.head_block_size,
                     "Skald: heads are cut at this many uncompressed bytes into provisional "

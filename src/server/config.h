@@ -67,6 +67,7 @@ struct Config {
     int64_t chunk_block_size = 262144;                     // -ingester.chunks-block-size
     int64_t chunk_target_size = 1572864;                   // -ingester.chunk-target-size
     int64_t pack_target_size = 32 << 20;                   // -ingester.pack-target-size
+    int64_t flush_batch_size = 64 << 20;                   // -ingester.flush-batch-size
     int64_t head_block_size = 32768;                       // -ingester.head-block-size
     int64_t block_filter_min_bytes = 0;                    // -ingester.block-filter-min-bytes
     int64_t compression_level = 0;                         // -ingester.compression-level

@@ -992,6 +992,57 @@ TEST_F(IngesterTest, FlushPacksChunksUpToTheTargetSize) {
   }
 }
 
+// With a small flush_batch_size a pass closes, writes and indexes streams a batch at a time,
+// in fingerprint order: several index files, packs over disjoint fingerprint ranges, and
+// every line stored once. A store that refuses every pack fails each batch alike, keeps
+// everything in memory, and the next pass writes it all.
+TEST_F(IngesterTest, FlushInBatchesWritesEveryStreamOnce) {
+  storage::FaultObjectStore faulty(&store_);
+  IngesterOptions o;
+  o.flush_batch_size = 2000;
+  o.pack_target_size = 1000;
+  auto ing = std::make_unique<Ingester>(o, &faulty, &index_, nullptr);
+  std::map<std::string, std::vector<Entry>> pushed;
+  for (int s = 0; s < 60; s++) {
+    const Labels ls = L("{app=\"s" + std::to_string(s) + "\"}");
+    std::vector<Entry> entries;
+    for (int i = 0; i < 5; i++) entries.push_back({kBase + i, Line(s * 100 + i), {}});
+    Push(*ing, kTenant, ls, entries);
+    pushed[ls.ToString()] = entries;
+  }
+
+  faulty.FailWhen(storage::FaultObjectStore::Op::kPut, "packs/");
+  EXPECT_FALSE(ing->FlushAll().ok());
+  EXPECT_TRUE(StoredEntries(kTenant).empty());
+  EXPECT_EQ(SnapshotEntries(*ing, kTenant), pushed);
+
+  faulty.Heal();
+  ASSERT_TRUE(ing->FlushAll().ok());
+  EXPECT_EQ(StoredEntries(kTenant), pushed);
+  EXPECT_TRUE(SnapshotEntries(*ing, kTenant).empty());
+  EXPECT_EQ(ing->MemoryBytes(), 0u);
+
+  auto index_files = store_.List("index/" + std::string(kTenant) + "/");
+  ASSERT_TRUE(index_files.ok());
+  EXPECT_GT(index_files->size(), 2u);
+  // Each batch is a fingerprint range of its own: no two packs' ranges overlap.
+  auto packs = store_.List("packs/");
+  ASSERT_TRUE(packs.ok());
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  for (const std::string& k : *packs) {
+    auto bytes = store_.Get(k);
+    ASSERT_TRUE(bytes.ok());
+    auto footer = storage::ReadPackFooter(*bytes);
+    ASSERT_TRUE(footer.ok()) << footer.status().ToString();
+    for (size_t i = 1; i < footer->size(); ++i) {
+      EXPECT_LT((*footer)[i - 1].fingerprint, (*footer)[i].fingerprint);
+    }
+    ranges.emplace_back(footer->front().fingerprint, footer->back().fingerprint);
+  }
+  std::sort(ranges.begin(), ranges.end());
+  for (size_t i = 1; i < ranges.size(); ++i) EXPECT_LT(ranges[i - 1].second, ranges[i].first);
+}
+
 // 4 threads push to overlapping streams while one thread snapshots and another
 // flushes; afterwards every pushed entry is stored exactly once.
 TEST_F(IngesterTest, ConcurrentPushSnapshotAndFlushLoseAndDuplicateNothing) {
