@@ -2,6 +2,7 @@
 #include "index/mem_index.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <mutex>
 
 #include "index/postings.h"
@@ -16,17 +17,49 @@ Postings ToPostings(const Set& set) {
 
 }  // namespace
 
+void MemIndex::PostingList::push_back(uint64_t fp) {
+  if (size_ < cap_) {
+    begin()[size_++] = fp;
+    return;
+  }
+  if (cap_ >= (1u << 30)) std::abort();  // 2^30 streams in one shard's list: cannot happen
+  const uint32_t cap = cap_ * 2;
+  auto* grown = new uint64_t[cap];
+  std::copy(begin(), end(), grown);
+  if (cap_ > 1) delete[] heap_;
+  heap_ = grown;
+  cap_ = cap;
+  heap_[size_++] = fp;
+}
+
+void MemIndex::PostingList::Truncate(size_t n) {
+  size_ = static_cast<uint32_t>(n);
+  if (cap_ <= 1 || cap_ <= 2 * size_ + 16) return;
+  if (size_ <= 1) {
+    const uint64_t first = size_ == 1 ? heap_[0] : 0;
+    delete[] heap_;
+    one_ = first;
+    cap_ = 1;
+    return;
+  }
+  auto* fit = new uint64_t[size_];
+  std::copy(heap_, heap_ + size_, fit);
+  delete[] heap_;
+  heap_ = fit;
+  cap_ = size_;
+}
+
 // PostingsSource view of one normalized shard; the caller holds the shard's lock.
 class MemIndex::Source : public PostingsSource {
  public:
   explicit Source(const Shard& shard) : shard_(shard) {}
 
-  Postings AllPostings() const override { return shard_.all.fps; }
+  Postings AllPostings() const override { return shard_.all.ToVector(); }
 
   Postings NamePostings(std::string_view name) const override {
     auto it = shard_.postings.find(name);
     if (it == shard_.postings.end()) return {};
-    return it->second.all.fps;
+    return it->second.all.ToVector();
   }
 
   Postings ValuePostings(std::string_view name, std::string_view value) const override {
@@ -34,7 +67,7 @@ class MemIndex::Source : public PostingsSource {
     if (it == shard_.postings.end()) return {};
     auto vit = it->second.values.find(value);
     if (vit == it->second.values.end()) return {};
-    return vit->second.fps;
+    return vit->second.ToVector();
   }
 
   std::vector<std::string_view> Values(std::string_view name) const override {
@@ -55,17 +88,17 @@ namespace {
 // Appends fp; returns true when this made a clean list dirty.
 template <typename List>
 bool Append(List& list, uint64_t fp) {
-  const bool was = list.dirty;
-  if (!list.dirty && !list.fps.empty() && fp <= list.fps.back()) list.dirty = true;
-  list.fps.push_back(fp);
-  return !was && list.dirty;
+  const bool was = list.dirty();
+  if (!was && !list.empty() && fp <= list.back()) list.set_dirty(true);
+  list.push_back(fp);
+  return !was && list.dirty();
 }
 
 // Marks a list dirty; returns true when it was clean.
 template <typename List>
 bool MarkDirty(List& list) {
-  if (list.dirty) return false;
-  list.dirty = true;
+  if (list.dirty()) return false;
+  list.set_dirty(true);
   return true;
 }
 
@@ -115,14 +148,14 @@ void MemIndex::Remove(uint64_t fp) {
 
 void MemIndex::Normalize(Shard& s) {
   auto fix = [&](PostingList& list) {
-    if (!list.dirty) return;
-    std::sort(list.fps.begin(), list.fps.end());
-    list.fps.erase(std::unique(list.fps.begin(), list.fps.end()), list.fps.end());
+    if (!list.dirty()) return;
+    std::sort(list.begin(), list.end());
+    uint64_t* end = std::unique(list.begin(), list.end());
     if (s.removals) {
-      std::erase_if(list.fps, [&](uint64_t fp) { return !s.series.contains(fp); });
+      end = std::remove_if(list.begin(), end, [&](uint64_t fp) { return !s.series.contains(fp); });
     }
-    if (list.fps.capacity() > 2 * list.fps.size() + 16) list.fps.shrink_to_fit();
-    list.dirty = false;
+    list.Truncate(static_cast<size_t>(end - list.begin()));
+    list.set_dirty(false);
   };
   fix(s.all);
   for (NameMap::iterator nit : s.dirty_names) fix(nit->second.all);
@@ -131,7 +164,7 @@ void MemIndex::Normalize(Shard& s) {
   std::vector<NameMap::iterator> emptied;
   for (auto& [nit, vit] : s.dirty_values) {
     fix(vit->second);
-    if (vit->second.fps.empty()) {
+    if (vit->second.empty()) {
       nit->second.values.erase(vit);
       if (nit->second.values.empty()) emptied.push_back(nit);
     }

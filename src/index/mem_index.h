@@ -65,10 +65,42 @@ class MemIndex {
 
  private:
   class Source;
-  struct PostingList {
-    std::vector<uint64_t> fps;  // sorted and duplicate-free unless dirty
-    bool dirty = false;         // appended to, or holds removed streams, since sorted
+  // Fingerprints, sorted and duplicate-free unless dirty (appended to, or holding removed
+  // streams, since sorted). One fits inline: with a label value per stream (a request id, a
+  // pod name), a million streams are a million single-entry lists, each of which would
+  // otherwise be a heap block. 16 bytes.
+  class PostingList {
+   public:
+    PostingList() = default;
+    PostingList(const PostingList&) = delete;
+    PostingList& operator=(const PostingList&) = delete;
+    ~PostingList() {
+      if (cap_ > 1) delete[] heap_;
+    }
+    bool dirty() const { return dirty_; }
+    void set_dirty(bool dirty) { dirty_ = dirty; }
+    size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    uint64_t* begin() { return cap_ > 1 ? heap_ : &one_; }
+    const uint64_t* begin() const { return cap_ > 1 ? heap_ : &one_; }
+    uint64_t* end() { return begin() + size_; }
+    const uint64_t* end() const { return begin() + size_; }
+    uint64_t back() const { return begin()[size_ - 1]; }
+    void push_back(uint64_t fp);
+    // Keeps the first n (n <= size()), then gives back room when much is unused.
+    void Truncate(size_t n);
+    std::vector<uint64_t> ToVector() const { return {begin(), end()}; }
+
+   private:
+    union {
+      uint64_t one_ = 0;  // cap_ == 1
+      uint64_t* heap_;    // cap_ > 1
+    };
+    uint32_t size_ = 0;
+    uint32_t cap_ : 31 = 1;
+    uint32_t dirty_ : 1 = 0;
   };
+  static_assert(sizeof(PostingList) == 16);
   using ValueMap = std::map<std::string, PostingList, std::less<>>;  // node-stable
   struct NameEntry {
     PostingList all;  // streams having the name
@@ -86,7 +118,7 @@ class MemIndex {
     std::vector<std::pair<NameMap::iterator, ValueMap::iterator>> dirty_values;
     std::vector<NameMap::iterator> dirty_names;
     bool removals = false;
-    bool Clean() const { return !all.dirty && dirty_values.empty() && dirty_names.empty(); }
+    bool Clean() const { return !all.dirty() && dirty_values.empty() && dirty_names.empty(); }
   };
 
   // Fingerprints are hashes: their top bits spread streams evenly.

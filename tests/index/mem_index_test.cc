@@ -142,6 +142,17 @@ TEST(MemIndexTest, CompactAfterRemovalsKeepsTheLiveStreams) {
   idx.Add(11ull << 54 | 11, L({{"app", "b"}, {"id", "11"}}));
   EXPECT_EQ(idx.Select({Eq("id", "11")}), FPs{11ull << 54 | 11});
   EXPECT_EQ(idx.LabelValues("app"), (std::vector<std::string>{"a", "b"}));
+
+  // Lists shrink back to one (held inline) and to none, and grow again.
+  for (uint64_t i = 10; i < 1000; i += 10) idx.Remove(i << 54 | i);
+  idx.Compact();
+  EXPECT_EQ(idx.Select({Eq("app", "a")}), FPs{0});
+  for (uint64_t i = 0; i < 1000; i += 7) idx.Add(i << 54 | i, L({{"app", "a"}}));
+  idx.Remove(0);
+  want.clear();
+  for (uint64_t i = 7; i < 1000; i += 7) want.push_back(i << 54 | i);
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(idx.Select({Eq("app", "a")}), want);
 }
 
 TEST(MemIndexTest, MatchesBruteForceOnRandomCorpus) {
