@@ -204,42 +204,96 @@ StatusOr<std::vector<std::string>> IndexStore::ListDays(std::string_view tenant,
   return keys;
 }
 
+namespace {
+
+// Sorts a series' chunks gathered from several files and keeps the first ref of each key.
+void SortUniqueChunks(std::vector<ChunkRef>* chunks) {
+  std::sort(chunks->begin(), chunks->end(), ChunkLess);
+  if (chunks->size() <= 16) {
+    size_t kept = 0;
+    for (size_t i = 0; i < chunks->size(); ++i) {
+      bool dup = false;
+      for (size_t k = 0; k < kept && !dup; ++k) dup = (*chunks)[k].key == (*chunks)[i].key;
+      if (!dup) {
+        if (kept != i) (*chunks)[kept] = std::move((*chunks)[i]);
+        ++kept;
+      }
+    }
+    chunks->resize(kept);
+    return;
+  }
+  absl::flat_hash_set<std::string> seen;
+  auto keep = std::remove_if(chunks->begin(), chunks->end(),
+                             [&](const ChunkRef& c) { return !seen.insert(c.key).second; });
+  chunks->erase(keep, chunks->end());
+}
+
+}  // namespace
+
 StatusOr<std::vector<IndexStore::SeriesChunks>> IndexStore::Query(
     std::string_view tenant, int64_t from, int64_t through, const std::vector<Matcher>& matchers) {
   SKALD_ASSIGN_OR_RETURN(std::vector<ReaderPtr> files, FilesFor(tenant, from, through));
   std::vector<SeriesChunks> out;
-  absl::flat_hash_map<uint64_t, size_t> slot;
   std::vector<ChunkRef> chunks;
-  for (const ReaderPtr& file : files) {
+  if (files.size() == 1) {  // each series once, in fingerprint order
+    const ReaderPtr& file = files[0];
     // By ordinal: a million matching series cost no search each.
     for (uint64_t ord : file->SelectOrdinals(matchers)) {
       chunks.clear();
       if (file->AppendChunksAt(ord, from, through, &chunks) == 0) continue;
-      const uint64_t fp = file->FingerprintAt(ord);
-      if (files.size() == 1) {  // each series once: no need to gather by fingerprint
-        out.push_back(SeriesChunks{fp, file->LabelsAt(ord), std::move(chunks)});
-        chunks = {};
-        continue;
+      out.push_back(
+          SeriesChunks{file->FingerprintAt(ord), LazyLabels(file, ord), std::move(chunks)});
+      chunks = {};
+    }
+    return out;
+  }
+  // Several files (a day's flushes, several days): each file's matches are in fingerprint
+  // order, so the runs are merged (stable: files keep their order within a fingerprint) and
+  // a series found in several files gathers their chunks.
+  struct Hit {
+    uint64_t fp;
+    uint32_t file;
+    uint64_t ordinal;
+  };
+  std::vector<Hit> hits;
+  std::vector<size_t> run_ends;
+  for (size_t f = 0; f < files.size(); ++f) {
+    for (uint64_t ord : files[f]->SelectOrdinals(matchers)) {
+      hits.push_back({files[f]->FingerprintAt(ord), static_cast<uint32_t>(f), ord});
+    }
+    if (run_ends.empty() || run_ends.back() != hits.size()) run_ends.push_back(hits.size());
+  }
+  auto by_fp = [](const Hit& a, const Hit& b) { return a.fp < b.fp; };
+  while (run_ends.size() > 1) {
+    std::vector<size_t> merged;
+    size_t begin = 0;
+    for (size_t r = 0; r < run_ends.size(); r += 2) {
+      if (r + 1 < run_ends.size()) {
+        std::inplace_merge(hits.begin() + static_cast<ptrdiff_t>(begin),
+                           hits.begin() + static_cast<ptrdiff_t>(run_ends[r]),
+                           hits.begin() + static_cast<ptrdiff_t>(run_ends[r + 1]), by_fp);
+        merged.push_back(run_ends[r + 1]);
+      } else {
+        merged.push_back(run_ends[r]);
       }
-      auto [it, inserted] = slot.try_emplace(fp, out.size());
-      if (inserted) out.push_back(SeriesChunks{fp, file->LabelsAt(ord), {}});
-      std::vector<ChunkRef>& dst = out[it->second].chunks;
-      for (ChunkRef& c : chunks) dst.push_back(std::move(c));
+      begin = merged.back();
     }
+    run_ends = std::move(merged);
   }
-  for (SeriesChunks& s : out) {
-    if (files.size() > 1) {
-      std::sort(s.chunks.begin(), s.chunks.end(), ChunkLess);
-      absl::flat_hash_set<std::string> seen;
-      auto keep = std::remove_if(s.chunks.begin(), s.chunks.end(),
-                                 [&](const ChunkRef& c) { return !seen.insert(c.key).second; });
-      s.chunks.erase(keep, s.chunks.end());
+  for (size_t h = 0; h < hits.size();) {
+    const uint64_t fp = hits[h].fp;
+    chunks.clear();
+    LazyLabels labels;
+    size_t files_with_chunks = 0;
+    for (; h < hits.size() && hits[h].fp == fp; ++h) {
+      const ReaderPtr& file = files[hits[h].file];
+      if (file->AppendChunksAt(hits[h].ordinal, from, through, &chunks) == 0) continue;
+      if (files_with_chunks++ == 0) labels = LazyLabels(file, hits[h].ordinal);
     }
-  }
-  if (files.size() > 1) {  // one file gives them in fingerprint order already
-    std::sort(out.begin(), out.end(), [](const SeriesChunks& a, const SeriesChunks& b) {
-      return a.fingerprint < b.fingerprint;
-    });
+    if (files_with_chunks == 0) continue;
+    if (files_with_chunks > 1) SortUniqueChunks(&chunks);
+    out.push_back(SeriesChunks{fp, std::move(labels), std::move(chunks)});
+    chunks = {};
   }
   return out;
 }

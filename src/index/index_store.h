@@ -48,9 +48,23 @@ class IndexStore {
   // (nothing written) if it does not open; store errors are passed through.
   Status Write(std::string_view tenant, int64_t day, const std::string& file_bytes);
 
+  // A series' labels, decoded from its index file only when asked for: a query over a
+  // million series needs the labels of those that produce output only.
+  class LazyLabels {
+   public:
+    LazyLabels() = default;
+    LazyLabels(std::shared_ptr<const IndexFileReader> file, uint64_t ordinal)
+        : file_(std::move(file)), ordinal_(ordinal) {}
+    bool has_value() const { return file_ != nullptr; }
+    Labels Get() const { return file_ == nullptr ? Labels() : file_->LabelsAt(ordinal_); }
+
+   private:
+    std::shared_ptr<const IndexFileReader> file_;
+    uint64_t ordinal_ = 0;
+  };
   struct SeriesChunks {
     uint64_t fingerprint;
-    Labels labels;
+    LazyLabels labels;
     std::vector<ChunkRef> chunks;  // sorted by (min_ts, max_ts, key), unique keys
   };
   // Series matching matchers that have chunks overlapping [from, through]

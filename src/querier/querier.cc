@@ -156,7 +156,17 @@ struct Source {
 
 struct Querier::StreamWork {
   uint64_t fp = 0;
+  // The stream's labels: the ingester's, or read from the store's index on first use
+  // (Resolve), since most streams of a needle search produce nothing and never need them.
   Labels labels;
+  index::IndexStore::LazyLabels lazy_labels;
+  const Labels& Resolve() {
+    if (lazy_labels.has_value()) {
+      labels = lazy_labels.Get();
+      lazy_labels = {};
+    }
+    return labels;
+  }
   std::vector<chunk::BlockRef> ingester_blocks;
   std::vector<index::ChunkRef> chunks;
   // Chunks already fetched for this stream (Preload), by index into `chunks`; empty or null
@@ -313,9 +323,9 @@ std::span<const MetadataPair> EntryMetadata(const chunk::DecodedBlock& d, size_t
 }
 
 // The stream's erasure state, or nullopt when nothing of it is erased.
-std::optional<logql::Erasure::Stream> StreamErasure(const StreamWork& w) {
+std::optional<logql::Erasure::Stream> StreamErasure(StreamWork& w) {
   if (w.erasure == nullptr) return std::nullopt;
-  logql::Erasure::Stream s = w.erasure->ForStream(w.labels);
+  logql::Erasure::Stream s = w.erasure->ForStream(w.Resolve());
   if (s.empty()) return std::nullopt;
   return s;
 }
@@ -393,7 +403,7 @@ Status ScanStream(const ScanContext& ctx, StreamWork* w, QueryStats* stats) {
   thread_local chunk::DecodedBlock decoded;
   thread_local std::vector<uint32_t> hits;
   Collector col(ctx.limit, ctx.forward);
-  w->label_sets.assign(1, w->labels);
+  w->label_sets.assign(1, w->Resolve());
   std::unique_ptr<logql::StreamPipeline> sp;
   if (ctx.pipeline != nullptr) sp = ctx.pipeline->ForStream(w->labels);
   std::optional<logql::Erasure::Stream> erase = StreamErasure(*w);
@@ -531,7 +541,7 @@ StatusOr<std::vector<Querier::StreamWork>> Querier::Gather(std::string_view tena
     }
     if (from_store) {
       w.fp = series[j].fingerprint;
-      if (w.labels.empty()) w.labels = std::move(series[j].labels);
+      if (!from_snap) w.lazy_labels = std::move(series[j].labels);
       stats->chunks_ref += series[j].chunks.size();
       w.chunks = std::move(series[j].chunks);
       ++j;
@@ -560,6 +570,7 @@ std::vector<StreamWork> Overlapping(const std::vector<StreamWork>& items, int64_
     if (c.ingester_blocks.empty() && c.chunks.empty()) continue;
     c.fp = w.fp;
     c.labels = w.labels;
+    c.lazy_labels = w.lazy_labels;
     c.erasure = w.erasure;
     out.push_back(std::move(c));
   }
@@ -1039,10 +1050,19 @@ Status FeedStream(const SampleContext& stream_ctx, StreamWork* w, logql::RangeAc
   // An erasure that looks at lines needs them decoded: this stream takes the full path.
   SampleContext ctx = stream_ctx;
   if (erase.has_value() && erase->needs_lines()) ctx.no_lines = false;
-  std::unique_ptr<logql::StreamSampleExtractor> ex = ctx.extractor->ForStream(w->labels);
   std::unordered_set<std::pair<int64_t, uint64_t>, PairHash> seen;
-  StreamFeed feed(&ctx, ex.get(), acc, ctx.extractor->StreamLabelsOnly());
-  if (erase.has_value()) feed.erase = &*erase;
+  // The extractor (and so the stream's labels) is set up when a block may hold samples: a
+  // needle search over many streams skips most of them on their filters alone.
+  std::unique_ptr<logql::StreamSampleExtractor> ex;
+  std::optional<StreamFeed> feed_storage;
+  auto get_feed = [&]() -> StreamFeed& {
+    if (!feed_storage.has_value()) {
+      ex = ctx.extractor->ForStream(w->Resolve());
+      feed_storage.emplace(&ctx, ex.get(), acc, ctx.extractor->StreamLabelsOnly());
+      if (erase.has_value()) feed_storage->erase = &*erase;
+    }
+    return *feed_storage;
+  };
 
   // Sources in time order, grouped where they overlap. Sources and blocks wholly outside
   // (after, through] are never fetched nor decoded.
@@ -1100,6 +1120,11 @@ Status FeedStream(const SampleContext& stream_ctx, StreamWork* w, logql::RangeAc
       }
       opened.push_back(std::move(stored));
     }
+    if (blocks.empty()) {
+      g = end;
+      continue;
+    }
+    StreamFeed& feed = get_feed();
     const bool overlap = end - g > 1;
     seen.clear();
     shared.clear();
@@ -1248,7 +1273,7 @@ StatusOr<std::vector<ingester::StreamVolume>> Querier::Volumes(std::string_view 
   for (auto& s : series) {
     ingester::StreamVolume& v = by_fp[s.fingerprint];
     v.fingerprint = s.fingerprint;
-    if (v.labels.empty()) v.labels = std::move(s.labels);
+    if (v.labels.empty()) v.labels = s.labels.Get();
     for (const index::ChunkRef& c : s.chunks) {
       v.chunks++;
       v.pieces.push_back({c.min_ts, c.max_ts, c.entries, c.uncompressed_bytes});

@@ -179,7 +179,7 @@ std::multiset<std::string> Visible(storage::ObjectStore* store, const std::strin
   storage::ChunkStore cs(store);
   for (const auto& s : *series) {
     std::optional<logql::Erasure::Stream> er;
-    if (erasure != nullptr) er = erasure->ForStream(s.labels);
+    if (erasure != nullptr) er = erasure->ForStream(s.labels.Get());
     std::set<std::pair<int64_t, std::string>> seen;  // chunks of one stream may repeat entries
     for (const index::ChunkRef& c : s.chunks) {
       auto chunk = cs.Open(c.key, tenant, c.fingerprint);
@@ -191,7 +191,7 @@ std::multiset<std::string> Visible(storage::ObjectStore* store, const std::strin
         for (size_t i = 0; i < d.size(); i++) {
           if (er.has_value() && er->Erased(d.ts(i), d.line(i), {})) continue;
           if (!seen.insert({d.ts(i), std::string(d.line(i))}).second) continue;
-          out.insert(s.labels.ToString() + " " + std::to_string(d.ts(i)) + " " +
+          out.insert(s.labels.Get().ToString() + " " + std::to_string(d.ts(i)) + " " +
                      std::string(d.line(i)));
         }
       }

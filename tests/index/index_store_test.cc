@@ -4,6 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
+#include <random>
+
+#include <map>
+
 #include <atomic>
 #include <thread>
 
@@ -146,8 +152,8 @@ TEST_F(IndexStoreTest, MergesSeriesAcrossFilesAndDaysAndDedupesChunks) {
   EXPECT_LT(all[0].fingerprint, all[1].fingerprint);
   const auto& api = all[0].fingerprint == api_.Fingerprint() ? all[0] : all[1];
   const auto& web = all[0].fingerprint == api_.Fingerprint() ? all[1] : all[0];
-  EXPECT_EQ(api.labels, api_);
-  EXPECT_EQ(web.labels, web_);
+  EXPECT_EQ(api.labels.Get(), api_);
+  EXPECT_EQ(web.labels.Get(), web_);
   const std::string a = api_.ToString();
   EXPECT_EQ(Keys(api),
             (Strings{a + "@" + std::to_string(t0_ + 10) + "-" + std::to_string(t0_ + 20),
@@ -168,6 +174,53 @@ TEST_F(IndexStoreTest, MergesSeriesAcrossFilesAndDaysAndDedupesChunks) {
   EXPECT_TRUE(Query("t", t0_, t1 + kDay, {Eq("app", "nope")}).empty());
   EXPECT_EQ(Query("t", t0_, t1 + kDay, {Neq("app", "api")}).size(), 1u);
   EXPECT_TRUE(Query("t", t1, t0_, {}).empty());  // from > through
+}
+
+// Many series spread over several files of a day (a flush writes one file per batch, and
+// flushes repeat): the merged result equals a brute-force merge, with each series' chunks
+// sorted and unique by key (both the short and the long dedup path) and in fingerprint order.
+TEST_F(IndexStoreTest, MergingManyFilesMatchesBruteForce) {
+  std::mt19937_64 rng(7);
+  std::map<uint64_t, std::pair<Labels, std::set<std::pair<int64_t, int64_t>>>> want;
+  for (int f = 0; f < 5; ++f) {
+    FileSpec spec;
+    for (int s = 0; s < 200; ++s) {
+      if (rng() % 3 == 0) continue;  // each file holds about two thirds of the series
+      const Labels ls = L({{"app", "a" + std::to_string(s % 7)}, {"id", std::to_string(s)}});
+      std::vector<std::pair<int64_t, int64_t>> chunks;
+      const int n = s == 5 ? 20 : static_cast<int>(rng() % 3);  // series 5: > 16 chunks
+      for (int c = 0; c < n; ++c) {
+        // Chunks from a small set of ranges, so files repeat each other's.
+        const int64_t min = t0_ + static_cast<int64_t>(rng() % 30) * 100;
+        chunks.emplace_back(min, min + 50);
+        want[ls.Fingerprint()].first = ls;
+        want[ls.Fingerprint()].second.insert({min, min + 50});
+      }
+      if (!chunks.empty()) spec.series.emplace_back(ls, chunks);
+    }
+    ASSERT_TRUE(store_.Write("t", kD0, BuildFile(spec)).ok());
+  }
+  auto got = Query("t", t0_, t0_ + kDay - 1, {});
+  ASSERT_EQ(got.size(), want.size());
+  size_t k = 0;
+  for (const auto& [fp, w] : want) {
+    const IndexStore::SeriesChunks& s = got[k++];
+    ASSERT_EQ(s.fingerprint, fp);
+    EXPECT_EQ(s.labels.Get(), w.first);
+    ASSERT_EQ(s.chunks.size(), w.second.size());
+    size_t c = 0;
+    for (const auto& [min, max] : w.second) {
+      EXPECT_EQ(s.chunks[c].min_ts, min);
+      EXPECT_EQ(s.chunks[c].max_ts, max);
+      ++c;
+    }
+  }
+  // Matchers select within every file.
+  auto some = Query("t", t0_, t0_ + kDay - 1, {Eq("app", "a3")});
+  for (const auto& s : some) EXPECT_EQ(s.labels.Get().Get("app"), "a3");
+  size_t a3 = 0;
+  for (const auto& [fp, w] : want) a3 += w.first.Get("app") == "a3";
+  EXPECT_EQ(some.size(), a3);
 }
 
 TEST_F(IndexStoreTest, FindsChunksRunningPastMidnightFromThePreviousDaysFile) {
@@ -324,7 +377,7 @@ TEST_F(IndexStoreTest, ConcurrentWritesAndQueries) {
         continue;
       }
       for (const auto& s : *got) {
-        if (s.labels.Get("writer") != "0" || s.chunks.size() != 1) ++bad;
+        if (s.labels.Get().Get("writer") != "0" || s.chunks.size() != 1) ++bad;
       }
       if (!store_.LabelValues("t", "i", t0_, t0_ + 3 * kDay).ok()) ++bad;
     }

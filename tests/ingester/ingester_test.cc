@@ -199,7 +199,7 @@ class IngesterTest : public ::testing::Test {
     for (const auto& s : Indexed(tenant)) {
       for (const auto& c : s.chunks) {
         auto part = ChunkEntries(c);
-        auto& dst = out[s.labels.ToString()];
+        auto& dst = out[s.labels.Get().ToString()];
         dst.insert(dst.end(), part.begin(), part.end());
       }
     }
@@ -589,7 +589,7 @@ TEST_F(IngesterTest, OnlyBlocksOfAtLeastTheMinimumLineBytesGetFilters) {
     auto reader = chunk::ChunkReader::Open(*bytes);
     ASSERT_TRUE(reader.ok());
     ASSERT_EQ(reader->blocks().size(), 1u);
-    has_filter[s.labels.ToString()] = !reader->block_filter(0).empty();
+    has_filter[s.labels.Get().ToString()] = !reader->block_filter(0).empty();
   }
   EXPECT_EQ(has_filter, (std::map<std::string, bool>{{R"({app="over"})", true},
                                                      {R"({app="reencoded"})", true},
@@ -699,10 +699,10 @@ TEST_F(IngesterTest, FlushAllWritesChunksAndIndexAndEmptiesMemory) {
   auto idx = Indexed(kTenant);
   ASSERT_EQ(idx.size(), 2u);
   for (const auto& s : idx) {
-    const bool is_a = s.labels == a;
-    ASSERT_TRUE(is_a || s.labels == b) << s.labels.ToString();
+    const bool is_a = s.labels.Get() == a;
+    ASSERT_TRUE(is_a || s.labels.Get() == b) << s.labels.Get().ToString();
     const auto& pushed = is_a ? ea : eb;
-    EXPECT_EQ(s.fingerprint, s.labels.Fingerprint());
+    EXPECT_EQ(s.fingerprint, s.labels.Get().Fingerprint());
     ASSERT_EQ(s.chunks.size(), 1u);
     const auto& c = s.chunks[0];
     auto sorted = Sorted(pushed);
@@ -716,7 +716,7 @@ TEST_F(IngesterTest, FlushAllWritesChunksAndIndexAndEmptiesMemory) {
   // Matchers select in the index too.
   auto only_b = Indexed(kTenant, kBase - kNanosPerDay, kBase + kNanosPerDay, {Eq("app", "b")});
   ASSERT_EQ(only_b.size(), 1u);
-  EXPECT_EQ(only_b[0].labels, b);
+  EXPECT_EQ(only_b[0].labels.Get(), b);
 
   std::string exposed = reg.Expose();
   EXPECT_EQ(SampleValue(exposed, R"(loki_ingester_chunks_flushed_total{reason="forced"})"), 2)
@@ -984,7 +984,7 @@ TEST_F(IngesterTest, FlushPacksChunksUpToTheTargetSize) {
       auto bytes = chunks.ReadBytes(series.chunks[0].key);
       ASSERT_TRUE(bytes.ok());
       EXPECT_EQ(bytes->size(), series.chunks[0].compressed_bytes);
-      EXPECT_EQ(DecodeChunk(*bytes), pushed[series.labels.ToString()]);
+      EXPECT_EQ(DecodeChunk(*bytes), pushed[series.labels.Get().ToString()]);
       // Another tenant's or stream's chunk is refused even with a valid locator.
       EXPECT_EQ(chunks.Open(series.chunks[0].key, "other", series.fingerprint).status().code(),
                 StatusCode::kCorruption);
