@@ -117,6 +117,8 @@ class MemIndex {
     // `series`).
     std::vector<std::pair<NameMap::iterator, ValueMap::iterator>> dirty_values;
     std::vector<NameMap::iterator> dirty_names;
+    // Labels of the streams removed since the last Normalize, which finds their lists.
+    std::vector<PackedLabels> removed;
     bool removals = false;
     bool Clean() const { return !all.dirty() && dirty_values.empty() && dirty_names.empty(); }
   };
@@ -129,6 +131,9 @@ class MemIndex {
   // Sorts every dirty list of `s` and drops removed streams and emptied entries.
   // REQUIRES: s.mu held exclusively.
   static void Normalize(Shard& s);
+  // Marks dirty the lists that may hold streams removed since the last Normalize.
+  // REQUIRES: s.mu held exclusively.
+  static void MarkRemovedLists(Shard& s);
   // Runs read(s) with every list of `s` normalized: under the shared lock when it is
   // clean, else under the exclusive lock after normalizing.
   template <typename F>
