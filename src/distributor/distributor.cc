@@ -74,14 +74,6 @@ uint64_t EntrySize(const ingester::AppendEntry& e) {
   return n;
 }
 
-// The per-stream bucket's key: tenant, a NUL (never in a tenant ID), the fingerprint.
-std::string StreamKey(std::string_view tenant, uint64_t fp) {
-  std::string key(tenant);
-  key.push_back('\0');
-  key.append(reinterpret_cast<const char*>(&fp), sizeof(fp));
-  return key;
-}
-
 constexpr double kMiB = 1 << 20;
 
 }  // namespace
@@ -394,8 +386,9 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
     fingerprints[i] = accepted[i].parsed->fingerprint;
     auto& batch = accepted[i].batch;
     const std::span<const uint64_t> entry_sizes(sizes.data() + first[i], first[i + 1] - first[i]);
-    const size_t ok = stream_rates_.AllowEach(StreamKey(tenant, fingerprints[i]), mono, entry_sizes,
-                                              stream_rate, &allowed);
+    const size_t ok =
+        stream_rates_.AllowEach(limits::RateLimiter::StreamKeyOf(tenant, fingerprints[i]), mono,
+                                entry_sizes, stream_rate, &allowed);
     if (ok == batch.size()) continue;
     // Loki's ingester answer for the stream: each refused entry with
     // validation.ErrStreamRateLimit, then the stream's total.

@@ -1,6 +1,8 @@
 // Keyed GCRA token buckets (see rate_limiter.h).
 #include "limits/rate_limiter.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -63,11 +65,21 @@ void RateLimiter::SweepLocked(Shard& shard, int64_t now_ns) {
   if (shard.map.size() < shard.map.capacity() / 4) shard.map.rehash(0);  // shrink
 }
 
+RateLimiter::Key RateLimiter::KeyOf(std::string_view key) {
+  const XXH128_hash_t h = XXH3_128bits(key.data(), key.size());
+  return {h.low64, h.high64};
+}
+
+RateLimiter::Key RateLimiter::StreamKeyOf(std::string_view tenant, uint64_t fp) {
+  // The fingerprint seeds the tenant's hash: a key apiece without building tenant + fp.
+  const XXH128_hash_t h = XXH3_128bits_withSeed(tenant.data(), tenant.size(), fp);
+  return {h.low64, h.high64};
+}
+
 template <typename Fn>
-auto RateLimiter::WithBucket(std::string_view key, int64_t now_ns, Rate rate, Fn&& fn) {
-  // Mix the hash so shard choice and the map's own bucket choice are independent.
-  const size_t h = StringViewHash{}(key);
-  Shard& shard = shards_[(h * 0x9E3779B97F4A7C15ull) >> 58 & (kShards - 1)];
+auto RateLimiter::WithBucket(Key key, int64_t now_ns, Rate rate, Fn&& fn) {
+  // The shard comes from the high half, the map's own slot from a hash of both halves.
+  Shard& shard = shards_[key.hi >> 58 & (kShards - 1)];
   std::lock_guard<std::mutex> lock(shard.mu);
   auto it = shard.map.find(key);
   if (it == shard.map.end()) {
@@ -81,12 +93,12 @@ auto RateLimiter::WithBucket(std::string_view key, int64_t now_ns, Rate rate, Fn
   return fn(b);
 }
 
-bool RateLimiter::AllowN(std::string_view key, int64_t now_ns, uint64_t n, Rate rate) {
+bool RateLimiter::AllowN(Key key, int64_t now_ns, uint64_t n, Rate rate) {
   return WithBucket(key, now_ns, rate, [&](Bucket& b) { return TakeLocked(b, now_ns, n, rate); });
 }
 
-size_t RateLimiter::AllowEach(std::string_view key, int64_t now_ns, std::span<const uint64_t> sizes,
-                              Rate rate, std::vector<char>* allowed) {
+size_t RateLimiter::AllowEach(Key key, int64_t now_ns, std::span<const uint64_t> sizes, Rate rate,
+                              std::vector<char>* allowed) {
   allowed->assign(sizes.size(), 0);
   return WithBucket(key, now_ns, rate, [&](Bucket& b) {
     size_t ok = 0;

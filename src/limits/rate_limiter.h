@@ -9,7 +9,10 @@
 // Each bucket is one "theoretical arrival time" (GCRA, the single-word form of a token
 // bucket): tokens = burst - max(tat - now, 0) * limit. Buckets are held by value in 64
 // hash-map shards and read and updated under their shard's mutex (a million streams keep a
-// million buckets at ~64 bytes each, without an allocation or atomics apiece).
+// million buckets at ~40 bytes each, without an allocation or atomics apiece). A bucket is
+// found by the 128-bit XXH3 of its key (tenant, or tenant and stream fingerprint), not the
+// key itself: no string is built, stored or compared per call, and two keys meet on one
+// bucket with a probability of ~2^-128 per pair.
 //
 // limit and burst come with every call (the caller reads them from the tenant's current
 // limits), so a changed limit is adopted at once: the bucket keeps its current tokens
@@ -29,7 +32,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "core/string_hash.h"
 #include "core/time.h"
 
 namespace skald::limits {
@@ -49,13 +51,33 @@ class RateLimiter {
   RateLimiter(const RateLimiter&) = delete;
   RateLimiter& operator=(const RateLimiter&) = delete;
 
+  // What a bucket is found by: the 128-bit hash of its key.
+  struct Key {
+    uint64_t lo = 0, hi = 0;
+    bool operator==(const Key&) const = default;
+    template <typename H>
+    friend H AbslHashValue(H h, const Key& k) {
+      return H::combine(std::move(h), k.lo, k.hi);
+    }
+  };
+  static Key KeyOf(std::string_view key);
+  // The bucket of stream `fp` of `tenant` (Loki's per-stream limit).
+  static Key StreamKeyOf(std::string_view tenant, uint64_t fp);
+
   // Takes n tokens from key's bucket at time now_ns (wall or monotonic, but the same
   // clock for every call) if it holds them; returns whether it did. Thread-safe.
-  bool AllowN(std::string_view key, int64_t now_ns, uint64_t n, Rate rate);
+  bool AllowN(std::string_view key, int64_t now_ns, uint64_t n, Rate rate) {
+    return AllowN(KeyOf(key), now_ns, n, rate);
+  }
+  bool AllowN(Key key, int64_t now_ns, uint64_t n, Rate rate);
 
   // AllowN for each of `sizes` in turn on one bucket (one map lookup): (*allowed)[i] says
   // whether sizes[i] was taken. Returns how many were allowed. Thread-safe.
   size_t AllowEach(std::string_view key, int64_t now_ns, std::span<const uint64_t> sizes, Rate rate,
+                   std::vector<char>* allowed) {
+    return AllowEach(KeyOf(key), now_ns, sizes, rate, allowed);
+  }
+  size_t AllowEach(Key key, int64_t now_ns, std::span<const uint64_t> sizes, Rate rate,
                    std::vector<char>* allowed);
 
   // Drops every bucket that has been full for idle_ns at now_ns. Thread-safe.
@@ -66,7 +88,7 @@ class RateLimiter {
 
  private:
   // GCRA state, changed only under its shard's lock. Held by value in a flat map: a
-  // million streams keep a million buckets, at ~64 bytes each and no allocation apiece.
+  // million streams keep a million buckets, at ~40 bytes each and no allocation apiece.
   struct Bucket {
     int64_t tat = INT64_MIN;  // when the bucket is full again (GCRA)
     double limit = 0;
@@ -74,14 +96,14 @@ class RateLimiter {
   };
   struct Shard {
     mutable std::mutex mu;
-    absl::flat_hash_map<std::string, Bucket, StringViewHash, StringViewEq> map;
+    absl::flat_hash_map<Key, Bucket> map;
     int64_t last_sweep = INT64_MIN;  // guarded by mu
   };
   static constexpr size_t kShards = 64;
 
   // Runs fn(bucket) under the shard's lock, creating the bucket when new.
   template <typename Fn>
-  auto WithBucket(std::string_view key, int64_t now_ns, Rate rate, Fn&& fn);
+  auto WithBucket(Key key, int64_t now_ns, Rate rate, Fn&& fn);
   static bool TakeLocked(Bucket& b, int64_t now_ns, uint64_t n, Rate rate);
   static void Reconfigure(Bucket& b, int64_t now_ns, Rate rate);
   void SweepLocked(Shard& shard, int64_t now_ns);

@@ -55,6 +55,28 @@ TEST(RateLimiterTest, KeysHaveTheirOwnBuckets) {
   EXPECT_EQ(rl.Size(), 2u);
 }
 
+// A stream's bucket is its tenant's and fingerprint's: other fingerprints, other tenants
+// (also a tenant whose name is the first one's plus the fingerprint's bytes) and the
+// tenant's own key have buckets of their own.
+TEST(RateLimiterTest, StreamKeysHaveTheirOwnBuckets) {
+  RateLimiter rl;
+  std::vector<uint64_t> sizes{300};
+  std::vector<char> allowed;
+  EXPECT_EQ(rl.AllowEach(RateLimiter::StreamKeyOf("t", 7), 0, sizes, k100, &allowed), 1u);
+  EXPECT_EQ(rl.AllowEach(RateLimiter::StreamKeyOf("t", 7), 0, sizes, k100, &allowed), 0u);
+  EXPECT_EQ(allowed, std::vector<char>{0});
+  EXPECT_EQ(rl.AllowEach(RateLimiter::StreamKeyOf("t", 8), 0, sizes, k100, &allowed), 1u);
+  EXPECT_EQ(rl.AllowEach(RateLimiter::StreamKeyOf("u", 7), 0, sizes, k100, &allowed), 1u);
+  std::string long_name = "t";
+  const uint64_t fp = 7;
+  long_name.append(reinterpret_cast<const char*>(&fp), sizeof(fp));
+  EXPECT_EQ(rl.AllowEach(RateLimiter::StreamKeyOf(long_name, 0), 0, sizes, k100, &allowed), 1u);
+  EXPECT_TRUE(rl.AllowN("t", 0, 300, k100));
+  EXPECT_EQ(rl.Size(), 5u);
+  EXPECT_FALSE(RateLimiter::StreamKeyOf("t", 7) == RateLimiter::KeyOf("t"));
+  EXPECT_TRUE(RateLimiter::StreamKeyOf("t", 7) == RateLimiter::StreamKeyOf("t", 7));
+}
+
 TEST(RateLimiterTest, ChangedLimitAndBurstApplyAtOnce) {
   RateLimiter rl;
   const int64_t t = 1000 * kSec;
