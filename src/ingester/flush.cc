@@ -145,6 +145,181 @@ void Ingester::CloseForPressure() {
   if (global) close_largest(all, ratio / 2 * static_cast<double>(opts_.max_head_bytes));
 }
 
+// A flushed chunk on its way to the store: its stream, the closed chunk, what is stored and
+// where it went.
+struct Ingester::FlushItem {
+  std::shared_ptr<Stream> stream;
+  std::shared_ptr<const ClosedChunk> chunk;
+  // What is stored: the chunk's bytes, or their re-encoding when it is provisional
+  // (held only while its object is written), and its size.
+  std::shared_ptr<const std::string> stored;
+  uint64_t stored_size = 0;
+  uint64_t stored_uncompressed = 0;  // sum of the stored blocks' uncompressed sizes
+  StatusOr<std::string> key = Status::Unavailable("not written");
+};
+
+void Ingester::FlushBatch(TenantInstance* inst, std::vector<FlushItem>& pending, int64_t now,
+                          const std::function<void(const Status&)>& note_failure,
+                          bool* released_any) {
+  // Chunks of provisional head blocks are re-encoded into blocks of block_size with
+  // filters at the stored compression level, by the worker that writes them. The
+  // in-memory chunk stays as it is until the write succeeds; a failed write re-encodes
+  // again next pass.
+  auto finalize = [&](FlushItem& p) {
+    p.stored = p.chunk->bytes;
+    p.stored_uncompressed = p.chunk->uncompressed;
+    if (p.chunk->provisional) {
+      chunk::ReencodeOptions ro;
+      ro.block_size = opts_.block_size;
+      ro.codec = opts_.codec;
+      ro.level = opts_.compression_level;
+      ro.min_filter_bytes = opts_.block_filter_min_bytes;
+      std::vector<chunk::BlockMeta> blocks;
+      auto bytes = chunk::ReencodeChunk(*p.chunk->bytes, ro, &blocks);
+      if (bytes.ok()) {
+        p.stored = std::make_shared<const std::string>(std::move(*bytes));
+        // Merged blocks share a symbol table and a first timestamp: their own sizes.
+        if (metrics_->chunks_reencoded) metrics_->chunks_reencoded->Inc();
+        p.stored_uncompressed = 0;
+        for (const chunk::BlockMeta& m : blocks) p.stored_uncompressed += m.uncompressed_size;
+      } else {  // cannot happen for bytes we built; store them as they are
+        log::Warn("re-encoding a chunk for flush failed; stored as built",
+                  {{"err", bytes.status().ToString()}});
+      }
+    }
+    p.stored_size = p.stored->size();
+  };
+
+  // 1. Write chunks on the flush pool (bounded by concurrent_flushes), then one index
+  // file per day touched. With packing, consecutive chunks up to pack_target_size go into
+  // one object (a pack that fails is retried whole by the next pass); otherwise each chunk
+  // is its own object.
+  // Packs hold chunks in fingerprint order, the order queries read streams in, so a query
+  // over many streams reads neighbouring chunks of a pack together (ChunkStore::OpenMany).
+  std::sort(pending.begin(), pending.end(), [](const FlushItem& a, const FlushItem& b) {
+    return a.stream->fp_ != b.stream->fp_ ? a.stream->fp_ < b.stream->fp_
+                                          : a.chunk->min_ts < b.chunk->min_ts;
+  });
+  std::vector<std::pair<size_t, size_t>> groups;  // [begin, end) of pending per object
+  for (size_t i = 0; i < pending.size();) {
+    // Grouped by their in-memory size: a provisional chunk's re-encoding is about as large.
+    size_t end = i + 1, bytes = pending[i].chunk->bytes->size();
+    while (opts_.pack_target_size > 0 && end < pending.size() &&
+           bytes + pending[end].chunk->bytes->size() <= opts_.pack_target_size) {
+      bytes += pending[end++].chunk->bytes->size();
+    }
+    groups.emplace_back(i, end);
+    i = end;
+  }
+  ParallelFor(flush_pool_.get(), groups.size(), static_cast<size_t>(flush_pool_->threads()),
+              [&](size_t g) {
+                const size_t begin = groups[g].first, end = groups[g].second;
+                for (size_t i = begin; i < end; i++) finalize(pending[i]);
+                // The re-encodings are dropped once written (the index needs only sizes).
+                auto release = [&] {
+                  for (size_t i = begin; i < end; i++) pending[i].stored.reset();
+                };
+                if (opts_.pack_target_size == 0) {
+                  FlushItem& p = pending[begin];
+                  p.key = chunks_.Put(inst->tenant_, p.stream->fp_, p.chunk->min_ts,
+                                      p.chunk->max_ts, *p.stored);
+                  release();
+                  return;
+                }
+                std::vector<storage::PackItem> items;
+                items.reserve(end - begin);
+                for (size_t i = begin; i < end; i++) {
+                  const ClosedChunk& c = *pending[i].chunk;
+                  items.push_back({pending[i].stream->fp_, c.min_ts, c.max_ts,
+                                   static_cast<uint32_t>(c.entries), *pending[i].stored});
+                }
+                auto locators = chunks_.PutPack(inst->tenant_, items);
+                for (size_t i = begin; i < end; i++) {
+                  if (locators.ok()) {
+                    pending[i].key = std::move((*locators)[i - begin]);
+                  } else {
+                    pending[i].key = locators.status();
+                  }
+                }
+                items.clear();
+                release();
+                if (locators.ok() && metrics_->packs_written) metrics_->packs_written->Inc();
+              });
+
+  struct Day {
+    index::IndexFileWriter writer;
+    std::vector<size_t> chunks;  // indexes into pending
+  };
+  std::map<int64_t, Day> days;
+  std::vector<bool> written(pending.size(), false);
+  for (size_t i = 0; i < pending.size(); i++) {
+    const FlushItem& p = pending[i];
+    if (!p.key.ok()) {
+      note_failure(p.key.status());
+      continue;
+    }
+    index::ChunkRef ref;
+    ref.fingerprint = p.stream->fp_;
+    ref.min_ts = p.chunk->min_ts;
+    ref.max_ts = p.chunk->max_ts;
+    ref.entries = p.chunk->entries;
+    ref.compressed_bytes = p.stored_size;
+    ref.uncompressed_bytes = p.stored_uncompressed;
+    ref.key = *p.key;
+    for (int64_t day = DayOf(ref.min_ts); day <= DayOf(ref.max_ts); day++) {
+      Day& d = days[day];
+      d.writer.AddSeries(ref.fingerprint, p.stream->labels_);
+      d.writer.AddChunk(ref);
+      d.chunks.push_back(i);
+    }
+    written[i] = true;
+    *released_any = true;
+  }
+  for (auto& [day, d] : days) {
+    auto bytes = d.writer.Finish();
+    Status st = bytes.ok() ? index_->Write(inst->tenant_, day, *bytes) : bytes.status();
+    if (st.ok()) continue;
+    // Not findable through the index for this day: keep the chunks for the next pass
+    // (their objects are rewritten under the same keys then).
+    note_failure(st);
+    for (size_t i : d.chunks) written[i] = false;
+  }
+
+  std::map<const char*, metrics::Counter*> reason_counters;
+  // 2. Drop flushed chunks from memory (FlushPass then drops streams left empty).
+  for (size_t i = 0; i < pending.size(); i++) {
+    if (!written[i]) continue;
+    FlushItem& p = pending[i];
+    if (metrics_->chunks_flushed) {
+      const ClosedChunk& c = *p.chunk;
+      const double size = static_cast<double>(p.stored_size);
+      // Reasons are a handful of string literals: one family lookup per reason per pass.
+      metrics::Counter*& by_reason = reason_counters[c.reason];
+      if (by_reason == nullptr) by_reason = &metrics_->chunks_flushed->WithLabels({c.reason});
+      by_reason->Inc();
+      inst->chunks_stored_->Inc();
+      inst->chunk_stored_bytes_->Inc(size);
+      metrics_->chunk_size->Observe(size);
+      metrics_->chunk_entries->Observe(static_cast<double>(c.entries));
+      // Loki's MemChunk.Utilization (10 blocks per chunk when there is no target size).
+      metrics_->chunk_utilization->Observe(
+          opts_.target_size > 0 ? size / static_cast<double>(opts_.target_size)
+                                : static_cast<double>(p.stored_uncompressed) /
+                                      (10.0 * static_cast<double>(opts_.block_size)));
+      metrics_->chunk_age->Observe(static_cast<double>(now - c.min_ts) / 1e9);
+    }
+    std::lock_guard<std::mutex> lock(p.stream->mu_);
+    auto& closed = p.stream->closed_;
+    auto it = std::find(closed.begin(), closed.end(), p.chunk);
+    if (it != closed.end()) {
+      Stream::MemoryUse before = p.stream->Usage();
+      metrics_->memory_chunks.fetch_sub(1, std::memory_order_relaxed);
+      closed.erase(it);
+      AccountLocked(inst, before, p.stream->Usage());
+    }
+  }
+}
+
 Status Ingester::FlushPass(bool force) {
   std::lock_guard<std::mutex> flush_lock(flush_mu_);
   const int64_t now = NowNanos();
@@ -161,49 +336,11 @@ Status Ingester::FlushPass(bool force) {
   // own: what fails stays in memory (and so in the next WAL checkpoint) and is retried by
   // the next pass, while everything else is written and released.
   for (TenantInstance* inst : AllTenants()) {
-    // 1. Close chunks that are due, collect every closed chunk.
-    struct Pending {
-      std::shared_ptr<Stream> stream;
-      std::shared_ptr<const ClosedChunk> chunk;
-      // What is stored: the chunk's bytes, or their re-encoding when it is provisional
-      // (held only while its object is written), and its size.
-      std::shared_ptr<const std::string> stored;
-      uint64_t stored_size = 0;
-      uint64_t stored_uncompressed = 0;  // sum of the stored blocks' uncompressed sizes
-      StatusOr<std::string> key = Status::Unavailable("not written");
-    };
-    std::vector<Pending> pending;
-    // Chunks of provisional head blocks are re-encoded into blocks of block_size with
-    // filters at the stored compression level, by the worker that writes them. The
-    // in-memory chunk stays as it is until the write succeeds; a failed write re-encodes
-    // again next pass.
-    auto finalize = [&](Pending& p) {
-      p.stored = p.chunk->bytes;
-      p.stored_uncompressed = p.chunk->uncompressed;
-      if (p.chunk->provisional) {
-        chunk::ReencodeOptions ro;
-        ro.block_size = opts_.block_size;
-        ro.codec = opts_.codec;
-        ro.level = opts_.compression_level;
-        ro.min_filter_bytes = opts_.block_filter_min_bytes;
-        std::vector<chunk::BlockMeta> blocks;
-        auto bytes = chunk::ReencodeChunk(*p.chunk->bytes, ro, &blocks);
-        if (bytes.ok()) {
-          p.stored = std::make_shared<const std::string>(std::move(*bytes));
-          // Merged blocks share a symbol table and a first timestamp: their own sizes.
-          if (metrics_->chunks_reencoded) metrics_->chunks_reencoded->Inc();
-          p.stored_uncompressed = 0;
-          for (const chunk::BlockMeta& m : blocks) p.stored_uncompressed += m.uncompressed_size;
-        } else {  // cannot happen for bytes we built; store them as they are
-          log::Warn("re-encoding a chunk for flush failed; stored as built",
-                    {{"err", bytes.status().ToString()}});
-        }
-      }
-      p.stored_size = p.stored->size();
-    };
     // Streams are taken in fingerprint order, in batches of about flush_batch_size chunk
-    // bytes: each batch is closed, written, indexed and released before the next is closed,
-    // so the pass holds one batch's closed chunks and index entries at a time.
+    // bytes: each batch's due chunks are closed and collected with those closed before,
+    // then written, indexed and released (FlushBatch) before the next batch is closed, so
+    // the pass holds one batch's closed chunks and index entries at a time.
+    std::vector<FlushItem> pending;
     std::vector<std::shared_ptr<Stream>> streams = inst->All();
     std::sort(streams.begin(), streams.end(),
               [](const auto& a, const auto& b) { return a->fp_ < b->fp_; });
@@ -230,144 +367,16 @@ Status Ingester::FlushPass(bool force) {
           AccountLocked(inst, before, s.Usage());
         }
         for (const auto& c : s.closed_) {
-          Pending& p = pending.emplace_back();
+          FlushItem& p = pending.emplace_back();
           p.stream = stream;
           p.chunk = c;
           batch_bytes += c->bytes->size();
         }
       }
-      if (pending.empty()) continue;
-
-      // 2. Write chunks on the flush pool (bounded by concurrent_flushes), then one index
-      // file per day touched. With packing, consecutive chunks up to pack_target_size go into
-      // one object (a pack that fails is retried whole by the next pass); otherwise each chunk
-      // is its own object.
-      // Packs hold chunks in fingerprint order, the order queries read streams in, so a query
-      // over many streams reads neighbouring chunks of a pack together (ChunkStore::OpenMany).
-      std::sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) {
-        return a.stream->fp_ != b.stream->fp_ ? a.stream->fp_ < b.stream->fp_
-                                              : a.chunk->min_ts < b.chunk->min_ts;
-      });
-      std::vector<std::pair<size_t, size_t>> groups;  // [begin, end) of pending per object
-      for (size_t i = 0; i < pending.size();) {
-        // Grouped by their in-memory size: a provisional chunk's re-encoding is about as large.
-        size_t end = i + 1, bytes = pending[i].chunk->bytes->size();
-        while (opts_.pack_target_size > 0 && end < pending.size() &&
-               bytes + pending[end].chunk->bytes->size() <= opts_.pack_target_size) {
-          bytes += pending[end++].chunk->bytes->size();
-        }
-        groups.emplace_back(i, end);
-        i = end;
-      }
-      ParallelFor(flush_pool_.get(), groups.size(), static_cast<size_t>(flush_pool_->threads()),
-                  [&](size_t g) {
-                    const size_t begin = groups[g].first, end = groups[g].second;
-                    for (size_t i = begin; i < end; i++) finalize(pending[i]);
-                    // The re-encodings are dropped once written (the index needs only sizes).
-                    auto release = [&] {
-                      for (size_t i = begin; i < end; i++) pending[i].stored.reset();
-                    };
-                    if (opts_.pack_target_size == 0) {
-                      Pending& p = pending[begin];
-                      p.key = chunks_.Put(inst->tenant_, p.stream->fp_, p.chunk->min_ts,
-                                          p.chunk->max_ts, *p.stored);
-                      release();
-                      return;
-                    }
-                    std::vector<storage::PackItem> items;
-                    items.reserve(end - begin);
-                    for (size_t i = begin; i < end; i++) {
-                      const ClosedChunk& c = *pending[i].chunk;
-                      items.push_back({pending[i].stream->fp_, c.min_ts, c.max_ts,
-                                       static_cast<uint32_t>(c.entries), *pending[i].stored});
-                    }
-                    auto locators = chunks_.PutPack(inst->tenant_, items);
-                    for (size_t i = begin; i < end; i++) {
-                      if (locators.ok()) {
-                        pending[i].key = std::move((*locators)[i - begin]);
-                      } else {
-                        pending[i].key = locators.status();
-                      }
-                    }
-                    items.clear();
-                    release();
-                    if (locators.ok() && metrics_->packs_written) metrics_->packs_written->Inc();
-                  });
-
-      struct Day {
-        index::IndexFileWriter writer;
-        std::vector<size_t> chunks;  // indexes into pending
-      };
-      std::map<int64_t, Day> days;
-      std::vector<bool> written(pending.size(), false);
-      for (size_t i = 0; i < pending.size(); i++) {
-        const Pending& p = pending[i];
-        if (!p.key.ok()) {
-          note_failure(p.key.status());
-          continue;
-        }
-        index::ChunkRef ref;
-        ref.fingerprint = p.stream->fp_;
-        ref.min_ts = p.chunk->min_ts;
-        ref.max_ts = p.chunk->max_ts;
-        ref.entries = p.chunk->entries;
-        ref.compressed_bytes = p.stored_size;
-        ref.uncompressed_bytes = p.stored_uncompressed;
-        ref.key = *p.key;
-        for (int64_t day = DayOf(ref.min_ts); day <= DayOf(ref.max_ts); day++) {
-          Day& d = days[day];
-          d.writer.AddSeries(ref.fingerprint, p.stream->labels_);
-          d.writer.AddChunk(ref);
-          d.chunks.push_back(i);
-        }
-        written[i] = true;
-        released_any = true;
-      }
-      for (auto& [day, d] : days) {
-        auto bytes = d.writer.Finish();
-        Status st = bytes.ok() ? index_->Write(inst->tenant_, day, *bytes) : bytes.status();
-        if (st.ok()) continue;
-        // Not findable through the index for this day: keep the chunks for the next pass
-        // (their objects are rewritten under the same keys then).
-        note_failure(st);
-        for (size_t i : d.chunks) written[i] = false;
-      }
-
-      std::map<const char*, metrics::Counter*> reason_counters;
-      // 3. Drop flushed chunks from memory; drop streams left empty.
-      for (size_t i = 0; i < pending.size(); i++) {
-        if (!written[i]) continue;
-        Pending& p = pending[i];
-        if (metrics_->chunks_flushed) {
-          const ClosedChunk& c = *p.chunk;
-          const double size = static_cast<double>(p.stored_size);
-          // Reasons are a handful of string literals: one family lookup per reason per pass.
-          metrics::Counter*& by_reason = reason_counters[c.reason];
-          if (by_reason == nullptr) by_reason = &metrics_->chunks_flushed->WithLabels({c.reason});
-          by_reason->Inc();
-          inst->chunks_stored_->Inc();
-          inst->chunk_stored_bytes_->Inc(size);
-          metrics_->chunk_size->Observe(size);
-          metrics_->chunk_entries->Observe(static_cast<double>(c.entries));
-          // Loki's MemChunk.Utilization (10 blocks per chunk when there is no target size).
-          metrics_->chunk_utilization->Observe(
-              opts_.target_size > 0 ? size / static_cast<double>(opts_.target_size)
-                                    : static_cast<double>(p.stored_uncompressed) /
-                                          (10.0 * static_cast<double>(opts_.block_size)));
-          metrics_->chunk_age->Observe(static_cast<double>(now - c.min_ts) / 1e9);
-        }
-        std::lock_guard<std::mutex> lock(p.stream->mu_);
-        auto& closed = p.stream->closed_;
-        auto it = std::find(closed.begin(), closed.end(), p.chunk);
-        if (it != closed.end()) {
-          Stream::MemoryUse before = p.stream->Usage();
-          metrics_->memory_chunks.fetch_sub(1, std::memory_order_relaxed);
-          closed.erase(it);
-          AccountLocked(inst, before, p.stream->Usage());
-        }
-      }
-    }  // batches
+      if (!pending.empty()) FlushBatch(inst, pending, now, note_failure, &released_any);
+    }
     streams.clear();
+    // Drop streams left empty.
     size_t removed = 0;
     for (auto& stream : inst->All()) {
       Shard& shard = inst->ShardFor(stream->fp_);

@@ -224,6 +224,12 @@ class Ingester : public Pusher, public StreamReader {
   void FlushLoop();
   // One flush pass. force: close every chunk regardless of age/size.
   Status FlushPass(bool force);
+  struct FlushItem;
+  // Writes one batch of a tenant's closed chunks (packs, or an object each), then one index
+  // file per day they touch, and drops from memory what was written; what fails is passed
+  // to note_failure and stays in memory. REQUIRES: flush_mu_ held.
+  void FlushBatch(TenantInstance* inst, std::vector<FlushItem>& pending, int64_t now,
+                  const std::function<void(const Status&)>& note_failure, bool* released_any);
   BlockEncoding Encoding() const;  // of the streams' blocks, from opts_
 
   IngesterOptions opts_;
