@@ -209,23 +209,16 @@ namespace {
 // Sorts a series' chunks gathered from several files and keeps the first ref of each key.
 void SortUniqueChunks(std::vector<ChunkRef>* chunks) {
   std::sort(chunks->begin(), chunks->end(), ChunkLess);
-  if (chunks->size() <= 16) {
-    size_t kept = 0;
-    for (size_t i = 0; i < chunks->size(); ++i) {
-      bool dup = false;
-      for (size_t k = 0; k < kept && !dup; ++k) dup = (*chunks)[k].key == (*chunks)[i].key;
-      if (!dup) {
-        if (kept != i) (*chunks)[kept] = std::move((*chunks)[i]);
-        ++kept;
-      }
-    }
-    chunks->resize(kept);
-    return;
+  // Views of the kept keys where they stay: a slot below `kept` is never written again.
+  absl::flat_hash_set<std::string_view> seen;
+  size_t kept = 0;
+  for (size_t i = 0; i < chunks->size(); ++i) {
+    if (seen.contains((*chunks)[i].key)) continue;
+    if (kept != i) (*chunks)[kept] = std::move((*chunks)[i]);
+    seen.insert((*chunks)[kept].key);
+    ++kept;
   }
-  absl::flat_hash_set<std::string> seen;
-  auto keep = std::remove_if(chunks->begin(), chunks->end(),
-                             [&](const ChunkRef& c) { return !seen.insert(c.key).second; });
-  chunks->erase(keep, chunks->end());
+  chunks->resize(kept);
 }
 
 }  // namespace

@@ -375,10 +375,10 @@ Status Ingester::FlushPass(bool force) {
       }
       if (!pending.empty()) FlushBatch(inst, pending, now, note_failure, &released_any);
     }
-    streams.clear();
-    // Drop streams left empty.
+    // Drop streams left empty (those of the pass's snapshot: a stream created since holds
+    // what it was created for).
     size_t removed = 0;
-    for (auto& stream : inst->All()) {
+    for (auto& stream : streams) {
       Shard& shard = inst->ShardFor(stream->fp_);
       std::lock_guard<std::mutex> shard_lock(shard.mu);
       std::lock_guard<std::mutex> lock(stream->mu_);

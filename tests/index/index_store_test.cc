@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <tuple>
 
 #include <random>
 
@@ -178,7 +179,8 @@ TEST_F(IndexStoreTest, MergesSeriesAcrossFilesAndDaysAndDedupesChunks) {
 
 // Many series spread over several files of a day (a flush writes one file per batch, and
 // flushes repeat): the merged result equals a brute-force merge, with each series' chunks
-// sorted and unique by key (both the short and the long dedup path) and in fingerprint order.
+// sorted and unique by key (one series gathers 20 chunks from 5 files) and in fingerprint
+// order.
 TEST_F(IndexStoreTest, MergingManyFilesMatchesBruteForce) {
   std::mt19937_64 rng(7);
   std::map<uint64_t, std::pair<Labels, std::set<std::pair<int64_t, int64_t>>>> want;
@@ -221,6 +223,26 @@ TEST_F(IndexStoreTest, MergingManyFilesMatchesBruteForce) {
   size_t a3 = 0;
   for (const auto& [fp, w] : want) a3 += w.first.Get("app") == "a3";
   EXPECT_EQ(some.size(), a3);
+}
+
+// Short keys (held inside the string object) repeated across files, in an order that moves
+// kept refs down over dropped ones: each key is kept once, the first in time order.
+TEST_F(IndexStoreTest, MergingDedupesShortKeysAcrossFiles) {
+  const uint64_t fp = web_.Fingerprint();
+  auto file = [&](std::vector<std::tuple<int64_t, std::string>> chunks) {
+    IndexFileWriter w;
+    w.AddSeries(fp, web_);
+    for (auto& [ts, key] : chunks) w.AddChunk(Chunk(fp, t0_ + ts, t0_ + ts, key));
+    auto bytes = w.Finish();
+    EXPECT_TRUE(bytes.ok());
+    return *bytes;
+  };
+  ASSERT_TRUE(store_.Write("t", kD0, file({{1, "a"}, {2, "b"}, {3, "c"}})).ok());
+  ASSERT_TRUE(store_.Write("t", kD0, file({{2, "b"}, {3, "c"}, {4, "d"}, {5, "a"}})).ok());
+  ASSERT_TRUE(store_.Write("t", kD0, file({{0, "e"}, {4, "d"}, {6, "b"}})).ok());
+  auto got = Query("t", t0_, t0_ + kDay - 1, {});
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(Keys(got[0]), (Strings{"e", "a", "b", "c", "d"}));
 }
 
 TEST_F(IndexStoreTest, FindsChunksRunningPastMidnightFromThePreviousDaysFile) {

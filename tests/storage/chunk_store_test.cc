@@ -110,24 +110,35 @@ TEST(PackTest, DamagedFootersAreCorruption) {
   EXPECT_EQ(ReadPackFooter("x" + pack).status().code(), StatusCode::kCorruption);
 }
 
-class CountingStore : public MemObjectStore {
+// Counts ranged reads, and answers them `cut` bytes short when asked (as a broken proxy
+// might).
+class RangeStore : public MemObjectStore {
  public:
   StatusOr<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override {
     ranges++;
-    return ObjectStore::GetRange(key, offset, length);
+    auto got = ObjectStore::GetRange(key, offset, length);
+    if (got.ok() && got->size() > cut) got->resize(got->size() - cut);
+    return got;
   }
   int ranges = 0;
+  size_t cut = 0;
 };
 
-TEST(PackTest, OpenManyCoalescesNeighboursAndKeepsEachResult) {
-  CountingStore mem;
-  ChunkStore cs(&mem);
+// Packs n one-line chunks of streams first_fp.. (chunk i at ts i, line "line <i>").
+StatusOr<std::vector<std::string>> PackOf(ChunkStore& cs, int n, uint64_t first_fp) {
   std::vector<std::string> bytes;
   std::vector<PackItem> items;
-  for (int i = 0; i < 50; i++)
-    bytes.push_back(MakeChunk("t", 100 + i, i, "line " + std::to_string(i)));
-  for (int i = 0; i < 50; i++) items.push_back({100u + i, i, i, 1, bytes[i]});
-  auto locs = cs.PutPack("t", items);
+  for (int i = 0; i < n; i++) {
+    bytes.push_back(MakeChunk("t", first_fp + i, i, "line " + std::to_string(i)));
+  }
+  for (int i = 0; i < n; i++) items.push_back({first_fp + i, i, i, 1, bytes[i]});
+  return cs.PutPack("t", items);
+}
+
+TEST(PackTest, OpenManyCoalescesNeighboursAndKeepsEachResult) {
+  RangeStore mem;
+  ChunkStore cs(&mem);
+  auto locs = PackOf(cs, 50, 100);
   ASSERT_TRUE(locs.ok());
   const std::string other = MakeChunk("t", 7, 1000, "x");
   auto second = cs.PutPack("t", {{7, 1000, 1000, 1, other}});
@@ -157,28 +168,12 @@ TEST(PackTest, OpenManyCoalescesNeighboursAndKeepsEachResult) {
   EXPECT_EQ(mem.ranges, 3);
 }
 
-// A store that answers a ranged read with fewer bytes than asked (as a broken proxy might).
-class ShortReadStore : public MemObjectStore {
- public:
-  StatusOr<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override {
-    auto got = ObjectStore::GetRange(key, offset, length);
-    if (got.ok() && got->size() > cut) got->resize(got->size() - cut);
-    return got;
-  }
-  size_t cut = 0;
-};
-
 // Chunks read together share the one read: each keeps it alive on its own, and a read that
 // comes back short fails only the chunks it does not hold.
 TEST(PackTest, OpenManyChunksShareTheReadAndShortReadsAreCorruption) {
-  ShortReadStore mem;
+  RangeStore mem;
   ChunkStore cs(&mem);
-  std::vector<std::string> bytes;
-  std::vector<PackItem> items;
-  for (int i = 0; i < 3; i++)
-    bytes.push_back(MakeChunk("t", 10 + i, i, "line " + std::to_string(i)));
-  for (int i = 0; i < 3; i++) items.push_back({10u + i, i, i, 1, bytes[i]});
-  auto locs = cs.PutPack("t", items);
+  auto locs = PackOf(cs, 3, 10);
   ASSERT_TRUE(locs.ok());
   std::vector<ChunkStore::Want> wants;
   for (int i = 0; i < 3; i++) wants.push_back({(*locs)[i], 10u + i});
