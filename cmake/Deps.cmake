@@ -18,3 +18,17 @@ endif()
 if(SKALD_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
+
+# The allocator linked into the skald binary. jemalloc: at 1,000,000 small streams glibc's
+# malloc took ~30% of the push CPU (sysmalloc, consolidation), and the push costs ~25% less
+# CPU under jemalloc (docs/benchmarks.md). The sanitizer and fuzz builds use the C library's
+# allocator, which the sanitizers replace.
+set(SKALD_ALLOCATOR "jemalloc" CACHE STRING "malloc for the skald binary: jemalloc or libc")
+if(SKALD_SANITIZE OR SKALD_BUILD_FUZZ)
+  set(SKALD_ALLOCATOR "libc")
+endif()
+if(SKALD_ALLOCATOR STREQUAL "jemalloc")
+  pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)
+elseif(NOT SKALD_ALLOCATOR STREQUAL "libc")
+  message(FATAL_ERROR "SKALD_ALLOCATOR must be jemalloc or libc, not '${SKALD_ALLOCATOR}'")
+endif()

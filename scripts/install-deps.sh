@@ -7,7 +7,7 @@ PKGS=(
   build-essential g++ cmake ninja-build pkg-config make git curl ca-certificates python3
   clang libclang-rt-14-dev clang-format
   libboost-dev libsnappy-dev libzstd-dev liblz4-dev libdeflate-dev zlib1g-dev
-  libre2-dev libsimdjson-dev libxxhash-dev libyaml-cpp-dev libabsl-dev
+  libre2-dev libsimdjson-dev libxxhash-dev libyaml-cpp-dev libabsl-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   prometheus prometheus-alertmanager
 )

@@ -11,10 +11,20 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/allocator.h"
 #include "core/logging.h"
 #include "server/app.h"
 #include "server/build_info.h"
 #include "server/config.h"
+
+// Read by jemalloc when it starts, if the binary links it (cmake/Deps.cmake); MALLOC_CONF in
+// the environment is applied after it. A background thread returns freed pages to the kernel
+// two seconds after they were freed, with MADV_DONTNEED rather than MADV_FREE (muzzy decay 0),
+// so RSS shows what is held; a flush purges at once (allocator::ReleaseFreeMemory).
+extern "C" {
+__attribute__((used)) const char* malloc_conf =
+    "background_thread:true,dirty_decay_ms:2000,muzzy_decay_ms:0";
+}
 
 namespace {
 
@@ -26,6 +36,7 @@ namespace {
 // (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_, GLIBC_TUNABLES) still win.
 void TuneAllocator() {
 #if defined(__GLIBC__)
+  if (std::strcmp(skald::allocator::Name(), "libc") != 0) return;
   if (std::getenv("GLIBC_TUNABLES") != nullptr) return;
   if (std::getenv("MALLOC_MMAP_THRESHOLD_") == nullptr) mallopt(M_MMAP_THRESHOLD, 32 << 20);
   if (std::getenv("MALLOC_TRIM_THRESHOLD_") == nullptr) mallopt(M_TRIM_THRESHOLD, 64 << 20);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <mutex>
 #include <system_error>
 #include <utility>
 
@@ -78,6 +79,86 @@ class PosixWritableFile final : public WritableFile {
   int fd_;
   uint64_t pos_;
 };
+
+// Buffers of range reads (ReadShared) of kMinPooledBytes or more are recycled: a query over
+// packed objects reads ranges of up to 16 MB a few at a time, and a fresh buffer each time
+// cost page faults on every read (jemalloc returns allocations of 8 MB and more to the kernel
+// when they are freed; glibc's does the same above its mmap threshold), and zeroing it first
+// cost a pass over every byte. At most kMaxPoolBytes of free buffers are kept.
+class ReadBufferPool {
+ public:
+  static constexpr size_t kMinPooledBytes = 256u << 10;
+  static constexpr size_t kGranule = 1u << 20;  // capacities are multiples of this
+  static constexpr size_t kMaxPoolBytes = 128u << 20;
+
+  static ReadBufferPool& Instance() {
+    static auto* pool = new ReadBufferPool();  // never destroyed: owners may outlive statics
+    return *pool;
+  }
+
+  // A buffer of at least n bytes, owned by the returned pointer, which hands it back here.
+  std::shared_ptr<char[]> Get(size_t n) {
+    if (n < kMinPooledBytes) return std::shared_ptr<char[]>(new char[n]);
+    const size_t cap = (n + kGranule - 1) / kGranule * kGranule;
+    char* buf = nullptr;
+    size_t got_cap = cap;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      // The smallest free buffer that fits and wastes at most half of itself.
+      size_t best = free_.size();
+      for (size_t i = 0; i < free_.size(); i++) {
+        if (free_[i].cap >= cap && free_[i].cap <= 2 * cap &&
+            (best == free_.size() || free_[i].cap < free_[best].cap)) {
+          best = i;
+        }
+      }
+      if (best != free_.size()) {
+        buf = free_[best].buf;
+        got_cap = free_[best].cap;
+        free_bytes_ -= got_cap;
+        free_[best] = free_.back();
+        free_.pop_back();
+      }
+    }
+    if (buf == nullptr) buf = new char[cap];  // not value-initialised: the read fills it
+    return std::shared_ptr<char[]>(buf, [this, got_cap](char* b) { Put(b, got_cap); });
+  }
+
+ private:
+  struct Free {
+    char* buf;
+    size_t cap;
+  };
+
+  void Put(char* buf, size_t cap) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (free_bytes_ + cap <= kMaxPoolBytes) {
+        free_.push_back({buf, cap});
+        free_bytes_ += cap;
+        return;
+      }
+    }
+    delete[] buf;
+  }
+
+  std::mutex mu_;
+  std::vector<Free> free_;
+  size_t free_bytes_ = 0;
+};
+
+}  // namespace
+
+StatusOr<SharedBytes> RandomAccessFile::ReadShared(uint64_t offset, size_t n) const {
+  std::shared_ptr<char[]> buf = ReadBufferPool::Instance().Get(n);
+  size_t got = 0;
+  SKALD_RETURN_IF_ERROR(Read(offset, n, buf.get(), &got));
+  const std::string_view bytes(buf.get(), got);
+  std::shared_ptr<const void> owner = std::move(buf);
+  return SharedBytes{std::move(owner), bytes};
+}
+
+namespace {
 
 class PosixRandomAccessFile final : public RandomAccessFile {
  public:

@@ -37,6 +37,12 @@ class WritableFile {
   virtual uint64_t Size() const = 0;
 };
 
+// Bytes that stay valid while `owner` lives: a heap buffer, or a read-only mapping of a file.
+struct SharedBytes {
+  std::shared_ptr<const void> owner;
+  std::string_view bytes;
+};
+
 // A file open for positional reads. Read is thread-safe.
 class RandomAccessFile {
  public:
@@ -45,6 +51,10 @@ class RandomAccessFile {
   // Reads up to n bytes at `offset` into scratch; *got is the number read, which is less
   // than n only at the end of the file.
   virtual Status Read(uint64_t offset, size_t n, char* scratch, size_t* got) const = 0;
+  // Up to n bytes at `offset` (fewer only at the end of the file), in memory the result owns:
+  // a buffer that is not zeroed first, and that large reads take from (and give back to) a
+  // small process-wide pool, so a query's ranged reads do not fault in fresh pages each time.
+  virtual StatusOr<SharedBytes> ReadShared(uint64_t offset, size_t n) const;
   // Size of the file when it was opened (or at the last call; implementations may refresh).
   virtual StatusOr<uint64_t> Size() const = 0;
 };

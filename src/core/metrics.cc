@@ -16,6 +16,8 @@
 #include <numeric>
 #include <sstream>
 
+#include "core/allocator.h"
+
 namespace skald::metrics {
 
 namespace {
@@ -549,6 +551,19 @@ void RegisterProcessMetrics(Registry* registry) {
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 0.0;
     return static_cast<double>(rl.rlim_cur);
   });
+  if (allocator::Read().ok) {
+    // Only when jemalloc serves malloc: what the program holds against what stays resident
+    // (the difference is fragmentation and freed pages not yet returned).
+    registry->GaugeFunc("skald_allocator_allocated_bytes",
+                        "Bytes in live allocations, as the allocator (jemalloc) counts them.",
+                        [] { return static_cast<double>(allocator::Read().allocated); });
+    registry->GaugeFunc("skald_allocator_resident_bytes",
+                        "Bytes the allocator (jemalloc) keeps resident, its metadata included.",
+                        [] { return static_cast<double>(allocator::Read().resident); });
+    registry->GaugeFunc("skald_allocator_metadata_bytes",
+                        "Bytes of the allocator's (jemalloc's) own bookkeeping.",
+                        [] { return static_cast<double>(allocator::Read().metadata); });
+  }
 }
 
 }  // namespace skald::metrics

@@ -3,10 +3,7 @@
 #include <algorithm>
 #include <map>
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-
+#include "core/allocator.h"
 #include "core/logging.h"
 #include "core/thread_pool.h"
 #include "ingester/ingester.h"
@@ -16,12 +13,6 @@
 namespace skald::ingester {
 
 namespace {
-
-void ReleaseFreeMemory() {
-#if defined(__GLIBC__)
-  malloc_trim(0);
-#endif
-}
 
 int64_t DayOf(int64_t ns) {
   int64_t d = ns / kNanosPerDay;
@@ -408,7 +399,7 @@ Status Ingester::FlushPass(bool force) {
   // What the pass released (chunks, re-encodings, pack buffers) goes back to the system:
   // glibc keeps freed memory in its arenas otherwise, and the process's RSS would stay at
   // the pass's peak.
-  if (released_any) ReleaseFreeMemory();
+  if (released_any) allocator::ReleaseFreeMemory();
   if (failed > 1) {
     return Status(first_error.code(),
                   std::to_string(failed) +

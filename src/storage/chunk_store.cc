@@ -200,6 +200,13 @@ StatusOr<std::string> ChunkStore::ReadBytes(std::string_view locator) const {
 StatusOr<std::shared_ptr<const StoredChunk>> ChunkStore::Open(std::string_view key,
                                                               std::string_view tenant,
                                                               uint64_t fingerprint) const {
+  std::string_view object;
+  bool packed = false;
+  uint64_t offset = 0, length = 0;
+  if (ParseLocator(key, &object, &packed, &offset, &length) && packed) {
+    SKALD_ASSIGN_OR_RETURN(SharedBytes range, store_->GetRangeShared(object, offset, length));
+    return OpenShared(key, std::move(range.owner), range.bytes, tenant, fingerprint);
+  }
   SKALD_ASSIGN_OR_RETURN(std::string bytes, ReadBytes(key));
   return OpenBytes(key, std::move(bytes), tenant, fingerprint);
 }
@@ -213,7 +220,7 @@ StatusOr<std::shared_ptr<const StoredChunk>> ChunkStore::OpenBytes(std::string_v
 }
 
 StatusOr<std::shared_ptr<const StoredChunk>> ChunkStore::OpenShared(
-    std::string_view key, std::shared_ptr<const std::string> buffer, std::string_view bytes,
+    std::string_view key, std::shared_ptr<const void> buffer, std::string_view bytes,
     std::string_view tenant, uint64_t fingerprint) {
   std::shared_ptr<StoredChunk> c(new StoredChunk(std::move(buffer), bytes));
   auto reader = chunk::ChunkReader::Open(c->bytes_);  // views into the bytes c owns
@@ -264,9 +271,7 @@ std::vector<StatusOr<std::shared_ptr<const StoredChunk>>> ChunkStore::OpenMany(
       end = std::max(end, parts[j].offset + parts[j].length);
       j++;
     }
-    StatusOr<std::string> read = store_->GetRange(parts[i].object, begin, end - begin);
-    std::shared_ptr<const std::string> range;
-    if (read.ok()) range = std::make_shared<const std::string>(std::move(*read));
+    StatusOr<SharedBytes> read = store_->GetRangeShared(parts[i].object, begin, end - begin);
     for (size_t k = i; k < j; k++) {
       const Part& p = parts[k];
       const Want& w = wants[p.want];
@@ -275,14 +280,14 @@ std::vector<StatusOr<std::shared_ptr<const StoredChunk>>> ChunkStore::OpenMany(
                              "chunk " + std::string(w.locator) + ": " + read.status().message());
         continue;
       }
-      if (p.offset - begin + p.length > range->size()) {  // a short read: the pack is truncated
+      const std::string_view range = read->bytes;
+      if (p.offset - begin + p.length > range.size()) {  // a short read: the pack is truncated
         out[p.want] = Status::Corruption("chunk " + std::string(w.locator) + ": past the end of " +
                                          std::string(p.object));
         continue;
       }
-      out[p.want] =
-          OpenShared(w.locator, range, std::string_view(*range).substr(p.offset - begin, p.length),
-                     tenant, w.fingerprint);
+      out[p.want] = OpenShared(w.locator, read->owner, range.substr(p.offset - begin, p.length),
+                               tenant, w.fingerprint);
     }
     i = j;
   }

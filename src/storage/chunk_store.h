@@ -54,11 +54,11 @@ class StoredChunk {
 
  private:
   friend class ChunkStore;
-  StoredChunk(std::shared_ptr<const std::string> buffer, std::string_view bytes)
+  StoredChunk(std::shared_ptr<const void> buffer, std::string_view bytes)
       : buffer_(std::move(buffer)), bytes_(bytes) {}
-  // Owns the bytes: the whole object, or one ranged read shared by the neighbouring chunks of
-  // a pack read with it (OpenMany), so chunks are not copied out of it.
-  const std::shared_ptr<const std::string> buffer_;
+  // Owns the bytes: the whole object, or one ranged read shared by the neighbouring chunks
+  // read with it (OpenMany), so chunks are not copied out of it.
+  const std::shared_ptr<const void> buffer_;
   const std::string_view bytes_;              // the chunk, within *buffer_
   std::optional<chunk::ChunkReader> reader_;  // set by ChunkStore::Open; views into bytes_
 };
@@ -150,9 +150,11 @@ class ChunkStore {
                                                                 std::string_view tenant,
                                                                 uint64_t fingerprint);
   // The same for `bytes` within `buffer`, which the returned chunk keeps alive.
-  static StatusOr<std::shared_ptr<const StoredChunk>> OpenShared(
-      std::string_view locator, std::shared_ptr<const std::string> buffer, std::string_view bytes,
-      std::string_view tenant, uint64_t fingerprint);
+  static StatusOr<std::shared_ptr<const StoredChunk>> OpenShared(std::string_view locator,
+                                                                 std::shared_ptr<const void> buffer,
+                                                                 std::string_view bytes,
+                                                                 std::string_view tenant,
+                                                                 uint64_t fingerprint);
 
   ObjectStore* store_;
 };

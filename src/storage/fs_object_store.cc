@@ -255,8 +255,9 @@ StatusOr<std::string> FsObjectStore::Get(std::string_view key) {
   return out;
 }
 
-StatusOr<std::string> FsObjectStore::GetRange(std::string_view key, uint64_t offset,
-                                              uint64_t length) {
+StatusOr<std::unique_ptr<RandomAccessFile>> FsObjectStore::OpenRange(std::string_view key,
+                                                                     uint64_t offset,
+                                                                     uint64_t length) {
   SKALD_RETURN_IF_ERROR(ValidateKey(key));
   const std::string path = PathOf(key);
   auto file = fs_->NewRandomAccessFile(path);
@@ -272,15 +273,31 @@ StatusOr<std::string> FsObjectStore::GetRange(std::string_view key, uint64_t off
                               "+" + std::to_string(length) + " past its end (" +
                               std::to_string(size) + " bytes)");
   }
+  return file;
+}
+
+StatusOr<std::string> FsObjectStore::GetRange(std::string_view key, uint64_t offset,
+                                              uint64_t length) {
+  SKALD_ASSIGN_OR_RETURN(auto file, OpenRange(key, offset, length));
   std::string out(static_cast<size_t>(length), '\0');
   size_t len = 0;
   while (len < out.size()) {
     size_t got = 0;
-    SKALD_RETURN_IF_ERROR((*file)->Read(offset + len, out.size() - len, out.data() + len, &got));
+    SKALD_RETURN_IF_ERROR(file->Read(offset + len, out.size() - len, out.data() + len, &got));
     if (got == 0) {
       return Status::Corruption("object " + std::string(key) + ": shorter than its size");
     }
     len += got;
+  }
+  return out;
+}
+
+StatusOr<SharedBytes> FsObjectStore::GetRangeShared(std::string_view key, uint64_t offset,
+                                                    uint64_t length) {
+  SKALD_ASSIGN_OR_RETURN(auto file, OpenRange(key, offset, length));
+  SKALD_ASSIGN_OR_RETURN(SharedBytes out, file->ReadShared(offset, static_cast<size_t>(length)));
+  if (out.bytes.size() != length) {
+    return Status::Corruption("object " + std::string(key) + ": shorter than its size");
   }
   return out;
 }

@@ -46,6 +46,8 @@ class FsObjectStore : public ObjectStore {
   StatusOr<std::string> Get(std::string_view key) override;
   // Reads only the range (pread).
   StatusOr<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override;
+  StatusOr<SharedBytes> GetRangeShared(std::string_view key, uint64_t offset,
+                                       uint64_t length) override;
   StatusOr<std::vector<std::string>> List(std::string_view prefix) override;
   Status Delete(std::string_view key) override;
 
@@ -56,6 +58,9 @@ class FsObjectStore : public ObjectStore {
 
   std::string PathOf(std::string_view key) const;
   std::string NextTempName();
+  // The object's file, checked to hold [offset, offset + length). Errors as GetRange's.
+  StatusOr<std::unique_ptr<RandomAccessFile>> OpenRange(std::string_view key, uint64_t offset,
+                                                        uint64_t length);
 
   const std::string root_;  // no trailing '/'
   FileSystem* const fs_;

@@ -82,4 +82,12 @@ StatusOr<std::string> ObjectStore::GetRange(std::string_view key, uint64_t offse
   return all.substr(static_cast<size_t>(offset), static_cast<size_t>(length));
 }
 
+StatusOr<SharedBytes> ObjectStore::GetRangeShared(std::string_view key, uint64_t offset,
+                                                  uint64_t length) {
+  SKALD_ASSIGN_OR_RETURN(std::string bytes, GetRange(key, offset, length));
+  auto owner = std::make_shared<const std::string>(std::move(bytes));
+  const std::string_view view(*owner);
+  return SharedBytes{std::move(owner), view};
+}
+
 }  // namespace skald::storage

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/file_system.h"
 #include "core/status.h"
 
 namespace skald::storage {
@@ -57,6 +58,11 @@ class ObjectStore {
   // one chunk at a time). NotFound if there is no object; Corruption if the range reaches
   // past its end. The default reads the whole object; stores that can do better override it.
   virtual StatusOr<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length);
+
+  // GetRange, into memory the result owns (the filesystem store reads into recycled buffers,
+  // RandomAccessFile::ReadShared). Same errors. The default wraps GetRange's string.
+  virtual StatusOr<SharedBytes> GetRangeShared(std::string_view key, uint64_t offset,
+                                               uint64_t length);
 
   // All keys starting with `prefix` (byte-wise, so the prefix may end in the
   // middle of a segment: "index/te" lists "index/tenant/..."), sorted

@@ -211,6 +211,14 @@ TEST(GetRangeTest, FilesystemAndDefaultReadOnlyTheRange) {
     EXPECT_EQ(s->GetRange("packs/t/p", 11, 0).status().code(), StatusCode::kCorruption);
     EXPECT_EQ(s->GetRange("packs/t/q", 0, 1).status().code(), StatusCode::kNotFound);
     EXPECT_EQ(s->GetRange("../x", 0, 1).status().code(), StatusCode::kInvalidArgument);
+    // GetRangeShared: the same bytes and errors (the filesystem store's own, and the default
+    // that wraps GetRange).
+    EXPECT_EQ(s->GetRangeShared("packs/t/p", 2, 3)->bytes, "234");
+    EXPECT_EQ(s->GetRangeShared("packs/t/p", 0, 10)->bytes, "0123456789");
+    EXPECT_EQ(s->GetRangeShared("packs/t/p", 10, 0)->bytes, "");
+    EXPECT_EQ(s->GetRangeShared("packs/t/p", 8, 3).status().code(), StatusCode::kCorruption);
+    EXPECT_EQ(s->GetRangeShared("packs/t/q", 0, 1).status().code(), StatusCode::kNotFound);
+    EXPECT_EQ(s->GetRangeShared("../x", 0, 1).status().code(), StatusCode::kInvalidArgument);
   }
   std::filesystem::remove_all(dir);
 }

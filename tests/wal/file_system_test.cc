@@ -69,6 +69,51 @@ TEST_P(FileSystemContractTest, WriteReadTruncateReopen) {
   EXPECT_EQ(*ReadFileToString(fs_, P("a")), "");
 }
 
+// ReadShared: small reads and large ones (whose buffers are recycled through a pool) return
+// the file's bytes, short only at the end; a buffer is reused only once its owner is gone.
+TEST_P(FileSystemContractTest, ReadSharedRecyclesBuffersOnlyWhenReleased) {
+  std::string data(8u << 20, '\0');
+  for (size_t i = 0; i < data.size(); i++) {
+    data[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+  }
+  auto f = fs_->NewWritableFile(P("big"));
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE((*f)->Append(data).ok());
+  ASSERT_TRUE((*f)->Close().ok());
+  auto ra = fs_->NewRandomAccessFile(P("big"));
+  ASSERT_TRUE(ra.ok());
+  const std::string_view all(data);
+
+  auto small = (*ra)->ReadShared(5, 100);
+  ASSERT_TRUE(small.ok());
+  EXPECT_EQ(small->bytes, all.substr(5, 100));
+
+  // Two large reads held at once get distinct buffers. (Sizes of 5-6 MiB: no other test in
+  // this process reads that much, so the pool holds at most one buffer of that size.)
+  const size_t kA = (5u << 20) + 4321, kB = (1u << 20) + 12345;
+  auto a = (*ra)->ReadShared(0, kA);
+  auto b = (*ra)->ReadShared(kA, kB);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE(a->bytes.data(), b->bytes.data());
+  EXPECT_EQ(a->bytes, all.substr(0, kA));
+  EXPECT_EQ(b->bytes, all.substr(kA, kB));
+
+  // a's buffer goes back to the pool when its last owner is gone, and serves the next read of
+  // a similar size, which overwrites it; b, still held, is untouched.
+  const char* a_buf = a->bytes.data();
+  a = Status::Unavailable("released");
+  auto c = (*ra)->ReadShared(1u << 20, 5u << 20);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->bytes.data(), a_buf);
+  EXPECT_EQ(c->bytes, all.substr(1u << 20, 5u << 20));
+  EXPECT_EQ(b->bytes, all.substr(kA, kB));
+
+  // Past the end: short.
+  auto tail = (*ra)->ReadShared(data.size() - 10, 1u << 20);
+  ASSERT_TRUE(tail.ok());
+  EXPECT_EQ(tail->bytes, all.substr(data.size() - 10));
+}
+
 TEST_P(FileSystemContractTest, DirectoriesRenameRemove) {
   EXPECT_EQ(fs_->ReopenWritableFile(P("missing")).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(fs_->NewRandomAccessFile(P("missing")).status().code(), StatusCode::kNotFound);
