@@ -449,11 +449,13 @@ Status Ingester::ReservePush(TenantInstance* inst, int64_t bytes, size_t lines,
                              int64_t* tenant_cap) {
   *tenant_cap =
       opts_.max_head_bytes_per_tenant ? opts_.max_head_bytes_per_tenant(inst->tenant_) : 0;
-  // Reserve first, then compare: concurrent pushes can refuse each other near the cap, but
-  // never pass it together.
+  // Reserve first, then read what is held: concurrent pushes can refuse each other near the
+  // cap, but never pass it together. A push accounts its bytes before it releases its
+  // reservation (release), so a reservation that no longer sees another's (acquire) sees
+  // the bytes that replaced it; reading `held` first missed both.
   if (*tenant_cap > 0) {
-    const int64_t held = inst->memory_bytes_.load(std::memory_order_relaxed);
-    const int64_t pending = inst->reserved_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+    const int64_t pending = inst->reserved_bytes_.fetch_add(bytes, std::memory_order_acq_rel);
+    const int64_t held = inst->memory_bytes_.load(std::memory_order_acquire);
     if (held + pending + bytes > *tenant_cap) {
       inst->reserved_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
       if (metrics_->memory_refusals) metrics_->memory_refusals->WithLabels({"tenant"}).Inc();
@@ -469,8 +471,8 @@ Status Ingester::ReservePush(TenantInstance* inst, int64_t bytes, size_t lines,
     }
   }
   if (opts_.max_head_bytes > 0) {
-    const int64_t held = static_cast<int64_t>(memory_bytes_.load(std::memory_order_relaxed));
-    const int64_t pending = reserved_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+    const int64_t pending = reserved_bytes_.fetch_add(bytes, std::memory_order_acq_rel);
+    const int64_t held = static_cast<int64_t>(memory_bytes_.load(std::memory_order_acquire));
     if (held + pending + bytes > opts_.max_head_bytes) {
       reserved_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
       if (*tenant_cap > 0) inst->reserved_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
@@ -488,8 +490,8 @@ Status Ingester::ReservePush(TenantInstance* inst, int64_t bytes, size_t lines,
 }
 
 void Ingester::ReleaseReservation(TenantInstance* inst, int64_t bytes, int64_t tenant_cap) {
-  if (tenant_cap > 0) inst->reserved_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
-  if (opts_.max_head_bytes > 0) reserved_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+  if (tenant_cap > 0) inst->reserved_bytes_.fetch_sub(bytes, std::memory_order_release);
+  if (opts_.max_head_bytes > 0) reserved_bytes_.fetch_sub(bytes, std::memory_order_release);
 }
 
 bool Ingester::UnderPressure(TenantInstance* inst, int64_t tenant_cap) const {
