@@ -5,10 +5,12 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <mutex>
 #include <system_error>
 #include <utility>
@@ -47,6 +49,42 @@ class PosixWritableFile final : public WritableFile {
     return Status::OK();
   }
 
+  Status AppendParts(std::span<const std::string_view> parts) override {
+    if (fd_ < 0) return Status::IOError("write " + path_ + ": file is closed");
+    constexpr size_t kMaxIov = IOV_MAX < 1024 ? IOV_MAX : 1024;
+    iovec iov[kMaxIov];
+    size_t next = 0;  // first part not yet (fully) written
+    size_t skip = 0;  // bytes of parts[next] already written
+    while (next < parts.size()) {
+      int n_iov = 0;
+      for (size_t i = next; i < parts.size() && n_iov < static_cast<int>(kMaxIov); i++) {
+        std::string_view d = parts[i];
+        if (i == next) d.remove_prefix(skip);
+        if (d.empty()) continue;
+        iov[n_iov].iov_base = const_cast<char*>(d.data());
+        iov[n_iov].iov_len = d.size();
+        n_iov++;
+      }
+      if (n_iov == 0) break;  // only empty parts left
+      ssize_t n = ::pwritev(fd_, iov, n_iov, static_cast<off_t>(pos_));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("write", path_, errno);
+      }
+      if (n == 0) return ErrnoStatus("write", path_, ENOSPC);
+      pos_ += static_cast<uint64_t>(n);
+      // Step past what was written: whole parts, then into a part.
+      auto left = static_cast<size_t>(n);
+      while (next < parts.size() && left >= parts[next].size() - skip) {
+        left -= parts[next].size() - skip;
+        skip = 0;
+        next++;
+      }
+      skip += left;
+    }
+    return Status::OK();
+  }
+
   Status Sync() override {
     if (fd_ < 0) return Status::IOError("fdatasync " + path_ + ": file is closed");
     while (::fdatasync(fd_) != 0) {
@@ -79,6 +117,15 @@ class PosixWritableFile final : public WritableFile {
   int fd_;
   uint64_t pos_;
 };
+
+}  // namespace
+
+Status WritableFile::AppendParts(std::span<const std::string_view> parts) {
+  for (std::string_view part : parts) SKALD_RETURN_IF_ERROR(Append(part));
+  return Status::OK();
+}
+
+namespace {
 
 // Buffers of range reads (ReadShared) of kMinPooledBytes or more are recycled: a query over
 // packed objects reads ranges of up to 16 MB a few at a time, and a fresh buffer each time

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,10 @@ class WritableFile {
   // Writes data at the current position and advances it. On error a prefix of data may
   // have been written (a short write); Size() then tells how much the file holds.
   virtual Status Append(std::string_view data) = 0;
+  // Append of each part in turn (the same guarantees). The default appends them one by one;
+  // the POSIX file writes up to IOV_MAX parts per system call (a pack of a million small
+  // chunks was a million pwrite calls).
+  virtual Status AppendParts(std::span<const std::string_view> parts);
   // Makes everything written so far durable (fdatasync).
   virtual Status Sync() = 0;
   // Cuts (or extends with zeros) the file to `size` bytes and moves the position there.

@@ -204,11 +204,7 @@ Status FsObjectStore::PutParts(std::string_view key, std::span<const std::string
       }
       continue;
     }
-    Status s;
-    for (std::string_view part : parts) {
-      if (!s.ok()) break;
-      s = (*file)->Append(part);
-    }
+    Status s = (*file)->AppendParts(parts);
     if (s.ok()) s = (*file)->Sync();
     Status closed = (*file)->Close();
     if (s.ok()) s = closed;
