@@ -101,7 +101,7 @@ void Ingester::CloseForPressure() {
     for (const Open& o : open) {
       if (remaining <= target) break;
       remaining -= static_cast<double>(o.bytes);
-      std::lock_guard<std::mutex> lock(o.stream->mu_);
+      std::lock_guard<SmallMutex> lock(o.stream->mu_);
       Stream& s = *o.stream;
       if (s.head_.empty() && s.blocks_.empty()) continue;  // closed meanwhile
       const Stream::MemoryUse before = s.Usage();
@@ -121,7 +121,7 @@ void Ingester::CloseForPressure() {
     if (!tenant && !global) continue;
     std::vector<Open> open;
     for (auto& stream : inst->All()) {
-      std::lock_guard<std::mutex> lock(stream->mu_);
+      std::lock_guard<SmallMutex> lock(stream->mu_);
       const size_t bytes = stream->head_data_.size() +
                            stream->head_.size() * sizeof(Stream::HeadEntry) +
                            stream->open_compressed_;
@@ -299,7 +299,7 @@ void Ingester::FlushBatch(TenantInstance* inst, std::vector<FlushItem>& pending,
                                       (10.0 * static_cast<double>(opts_.block_size)));
       metrics_->chunk_age->Observe(static_cast<double>(now - c.min_ts) / 1e9);
     }
-    std::lock_guard<std::mutex> lock(p.stream->mu_);
+    std::lock_guard<SmallMutex> lock(p.stream->mu_);
     auto& closed = p.stream->closed_;
     auto it = std::find(closed.begin(), closed.end(), p.chunk);
     if (it != closed.end()) {
@@ -341,7 +341,7 @@ Status Ingester::FlushPass(bool force) {
       for (; next_stream < streams.size(); ++next_stream) {
         if (opts_.flush_batch_size > 0 && batch_bytes >= opts_.flush_batch_size) break;
         const std::shared_ptr<Stream>& stream = streams[next_stream];
-        std::lock_guard<std::mutex> lock(stream->mu_);
+        std::lock_guard<SmallMutex> lock(stream->mu_);
         Stream& s = *stream;
         bool has_open = !s.head_.empty() || !s.blocks_.empty();
         // Loki's order of flush reasons: forced, then idle, then max_age.
@@ -372,7 +372,7 @@ Status Ingester::FlushPass(bool force) {
     for (auto& stream : streams) {
       Shard& shard = inst->ShardFor(stream->fp_);
       std::lock_guard<std::mutex> shard_lock(shard.mu);
-      std::lock_guard<std::mutex> lock(stream->mu_);
+      std::lock_guard<SmallMutex> lock(stream->mu_);
       if (!stream->Empty() || stream->removed_ || stream->pending_ > 0) continue;
       if (!force && now - stream->last_append_ < opts_.chunk_idle_period) continue;
       stream->removed_ = true;

@@ -196,7 +196,7 @@ std::shared_ptr<Stream> Ingester::AcquireStream(TenantInstance* inst, const Labe
         stream = it->second;
       }
     }
-    std::lock_guard<std::mutex> lock(stream->mu_);
+    std::lock_guard<SmallMutex> lock(stream->mu_);
     if (stream->removed_) continue;  // raced with the flusher dropping it; look again
     stream->pending_++;
     return stream;
@@ -322,7 +322,7 @@ Status Ingester::PushBatch(std::string_view tenant, std::span<StreamAppend> stre
       sa.result.stream_limited = true;
       continue;
     }
-    std::lock_guard<std::mutex> lock(p.stream->mu_);
+    std::lock_guard<SmallMutex> lock(p.stream->mu_);
     Stream& s = *p.stream;
     int64_t last_ts = s.last_ts_;
     uint64_t last_hash = s.last_hash_;
@@ -396,7 +396,7 @@ Status Ingester::PushBatch(std::string_view tenant, std::span<StreamAppend> stre
   for (size_t i = 0; i < streams.size(); i++) {
     Prepared& p = prepared[i];
     if (!p.stream) continue;  // refused by the stream limit
-    std::lock_guard<std::mutex> lock(p.stream->mu_);
+    std::lock_guard<SmallMutex> lock(p.stream->mu_);
     Stream& s = *p.stream;
     if (wal_status.ok()) {
       Stream::MemoryUse before = s.Usage();
@@ -555,7 +555,7 @@ void ForEachMatchingStream(TenantInstance* inst, const std::vector<Matcher>& mat
   for (uint64_t fp : inst->index_.Select(matchers)) {
     std::shared_ptr<Stream> stream = inst->Find(fp);
     if (!stream) continue;
-    std::lock_guard<std::mutex> lock(stream->mu_);
+    std::lock_guard<SmallMutex> lock(stream->mu_);
     fn(fp, *stream);
   }
 }

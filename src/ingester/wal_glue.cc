@@ -44,7 +44,7 @@ Status Ingester::ReplayWal(const std::string& dir, FileSystem* fs, ReplayReport*
     }
     TenantInstance* inst = GetOrCreateTenant(dec.tenant());
     std::shared_ptr<Stream> stream = AcquireStream(inst, it->second, dec.fingerprint());
-    std::lock_guard<std::mutex> lock(stream->mu_);
+    std::lock_guard<SmallMutex> lock(stream->mu_);
     Stream& s = *stream;
     Stream::MemoryUse before = s.Usage();
     std::set<std::pair<int64_t, uint64_t>>* seen = nullptr;
@@ -130,7 +130,7 @@ Status Ingester::Checkpoint() {
   for (TenantInstance* inst : AllTenants()) {
     for (const std::shared_ptr<Stream>& stream : inst->All()) {
       {
-        std::lock_guard<std::mutex> lock(stream->mu_);
+        std::lock_guard<SmallMutex> lock(stream->mu_);
         if (stream->removed_) continue;
         SnapshotLocked(stream->fp_, *stream, INT64_MIN, INT64_MAX, &snap);
       }
