@@ -50,7 +50,6 @@ Stats Read() {
   s.active = ReadSize("stats.active", &s.ok);
   s.resident = ReadSize("stats.resident", &s.ok);
   s.metadata = ReadSize("stats.metadata", &s.ok);
-  s.retained = ReadSize("stats.retained", &s.ok);
   return s;
 }
 

@@ -25,7 +25,6 @@ struct Stats {
   uint64_t active = 0;     // bytes in pages with live allocations
   uint64_t resident = 0;   // bytes the allocator keeps resident (data and its metadata)
   uint64_t metadata = 0;   // bytes of the allocator's own bookkeeping
-  uint64_t retained = 0;   // virtual memory kept mapped but returned to the kernel
 };
 
 // A fresh reading of the allocator's counters (jemalloc's stats.*). Costs a refresh of

@@ -203,11 +203,14 @@ StatusOr<std::shared_ptr<const StoredChunk>> ChunkStore::Open(std::string_view k
   std::string_view object;
   bool packed = false;
   uint64_t offset = 0, length = 0;
-  if (ParseLocator(key, &object, &packed, &offset, &length) && packed) {
+  if (!ParseLocator(key, &object, &packed, &offset, &length)) {
+    return Status::Corruption("chunk " + std::string(key) + ": malformed locator");
+  }
+  if (packed) {
     SKALD_ASSIGN_OR_RETURN(SharedBytes range, store_->GetRangeShared(object, offset, length));
     return OpenShared(key, std::move(range.owner), range.bytes, tenant, fingerprint);
   }
-  SKALD_ASSIGN_OR_RETURN(std::string bytes, ReadBytes(key));
+  SKALD_ASSIGN_OR_RETURN(std::string bytes, store_->Get(object));
   return OpenBytes(key, std::move(bytes), tenant, fingerprint);
 }
 
