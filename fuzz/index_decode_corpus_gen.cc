@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "chunk/gram_filter.h"
 #include "core/labels.h"
 #include "index/index_file.h"
 
@@ -56,6 +57,12 @@ std::string Build(const Spec& spec) {
       // Odd chunks are packed: their keys are coded against the pack's prefix.
       ref.key = c % 2 == 0 ? "fake/" + std::to_string(fp) + "/" + std::to_string(c)
                            : "packs/fake/" + std::to_string(c) + "#" + std::to_string(fp) + "+1";
+      // Packed chunks carry a detached filter, as a flush of small streams writes them.
+      if (c % 2 == 1) {
+        skald::chunk::GramFilterBuilder filter;
+        filter.AddLine("level=info msg=\"request served\" chunk=" + std::to_string(c));
+        filter.Finish(&ref.filter);
+      }
       w.AddChunk(ref);
       ts += 1'000'000'000;
     }

@@ -342,6 +342,23 @@ StatusOr<std::string> ReencodeChunk(std::string_view chunk, const ReencodeOption
   return writer.Finish(blocks);
 }
 
+StatusOr<bool> DetachFilter(std::string_view chunk, size_t max_bytes, std::string* rewritten,
+                            std::string* filter) {
+  SKALD_ASSIGN_OR_RETURN(ChunkReader reader, ChunkReader::Open(chunk));
+  if (reader.blocks().size() != 1) return false;
+  const std::string_view f = reader.block_filter(0);
+  if (f.empty() || f.size() > max_bytes) return false;
+  const ChunkHeader& h = reader.header();
+  ChunkWriter writer(h.codec, h.tenant, h.fingerprint, h.labels);
+  EncodedBlock block;
+  block.meta = reader.blocks()[0];
+  block.bytes.assign(reader.block_bytes(0));
+  writer.AddBlock(std::move(block));
+  *rewritten = writer.Finish();
+  filter->assign(f);
+  return true;
+}
+
 Status DecodeChunkEntries(std::string_view chunk, std::vector<OwnedEntry>* out) {
   SKALD_ASSIGN_OR_RETURN(ChunkReader reader, ChunkReader::Open(chunk));
   DecodedBlock block;

@@ -130,6 +130,14 @@ struct ReencodeOptions {
 StatusOr<std::string> ReencodeChunk(std::string_view chunk, const ReencodeOptions& opts,
                                     std::vector<BlockMeta>* blocks = nullptr);
 
+// Takes a one-block chunk's filter out of it, for a holder (the index) that keeps it instead:
+// when `chunk` has exactly one block and that block's filter is non-empty and at most
+// max_bytes, sets *rewritten to the chunk without it (the block's filter entry empty; blocks,
+// header and codec unchanged), moves the filter into *filter and returns true. Otherwise
+// returns false and leaves both alone. Errors: as ChunkReader::Open.
+StatusOr<bool> DetachFilter(std::string_view chunk, size_t max_bytes, std::string* rewritten,
+                            std::string* filter);
+
 // Decodes every block of a chunk, appending all entries to *out in block order.
 // Errors as ChunkReader::Open / ReadBlock.
 Status DecodeChunkEntries(std::string_view chunk, std::vector<OwnedEntry>* out);

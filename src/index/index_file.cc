@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "chunk/gram_filter.h"
 #include "core/coding.h"
 #include "core/crc32c.h"
 #include "index/postings.h"
@@ -18,8 +19,9 @@ namespace skald::index {
 namespace {
 
 constexpr std::string_view kMagic = "SKIX";
-constexpr uint8_t kVersion = 2;     // written
-constexpr uint8_t kOldVersion = 1;  // still read
+constexpr uint8_t kVersion = kIndexFormatVersion;  // written
+constexpr uint8_t kOldVersion = 1;                 // still read, as is 2
+constexpr uint8_t kFirstFilterVersion = 3;         // chunk refs carry a detached filter
 constexpr size_t kHeaderSize = 8;
 constexpr int kNumSections = 4;  // symbols, series, chunks, postings
 constexpr int kSymbols = 0, kSeries = 1, kChunks = 2, kPostings = 3;
@@ -74,14 +76,15 @@ bool ReadList(ByteReader* d, uint64_t num_series, Postings* out) {
   return true;
 }
 
-// One decoded chunk entry; `suffix` views the file bytes. The key is `base[0:shared] +
-// suffix`, where base is the previous key of the list (`base` 0) or symbol `base - 1`
-// (version 2 only).
+// One decoded chunk entry; `suffix` and `filter` view the file bytes. The key is
+// `base[0:shared] + suffix`, where base is the previous key of the list (`base` 0) or symbol
+// `base - 1` (version 2 on). `filter` is the detached filter (version 3 on; empty = none).
 struct RawChunk {
   int64_t min_ts, max_ts;
   uint64_t entries, compressed, uncompressed;
   uint64_t base = 0, shared;
   std::string_view suffix;
+  std::string_view filter;
 };
 
 // What a chunk list's decoding needs from its file.
@@ -118,6 +121,10 @@ bool ReadChunk(ByteReader* d, const ChunkContext& ctx, uint64_t index, int64_t p
   if (!d->GetUvarint(&c->shared) || c->shared > base_len) return d->Fail();
   if (!d->GetUvarint(&suffix_len) || !d->GetBytes(suffix_len, &c->suffix)) return false;
   if (c->shared + c->suffix.size() == 0) return d->Fail();  // empty key
+  if (ctx.version >= kFirstFilterVersion) {
+    uint64_t filter_len;
+    if (!d->GetUvarint(&filter_len) || !d->GetBytes(filter_len, &c->filter)) return false;
+  }
   return true;
 }
 
@@ -229,10 +236,11 @@ StatusOr<std::string> IndexFileWriter::Finish() const {
   }
 
   std::string out;
-  size_t symbol_bytes = 0;
+  size_t symbol_bytes = 0, filter_bytes = 0;
   for (std::string_view sym : symbols) symbol_bytes += sym.size() + 2;
+  for (const ChunkRef* c : chunks) filter_bytes += c->filter.size();
   out.reserve(kHeaderSize + symbol_bytes + series.size() * 16 + label_ids.size() * 4 +
-              chunks.size() * 64 + kFooterSize);
+              chunks.size() * 64 + filter_bytes + kFooterSize);
   out.append(kMagic);
   out.push_back(static_cast<char>(kVersion));
   out.append(3, '\0');
@@ -326,6 +334,7 @@ StatusOr<std::string> IndexFileWriter::Finish() const {
       }
       PutUvarint(&out, shared);
       PutLengthPrefixed(&out, std::string_view(r->key).substr(shared));
+      PutLengthPrefixed(&out, r->filter);
       prev = r;
     }
   }
@@ -425,6 +434,7 @@ struct IndexFileReader::Impl {
   std::vector<ValueEntry> values;  // grouped per name, sorted within
   int64_t min_ts = kEmptyMinTs, max_ts = kEmptyMaxTs;
   size_t num_chunks = 0;
+  size_t filter_bytes = 0;
   uint8_t version = kVersion;
 
   ChunkContext chunk_context() const { return {version, min_ts, &symbols}; }
@@ -530,6 +540,11 @@ Status IndexFileReader::Impl::Parse(const uint64_t toc[kNumSections][2], uint64_
       for (uint64_t j = 0; j < n; ++j) {
         RawChunk c;
         if (!ReadChunk(&d, ctx, j, prev_min, prev_key_len, &c)) return Corrupt("bad chunk ref");
+        // Probes read detached filters unchecked (chunk::GramFilter::Trusted).
+        if (!c.filter.empty() && !chunk::GramFilter::Parse(c.filter).ok()) {
+          return Corrupt("bad chunk filter");
+        }
+        filter_bytes += c.filter.size();
         prev_min = c.min_ts;
         prev_key_len = c.shared + c.suffix.size();
         min_ts = std::min(min_ts, c.min_ts);
@@ -587,7 +602,7 @@ Status ReadFrame(std::string_view b, bool check_crcs, uint8_t* version,
   if (b.size() < kHeaderSize + kFooterSize) return Corrupt("too short");
   if (b.substr(0, 4) != kMagic) return Corrupt("bad magic");
   *version = static_cast<uint8_t>(b[4]);
-  if (*version != kVersion && *version != kOldVersion) {
+  if (*version < kOldVersion || *version > kVersion) {
     return Corrupt("unsupported version " + std::to_string(*version));
   }
   if (b[5] != 0 || b[6] != 0 || b[7] != 0) return Corrupt("reserved header bytes not zero");
@@ -711,7 +726,8 @@ std::vector<ChunkRef> IndexFileReader::Chunks(uint64_t fp, int64_t from, int64_t
 }
 
 size_t IndexFileReader::AppendChunksAt(uint64_t ordinal, int64_t from, int64_t through,
-                                       std::vector<ChunkRef>* out) const {
+                                       std::vector<ChunkRef>* out,
+                                       ChunkSelection* selection) const {
   const uint64_t fp = impl_->fps[ordinal];
   ByteReader d = IndexReader(impl_->chunks_sec.substr(impl_->chunk_offs[ordinal]));
   uint64_t n;
@@ -727,6 +743,11 @@ size_t IndexFileReader::AppendChunksAt(uint64_t ordinal, int64_t from, int64_t t
     BuildKey(c, impl_->symbols, &key);
     if (c.min_ts > through) break;  // sorted by min_ts
     if (c.max_ts < from) continue;
+    if (selection != nullptr && selection->probe != nullptr && !c.filter.empty() &&
+        !(*selection->probe)(c.filter)) {
+      ++selection->refuted;
+      continue;
+    }
     ChunkRef& ref = out->emplace_back();
     ref.fingerprint = fp;
     ref.min_ts = c.min_ts;
@@ -735,6 +756,7 @@ size_t IndexFileReader::AppendChunksAt(uint64_t ordinal, int64_t from, int64_t t
     ref.compressed_bytes = c.compressed;
     ref.uncompressed_bytes = c.uncompressed;
     ref.key = key;
+    if (selection == nullptr || selection->copy_filters) ref.filter = c.filter;
     ++added;
   }
   return added;
@@ -787,6 +809,8 @@ int64_t IndexFileReader::max_ts() const { return impl_->max_ts; }
 size_t IndexFileReader::num_series() const { return impl_->fps.size(); }
 size_t IndexFileReader::num_chunks() const { return impl_->num_chunks; }
 size_t IndexFileReader::size_bytes() const { return impl_->bytes.size(); }
+uint8_t IndexFileReader::version() const { return impl_->version; }
+size_t IndexFileReader::filter_bytes() const { return impl_->filter_bytes; }
 
 namespace internal {
 

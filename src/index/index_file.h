@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -25,6 +26,24 @@
 
 namespace skald::index {
 
+// Index file format version written (docs/formats/index.md); versions 1 and 2 are still read.
+inline constexpr uint8_t kIndexFormatVersion = 3;
+
+// Decides from a chunk's detached filter (a well-formed, non-empty chunk::GramFilter) whether
+// the chunk may hold a line a query looks for.
+using FilterProbe = std::function<bool(std::string_view filter)>;
+
+// How IndexFileReader::AppendChunksAt picks and fills chunk refs.
+struct ChunkSelection {
+  // Leaves out chunks whose detached filter it refutes (null: none are left out). Chunks
+  // without one are always kept.
+  const FilterProbe* probe = nullptr;
+  // Copy each chunk's detached filter into ChunkRef::filter.
+  bool copy_filters = true;
+  // Out: chunks in the time range left out by the probe.
+  uint64_t refuted = 0;
+};
+
 // Builds one index file. Not thread-safe (one writer per flush).
 class IndexFileWriter {
  public:
@@ -33,8 +52,9 @@ class IndexFileWriter {
   void AddSeries(uint64_t fp, const Labels& labels);
   // The same, sharing `labels` (a flush adds every stream's labels as they are held).
   void AddSeries(uint64_t fp, PackedLabels labels);
-  // Adds a chunk of series ref.fingerprint. The series may be added before or
-  // after. A chunk whose key was already added for that series is ignored.
+  // Adds a chunk of series ref.fingerprint (with its detached filter, if any: it must be a
+  // well-formed chunk::GramFilter, else the file fails to open). The series may be added
+  // before or after. A chunk whose key was already added for that series is ignored.
   void AddChunk(ChunkRef ref);
   // Encodes the file. InvalidArgument when a chunk's series was never added,
   // a chunk has min_ts > max_ts or an empty key, or fingerprints collide.
@@ -73,11 +93,12 @@ class IndexFileReader {
   uint64_t FingerprintAt(uint64_t ordinal) const;
   Labels LabelsAt(uint64_t ordinal) const;
   // Appends the chunks of series `ordinal` overlapping [from, through] to *out, in the
-  // order of Chunks(); returns how many.
-  size_t AppendChunksAt(uint64_t ordinal, int64_t from, int64_t through,
-                        std::vector<ChunkRef>* out) const;
+  // order of Chunks(), as `selection` says (null: all of them, with their filters); returns
+  // how many.
+  size_t AppendChunksAt(uint64_t ordinal, int64_t from, int64_t through, std::vector<ChunkRef>* out,
+                        ChunkSelection* selection = nullptr) const;
   // Chunks of fp overlapping [from, through] (inclusive ns), ordered by
-  // (min_ts, max_ts, key).
+  // (min_ts, max_ts, key), with their detached filters.
   std::vector<ChunkRef> Chunks(uint64_t fp, int64_t from, int64_t through) const;
   // True when fp has at least one chunk overlapping [from, through].
   bool HasChunks(uint64_t fp, int64_t from, int64_t through) const;
@@ -95,6 +116,10 @@ class IndexFileReader {
   bool Overlaps(int64_t from, int64_t through) const;
   size_t num_series() const;
   size_t num_chunks() const;
+  // Format version of the file (1 ... kIndexFormatVersion).
+  uint8_t version() const;
+  // Bytes of detached filters in the file (for measurements).
+  size_t filter_bytes() const;
   // Size of the file in bytes.
   size_t size_bytes() const;
 

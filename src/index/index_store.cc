@@ -224,20 +224,27 @@ void SortUniqueChunks(std::vector<ChunkRef>* chunks) {
 }  // namespace
 
 StatusOr<std::vector<IndexStore::SeriesChunks>> IndexStore::Query(
-    std::string_view tenant, int64_t from, int64_t through, const std::vector<Matcher>& matchers) {
+    std::string_view tenant, int64_t from, int64_t through, const std::vector<Matcher>& matchers,
+    const FilterProbe* probe, uint64_t* refuted) {
   SKALD_ASSIGN_OR_RETURN(std::vector<ReaderPtr> files, FilesFor(tenant, from, through));
   std::vector<SeriesChunks> out;
   std::vector<ChunkRef> chunks;
+  // Refuted chunks are dropped while the refs are decoded, before any per-series
+  // bookkeeping: a needle search over a million small streams builds none for most of them.
+  ChunkSelection selection;
+  selection.probe = probe;
+  selection.copy_filters = false;
   if (files.size() == 1) {  // each series once, in fingerprint order
     const ReaderPtr& file = files[0];
     // By ordinal: a million matching series cost no search each.
     for (uint64_t ord : file->SelectOrdinals(matchers)) {
       chunks.clear();
-      if (file->AppendChunksAt(ord, from, through, &chunks) == 0) continue;
+      if (file->AppendChunksAt(ord, from, through, &chunks, &selection) == 0) continue;
       out.push_back(
           SeriesChunks{file->FingerprintAt(ord), LazyLabels(file, ord), std::move(chunks)});
       chunks = {};
     }
+    if (refuted != nullptr) *refuted += selection.refuted;
     return out;
   }
   // Several files (a day's flushes, several days): each file's matches are in fingerprint
@@ -280,7 +287,9 @@ StatusOr<std::vector<IndexStore::SeriesChunks>> IndexStore::Query(
     size_t files_with_chunks = 0;
     for (; h < hits.size() && hits[h].fp == fp; ++h) {
       const ReaderPtr& file = files[hits[h].file];
-      if (file->AppendChunksAt(hits[h].ordinal, from, through, &chunks) == 0) continue;
+      if (file->AppendChunksAt(hits[h].ordinal, from, through, &chunks, &selection) == 0) {
+        continue;
+      }
       if (files_with_chunks++ == 0) labels = LazyLabels(file, hits[h].ordinal);
     }
     if (files_with_chunks == 0) continue;
@@ -288,6 +297,7 @@ StatusOr<std::vector<IndexStore::SeriesChunks>> IndexStore::Query(
     out.push_back(SeriesChunks{fp, std::move(labels), std::move(chunks)});
     chunks = {};
   }
+  if (refuted != nullptr) *refuted += selection.refuted;
   return out;
 }
 

@@ -70,10 +70,14 @@ class IndexStore {
   // Series matching matchers that have chunks overlapping [from, through]
   // (inclusive ns), merged across every file of every day in range: one entry
   // per fingerprint, chunks deduplicated by key. Sorted by fingerprint. An
-  // empty range (from > through) gives no series. Errors: InvalidArgument
-  // (tenant), Corruption (a stored file is damaged), store errors.
+  // empty range (from > through) gives no series. With `probe`, chunks whose detached
+  // filter it refutes are left out (a series left without chunks is left out too) and
+  // counted in *refuted (optional). The refs carry no filter (ChunkRef::filter is empty).
+  // Errors: InvalidArgument (tenant), Corruption (a stored file is damaged), store errors.
   StatusOr<std::vector<SeriesChunks>> Query(std::string_view tenant, int64_t from, int64_t through,
-                                            const std::vector<Matcher>& matchers);
+                                            const std::vector<Matcher>& matchers,
+                                            const FilterProbe* probe = nullptr,
+                                            uint64_t* refuted = nullptr);
   // Label names of the files overlapping the range (file granularity), sorted.
   StatusOr<std::vector<std::string>> LabelNames(std::string_view tenant, int64_t from,
                                                 int64_t through);

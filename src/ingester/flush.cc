@@ -146,6 +146,7 @@ struct Ingester::FlushItem {
   std::shared_ptr<const std::string> stored;
   uint64_t stored_size = 0;
   uint64_t stored_uncompressed = 0;  // sum of the stored blocks' uncompressed sizes
+  std::string filter;  // the stored chunk's filter when it goes in the index (detached)
   StatusOr<std::string> key = Status::Unavailable("not written");
 };
 
@@ -159,6 +160,8 @@ void Ingester::FlushBatch(TenantInstance* inst, std::vector<FlushItem>& pending,
   auto finalize = [&](FlushItem& p) {
     p.stored = p.chunk->bytes;
     p.stored_uncompressed = p.chunk->uncompressed;
+    p.filter.clear();
+    size_t stored_blocks = p.chunk->blocks.size();
     if (p.chunk->provisional) {
       chunk::ReencodeOptions ro;
       ro.block_size = opts_.block_size;
@@ -173,9 +176,20 @@ void Ingester::FlushBatch(TenantInstance* inst, std::vector<FlushItem>& pending,
         if (metrics_->chunks_reencoded) metrics_->chunks_reencoded->Inc();
         p.stored_uncompressed = 0;
         for (const chunk::BlockMeta& m : blocks) p.stored_uncompressed += m.uncompressed_size;
+        stored_blocks = blocks.size();
       } else {  // cannot happen for bytes we built; store them as they are
         log::Warn("re-encoding a chunk for flush failed; stored as built",
                   {{"err", bytes.status().ToString()}});
+      }
+    }
+    // A one-block chunk's small filter goes in its index entry: a query that it refutes
+    // never fetches the chunk (at many small streams, most chunks are one small block).
+    if (opts_.index_filter_max_bytes > 0 && stored_blocks == 1) {
+      std::string rewritten;
+      auto detached =
+          chunk::DetachFilter(*p.stored, opts_.index_filter_max_bytes, &rewritten, &p.filter);
+      if (detached.ok() && *detached) {
+        p.stored = std::make_shared<const std::string>(std::move(rewritten));
       }
     }
     p.stored_size = p.stored->size();
@@ -257,6 +271,7 @@ void Ingester::FlushBatch(TenantInstance* inst, std::vector<FlushItem>& pending,
     ref.compressed_bytes = p.stored_size;
     ref.uncompressed_bytes = p.stored_uncompressed;
     ref.key = *p.key;
+    ref.filter = std::move(pending[i].filter);
     for (int64_t day = DayOf(ref.min_ts); day <= DayOf(ref.max_ts); day++) {
       Day& d = days[day];
       d.writer.AddSeries(ref.fingerprint, p.stream->labels_);

@@ -64,6 +64,11 @@ struct IngesterOptions {
   // of ~240 line bytes each: 512 stores 8% fewer bytes but needle searches cost 30-55% more
   // CPU (each tiny block is then decompressed).
   size_t block_filter_min_bytes = 0;
+  // A stored chunk of one block whose filter is at most this many bytes has the filter in
+  // its index entry instead of in the chunk (chunk::DetachFilter; docs/formats/index.md,
+  // "Detached filters"): a query refutes it from the index without
+  // fetching or opening it. 0: filters stay in chunks.
+  size_t index_filter_max_bytes = 1024;
   int64_t max_chunk_age = 2 * kNanosPerHour;
   int64_t chunk_idle_period = 30 * kNanosPerMinute;
   int64_t flush_check_period = 30 * kNanosPerSecond;

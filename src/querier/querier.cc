@@ -509,6 +509,7 @@ Querier::Querier(QuerierOptions opts, ingester::StreamReader* ingester, index::I
 StatusOr<std::vector<Querier::StreamWork>> Querier::Gather(std::string_view tenant,
                                                            const std::vector<Matcher>& matchers,
                                                            int64_t start, int64_t end,
+                                                           const logql::LiteralRequirement* need,
                                                            QueryStats* stats) {
   auto snaps = ingester_->Snapshot(tenant, matchers, start, end);
   auto by_fp = [](const auto& a, const auto& b) { return a.fingerprint < b.fingerprint; };
@@ -516,7 +517,24 @@ StatusOr<std::vector<Querier::StreamWork>> Querier::Gather(std::string_view tena
   if (!std::is_sorted(snaps.begin(), snaps.end(), by_fp)) {
     std::sort(snaps.begin(), snaps.end(), by_fp);
   }
-  SKALD_ASSIGN_OR_RETURN(auto series, index_->Query(tenant, start, end - 1, matchers));
+  // A small chunk's filter is in the index: chunks it refutes are never fetched, and a
+  // stream left without chunks costs no work at all.
+  index::FilterProbe probe;
+  bool probed = false;
+  if (need != nullptr) {
+    probe = [need, &probed](std::string_view filter) {
+      probed = true;
+      const chunk::GramFilter f = chunk::GramFilter::Trusted(filter);
+      return need->MayMatch([&f](std::string_view lit) { return f.MayContain(lit); });
+    };
+  }
+  uint64_t refuted = 0;
+  SKALD_ASSIGN_OR_RETURN(auto series, index_->Query(tenant, start, end - 1, matchers,
+                                                    need != nullptr ? &probe : nullptr, &refuted));
+  if (probed) stats->used_block_filters = true;
+  // A refuted chunk is one refuted block (filters are detached from one-block chunks only).
+  stats->chunks_ref += refuted;
+  stats->blocks_filtered += refuted;
   std::shared_ptr<const logql::Erasure> erasure;
   if (opts_.erasure) {
     erasure = opts_.erasure(tenant);
@@ -735,7 +753,7 @@ StatusOr<std::vector<ResultStream>> Querier::SelectLogs(std::string_view tenant,
   if (limit == 0 || end <= start) return out;
 
   SKALD_ASSIGN_OR_RETURN(std::vector<StreamWork> items,
-                         Gather(tenant, selector.matchers, start, end, stats));
+                         Gather(tenant, selector.matchers, start, end, ProbeWith(need), stats));
 
   // Time windows from the query's end (its start when forward): once `limit` entries were
   // found, the rest of the range cannot contribute, so a query whose matches are dense reads
@@ -1168,8 +1186,12 @@ Status Querier::FeedSamples(std::string_view tenant, const logql::RangeAggregati
   // Streams with data in (after, through]: Gather takes [start, end).
   const int64_t end = through == INT64_MAX ? INT64_MAX : through + 1;
   const int64_t start = after == INT64_MAX ? INT64_MAX : after + 1;
-  SKALD_ASSIGN_OR_RETURN(std::vector<StreamWork> items,
-                         Gather(tenant, expr.selector->matchers, start, end, stats));
+  // Blocks whose filter refutes what the leading line filters need hold no sample.
+  SKALD_ASSIGN_OR_RETURN(logql::LineFilter leading,
+                         logql::CompileLeadingLineFilters(*expr.selector));
+  const logql::LiteralRequirement need = leading.Requirement();
+  SKALD_ASSIGN_OR_RETURN(std::vector<StreamWork> items, Gather(tenant, expr.selector->matchers,
+                                                               start, end, ProbeWith(need), stats));
   const bool by_length =
       expr.op == logql::RangeOp::kBytesOverTime || expr.op == logql::RangeOp::kBytesRate;
   // Without a pipeline a sample needs the entry's timestamp, its metadata (labels) and, for
@@ -1178,10 +1200,6 @@ Status Querier::FeedSamples(std::string_view tenant, const logql::RangeAggregati
   const chunk::BlockColumns no_line_columns =
       by_length ? chunk::BlockColumns::kLengths | chunk::BlockColumns::kMetadata
                 : chunk::BlockColumns::kMetadata;
-  // Blocks whose filter refutes what the leading line filters need hold no sample.
-  SKALD_ASSIGN_OR_RETURN(logql::LineFilter leading,
-                         logql::CompileLeadingLineFilters(*expr.selector));
-  const logql::LiteralRequirement need = leading.Requirement();
   SampleContext ctx{extractor.get(), by_length, no_lines, no_line_columns, ProbeWith(need),
                     &chunks_,        tenant,    after,    through,         control};
 

@@ -172,10 +172,13 @@ class Querier {
 
  private:
   // Every stream matching `matchers` with data in [start, end): its labels, the
-  // ingester's blocks and the store's chunks, ordered by fingerprint.
+  // ingester's blocks and the store's chunks, ordered by fingerprint. Stored chunks whose
+  // detached filter (in the index) refutes `need` (null: nothing required) are left out,
+  // and counted in stats as filtered blocks.
   StatusOr<std::vector<StreamWork>> Gather(std::string_view tenant,
                                            const std::vector<Matcher>& matchers, int64_t start,
-                                           int64_t end, QueryStats* stats);
+                                           int64_t end, const logql::LiteralRequirement* need,
+                                           QueryStats* stats);
 
   QuerierOptions opts_;
   ingester::StreamReader* ingester_;

@@ -222,6 +222,64 @@ TEST(ChunkTest, ReencodeMergesSmallBlocksKeepsEntriesAndAddsFilters) {
   EXPECT_LE(l9->size(), l1->size());
 }
 
+TEST(ChunkTest, DetachFilterTakesTheOnlyBlocksFilterOut) {
+  auto entries = RandomEntries(20, 7, 1'000'000, /*with_metadata=*/true);
+  BlockBuilder bb;
+  ChunkWriter w(Codec::kZstd, "tenant-a", 99, R"({app="x"})");
+  for (const OwnedEntry& e : entries) AddEntry(&bb, e);
+  w.AddBlock(bb.Finish(Codec::kZstd));
+  const std::string one = w.Finish();
+  auto before = ChunkReader::Open(one);
+  ASSERT_TRUE(before.ok());
+  const std::string want_filter(before->block_filter(0));
+  ASSERT_FALSE(want_filter.empty());
+
+  std::string rewritten = "untouched", filter = "untouched";
+  // Over the limit: nothing moves.
+  auto r = DetachFilter(one, want_filter.size() - 1, &rewritten, &filter);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(*r);
+  EXPECT_EQ(rewritten, "untouched");
+  EXPECT_EQ(filter, "untouched");
+
+  r = DetachFilter(one, want_filter.size(), &rewritten, &filter);
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(*r);
+  EXPECT_EQ(filter, want_filter);
+  EXPECT_EQ(rewritten.size(), one.size() - want_filter.size());
+  auto after = ChunkReader::Open(rewritten);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_TRUE(after->block_filter(0).empty());
+  EXPECT_EQ(after->header().tenant, "tenant-a");
+  EXPECT_EQ(after->header().fingerprint, 99u);
+  EXPECT_EQ(after->header().labels, R"({app="x"})");
+  EXPECT_EQ(after->header().codec, Codec::kZstd);
+  std::vector<OwnedEntry> got;
+  ASSERT_TRUE(DecodeChunkEntries(rewritten, &got).ok());
+  EXPECT_EQ(got, entries);
+  // Once detached there is nothing left to take.
+  std::string again, again_filter;
+  r = DetachFilter(rewritten, 1 << 20, &again, &again_filter);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(*r);
+
+  // Two blocks: their filters stay.
+  for (const OwnedEntry& e : entries) AddEntry(&bb, e);
+  w.AddBlock(bb.Finish(Codec::kZstd));
+  for (const OwnedEntry& e : entries) AddEntry(&bb, e);
+  w.AddBlock(bb.Finish(Codec::kZstd));
+  r = DetachFilter(w.Finish(), 1 << 20, &again, &again_filter);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(*r);
+
+  // Damaged input is an error, not a guess.
+  std::string bad = one;
+  bad[bad.size() / 2] ^= 1;
+  bad[8] ^= 1;
+  EXPECT_EQ(DetachFilter(bad, 1 << 20, &again, &again_filter).status().code(),
+            StatusCode::kCorruption);
+}
+
 TEST(ChunkTest, ReencodePutsMergedBlocksInTimestampOrder) {
   // Sorted blocks that overlap in time (out-of-order pushes cut into different heads).
   ChunkWriter w(Codec::kNone, "t", 1, "{a=\"b\"}");

@@ -322,12 +322,20 @@ TEST(CompactorTest, MergesTheIndexFilesOfADay) {
   DeleteRequestStore deletes(&mem);
   const int64_t day = 19999;
   std::multiset<std::string> before;
+  std::map<std::string, std::string> filters;  // chunk key -> detached filter
   for (int f = 0; f < 6; f++) {
     std::vector<std::pair<Labels, index::ChunkRef>> refs;
     for (int s = 0; s < 4; s++) {
       Labels l = L("{app=\"a" + std::to_string(s) + "\"}");
       const int64_t t0 = day * kDay + f * kHour + s;
-      refs.emplace_back(l, PutChunk(&mem, "t", l, {{t0, "x"}, {t0 + 10, "y"}}));
+      index::ChunkRef ref = PutChunk(&mem, "t", l, {{t0, "x"}, {t0 + 10, "y"}});
+      if (s % 2 == 0) {  // half of them with a detached filter in the index
+        chunk::GramFilterBuilder b;
+        b.AddLine("filter " + std::to_string(f) + " " + std::to_string(s));
+        b.Finish(&ref.filter);
+      }
+      filters[ref.key] = ref.filter;
+      refs.emplace_back(l, ref);
     }
     WriteIndex(&idx, "t", day, refs);
   }
@@ -342,6 +350,18 @@ TEST(CompactorTest, MergesTheIndexFilesOfADay) {
   EXPECT_EQ(st.index_files_after, 1u);
   EXPECT_LT(st.index_bytes_after, st.index_bytes_before);
   EXPECT_EQ(Visible(&mem, "t", nullptr), before);
+  // The merged file carries every detached filter over.
+  auto merged_keys = mem.List("index/t/19999/");
+  ASSERT_TRUE(merged_keys.ok() && merged_keys->size() == 1u);
+  auto merged = index::IndexFileReader::Open(*mem.Get((*merged_keys)[0]));
+  ASSERT_TRUE(merged.ok());
+  std::map<std::string, std::string> merged_filters;
+  for (uint64_t fp : merged->Select({})) {
+    for (const index::ChunkRef& c : merged->Chunks(fp, INT64_MIN, INT64_MAX)) {
+      merged_filters[c.key] = c.filter;
+    }
+  }
+  EXPECT_EQ(merged_filters, filters);
   // A second pass has nothing to do.
   PassStats again;
   ASSERT_TRUE(c.RunOnce(kNow, &again).ok());

@@ -9,6 +9,7 @@
 #include <limits>
 #include <random>
 
+#include "chunk/gram_filter.h"
 #include "index/mem_index.h"
 #include "test_util.h"
 
@@ -51,11 +52,26 @@ IndexFileReader MustOpen(std::string bytes) {
   return std::move(r).value();
 }
 
+// The detached filter of the worked example's second chunk: its one line is "oops".
+std::string OopsFilter() {
+  chunk::GramFilterBuilder b;
+  b.AddLine("oops");
+  std::string f;
+  b.Finish(&f);
+  return f;
+}
+
+ChunkRef WithFilter(ChunkRef c, std::string filter) {
+  c.filter = std::move(filter);
+  return c;
+}
+
 // The worked example of docs/formats/index.md.
 std::string GoldenFile() {
   IndexFileWriter w;
   w.AddSeries(0x0102030405060708, L({{"a", "b"}}));
-  w.AddChunk(Chunk(0x0102030405060708, 2000, 2000, "p/x#100+50", 1, 50, 60));
+  w.AddChunk(
+      WithFilter(Chunk(0x0102030405060708, 2000, 2000, "p/x#100+50", 1, 50, 60), OopsFilter()));
   w.AddChunk(Chunk(0x0102030405060708, 1000, 1500, "p/x#0+100", 3, 100, 300));
   auto bytes = w.Finish();
   EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
@@ -65,6 +81,91 @@ std::string GoldenFile() {
 TEST(IndexFileTest, GoldenBytesMatchTheFormatDocument) {
   // clang-format off
   const std::string expected =
+      "534b495803000000"                    // header: "SKIX", version 3, reserved
+      "03016101620470" "2f7823"             // symbols @8 (10): 3, "a", "b", "p/x#"
+      "904151e0"                            //   crc
+      "01" "0807060504030201" "01" "0001"   // series @22 (12): 1, fp, 1 label, a=b
+      "b6063afd"                            //   crc
+      "02"                                  // chunks @38 (43): 2 chunks
+      "00" "f403" "03" "64" "ac02" "03" "04" "05302b313030" "00"  // +0, 500, 3, 100, 300,
+                                            //   symbol 2 + 1, 4, "0+100", no filter
+      "e807" "00" "01" "32" "3c" "00" "04" "063130302b3530"  // +1000, 0, 1, 50, 60,
+                                            //   previous key, 4, "100+50",
+      "0a" "01" "01" "0000000000004000"     //   filter: 10 bytes, scheme 1, 1 word
+      "ec14b005"                            //   crc
+      "01" "00" "0100" "01" "01" "0100"     // postings @85 (8): a -> {0}; a=b -> {0}
+      "05048241"                            //   crc
+      "0800000000000000" "0a00000000000000" // TOC @97: symbols
+      "1600000000000000" "0c00000000000000" //   series
+      "2600000000000000" "2b00000000000000" //   chunks
+      "5500000000000000" "0800000000000000" //   postings
+      "e803000000000000" "d007000000000000" //   min_ts 1000, max_ts 2000
+      "0100000000000000" "0200000000000000" //   1 series, 2 chunks
+      "735bd47d"                            //   TOC crc
+      "534b4958";                           // trailing magic
+  // clang-format on
+  EXPECT_EQ(Hex(GoldenFile()), expected);
+}
+
+TEST(IndexFileTest, GoldenFileReadsBack) {
+  IndexFileReader r = MustOpen(GoldenFile());
+  EXPECT_EQ(r.size_bytes(), 201u);
+  EXPECT_EQ(r.version(), 3);
+  EXPECT_EQ(r.filter_bytes(), 10u);
+  EXPECT_EQ(r.min_ts(), 1000);
+  EXPECT_EQ(r.max_ts(), 2000);
+  EXPECT_EQ(r.num_series(), 1u);
+  EXPECT_EQ(r.num_chunks(), 2u);
+  EXPECT_EQ(*r.LabelsOf(0x0102030405060708), L({{"a", "b"}}));
+  EXPECT_EQ(r.Chunks(0x0102030405060708, kMin, kMax),
+            (std::vector<ChunkRef>{
+                Chunk(0x0102030405060708, 1000, 1500, "p/x#0+100", 3, 100, 300),
+                WithFilter(Chunk(0x0102030405060708, 2000, 2000, "p/x#100+50", 1, 50, 60),
+                           OopsFilter())}));
+}
+
+std::string Unhex(std::string_view hex) {
+  std::string bytes;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    bytes.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  }
+  return bytes;
+}
+
+TEST(IndexFileTest, DetachedFiltersRefuteChunksWhileTheyAreRead) {
+  IndexFileReader r = MustOpen(GoldenFile());
+  // A probe asking for "oops" keeps the chunk; one asking for "nope" refutes it; the chunk
+  // without a filter is always kept.
+  for (const std::string needle : {"oops", "OOPS", "nope"}) {
+    FilterProbe probe = [&](std::string_view filter) {
+      return chunk::GramFilter::Trusted(filter).MayContain(needle);
+    };
+    ChunkSelection sel;
+    sel.probe = &probe;
+    sel.copy_filters = false;
+    std::vector<ChunkRef> got;
+    const size_t n = r.AppendChunksAt(0, kMin, kMax, &got, &sel);
+    const bool refuted = needle == "nope";
+    EXPECT_EQ(n, refuted ? 1u : 2u) << needle;
+    EXPECT_EQ(sel.refuted, refuted ? 1u : 0u) << needle;
+    ASSERT_EQ(got.size(), n);
+    EXPECT_EQ(got[0].key, "p/x#0+100");
+    for (const ChunkRef& c : got) EXPECT_TRUE(c.filter.empty());
+  }
+  // Chunks outside the time range are neither probed nor counted.
+  FilterProbe never = [](std::string_view) { return false; };
+  ChunkSelection sel;
+  sel.probe = &never;
+  std::vector<ChunkRef> got;
+  EXPECT_EQ(r.AppendChunksAt(0, kMin, 1999, &got, &sel), 1u);
+  EXPECT_EQ(sel.refuted, 0u);
+}
+
+// The version 2 worked example of docs/formats/index.md (written before version 3, without
+// detached filters): still read as it was.
+TEST(IndexFileTest, Version2FilesStillRead) {
+  // clang-format off
+  const std::string v2 =
       "534b495802000000"                    // header: "SKIX", version 2, reserved
       "03016101620470" "2f7823"             // symbols @8 (10): 3, "a", "b", "p/x#"
       "904151e0"                            //   crc
@@ -87,17 +188,10 @@ TEST(IndexFileTest, GoldenBytesMatchTheFormatDocument) {
       "0aae3c0e"                            //   TOC crc
       "534b4958";                           // trailing magic
   // clang-format on
-  EXPECT_EQ(Hex(GoldenFile()), expected);
-}
-
-TEST(IndexFileTest, GoldenFileReadsBack) {
-  IndexFileReader r = MustOpen(GoldenFile());
+  IndexFileReader r = MustOpen(Unhex(v2));
   EXPECT_EQ(r.size_bytes(), 189u);
-  EXPECT_EQ(r.min_ts(), 1000);
-  EXPECT_EQ(r.max_ts(), 2000);
-  EXPECT_EQ(r.num_series(), 1u);
-  EXPECT_EQ(r.num_chunks(), 2u);
-  EXPECT_EQ(*r.LabelsOf(0x0102030405060708), L({{"a", "b"}}));
+  EXPECT_EQ(r.version(), 2);
+  EXPECT_EQ(r.filter_bytes(), 0u);
   EXPECT_EQ(
       r.Chunks(0x0102030405060708, kMin, kMax),
       (std::vector<ChunkRef>{Chunk(0x0102030405060708, 1000, 1500, "p/x#0+100", 3, 100, 300),
@@ -129,11 +223,7 @@ TEST(IndexFileTest, Version1FilesStillRead) {
       "4e2654a8"                            //   TOC crc
       "534b4958";                           // trailing magic
   // clang-format on
-  std::string bytes;
-  for (size_t i = 0; i < v1.size(); i += 2) {
-    bytes.push_back(static_cast<char>(std::stoi(v1.substr(i, 2), nullptr, 16)));
-  }
-  IndexFileReader r = MustOpen(bytes);
+  IndexFileReader r = MustOpen(Unhex(v1));
   EXPECT_EQ(r.size_bytes(), 177u);
   EXPECT_EQ(r.min_ts(), 1000);
   EXPECT_EQ(r.max_ts(), 2000);
@@ -175,6 +265,11 @@ TEST(IndexFileTest, RoundTripMatchesBruteForceAndMemIndex) {
         }
         ChunkRef c = Chunk(s.fp, min, min + static_cast<int64_t>(rng() % 1000), key,
                            static_cast<uint32_t>(rng()), rng(), rng() % 1000);
+        if (rng() % 2 == 0) {  // a detached filter of the chunk's "line", its id
+          chunk::GramFilterBuilder b;
+          b.AddLine(id);
+          b.Finish(&c.filter);
+        }
         w.AddChunk(c);
         want_chunks[s.fp].push_back(c);
       }
@@ -338,7 +433,7 @@ std::string SampleFile() {
   w.AddSeries(30, L({{"job", "x"}}));
   w.AddChunk(Chunk(10, 100, 200, "chunks/t/a/1"));
   w.AddChunk(Chunk(10, 150, 300, "chunks/t/a/2"));
-  w.AddChunk(Chunk(20, -7, 7, "chunks/t/b/1"));
+  w.AddChunk(WithFilter(Chunk(20, -7, 7, "chunks/t/b/1"), OopsFilter()));
   return *w.Finish();
 }
 
@@ -385,8 +480,8 @@ TEST(IndexFileTest, StructuralDamageBehindValidChecksumsIsCorruption) {
 
   // Second chunk's key shares more bytes than the first key has.
   bytes = GoldenFile();
-  ASSERT_EQ(bytes[61], 4);  // "shared" of chunk 2
-  bytes[61] = 10;
+  ASSERT_EQ(bytes[62], 4);  // "shared" of chunk 2
+  bytes[62] = 10;
   internal::FixChecksumsForTesting(&bytes);
   EXPECT_EQ(IndexFileReader::Open(bytes).status().code(), StatusCode::kCorruption);
 
@@ -408,14 +503,29 @@ TEST(IndexFileTest, StructuralDamageBehindValidChecksumsIsCorruption) {
   ASSERT_EQ(bytes[39], 0);
   bytes.replace(39, 1, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01");
   const size_t toc = bytes.size() - 104;
-  bytes.replace(toc + 40, 8, std::string("\x28\x00\x00\x00\x00\x00\x00\x00", 8));  // chunks length
+  bytes.replace(toc + 40, 8, std::string("\x34\x00\x00\x00\x00\x00\x00\x00", 8));  // chunks length
   bytes.replace(toc + 48, 8,
-                std::string("\x52\x00\x00\x00\x00\x00\x00\x00", 8));  // postings offset
+                std::string("\x5e\x00\x00\x00\x00\x00\x00\x00", 8));  // postings offset
   internal::FixChecksumsForTesting(&bytes);
   auto wrapped = IndexFileReader::Open(bytes);
   EXPECT_EQ(wrapped.status().code(), StatusCode::kCorruption);
   EXPECT_NE(wrapped.status().message().find("bad chunk ref"), std::string::npos)
       << wrapped.status().ToString();
+
+  // A detached filter of another scheme, or of a size its word count does not give.
+  bytes = GoldenFile();
+  ASSERT_EQ(bytes[71], 1);  // scheme of chunk 2's filter
+  bytes[71] = 2;
+  internal::FixChecksumsForTesting(&bytes);
+  auto bad_filter = IndexFileReader::Open(bytes);
+  EXPECT_EQ(bad_filter.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(bad_filter.status().message().find("bad chunk filter"), std::string::npos)
+      << bad_filter.status().ToString();
+  bytes = GoldenFile();
+  ASSERT_EQ(bytes[72], 1);  // word count of chunk 2's filter
+  bytes[72] = 2;
+  internal::FixChecksumsForTesting(&bytes);
+  EXPECT_EQ(IndexFileReader::Open(bytes).status().code(), StatusCode::kCorruption);
 
   // Unchanged content with fixed checksums still opens (the helper is sane).
   bytes = GoldenFile();

@@ -559,7 +559,15 @@ TEST_F(IngesterTest, AChunkOfOnlyAHeadIsStoredWithoutReencoding) {
   auto reader = chunk::ChunkReader::Open(*bytes);
   ASSERT_TRUE(reader.ok());
   ASSERT_EQ(reader->blocks().size(), 1u);
-  EXPECT_FALSE(reader->block_filter(0).empty());
+  // Its filter was built when the head was cut; being small, it went to the index.
+  EXPECT_TRUE(reader->block_filter(0).empty());
+  auto keys = store_.List("index/");
+  ASSERT_TRUE(keys.ok() && keys->size() == 1u);
+  auto file = index::IndexFileReader::Open(*store_.Get((*keys)[0]));
+  ASSERT_TRUE(file.ok());
+  auto refs = file->Chunks(idx[0].fingerprint, INT64_MIN, INT64_MAX);
+  ASSERT_EQ(refs.size(), 1u);
+  EXPECT_FALSE(refs[0].filter.empty());
   EXPECT_EQ(SampleValue(reg.Expose(), "skald_ingester_chunks_reencoded_total"), 0);
 }
 
@@ -570,6 +578,7 @@ TEST_F(IngesterTest, OnlyBlocksOfAtLeastTheMinimumLineBytesGetFilters) {
   o.block_size = 4000;
   o.head_block_size = 1000;
   o.block_filter_min_bytes = 512;
+  o.index_filter_max_bytes = 0;  // filters stay in the chunks
   auto ing = New(o);
   // 10 lines of 50 bytes: 500 line bytes, one final block.
   for (int i = 0; i < 10; i++)
@@ -594,6 +603,91 @@ TEST_F(IngesterTest, OnlyBlocksOfAtLeastTheMinimumLineBytesGetFilters) {
   EXPECT_EQ(has_filter, (std::map<std::string, bool>{{R"({app="over"})", true},
                                                      {R"({app="reencoded"})", true},
                                                      {R"({app="under"})", false}}));
+}
+
+// A re-encoded chunk of one block with a small filter has the filter in its index entry
+// instead of in the chunk; chunks of several blocks, and filters over the limit, stay as
+// they were.
+TEST_F(IngesterTest, SmallChunksFiltersGoToTheIndex) {
+  IngesterOptions o;
+  o.block_size = 4000;
+  o.head_block_size = 1000;
+  o.index_filter_max_bytes = 100;
+  auto ing = New(o);
+  // 40 lines of 50 bytes: 2,000 line bytes in provisional heads, one stored block with a
+  // small filter (few distinct 4-grams).
+  for (int i = 0; i < 40; i++)
+    Push(*ing, kTenant, L(R"({app="small"})"), {{kBase + i, Line(i, 50), {}}});
+  // Random-looking lines: one block, but a filter over 100 bytes.
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 40; i++) {
+    std::string line;
+    for (int k = 0; k < 50; k++) line.push_back(static_cast<char>('a' + rng() % 26));
+    Push(*ing, kTenant, L(R"({app="wide"})"), {{kBase + i, line, {}}});
+  }
+  // 200 lines: 10,000 line bytes, three stored blocks.
+  for (int i = 0; i < 200; i++)
+    Push(*ing, kTenant, L(R"({app="large"})"), {{kBase + i, Line(i, 50), {}}});
+  // Two lines, never cut before the flush: a final block, stored as built.
+  for (int i = 0; i < 2; i++)
+    Push(*ing, kTenant, L(R"({app="tiny"})"), {{kBase + i, Line(i + 7, 50), {}}});
+  ASSERT_TRUE(ing->FlushAll().ok());
+
+  auto keys = store_.List("index/");
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->size(), 1u);
+  auto file = index::IndexFileReader::Open(*store_.Get((*keys)[0]));
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  EXPECT_EQ(file->version(), index::kIndexFormatVersion);
+  std::map<std::string, std::pair<size_t, bool>> seen;  // blocks, filter in the index
+  for (uint64_t fp : file->Select({})) {
+    std::vector<index::ChunkRef> refs = file->Chunks(fp, INT64_MIN, INT64_MAX);
+    ASSERT_EQ(refs.size(), 1u);
+    auto bytes = storage::ChunkStore(&store_).ReadBytes(refs[0].key);
+    ASSERT_TRUE(bytes.ok());
+    auto reader = chunk::ChunkReader::Open(*bytes);
+    ASSERT_TRUE(reader.ok());
+    const bool detached = !refs[0].filter.empty();
+    EXPECT_EQ(refs[0].compressed_bytes, bytes->size());
+    for (size_t b = 0; b < reader->blocks().size(); b++) {
+      // Either the index holds it or the chunk does, never both.
+      EXPECT_NE(detached, !reader->block_filter(b).empty());
+    }
+    if (detached) {
+      EXPECT_LE(refs[0].filter.size(), 100u);
+      auto f = chunk::GramFilter::Parse(refs[0].filter);
+      ASSERT_TRUE(f.ok());
+      EXPECT_TRUE(f->MayContain("line-7xx"));
+      EXPECT_FALSE(f->MayContain("zqxjkvw"));
+    }
+    seen[file->LabelsOf(fp)->ToString()] = {reader->blocks().size(), detached};
+  }
+  EXPECT_EQ(seen,
+            (std::map<std::string, std::pair<size_t, bool>>{{R"({app="large"})", {3, false}},
+                                                            {R"({app="small"})", {1, true}},
+                                                            {R"({app="tiny"})", {1, true}},
+                                                            {R"({app="wide"})", {1, false}}}));
+
+  // A query probes the index's filter: the absent word refutes the small chunk without
+  // reading it, a present one keeps it.
+  uint64_t refuted = 0;
+  index::FilterProbe absent = [](std::string_view f) {
+    return chunk::GramFilter::Trusted(f).MayContain("zqxjkvw");
+  };
+  auto q = index_.Query(kTenant, kBase - kNanosPerHour, kBase + kNanosPerHour, {Eq("app", "small")},
+                        &absent, &refuted);
+  ASSERT_TRUE(q.ok());
+  EXPECT_TRUE(q->empty());
+  EXPECT_EQ(refuted, 1u);
+  index::FilterProbe present = [](std::string_view f) {
+    return chunk::GramFilter::Trusted(f).MayContain("LINE-7");
+  };
+  refuted = 0;
+  q = index_.Query(kTenant, kBase - kNanosPerHour, kBase + kNanosPerHour, {}, &present, &refuted);
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->size(), 4u);
+  EXPECT_EQ(refuted, 0u);
+  for (const auto& series : *q) EXPECT_TRUE(series.chunks[0].filter.empty());
 }
 
 TEST_F(IngesterTest, ChunksAreClosedAtTargetSize) {

@@ -642,6 +642,23 @@ TEST_F(QuerierTest, ManySmallStreamsAreReadWithFewRangedReads) {
   Result got = Select(R"({app=~"s.*"} |= "b of 39")", kBase, end, 5000, true, &st);
   EXPECT_EQ(got.size(), 11u);  // s39 and s390..s399
   EXPECT_LE(store_.ranged_reads.load(), 10);
+  // The chunks refuted by their filter in the index were never fetched.
+  EXPECT_EQ(st.chunks_downloaded + st.blocks_filtered, 400u);
+  EXPECT_GT(st.blocks_filtered, 300u);
+
+  // Each chunk is one small block whose filter is in the index: a literal that no line holds
+  // refutes (nearly) all of them there, before anything is fetched.
+  for (const char* q : {R"({app=~"s.*"} |= "zqxjkvw")", R"({app=~"s.*"} |~ "(?i)ZQXJKVW")"}) {
+    SCOPED_TRACE(q);
+    store_.ranged_reads = 0;
+    QueryStats none;
+    EXPECT_TRUE(Select(q, kBase, end, 5000, true, &none).empty());
+    EXPECT_TRUE(none.used_block_filters);
+    EXPECT_EQ(none.chunks_ref, 400u);
+    EXPECT_EQ(none.chunks_downloaded + none.blocks_filtered, 400u);
+    EXPECT_LE(none.chunks_downloaded, 20u) << "false positives only";
+    EXPECT_LE(store_.ranged_reads.load(), 2);
+  }
 }
 
 TEST_F(QuerierTest, TimeWindowsMatchBruteForceAndStopEarly) {

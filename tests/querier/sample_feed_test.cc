@@ -518,6 +518,35 @@ TEST_F(SampleFeedTest, BlockFiltersSkipBlocksWithoutTheLiteral) {
   EXPECT_EQ(all.stats.decompressed_lines + all.stats.head_chunk_lines, 600u);
 }
 
+// Many small streams of one small stored block each, whose filters are in the index: a metric
+// query for a literal in one of them fetches (nearly) only that one, and counts as a scan does.
+TEST_F(SampleFeedTest, SmallChunksAreRefutedFromTheIndex) {
+  for (int s = 0; s < 300; s++) {
+    std::string line = "request served by worker " + std::to_string(s);
+    if (s == 123) line += " NeedleWord";
+    Push("{app=\"s" + std::to_string(s) + "\"}",
+         {{kBase + s * kSec / 10, line, {}}, {kBase + s * kSec / 10 + 1, "done", {}}});
+  }
+  Flush();
+  QueryResult r = RunBoth(Range(R"(sum(count_over_time({app=~"s.+"} |= "NeedleWord" [5m])))",
+                                kBase + 100 * kSec, kBase + 100 * kSec, kSec));
+  ASSERT_EQ(r.value.matrix.size(), 1u);
+  ASSERT_EQ(r.value.matrix[0].points.size(), 1u);
+  EXPECT_EQ(r.value.matrix[0].points[0].value, 1.0);
+  EXPECT_TRUE(r.stats.used_block_filters);
+  EXPECT_EQ(r.stats.chunks_ref, 300u);
+  EXPECT_EQ(r.stats.chunks_downloaded + r.stats.blocks_filtered, 300u);
+  EXPECT_LE(r.stats.chunks_downloaded, 15u) << "the one holding it, and false positives";
+  EXPECT_GE(r.stats.chunks_downloaded, 1u);
+  // Without a literal every chunk is read.
+  QueryResult all = RunBoth(Range(R"(sum(count_over_time({app=~"s.+"} [5m])))", kBase + 100 * kSec,
+                                  kBase + 100 * kSec, kSec));
+  ASSERT_EQ(all.value.matrix.size(), 1u);
+  EXPECT_EQ(all.value.matrix[0].points[0].value, 600.0);
+  EXPECT_EQ(all.stats.blocks_filtered, 0u);
+  EXPECT_EQ(all.stats.chunks_downloaded, 300u);
+}
+
 class DamagedLinesTest : public SampleFeedTest, public ::testing::WithParamInterface<chunk::Codec> {
  protected:
   void SetUp() override { Reset(SmallBlocks(GetParam())); }
