@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace skald::limits {
 
@@ -21,6 +22,12 @@ double EffectiveLimit(const Rate& r) { return std::max({r.limit, r.burst * kNano
 
 // Nanoseconds the bucket needs to refill `tokens` at `limit`/s, capped.
 double SpanNs(double tokens, double limit) { return std::min(tokens * kNanos / limit, kMaxSpanNs); }
+
+// A rate as a bucket keeps it (rate_limiter.h, Bucket): in float's range.
+float Narrow(double v) {
+  constexpr double kMax = std::numeric_limits<float>::max();
+  return static_cast<float>(std::clamp(v, -kMax, kMax));
+}
 
 // How far tat is ahead of now (0 when the bucket is full).
 int64_t DebtNs(int64_t tat, int64_t now_ns) { return tat > now_ns ? tat - now_ns : 0; }
@@ -45,7 +52,7 @@ bool RateLimiter::TakeLocked(Bucket& b, int64_t now_ns, uint64_t n, Rate rate) {
 }
 
 void RateLimiter::Reconfigure(Bucket& b, int64_t now_ns, Rate rate) {
-  const Rate old{b.limit, b.burst};
+  const Rate old{static_cast<double>(b.limit), static_cast<double>(b.burst)};
   const double old_limit = EffectiveLimit(old);
   const double new_limit = EffectiveLimit(rate);
   // Keep the tokens the bucket holds now (as Go's SetLimitAt/SetBurstAt do), capped at the
@@ -54,8 +61,8 @@ void RateLimiter::Reconfigure(Bucket& b, int64_t now_ns, Rate rate) {
   tokens = std::clamp(tokens, 0.0, std::max(rate.burst, 0.0));
   const double debt = SpanNs(std::max(rate.burst, 0.0) - tokens, new_limit);
   b.tat = now_ns + static_cast<int64_t>(std::ceil(debt));
-  b.limit = rate.limit;
-  b.burst = rate.burst;
+  b.limit = Narrow(rate.limit);
+  b.burst = Narrow(rate.burst);
 }
 
 void RateLimiter::SweepLocked(Shard& shard, int64_t now_ns) {
@@ -66,30 +73,31 @@ void RateLimiter::SweepLocked(Shard& shard, int64_t now_ns) {
 }
 
 RateLimiter::Key RateLimiter::KeyOf(std::string_view key) {
-  const XXH128_hash_t h = XXH3_128bits(key.data(), key.size());
-  return {h.low64, h.high64};
+  return {XXH3_64bits(key.data(), key.size())};
 }
 
 RateLimiter::Key RateLimiter::StreamKeyOf(std::string_view tenant, uint64_t fp) {
   // The fingerprint seeds the tenant's hash: a key apiece without building tenant + fp.
-  const XXH128_hash_t h = XXH3_128bits_withSeed(tenant.data(), tenant.size(), fp);
-  return {h.low64, h.high64};
+  return {XXH3_64bits_withSeed(tenant.data(), tenant.size(), fp)};
 }
 
 template <typename Fn>
 auto RateLimiter::WithBucket(Key key, int64_t now_ns, Rate rate, Fn&& fn) {
-  // The shard comes from the high half, the map's own slot from a hash of both halves.
-  Shard& shard = shards_[key.hi >> 58 & (kShards - 1)];
+  // The shard comes from the top bits, the map's own slot from a hash of the whole key.
+  Shard& shard = shards_[key.h >> 58 & (kShards - 1)];
   std::lock_guard<std::mutex> lock(shard.mu);
   auto it = shard.map.find(key);
   if (it == shard.map.end()) {
     if (shard.last_sweep == INT64_MIN || now_ns - shard.last_sweep >= idle_ns_ / 4) {
       SweepLocked(shard, now_ns);
     }
-    it = shard.map.try_emplace(key, Bucket{INT64_MIN, rate.limit, rate.burst}).first;
+    it =
+        shard.map.try_emplace(key, Bucket{INT64_MIN, Narrow(rate.limit), Narrow(rate.burst)}).first;
   }
   Bucket& b = it->second;
-  if (b.limit != rate.limit || b.burst != rate.burst) Reconfigure(b, now_ns, rate);
+  if (b.limit != Narrow(rate.limit) || b.burst != Narrow(rate.burst)) {
+    Reconfigure(b, now_ns, rate);
+  }
   return fn(b);
 }
 

@@ -51,13 +51,14 @@ class RateLimiter {
   RateLimiter(const RateLimiter&) = delete;
   RateLimiter& operator=(const RateLimiter&) = delete;
 
-  // What a bucket is found by: the 128-bit hash of its key.
+  // What a bucket is found by: the 64-bit hash of its key. Two keys that collide share a
+  // bucket (about one chance in 2^64 / n² for n keys: 3e-8 at a million streams).
   struct Key {
-    uint64_t lo = 0, hi = 0;
+    uint64_t h = 0;
     bool operator==(const Key&) const = default;
     template <typename H>
     friend H AbslHashValue(H h, const Key& k) {
-      return H::combine(std::move(h), k.lo, k.hi);
+      return H::combine(std::move(h), k.h);
     }
   };
   static Key KeyOf(std::string_view key);
@@ -88,11 +89,14 @@ class RateLimiter {
 
  private:
   // GCRA state, changed only under its shard's lock. Held by value in a flat map: a
-  // million streams keep a million buckets, at ~40 bytes each and no allocation apiece.
+  // million streams keep a million buckets, at 24 bytes a slot (key included) and no
+  // allocation apiece. The rate it was last configured with is kept as floats: it only
+  // tells a changed configuration (Reconfigure) and carries the tokens over to it; every
+  // decision uses the caller's exact rate.
   struct Bucket {
     int64_t tat = INT64_MIN;  // when the bucket is full again (GCRA)
-    double limit = 0;
-    double burst = 0;
+    float limit = 0;
+    float burst = 0;
   };
   struct Shard {
     mutable std::mutex mu;

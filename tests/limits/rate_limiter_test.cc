@@ -97,6 +97,25 @@ TEST(RateLimiterTest, ChangedLimitAndBurstApplyAtOnce) {
   EXPECT_TRUE(rl.AllowN("a", t + 100 * kSec + kSec / 2, 5, small));
 }
 
+// A bucket keeps its configured rate as floats: rates beyond float's range, and rates that
+// differ below float's precision, still decide exactly (with the caller's rate) and change
+// over cleanly.
+TEST(RateLimiterTest, RatesBeyondFloatRangeAndPrecision) {
+  RateLimiter rl;
+  const int64_t t = 1000 * kSec;
+  const Rate huge{1e300, 1e300};
+  EXPECT_TRUE(rl.AllowN("a", t, uint64_t{1} << 62, huge));
+  EXPECT_TRUE(rl.AllowN("a", t, uint64_t{1} << 62, huge));
+  // From a huge rate to a small one: the bucket holds at most the new burst (300).
+  EXPECT_FALSE(rl.AllowN("a", t, 301, k100));
+  EXPECT_TRUE(rl.AllowN("a", t, 300, k100));
+  EXPECT_FALSE(rl.AllowN("a", t, 1, k100));
+  // Bursts one byte apart near 2^40 are the same float, yet each decides by its own value.
+  const Rate b1{1, 1099511627776.0}, b2{1, 1099511627777.0};
+  EXPECT_FALSE(rl.AllowN("b", t, 1099511627777, b1));
+  EXPECT_TRUE(rl.AllowN("c", t, 1099511627777, b2));
+}
+
 TEST(RateLimiterTest, ZeroLimitNeverRefills) {
   RateLimiter rl;
   const Rate none{0, 10};
