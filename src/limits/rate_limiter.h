@@ -9,10 +9,10 @@
 // Each bucket is one "theoretical arrival time" (GCRA, the single-word form of a token
 // bucket): tokens = burst - max(tat - now, 0) * limit. Buckets are held by value in 64
 // hash-map shards and read and updated under their shard's mutex (a million streams keep a
-// million buckets at ~40 bytes each, without an allocation or atomics apiece). A bucket is
-// found by the 128-bit XXH3 of its key (tenant, or tenant and stream fingerprint), not the
-// key itself: no string is built, stored or compared per call, and two keys meet on one
-// bucket with a probability of ~2^-128 per pair.
+// million buckets at 24 bytes a map slot, without an allocation or atomics apiece). A
+// bucket is found by the 64-bit XXH3 of its key (tenant, or tenant and stream fingerprint),
+// not the key itself: no string is built, stored or compared per call, and two keys meet on
+// one bucket with a probability of ~2^-64 per pair (then they share a rate).
 //
 // limit and burst come with every call (the caller reads them from the tenant's current
 // limits), so a changed limit is adopted at once: the bucket keeps its current tokens
