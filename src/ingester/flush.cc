@@ -160,8 +160,7 @@ void Ingester::FlushBatch(TenantInstance* inst, std::vector<FlushItem>& pending,
   auto finalize = [&](FlushItem& p) {
     p.stored = p.chunk->bytes;
     p.stored_uncompressed = p.chunk->uncompressed;
-    p.filter.clear();
-    size_t stored_blocks = p.chunk->blocks.size();
+    p.filter.clear();  // a re-encoding's detached filter (a closed chunk's own: chunk->filter)
     if (p.chunk->provisional) {
       chunk::ReencodeOptions ro;
       ro.block_size = opts_.block_size;
@@ -176,20 +175,18 @@ void Ingester::FlushBatch(TenantInstance* inst, std::vector<FlushItem>& pending,
         if (metrics_->chunks_reencoded) metrics_->chunks_reencoded->Inc();
         p.stored_uncompressed = 0;
         for (const chunk::BlockMeta& m : blocks) p.stored_uncompressed += m.uncompressed_size;
-        stored_blocks = blocks.size();
+        // A re-encoding of one block: its small filter goes in the index entry too.
+        if (opts_.index_filter_max_bytes > 0 && blocks.size() == 1) {
+          std::string rewritten;
+          auto detached =
+              chunk::DetachFilter(*p.stored, opts_.index_filter_max_bytes, &rewritten, &p.filter);
+          if (detached.ok() && *detached) {
+            p.stored = std::make_shared<const std::string>(std::move(rewritten));
+          }
+        }
       } else {  // cannot happen for bytes we built; store them as they are
         log::Warn("re-encoding a chunk for flush failed; stored as built",
                   {{"err", bytes.status().ToString()}});
-      }
-    }
-    // A one-block chunk's small filter goes in its index entry: a query that it refutes
-    // never fetches the chunk (at many small streams, most chunks are one small block).
-    if (opts_.index_filter_max_bytes > 0 && stored_blocks == 1) {
-      std::string rewritten;
-      auto detached =
-          chunk::DetachFilter(*p.stored, opts_.index_filter_max_bytes, &rewritten, &p.filter);
-      if (detached.ok() && *detached) {
-        p.stored = std::make_shared<const std::string>(std::move(rewritten));
       }
     }
     p.stored_size = p.stored->size();
@@ -271,7 +268,8 @@ void Ingester::FlushBatch(TenantInstance* inst, std::vector<FlushItem>& pending,
     ref.compressed_bytes = p.stored_size;
     ref.uncompressed_bytes = p.stored_uncompressed;
     ref.key = *p.key;
-    ref.filter = std::move(pending[i].filter);
+    // Detached from the re-encoding, or when the chunk was closed.
+    ref.filter = !p.filter.empty() ? std::move(pending[i].filter) : p.chunk->filter;
     for (int64_t day = DayOf(ref.min_ts); day <= DayOf(ref.max_ts); day++) {
       Day& d = days[day];
       d.writer.AddSeries(ref.fingerprint, p.stream->labels_);

@@ -226,7 +226,8 @@ void ReserveHeadForPush(Stream& s, size_t bytes, size_t entries) {
 }  // namespace
 
 BlockEncoding Ingester::Encoding() const {
-  return {opts_.codec, opts_.compression_level, opts_.block_filter_min_bytes};
+  return {opts_.codec, opts_.compression_level, opts_.block_filter_min_bytes,
+          opts_.index_filter_max_bytes};
 }
 
 void Ingester::AppendLocked(Stream& s, int64_t ts, std::string_view line,
@@ -529,7 +530,9 @@ void AppendChunkBlocks(const std::shared_ptr<const ClosedChunk>& c, int64_t from
     chunk::BlockRef ref;
     ref.owner = c;
     ref.bytes = std::string_view(c->bytes->data() + m.offset, m.length);
-    ref.filter = std::string_view(c->bytes->data() + m.filter_offset, m.filter_length);
+    ref.filter = m.filter_length > 0
+                     ? std::string_view(c->bytes->data() + m.filter_offset, m.filter_length)
+                     : std::string_view(c->filter);  // detached (one block) or none
     ref.min_ts = m.min_ts;
     ref.max_ts = m.max_ts;
     ref.entries = m.entries;

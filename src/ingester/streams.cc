@@ -103,12 +103,24 @@ void Stream::CloseChunk(const BlockEncoding& enc, const char* reason) {
   closed->provisional = open_provisional_;
   closed->min_ts = INT64_MAX;
   closed->max_ts = INT64_MIN;
+  // One final block with a small filter: the filter is kept beside the chunk, for its index
+  // entry, and the chunk is built without it (at many small streams, most chunks).
+  const bool detach = !open_provisional_ && blocks_.size() == 1 && !blocks_[0]->filter.empty() &&
+                      blocks_[0]->filter.size() <= enc.detach_filter_max_bytes;
   for (const auto& b : blocks_) {
     closed->min_ts = std::min(closed->min_ts, b->meta.min_ts);
     closed->max_ts = std::max(closed->max_ts, b->meta.max_ts);
     closed->entries += b->meta.entries;
     closed->uncompressed += b->meta.uncompressed_size;
-    writer.AddBlock(*b);
+    if (detach) {
+      closed->filter = b->filter;
+      chunk::EncodedBlock without_filter;
+      without_filter.meta = b->meta;
+      without_filter.bytes = b->bytes;
+      writer.AddBlock(std::move(without_filter));
+    } else {
+      writer.AddBlock(*b);
+    }
   }
   // The writer reports the block offsets it laid out: no need to parse our own output.
   closed->bytes = std::make_shared<std::string>(writer.Finish(&closed->blocks));

@@ -46,11 +46,14 @@ struct StreamMemoryUse {
 };
 
 // How a stream's blocks are encoded when cut (IngesterOptions: codec, compression_level,
-// block_filter_min_bytes).
+// block_filter_min_bytes, index_filter_max_bytes).
 struct BlockEncoding {
   chunk::Codec codec = chunk::Codec::kZstd;
   int level = 0;                // of final blocks; provisional ones use the codec's default
   size_t min_filter_bytes = 0;  // final blocks with fewer line bytes get no filter
+  // A chunk closed with one final block whose filter is at most this many bytes keeps the
+  // filter beside its bytes (ClosedChunk::filter), for the index; 0: in the chunk.
+  size_t detach_filter_max_bytes = 0;
 };
 
 // A chunk that was cut and waits for (or is being) flushed. Immutable.
@@ -62,6 +65,10 @@ struct ClosedChunk {
   uint64_t uncompressed = 0;
   // Built from provisional head blocks (small, no filters): the flush stores a re-encoding.
   bool provisional = false;
+  // The filter of the chunk's one block, left out of `bytes` (whose filter entry is empty)
+  // to go in the chunk's index entry (docs/formats/index.md, "Detached filters"); empty
+  // when the chunk holds its filters itself.
+  std::string filter;
   const char* reason = "";  // why it was cut: Loki's flush reasons (full, idle, max_age, forced)
 };
 
@@ -130,7 +137,7 @@ class Stream {
 
   size_t Footprint() const {
     size_t n = head_data_.size() + head_.size() * sizeof(HeadEntry) + open_compressed_;
-    for (const auto& c : closed_) n += c->bytes->size();
+    for (const auto& c : closed_) n += c->bytes->size() + c->filter.size();
     return n;
   }
 

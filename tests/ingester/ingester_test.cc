@@ -690,6 +690,45 @@ TEST_F(IngesterTest, SmallChunksFiltersGoToTheIndex) {
   for (const auto& series : *q) EXPECT_TRUE(series.chunks[0].filter.empty());
 }
 
+// A chunk closed with one small block keeps its filter beside its bytes until it is flushed:
+// a snapshot of it still offers the filter, and a flush that fails and is retried still puts
+// it in the index entry.
+TEST_F(IngesterTest, AClosedChunksDetachedFilterServesSnapshotsUntilFlushed) {
+  storage::FaultObjectStore faulty(&store_);
+  auto ing = std::make_unique<Ingester>(IngesterOptions{}, &faulty, &index_, nullptr);
+  Push(*ing, kTenant, L(R"({app="a"})"), {{kBase, "GET /api/orders 200", {}}});
+  faulty.FailWhen(storage::FaultObjectStore::Op::kPut, "packs/");
+  EXPECT_FALSE(ing->FlushAll().ok());  // closed, not stored
+
+  auto snaps = ing->Snapshot(kTenant, {}, INT64_MIN, INT64_MAX);
+  ASSERT_EQ(snaps.size(), 1u);
+  ASSERT_EQ(snaps[0].blocks.size(), 1u);
+  auto f = chunk::GramFilter::Parse(snaps[0].blocks[0].filter);
+  ASSERT_TRUE(f.ok());
+  ASSERT_FALSE(f->empty());
+  EXPECT_TRUE(f->MayContain("orders"));
+  EXPECT_FALSE(f->MayContain("zqxjkvw"));
+
+  faulty.Heal();
+  ASSERT_TRUE(ing->FlushAll().ok());
+  EXPECT_TRUE(ing->Snapshot(kTenant, {}, INT64_MIN, INT64_MAX).empty());
+  auto keys = store_.List("index/");
+  ASSERT_TRUE(keys.ok() && keys->size() == 1u);
+  auto file = index::IndexFileReader::Open(*store_.Get((*keys)[0]));
+  ASSERT_TRUE(file.ok());
+  const uint64_t fp = L(R"({app="a"})").Fingerprint();
+  auto refs = file->Chunks(fp, INT64_MIN, INT64_MAX);
+  ASSERT_EQ(refs.size(), 1u);
+  EXPECT_EQ(refs[0].filter, snaps[0].blocks[0].filter);
+  auto bytes = storage::ChunkStore(&store_).ReadBytes(refs[0].key);
+  ASSERT_TRUE(bytes.ok());
+  EXPECT_EQ(refs[0].compressed_bytes, bytes->size());
+  auto reader = chunk::ChunkReader::Open(*bytes);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_TRUE(reader->block_filter(0).empty());
+  EXPECT_EQ(ing->MemoryBytes(), 0u);
+}
+
 TEST_F(IngesterTest, ChunksAreClosedAtTargetSize) {
   const size_t kLen = 88;
   auto push_all = [&](Ingester& ing, std::string_view labels) {
