@@ -810,6 +810,13 @@ size_t IndexFileReader::num_series() const { return impl_->fps.size(); }
 size_t IndexFileReader::num_chunks() const { return impl_->num_chunks; }
 size_t IndexFileReader::size_bytes() const { return impl_->bytes.size(); }
 uint8_t IndexFileReader::version() const { return impl_->version; }
+size_t IndexFileReader::memory_bytes() const {
+  const Impl& i = *impl_;
+  return sizeof(Impl) + i.bytes.capacity() + i.symbols.capacity() * sizeof(std::string_view) +
+         (i.fps.capacity() + i.label_offs.capacity() + i.chunk_offs.capacity()) * 8 +
+         i.names.capacity() * sizeof(Impl::NameEntry) +
+         i.values.capacity() * sizeof(Impl::ValueEntry);
+}
 size_t IndexFileReader::filter_bytes() const { return impl_->filter_bytes; }
 
 namespace internal {

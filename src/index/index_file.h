@@ -122,6 +122,8 @@ class IndexFileReader {
   size_t filter_bytes() const;
   // Size of the file in bytes.
   size_t size_bytes() const;
+  // Memory the reader holds: the file and the tables Open built over it.
+  size_t memory_bytes() const;
 
   struct Impl;  // public for the implementation's helpers only
 

@@ -75,7 +75,29 @@ int64_t DayOf(int64_t unix_ns) {
   return q;
 }
 
-IndexStore::IndexStore(storage::ObjectStore* store) : store_(store), name_seed_(RandomSeed()) {}
+IndexStore::IndexStore(storage::ObjectStore* store, size_t cache_bytes)
+    : store_(store), name_seed_(RandomSeed()), cache_limit_(cache_bytes) {}
+
+IndexStore::ReaderPtr IndexStore::CacheLocked(const std::string& key, ReaderPtr reader) {
+  auto [it, inserted] = cache_.try_emplace(key);
+  if (!inserted) {  // another thread loaded it first: keep that one, now the most recent
+    lru_.splice(lru_.begin(), lru_, it->second.lru);
+    return it->second.reader;
+  }
+  lru_.push_front(key);
+  it->second = Cached{std::move(reader), 0, lru_.begin()};
+  it->second.bytes = it->second.reader->memory_bytes();
+  cache_bytes_ += it->second.bytes;
+  ReaderPtr out = it->second.reader;
+  // The newest stays even when it alone is over the limit: the query needs it now.
+  while (cache_bytes_ > cache_limit_ && lru_.size() > 1) {
+    auto victim = cache_.find(lru_.back());
+    cache_bytes_ -= victim->second.bytes;
+    cache_.erase(victim);
+    lru_.pop_back();
+  }
+  return out;
+}
 
 std::string IndexStore::DayPrefix(std::string_view tenant, int64_t day) {
   std::string key(kIndexPrefix);
@@ -123,7 +145,7 @@ Status IndexStore::Write(std::string_view tenant, int64_t day, const std::string
   SKALD_RETURN_IF_ERROR(store_->Put(key, file_bytes));
   auto ptr = std::make_shared<const IndexFileReader>(std::move(reader));
   std::lock_guard<std::mutex> lock(mu_);
-  cache_.emplace(std::move(key), std::move(ptr));
+  CacheLocked(key, std::move(ptr));
   return Status::OK();
 }
 
@@ -131,7 +153,10 @@ StatusOr<IndexStore::ReaderPtr> IndexStore::Load(const std::string& key) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = cache_.find(key);
-    if (it != cache_.end()) return it->second;
+    if (it != cache_.end()) {
+      lru_.splice(lru_.begin(), lru_, it->second.lru);
+      return it->second.reader;
+    }
   }
   StatusOr<std::string> bytes = store_->Get(key);
   if (!bytes.ok()) {
@@ -145,7 +170,7 @@ StatusOr<IndexStore::ReaderPtr> IndexStore::Load(const std::string& key) {
   }
   auto ptr = std::make_shared<const IndexFileReader>(std::move(reader).value());
   std::lock_guard<std::mutex> lock(mu_);
-  return cache_.emplace(key, std::move(ptr)).first->second;
+  return CacheLocked(key, std::move(ptr));
 }
 
 StatusOr<std::vector<IndexStore::ReaderPtr>> IndexStore::FilesFor(std::string_view tenant,
@@ -351,12 +376,21 @@ StatusOr<std::vector<Labels>> IndexStore::Series(std::string_view tenant, int64_
 
 void IndexStore::Forget(std::string_view key) {
   std::lock_guard<std::mutex> lock(mu_);
-  cache_.erase(std::string(key));
+  auto it = cache_.find(std::string(key));
+  if (it == cache_.end()) return;
+  cache_bytes_ -= it->second.bytes;
+  lru_.erase(it->second.lru);
+  cache_.erase(it);
 }
 
 size_t IndexStore::cached_files() const {
   std::lock_guard<std::mutex> lock(mu_);
   return cache_.size();
+}
+
+size_t IndexStore::cached_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return cache_bytes_;
 }
 
 }  // namespace skald::index

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -34,13 +35,17 @@ namespace skald::index {
 int64_t DayOf(int64_t unix_ns);
 
 // Thread-safe. Opened readers are cached in memory by key (files are
-// immutable); the cache is unbounded, files removed from the store are only
-// forgotten via Forget(). Every method touches only the keys of the tenant it
-// is given, so one tenant's data is never read for another.
+// immutable), up to cache_bytes of them (IndexFileReader::memory_bytes): past that
+// the least recently used are dropped, and read again when a query needs them.
+// Files removed from the store are forgotten via Forget(). Every method touches
+// only the keys of the tenant it is given, so one tenant's data is never read for
+// another.
 class IndexStore {
  public:
+  static constexpr size_t kDefaultCacheBytes = size_t{1} << 30;
+
   // `store` must outlive the IndexStore.
-  explicit IndexStore(storage::ObjectStore* store);
+  explicit IndexStore(storage::ObjectStore* store, size_t cache_bytes = kDefaultCacheBytes);
 
   // Stores a new index file (IndexFileWriter::Finish() output) for (tenant,
   // day) under a fresh unique name. InvalidArgument for a bad tenant ID or a
@@ -96,14 +101,19 @@ class IndexStore {
   static bool ParseKey(std::string_view key, std::string_view* tenant, int64_t* day);
   // Drops the cached reader of `key` (call after deleting the file).
   void Forget(std::string_view key);
-  // Number of cached readers.
+  // Number of cached readers, and their memory_bytes in all.
   size_t cached_files() const;
+  size_t cached_bytes() const;
 
  private:
   using ReaderPtr = std::shared_ptr<const IndexFileReader>;
   // Readers of the tenant's files that may hold chunks overlapping the range.
   StatusOr<std::vector<ReaderPtr>> FilesFor(std::string_view tenant, int64_t from, int64_t through);
   StatusOr<ReaderPtr> Load(const std::string& key);
+  // Caches `reader` under `key` as the most recently used, then drops the least recently
+  // used others while the cache holds more than cache_limit_. Returns the cached reader
+  // (another thread's when it got there first).
+  ReaderPtr CacheLocked(const std::string& key, ReaderPtr reader);
   // Keys of the tenant's files of days [first_day, last_day].
   StatusOr<std::vector<std::string>> ListDays(std::string_view tenant, int64_t first_day,
                                               int64_t last_day);
@@ -113,8 +123,16 @@ class IndexStore {
   const uint64_t name_seed_;
   std::atomic<int64_t> last_name_ns_{0};
   std::atomic<uint64_t> name_counter_{0};
+  const size_t cache_limit_;
   mutable std::mutex mu_;
-  absl::flat_hash_map<std::string, ReaderPtr> cache_;
+  struct Cached {
+    ReaderPtr reader;
+    size_t bytes;
+    std::list<std::string>::iterator lru;  // its key in lru_
+  };
+  absl::flat_hash_map<std::string, Cached> cache_;  // guarded by mu_
+  std::list<std::string> lru_;                      // keys, most recently used first
+  size_t cache_bytes_ = 0;                          // sum of Cached::bytes
 };
 
 }  // namespace skald::index

@@ -341,6 +341,59 @@ TEST_F(IndexStoreTest, ReadersAreCachedAcrossQueries) {
   EXPECT_EQ(other.cached_files(), 0u);
 }
 
+// The reader cache holds up to its byte limit: past it the least recently used readers go,
+// and a query that needs one again reads it again, with the same answer.
+TEST_F(IndexStoreTest, TheReaderCacheIsBoundedAndDropsTheLeastRecentlyUsed) {
+  // Three days two apart (a query reads its day and the one before), one file each, of
+  // about the same size.
+  for (int d = 0; d < 6; d += 2) {
+    ASSERT_TRUE(store_
+                    .Write("t", kD0 + d,
+                           BuildFile({{{api_, {{t0_ + d * kDay, t0_ + d * kDay + 1}}},
+                                       {web_, {{t0_ + d * kDay, t0_ + d * kDay + 2}}}}}))
+                    .ok());
+  }
+  ASSERT_EQ(store_.cached_files(), 3u);
+  const size_t one = store_.cached_bytes() / 3;
+  ASSERT_GT(one, 100u);
+
+  // Room for two readers and a half.
+  IndexStore small(&objects_, one * 5 / 2);
+  auto day = [&](int d) {
+    auto r = small.Query("t", t0_ + d * kDay, t0_ + d * kDay + 5, {});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->size() : 0u;
+  };
+  const int before = objects_.gets.load();
+  EXPECT_EQ(day(0), 2u);
+  EXPECT_EQ(day(2), 2u);
+  EXPECT_EQ(day(0), 2u);  // cached, and now the most recently used
+  EXPECT_EQ(objects_.gets.load() - before, 2);
+  EXPECT_EQ(small.cached_files(), 2u);
+  EXPECT_EQ(day(4), 2u);  // day 2, the least recently used, goes
+  EXPECT_EQ(objects_.gets.load() - before, 3);
+  EXPECT_EQ(small.cached_files(), 2u);
+  EXPECT_LE(small.cached_bytes(), one * 5 / 2);
+  EXPECT_EQ(day(0), 2u);
+  EXPECT_EQ(day(4), 2u);
+  EXPECT_EQ(objects_.gets.load() - before, 3);
+  EXPECT_EQ(day(2), 2u);  // read again, the same answer
+  EXPECT_EQ(objects_.gets.load() - before, 4);
+
+  // A cache too small for even one reader still answers (each query reads what it needs).
+  IndexStore tiny(&objects_, 1);
+  auto r = tiny.Query("t", t0_, t0_ + 5 * kDay, {});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ((*r)[0].chunks.size(), 3u);
+  EXPECT_EQ(tiny.cached_files(), 1u);
+  auto keys = objects_.List("index/");
+  ASSERT_TRUE(keys.ok());
+  for (const std::string& k : *keys) tiny.Forget(k);
+  EXPECT_EQ(tiny.cached_files(), 0u);
+  EXPECT_EQ(tiny.cached_bytes(), 0u);
+}
+
 TEST_F(IndexStoreTest, DamagedFilesAreReportedAsCorruption) {
   ASSERT_TRUE(store_.Write("t", kD0, BuildFile({{{api_, {{t0_, t0_ + 1}}}}})).ok());
   auto keys = objects_.List("index/t/");
