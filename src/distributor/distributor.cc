@@ -377,47 +377,11 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
           "can be increased");
     }
   }
-  std::vector<uint64_t> fingerprints(accepted.size());
-  std::vector<std::string> rate_errors;
+  // Each stream's rate limit is taken by the ingester, from the stream's own bucket, after
+  // it dropped duplicates and entries too far behind (as Loki's ingester does).
   const limits::Rate stream_rate{static_cast<double>(lim.per_stream_rate_limit),
                                  static_cast<double>(lim.per_stream_rate_limit_burst)};
-  std::vector<char> allowed;
-  for (size_t i = 0; i < accepted.size(); i++) {
-    fingerprints[i] = accepted[i].parsed->fingerprint;
-    auto& batch = accepted[i].batch;
-    const std::span<const uint64_t> entry_sizes(sizes.data() + first[i], first[i + 1] - first[i]);
-    const size_t ok =
-        stream_rates_.AllowEach(limits::RateLimiter::StreamKeyOf(tenant, fingerprints[i]), mono,
-                                entry_sizes, stream_rate, &allowed);
-    if (ok == batch.size()) continue;
-    // Loki's ingester answer for the stream: each refused entry with
-    // validation.ErrStreamRateLimit, then the stream's total.
-    std::string msg;
-    size_t shown = 0, kept = 0;
-    uint64_t refused_bytes = 0;
-    for (size_t j = 0; j < batch.size(); j++) {
-      if (allowed[j]) {
-        batch[kept++] = batch[j];
-        continue;
-      }
-      refused_bytes += entry_sizes[j];
-      if (shown++ >= 10) continue;  // ingester.max-ignored-stream-errors
-      msg += "entry with timestamp " + FormatGoTime(batch[j].ts) +
-             " ignored, reason: 'Per stream rate limit exceeded (limit: " +
-             FormatByteSize(lim.per_stream_rate_limit) +
-             "/sec) while attempting to ingest for stream '" + accepted[i].parsed->canonical +
-             "' totaling " + FormatByteSize(static_cast<int64_t>(entry_sizes[j])) +
-             ", consider splitting a stream via additional labels or contact your Loki "
-             "administrator to see if the limit can be increased',\n";
-    }
-    const size_t refused = batch.size() - kept;
-    msg += "user '" + std::string(tenant) + "', total ignored: " + std::to_string(refused) +
-           " out of " + std::to_string(batch.size()) +
-           " for stream: " + accepted[i].parsed->canonical;
-    rate_errors.push_back(std::move(msg));
-    Discard("per_stream_rate_limit", tenant, refused, refused_bytes);
-    batch.resize(kept);
-  }
+  std::vector<std::string> rate_errors;
 
   std::vector<ingester::StreamAppend> appends;
   std::vector<size_t> appended_from;  // index into accepted of each append
@@ -426,8 +390,10 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
     if (accepted[i].batch.empty()) continue;  // every entry refused by the stream limit
     ingester::StreamAppend& sa = appends.emplace_back();
     sa.labels = &accepted[i].parsed->labels;
-    sa.fingerprint = fingerprints[i];
+    sa.fingerprint = accepted[i].parsed->fingerprint;
     sa.entries = accepted[i].batch;
+    sa.rate = &stream_rate;
+    sa.sizes = std::span<const uint64_t>(sizes.data() + first[i], first[i + 1] - first[i]);
     appended_from.push_back(i);
   }
   validate_span.End();
@@ -467,6 +433,29 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
           "contact your Loki administrator to see if the limit can be increased, user: '" +
           std::string(tenant) + "'");
       continue;
+    }
+    if (!result.rate_limited.empty()) {
+      // Loki's ingester answer for the stream: each refused entry with
+      // validation.ErrStreamRateLimit, then the stream's total.
+      std::string msg;
+      size_t shown = 0;
+      uint64_t refused_bytes = 0;
+      for (const auto& [ts, size] : result.rate_limited) {
+        refused_bytes += size;
+        if (shown++ >= 10) continue;  // ingester.max-ignored-stream-errors
+        msg += "entry with timestamp " + FormatGoTime(ts) +
+               " ignored, reason: 'Per stream rate limit exceeded (limit: " +
+               FormatByteSize(lim.per_stream_rate_limit) +
+               "/sec) while attempting to ingest for stream '" + acc.parsed->canonical +
+               "' totaling " + FormatByteSize(static_cast<int64_t>(size)) +
+               ", consider splitting a stream via additional labels or contact your Loki "
+               "administrator to see if the limit can be increased',\n";
+      }
+      const size_t refused = result.rate_limited.size();
+      msg += "user '" + std::string(tenant) + "', total ignored: " + std::to_string(refused) +
+             " out of " + std::to_string(batch.size()) + " for stream: " + acc.parsed->canonical;
+      rate_errors.push_back(std::move(msg));
+      Discard("per_stream_rate_limit", tenant, refused, refused_bytes);
     }
     if (!result.rejected.empty()) {
       Discard("too_far_behind", tenant, result.rejected.size(), 0);

@@ -61,10 +61,9 @@ class Distributor {
   ingester::Pusher* ingester_;
   // Loki's "local" ingestion_rate_strategy: one bucket per tenant on this distributor.
   limits::RateLimiter tenant_rates_;
-  // Loki's per-stream limit (its ingester's StreamRateLimiter), keyed by tenant + stream
-  // fingerprint. Checked here, before the ingester's WAL append, so the WAL never holds a
-  // refused entry; one distributor feeds one ingester, so this is the same bucket.
-  limits::RateLimiter stream_rates_;
+  // Loki's per-stream limit is its ingester's: each push carries the tenant's rate to the
+  // ingester (StreamAppend::rate), whose stream holds the bucket and refuses entries before
+  // its WAL append.
   LabelsCache labels_cache_;
   // Per-tenant log lines for what Discard counts (refusal_log.h).
   RefusalLog refusal_log_{10 * kNanosPerSecond};

@@ -105,7 +105,7 @@ void Ingester::CloseForPressure() {
       Stream& s = *o.stream;
       if (s.head_.empty() && s.blocks_.empty()) continue;  // closed meanwhile
       const Stream::MemoryUse before = s.Usage();
-      s.CloseChunk(Encoding(), "memory_pressure");
+      s.CloseChunk(o.inst->tenant_, Encoding(), "memory_pressure");
       s.ReleaseHead();
       AccountLocked(o.inst, before, s.Usage());
     }
@@ -366,7 +366,7 @@ Status Ingester::FlushPass(bool force) {
                 : nullptr;
         if (reason != nullptr && has_open) {
           Stream::MemoryUse before = s.Usage();
-          s.CloseChunk(Encoding(), reason);
+          s.CloseChunk(inst->tenant_, Encoding(), reason);
           s.ReleaseHead();
           AccountLocked(inst, before, s.Usage());
         }

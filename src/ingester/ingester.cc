@@ -184,7 +184,7 @@ std::shared_ptr<Stream> Ingester::AcquireStream(TenantInstance* inst, const Labe
           *limit = opts_.max_streams ? std::max<int64_t>(0, opts_.max_streams(inst->tenant_)) : 0;
         }
         if (!inst->ReserveStream(limit != nullptr ? *limit : 0)) return nullptr;
-        stream = std::make_shared<Stream>(inst->tenant_, labels, fp);
+        stream = std::make_shared<Stream>(labels, fp);
         shard.streams.emplace(fp, stream);
         inst->index_.Add(fp, stream->labels_);
         active_streams_.fetch_add(1, std::memory_order_relaxed);
@@ -230,7 +230,7 @@ BlockEncoding Ingester::Encoding() const {
           opts_.index_filter_max_bytes};
 }
 
-void Ingester::AppendLocked(Stream& s, int64_t ts, std::string_view line,
+void Ingester::AppendLocked(std::string_view tenant, Stream& s, int64_t ts, std::string_view line,
                             std::span<const MetadataPair> metadata, uint64_t hash, int64_t now) {
   Stream::HeadEntry he;
   he.ts = ts;
@@ -265,7 +265,7 @@ void Ingester::AppendLocked(Stream& s, int64_t ts, std::string_view line,
     s.CutHead(Encoding(), early);
     if (metrics_->blocks_cut) metrics_->blocks_cut->Inc();
     if (s.open_compressed_ >= opts_.target_size) {
-      s.CloseChunk(Encoding(), "full");
+      s.CloseChunk(tenant, Encoding(), "full");
     }
   }
 }
@@ -289,6 +289,7 @@ Status Ingester::PushBatch(std::string_view tenant, std::span<StreamAppend> stre
   };
   std::vector<Prepared> prepared(streams.size());
   int64_t stream_limit = -1;  // looked up when a stream is about to be created
+  int64_t mono = 0;           // the rate limits' clock, read when first needed
 
   // 0. The memory guard: the whole push is admitted or refused before any stream is created
   // or anything logged, against the footprint its entries will have in the heads.
@@ -342,6 +343,19 @@ Status Ingester::PushBatch(std::string_view tenant, std::span<StreamAppend> stre
         sa.result.duplicates++;
         continue;
       }
+      if (sa.rate != nullptr) {
+        uint64_t size = e.line.size();
+        if (j < sa.sizes.size()) {
+          size = sa.sizes[j];
+        } else {
+          for (const MetadataPair& m : e.metadata) size += m.name.size() + m.value.size();
+        }
+        if (mono == 0) mono = MonotonicNanos();
+        if (!s.rate_.Take(mono, size, *sa.rate)) {
+          sa.result.rate_limited.emplace_back(e.ts, size);
+          continue;
+        }
+      }
       last_ts = e.ts;
       last_hash = hash;
       newest = std::max(newest, e.ts);
@@ -369,11 +383,11 @@ Status Ingester::PushBatch(std::string_view tenant, std::span<StreamAppend> stre
       const Stream& s = *p.stream;
       if (p.log_series) {
         size_t b = buf.size();
-        wal::EncodeSeries(&buf, {s.tenant_, s.fp_, s.labels_.ToString()});
+        wal::EncodeSeries(&buf, {tenant, s.fp_, s.labels_.ToString()});
         spans.push_back({wal::RecordType::kSeries, {b, buf.size()}});
       }
       size_t b = buf.size();
-      enc.Begin(&buf, s.tenant_, s.fp_);
+      enc.Begin(&buf, tenant, s.fp_);
       for (uint32_t j : p.accepted) {
         const AppendEntry& e = streams[i].entries[j];
         enc.Add(e.ts, e.line, e.metadata);
@@ -414,7 +428,7 @@ Status Ingester::PushBatch(std::string_view tenant, std::span<StreamAppend> stre
           streams[i].result.duplicates++;
           continue;
         }
-        AppendLocked(s, e.ts, e.line, e.metadata, hash, now);
+        AppendLocked(tenant, s, e.ts, e.line, e.metadata, hash, now);
         streams[i].result.appended++;
       }
       if (p.log_series) s.series_logged_ = true;

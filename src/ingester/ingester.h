@@ -199,7 +199,7 @@ class Ingester : public Pusher, public StreamReader {
                                         int64_t* limit = nullptr);
   // Appends one entry to the head, cutting blocks/chunks as due. REQUIRES: s.mu_ held.
   // `hash` is EntryHash(line, metadata).
-  void AppendLocked(Stream& s, int64_t ts, std::string_view line,
+  void AppendLocked(std::string_view tenant, Stream& s, int64_t ts, std::string_view line,
                     std::span<const MetadataPair> metadata, uint64_t hash, int64_t now);
   // Moves the stream's footprint from `before` to `after` in the tenant's and the process'
   // memory counters. REQUIRES: the stream's mu_ held.

@@ -20,6 +20,7 @@
 #include "core/labels.h"
 #include "core/matcher.h"
 #include "core/status.h"
+#include "limits/rate_limiter.h"
 
 namespace skald::ingester {
 
@@ -35,6 +36,8 @@ struct AppendResult {
   uint32_t duplicates = 0;  // identical (ts, line, metadata) to an entry already held
   // Entries refused by the ingester: (timestamp, reason).
   std::vector<std::pair<int64_t, std::string>> rejected;
+  // Entries refused by the stream's rate limit (StreamAppend::rate): (timestamp, size).
+  std::vector<std::pair<int64_t, uint64_t>> rate_limited;
   // The stream was not held and the tenant already has its maximum number of active
   // (in-memory) streams: the stream was not created and none of its entries was taken
   // (nothing else is set). Loki's "stream_limit" refusal.
@@ -50,6 +53,12 @@ struct StreamAppend {
   const Labels* labels = nullptr;  // canonical, validated by the caller
   uint64_t fingerprint = 0;        // labels->Fingerprint(); 0 = the callee computes it
   std::span<const AppendEntry> entries;
+  // Loki's per-stream rate limit, applied by the ingester to the entries it would take
+  // (after dropping duplicates and entries too far behind, as Loki's ingester does), with the
+  // stream's own bucket; null: no limit. sizes[i] is entry i's cost in bytes (Loki's
+  // util.EntryTotalSize); without sizes an entry costs its line and metadata bytes.
+  const limits::Rate* rate = nullptr;
+  std::span<const uint64_t> sizes;
   AppendResult result;  // filled by PushBatch
 };
 

@@ -92,12 +92,12 @@ void Stream::CutHead(const BlockEncoding& enc, bool provisional) {
   head_sorted_ = true;
 }
 
-void Stream::CloseChunk(const BlockEncoding& enc, const char* reason) {
+void Stream::CloseChunk(std::string_view tenant, const BlockEncoding& enc, const char* reason) {
   CutHead(enc, /*provisional=*/open_provisional_);
   if (blocks_.empty()) return;
   // The label string is left out of the chunk: the index file's series table holds it once
   // per series, and at many small streams it was ~15% of the stored bytes.
-  chunk::ChunkWriter writer(enc.codec, std::string(tenant_), fp_, std::string());
+  chunk::ChunkWriter writer(enc.codec, std::string(tenant), fp_, std::string());
   auto closed = std::make_shared<ClosedChunk>();
   closed->reason = reason;
   closed->provisional = open_provisional_;

@@ -21,6 +21,7 @@
 #include "core/labels.h"
 #include "core/small_mutex.h"
 #include "index/mem_index.h"
+#include "limits/rate_limiter.h"
 
 namespace skald::metrics {
 class Counter;
@@ -75,17 +76,13 @@ struct ClosedChunk {
 // One stream's in-memory data. Guarded by mu_.
 class Stream {
  public:
-  // `tenant` is the TenantInstance's name: tenants are never dropped, so it outlives the
-  // stream.
-  Stream(std::string_view tenant, Labels labels, uint64_t fp)
-      : tenant_(tenant), labels_(labels), fp_(fp) {}
+  Stream(Labels labels, uint64_t fp) : labels_(labels), fp_(fp) {}
 
   // Members are laid out small fields last, so a stream object stays 208 bytes (224 with
   // make_shared's control block, one jemalloc size class; a million streams are a million of
-  // them).
+  // them). The tenant is not held: every caller has its TenantInstance.
   SmallMutex mu_;  // 4 bytes: a million streams are a million of them
 
-  const std::string_view tenant_;
   const PackedLabels labels_;  // shared with the tenant's MemIndex
   const uint64_t fp_;
 
@@ -115,6 +112,10 @@ class Stream {
   // metadata), kept across block cuts, so a retried push is not stored twice.
   int64_t last_ts_ = INT64_MIN;
   uint64_t last_hash_ = 0;
+
+  // Loki's per-stream rate limit (StreamAppend::rate), held by the stream as Loki's
+  // ingester holds it: a million streams need no million-entry table of buckets.
+  limits::RateBucket rate_;
 
   int pending_ = 0;       // pushes between accept and apply; keeps the stream alive
   bool removed_ = false;  // set under the shard lock + mu_ when dropped from the map
@@ -172,7 +173,7 @@ class Stream {
   // Closes the open chunk (cutting the head first: into a final block at `level` when it is
   // the chunk's only block, else into a provisional one); `reason` is a string literal (the
   // chunks_flushed_total label). REQUIRES: mu_ held.
-  void CloseChunk(const BlockEncoding& enc, const char* reason);
+  void CloseChunk(std::string_view tenant, const BlockEncoding& enc, const char* reason);
 
   // Frees the (empty) head's buffers. After a chunk is closed for any reason but being full
   // (a full stream is busy and would grow them again), so an idle stream holds nothing while

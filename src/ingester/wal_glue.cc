@@ -65,7 +65,7 @@ Status Ingester::ReplayWal(const std::string& dir, FileSystem* fs, ReplayReport*
           continue;  // already restored from the checkpoint
         }
       }
-      AppendLocked(s, ts, line, meta, hash, now);
+      AppendLocked(inst->tenant_, s, ts, line, meta, hash, now);
       report->entries++;
     }
     s.series_logged_ = true;  // its series record stays in the WAL until the next checkpoint

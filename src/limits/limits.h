@@ -58,8 +58,8 @@ struct Limits {
   double ingestion_burst_size_mb = 6;
   // "local" or "global" (Loki's default). Not overridable per tenant (as in Loki).
   std::string ingestion_rate_strategy = "global";
-  // Per-stream rate limit (Loki enforces it in the ingester; Skald in the distributor,
-  // before the WAL): line + structured metadata bytes per second and burst, per stream.
+  // Per-stream rate limit (enforced in the ingester, before its WAL, as in Loki): line +
+  // structured metadata bytes per second and burst, per stream.
   int64_t per_stream_rate_limit = 3 << 20;              // bytes/s
   int64_t per_stream_rate_limit_burst = 5 * (3 << 20);  // bytes
   int max_label_name_length = 1024;

@@ -23,7 +23,7 @@ double EffectiveLimit(const Rate& r) { return std::max({r.limit, r.burst * kNano
 // Nanoseconds the bucket needs to refill `tokens` at `limit`/s, capped.
 double SpanNs(double tokens, double limit) { return std::min(tokens * kNanos / limit, kMaxSpanNs); }
 
-// A rate as a bucket keeps it (rate_limiter.h, Bucket): in float's range.
+// A rate as a bucket keeps it (RateBucket): in float's range.
 float Narrow(double v) {
   constexpr double kMax = std::numeric_limits<float>::max();
   return static_cast<float>(std::clamp(v, -kMax, kMax));
@@ -36,39 +36,57 @@ int64_t DebtNs(int64_t tat, int64_t now_ns) { return tat > now_ns ? tat - now_ns
 
 RateLimiter::RateLimiter(int64_t idle_ns) : idle_ns_(std::max<int64_t>(idle_ns, 1)) {}
 
-bool RateLimiter::TakeLocked(Bucket& b, int64_t now_ns, uint64_t n, Rate rate) {
+void RateBucket::Adopt(int64_t now_ns, Rate rate) {
+  const float limit = Narrow(rate.limit), burst = Narrow(rate.burst);
+  if (tat_ != INT64_MIN && (limit != limit_ || burst != burst_)) {
+    const Rate old{static_cast<double>(limit_), static_cast<double>(burst_)};
+    const double old_limit = EffectiveLimit(old);
+    const double new_limit = EffectiveLimit(rate);
+    // Keep the tokens the bucket holds now (as Go's SetLimitAt/SetBurstAt do), capped at the
+    // new burst; from now on it refills at the new rate.
+    double tokens = old.burst - static_cast<double>(DebtNs(tat_, now_ns)) * old_limit / kNanos;
+    tokens = std::clamp(tokens, 0.0, std::max(rate.burst, 0.0));
+    const double debt = SpanNs(std::max(rate.burst, 0.0) - tokens, new_limit);
+    tat_ = now_ns + static_cast<int64_t>(std::ceil(debt));
+  }
+  limit_ = limit;
+  burst_ = burst;
+}
+
+bool RateBucket::Take(int64_t now_ns, uint64_t n, Rate rate) {
+  Adopt(now_ns, rate);
   const double need = static_cast<double>(n);
   if (need > rate.burst) return false;  // Go: a request above burst is never allowed
   if (n == 0) return true;
   const double limit = EffectiveLimit(rate);
   const double cost = SpanNs(need, limit);
   const double window = SpanNs(rate.burst, limit);
-  const double debt = static_cast<double>(DebtNs(b.tat, now_ns));
+  const double debt = static_cast<double>(DebtNs(tat_, now_ns));
   // The decision is exact (in doubles); the new tat rounds up, so rounding can only ever
   // leave a bucket fractionally emptier, never let more through than the rate.
   if (debt + cost > window) return false;
-  b.tat = now_ns + static_cast<int64_t>(std::ceil(debt + cost));
+  tat_ = now_ns + static_cast<int64_t>(std::ceil(debt + cost));
   return true;
 }
 
-void RateLimiter::Reconfigure(Bucket& b, int64_t now_ns, Rate rate) {
-  const Rate old{static_cast<double>(b.limit), static_cast<double>(b.burst)};
-  const double old_limit = EffectiveLimit(old);
-  const double new_limit = EffectiveLimit(rate);
-  // Keep the tokens the bucket holds now (as Go's SetLimitAt/SetBurstAt do), capped at the
-  // new burst; from now on it refills at the new rate.
-  double tokens = old.burst - static_cast<double>(DebtNs(b.tat, now_ns)) * old_limit / kNanos;
-  tokens = std::clamp(tokens, 0.0, std::max(rate.burst, 0.0));
-  const double debt = SpanNs(std::max(rate.burst, 0.0) - tokens, new_limit);
-  b.tat = now_ns + static_cast<int64_t>(std::ceil(debt));
-  b.limit = Narrow(rate.limit);
-  b.burst = Narrow(rate.burst);
+size_t RateBucket::TakeEach(int64_t now_ns, std::span<const uint64_t> sizes, Rate rate,
+                            std::vector<char>* allowed) {
+  allowed->assign(sizes.size(), 0);
+  size_t ok = 0;
+  for (size_t i = 0; i < sizes.size(); i++) {
+    if (Take(now_ns, sizes[i], rate)) {
+      (*allowed)[i] = 1;
+      ok++;
+    }
+  }
+  return ok;
 }
 
 void RateLimiter::SweepLocked(Shard& shard, int64_t now_ns) {
   shard.last_sweep = now_ns;
   // Full since tat: after idle_ns of that a bucket is the same as a new one.
-  absl::erase_if(shard.map, [&](const auto& kv) { return kv.second.tat < now_ns - idle_ns_; });
+  absl::erase_if(shard.map,
+                 [&](const auto& kv) { return kv.second.full_at() < now_ns - idle_ns_; });
   if (shard.map.size() < shard.map.capacity() / 4) shard.map.rehash(0);  // shrink
 }
 
@@ -82,7 +100,7 @@ RateLimiter::Key RateLimiter::StreamKeyOf(std::string_view tenant, uint64_t fp) 
 }
 
 template <typename Fn>
-auto RateLimiter::WithBucket(Key key, int64_t now_ns, Rate rate, Fn&& fn) {
+auto RateLimiter::WithBucket(Key key, int64_t now_ns, Fn&& fn) {
   // The shard comes from the top bits, the map's own slot from a hash of the whole key.
   Shard& shard = shards_[key.h >> 58 & (kShards - 1)];
   std::lock_guard<std::mutex> lock(shard.mu);
@@ -91,33 +109,19 @@ auto RateLimiter::WithBucket(Key key, int64_t now_ns, Rate rate, Fn&& fn) {
     if (shard.last_sweep == INT64_MIN || now_ns - shard.last_sweep >= idle_ns_ / 4) {
       SweepLocked(shard, now_ns);
     }
-    it =
-        shard.map.try_emplace(key, Bucket{INT64_MIN, Narrow(rate.limit), Narrow(rate.burst)}).first;
+    it = shard.map.try_emplace(key).first;
   }
-  Bucket& b = it->second;
-  if (b.limit != Narrow(rate.limit) || b.burst != Narrow(rate.burst)) {
-    Reconfigure(b, now_ns, rate);
-  }
-  return fn(b);
+  return fn(it->second);
 }
 
 bool RateLimiter::AllowN(Key key, int64_t now_ns, uint64_t n, Rate rate) {
-  return WithBucket(key, now_ns, rate, [&](Bucket& b) { return TakeLocked(b, now_ns, n, rate); });
+  return WithBucket(key, now_ns, [&](RateBucket& b) { return b.Take(now_ns, n, rate); });
 }
 
 size_t RateLimiter::AllowEach(Key key, int64_t now_ns, std::span<const uint64_t> sizes, Rate rate,
                               std::vector<char>* allowed) {
-  allowed->assign(sizes.size(), 0);
-  return WithBucket(key, now_ns, rate, [&](Bucket& b) {
-    size_t ok = 0;
-    for (size_t i = 0; i < sizes.size(); i++) {
-      if (TakeLocked(b, now_ns, sizes[i], rate)) {
-        (*allowed)[i] = 1;
-        ok++;
-      }
-    }
-    return ok;
-  });
+  return WithBucket(key, now_ns,
+                    [&](RateBucket& b) { return b.TakeEach(now_ns, sizes, rate, allowed); });
 }
 
 void RateLimiter::EvictIdle(int64_t now_ns) {

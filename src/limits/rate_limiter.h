@@ -44,6 +44,30 @@ struct Rate {
   bool operator==(const Rate&) const = default;
 };
 
+// One bucket, held by its owner and guarded by the owner's lock (an ingester stream keeps its
+// own per-stream bucket): the state of a RateLimiter bucket, 16 bytes. A new bucket is full.
+// The rate it was last used with is kept as floats: it only tells a changed configuration
+// apart (then the bucket keeps its current tokens, capped at the new burst, and refills at the
+// new rate) and carries the tokens over; every decision uses the caller's exact rate.
+class RateBucket {
+ public:
+  // Takes n tokens at now_ns if the bucket holds them; returns whether it did (Go's AllowN).
+  bool Take(int64_t now_ns, uint64_t n, Rate rate);
+  // AllowN for each of `sizes` in turn: (*allowed)[i] says whether sizes[i] was taken.
+  // Returns how many were.
+  size_t TakeEach(int64_t now_ns, std::span<const uint64_t> sizes, Rate rate,
+                  std::vector<char>* allowed);
+  // Full since (no earlier than) this time: a bucket full for a while is the same as a new one.
+  int64_t full_at() const { return tat_; }
+
+ private:
+  void Adopt(int64_t now_ns, Rate rate);
+
+  int64_t tat_ = INT64_MIN;  // when the bucket is full again (GCRA); INT64_MIN: never used
+  float limit_ = 0;
+  float burst_ = 0;
+};
+
 class RateLimiter {
  public:
   // Buckets full for longer than idle_ns are dropped.
@@ -88,28 +112,18 @@ class RateLimiter {
   size_t Size() const;
 
  private:
-  // GCRA state, changed only under its shard's lock. Held by value in a flat map: a
-  // million streams keep a million buckets, at 24 bytes a slot (key included) and no
-  // allocation apiece. The rate it was last configured with is kept as floats: it only
-  // tells a changed configuration (Reconfigure) and carries the tokens over to it; every
-  // decision uses the caller's exact rate.
-  struct Bucket {
-    int64_t tat = INT64_MIN;  // when the bucket is full again (GCRA)
-    float limit = 0;
-    float burst = 0;
-  };
+  // Buckets change only under their shard's lock. Held by value in a flat map: a million
+  // keys keep a million buckets, at 24 bytes a slot (key included) and no allocation apiece.
   struct Shard {
     mutable std::mutex mu;
-    absl::flat_hash_map<Key, Bucket> map;
+    absl::flat_hash_map<Key, RateBucket> map;
     int64_t last_sweep = INT64_MIN;  // guarded by mu
   };
   static constexpr size_t kShards = 64;
 
   // Runs fn(bucket) under the shard's lock, creating the bucket when new.
   template <typename Fn>
-  auto WithBucket(Key key, int64_t now_ns, Rate rate, Fn&& fn);
-  static bool TakeLocked(Bucket& b, int64_t now_ns, uint64_t n, Rate rate);
-  static void Reconfigure(Bucket& b, int64_t now_ns, Rate rate);
+  auto WithBucket(Key key, int64_t now_ns, Fn&& fn);
   void SweepLocked(Shard& shard, int64_t now_ns);
 
   const int64_t idle_ns_;

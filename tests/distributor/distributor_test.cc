@@ -904,17 +904,24 @@ TEST_F(DistributorTest, PerStreamRateLimitRefusesHotStreamAndWritesTheOthers) {
   EXPECT_EQ(held[R"({app="cold", service_name="cold"})"].size(), 2u);
 }
 
-// Everything handed to the ingester goes to its WAL: refused entries must never get there.
+// Everything handed to the ingester goes to its WAL: entries the tenant's rate refuses must
+// never get there. A stream's own rate is the ingester's to apply (as in Loki): the push
+// carries it, with each entry's cost (ingester_test covers that refused entries never reach
+// the WAL).
 class RecordingPusher : public ingester::Pusher {
  public:
   Status PushBatch(std::string_view, std::span<ingester::StreamAppend> streams) override {
     for (auto& sa : streams) {
       for (const auto& e : sa.entries) lines.emplace_back(e.line);
+      if (sa.rate != nullptr) rates.push_back(*sa.rate);
+      sizes.emplace_back(sa.sizes.begin(), sa.sizes.end());
       sa.result.appended = static_cast<uint32_t>(sa.entries.size());
     }
     return Status::OK();
   }
   std::vector<std::string> lines;
+  std::vector<limits::Rate> rates;
+  std::vector<std::vector<uint64_t>> sizes;
 };
 
 TEST_F(DistributorTest, RateLimitedEntriesNeverReachTheIngester) {
@@ -933,13 +940,15 @@ TEST_F(DistributorTest, RateLimitedEntriesNeverReachTheIngester) {
   EXPECT_EQ(d.Push(kTenant, Request({{R"({app="a"})", many}})).code(),
             StatusCode::kResourceExhausted);
   EXPECT_TRUE(pusher.lines.empty());
-  // Stream limit: only what fits.
-  const std::string l60(60, 'a'), l50(50, 'b'), l40(40, 'c');
-  EXPECT_EQ(d.Push(kTenant,
-                   Request({{R"({app="a"})", {{t, l60, {}}, {t + 1, l50, {}}, {t + 2, l40, {}}}}}))
-                .code(),
-            StatusCode::kResourceExhausted);
-  EXPECT_EQ(pusher.lines, (std::vector<std::string>{l60, l40}));
+  // Stream limit: the push carries the stream's rate and each entry's cost (line plus
+  // structured metadata, not the detected_level the distributor adds).
+  const std::string l60(60, 'a'), l50(50, 'b');
+  ASSERT_TRUE(
+      d.Push(kTenant, Request({{R"({app="a"})", {{t, l60, {{"k", "vv"}}}, {t + 1, l50, {}}}}}))
+          .ok());
+  EXPECT_EQ(pusher.lines, (std::vector<std::string>{l60, l50}));
+  EXPECT_EQ(pusher.rates, (std::vector<limits::Rate>{{1, 100}}));
+  EXPECT_EQ(pusher.sizes, (std::vector<std::vector<uint64_t>>{{63, 50}}));
 }
 
 }  // namespace

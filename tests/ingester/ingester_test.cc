@@ -3,6 +3,7 @@
 // store and index, the background flush loop, label lookups, tenant isolation
 // and concurrent push/snapshot/flush.
 #include "ingester/ingester.h"
+#include "ingester/streams.h"
 
 #include <gtest/gtest.h>
 
@@ -1642,6 +1643,53 @@ TEST_F(IngesterTest, StreamLimitRefusedStreamsNeverReachTheWalAndReplayIgnoresTh
     EXPECT_EQ(SnapshotEntries(*fresh, kTenant).size(), 2u);
     EXPECT_TRUE(Push(*fresh, kTenant, AppLabels(3), {{kBase, "d", {}}}).stream_limited);
   }
+}
+
+// A million streams are a million of these: with make_shared's control block a stream must
+// stay in jemalloc's 224-byte size class (x86-64, libstdc++).
+TEST(StreamLayoutTest, AStreamFitsTheAllocatorsSizeClass) { EXPECT_LE(sizeof(Stream), 208u); }
+
+// The per-stream rate limit (Loki's, in its ingester): each stream's own bucket, taken by
+// the entries the ingester would keep (not by duplicates nor entries too far behind);
+// refused entries never reach the WAL.
+TEST_F(IngesterTest, PerStreamRateLimitRefusesEntriesBeforeTheWal) {
+  MemFileSystem fs;
+  const std::string dir = "/wal";
+  const limits::Rate rate{1, 100};  // barely refills while the test runs
+  auto push = [&](Ingester& ing, const Labels& labels, std::vector<AppendEntry> entries) {
+    StreamAppend sa{&labels, 0, entries, {}};
+    sa.rate = &rate;
+    EXPECT_TRUE(ing.PushBatch(kTenant, std::span<StreamAppend>(&sa, 1)).ok());
+    return sa.result;
+  };
+  const std::string l60(60, 'a'), l50(50, 'b'), l40(40, 'c');
+  {
+    auto w = wal::Wal::Open({.dir = dir, .fsync = false, .fs = &fs});
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    auto ing = New();
+    ing->AttachWal(w->get(), dir, &fs);
+    AppendResult r = push(*ing, AppLabels(0), {{kBase, l60, {}}, {kBase + 1, l50, {}}});
+    EXPECT_EQ(r.appended, 1u);
+    EXPECT_EQ(r.rate_limited, (std::vector<std::pair<int64_t, uint64_t>>{{kBase + 1, 50}}));
+    // A duplicate of the last entry costs nothing; 40 bytes still fit.
+    r = push(*ing, AppLabels(0), {{kBase, l60, {}}, {kBase + 2, l40, {}}});
+    EXPECT_EQ(r.duplicates, 1u);
+    EXPECT_EQ(r.appended, 1u);
+    EXPECT_TRUE(r.rate_limited.empty());
+    // Another stream has its own bucket; a push without a rate is not limited.
+    EXPECT_EQ(push(*ing, AppLabels(1), {{kBase, l60, {}}, {kBase + 1, l40, {}}}).appended, 2u);
+    AppendResult free;
+    ASSERT_TRUE(ing->Push(kTenant, AppLabels(0), {{{kBase + 3, l60, {}}}}, &free).ok());
+    EXPECT_EQ(free.appended, 1u);
+  }
+  auto fresh = New();
+  ReplayReport report;
+  ASSERT_TRUE(fresh->ReplayWal(dir, &fs, &report).ok());
+  EXPECT_EQ(report.entries, 5u);
+  auto held = SnapshotEntries(*fresh, kTenant);
+  std::vector<std::string> lines;
+  for (const Entry& e : held[AppLabels(0).ToString()]) lines.push_back(e.line);
+  EXPECT_EQ(lines, (std::vector<std::string>{l60, l40, l60}));
 }
 
 // --- The memory guard ------------------------------------------------------------------
