@@ -136,6 +136,10 @@ void Ingester::CloseForPressure() {
   if (global) close_largest(all, ratio / 2 * static_cast<double>(opts_.max_head_bytes));
 }
 
+// What a flush batch holds per chunk besides the chunk's bytes (ClosedChunk, FlushItem, pack
+// item, index writer entry with its key and filter), counted against flush_batch_size.
+constexpr size_t kFlushBytesPerChunk = 1024;
+
 // A flushed chunk on its way to the store: its stream, the closed chunk, what is stored and
 // where it went.
 struct Ingester::FlushItem {
@@ -374,7 +378,9 @@ Status Ingester::FlushPass(bool force) {
           FlushItem& p = pending.emplace_back();
           p.stream = stream;
           p.chunk = c;
-          batch_bytes += c->bytes->size();
+          // A chunk's bytes, and what the flush holds for each chunk besides (its closed
+          // chunk, pack item, index entry): at many small streams that is most of a batch.
+          batch_bytes += c->bytes->size() + kFlushBytesPerChunk;
         }
       }
       if (!pending.empty()) FlushBatch(inst, pending, now, note_failure, &released_any);

@@ -77,8 +77,9 @@ struct IngesterOptions {
   // (docs/formats/pack.md) instead of one object per chunk; 0 = one object per chunk.
   size_t pack_target_size = 32u << 20;
   // A flush pass closes, writes and indexes a tenant's streams (in fingerprint order) in
-  // batches of about this many chunk bytes, each with its own index file per day, so its
-  // peak memory does not grow with the number of streams; 0 = one batch per tenant.
+  // batches of about this many chunk bytes (each chunk counted with 1 KiB more for what the
+  // flush holds beside it), each with its own index file per day, so its peak memory does
+  // not grow with the number of streams; 0 = one batch per tenant.
   size_t flush_batch_size = 64u << 20;
   // Entries older than (newest entry of the stream - window) are rejected as
   // "too far behind". Loki: max_chunk_age / 2.
