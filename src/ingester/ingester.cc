@@ -272,7 +272,9 @@ void Ingester::AppendLocked(std::string_view tenant, Stream& s, int64_t ts, std:
 
 Status Ingester::Push(std::string_view tenant, const Labels& labels,
                       std::span<const AppendEntry> entries, AppendResult* result) {
-  StreamAppend one{&labels, 0, entries, {}};
+  StreamAppend one;
+  one.labels = &labels;
+  one.entries = entries;
   Status st = PushBatch(tenant, std::span<StreamAppend>(&one, 1));
   *result = std::move(one.result);
   return st;

@@ -1512,7 +1512,13 @@ TEST_F(IngesterTest, StreamLimitRefusesNewStreamsOnlyAndOtherStreamsOfThePushAre
   const std::vector<AppendEntry> e0 = {{kBase + 10, "a2", {}}};
   const std::vector<AppendEntry> e3 = {{kBase + 10, "x", {}}};
   const std::vector<AppendEntry> e1 = {{kBase + 10, "b2", {}}};
-  std::vector<StreamAppend> batch = {{&l0, 0, e0, {}}, {&l3, 0, e3, {}}, {&l1, 0, e1, {}}};
+  std::vector<StreamAppend> batch(3);
+  batch[0].labels = &l0;
+  batch[0].entries = e0;
+  batch[1].labels = &l3;
+  batch[1].entries = e3;
+  batch[2].labels = &l1;
+  batch[2].entries = e1;
   ASSERT_TRUE(ing->PushBatch(kTenant, batch).ok());
   EXPECT_EQ(batch[0].result.appended, 1u);
   EXPECT_FALSE(batch[0].result.stream_limited);
@@ -1657,7 +1663,9 @@ TEST_F(IngesterTest, PerStreamRateLimitRefusesEntriesBeforeTheWal) {
   const std::string dir = "/wal";
   const limits::Rate rate{1, 100};  // barely refills while the test runs
   auto push = [&](Ingester& ing, const Labels& labels, std::vector<AppendEntry> entries) {
-    StreamAppend sa{&labels, 0, entries, {}};
+    StreamAppend sa;
+    sa.labels = &labels;
+    sa.entries = entries;
     sa.rate = &rate;
     EXPECT_TRUE(ing.PushBatch(kTenant, std::span<StreamAppend>(&sa, 1)).ok());
     return sa.result;
