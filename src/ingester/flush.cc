@@ -274,11 +274,17 @@ void Ingester::FlushBatch(TenantInstance* inst, std::vector<FlushItem>& pending,
     ref.key = *p.key;
     // Detached from the re-encoding, or when the chunk was closed.
     ref.filter = !p.filter.empty() ? std::move(pending[i].filter) : p.chunk->filter;
-    for (int64_t day = DayOf(ref.min_ts); day <= DayOf(ref.max_ts); day++) {
+    const int64_t first_day = DayOf(ref.min_ts), last_day = DayOf(ref.max_ts);
+    for (int64_t day = first_day; day <= last_day; day++) {
       Day& d = days[day];
       d.writer.AddSeries(ref.fingerprint, p.stream->labels_);
-      d.writer.AddChunk(ref);
       d.chunks.push_back(i);
+      // The last day's writer takes the ref (its key and filter are not copied again).
+      if (day == last_day) {
+        d.writer.AddChunk(std::move(ref));
+      } else {
+        d.writer.AddChunk(ref);
+      }
     }
     written[i] = true;
     *released_any = true;

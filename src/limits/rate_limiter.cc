@@ -69,19 +69,6 @@ bool RateBucket::Take(int64_t now_ns, uint64_t n, Rate rate) {
   return true;
 }
 
-size_t RateBucket::TakeEach(int64_t now_ns, std::span<const uint64_t> sizes, Rate rate,
-                            std::vector<char>* allowed) {
-  allowed->assign(sizes.size(), 0);
-  size_t ok = 0;
-  for (size_t i = 0; i < sizes.size(); i++) {
-    if (Take(now_ns, sizes[i], rate)) {
-      (*allowed)[i] = 1;
-      ok++;
-    }
-  }
-  return ok;
-}
-
 void RateLimiter::SweepLocked(Shard& shard, int64_t now_ns) {
   shard.last_sweep = now_ns;
   // Full since tat: after idle_ns of that a bucket is the same as a new one.
@@ -92,11 +79,6 @@ void RateLimiter::SweepLocked(Shard& shard, int64_t now_ns) {
 
 RateLimiter::Key RateLimiter::KeyOf(std::string_view key) {
   return {XXH3_64bits(key.data(), key.size())};
-}
-
-RateLimiter::Key RateLimiter::StreamKeyOf(std::string_view tenant, uint64_t fp) {
-  // The fingerprint seeds the tenant's hash: a key apiece without building tenant + fp.
-  return {XXH3_64bits_withSeed(tenant.data(), tenant.size(), fp)};
 }
 
 template <typename Fn>
@@ -116,12 +98,6 @@ auto RateLimiter::WithBucket(Key key, int64_t now_ns, Fn&& fn) {
 
 bool RateLimiter::AllowN(Key key, int64_t now_ns, uint64_t n, Rate rate) {
   return WithBucket(key, now_ns, [&](RateBucket& b) { return b.Take(now_ns, n, rate); });
-}
-
-size_t RateLimiter::AllowEach(Key key, int64_t now_ns, std::span<const uint64_t> sizes, Rate rate,
-                              std::vector<char>* allowed) {
-  return WithBucket(key, now_ns,
-                    [&](RateBucket& b) { return b.TakeEach(now_ns, sizes, rate, allowed); });
 }
 
 void RateLimiter::EvictIdle(int64_t now_ns) {

@@ -1,5 +1,6 @@
-// Keyed token buckets for ingestion rate limits (the tenant limit in the distributor, the
-// per-stream limit keyed by tenant + stream fingerprint).
+// Token buckets for ingestion rate limits: RateBucket, one bucket its owner guards (an
+// ingester stream holds its per-stream bucket), and RateLimiter, buckets found by key (the
+// tenant limit in the distributor).
 //
 // Semantics are those of Go's golang.org/x/time/rate `Limiter.AllowN`, which Loki uses:
 // tokens refill at `limit` per second up to `burst`; a new bucket starts full; a request
@@ -8,9 +9,8 @@
 //
 // Each bucket is one "theoretical arrival time" (GCRA, the single-word form of a token
 // bucket): tokens = burst - max(tat - now, 0) * limit. Buckets are held by value in 64
-// hash-map shards and read and updated under their shard's mutex (a million streams keep a
-// million buckets at 24 bytes a map slot, without an allocation or atomics apiece). A
-// bucket is found by the 64-bit XXH3 of its key (tenant, or tenant and stream fingerprint),
+// hash-map shards and read and updated under their shard's mutex (24 bytes a map slot,
+// without an allocation or atomics apiece). A bucket is found by the 64-bit XXH3 of its key,
 // not the key itself: no string is built, stored or compared per call, and two keys meet on
 // one bucket with a probability of ~2^-64 per pair (then they share a rate).
 //
@@ -53,10 +53,6 @@ class RateBucket {
  public:
   // Takes n tokens at now_ns if the bucket holds them; returns whether it did (Go's AllowN).
   bool Take(int64_t now_ns, uint64_t n, Rate rate);
-  // AllowN for each of `sizes` in turn: (*allowed)[i] says whether sizes[i] was taken.
-  // Returns how many were.
-  size_t TakeEach(int64_t now_ns, std::span<const uint64_t> sizes, Rate rate,
-                  std::vector<char>* allowed);
   // Full since (no earlier than) this time: a bucket full for a while is the same as a new one.
   int64_t full_at() const { return tat_; }
 
@@ -86,8 +82,6 @@ class RateLimiter {
     }
   };
   static Key KeyOf(std::string_view key);
-  // The bucket of stream `fp` of `tenant` (Loki's per-stream limit).
-  static Key StreamKeyOf(std::string_view tenant, uint64_t fp);
 
   // Takes n tokens from key's bucket at time now_ns (wall or monotonic, but the same
   // clock for every call) if it holds them; returns whether it did. Thread-safe.
@@ -95,15 +89,6 @@ class RateLimiter {
     return AllowN(KeyOf(key), now_ns, n, rate);
   }
   bool AllowN(Key key, int64_t now_ns, uint64_t n, Rate rate);
-
-  // AllowN for each of `sizes` in turn on one bucket (one map lookup): (*allowed)[i] says
-  // whether sizes[i] was taken. Returns how many were allowed. Thread-safe.
-  size_t AllowEach(std::string_view key, int64_t now_ns, std::span<const uint64_t> sizes, Rate rate,
-                   std::vector<char>* allowed) {
-    return AllowEach(KeyOf(key), now_ns, sizes, rate, allowed);
-  }
-  size_t AllowEach(Key key, int64_t now_ns, std::span<const uint64_t> sizes, Rate rate,
-                   std::vector<char>* allowed);
 
   // Drops every bucket that has been full for idle_ns at now_ns. Thread-safe.
   void EvictIdle(int64_t now_ns);

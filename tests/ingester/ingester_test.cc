@@ -1662,12 +1662,13 @@ TEST_F(IngesterTest, PerStreamRateLimitRefusesEntriesBeforeTheWal) {
   MemFileSystem fs;
   const std::string dir = "/wal";
   const limits::Rate rate{1, 100};  // barely refills while the test runs
-  auto push = [&](Ingester& ing, const Labels& labels, std::vector<AppendEntry> entries) {
+  auto push = [&](Ingester& ing, const Labels& labels, std::vector<AppendEntry> entries,
+                  std::string_view tenant = kTenant) {
     StreamAppend sa;
     sa.labels = &labels;
     sa.entries = entries;
     sa.rate = &rate;
-    EXPECT_TRUE(ing.PushBatch(kTenant, std::span<StreamAppend>(&sa, 1)).ok());
+    EXPECT_TRUE(ing.PushBatch(tenant, std::span<StreamAppend>(&sa, 1)).ok());
     return sa.result;
   };
   const std::string l60(60, 'a'), l50(50, 'b'), l40(40, 'c');
@@ -1684,8 +1685,11 @@ TEST_F(IngesterTest, PerStreamRateLimitRefusesEntriesBeforeTheWal) {
     EXPECT_EQ(r.duplicates, 1u);
     EXPECT_EQ(r.appended, 1u);
     EXPECT_TRUE(r.rate_limited.empty());
-    // Another stream has its own bucket; a push without a rate is not limited.
+    // Another stream has its own bucket, and so has the same stream of another tenant; a
+    // push without a rate is not limited.
     EXPECT_EQ(push(*ing, AppLabels(1), {{kBase, l60, {}}, {kBase + 1, l40, {}}}).appended, 2u);
+    EXPECT_EQ(push(*ing, AppLabels(0), {{kBase, l60, {}}, {kBase + 1, l40, {}}}, "other").appended,
+              2u);
     AppendResult free;
     ASSERT_TRUE(ing->Push(kTenant, AppLabels(0), {{{kBase + 3, l60, {}}}}, &free).ok());
     EXPECT_EQ(free.appended, 1u);
@@ -1693,7 +1697,7 @@ TEST_F(IngesterTest, PerStreamRateLimitRefusesEntriesBeforeTheWal) {
   auto fresh = New();
   ReplayReport report;
   ASSERT_TRUE(fresh->ReplayWal(dir, &fs, &report).ok());
-  EXPECT_EQ(report.entries, 5u);
+  EXPECT_EQ(report.entries, 7u);
   auto held = SnapshotEntries(*fresh, kTenant);
   std::vector<std::string> lines;
   for (const Entry& e : held[AppLabels(0).ToString()]) lines.push_back(e.line);

@@ -55,28 +55,6 @@ TEST(RateLimiterTest, KeysHaveTheirOwnBuckets) {
   EXPECT_EQ(rl.Size(), 2u);
 }
 
-// A stream's bucket is its tenant's and fingerprint's: other fingerprints, other tenants
-// (also a tenant whose name is the first one's plus the fingerprint's bytes) and the
-// tenant's own key have buckets of their own.
-TEST(RateLimiterTest, StreamKeysHaveTheirOwnBuckets) {
-  RateLimiter rl;
-  std::vector<uint64_t> sizes{300};
-  std::vector<char> allowed;
-  EXPECT_EQ(rl.AllowEach(RateLimiter::StreamKeyOf("t", 7), 0, sizes, k100, &allowed), 1u);
-  EXPECT_EQ(rl.AllowEach(RateLimiter::StreamKeyOf("t", 7), 0, sizes, k100, &allowed), 0u);
-  EXPECT_EQ(allowed, std::vector<char>{0});
-  EXPECT_EQ(rl.AllowEach(RateLimiter::StreamKeyOf("t", 8), 0, sizes, k100, &allowed), 1u);
-  EXPECT_EQ(rl.AllowEach(RateLimiter::StreamKeyOf("u", 7), 0, sizes, k100, &allowed), 1u);
-  std::string long_name = "t";
-  const uint64_t fp = 7;
-  long_name.append(reinterpret_cast<const char*>(&fp), sizeof(fp));
-  EXPECT_EQ(rl.AllowEach(RateLimiter::StreamKeyOf(long_name, 0), 0, sizes, k100, &allowed), 1u);
-  EXPECT_TRUE(rl.AllowN("t", 0, 300, k100));
-  EXPECT_EQ(rl.Size(), 5u);
-  EXPECT_FALSE(RateLimiter::StreamKeyOf("t", 7) == RateLimiter::KeyOf("t"));
-  EXPECT_TRUE(RateLimiter::StreamKeyOf("t", 7) == RateLimiter::StreamKeyOf("t", 7));
-}
-
 TEST(RateLimiterTest, ChangedLimitAndBurstApplyAtOnce) {
   RateLimiter rl;
   const int64_t t = 1000 * kSec;
@@ -123,12 +101,16 @@ TEST(RateLimiterTest, ZeroLimitNeverRefills) {
   EXPECT_FALSE(rl.AllowN("a", 3600 * kSec, 1, none));
 }
 
-TEST(RateLimiterTest, AllowEachTakesWhatFitsInOrder) {
-  RateLimiter rl;
-  std::vector<uint64_t> sizes = {100, 150, 100, 50, 400};
+// A bucket held by its owner (an ingester stream's): entries are taken in order, each if
+// it fits, a refused one taking nothing.
+TEST(RateBucketTest, TakesWhatFitsInOrder) {
+  RateBucket b;
   std::vector<char> allowed;
-  EXPECT_EQ(rl.AllowEach("a", 0, sizes, k100, &allowed), 3u);
+  for (uint64_t size : {100, 150, 100, 50, 400}) allowed.push_back(b.Take(0, size, k100));
   EXPECT_EQ(allowed, (std::vector<char>{1, 1, 0, 1, 0}));
+  // It refills at the limit, as a RateLimiter bucket does.
+  EXPECT_FALSE(b.Take(kSec / 2, 51, k100));
+  EXPECT_TRUE(b.Take(kSec / 2, 50, k100));
 }
 
 TEST(RateLimiterTest, IdleBucketsAreEvicted) {
