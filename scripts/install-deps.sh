@@ -9,6 +9,7 @@ PKGS=(
   libboost-dev libsnappy-dev libzstd-dev liblz4-dev libdeflate-dev zlib1g-dev
   libre2-dev libsimdjson-dev libxxhash-dev libyaml-cpp-dev libabsl-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libcurl4-openssl-dev libssl-dev
   prometheus prometheus-alertmanager
 )
 

@@ -31,6 +31,7 @@
 #include "server/ruler_api.h"
 #include "server/runtime_config.h"
 #include "storage/fs_object_store.h"
+#include "storage/s3_object_store.h"
 #include "tail/tail.h"
 #include "wal/wal.h"
 #include "wire/push.h"
@@ -46,7 +47,7 @@ struct App::Impl {
   // Span export (null when off); declared before the HTTP server and the pools whose requests
   // and tasks end spans, so it outlives them.
   std::unique_ptr<OtlpTraceExporter> trace_exporter;
-  std::unique_ptr<storage::FsObjectStore> store;
+  std::unique_ptr<storage::ObjectStore> store;
   std::unique_ptr<index::IndexStore> index;
   std::unique_ptr<ingester::Ingester> ingester;
   std::unique_ptr<limits::Overrides> limits;
@@ -117,7 +118,23 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
         .Set(1);
   }
   std::filesystem::path root(config.common.path_prefix);
-  SKALD_ASSIGN_OR_RETURN(s.store, storage::FsObjectStore::Open((root / "store").string()));
+  SKALD_ASSIGN_OR_RETURN(std::optional<storage::S3Config> s3, ObjectStoreS3Config(config));
+  if (s3.has_value()) {
+    SKALD_ASSIGN_OR_RETURN(std::unique_ptr<storage::S3ObjectStore> s3_store,
+                           storage::S3ObjectStore::Open(*s3, s.registry));
+    // As Loki, a bucket that does not answer at start is a startup error (not a later
+    // surprise at the first flush).
+    Status st = s3_store->CheckBucket();
+    if (!st.ok()) return Status(st.code(), "object storage: " + st.message());
+    log::Info("object storage",
+              {{"backend", "s3"},
+               {"bucket", s3->bucket},
+               {"endpoint",
+                s3->endpoint.empty() ? "s3." + s3->region + ".amazonaws.com" : s3->endpoint}});
+    s.store = std::move(s3_store);
+  } else {
+    SKALD_ASSIGN_OR_RETURN(s.store, storage::FsObjectStore::Open((root / "store").string()));
+  }
   s.index = std::make_unique<index::IndexStore>(s.store.get());
   s.limits = std::make_unique<limits::Overrides>(config.limits_config);
   if (!config.runtime_config.file.empty()) {

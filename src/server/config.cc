@@ -82,6 +82,39 @@ Kind KindOf(limits::ValueKind k) {
     yaml, flag, Kind::kind, [](Config& c) -> void* { return &c.member; }, nullptr, help \
   }
 
+#define SKALD_S3_FIELDS(yaml, flag, member)                                                      \
+  SKALD_FIELD(yaml ".s3", flag "url", kString, member.url,                                       \
+              "S3 URL: s3://<access key>:<secret>@<region or endpoint>/<bucket>; sets what the " \
+              "other s3 settings leave empty."),                                                 \
+      SKALD_FIELD(yaml ".s3forcepathstyle", flag "force-path-style", kBool,                      \
+                  member.force_path_style,                                                       \
+                  "Path-style addressing (<endpoint>/<bucket>/<key>) instead of "                \
+                  "virtual-hosted (<bucket>.<endpoint>/<key>)."),                                \
+      SKALD_FIELD(yaml ".bucketnames", flag "buckets", kString, member.bucketnames,              \
+                  "Bucket holding chunks and index. Skald uses one bucket (a comma list is "     \
+                  "refused)."),                                                                  \
+      SKALD_FIELD(yaml ".endpoint", flag "endpoint", kString, member.endpoint,                   \
+                  "S3 endpoint (host[:port] or an http(s) URL). Empty: AWS's for the region."),  \
+      SKALD_FIELD(yaml ".region", flag "region", kString, member.region,                         \
+                  "AWS region (signing scope). Empty: us-east-1."),                              \
+      SKALD_FIELD(yaml ".access_key_id", flag "access-key-id", kString, member.access_key_id,    \
+                  "AWS access key ID."),                                                         \
+      SKALD_FIELD(yaml ".secret_access_key", flag "secret-access-key", kString,                  \
+                  member.secret_access_key, "AWS secret access key."),                           \
+      SKALD_FIELD(yaml ".session_token", flag "session-token", kString, member.session_token,    \
+                  "AWS session token (temporary credentials)."),                                 \
+      SKALD_FIELD(yaml ".insecure", flag "insecure", kBool, member.insecure,                     \
+                  "Plain HTTP to an endpoint given without a scheme."),                          \
+      SKALD_FIELD(yaml ".http_config.insecure_skip_verify", flag "http.insecure-skip-verify",    \
+                  kBool, member.insecure_skip_verify,                                            \
+                  "Do not verify the server's TLS certificate."),                                \
+      SKALD_FIELD(yaml ".backoff_config.min_period", flag "min-backoff", kGoDuration,            \
+                  member.min_backoff_ns, "Minimum backoff time when S3 requests fail."),         \
+      SKALD_FIELD(yaml ".backoff_config.max_period", flag "max-backoff", kGoDuration,            \
+                  member.max_backoff_ns, "Maximum backoff time when S3 requests fail."),         \
+      SKALD_FIELD(yaml ".backoff_config.max_retries", flag "max-retries", kInt,                  \
+                  member.max_retries, "Maximum number of times to retry a failed S3 request")
+
 // Order here is the order of ConfigToYaml(); fields of one section stay together.
 const std::vector<Field>& Fields() {
   static const std::vector<Field> f = [] {
@@ -120,6 +153,8 @@ const std::vector<Field>& Fields() {
                     "larger bodies are rejected with 413 while being inflated."),
         SKALD_FIELD("common.path_prefix", "common.path-prefix", kString, common.path_prefix,
                     "Directory under which Skald keeps its data (WAL, chunks, index)."),
+        SKALD_S3_FIELDS("common.storage.s3", "common.storage.s3.", common.storage_s3),
+        SKALD_S3_FIELDS("storage_config.aws", "s3.", storage_config.aws),
         SKALD_FIELD("ingester.concurrent_flushes", "ingester.concurrent-flushes", kInt,
                     ingester.concurrent_flushes,
                     "How many flushes can happen concurrently from each stream."),
@@ -305,6 +340,7 @@ const std::vector<Field>& Fields() {
   return f;
 }
 
+#undef SKALD_S3_FIELDS
 #undef SKALD_FIELD
 
 // Loki keys Skald accepts but does not implement. A top-level name covers its
@@ -320,7 +356,7 @@ const std::set<std::string>& LokiOnlyKeys() {
     add("",
         "lbac ballast_bytes ui distributor querier query_engine query_scheduler frontend "
         "query_range ingester_client index_gateway "
-        "bloom_build bloom_gateway storage_config chunk_store_config schema_config "
+        "bloom_build bloom_gateway chunk_store_config schema_config "
         "compactor_grpc_client frontend_worker memberlist kafka_config dataobj ingest_limits "
         "ingest_limits_frontend ingest_limits_frontend_client operational_config "
         "analytics profiling tenant_limits_allow_publish shutdown_delay "
@@ -368,8 +404,12 @@ const std::set<std::string>& LokiOnlyKeys() {
         "skip_latest_n_tables compactor_ring horizontal_scaling_mode "
         "deletion_marker_object_store_prefix worker_config jobs_config "
         "retention_backoff_config");
+    // Partly implemented sections: their other keys are accepted and ignored.
+    add("", "storage_config");
+    add("storage_config", "aws aws.http_config aws.backoff_config");
+    add("common", "storage storage.s3 storage.s3.http_config storage.s3.backoff_config");
     add("common",
-        "storage persist_tokens replication_factor ring instance_interface_names instance_addr "
+        "persist_tokens replication_factor ring instance_interface_names instance_addr "
         "compactor_address compactor_grpc_address scratch_path");
     add("ingester",
         "lifecycler flush_op_backoff chunk_retain_period autoforget_unhealthy sync_period "
@@ -1237,6 +1277,87 @@ Status ValidateLimits(const limits::Limits& l) {
     return Status::InvalidArgument("max_query_parallelism must not be negative");
   }
   return Status::OK();
+}
+
+namespace {
+
+// The parts of an s3:// (or http(s)://) url as Config::S3Storage fields.
+Status ParseS3Url(std::string_view url, Config::S3Storage* out) {
+  std::string_view rest = url;
+  std::string scheme;
+  size_t sep = rest.find("://");
+  if (sep == std::string_view::npos) {
+    return Status::InvalidArgument("invalid s3 url \"" + std::string(url) + "\": no scheme");
+  }
+  scheme = std::string(rest.substr(0, sep));
+  rest.remove_prefix(sep + 3);
+  if (scheme != "s3" && scheme != "http" && scheme != "https") {
+    return Status::InvalidArgument("invalid s3 url \"" + std::string(url) +
+                                   "\": scheme must be s3, http or https");
+  }
+  size_t slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  std::string_view bucket = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+  while (!bucket.empty() && bucket.back() == '/') bucket.remove_suffix(1);
+  size_t at = authority.rfind('@');
+  if (at != std::string_view::npos) {
+    std::string_view user = authority.substr(0, at);
+    authority.remove_prefix(at + 1);
+    size_t colon = user.find(':');
+    out->access_key_id = std::string(user.substr(0, colon));
+    if (colon != std::string_view::npos)
+      out->secret_access_key = std::string(user.substr(colon + 1));
+  }
+  out->bucketnames = std::string(bucket);
+  if (scheme != "s3") {
+    out->endpoint = scheme + "://" + std::string(authority);
+    out->force_path_style = true;
+  } else if (authority.find('.') != std::string_view::npos ||
+             authority.find(':') != std::string_view::npos || authority == "localhost") {
+    out->endpoint = std::string(authority);
+  } else {
+    out->region = std::string(authority);
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+StatusOr<std::optional<storage::S3Config>> ObjectStoreS3Config(const Config& c) {
+  Config::S3Storage layers[4] = {c.storage_config.aws, {}, c.common.storage_s3, {}};
+  if (!layers[0].url.empty()) SKALD_RETURN_IF_ERROR(ParseS3Url(layers[0].url, &layers[1]));
+  if (!layers[2].url.empty()) SKALD_RETURN_IF_ERROR(ParseS3Url(layers[2].url, &layers[3]));
+  auto first = [&](std::string Config::S3Storage::*m) {
+    for (const auto& l : layers) {
+      if (!(l.*m).empty()) return l.*m;
+    }
+    return std::string();
+  };
+  // Only the layers of the section that names the bucket count for the non-string settings.
+  const bool aws = !layers[0].bucketnames.empty() || !layers[1].bucketnames.empty();
+  const Config::S3Storage& section = aws ? c.storage_config.aws : c.common.storage_s3;
+  const Config::S3Storage& parsed = aws ? layers[1] : layers[3];
+  storage::S3Config s3;
+  s3.bucket = first(&Config::S3Storage::bucketnames);
+  if (s3.bucket.empty()) return std::optional<storage::S3Config>();
+  if (s3.bucket.find(',') != std::string::npos) {
+    return Status::InvalidArgument("s3 bucketnames \"" + s3.bucket +
+                                   "\": Skald stores chunks in one bucket; give one name");
+  }
+  s3.endpoint = first(&Config::S3Storage::endpoint);
+  s3.region = first(&Config::S3Storage::region);
+  if (s3.region.empty()) s3.region = "us-east-1";
+  s3.access_key_id = first(&Config::S3Storage::access_key_id);
+  s3.secret_access_key = first(&Config::S3Storage::secret_access_key);
+  s3.session_token = first(&Config::S3Storage::session_token);
+  s3.force_path_style = section.force_path_style || parsed.force_path_style;
+  s3.insecure = section.insecure;
+  s3.insecure_skip_verify = section.insecure_skip_verify;
+  s3.backoff.min_period_ns = section.min_backoff_ns;
+  s3.backoff.max_period_ns = section.max_backoff_ns;
+  s3.backoff.max_retries = section.max_retries;
+  SKALD_RETURN_IF_ERROR(storage::ValidateS3Config(s3));
+  return std::optional<storage::S3Config>(std::move(s3));
 }
 
 Status ValidateConfig(const Config& c) {

@@ -24,6 +24,7 @@
 #include "core/status.h"
 #include "core/time.h"
 #include "limits/limits.h"
+#include "storage/s3_object_store.h"
 
 namespace skald::server {
 
@@ -59,9 +60,33 @@ struct Config {
     std::optional<std::vector<std::string>> otlp_default_resource_attributes_as_index_labels;
   } distributor;
 
+  // Loki's S3 client block: storage_config.aws (-s3.*) and common.storage.s3
+  // (-common.storage.s3.*). Chunks and index go to S3 when a bucket is configured (here or in
+  // the url); storage_config.aws wins over common.storage.s3 when both name one.
+  struct S3Storage {
+    std::string url;  // s3://key:secret@region-or-endpoint/bucket
+    bool force_path_style = false;
+    std::string bucketnames;
+    std::string endpoint;
+    std::string region;
+    std::string access_key_id;
+    std::string secret_access_key;
+    std::string session_token;
+    bool insecure = false;
+    bool insecure_skip_verify = false;
+    int64_t min_backoff_ns = 100'000'000;
+    int64_t max_backoff_ns = 3 * kNanosPerSecond;
+    int max_retries = 5;
+  };
+
   struct Common {
     std::string path_prefix = "./data";  // -common.path-prefix
+    S3Storage storage_s3;
   } common;
+
+  struct StorageConfig {
+    S3Storage aws;
+  } storage_config;
 
   struct Ingester {
     int64_t chunk_block_size = 262144;                     // -ingester.chunks-block-size
@@ -186,6 +211,12 @@ std::string ExpandEnv(std::string_view text);
 // Checks cross-field and range rules: ports in 0..65535, known log level,
 // known chunk encoding, positive flush concurrency and chunk block size, ...
 Status ValidateConfig(const Config& c);
+
+// The S3 settings chunks and index go to, from storage_config.aws over common.storage.s3
+// (each field: the first non-empty of aws, aws's url, common, common's url); nullopt when no
+// bucket is configured (the filesystem under common.path_prefix is used). InvalidArgument
+// for a malformed url or a list of buckets.
+StatusOr<std::optional<storage::S3Config>> ObjectStoreS3Config(const Config& c);
 
 // Range rules of one tenant's limits (limits_config or a runtime override).
 Status ValidateLimits(const limits::Limits& l);

@@ -140,8 +140,8 @@ ruler:
   EXPECT_EQ(c->ignored_keys,
             (std::vector<std::string>{
                 "server.grpc_server_max_concurrent_streams", "common.instance_addr",
-                "common.storage", "common.replication_factor", "common.ring", "query_range",
-                "limits_config.metric_aggregation_enabled", "schema_config"}));
+                "common.storage.filesystem", "common.replication_factor", "common.ring",
+                "query_range", "limits_config.metric_aggregation_enabled", "schema_config"}));
   EXPECT_EQ(c->ruler.alertmanager_url, "http://localhost:9093");
 }
 
@@ -525,6 +525,77 @@ TEST(RuntimeConfigTest, LimitsConfigAndOverridesShareTheParser) {
             "overrides:\n  t:\n    ingestion_burst_size_mb: 12.5\n    max_line_size: 1MB\n"
             "    query_timeout: 2m\n");
   EXPECT_EQ(RuntimeConfigToYaml({}, limits::Limits(), true), "overrides: {}\n");
+}
+
+}  // namespace
+}  // namespace skald::server
+
+namespace skald::server {
+namespace {
+
+TEST(ConfigS3Test, LokiS3KeysSelectTheBucket) {
+  auto none = ObjectStoreS3Config(Config{});
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());  // no bucket: the filesystem
+
+  auto c = ParseConfigYaml(R"(
+common:
+  storage:
+    s3:
+      s3: s3://ak:sk@eu-west-1/common-bucket
+      s3forcepathstyle: true
+      sse:
+        type: SSE-S3
+    filesystem:
+      chunks_directory: /tmp/loki/chunks
+storage_config:
+  aws:
+    endpoint: http://127.0.0.1:9000
+    backoff_config:
+      max_retries: 7
+  boltdb_shipper:
+    active_index_directory: /tmp/x
+)");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto s3 = ObjectStoreS3Config(*c);
+  ASSERT_TRUE(s3.ok()) << s3.status().ToString();
+  ASSERT_TRUE(s3->has_value());
+  EXPECT_EQ((*s3)->bucket, "common-bucket");
+  EXPECT_EQ((*s3)->region, "eu-west-1");
+  EXPECT_EQ((*s3)->endpoint, "http://127.0.0.1:9000");  // aws's endpoint over the url's none
+  EXPECT_EQ((*s3)->access_key_id, "ak");
+  EXPECT_EQ((*s3)->secret_access_key, "sk");
+  EXPECT_TRUE((*s3)->force_path_style);
+  EXPECT_EQ((*s3)->backoff.max_retries, 5);  // the common section names the bucket
+  for (const char* k :
+       {"common.storage.s3.sse", "common.storage.filesystem", "storage_config.boltdb_shipper"}) {
+    EXPECT_NE(std::find(c->ignored_keys.begin(), c->ignored_keys.end(), k), c->ignored_keys.end())
+        << k;
+  }
+}
+
+TEST(ConfigS3Test, FlagsUrlFormsAndErrors) {
+  const char* argv[] = {"skald", "-s3.url=http://key:secret@minio:9000/logs", "-s3.max-retries=2",
+                        "-s3.min-backoff=1s"};
+  auto c = LoadConfig(4, argv);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto s3 = ObjectStoreS3Config(*c);
+  ASSERT_TRUE(s3.ok()) << s3.status().ToString();
+  EXPECT_EQ((*s3)->endpoint, "http://minio:9000");
+  EXPECT_EQ((*s3)->bucket, "logs");
+  EXPECT_TRUE((*s3)->force_path_style);
+  EXPECT_EQ((*s3)->backoff.max_retries, 2);
+  EXPECT_EQ((*s3)->backoff.min_period_ns, kNanosPerSecond);
+
+  Config two;
+  two.storage_config.aws.bucketnames = "a,b";
+  EXPECT_EQ(ObjectStoreS3Config(two).status().code(), StatusCode::kInvalidArgument);
+  Config bad;
+  bad.storage_config.aws.url = "gs://x/y";
+  EXPECT_EQ(ObjectStoreS3Config(bad).status().code(), StatusCode::kInvalidArgument);
+  Config host;
+  host.common.storage_s3.url = "s3://s3.example.com/b";
+  EXPECT_EQ((*ObjectStoreS3Config(host))->endpoint, "s3.example.com");
 }
 
 }  // namespace
