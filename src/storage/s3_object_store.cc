@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/metrics.h"
+#include "core/utf8.h"
 #include "storage/sigv4.h"
 
 namespace skald::storage {
@@ -104,22 +105,7 @@ void DecodeEntities(std::string_view in, std::string* out) {
         if (d < 0) break;
         cp = cp * (hex ? 16 : 10) + static_cast<uint32_t>(d);
       }
-      // UTF-8 encode.
-      if (cp < 0x80) {
-        out->push_back(static_cast<char>(cp));
-      } else if (cp < 0x800) {
-        out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-        out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-      } else if (cp < 0x10000) {
-        out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-        out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-      } else {
-        out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-        out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-        out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-      }
+      AppendUtf8(out, cp > 0x10FFFF ? kRuneError : static_cast<char32_t>(cp));
     } else {
       out->append(in.substr(i, semi - i + 1));
     }

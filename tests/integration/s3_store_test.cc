@@ -11,6 +11,7 @@
 #include "core/time.h"
 #include "skald_process.h"
 #include "storage/s3_object_store.h"
+#include "tests/testing/env_file.h"
 #include "tests/testing/temp_dir.h"
 #include "tools/http/http_client.h"
 #include "wire/push.h"
@@ -21,16 +22,7 @@ namespace {
 using http::QueryEscape;
 
 std::map<std::string, std::string> S3Env() {
-  std::map<std::string, std::string> env;
-  const char* path = std::getenv("SKALD_TEST_S3_ENV");
-  if (path == nullptr) return env;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    size_t eq = line.find('=');
-    if (eq != std::string::npos) env[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return env;
+  return testing::ReadEnvFileNamedBy("SKALD_TEST_S3_ENV");
 }
 
 class S3StoreTest : public ::testing::Test {

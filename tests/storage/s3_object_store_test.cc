@@ -15,21 +15,13 @@
 
 #include "core/metrics.h"
 #include "object_store_conformance.h"
+#include "tests/testing/env_file.h"
 
 namespace skald::storage {
 namespace {
 
 std::map<std::string, std::string> ReadEnvFile() {
-  std::map<std::string, std::string> env;
-  const char* path = std::getenv("SKALD_TEST_S3_ENV");
-  if (path == nullptr) return env;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    size_t eq = line.find('=');
-    if (eq != std::string::npos) env[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return env;
+  return testing::ReadEnvFileNamedBy("SKALD_TEST_S3_ENV");
 }
 
 S3Config ServerConfig() {
