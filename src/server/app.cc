@@ -122,10 +122,16 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   if (s3.has_value()) {
     SKALD_ASSIGN_OR_RETURN(std::unique_ptr<storage::S3ObjectStore> s3_store,
                            storage::S3ObjectStore::Open(*s3, s.registry));
-    // As Loki, a bucket that does not answer at start is a startup error (not a later
-    // surprise at the first flush).
+    // A missing bucket or refused credentials stop start-up (not a later surprise at the
+    // first flush); an unreachable store does not: the WAL replays, pushes are taken, and
+    // chunks wait in memory until the store is back.
     Status st = s3_store->CheckBucket();
-    if (!st.ok()) return Status(st.code(), "object storage: " + st.message());
+    if (st.code() == StatusCode::kUnavailable) {
+      log::Warn("object storage unavailable at start; chunks are flushed once it answers",
+                {{"err", st.ToString()}});
+    } else if (!st.ok()) {
+      return Status(st.code(), "object storage: " + st.message());
+    }
     log::Info("object storage",
               {{"backend", "s3"},
                {"bucket", s3->bucket},

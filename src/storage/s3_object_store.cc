@@ -406,8 +406,9 @@ StatusOr<Reply> Attempt(S3ObjectStore::Impl* impl, const S3Config& cfg, const Ca
   curl_slist_free_all(headers);
   if (rc != CURLE_OK) {
     curl_easy_cleanup(c);  // the connection may be in any state
-    return Status::IOError(std::string("s3: ") + call.op + " " + call.key + ": " +
-                           curl_easy_strerror(rc));
+    // Unreachable, timed out, reset: the store is unavailable (retried, counted by the breaker).
+    return Status::Unavailable(std::string("s3: ") + call.op + " " + call.key + ": " +
+                               curl_easy_strerror(rc));
   }
   impl->Give(c);
   return reply;

@@ -10,7 +10,8 @@
 //
 // Every request goes through a circuit breaker and is retried with exponential backoff and
 // full jitter (storage/resilience.h) when it failed in transport, timed out, or got a 5xx,
-// 429 or 408. While the breaker is open requests fail at once with Unavailable; callers
+// 429 or 408; a request that still fails in transport, or gets 503 or 429, is Unavailable.
+// While the breaker is open requests fail at once with Unavailable; callers
 // (the ingester's flush) keep their data and retry later. Client errors (403, 400...) are
 // not retried and name the S3 error code and message.
 //
