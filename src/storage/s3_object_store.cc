@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "core/metrics.h"
-#include "core/utf8.h"
+#include "storage/s3_xml.h"
 #include "storage/sigv4.h"
 
 namespace skald::storage {
@@ -69,99 +69,6 @@ StatusOr<Endpoint> ParseEndpoint(const S3Config& cfg) {
   if (s.empty()) return Status::InvalidArgument("s3 endpoint: empty host");
   e.host = std::string(s);
   return e;
-}
-
-void DecodeEntities(std::string_view in, std::string* out) {
-  out->clear();
-  for (size_t i = 0; i < in.size(); i++) {
-    if (in[i] != '&') {
-      out->push_back(in[i]);
-      continue;
-    }
-    size_t semi = in.find(';', i);
-    if (semi == std::string_view::npos) {
-      out->append(in.substr(i));
-      return;
-    }
-    std::string_view ent = in.substr(i + 1, semi - i - 1);
-    if (ent == "amp")
-      out->push_back('&');
-    else if (ent == "lt")
-      out->push_back('<');
-    else if (ent == "gt")
-      out->push_back('>');
-    else if (ent == "quot")
-      out->push_back('"');
-    else if (ent == "apos")
-      out->push_back('\'');
-    else if (ent.size() > 1 && ent[0] == '#') {
-      uint32_t cp = 0;
-      bool hex = ent[1] == 'x' || ent[1] == 'X';
-      for (char c : ent.substr(hex ? 2 : 1)) {
-        int d = (c >= '0' && c <= '9')          ? c - '0'
-                : (hex && c >= 'a' && c <= 'f') ? c - 'a' + 10
-                : (hex && c >= 'A' && c <= 'F') ? c - 'A' + 10
-                                                : -1;
-        if (d < 0) break;
-        cp = cp * (hex ? 16 : 10) + static_cast<uint32_t>(d);
-      }
-      AppendUtf8(out, cp > 0x10FFFF ? kRuneError : static_cast<char32_t>(cp));
-    } else {
-      out->append(in.substr(i, semi - i + 1));
-    }
-    i = semi;
-  }
-}
-
-// The text of the first <tag>...</tag> at or after *pos (moved past it); false when none.
-bool NextElement(std::string_view xml, std::string_view tag, size_t* pos, std::string_view* text) {
-  const std::string open = "<" + std::string(tag) + ">";
-  const std::string close = "</" + std::string(tag) + ">";
-  size_t b = xml.find(open, *pos);
-  if (b == std::string_view::npos) return false;
-  b += open.size();
-  size_t e = xml.find(close, b);
-  if (e == std::string_view::npos) return false;
-  *text = xml.substr(b, e - b);
-  *pos = e + close.size();
-  return true;
-}
-
-std::string ElementText(std::string_view xml, std::string_view tag) {
-  size_t pos = 0;
-  std::string_view t;
-  if (!NextElement(xml, tag, &pos, &t)) return {};
-  std::string out;
-  DecodeEntities(t, &out);
-  return out;
-}
-
-void AppendXmlEscaped(std::string* out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        *out += "&amp;";
-        break;
-      case '<':
-        *out += "&lt;";
-        break;
-      case '>':
-        *out += "&gt;";
-        break;
-      case '"':
-        *out += "&quot;";
-        break;
-      case '\'':
-        *out += "&apos;";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-          *out += "&#" + std::to_string(static_cast<unsigned char>(c)) + ";";
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
 }
 
 struct Call {
@@ -415,7 +322,8 @@ StatusOr<Reply> Attempt(S3ObjectStore::Impl* impl, const S3Config& cfg, const Ca
 }
 
 Status HttpError(const Call& call, const Reply& r) {
-  std::string code = ElementText(r.body, "Code"), message = ElementText(r.body, "Message");
+  std::string code = s3xml::ElementText(r.body, "Code"),
+              message = s3xml::ElementText(r.body, "Message");
   std::string m = std::string("s3: ") + call.op + (call.key.empty() ? "" : " " + call.key) +
                   ": HTTP " + std::to_string(r.status);
   if (!code.empty()) m += " " + code;
@@ -489,7 +397,7 @@ Status S3ObjectStore::PutParts(std::string_view key, std::span<const std::string
   create.query = {{"uploads", ""}};
   SKALD_ASSIGN_OR_RETURN(Reply cr, Execute(impl_.get(), cfg_, &breaker_, create));
   if (cr.status != 200) return HttpError(create, cr);
-  const std::string upload_id = ElementText(cr.body, "UploadId");
+  const std::string upload_id = s3xml::ElementText(cr.body, "UploadId");
   if (upload_id.empty())
     return Status::IOError("s3: multipart upload of " + create.key +
                            ": no UploadId in the response");
@@ -528,7 +436,7 @@ Status S3ObjectStore::PutParts(std::string_view key, std::span<const std::string
     if (ur->status != 200) return abort(HttpError(up, *ur));
     if (ur->etag.empty()) return abort(Status::IOError("s3: upload part: no ETag"));
     complete += "<Part><PartNumber>" + std::to_string(number) + "</PartNumber><ETag>";
-    AppendXmlEscaped(&complete, ur->etag);
+    s3xml::AppendXmlEscaped(&complete, ur->etag);
     complete += "</ETag></Part>";
   }
   complete += "</CompleteMultipartUpload>";
@@ -633,7 +541,7 @@ Status S3ObjectStore::CreateBucket() {
   }
   SKALD_ASSIGN_OR_RETURN(Reply r, Execute(impl_.get(), cfg_, &breaker_, call));
   if (r.status == 200) return Status::OK();
-  if (r.status == 409 && ElementText(r.body, "Code") == "BucketAlreadyOwnedByYou") {
+  if (r.status == 409 && s3xml::ElementText(r.body, "Code") == "BucketAlreadyOwnedByYou") {
     return Status::OK();
   }
   return HttpError(call, r);
@@ -652,7 +560,6 @@ StatusOr<std::vector<std::string>> S3ObjectStore::List(std::string_view prefix) 
   SKALD_RETURN_IF_ERROR(ValidateKeyPrefix(prefix));
   std::vector<std::string> keys;
   std::string token;
-  std::string decoded;
   while (true) {
     Call call;
     call.op = "LIST";
@@ -662,17 +569,10 @@ StatusOr<std::vector<std::string>> S3ObjectStore::List(std::string_view prefix) 
     if (!token.empty()) call.query.emplace_back("continuation-token", token);
     SKALD_ASSIGN_OR_RETURN(Reply r, Execute(impl_.get(), cfg_, &breaker_, call));
     if (r.status != 200) return HttpError(call, r);
-    size_t pos = 0;
-    std::string_view contents;
-    while (NextElement(r.body, "Contents", &pos, &contents)) {
-      size_t kp = 0;
-      std::string_view k;
-      if (!NextElement(contents, "Key", &kp, &k)) continue;
-      DecodeEntities(k, &decoded);
-      keys.push_back(decoded);
-    }
-    if (ElementText(r.body, "IsTruncated") != "true") break;
-    std::string next = ElementText(r.body, "NextContinuationToken");
+    SKALD_ASSIGN_OR_RETURN(s3xml::ListPage page, s3xml::ParseListPage(r.body));
+    for (std::string& k : page.keys) keys.push_back(std::move(k));
+    if (!page.truncated) break;
+    std::string next = std::move(page.next_token);
     if (next.empty() || next == token) {
       return Status::IOError("s3: LIST " + std::string(prefix) +
                              ": truncated listing without a new continuation token");
@@ -701,7 +601,7 @@ Status S3ObjectStore::DeleteMany(const std::vector<std::string>& keys) {
     std::string body = "<Delete><Quiet>true</Quiet>";
     for (size_t i = b; i < std::min(keys.size(), b + kDeleteBatch); i++) {
       body += "<Object><Key>";
-      AppendXmlEscaped(&body, keys[i]);
+      s3xml::AppendXmlEscaped(&body, keys[i]);
       body += "</Key></Object>";
     }
     body += "</Delete>";
@@ -715,11 +615,11 @@ Status S3ObjectStore::DeleteMany(const std::vector<std::string>& keys) {
     if (r.status != 200) return HttpError(call, r);
     size_t pos = 0;
     std::string_view err;
-    if (NextElement(r.body, "Error", &pos, &err)) {
-      std::string code = ElementText(err, "Code");
+    if (s3xml::NextElement(r.body, "Error", &pos, &err)) {
+      std::string code = s3xml::ElementText(err, "Code");
       if (code != "NoSuchKey") {
-        return Status::IOError("s3: DELETE_OBJECTS: " + ElementText(err, "Key") + ": " + code +
-                               " " + ElementText(err, "Message"));
+        return Status::IOError("s3: DELETE_OBJECTS: " + s3xml::ElementText(err, "Key") + ": " +
+                               code + " " + s3xml::ElementText(err, "Message"));
       }
     }
   }
