@@ -1126,6 +1126,66 @@ TEST_F(IngesterTest, FlushPacksChunksUpToTheTargetSize) {
   }
 }
 
+// A slow store that fails one operation in three, for pack and index writes alike, while
+// four threads push and a fifth keeps flushing: flushes fail and are retried, and once the
+// store heals one more flush stores every acknowledged entry exactly once (an entry whose
+// pack was written but whose index write failed is written again, never indexed twice).
+TEST_F(IngesterTest, AFlappingSlowStoreLosesNothing) {
+  storage::FaultObjectStore faulty(&store_);
+  index::IndexStore flaky_index(&faulty);
+  IngesterOptions o;
+  o.flush_batch_size = 4000;
+  o.pack_target_size = 2000;
+  auto ing = std::make_unique<Ingester>(o, &faulty, &flaky_index, nullptr);
+  faulty.Flap(3, 7);
+  faulty.SetLatency(std::chrono::microseconds(200));
+
+  constexpr int kThreads = 4, kStreams = 10, kRounds = 30;
+  std::vector<std::map<std::string, std::vector<Entry>>> pushed(kThreads);
+  std::atomic<bool> done{false};
+  std::atomic<int> failed_flushes{0}, flushes{0};
+  std::thread flusher([&] {
+    while (!done.load()) {
+      flushes++;
+      if (!ing->FlushAll().ok()) failed_flushes++;
+    }
+  });
+  std::vector<std::thread> pushers;
+  for (int t = 0; t < kThreads; t++) {
+    pushers.emplace_back([&, t] {
+      for (int r = 0; r < kRounds; r++) {
+        for (int s = 0; s < kStreams; s++) {
+          std::string text = "{app=\"flap\", t=\"";
+          text += std::to_string(t);
+          text += "\", s=\"";
+          text += std::to_string(s);
+          text += "\"}";
+          const Labels ls = L(text);
+          std::vector<Entry> entries = {{kBase + r * 10, Line(t * 100000 + s * 1000 + r), {}}};
+          Push(*ing, kTenant, ls, entries);
+          auto& dst = pushed[t][ls.ToString()];
+          dst.insert(dst.end(), entries.begin(), entries.end());
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));  // let flushes interleave
+      }
+    });
+  }
+  for (auto& th : pushers) th.join();
+  while (flushes.load() < 5) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  done = true;
+  flusher.join();
+  EXPECT_GT(faulty.failures(), 0u);
+  EXPECT_GT(failed_flushes.load(), 0);
+
+  faulty.Heal();
+  ASSERT_TRUE(ing->FlushAll().ok());
+  std::map<std::string, std::vector<Entry>> want;
+  for (auto& m : pushed) want.merge(m);
+  EXPECT_EQ(StoredEntries(kTenant), want);
+  EXPECT_TRUE(SnapshotEntries(*ing, kTenant).empty());
+  EXPECT_EQ(ing->MemoryBytes(), 0u);
+}
+
 // With a small flush_batch_size a pass closes, writes and indexes streams a batch at a time,
 // in fingerprint order: several index files, packs over disjoint fingerprint ranges, and
 // every line stored once. A store that refuses every pack fails each batch alike, keeps

@@ -1,10 +1,14 @@
 // FaultObjectStore: an ObjectStore wrapper for tests that fails the operations a rule
-// selects (by operation and key substring) with IOError, and passes everything else to
-// the wrapped store. Rules can change while the store is in use. Thread-safe.
+// selects (by operation and key substring) with IOError, can fail operations at random (a
+// flapping store) and delay every operation (a slow one), and passes everything else to
+// the wrapped store. Faults can change while the store is in use. Thread-safe.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,7 +26,12 @@ class FaultObjectStore : public ObjectStore {
 
   // From now on, `op` on every key containing `key_substring` ("" = every key) fails.
   void FailWhen(Op op, std::string key_substring);
-  // Removes every rule.
+  // From now on every operation fails (Unavailable) with probability 1/one_in, drawn from a
+  // generator seeded with `seed`; 0 stops it.
+  void Flap(uint32_t one_in, uint64_t seed);
+  // Every operation first sleeps this long (0: none).
+  void SetLatency(std::chrono::microseconds latency);
+  // Removes every rule, the flapping and the latency.
   void Heal();
   // Operations failed so far.
   size_t failures() const;
@@ -39,6 +48,9 @@ class FaultObjectStore : public ObjectStore {
   ObjectStore* base_;
   mutable std::mutex mu_;
   std::vector<std::pair<Op, std::string>> rules_;
+  uint32_t flap_one_in_ = 0;
+  std::mt19937_64 flap_rng_;
+  std::chrono::microseconds latency_{0};
   size_t failures_ = 0;
 };
 
