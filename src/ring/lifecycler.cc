@@ -16,6 +16,11 @@ Lifecycler::Lifecycler(KV* kv, LifecyclerConfig cfg) : kv_(kv), cfg_(std::move(c
 
 Lifecycler::~Lifecycler() { StopHeartbeats(); }
 
+bool Lifecycler::left() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return left_;
+}
+
 InstanceDesc Lifecycler::desc() const {
   std::lock_guard<std::mutex> lock(mu_);
   return desc_;
@@ -53,6 +58,7 @@ Status Lifecycler::Join() {
   }
   if (desc_.registered_ns == 0) desc_.registered_ns = NowNanos();
   desc_.state = State::kJoining;
+  left_ = false;
   SKALD_ASSIGN_OR_RETURN(lease_, kv_->GrantLease(cfg_.lease_ttl_seconds));
   SKALD_RETURN_IF_ERROR(PublishLocked());
   stopping_ = false;
@@ -77,6 +83,7 @@ Status Lifecycler::Leave() {
   std::lock_guard<std::mutex> lock(mu_);
   if (lease_ != 0) (void)kv_->RevokeLease(lease_);
   lease_ = 0;
+  left_ = true;
   return Status::OK();
 }
 

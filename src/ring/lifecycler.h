@@ -44,6 +44,8 @@ class Lifecycler {
   Status Leave();
 
   InstanceDesc desc() const;
+  // Whether Leave() succeeded (the entry is gone; Join() registers again).
+  bool left() const;
   // Heartbeats published and failed so far.
   uint64_t heartbeats() const { return heartbeats_.load(); }
   uint64_t heartbeat_failures() const { return heartbeat_failures_.load(); }
@@ -60,6 +62,7 @@ class Lifecycler {
   bool stopping_ = false;
   InstanceDesc desc_;
   int64_t lease_ = 0;
+  bool left_ = false;
   std::thread heartbeat_;
   std::atomic<uint64_t> heartbeats_{0}, heartbeat_failures_{0};
 };

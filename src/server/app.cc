@@ -1,8 +1,11 @@
 #include "server/app.h"
 
 #include <algorithm>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
+
+#include <unistd.h>
 #include <thread>
 
 #include "chunk/codec.h"
@@ -19,6 +22,9 @@
 #include "pattern/tee.h"
 #include "querier/querier.h"
 #include "querier/query_api.h"
+#include "ring/etcd_kv.h"
+#include "ring/kv.h"
+#include "ring/lifecycler.h"
 #include "ruler/alertmanager.h"
 #include "ruler/manager.h"
 #include "ruler/remote_write.h"
@@ -28,6 +34,7 @@
 #include "server/http_server.h"
 #include "server/loki_api.h"
 #include "server/otlp_trace_exporter.h"
+#include "server/ring_api.h"
 #include "server/ruler_api.h"
 #include "server/runtime_config.h"
 #include "storage/fs_object_store.h"
@@ -50,6 +57,9 @@ struct App::Impl {
   std::unique_ptr<storage::ObjectStore> store;
   std::unique_ptr<index::IndexStore> index;
   std::unique_ptr<ingester::Ingester> ingester;
+  // The ingester ring (in memory, or etcd) and this instance's membership in it.
+  std::unique_ptr<ring::KV> ring_kv;
+  std::unique_ptr<ring::Lifecycler> lifecycler;
   std::unique_ptr<limits::Overrides> limits;
   // Reloads the per-tenant overrides in `limits` (null without -runtime-config.file).
   std::unique_ptr<RuntimeConfigLoader> runtime_config;
@@ -239,6 +249,50 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   };
   s.ingester = std::make_unique<ingester::Ingester>(io, s.store.get(), s.index.get(), s.registry);
 
+  RingApiDeps ring_deps;  // registered with the other APIs, once the HTTP server exists
+  {
+    // The ingester ring: this instance joins it at start (JOINING while the WAL replays,
+    // ACTIVE once it takes writes) and leaves it at shutdown (docs/scale-out.md, "Ring").
+    const Config::Ingester::Lifecycler& lc = config.ingester.lifecycler;
+    if (lc.ring.store == "etcd") {
+      ring::EtcdConfig ec;
+      ec.endpoint = lc.ring.etcd_endpoints.front();
+      if (ec.endpoint.find("://") == std::string::npos) ec.endpoint = "http://" + ec.endpoint;
+      ec.request_timeout_ms = std::max<int64_t>(lc.ring.etcd_dial_timeout_ns / 1'000'000, 100);
+      SKALD_ASSIGN_OR_RETURN(s.ring_kv, ring::EtcdKV::Open(ec));
+    } else {
+      s.ring_kv = std::make_unique<ring::MemKV>();
+    }
+    ring::LifecyclerConfig rc;
+    rc.prefix = lc.ring.prefix + "ring/";
+    rc.id = lc.id;
+    if (rc.id.empty()) {
+      char host[256] = {};
+      rc.id = ::gethostname(host, sizeof host - 1) == 0 && host[0] != '\0' ? host : "skald";
+    }
+    rc.addr = (lc.addr.empty() ? "127.0.0.1" : lc.addr) + ":" +
+              std::to_string(lc.port != 0 ? lc.port : config.server.grpc_listen_port);
+    rc.num_tokens = lc.num_tokens;
+    rc.heartbeat_period_ns = lc.heartbeat_period_ns > 0 ? lc.heartbeat_period_ns : kNanosPerHour;
+    s.lifecycler = std::make_unique<ring::Lifecycler>(s.ring_kv.get(), rc);
+    RingApiDeps& rd = ring_deps;
+    rd.kv = s.ring_kv.get();
+    rd.prefix = rc.prefix;
+    rd.heartbeat_timeout_ns = lc.ring.heartbeat_timeout_ns;
+    rd.replication_factor = lc.ring.replication_factor;
+    rd.shutdown_marker_path =
+        (std::filesystem::path(config.common.path_prefix) / "shutdown_requested.txt").string();
+    Impl* impl = &s;
+    rd.flush_and_leave = [impl] {
+      SKALD_RETURN_IF_ERROR(impl->lifecycler->SetState(ring::State::kLeaving));
+      SKALD_RETURN_IF_ERROR(impl->ingester->FlushAll());
+      if (impl->wal) SKALD_RETURN_IF_ERROR(impl->ingester->Checkpoint());
+      return impl->lifecycler->Leave();
+    };
+    rd.request_stop =
+        s.hooks.request_stop ? s.hooks.request_stop : [] { ::kill(::getpid(), SIGTERM); };
+  }
+
   ingester::Pusher* pusher = s.ingester.get();
   if (config.pattern_ingester.enabled) {
     const Config::PatternIngester& pc = config.pattern_ingester;
@@ -396,6 +450,7 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   rdeps.enable_api = rc.enable_api;
   RegisterRulerApi(s.http.get(), rdeps);
   register_compactor_api();
+  if (s.lifecycler) RegisterRingApi(s.http.get(), ring_deps);
   for (const char* path :
        {"/loki/api/v1/query_range", "/loki/api/v1/query", "/loki/api/v1/labels",
         "/loki/api/v1/label", "/loki/api/v1/label/*", "/loki/api/v1/series",
@@ -425,6 +480,10 @@ Status App::Start() {
                 {{"key", key}});
     }
     return Status::OK();
+  }
+  if (s.lifecycler) {
+    Status st = s.lifecycler->Join();  // JOINING: registered, not yet taking writes
+    if (!st.ok()) return Status(st.code(), "joining the ingester ring: " + st.message());
   }
   if (s.hooks.before_wal_replay) s.hooks.before_wal_replay();
   if (!s.wal_dir.empty()) {
@@ -477,6 +536,10 @@ Status App::Start() {
                             [w] { return static_cast<double>(w->Stats().fsyncs); });
   }
   s.ingester->Start();
+  if (s.lifecycler) {
+    Status st = s.lifecycler->SetState(ring::State::kActive);
+    if (!st.ok()) return Status(st.code(), "becoming ACTIVE in the ingester ring: " + st.message());
+  }
   s.ready = true;
   s.ruler->Start();
   s.compactor->Start();
@@ -527,6 +590,11 @@ Status App::Shutdown() {
   if (s.trace_exporter) s.trace_exporter->Stop();  // the last spans go out (bounded)
   Status st;
   if (s.ingester) {
+    // LEAVING: the distributors stop sending, queriers still read what this instance holds.
+    if (s.lifecycler && !s.lifecycler->left()) {
+      Status ls = s.lifecycler->SetState(ring::State::kLeaving);
+      if (!ls.ok()) log::Warn("could not set LEAVING in the ring", {{"err", ls.ToString()}});
+    }
     s.ingester->Stop();
     int64_t t0 = MonotonicNanos();
     st = s.ingester->FlushAll();
@@ -544,6 +612,12 @@ Status App::Shutdown() {
                    {{"err", st.ToString()}});
         st = Status::OK();
       }
+    }
+    // Leave the ring: its streams go to the next owners (what stayed unflushed is in the WAL,
+    // which a restart under the same id replays, with the same tokens).
+    if (s.lifecycler && !s.lifecycler->left()) {
+      Status ls = s.lifecycler->Leave();
+      if (!ls.ok()) log::Warn("could not leave the ingester ring", {{"err", ls.ToString()}});
     }
   }
   if (s.wal) (void)s.wal->Close();

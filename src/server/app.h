@@ -18,6 +18,9 @@ struct AppHooks {
   // Runs on the Start() thread once the HTTP port is bound, before the WAL
   // replays (the App answers requests but is not ready).
   std::function<void()> before_wal_replay;
+  // Asks the process to stop, as SIGTERM does (/ingester/shutdown). Default: raise SIGTERM
+  // in this process (the skald binary's main thread waits for it).
+  std::function<void()> request_stop;
 };
 
 class App {

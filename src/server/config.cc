@@ -155,6 +155,38 @@ const std::vector<Field>& Fields() {
                     "Directory under which Skald keeps its data (WAL, chunks, index)."),
         SKALD_S3_FIELDS("common.storage.s3", "common.storage.s3.", common.storage_s3),
         SKALD_S3_FIELDS("storage_config.aws", "s3.", storage_config.aws),
+        SKALD_FIELD("ingester.lifecycler.ring.kvstore.store", "ring.store", kString,
+                    ingester.lifecycler.ring.store,
+                    "Backend storage to use for the ring. Skald implements: inmemory, etcd."),
+        SKALD_FIELD("ingester.lifecycler.ring.kvstore.prefix", "ring.prefix", kString,
+                    ingester.lifecycler.ring.prefix,
+                    "The prefix for the keys in the store. Should end with a /."),
+        SKALD_FIELD("ingester.lifecycler.ring.kvstore.etcd.endpoints", "etcd.endpoints",
+                    kStringList, ingester.lifecycler.ring.etcd_endpoints,
+                    "The etcd endpoints to connect to (host:port or http(s) URLs)."),
+        SKALD_FIELD("ingester.lifecycler.ring.kvstore.etcd.dial_timeout", "etcd.dial-timeout",
+                    kGoDuration, ingester.lifecycler.ring.etcd_dial_timeout_ns,
+                    "The dial timeout for the etcd connection."),
+        SKALD_FIELD("ingester.lifecycler.ring.heartbeat_timeout", "ring.heartbeat-timeout",
+                    kGoDuration, ingester.lifecycler.ring.heartbeat_timeout_ns,
+                    "The heartbeat timeout after which ingesters are skipped for reads/writes. "
+                    "0 = never (timeout disabled)."),
+        SKALD_FIELD("ingester.lifecycler.ring.replication_factor", "distributor.replication-factor",
+                    kInt, ingester.lifecycler.ring.replication_factor,
+                    "The number of ingesters to write to and read from."),
+        SKALD_FIELD("ingester.lifecycler.num_tokens", "ingester.num-tokens", kInt,
+                    ingester.lifecycler.num_tokens, "Number of tokens for each ingester."),
+        SKALD_FIELD("ingester.lifecycler.heartbeat_period", "ingester.heartbeat-period",
+                    kGoDuration, ingester.lifecycler.heartbeat_period_ns,
+                    "Period at which to heartbeat to consul. 0 = disabled."),
+        SKALD_FIELD("ingester.lifecycler.ID", "ingester.lifecycler.ID", kString,
+                    ingester.lifecycler.id, "ID to register in the ring (default: the host name)."),
+        SKALD_FIELD("ingester.lifecycler.address", "ingester.lifecycler.addr", kString,
+                    ingester.lifecycler.addr,
+                    "IP address to advertise in the ring (default: 127.0.0.1)."),
+        SKALD_FIELD("ingester.lifecycler.port", "ingester.lifecycler.port", kInt,
+                    ingester.lifecycler.port,
+                    "Port to advertise in the ring (default: server.grpc_listen_port)."),
         SKALD_FIELD("ingester.concurrent_flushes", "ingester.concurrent-flushes", kInt,
                     ingester.concurrent_flushes,
                     "How many flushes can happen concurrently from each stream."),
@@ -412,7 +444,9 @@ const std::set<std::string>& LokiOnlyKeys() {
         "persist_tokens replication_factor ring instance_interface_names instance_addr "
         "compactor_address compactor_grpc_address scratch_path");
     add("ingester",
-        "lifecycler flush_op_backoff chunk_retain_period autoforget_unhealthy sync_period "
+        "lifecycler lifecycler.ring lifecycler.ring.kvstore lifecycler.ring.kvstore.etcd");
+    add("ingester",
+        "flush_op_backoff chunk_retain_period autoforget_unhealthy sync_period "
         "sync_min_utilization max_returned_stream_errors query_store_max_look_back_period "
         "index_shards max_dropped_streams shutdown_marker_path owned_streams_check_interval "
         "delegate_stream_limits_enabled kafka_ingestion max_transfer_retries");
@@ -1361,6 +1395,25 @@ StatusOr<std::optional<storage::S3Config>> ObjectStoreS3Config(const Config& c) 
 }
 
 Status ValidateConfig(const Config& c) {
+  const auto& lc = c.ingester.lifecycler;
+  if (lc.ring.store != "inmemory" && lc.ring.store != "etcd") {
+    return Status::InvalidArgument("invalid ingester.lifecycler.ring.kvstore.store \"" +
+                                   lc.ring.store + "\": Skald supports inmemory and etcd");
+  }
+  if (lc.ring.store == "etcd" && lc.ring.etcd_endpoints.empty()) {
+    return Status::InvalidArgument("ring store etcd needs at least one -etcd.endpoints");
+  }
+  if (lc.num_tokens < 1 || lc.num_tokens > 4096) {
+    return Status::InvalidArgument("invalid ingester.lifecycler.num_tokens " +
+                                   std::to_string(lc.num_tokens) + ": must be in [1, 4096]");
+  }
+  if (lc.ring.replication_factor < 1) {
+    return Status::InvalidArgument("invalid replication_factor " +
+                                   std::to_string(lc.ring.replication_factor) + ": must be >= 1");
+  }
+  if (lc.heartbeat_period_ns < 0 || lc.ring.heartbeat_timeout_ns < 0) {
+    return Status::InvalidArgument("ring heartbeat period and timeout must not be negative");
+  }
   auto port_ok = [](int p) { return p >= 0 && p <= 65535; };
   if (!port_ok(c.server.http_listen_port)) {
     return Status::InvalidArgument("invalid server.http_listen_port " +

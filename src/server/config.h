@@ -89,6 +89,22 @@ struct Config {
   } storage_config;
 
   struct Ingester {
+    // ingester.lifecycler: this instance's membership in the ingester ring (ring/).
+    struct Lifecycler {
+      std::string id;        // -ingester.lifecycler.ID (empty: the host name)
+      std::string addr;      // -ingester.lifecycler.addr (empty: 127.0.0.1)
+      int port = 0;          // -ingester.lifecycler.port (0: server.grpc_listen_port)
+      int num_tokens = 128;  // -ingester.num-tokens
+      int64_t heartbeat_period_ns = 5 * kNanosPerSecond;  // -ingester.heartbeat-period
+      struct Ring {
+        std::string store = "inmemory";      // -ring.store: inmemory | etcd
+        std::string prefix = "collectors/";  // -ring.prefix
+        std::vector<std::string> etcd_endpoints = {"localhost:2379"};  // -etcd.endpoints
+        int64_t etcd_dial_timeout_ns = 10 * kNanosPerSecond;           // -etcd.dial-timeout
+        int64_t heartbeat_timeout_ns = 60 * kNanosPerSecond;           // -ring.heartbeat-timeout
+        int replication_factor = 3;  // -distributor.replication-factor
+      } ring;
+    } lifecycler;
     int64_t chunk_block_size = 262144;                     // -ingester.chunks-block-size
     int64_t chunk_target_size = 1572864;                   // -ingester.chunk-target-size
     int64_t pack_target_size = 32 << 20;                   // -ingester.pack-target-size

@@ -1,0 +1,116 @@
+// Two skald processes in one ingester ring held by a real etcd (the ring_etcd_server_start
+// ctest fixture; SKALD_TEST_ETCD_ENV names its etcd.env): both show up ACTIVE, one killed
+// with -9 turns UNHEALTHY after the heartbeat timeout and keeps its tokens when it restarts,
+// SIGTERM makes an instance leave, and the page's Forget removes a dead one.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <thread>
+
+#include "core/time.h"
+#include "ring/etcd_kv.h"
+#include "ring/lifecycler.h"
+#include "skald_process.h"
+#include "tests/testing/env_file.h"
+#include "tests/testing/temp_dir.h"
+
+namespace skald::testing {
+namespace {
+
+class RingEtcdTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto env = ReadEnvFileNamedBy("SKALD_TEST_ETCD_ENV");
+    endpoint_ = env["ETCD_ENDPOINT"];
+    ASSERT_FALSE(endpoint_.empty()) << "SKALD_TEST_ETCD_ENV names no etcd.env";
+    prefix_ = "skald-it-" + std::to_string(::getpid()) + "/";
+    ring::EtcdConfig cfg;
+    cfg.endpoint = endpoint_;
+    auto kv = ring::EtcdKV::Open(cfg);
+    ASSERT_TRUE(kv.ok());
+    kv_ = std::move(*kv);
+  }
+  std::vector<std::string> Flags(const std::string& id) {
+    return {"-ring.store=etcd",
+            "-etcd.endpoints=" + endpoint_,
+            "-ring.prefix=" + prefix_,
+            "-ingester.lifecycler.ID=" + id,
+            "-ingester.heartbeat-period=200ms",
+            "-ring.heartbeat-timeout=2s",
+            "-ingester.num-tokens=64"};
+  }
+  // The ring as the etcd keys hold it.
+  ring::Ring Read() {
+    auto r = ring::ReadRing(kv_.get(), prefix_ + "ring/", 2 * kNanosPerSecond);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : ring::Ring();
+  }
+  // /ring's JSON from `skald`.
+  std::string RingJson(const SkaldProcess& skald) {
+    auto r = skald.Call("GET", "/ring", {{"Accept", "application/json"}});
+    return r.ok() ? r->body : r.status().ToString();
+  }
+
+  std::string endpoint_, prefix_;
+  std::unique_ptr<ring::EtcdKV> kv_;
+};
+
+TEST_F(RingEtcdTest, MembersHeartbeatLeaveAndAreForgotten) {
+  TempDir dir_a, dir_b;
+  SkaldProcess a(dir_a.path(), Flags("ingester-a"));
+  SkaldProcess b(dir_b.path(), Flags("ingester-b"));
+  ASSERT_TRUE(a.Start()) << a.log();
+  ASSERT_TRUE(b.Start()) << b.log();
+  ring::Ring r = Read();
+  ASSERT_EQ(r.instances().size(), 2u);
+  EXPECT_EQ(r.instances()[0].state, ring::State::kActive);
+  EXPECT_EQ(r.instances()[1].state, ring::State::kActive);
+  const std::vector<uint32_t> b_tokens = r.Find("ingester-b")->tokens;
+  EXPECT_EQ(b_tokens.size(), 64u);
+  std::string json = RingJson(a);
+  EXPECT_NE(json.find("\"id\":\"ingester-b\",\"state\":\"ACTIVE\""), std::string::npos) << json;
+
+  // kill -9: no leave, the heartbeat stops, A's page shows it UNHEALTHY after 2 s.
+  b.Kill();
+  bool unhealthy = false;
+  for (int i = 0; i < 100 && !unhealthy; i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    unhealthy =
+        RingJson(a).find("\"id\":\"ingester-b\",\"state\":\"UNHEALTHY\"") != std::string::npos;
+  }
+  EXPECT_TRUE(unhealthy) << RingJson(a);
+  // Writes for any key now skip it: with RF 1, every key goes to ingester-a.
+  r = Read();
+  for (uint32_t k = 0; k < 100; k++) {
+    auto set = r.Get(k * 42949672u, ring::Operation::kWrite, 1, NowNanos());
+    ASSERT_TRUE(set.ok());
+    EXPECT_EQ(set->instances[0]->id, "ingester-a");
+  }
+
+  // Restarted under the same id, it comes back ACTIVE with the same tokens.
+  ASSERT_TRUE(b.Start()) << b.log();
+  r = Read();
+  ASSERT_NE(r.Find("ingester-b"), nullptr);
+  EXPECT_EQ(r.Find("ingester-b")->tokens, b_tokens);
+  EXPECT_EQ(r.Find("ingester-b")->state, ring::State::kActive);
+
+  // SIGTERM: LEAVING, flush, leave the ring, exit 0.
+  EXPECT_EQ(b.Stop(), 0) << b.log();
+  EXPECT_EQ(Read().Find("ingester-b"), nullptr);
+
+  // A dead instance is forgotten from the page of a live one.
+  a.Kill();
+  ASSERT_TRUE(b.Start()) << b.log();
+  EXPECT_NE(Read().Find("ingester-a"), nullptr);
+  auto page = b.Call("POST", "/ring", {{"Content-Type", "application/x-www-form-urlencoded"}},
+                     "forget=ingester-a");
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(Read().Find("ingester-a"), nullptr);
+  EXPECT_EQ(b.Stop(), 0);
+  EXPECT_TRUE(Read().instances().empty());
+}
+
+}  // namespace
+}  // namespace skald::testing
