@@ -363,7 +363,14 @@ Status Distributor::Push(std::string_view tenant, const wire::PushRequest& req) 
   first[accepted.size()] = sizes.size();
   const uint64_t total_lines = sizes.size();
   if (!accepted.empty()) {
-    const limits::Rate tenant_rate{lim.ingestion_rate_mb * kMiB,
+    // "global": the tenant's rate is shared by the healthy distributors, each enforcing its
+    // part locally (Loki's globalStrategy); "local": each distributor enforces all of it.
+    double divisor = 1;
+    // A process setting, as in Loki: limits_config's value, not a tenant's override.
+    if (limits_->defaults().ingestion_rate_strategy == "global" && healthy_distributors_) {
+      divisor = std::max(1, healthy_distributors_());
+    }
+    const limits::Rate tenant_rate{lim.ingestion_rate_mb * kMiB / divisor,
                                    lim.ingestion_burst_size_mb * kMiB};
     if (!tenant_rates_.AllowN(tenant, mono, total_bytes, tenant_rate)) {
       Discard("rate_limited", tenant, total_lines, total_bytes);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,13 @@ class Distributor {
   // Thread-safe.
   Status Push(std::string_view tenant, const wire::PushRequest& req);
 
+  // Loki's "global" ingestion_rate_strategy: a tenant's ingestion_rate_mb is divided by the
+  // number of healthy distributors this returns (the distributor ring; at least 1; the burst
+  // is not divided, as in Loki). Unset: 1. Called on every push: keep it cheap.
+  void SetHealthyDistributors(std::function<int()> count) {
+    healthy_distributors_ = std::move(count);
+  }
+
   // Loki's grouping of validation errors: one error -> its text; otherwise
   // "N errors like: <msg>" per distinct message joined with "; ".
   static std::string GroupErrors(const std::vector<std::string>& errors);
@@ -61,6 +69,7 @@ class Distributor {
   ingester::Pusher* ingester_;
   // Loki's "local" ingestion_rate_strategy: one bucket per tenant on this distributor.
   limits::RateLimiter tenant_rates_;
+  std::function<int()> healthy_distributors_;
   // Loki's per-stream limit is its ingester's: each push carries the tenant's rate to the
   // ingester (StreamAppend::rate), whose stream holds the bucket and refuses entries before
   // its WAL append.

@@ -25,6 +25,7 @@
 #include "ring/etcd_kv.h"
 #include "ring/kv.h"
 #include "ring/lifecycler.h"
+#include "ring/watcher.h"
 #include "ruler/alertmanager.h"
 #include "ruler/manager.h"
 #include "ruler/remote_write.h"
@@ -60,6 +61,11 @@ struct App::Impl {
   // The ingester ring (in memory, or etcd) and this instance's membership in it.
   std::unique_ptr<ring::KV> ring_kv;
   std::unique_ptr<ring::Lifecycler> lifecycler;
+  // The distributor ring (same KV store, its own prefix) and fresh views of both rings for
+  // the global limits.
+  std::unique_ptr<ring::Lifecycler> distributor_lifecycler;
+  std::unique_ptr<ring::RingWatcher> ingester_ring;
+  std::unique_ptr<ring::RingWatcher> distributor_ring;
   std::unique_ptr<limits::Overrides> limits;
   // Reloads the per-tenant overrides in `limits` (null without -runtime-config.file).
   std::unique_ptr<RuntimeConfigLoader> runtime_config;
@@ -235,11 +241,19 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   if (config.ingester.wal.enabled) {
     s.wal_dir = config.ingester.wal.dir.empty() ? (root / "wal").string() : config.ingester.wal.dir;
   }
-  // Loki's limiter: the global limit / healthy ingesters * replication factor (one ingester,
-  // RF 1: as is), then the smaller non-zero of that and the local limit; 0 = unlimited.
-  io.max_streams = [ov = s.limits.get()](std::string_view tenant) -> int64_t {
+  // Loki's limiter: the global limit / healthy ingesters * replication factor (the factor
+  // capped at the ring's size, so one ingester keeps the global limit as is), then the
+  // smaller non-zero of that and the local limit; 0 = unlimited.
+  Impl* limiter_impl = &s;
+  const int rf = config.ingester.lifecycler.ring.replication_factor;
+  io.max_streams = [ov = s.limits.get(), limiter_impl, rf](std::string_view tenant) -> int64_t {
     const auto l = ov->For(tenant);
-    const int64_t local = l->max_streams_per_user, global = l->max_global_streams_per_user;
+    const int64_t local = l->max_streams_per_user;
+    int64_t global = l->max_global_streams_per_user;
+    if (global > 0 && limiter_impl->ingester_ring != nullptr) {
+      const int n = limiter_impl->ingester_ring->Healthy(ring::Operation::kWrite);
+      global = static_cast<int64_t>(static_cast<double>(global) / n * std::min(rf, n));
+    }
     return local == 0 ? global : global == 0 ? local : std::min(local, global);
   };
   // The memory guard (docs/limits.md): the process cap and each tenant's.
@@ -275,6 +289,16 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
     rc.num_tokens = lc.num_tokens;
     rc.heartbeat_period_ns = lc.heartbeat_period_ns > 0 ? lc.heartbeat_period_ns : kNanosPerHour;
     s.lifecycler = std::make_unique<ring::Lifecycler>(s.ring_kv.get(), rc);
+    ring::LifecyclerConfig dc = rc;  // the distributor ring: one token, its own prefix
+    dc.prefix = lc.ring.prefix + "distributor/";
+    dc.num_tokens = 1;
+    s.distributor_lifecycler = std::make_unique<ring::Lifecycler>(s.ring_kv.get(), dc);
+    const auto refresh = std::chrono::milliseconds(
+        std::clamp<int64_t>(lc.heartbeat_period_ns / 1'000'000, 100, 1000));
+    s.ingester_ring = std::make_unique<ring::RingWatcher>(s.ring_kv.get(), rc.prefix,
+                                                          lc.ring.heartbeat_timeout_ns, refresh);
+    s.distributor_ring = std::make_unique<ring::RingWatcher>(s.ring_kv.get(), dc.prefix,
+                                                             lc.ring.heartbeat_timeout_ns, refresh);
     RingApiDeps& rd = ring_deps;
     rd.kv = s.ring_kv.get();
     rd.prefix = rc.prefix;
@@ -313,6 +337,10 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   s.tails = std::make_unique<tail::TailHub>(pusher, s.registry);
   pusher = s.tails.get();
   s.distributor = std::make_unique<distributor::Distributor>(s.limits.get(), pusher, s.registry);
+  if (s.distributor_ring) {
+    ring::RingWatcher* dr = s.distributor_ring.get();
+    s.distributor->SetHealthyDistributors([dr] { return dr->Healthy(ring::Operation::kWrite); });
+  }
   // Thread policy. Queries: Loki's querier.max_concurrent (4) workers or one per core,
   // shared by the queries and their per-stream scans. Pushes: they mostly wait for the WAL's
   // group commit, so more of them in flight means bigger commits, not more CPU. HTTP I/O:
@@ -539,6 +567,12 @@ Status App::Start() {
   if (s.lifecycler) {
     Status st = s.lifecycler->SetState(ring::State::kActive);
     if (!st.ok()) return Status(st.code(), "becoming ACTIVE in the ingester ring: " + st.message());
+    st = s.distributor_lifecycler->Join();
+    if (st.ok()) st = s.distributor_lifecycler->SetState(ring::State::kActive);
+    if (!st.ok()) return Status(st.code(), "joining the distributor ring: " + st.message());
+    st = s.ingester_ring->Start();
+    if (st.ok()) st = s.distributor_ring->Start();
+    if (!st.ok()) return Status(st.code(), "watching the rings: " + st.message());
   }
   s.ready = true;
   s.ruler->Start();
@@ -578,6 +612,10 @@ Status App::Shutdown() {
   if (s.runtime_config) s.runtime_config->Stop();
   if (s.tails) s.tails->Stop();  // tail clients get a close frame before the server stops
   if (s.http) s.http->Stop();
+  if (s.distributor_lifecycler && !s.distributor_lifecycler->left()) {
+    Status ls = s.distributor_lifecycler->Leave();  // the others' rate shares grow back
+    if (!ls.ok()) log::Warn("could not leave the distributor ring", {{"err", ls.ToString()}});
+  }
   // The ruler queries through the query pool: stop it first, then let what it queued for
   // Alertmanager and remote write go out (bounded).
   if (s.ruler) s.ruler->Stop();
@@ -619,6 +657,8 @@ Status App::Shutdown() {
       Status ls = s.lifecycler->Leave();
       if (!ls.ok()) log::Warn("could not leave the ingester ring", {{"err", ls.ToString()}});
     }
+    if (s.ingester_ring) s.ingester_ring->Stop();
+    if (s.distributor_ring) s.distributor_ring->Stop();
   }
   if (s.wal) (void)s.wal->Close();
   return st;

@@ -112,5 +112,70 @@ TEST_F(RingEtcdTest, MembersHeartbeatLeaveAndAreForgotten) {
   EXPECT_TRUE(Read().instances().empty());
 }
 
+// Pushes `n` one-line streams {app="g", s="<first..first+n-1>"} to `skald`, one request each;
+// the statuses in order.
+std::vector<int> PushStreams(const SkaldProcess& skald, int first, int n, size_t line_bytes) {
+  std::vector<int> out;
+  const std::string line(line_bytes, 'x');
+  for (int i = first; i < first + n; i++) {
+    const std::string body = R"({"streams":[{"stream":{"app":"g","s":")" + std::to_string(i) +
+                             R"("},"values":[[")" + std::to_string(NowNanos()) + R"(",")" + line +
+                             R"("]]}]})";
+    auto r = skald.Call("POST", "/loki/api/v1/push", {{"Content-Type", "application/json"}}, body);
+    out.push_back(r.ok() ? r->status : -1);
+  }
+  return out;
+}
+
+// ingestion_rate_strategy: global divides a tenant's rate by the healthy distributors, and
+// max_global_streams_per_user becomes a local limit of global / ingesters * min(RF, ingesters).
+TEST_F(RingEtcdTest, GlobalLimitsFollowTheRings) {
+  auto flags = [&](const std::string& id, int rf) {
+    std::vector<std::string> f = Flags(id);
+    f.push_back("-distributor.ingestion-rate-limit-mb=1");
+    f.push_back("-distributor.ingestion-burst-size-mb=1");
+    f.push_back("-ingester.max-global-streams-per-user=10");
+    f.push_back("-distributor.replication-factor=" + std::to_string(rf));
+    return f;
+  };
+  TempDir dir_a, dir_b;
+  SkaldProcess a(dir_a.path(), flags("limit-a", 1));
+  SkaldProcess b(dir_b.path(), flags("limit-b", 1));
+  ASSERT_TRUE(a.Start()) << a.log();
+  ASSERT_TRUE(b.Start()) << b.log();
+  // A's watchers refresh within a second.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+
+  // Streams: 10 global over 2 ingesters at RF 1 is 5 each.
+  std::vector<int> got = PushStreams(a, 0, 6, 10);
+  EXPECT_EQ(got, (std::vector<int>{204, 204, 204, 204, 204, 429})) << a.log();
+
+  // Rate: 1 MB/s shared by two distributors is 524288 bytes/s each; the limit is named in
+  // the refusal of a push larger than the (undivided) 1 MiB burst.
+  auto big_push = [] {
+    std::string body = R"({"streams":[{"stream":{"app":"g","s":"0"},"values":[)";
+    for (int i = 0; i < 5; i++) {
+      if (i > 0) body += ",";
+      body += "[\"" + std::to_string(NowNanos() + i) + "\",\"" + std::string(220000, 'y') + "\"]";
+    }
+    return body + "]}]}";
+  };
+  auto over =
+      a.Call("POST", "/loki/api/v1/push", {{"Content-Type", "application/json"}}, big_push());
+  ASSERT_TRUE(over.ok());
+  EXPECT_EQ(over->status, 429);
+  EXPECT_NE(over->body.find("(limit: 524288 bytes/sec)"), std::string::npos) << over->body;
+
+  // B leaves: A's share is the whole rate again, and its stream limit all 10.
+  EXPECT_EQ(b.Stop(), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  over = a.Call("POST", "/loki/api/v1/push", {{"Content-Type", "application/json"}}, big_push());
+  ASSERT_TRUE(over.ok());
+  EXPECT_NE(over->body.find("(limit: 1048576 bytes/sec)"), std::string::npos) << over->body;
+  got = PushStreams(a, 5, 6, 10);  // streams 5..10: 5..9 fit (10 in all), 10 does not
+  EXPECT_EQ(got, (std::vector<int>{204, 204, 204, 204, 204, 429})) << a.log();
+  EXPECT_EQ(a.Stop(), 0);
+}
+
 }  // namespace
 }  // namespace skald::testing
