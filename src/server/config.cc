@@ -105,6 +105,9 @@ Kind KindOf(limits::ValueKind k) {
                   "AWS session token (temporary credentials)."),                                 \
       SKALD_FIELD(yaml ".insecure", flag "insecure", kBool, member.insecure,                     \
                   "Plain HTTP to an endpoint given without a scheme."),                          \
+      SKALD_FIELD(yaml ".http_config.idle_conn_timeout", flag "http.idle-conn-timeout",          \
+                  kGoDuration, member.idle_conn_timeout_ns,                                      \
+                  "The maximum amount of time an idle connection will be held open."),           \
       SKALD_FIELD(yaml ".http_config.insecure_skip_verify", flag "http.insecure-skip-verify",    \
                   kBool, member.insecure_skip_verify,                                            \
                   "Do not verify the server's TLS certificate."),                                \
@@ -1384,6 +1387,17 @@ StatusOr<std::optional<storage::S3Config>> ObjectStoreS3Config(const Config& c) 
   s3.access_key_id = first(&Config::S3Storage::access_key_id);
   s3.secret_access_key = first(&Config::S3Storage::secret_access_key);
   s3.session_token = first(&Config::S3Storage::session_token);
+  if (s3.access_key_id.empty() && s3.secret_access_key.empty()) {
+    // The AWS SDK's environment credentials, as Loki's client falls back to them.
+    auto env = [](const char* name) {
+      const char* v = std::getenv(name);
+      return v == nullptr ? std::string() : std::string(v);
+    };
+    s3.access_key_id = env("AWS_ACCESS_KEY_ID");
+    s3.secret_access_key = env("AWS_SECRET_ACCESS_KEY");
+    if (s3.session_token.empty()) s3.session_token = env("AWS_SESSION_TOKEN");
+  }
+  s3.idle_conn_timeout_ns = section.idle_conn_timeout_ns;
   s3.force_path_style = section.force_path_style || parsed.force_path_style;
   s3.insecure = section.insecure;
   s3.insecure_skip_verify = section.insecure_skip_verify;

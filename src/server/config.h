@@ -74,6 +74,7 @@ struct Config {
     std::string session_token;
     bool insecure = false;
     bool insecure_skip_verify = false;
+    int64_t idle_conn_timeout_ns = 90 * kNanosPerSecond;
     int64_t min_backoff_ns = 100'000'000;
     int64_t max_backoff_ns = 3 * kNanosPerSecond;
     int max_retries = 5;

@@ -283,6 +283,9 @@ StatusOr<Reply> Attempt(S3ObjectStore::Impl* impl, const S3Config& cfg, const Ca
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(cfg.connect_timeout_ns / 1'000'000));
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(cfg.request_timeout_ns / 1'000'000));
+  curl_easy_setopt(
+      c, CURLOPT_MAXAGE_CONN,
+      static_cast<long>(std::max<int64_t>(cfg.idle_conn_timeout_ns / 1'000'000'000, 1)));
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 30L);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, WriteBody);

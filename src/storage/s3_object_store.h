@@ -48,6 +48,8 @@ struct S3Config {
   bool insecure = false;              // a bare endpoint host means http, not https
   bool insecure_skip_verify = false;  // http_config.insecure_skip_verify
   int64_t connect_timeout_ns = 10'000'000'000;
+  // A pooled connection idle longer than this is closed rather than reused.
+  int64_t idle_conn_timeout_ns = 90'000'000'000;
   // Whole request (a stalled transfer fails sooner: below 1 KB/s for 30 s).
   int64_t request_timeout_ns = 120'000'000'000;
   // Objects above this size are uploaded in parts of this size (S3's minimum part is 5 MiB).

@@ -600,3 +600,33 @@ TEST(ConfigS3Test, FlagsUrlFormsAndErrors) {
 
 }  // namespace
 }  // namespace skald::server
+
+namespace skald::server {
+namespace {
+
+TEST(ConfigS3Test, CredentialsFallBackToTheAwsEnvironment) {
+  ::setenv("AWS_ACCESS_KEY_ID", "env-key", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "env-secret", 1);
+  ::setenv("AWS_SESSION_TOKEN", "env-token", 1);
+  Config c;
+  c.storage_config.aws.bucketnames = "b";
+  c.storage_config.aws.idle_conn_timeout_ns = 5 * kNanosPerSecond;
+  auto s3 = ObjectStoreS3Config(c);
+  ASSERT_TRUE(s3.ok());
+  EXPECT_EQ((*s3)->access_key_id, "env-key");
+  EXPECT_EQ((*s3)->secret_access_key, "env-secret");
+  EXPECT_EQ((*s3)->session_token, "env-token");
+  EXPECT_EQ((*s3)->idle_conn_timeout_ns, 5 * kNanosPerSecond);
+  // Configured keys win over the environment.
+  c.storage_config.aws.access_key_id = "cfg-key";
+  c.storage_config.aws.secret_access_key = "cfg-secret";
+  s3 = ObjectStoreS3Config(c);
+  EXPECT_EQ((*s3)->access_key_id, "cfg-key");
+  EXPECT_EQ((*s3)->session_token, "");
+  ::unsetenv("AWS_ACCESS_KEY_ID");
+  ::unsetenv("AWS_SECRET_ACCESS_KEY");
+  ::unsetenv("AWS_SESSION_TOKEN");
+}
+
+}  // namespace
+}  // namespace skald::server
