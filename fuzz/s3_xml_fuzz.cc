@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/markup_escape.h"
 #include "storage/s3_xml.h"
 
 namespace {
@@ -36,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   DecodeEntities(in, &decoded);
 
   std::string escaped;
-  AppendXmlEscaped(&escaped, in);
+  skald::AppendXmlEscaped(&escaped, in);
   Check(escaped.find('<') == std::string::npos);
   std::string back;
   DecodeEntities(escaped, &back);

@@ -6,6 +6,7 @@
 
 #include <mutex>
 
+#include "core/handle_pool.h"
 #include "core/json_escape.h"
 
 namespace skald::ring {
@@ -96,26 +97,7 @@ std::string PrefixEnd(std::string_view prefix) {
 }
 
 struct EtcdKV::Impl {
-  std::mutex mu;
-  std::vector<CURL*> idle;
-  ~Impl() {
-    for (CURL* c : idle) curl_easy_cleanup(c);
-  }
-  CURL* Take() {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (!idle.empty()) {
-        CURL* c = idle.back();
-        idle.pop_back();
-        return c;
-      }
-    }
-    return curl_easy_init();
-  }
-  void Give(CURL* c) {
-    std::lock_guard<std::mutex> lock(mu);
-    idle.push_back(c);
-  }
+  HandlePool<CURL> handles{[] { return curl_easy_init(); }, [](CURL* c) { curl_easy_cleanup(c); }};
 };
 
 EtcdKV::EtcdKV(EtcdConfig cfg) : cfg_(std::move(cfg)), impl_(std::make_unique<Impl>()) {
@@ -140,7 +122,7 @@ namespace {
 Status Call(EtcdKV::Impl* impl, const EtcdConfig& cfg, const std::string& path,
             const std::string& body, simdjson::dom::parser* parser, simdjson::dom::element* out,
             std::string* raw) {
-  CURL* c = impl->Take();
+  CURL* c = impl->handles.Take();
   if (c == nullptr) return Status::Internal("etcd: curl_easy_init failed");
   curl_easy_reset(c);
   const std::string url = cfg.endpoint + path;
@@ -160,10 +142,10 @@ Status Call(EtcdKV::Impl* impl, const EtcdConfig& cfg, const std::string& path,
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   curl_slist_free_all(headers);
   if (rc != CURLE_OK) {
-    curl_easy_cleanup(c);
+    impl->handles.Discard(c);
     return Status::Unavailable("etcd " + path + ": " + curl_easy_strerror(rc));
   }
-  impl->Give(c);
+  impl->handles.Give(c);
   if (parser->parse(*raw).get(*out) != simdjson::SUCCESS || !out->is_object()) {
     return Status::Corruption("etcd " + path + ": HTTP " + std::to_string(status) +
                               ": not a JSON object");

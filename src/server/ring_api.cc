@@ -6,6 +6,7 @@
 
 #include "core/json_escape.h"
 #include "core/logging.h"
+#include "core/markup_escape.h"
 #include "core/time.h"
 #include "ring/lifecycler.h"
 #include "server/query_params.h"
@@ -13,30 +14,6 @@
 namespace skald::server {
 
 namespace {
-
-void AppendHtmlEscaped(std::string* out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        *out += "&amp;";
-        break;
-      case '<':
-        *out += "&lt;";
-        break;
-      case '>':
-        *out += "&gt;";
-        break;
-      case '"':
-        *out += "&quot;";
-        break;
-      case '\'':
-        *out += "&#39;";
-        break;
-      default:
-        out->push_back(c);
-    }
-  }
-}
 
 // RFC 3339 in UTC, seconds precision ("" for 0).
 std::string Rfc3339(int64_t ns) {
@@ -71,7 +48,7 @@ std::string RingPageHtml(const ring::Ring& r, int64_t now_ns, int64_t heartbeat_
     const ring::InstanceDesc& d = r.instances()[i];
     auto cell = [&out](std::string_view v) {
       out += "<td>";
-      AppendHtmlEscaped(&out, v);
+      AppendXmlEscaped(&out, v);
       out += "</td>";
     };
     out += "<tr>";
@@ -89,7 +66,7 @@ std::string RingPageHtml(const ring::Ring& r, int64_t now_ns, int64_t heartbeat_
     std::snprintf(pct, sizeof pct, "%.1f%%", 100 * owned[i]);
     cell(pct);
     out += "<td><button name=\"forget\" value=\"";
-    AppendHtmlEscaped(&out, d.id);
+    AppendXmlEscaped(&out, d.id);
     out += "\" type=\"submit\">Forget</button></td></tr>\n";
   }
   out += "</tbody>\n</table>\n</form>\n</body>\n</html>\n";

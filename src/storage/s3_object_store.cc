@@ -11,6 +11,8 @@
 #include <random>
 #include <thread>
 
+#include "core/handle_pool.h"
+#include "core/markup_escape.h"
 #include "core/metrics.h"
 #include "storage/s3_xml.h"
 #include "storage/sigv4.h"
@@ -145,31 +147,11 @@ bool Retryable(long status) { return status >= 500 || status == 429 || status ==
 struct S3ObjectStore::Impl {
   Endpoint endpoint;
   sigv4::Credentials creds;
-  std::mutex mu;
-  std::vector<CURL*> idle;
+  HandlePool<CURL> handles{[] { return curl_easy_init(); }, [](CURL* c) { curl_easy_cleanup(c); }};
   std::atomic<uint64_t> retries{0};
   std::atomic<uint64_t> seed{0};
   metrics::Family<metrics::Histogram>* durations = nullptr;
   metrics::Family<metrics::Counter>* retry_counter = nullptr;
-
-  ~Impl() {
-    for (CURL* c : idle) curl_easy_cleanup(c);
-  }
-  CURL* Take() {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (!idle.empty()) {
-        CURL* c = idle.back();
-        idle.pop_back();
-        return c;
-      }
-    }
-    return curl_easy_init();
-  }
-  void Give(CURL* c) {
-    std::lock_guard<std::mutex> lock(mu);
-    idle.push_back(c);
-  }
 };
 
 Status ValidateS3Config(const S3Config& cfg) {
@@ -267,7 +249,7 @@ StatusOr<Reply> Attempt(S3ObjectStore::Impl* impl, const S3Config& cfg, const Ca
   headers = curl_slist_append(headers, "Expect:");
   headers = curl_slist_append(headers, "Content-Type:");
 
-  CURL* c = impl->Take();
+  CURL* c = impl->handles.Take();
   if (c == nullptr) {
     curl_slist_free_all(headers);
     return Status::Internal("s3: curl_easy_init failed");
@@ -315,12 +297,12 @@ StatusOr<Reply> Attempt(S3ObjectStore::Impl* impl, const S3Config& cfg, const Ca
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status);
   curl_slist_free_all(headers);
   if (rc != CURLE_OK) {
-    curl_easy_cleanup(c);  // the connection may be in any state
+    impl->handles.Discard(c);  // the connection may be in any state
     // Unreachable, timed out, reset: the store is unavailable (retried, counted by the breaker).
     return Status::Unavailable(std::string("s3: ") + call.op + " " + call.key + ": " +
                                curl_easy_strerror(rc));
   }
-  impl->Give(c);
+  impl->handles.Give(c);
   return reply;
 }
 
@@ -439,7 +421,7 @@ Status S3ObjectStore::PutParts(std::string_view key, std::span<const std::string
     if (ur->status != 200) return abort(HttpError(up, *ur));
     if (ur->etag.empty()) return abort(Status::IOError("s3: upload part: no ETag"));
     complete += "<Part><PartNumber>" + std::to_string(number) + "</PartNumber><ETag>";
-    s3xml::AppendXmlEscaped(&complete, ur->etag);
+    AppendXmlEscaped(&complete, ur->etag);
     complete += "</ETag></Part>";
   }
   complete += "</CompleteMultipartUpload>";
@@ -604,7 +586,7 @@ Status S3ObjectStore::DeleteMany(const std::vector<std::string>& keys) {
     std::string body = "<Delete><Quiet>true</Quiet>";
     for (size_t i = b; i < std::min(keys.size(), b + kDeleteBatch); i++) {
       body += "<Object><Key>";
-      s3xml::AppendXmlEscaped(&body, keys[i]);
+      AppendXmlEscaped(&body, keys[i]);
       body += "</Key></Object>";
     }
     body += "</Delete>";

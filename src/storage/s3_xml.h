@@ -24,8 +24,7 @@ bool NextElement(std::string_view xml, std::string_view tag, size_t* pos, std::s
 // The decoded text of the first <tag>...</tag>, or "".
 std::string ElementText(std::string_view xml, std::string_view tag);
 
-// Appends `s` escaped for XML text (control bytes as character references).
-void AppendXmlEscaped(std::string* out, std::string_view s);
+// Escaping for request bodies is core's AppendXmlEscaped (core/markup_escape.h).
 
 // One ListObjectsV2 response page.
 struct ListPage {

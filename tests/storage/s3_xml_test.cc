@@ -1,4 +1,5 @@
 #include "storage/s3_xml.h"
+#include "core/markup_escape.h"
 
 #include <gtest/gtest.h>
 
