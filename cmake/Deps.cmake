@@ -10,6 +10,11 @@ pkg_check_modules(SIMDJSON REQUIRED IMPORTED_TARGET simdjson)
 # S3 (SigV4, libcurl) and the etcd client.
 find_package(OpenSSL REQUIRED)
 find_package(CURL REQUIRED)
+# gRPC between roles (src/rpc/): the C++ runtime and the code generators.
+pkg_check_modules(GRPCPP REQUIRED IMPORTED_TARGET grpc++)
+pkg_check_modules(PROTOBUF REQUIRED IMPORTED_TARGET protobuf)
+find_program(SKALD_PROTOC protoc REQUIRED)
+find_program(SKALD_GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 pkg_check_modules(YAMLCPP REQUIRED IMPORTED_TARGET yaml-cpp)
 pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)

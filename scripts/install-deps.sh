@@ -10,6 +10,7 @@ PKGS=(
   libre2-dev libsimdjson-dev libxxhash-dev libyaml-cpp-dev libabsl-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libssl-dev
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   prometheus prometheus-alertmanager
 )
 

@@ -1,0 +1,220 @@
+#include "rpc/pusher.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <thread>
+
+#include "core/labels.h"
+#include "logproto/push.grpc.pb.h"
+
+namespace skald::rpc {
+
+namespace {
+
+constexpr char kOrgIdKey[] = "x-scope-orgid";
+
+grpc::Status ToGrpc(const Status& st) {
+  switch (st.code()) {
+    case StatusCode::kOk:
+      return grpc::Status::OK;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kUnprocessable:
+      return {grpc::StatusCode::INVALID_ARGUMENT, st.message()};
+    case StatusCode::kResourceExhausted:
+    case StatusCode::kTooLarge:
+      return {grpc::StatusCode::RESOURCE_EXHAUSTED, st.message()};
+    case StatusCode::kUnauthenticated:
+      return {grpc::StatusCode::UNAUTHENTICATED, st.message()};
+    case StatusCode::kUnavailable:
+      return {grpc::StatusCode::UNAVAILABLE, st.message()};
+    default:
+      return {grpc::StatusCode::INTERNAL, st.message()};
+  }
+}
+
+Status FromGrpc(const grpc::Status& st) {
+  const std::string& m = st.error_message();
+  switch (st.error_code()) {
+    case grpc::StatusCode::OK:
+      return Status::OK();
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return Status::InvalidArgument(m);
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return Status::ResourceExhausted(m);
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return Status::Unauthenticated(m);
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::CANCELLED:
+      return Status::Unavailable("ingester push: " + m);
+    default:
+      return Status::Internal("ingester push: " + m);
+  }
+}
+
+// What a stream's result says went wrong, as the status of the whole push (empty: nothing).
+Status StreamOutcome(const Labels& labels, const ingester::AppendResult& r) {
+  if (r.memory_limited) {
+    return Status::ResourceExhausted("ingester memory limit reached for stream " +
+                                     labels.ToString());
+  }
+  if (r.stream_limited) {
+    return Status::ResourceExhausted(
+        "maximum active stream limit exceeded when trying to create "
+        "stream " +
+        labels.ToString());
+  }
+  if (!r.rate_limited.empty()) {
+    return Status::ResourceExhausted("Per stream rate limit exceeded for stream " +
+                                     labels.ToString() + ": " +
+                                     std::to_string(r.rate_limited.size()) + " entries refused");
+  }
+  if (!r.rejected.empty()) {
+    return Status::InvalidArgument(r.rejected.front().second + " (" +
+                                   std::to_string(r.rejected.size()) + " entries of stream " +
+                                   labels.ToString() + " refused)");
+  }
+  return Status::OK();
+}
+
+class PusherService final : public logproto::Pusher::Service {
+ public:
+  PusherService(ingester::Pusher* pusher, std::string no_auth_tenant)
+      : pusher_(pusher), no_auth_tenant_(std::move(no_auth_tenant)) {}
+
+  grpc::Status Push(grpc::ServerContext* ctx, const logproto::PushRequest* req,
+                    logproto::PushResponse*) override {
+    std::string tenant = no_auth_tenant_;
+    auto it = ctx->client_metadata().find(kOrgIdKey);
+    if (it != ctx->client_metadata().end()) tenant.assign(it->second.data(), it->second.size());
+    if (tenant.empty()) return {grpc::StatusCode::UNAUTHENTICATED, "no org id"};
+
+    const int n = req->streams_size();
+    std::vector<Labels> labels(static_cast<size_t>(n));
+    std::vector<std::vector<ingester::AppendEntry>> entries(static_cast<size_t>(n));
+    std::vector<std::vector<MetadataPair>> metadata;
+    size_t total = 0;
+    for (const auto& s : req->streams()) total += static_cast<size_t>(s.entries_size());
+    metadata.resize(total);
+    std::vector<ingester::StreamAppend> appends(static_cast<size_t>(n));
+    size_t m = 0;
+    for (int i = 0; i < n; i++) {
+      const logproto::StreamAdapter& s = req->streams(i);
+      auto ls = ParseLabels(s.labels());
+      if (!ls.ok()) {
+        return {grpc::StatusCode::INVALID_ARGUMENT,
+                "error parsing labels '" + s.labels() + "': " + ls.status().message()};
+      }
+      labels[i] = std::move(*ls);
+      auto& es = entries[i];
+      es.reserve(static_cast<size_t>(s.entries_size()));
+      for (const logproto::EntryAdapter& e : s.entries()) {
+        auto& md = metadata[m++];
+        for (const auto& p : e.structuredmetadata()) md.push_back({p.name(), p.value()});
+        const int64_t ts = e.timestamp().seconds() * 1'000'000'000 + e.timestamp().nanos();
+        es.push_back({ts, e.line(), md});
+      }
+      appends[i].labels = &labels[i];
+      appends[i].entries = es;
+    }
+    Status st = pusher_->PushBatch(tenant, appends);
+    if (!st.ok()) return ToGrpc(st);
+    for (int i = 0; i < n; i++) {
+      Status outcome = StreamOutcome(labels[i], appends[i].result);
+      if (!outcome.ok()) return ToGrpc(outcome);
+    }
+    return grpc::Status::OK;
+  }
+
+ private:
+  ingester::Pusher* pusher_;
+  const std::string no_auth_tenant_;
+};
+
+}  // namespace
+
+struct PusherServer::Impl {
+  std::unique_ptr<PusherService> service;
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+  bool stopped = false;
+};
+
+PusherServer::PusherServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+PusherServer::~PusherServer() { Stop(); }
+
+StatusOr<std::unique_ptr<PusherServer>> PusherServer::Start(const std::string& address,
+                                                            ingester::Pusher* pusher,
+                                                            std::string no_auth_tenant) {
+  auto impl = std::make_unique<Impl>();
+  impl->service = std::make_unique<PusherService>(pusher, std::move(no_auth_tenant));
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &impl->port);
+  builder.RegisterService(impl->service.get());
+  builder.SetMaxReceiveMessageSize(100 << 20);  // Loki's grpc_server_max_recv_msg_size default
+  impl->server = builder.BuildAndStart();
+  if (impl->server == nullptr || impl->port == 0) {
+    return Status::Unavailable("gRPC: cannot listen on " + address);
+  }
+  return std::unique_ptr<PusherServer>(new PusherServer(std::move(impl)));
+}
+
+int PusherServer::port() const { return impl_->port; }
+
+void PusherServer::Stop() {
+  if (impl_ == nullptr || impl_->stopped) return;
+  impl_->stopped = true;
+  impl_->server->Shutdown();
+  impl_->server->Wait();
+}
+
+struct RemotePusher::Impl {
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<logproto::Pusher::Stub> stub;
+  int64_t timeout_ns = 0;
+};
+
+RemotePusher::RemotePusher(const std::string& target, int64_t timeout_ns)
+    : impl_(std::make_unique<Impl>()) {
+  grpc::ChannelArguments args;
+  args.SetMaxSendMessageSize(100 << 20);
+  impl_->channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  impl_->stub = logproto::Pusher::NewStub(impl_->channel);
+  impl_->timeout_ns = timeout_ns;
+}
+
+RemotePusher::~RemotePusher() = default;
+
+Status RemotePusher::PushBatch(std::string_view tenant, std::span<ingester::StreamAppend> streams) {
+  logproto::PushRequest req;
+  for (const ingester::StreamAppend& s : streams) {
+    logproto::StreamAdapter* out = req.add_streams();
+    out->set_labels(s.labels->ToString());
+    out->set_hash(s.fingerprint != 0 ? s.fingerprint : s.labels->Fingerprint());
+    for (const ingester::AppendEntry& e : s.entries) {
+      logproto::EntryAdapter* entry = out->add_entries();
+      entry->mutable_timestamp()->set_seconds(e.ts / 1'000'000'000);
+      entry->mutable_timestamp()->set_nanos(static_cast<int32_t>(e.ts % 1'000'000'000));
+      entry->set_line(std::string(e.line));
+      for (const MetadataPair& p : e.metadata) {
+        logproto::LabelPairAdapter* md = entry->add_structuredmetadata();
+        md->set_name(std::string(p.name));
+        md->set_value(std::string(p.value));
+      }
+    }
+  }
+  grpc::ClientContext ctx;
+  ctx.AddMetadata(kOrgIdKey, std::string(tenant));
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::nanoseconds(impl_->timeout_ns));
+  logproto::PushResponse resp;
+  Status st = FromGrpc(impl_->stub->Push(&ctx, req, &resp));
+  if (!st.ok()) return st;
+  for (ingester::StreamAppend& s : streams) {
+    s.result = ingester::AppendResult{};
+    s.result.appended = static_cast<uint32_t>(s.entries.size());
+  }
+  return Status::OK();
+}
+
+}  // namespace skald::rpc
