@@ -28,7 +28,7 @@ no_rate_limits() {  # no_rate_limits <skald binary>
 run_one() {  # run_one <skald binary> <flags...>; prints "lines_per_s lines_per_cpu_s"
   local bin=$1; shift
   rm -rf "$work/data"
-  "$bin" -server.http-listen-address=127.0.0.1 -server.http-listen-port=$port \
+  "$bin" -server.http-listen-address=127.0.0.1 -server.http-listen-port=$port -server.grpc-listen-port=0 \
     -common.path-prefix="$work/data" $(no_rate_limits "$bin") "$@" > "$work/skald.log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 600); do

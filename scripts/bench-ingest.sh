@@ -17,7 +17,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 start() {  # start <data dir> <flags...>
   local data=$1; shift
-  "$bin/skald" -server.http-listen-address=127.0.0.1 -server.http-listen-port=$port \
+  "$bin/skald" -server.http-listen-address=127.0.0.1 -server.http-listen-port=$port -server.grpc-listen-port=0 \
     -common.path-prefix="$data" $no_rate_limits "$@" > "$work/skald.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 600); do

@@ -31,7 +31,7 @@ declare -A res
 for r in $(seq 1 "$rounds"); do
   for fmt in protobuf otlp; do
     rm -rf "$work/data"
-    "$root/build/release/skald" -server.http-listen-address=127.0.0.1 -server.http-listen-port=$port \
+    "$root/build/release/skald" -server.http-listen-address=127.0.0.1 -server.http-listen-port=$port -server.grpc-listen-port=0 \
       -common.path-prefix="$work/data" $no_rate_limits > "$work/skald.log" 2>&1 &
     pid=$!
     for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/ready" > /dev/null && break; sleep 0.1; done

@@ -177,7 +177,7 @@ start_skald() {
   grep -- '-ingester.max-streams-per-user' <<< "$help" > /dev/null &&
     flags="$flags -ingester.max-streams-per-user=0"
   # shellcheck disable=SC2086 # flag lists are word-split on purpose
-  "$bin" -server.http-listen-address=127.0.0.1 -server.http-listen-port=0 \
+  "$bin" -server.http-listen-address=127.0.0.1 -server.http-listen-port=0 -server.grpc-listen-port=0 \
     -common.path-prefix="$data" $flags ${SKALD_FLAGS:-} > "$log" 2>&1 &
   srv_pid=$!
   for _ in $(seq 1 600); do

@@ -16,7 +16,7 @@ port=${PORT:-31960}
 work=$(mktemp -d /tmp/skald-bench-tail.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
-"$bin/skald" -server.http-listen-address=127.0.0.1 -server.http-listen-port=$port \
+"$bin/skald" -server.http-listen-address=127.0.0.1 -server.http-listen-port=$port -server.grpc-listen-port=0 \
   -common.path-prefix="$work/data" -querier.max-concurrent-tail-requests=$((tails + 10)) $no_rate_limits \
   > "$work/skald.log" 2>&1 &
 pid=$!

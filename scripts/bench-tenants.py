@@ -139,7 +139,7 @@ def main():
                     f"    max_head_bytes_per_user: {TENANT_CAP}\n")
     log = open(os.path.join(tmp, "skald.log"), "w")
     proc = subprocess.Popen([binary, f"-common.path-prefix={tmp}/data", "-auth.enabled",
-                             f"-server.http-listen-port={port}", "-server.http-listen-address=127.0.0.1",
+                             f"-server.http-listen-port={port}", "-server.grpc-listen-port=0", "-server.http-listen-address=127.0.0.1",
                              f"-runtime-config.file={runtime}", f"-ingester.max-head-bytes={PROCESS_CAP}",
                              "-log.level=error"], stdout=log, stderr=log)
     try:

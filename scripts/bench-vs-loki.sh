@@ -133,7 +133,7 @@ echo "loki: $loki pid $LOKI_PID version ${loki_version:-?}"
 curl -sf -m 5 "$loki/ready" > /dev/null || die "Loki at $loki is not ready (GET /ready)"
 
 # 1. Start Skald on an OS-chosen port; the port is read from its start-up log line.
-"$build/skald" -server.http-listen-address=127.0.0.1 -server.http-listen-port=0 \
+"$build/skald" -server.http-listen-address=127.0.0.1 -server.http-listen-port=0 -server.grpc-listen-port=0 \
   -common.path-prefix="$work/data" $no_rate_limits > "$work/skald.log" 2>&1 &
 pid=$!
 port=

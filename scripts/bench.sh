@@ -60,7 +60,7 @@ echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ */
   "$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), load avg $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # 1. Start Skald on an OS-chosen port; the port is read from its start-up log line.
-"$build/skald" -server.http-listen-address=127.0.0.1 -server.http-listen-port=0 \
+"$build/skald" -server.http-listen-address=127.0.0.1 -server.http-listen-port=0 -server.grpc-listen-port=0 \
   -common.path-prefix="$work/data" $no_rate_limits > "$work/skald.log" 2>&1 &
 pid=$!
 port=

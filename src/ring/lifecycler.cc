@@ -66,6 +66,11 @@ Status Lifecycler::Join() {
   return Status::OK();
 }
 
+void Lifecycler::SetAddr(std::string addr) {
+  std::lock_guard<std::mutex> lock(mu_);
+  desc_.addr = std::move(addr);
+}
+
 Status Lifecycler::SetState(State s) {
   std::lock_guard<std::mutex> lock(mu_);
   desc_.state = s;

@@ -38,6 +38,8 @@ class Lifecycler {
   // Registers as JOINING and starts heartbeating. An entry left under the same id (a
   // restart) keeps its tokens; otherwise num_tokens new ones are drawn, avoiding the ring's.
   Status Join();
+  // The address published from the next write on (e.g. once the gRPC port is bound).
+  void SetAddr(std::string addr);
   // Publishes a new state at once.
   Status SetState(State s);
   // LEAVING, then removes the entry and stops heartbeating.

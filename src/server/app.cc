@@ -26,6 +26,8 @@
 #include "ring/kv.h"
 #include "ring/lifecycler.h"
 #include "ring/watcher.h"
+#include "rpc/pusher.h"
+#include "rpc/replicating_pusher.h"
 #include "ruler/alertmanager.h"
 #include "ruler/manager.h"
 #include "ruler/remote_write.h"
@@ -66,6 +68,11 @@ struct App::Impl {
   std::unique_ptr<ring::Lifecycler> distributor_lifecycler;
   std::unique_ptr<ring::RingWatcher> ingester_ring;
   std::unique_ptr<ring::RingWatcher> distributor_ring;
+  // gRPC: the Pusher service in front of the local ingester (targets all and ingester), and
+  // a distributor's writes to the ring's ingesters (target distributor).
+  ingester::Pusher* local_pusher = nullptr;
+  std::unique_ptr<rpc::PusherServer> grpc_server;
+  std::unique_ptr<rpc::ReplicatingPusher> replicating;
   std::unique_ptr<limits::Overrides> limits;
   // Reloads the per-tenant overrides in `limits` (null without -runtime-config.file).
   std::unique_ptr<RuntimeConfigLoader> runtime_config;
@@ -109,10 +116,11 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   Impl& s = *app->impl_;
   s.config = config;
   s.hooks = std::move(hooks);
-  if (config.target != "all" && config.target != "compactor") {
+  if (config.target != "all" && config.target != "compactor" && config.target != "ingester" &&
+      config.target != "distributor") {
     return Status::Unimplemented("target '" + config.target +
-                                 "' is not supported yet; run with -target=all or "
-                                 "-target=compactor");
+                                 "' is not supported yet; run with -target=all, ingester, "
+                                 "distributor or compactor");
   }
   metrics::RegisterProcessMetrics(s.registry);
   {
@@ -288,7 +296,9 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
               std::to_string(lc.port != 0 ? lc.port : config.server.grpc_listen_port);
     rc.num_tokens = lc.num_tokens;
     rc.heartbeat_period_ns = lc.heartbeat_period_ns > 0 ? lc.heartbeat_period_ns : kNanosPerHour;
-    s.lifecycler = std::make_unique<ring::Lifecycler>(s.ring_kv.get(), rc);
+    if (config.target != "distributor") {  // a distributor holds no streams
+      s.lifecycler = std::make_unique<ring::Lifecycler>(s.ring_kv.get(), rc);
+    }
     ring::LifecyclerConfig dc = rc;  // the distributor ring: one token, its own prefix
     dc.prefix = lc.ring.prefix + "distributor/";
     dc.num_tokens = 1;
@@ -308,10 +318,11 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
         (std::filesystem::path(config.common.path_prefix) / "shutdown_requested.txt").string();
     Impl* impl = &s;
     rd.flush_and_leave = [impl] {
-      SKALD_RETURN_IF_ERROR(impl->lifecycler->SetState(ring::State::kLeaving));
+      if (impl->lifecycler)
+        SKALD_RETURN_IF_ERROR(impl->lifecycler->SetState(ring::State::kLeaving));
       SKALD_RETURN_IF_ERROR(impl->ingester->FlushAll());
       if (impl->wal) SKALD_RETURN_IF_ERROR(impl->ingester->Checkpoint());
-      return impl->lifecycler->Leave();
+      return impl->lifecycler ? impl->lifecycler->Leave() : Status::OK();
     };
     rd.request_stop =
         s.hooks.request_stop ? s.hooks.request_stop : [] { ::kill(::getpid(), SIGTERM); };
@@ -336,6 +347,15 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   }
   s.tails = std::make_unique<tail::TailHub>(pusher, s.registry);
   pusher = s.tails.get();
+  s.local_pusher = pusher;
+  if (config.target == "distributor") {
+    // Writes go to the ring's ingesters over gRPC, replicated (docs/operations/scale-out.md).
+    ring::RingWatcher* w = s.ingester_ring.get();
+    s.replicating = std::make_unique<rpc::ReplicatingPusher>(
+        [w] { return w->ring(); }, config.ingester.lifecycler.ring.replication_factor,
+        5 * kNanosPerSecond);
+    pusher = s.replicating.get();
+  }
   s.distributor = std::make_unique<distributor::Distributor>(s.limits.get(), pusher, s.registry);
   if (s.distributor_ring) {
     ring::RingWatcher* dr = s.distributor_ring.get();
@@ -478,7 +498,7 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   rdeps.enable_api = rc.enable_api;
   RegisterRulerApi(s.http.get(), rdeps);
   register_compactor_api();
-  if (s.lifecycler) RegisterRingApi(s.http.get(), ring_deps);
+  if (s.ring_kv) RegisterRingApi(s.http.get(), ring_deps);
   for (const char* path :
        {"/loki/api/v1/query_range", "/loki/api/v1/query", "/loki/api/v1/labels",
         "/loki/api/v1/label", "/loki/api/v1/label/*", "/loki/api/v1/series",
@@ -508,6 +528,20 @@ Status App::Start() {
                 {{"key", key}});
     }
     return Status::OK();
+  }
+  if (s.config.target == "all" || s.config.target == "ingester") {
+    const std::string host = s.config.server.grpc_listen_address.empty()
+                                 ? "0.0.0.0"
+                                 : s.config.server.grpc_listen_address;
+    SKALD_ASSIGN_OR_RETURN(
+        s.grpc_server,
+        rpc::PusherServer::Start(host + ":" + std::to_string(s.config.server.grpc_listen_port),
+                                 s.local_pusher, s.config.no_auth_tenant));
+    const Config::Ingester::Lifecycler& lc = s.config.ingester.lifecycler;
+    if (s.lifecycler && lc.port == 0) {  // advertise the port actually bound
+      s.lifecycler->SetAddr((lc.addr.empty() ? "127.0.0.1" : lc.addr) + ":" +
+                            std::to_string(s.grpc_server->port()));
+    }
   }
   if (s.lifecycler) {
     Status st = s.lifecycler->Join();  // JOINING: registered, not yet taking writes
@@ -567,7 +601,9 @@ Status App::Start() {
   if (s.lifecycler) {
     Status st = s.lifecycler->SetState(ring::State::kActive);
     if (!st.ok()) return Status(st.code(), "becoming ACTIVE in the ingester ring: " + st.message());
-    st = s.distributor_lifecycler->Join();
+  }
+  if (s.distributor_lifecycler) {
+    Status st = s.distributor_lifecycler->Join();
     if (st.ok()) st = s.distributor_lifecycler->SetState(ring::State::kActive);
     if (!st.ok()) return Status(st.code(), "joining the distributor ring: " + st.message());
     st = s.ingester_ring->Start();
@@ -586,8 +622,10 @@ Status App::Start() {
     log::Warn("config key accepted for Loki compatibility but not implemented: it has no effect",
               {{"key", key}});
   }
-  log::Warn("gRPC is not served yet: server.grpc_listen_port has no effect",
-            {{"grpc_listen_port", std::to_string(s.config.server.grpc_listen_port)}});
+  if (s.grpc_server) {
+    log::Info("serving gRPC",
+              {{"port", std::to_string(s.grpc_server->port())}, {"services", "logproto.Pusher"}});
+  }
   return Status::OK();
 }
 
@@ -612,6 +650,7 @@ Status App::Shutdown() {
   if (s.runtime_config) s.runtime_config->Stop();
   if (s.tails) s.tails->Stop();  // tail clients get a close frame before the server stops
   if (s.http) s.http->Stop();
+  if (s.grpc_server) s.grpc_server->Stop();
   if (s.distributor_lifecycler && !s.distributor_lifecycler->left()) {
     Status ls = s.distributor_lifecycler->Leave();  // the others' rate shares grow back
     if (!ls.ok()) log::Warn("could not leave the distributor ring", {{"err", ls.ToString()}});

@@ -137,6 +137,8 @@ const std::vector<Field>& Fields() {
                     server.http_listen_port, "HTTP server listen port."),
         SKALD_FIELD("server.grpc_listen_port", "server.grpc-listen-port", kInt,
                     server.grpc_listen_port, "gRPC server listen port."),
+        SKALD_FIELD("server.grpc_listen_address", "server.grpc-listen-address", kString,
+                    server.grpc_listen_address, "gRPC server listen address."),
         SKALD_FIELD("server.graceful_shutdown_timeout", "server.graceful-shutdown-timeout",
                     kGoDuration, server.graceful_shutdown_timeout_ns,
                     "Timeout for graceful shutdowns."),
@@ -399,7 +401,7 @@ const std::set<std::string>& LokiOnlyKeys() {
         "internal_server legacy_read_target block_builder block_scheduler overrides_exporter "
         "partition_ring ingester_rf1 metastore metastore_client");
     add("server",
-        "http_listen_network http_listen_conn_limit grpc_listen_network grpc_listen_address "
+        "http_listen_network http_listen_conn_limit grpc_listen_network "
         "grpc_listen_conn_limit grpc_collect_max_streams_by_conn proxy_protocol_enabled "
         "tls_cipher_suites tls_min_version http_tls_config grpc_tls_config "
         "register_instrumentation report_grpc_codes_in_instrumentation_label_enabled "

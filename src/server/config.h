@@ -42,6 +42,7 @@ struct Config {
     std::string http_listen_address = "0.0.0.0";  // -server.http-listen-address
     int http_listen_port = 3100;                  // -server.http-listen-port
     int grpc_listen_port = 9095;                  // -server.grpc-listen-port
+    std::string grpc_listen_address;              // -server.grpc-listen-address ("": all)
     std::string log_level = "info";               // -log.level (debug|info|warn|error)
     int64_t http_server_read_timeout_ns = 30 * kNanosPerSecond;   // -server.http-read-timeout
     int64_t http_server_write_timeout_ns = 30 * kNanosPerSecond;  // -server.http-write-timeout

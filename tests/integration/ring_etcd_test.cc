@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -14,6 +15,7 @@
 #include "skald_process.h"
 #include "tests/testing/env_file.h"
 #include "tests/testing/temp_dir.h"
+#include "tools/http/http_client.h"
 
 namespace skald::testing {
 namespace {
@@ -175,6 +177,72 @@ TEST_F(RingEtcdTest, GlobalLimitsFollowTheRings) {
   got = PushStreams(a, 5, 6, 10);  // streams 5..10: 5..9 fit (10 in all), 10 does not
   EXPECT_EQ(got, (std::vector<int>{204, 204, 204, 204, 204, 429})) << a.log();
   EXPECT_EQ(a.Stop(), 0);
+}
+
+// sum(count_over_time({app="rep"}[1h])) as `skald` answers it from what it holds ("" when it
+// holds nothing).
+std::string CountOn(const SkaldProcess& skald) {
+  const int64_t now = NowNanos();
+  auto r = skald.Call("GET", "/loki/api/v1/query?query=" +
+                                 http::QueryEscape("sum(count_over_time({app=\"rep\"}[1h]))") +
+                                 "&time=" + std::to_string(now + kNanosPerSecond));
+  if (!r.ok() || r->status != 200) return "error";
+  const size_t v = r->body.find("\"value\":[");
+  if (v == std::string::npos) return "";
+  const size_t q = r->body.find(",\"", v);
+  return r->body.substr(q + 2, r->body.find('"', q + 2) - q - 2);
+}
+
+// A distributor writes each stream to 3 ingesters (RF 3) over gRPC and acknowledges after a
+// quorum of 2: every ingester holds every line; with one ingester killed (-9) pushes keep
+// succeeding and both survivors hold everything; with two gone there is no quorum (503).
+TEST_F(RingEtcdTest, DistributorReplicatesToAQuorumOfIngesters) {
+  std::vector<std::unique_ptr<TempDir>> dirs;
+  std::vector<std::unique_ptr<SkaldProcess>> ingesters;
+  for (int i = 0; i < 3; i++) {
+    dirs.push_back(std::make_unique<TempDir>());
+    std::vector<std::string> f = Flags("rep-ingester-" + std::to_string(i));
+    f.push_back("-target=ingester");
+    ingesters.push_back(std::make_unique<SkaldProcess>(dirs.back()->path(), f));
+    ASSERT_TRUE(ingesters.back()->Start()) << ingesters.back()->log();
+  }
+  TempDir ddir;
+  std::vector<std::string> df = Flags("rep-distributor");
+  df.push_back("-target=distributor");
+  SkaldProcess distributor(ddir.path(), df);
+  ASSERT_TRUE(distributor.Start()) << distributor.log();
+  // The distributor is not an ingester: the ingester ring has the three.
+  EXPECT_EQ(Read().instances().size(), 3u);
+
+  auto push = [&](int first, int n) {
+    std::vector<int> out;
+    for (int i = first; i < first + n; i++) {
+      const std::string body = R"({"streams":[{"stream":{"app":"rep","s":")" +
+                               std::to_string(i % 7) + R"("},"values":[[")" +
+                               std::to_string(NowNanos()) + R"(","line )" + std::to_string(i) +
+                               R"("]]}]})";
+      auto r = distributor.Call("POST", "/loki/api/v1/push", {{"Content-Type", "application/json"}},
+                                body);
+      out.push_back(r.ok() ? r->status : -1);
+    }
+    return out;
+  };
+  std::vector<int> got = push(0, 30);
+  EXPECT_EQ(std::count(got.begin(), got.end(), 204), 30) << distributor.log();
+  for (auto& ing : ingesters) EXPECT_EQ(CountOn(*ing), "30") << ing->log();
+  EXPECT_EQ(CountOn(distributor), "");  // it stored nothing itself
+
+  ingesters[0]->Kill();
+  got = push(30, 20);
+  EXPECT_EQ(std::count(got.begin(), got.end(), 204), 20) << distributor.log();
+  EXPECT_EQ(CountOn(*ingesters[1]), "50");
+  EXPECT_EQ(CountOn(*ingesters[2]), "50");
+
+  ingesters[1]->Kill();
+  got = push(50, 1);
+  EXPECT_EQ(got, std::vector<int>{503});
+  EXPECT_EQ(distributor.Stop(), 0);
+  EXPECT_EQ(ingesters[2]->Stop(), 0);
 }
 
 }  // namespace

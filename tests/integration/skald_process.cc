@@ -60,8 +60,11 @@ bool SkaldProcess::Start(int timeout_ms) {
   run_log_offset_ = ::stat(log_path_.c_str(), &st) == 0 ? static_cast<size_t>(st.st_size) : 0;
   port_ = 0;
   std::string binary = std::string(SKALD_BINARY_DIR) + "/skald";
-  std::vector<std::string> args = {binary, "-server.http-listen-address=127.0.0.1",
+  std::vector<std::string> args = {binary,
+                                   "-server.http-listen-address=127.0.0.1",
                                    "-server.http-listen-port=0",
+                                   "-server.grpc-listen-port=0",
+                                   "-server.grpc-listen-address=127.0.0.1",
                                    "-common.path-prefix=" + data_dir_};
   args.insert(args.end(), flags_.begin(), flags_.end());
   args.insert(args.begin(), wrapper_.begin(), wrapper_.end());

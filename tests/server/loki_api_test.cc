@@ -290,7 +290,7 @@ TEST(LokiApiStartupTest, WarnsOncePerAcceptedButUnimplementedKey) {
   EXPECT_EQ(skald::testing::CountOccurrences(text, "key=bloom_build"), 1u) << text;
   EXPECT_EQ(skald::testing::CountOccurrences(text, "key=ruler.enable_sharding"), 1u) << text;
   EXPECT_EQ(skald::testing::CountOccurrences(text, "key=ruler"), 1u) << text;
-  EXPECT_EQ(skald::testing::CountOccurrences(text, "gRPC is not served yet"), 1u) << text;
+  EXPECT_EQ(skald::testing::CountOccurrences(text, "msg=\"serving gRPC\""), 1u) << text;
 }
 
 }  // namespace

@@ -14,8 +14,11 @@ InProcessSkald::~InProcessSkald() { (void)Stop(); }
 
 Status InProcessSkald::Start() {
   if (app_) return Status::Internal("already running");
-  std::vector<std::string> args = {"skald", "-server.http-listen-address=127.0.0.1",
+  std::vector<std::string> args = {"skald",
+                                   "-server.http-listen-address=127.0.0.1",
                                    "-server.http-listen-port=0",
+                                   "-server.grpc-listen-port=0",
+                                   "-server.grpc-listen-address=127.0.0.1",
                                    "-common.path-prefix=" + data_dir_};
   args.insert(args.end(), flags_.begin(), flags_.end());
   std::vector<const char*> argv;
