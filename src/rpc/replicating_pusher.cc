@@ -1,6 +1,5 @@
 #include "rpc/replicating_pusher.h"
 
-#include <thread>
 #include <vector>
 
 #include "core/time.h"
@@ -9,7 +8,12 @@ namespace skald::rpc {
 
 ReplicatingPusher::ReplicatingPusher(std::function<std::shared_ptr<const ring::Ring>()> ring,
                                      int replication_factor, int64_t timeout_ns)
-    : ring_(std::move(ring)), rf_(replication_factor), timeout_ns_(timeout_ns) {}
+    : ring_(std::move(ring)),
+      rf_(replication_factor),
+      timeout_ns_(timeout_ns),
+      pool_(std::make_unique<ThreadPool>("skald-replicate", 8, 0)) {}
+
+ReplicatingPusher::~ReplicatingPusher() = default;
 
 RemotePusher* ReplicatingPusher::ClientFor(const std::string& addr) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -51,14 +55,9 @@ Status ReplicatingPusher::PushBatch(std::string_view tenant,
     }
     calls.push_back(std::move(c));
   }
-  std::vector<std::thread> threads;
-  for (size_t k = 1; k < calls.size(); k++) {
-    threads.emplace_back([this, &calls, k, tenant] {
-      calls[k].status = ClientFor(calls[k].addr)->PushBatch(tenant, calls[k].part);
-    });
-  }
-  if (!calls.empty()) calls[0].status = ClientFor(calls[0].addr)->PushBatch(tenant, calls[0].part);
-  for (auto& t : threads) t.join();
+  ParallelFor(pool_.get(), calls.size(), calls.empty() ? 0 : calls.size() - 1, [&](size_t k) {
+    calls[k].status = ClientFor(calls[k].addr)->PushBatch(tenant, calls[k].part);
+  });
 
   Status refusal;  // the first client error an ingester gave
   std::string unavailable;

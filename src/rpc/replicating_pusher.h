@@ -2,7 +2,7 @@
 // `replication_factor` ingesters the ring assigns its token to (unhealthy ones replaced by
 // the next owners, ring/ring.h), over gRPC (RemotePusher), and succeeds for a stream once a
 // quorum (rf/2 + 1) of them took it, as Loki's distributor does. Each ingester gets one
-// request holding all of its streams; the requests run in parallel.
+// request holding all of its streams; the requests run in parallel on a small pool.
 #pragma once
 
 #include <functional>
@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 
+#include "core/thread_pool.h"
 #include "ingester/interface.h"
 #include "ring/ring.h"
 #include "rpc/pusher.h"
@@ -22,6 +23,7 @@ class ReplicatingPusher : public ingester::Pusher {
   // `ring` returns the current ingester ring (a RingWatcher's snapshot).
   ReplicatingPusher(std::function<std::shared_ptr<const ring::Ring>()> ring, int replication_factor,
                     int64_t timeout_ns);
+  ~ReplicatingPusher() override;
 
   // OK when every stream reached a quorum (its result then counts its entries appended).
   // Otherwise the first refusal an ingester gave (InvalidArgument, ResourceExhausted), or
@@ -38,6 +40,8 @@ class ReplicatingPusher : public ingester::Pusher {
   const int64_t timeout_ns_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<RemotePusher>> clients_;
+  // Sends to the replicas side by side (the calling thread takes one).
+  std::unique_ptr<ThreadPool> pool_;
 };
 
 }  // namespace skald::rpc
