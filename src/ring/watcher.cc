@@ -19,8 +19,16 @@ RingWatcher::~RingWatcher() { Stop(); }
 Status RingWatcher::Refresh(int64_t* revision) {
   SKALD_ASSIGN_OR_RETURN(Ring r, ReadRing(kv_, prefix_, heartbeat_timeout_ns_, revision));
   auto snapshot = std::make_shared<const Ring>(std::move(r));
+  const int64_t now = NowNanos();
+  int write = 0, read = 0;
+  for (const InstanceDesc& d : snapshot->instances()) {
+    write += ring::Healthy(d, Operation::kWrite, now, heartbeat_timeout_ns_) ? 1 : 0;
+    read += ring::Healthy(d, Operation::kRead, now, heartbeat_timeout_ns_) ? 1 : 0;
+  }
   std::lock_guard<std::mutex> lock(mu_);
   ring_ = std::move(snapshot);
+  healthy_write_.store(write, std::memory_order_relaxed);
+  healthy_read_.store(read, std::memory_order_relaxed);
   return Status::OK();
 }
 
@@ -62,12 +70,8 @@ std::shared_ptr<const Ring> RingWatcher::ring() const {
 }
 
 int RingWatcher::Healthy(Operation op, int floor) const {
-  const std::shared_ptr<const Ring> r = ring();
-  const int64_t now = NowNanos();
-  int n = 0;
-  for (const InstanceDesc& d : r->instances()) {
-    n += ring::Healthy(d, op, now, heartbeat_timeout_ns_) ? 1 : 0;
-  }
+  const int n =
+      (op == Operation::kWrite ? healthy_write_ : healthy_read_).load(std::memory_order_relaxed);
   return std::max(n, floor);
 }
 

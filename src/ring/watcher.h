@@ -30,7 +30,8 @@ class RingWatcher {
 
   // The latest snapshot (an empty ring before Start).
   std::shared_ptr<const Ring> ring() const;
-  // Instances healthy for `op` in the latest snapshot, now; at least `floor`.
+  // Instances healthy for `op` when the latest snapshot was taken (at most `refresh` ago),
+  // at least `floor`. A load of an atomic: cheap enough for every push.
   int Healthy(Operation op, int floor = 1) const;
 
  private:
@@ -43,6 +44,7 @@ class RingWatcher {
   const std::chrono::milliseconds refresh_;
   mutable std::mutex mu_;
   std::shared_ptr<const Ring> ring_;
+  std::atomic<int> healthy_write_{0}, healthy_read_{0};
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

@@ -48,6 +48,17 @@
 
 namespace skald::server {
 
+namespace {
+
+// The address an ingester advertises in the ring: ingester.lifecycler.address (127.0.0.1 when
+// empty) and ingester.lifecycler.port, else `port` (the gRPC port).
+std::string AdvertisedAddr(const Config::Ingester::Lifecycler& lc, int port) {
+  return (lc.addr.empty() ? "127.0.0.1" : lc.addr) + ":" +
+         std::to_string(lc.port != 0 ? lc.port : port);
+}
+
+}  // namespace
+
 struct App::Impl {
   Config config;
   AppHooks hooks;
@@ -292,8 +303,7 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
       char host[256] = {};
       rc.id = ::gethostname(host, sizeof host - 1) == 0 && host[0] != '\0' ? host : "skald";
     }
-    rc.addr = (lc.addr.empty() ? "127.0.0.1" : lc.addr) + ":" +
-              std::to_string(lc.port != 0 ? lc.port : config.server.grpc_listen_port);
+    rc.addr = AdvertisedAddr(lc, config.server.grpc_listen_port);
     rc.num_tokens = lc.num_tokens;
     rc.heartbeat_period_ns = lc.heartbeat_period_ns > 0 ? lc.heartbeat_period_ns : kNanosPerHour;
     if (config.target != "distributor") {  // a distributor holds no streams
@@ -313,7 +323,6 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
     rd.kv = s.ring_kv.get();
     rd.prefix = rc.prefix;
     rd.heartbeat_timeout_ns = lc.ring.heartbeat_timeout_ns;
-    rd.replication_factor = lc.ring.replication_factor;
     rd.shutdown_marker_path =
         (std::filesystem::path(config.common.path_prefix) / "shutdown_requested.txt").string();
     Impl* impl = &s;
@@ -539,8 +548,7 @@ Status App::Start() {
                                  s.local_pusher, s.config.no_auth_tenant));
     const Config::Ingester::Lifecycler& lc = s.config.ingester.lifecycler;
     if (s.lifecycler && lc.port == 0) {  // advertise the port actually bound
-      s.lifecycler->SetAddr((lc.addr.empty() ? "127.0.0.1" : lc.addr) + ":" +
-                            std::to_string(s.grpc_server->port()));
+      s.lifecycler->SetAddr(AdvertisedAddr(lc, s.grpc_server->port()));
     }
   }
   if (s.lifecycler) {

@@ -26,7 +26,6 @@ struct RingApiDeps {
   ring::KV* kv = nullptr;
   std::string prefix;  // where instances are stored (ring::Lifecycler's prefix)
   int64_t heartbeat_timeout_ns = 0;
-  int replication_factor = 3;
   // Flushes every in-memory chunk and leaves the ring.
   std::function<Status()> flush_and_leave;
   // Asks the process to stop (as SIGTERM does).

@@ -208,7 +208,9 @@ uint64_t S3ObjectStore::retries() const { return impl_->retries.load(std::memory
 namespace {
 
 // One HTTP exchange. Transport failures come back as IOError; any HTTP status as a Reply.
-StatusOr<Reply> Attempt(S3ObjectStore::Impl* impl, const S3Config& cfg, const Call& call) {
+// `payload_sha256` is the body's hash, computed once per call (not per attempt).
+StatusOr<Reply> Attempt(S3ObjectStore::Impl* impl, const S3Config& cfg, const Call& call,
+                        const std::string& payload_sha256) {
   const Endpoint& ep = impl->endpoint;
   const bool vhost = !cfg.force_path_style;
   std::string host = (vhost ? cfg.bucket + "." : "") + ep.host;
@@ -222,8 +224,7 @@ StatusOr<Reply> Attempt(S3ObjectStore::Impl* impl, const S3Config& cfg, const Ca
   req.method = call.method;
   req.canonical_uri = path;
   req.query = call.query;
-  req.payload_sha256 =
-      call.body.empty() ? std::string(sigv4::kEmptyPayloadSha256) : sigv4::Sha256Hex(call.body);
+  req.payload_sha256 = payload_sha256;
   const std::string amz_date = sigv4::AmzDate(std::time(nullptr));
   req.headers = call.headers;
   req.headers.emplace_back("host", host_header);
@@ -326,10 +327,13 @@ namespace {
 StatusOr<Reply> Execute(S3ObjectStore::Impl* impl, const S3Config& cfg, CircuitBreaker* breaker,
                         const Call& call) {
   Backoff backoff(cfg.backoff, impl->seed.fetch_add(0x9E3779B97F4A7C15ULL) + MonoNanos());
+  // A 16 MiB part hashes in tens of milliseconds: once, whatever the retries.
+  const std::string payload_sha256 =
+      call.body.empty() ? std::string(sigv4::kEmptyPayloadSha256) : sigv4::Sha256Hex(call.body);
   for (int attempt = 0;; attempt++) {
     SKALD_RETURN_IF_ERROR(breaker->Allow(MonoNanos(), "object storage"));
     const int64_t t0 = MonoNanos();
-    StatusOr<Reply> r = Attempt(impl, cfg, call);
+    StatusOr<Reply> r = Attempt(impl, cfg, call, payload_sha256);
     const double secs = static_cast<double>(MonoNanos() - t0) / 1e9;
     const bool failed = !r.ok() || Retryable(r->status);
     if (impl->durations != nullptr) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 
 #include "core/time.h"
 #include "tests/testing/in_process_skald.h"
@@ -63,6 +64,12 @@ TEST(RingApiTest, TheInstanceIsActiveOnTheRingPageAndLeavesOnShutdown) {
   json = skald.Call("GET", "/ring", {{"Accept", "application/json"}});
   EXPECT_EQ(json->body.find("ingester-7"), std::string::npos) << json->body;
   EXPECT_NE(skald.Metrics().find("loki_ingester_chunks_flushed_total"), std::string::npos);
+  // The line is in the store now: a pack object under the data directory.
+  size_t packs = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path() + "/store")) {
+    packs += e.is_regular_file() && e.path().string().find("/packs/") != std::string::npos;
+  }
+  EXPECT_EQ(packs, 1u);
   // With terminate (the default) the process is asked to stop.
   EXPECT_EQ(skald.Call("GET", "/ingester/shutdown")->status, 204);
   EXPECT_EQ(stops.load(), 1);
