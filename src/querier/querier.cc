@@ -13,6 +13,7 @@
 
 #include <xxhash.h>
 
+#include <unordered_map>
 #include <unordered_set>
 
 #include "chunk/block.h"
@@ -277,8 +278,8 @@ void Preload(const storage::ChunkStore& chunks, std::string_view tenant, StreamW
 constexpr uint64_t kPreloadBatchBytes = 8u << 20;
 constexpr uint64_t kPreloadChunkBytes = 256u << 10;
 
-// Where a stream's first stored chunk lies: (object, offset) of its locator; streams with
-// nothing stored sort first.
+// Where a stream's first stored chunk lies: (object, offset) of its locator; ("", 0) for a
+// stream with nothing stored.
 std::pair<std::string_view, uint64_t> StoredPosition(const StreamWork& w) {
   if (w.chunks.empty()) return {std::string_view(), 0};
   std::string_view object;
@@ -288,6 +289,27 @@ std::pair<std::string_view, uint64_t> StoredPosition(const StreamWork& w) {
     return {w.chunks.front().key, 0};
   }
   return {object, offset};
+}
+
+// Reorders *items by where their first stored chunk lies: grouped by object (objects in the
+// order they first appear), by offset within one. Each locator is parsed once and objects are
+// numbered, so the sort compares integers (a million streams sort in tens of milliseconds).
+void SortByStoredPosition(std::vector<StreamWork>* items) {
+  std::unordered_map<std::string_view, uint32_t> object_ids;
+  std::vector<std::tuple<uint32_t, uint64_t, uint32_t>> keys;  // object id, offset, index
+  keys.reserve(items->size());
+  for (size_t i = 0; i < items->size(); i++) {
+    const auto [object, offset] = StoredPosition((*items)[i]);
+    const uint32_t id =
+        object_ids.try_emplace(object, static_cast<uint32_t>(object_ids.size())).first->second;
+    keys.emplace_back(id, offset, static_cast<uint32_t>(i));
+  }
+  if (std::is_sorted(keys.begin(), keys.end())) return;
+  std::sort(keys.begin(), keys.end());
+  std::vector<StreamWork> sorted;
+  sorted.reserve(items->size());
+  for (const auto& k : keys) sorted.push_back(std::move((*items)[std::get<2>(k)]));
+  items->swap(sorted);
 }
 
 // The next preload batch: items[*i], items[*i + 1], ... (before `end`) until their wanted
@@ -1235,9 +1257,7 @@ Status Querier::FeedSamples(std::string_view tenant, const logql::RangeAggregati
   // Streams in the order their first stored chunk lies in the store, and each task a
   // contiguous slice of them: a preload batch then holds neighbours of a pack, which one
   // ranged read fetches (on object storage, one request instead of one per chunk).
-  std::stable_sort(items.begin(), items.end(), [](const StreamWork& a, const StreamWork& b) {
-    return StoredPosition(a) < StoredPosition(b);
-  });
+  SortByStoredPosition(&items);
   ParallelFor(opts_.pool, tasks, helpers, [&](size_t t) {
     std::vector<StreamWork*> batch;
     const size_t slice_end = items.size() * (t + 1) / tasks;
