@@ -4,7 +4,8 @@
 set -euo pipefail
 
 PKGS=(
-  build-essential g++ cmake ninja-build pkg-config make git curl ca-certificates python3
+  build-essential g++ cmake ninja-build pkg-config make git curl ca-certificates
+  python3 python3-yaml
   clang libclang-rt-14-dev clang-format
   libboost-dev libsnappy-dev libzstd-dev liblz4-dev libdeflate-dev zlib1g-dev
   libre2-dev libsimdjson-dev libxxhash-dev libyaml-cpp-dev libabsl-dev libjemalloc-dev

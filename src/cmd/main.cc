@@ -71,6 +71,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", config.status().message().c_str());
     return 1;
   }
+  if (config->cli.verify_config) {
+    // What start-up would refuse before opening anything: the object store's settings too.
+    auto s3 = server::ObjectStoreS3Config(*config);
+    if (!s3.ok()) {
+      std::fprintf(stderr, "error: %s\n", s3.status().message().c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "config is valid\n");
+    return 0;
+  }
   log::Level level;
   if (log::ParseLevel(config->server.log_level, &level)) log::SetLevel(level);
 

@@ -166,13 +166,35 @@ class Ingester : public Pusher, public StreamReader {
   // [from, through). Thread-safe; the snapshot stays valid after later pushes.
   std::vector<StreamSnapshot> Snapshot(std::string_view tenant,
                                        const std::vector<Matcher>& matchers, int64_t from,
-                                       int64_t through) override;
-  std::vector<std::string> LabelNames(std::string_view tenant) override;
-  std::vector<std::string> LabelValues(std::string_view tenant, std::string_view name) override;
-  std::vector<Labels> Series(std::string_view tenant,
-                             const std::vector<Matcher>& matchers) override;
+                                       int64_t through);
+  std::vector<std::string> LabelNames(std::string_view tenant);
+  std::vector<std::string> LabelValues(std::string_view tenant, std::string_view name);
+  std::vector<Labels> Series(std::string_view tenant, const std::vector<Matcher>& matchers);
   std::vector<StreamVolume> Volumes(std::string_view tenant, const std::vector<Matcher>& matchers,
-                                    int64_t from, int64_t through) override;
+                                    int64_t from, int64_t through);
+
+  // StreamReader: the same, never failing.
+  StatusOr<std::vector<StreamSnapshot>> QuerySnapshot(std::string_view tenant,
+                                                      const std::vector<Matcher>& matchers,
+                                                      int64_t from, int64_t through) override {
+    return Snapshot(tenant, matchers, from, through);
+  }
+  StatusOr<std::vector<std::string>> QueryLabelNames(std::string_view tenant) override {
+    return LabelNames(tenant);
+  }
+  StatusOr<std::vector<std::string>> QueryLabelValues(std::string_view tenant,
+                                                      std::string_view name) override {
+    return LabelValues(tenant, name);
+  }
+  StatusOr<std::vector<Labels>> QuerySeries(std::string_view tenant,
+                                            const std::vector<Matcher>& matchers) override {
+    return Series(tenant, matchers);
+  }
+  StatusOr<std::vector<StreamVolume>> QueryVolumes(std::string_view tenant,
+                                                   const std::vector<Matcher>& matchers,
+                                                   int64_t from, int64_t through) override {
+    return Volumes(tenant, matchers, from, through);
+  }
 
   // Cuts every head and open chunk and flushes everything to the store. A chunk (or an
   // index day) that cannot be written never stops the others: everything that can be

@@ -102,27 +102,30 @@ class Pusher {
   virtual Status PushBatch(std::string_view tenant, std::span<StreamAppend> streams) = 0;
 };
 
-// What a querier may call. All methods are thread-safe and never fail for an unknown
-// tenant (they return nothing).
+// What a querier may call: an ingester in process, or the ingesters of a ring over gRPC
+// (rpc/stream_reader.h; then the calls may fail, Unavailable when too few replicas answered).
+// All methods are thread-safe and return nothing for an unknown tenant.
 class StreamReader {
  public:
   virtual ~StreamReader() = default;
 
   // Streams of the tenant matching all matchers that hold data overlapping
-  // [from, through), with the blocks that overlap it.
-  virtual std::vector<StreamSnapshot> Snapshot(std::string_view tenant,
-                                               const std::vector<Matcher>& matchers, int64_t from,
-                                               int64_t through) = 0;
+  // [from, through), with the blocks that overlap it. A stream held by several replicas comes
+  // back once with the blocks of all of them (the querier drops the duplicate entries).
+  virtual StatusOr<std::vector<StreamSnapshot>> QuerySnapshot(std::string_view tenant,
+                                                              const std::vector<Matcher>& matchers,
+                                                              int64_t from, int64_t through) = 0;
   // Label names / values of the tenant's in-memory streams, sorted, unique.
-  virtual std::vector<std::string> LabelNames(std::string_view tenant) = 0;
-  virtual std::vector<std::string> LabelValues(std::string_view tenant, std::string_view name) = 0;
+  virtual StatusOr<std::vector<std::string>> QueryLabelNames(std::string_view tenant) = 0;
+  virtual StatusOr<std::vector<std::string>> QueryLabelValues(std::string_view tenant,
+                                                              std::string_view name) = 0;
   // Label sets of the tenant's in-memory streams matching all matchers.
-  virtual std::vector<Labels> Series(std::string_view tenant,
-                                     const std::vector<Matcher>& matchers) = 0;
+  virtual StatusOr<std::vector<Labels>> QuerySeries(std::string_view tenant,
+                                                    const std::vector<Matcher>& matchers) = 0;
   // The in-memory data of matching streams overlapping [from, through), by block.
-  virtual std::vector<StreamVolume> Volumes(std::string_view tenant,
-                                            const std::vector<Matcher>& matchers, int64_t from,
-                                            int64_t through) = 0;
+  virtual StatusOr<std::vector<StreamVolume>> QueryVolumes(std::string_view tenant,
+                                                           const std::vector<Matcher>& matchers,
+                                                           int64_t from, int64_t through) = 0;
 };
 
 }  // namespace skald::ingester

@@ -92,6 +92,14 @@ const Descriptor kDescriptors[] = {
     SKALD_LIMIT("max_query_parallelism", "querier.max-query-parallelism", kInt,
                 max_query_parallelism,
                 "Maximum number of queries that will be scheduled in parallel by the frontend."),
+    SKALD_LIMIT("split_queries_by_interval", "querier.split-queries-by-interval", kDuration,
+                split_queries_by_interval_ns,
+                "Split queries by a time interval and execute in parallel. The value 0 disables "
+                "splitting by time."),
+    SKALD_LIMIT("max_cache_freshness_per_query", "frontend.max-cache-freshness", kDuration,
+                max_cache_freshness_ns,
+                "Most recent allowed cacheable result per-tenant, to prevent caching very recent "
+                "results that might still be in flux."),
     SKALD_LIMIT("query_timeout", "querier.query-timeout", kDuration, query_timeout_ns,
                 "Timeout when querying backends (ingesters or storage) during the execution of a "
                 "query request."),

@@ -90,6 +90,10 @@ struct Limits {
   int64_t max_query_lookback_ns = 0;  // queries are clamped to now - lookback; 0 = unlimited
   int max_query_parallelism = 32;     // sub-queries of one query run at once
   int64_t query_timeout_ns = kNanosPerMinute;
+  // Query frontend: query_range splits (0 = none) and the age below which results are not
+  // cached.
+  int64_t split_queries_by_interval_ns = kNanosPerHour;
+  int64_t max_cache_freshness_ns = 10 * kNanosPerMinute;
   int max_concurrent_tail_requests = 10;  // live tails per tenant; 0 = unlimited
   // Structured metadata (distributor).
   bool allow_structured_metadata = true;

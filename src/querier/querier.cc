@@ -541,12 +541,18 @@ Querier::Querier(QuerierOptions opts, ingester::StreamReader* ingester, index::I
   }
 }
 
-StatusOr<std::vector<Querier::StreamWork>> Querier::Gather(std::string_view tenant,
-                                                           const std::vector<Matcher>& matchers,
-                                                           int64_t start, int64_t end,
-                                                           const logql::LiteralRequirement* need,
-                                                           QueryStats* stats) {
-  auto snaps = ingester_->Snapshot(tenant, matchers, start, end);
+StatusOr<std::vector<Querier::StreamWork>> Querier::Gather(
+    std::string_view tenant, const std::vector<Matcher>& matchers, int64_t start, int64_t end,
+    const logql::LiteralRequirement* need, QueryStats* stats, const QueryControl* control) {
+  SKALD_ASSIGN_OR_RETURN(auto snaps, ingester_->QuerySnapshot(tenant, matchers, start, end));
+  const uint32_t shards = control != nullptr ? control->shard_count : 0;
+  auto other_shard = [shards, control](uint64_t fp) {
+    return shards > 1 && fp % shards != control->shard;
+  };
+  if (shards > 1) {
+    std::erase_if(snaps,
+                  [&](const ingester::StreamSnapshot& s) { return other_shard(s.fingerprint); });
+  }
   auto by_fp = [](const auto& a, const auto& b) { return a.fingerprint < b.fingerprint; };
   // The local ingester gives them in fingerprint order already.
   if (!std::is_sorted(snaps.begin(), snaps.end(), by_fp)) {
@@ -567,6 +573,9 @@ StatusOr<std::vector<Querier::StreamWork>> Querier::Gather(std::string_view tena
   SKALD_ASSIGN_OR_RETURN(auto series, index_->Query(tenant, start, end - 1, matchers,
                                                     need != nullptr ? &probe : nullptr, &refuted));
   if (probed) stats->used_block_filters = true;
+  if (shards > 1) {
+    std::erase_if(series, [&](const auto& s) { return other_shard(s.fingerprint); });
+  }
   // A refuted chunk is one refuted block (filters are detached from one-block chunks only).
   stats->chunks_ref += refuted;
   stats->blocks_filtered += refuted;
@@ -787,8 +796,9 @@ StatusOr<std::vector<ResultStream>> Querier::SelectLogs(std::string_view tenant,
   }
   if (limit == 0 || end <= start) return out;
 
-  SKALD_ASSIGN_OR_RETURN(std::vector<StreamWork> items,
-                         Gather(tenant, selector.matchers, start, end, ProbeWith(need), stats));
+  SKALD_ASSIGN_OR_RETURN(
+      std::vector<StreamWork> items,
+      Gather(tenant, selector.matchers, start, end, ProbeWith(need), stats, control));
 
   // Time windows from the query's end (its start when forward): once `limit` entries were
   // found, the rest of the range cannot contribute, so a query whose matches are dense reads
@@ -1225,8 +1235,9 @@ Status Querier::FeedSamples(std::string_view tenant, const logql::RangeAggregati
   SKALD_ASSIGN_OR_RETURN(logql::LineFilter leading,
                          logql::CompileLeadingLineFilters(*expr.selector));
   const logql::LiteralRequirement need = leading.Requirement();
-  SKALD_ASSIGN_OR_RETURN(std::vector<StreamWork> items, Gather(tenant, expr.selector->matchers,
-                                                               start, end, ProbeWith(need), stats));
+  SKALD_ASSIGN_OR_RETURN(
+      std::vector<StreamWork> items,
+      Gather(tenant, expr.selector->matchers, start, end, ProbeWith(need), stats, control));
   const bool by_length =
       expr.op == logql::RangeOp::kBytesOverTime || expr.op == logql::RangeOp::kBytesRate;
   // Without a pipeline a sample needs the entry's timestamp, its metadata (labels) and, for
@@ -1299,7 +1310,8 @@ std::vector<std::string> SortedUnion(std::vector<std::string> a,
 StatusOr<std::vector<std::string>> Querier::LabelNames(std::string_view tenant, int64_t start,
                                                        int64_t end) {
   SKALD_ASSIGN_OR_RETURN(auto stored, index_->LabelNames(tenant, start, end - 1));
-  return SortedUnion(ingester_->LabelNames(tenant), stored);
+  SKALD_ASSIGN_OR_RETURN(auto held, ingester_->QueryLabelNames(tenant));
+  return SortedUnion(std::move(held), stored);
 }
 
 StatusOr<std::vector<std::string>> Querier::LabelValues(std::string_view tenant,
@@ -1308,7 +1320,8 @@ StatusOr<std::vector<std::string>> Querier::LabelValues(std::string_view tenant,
                                                         const std::vector<Matcher>& matchers) {
   if (matchers.empty()) {
     SKALD_ASSIGN_OR_RETURN(auto stored, index_->LabelValues(tenant, name, start, end - 1));
-    return SortedUnion(ingester_->LabelValues(tenant, name), stored);
+    SKALD_ASSIGN_OR_RETURN(auto held, ingester_->QueryLabelValues(tenant, name));
+    return SortedUnion(std::move(held), stored);
   }
   SKALD_ASSIGN_OR_RETURN(auto series, Series(tenant, {matchers}, start, end));
   std::vector<std::string> values;
@@ -1323,7 +1336,8 @@ StatusOr<std::vector<ingester::StreamVolume>> Querier::Volumes(std::string_view 
                                                                const std::vector<Matcher>& matchers,
                                                                int64_t start, int64_t end) {
   std::map<uint64_t, ingester::StreamVolume> by_fp;
-  for (auto& v : ingester_->Volumes(tenant, matchers, start, end)) {
+  SKALD_ASSIGN_OR_RETURN(auto held, ingester_->QueryVolumes(tenant, matchers, start, end));
+  for (auto& v : held) {
     const uint64_t fp = v.fingerprint;
     by_fp.emplace(fp, std::move(v));
   }
@@ -1350,7 +1364,8 @@ StatusOr<std::vector<Labels>> Querier::Series(std::string_view tenant,
   std::vector<std::vector<Matcher>> sets = match_sets;
   if (sets.empty()) sets.emplace_back();
   for (const auto& matchers : sets) {
-    for (auto& l : ingester_->Series(tenant, matchers)) found.emplace(l.ToString(), std::move(l));
+    SKALD_ASSIGN_OR_RETURN(auto held, ingester_->QuerySeries(tenant, matchers));
+    for (auto& l : held) found.emplace(l.ToString(), std::move(l));
     SKALD_ASSIGN_OR_RETURN(auto stored, index_->Series(tenant, start, end - 1, matchers));
     for (auto& l : stored) found.emplace(l.ToString(), std::move(l));
   }

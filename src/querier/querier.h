@@ -78,6 +78,10 @@ struct QueryControl {
   // The tenant's max_query_lookback floor: metric queries read no entry older than this
   // (log queries have their range clamped by QueryApi instead).
   int64_t min_ts = INT64_MIN;
+  // The query frontend's shard: only streams whose fingerprint % shard_count == shard
+  // (shard_count 0: every stream).
+  uint32_t shard = 0;
+  uint32_t shard_count = 0;
 
   bool Expired() {
     if (cancelled.load(std::memory_order_relaxed)) return true;
@@ -178,7 +182,7 @@ class Querier {
   StatusOr<std::vector<StreamWork>> Gather(std::string_view tenant,
                                            const std::vector<Matcher>& matchers, int64_t start,
                                            int64_t end, const logql::LiteralRequirement* need,
-                                           QueryStats* stats);
+                                           QueryStats* stats, const QueryControl* control);
 
   QuerierOptions opts_;
   ingester::StreamReader* ingester_;

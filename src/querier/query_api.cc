@@ -78,13 +78,16 @@ StatusOr<LogsResult> QueryApi::Range(std::string_view tenant, const RangeQuery& 
     // Loki's frontend aligns metric range queries to the step (log queries keep their
     // exact range).
     const StepGrid grid = AlignMetricRange(start, q.end_ns, q.step_ns);
-    return EvaluateMetric(tenant, *expr, grid.start_ns, grid.end_ns, grid.step_ns, q.client_gone);
+    return EvaluateMetric(tenant, *expr, grid.start_ns, grid.end_ns, grid.step_ns, q.client_gone,
+                          q.shard, q.shard_count);
   }
   QueryResult out;
   QueryControl control;
   control.deadline_mono_nanos = Deadline(lim.query_timeout_ns);
   control.client_gone = q.client_gone;
   control.max_parallelism = lim.max_query_parallelism;
+  control.shard = q.shard;
+  control.shard_count = q.shard_count;
   trace::Span select_span("querier.select_logs");
   SKALD_ASSIGN_OR_RETURN(out.streams, querier_->SelectLogs(tenant, *sel, start, q.end_ns, q.limit,
                                                            q.forward, &out.stats, &control));
@@ -133,7 +136,8 @@ class QuerierSamples final : public logql::SampleSource {
 
 StatusOr<QueryResult> QueryApi::EvaluateMetric(std::string_view tenant, const logql::Expr& expr,
                                                int64_t start, int64_t end, int64_t step,
-                                               const std::function<bool()>& client_gone) {
+                                               const std::function<bool()>& client_gone,
+                                               uint32_t shard, uint32_t shard_count) {
   const std::shared_ptr<const limits::Limits> lim_handle = limits_->For(tenant);
   const limits::Limits& lim = *lim_handle;
   const int64_t t0 = MonotonicNanos();
@@ -152,6 +156,8 @@ StatusOr<QueryResult> QueryApi::EvaluateMetric(std::string_view tenant, const lo
   control.deadline_mono_nanos = Deadline(lim.query_timeout_ns);
   control.client_gone = client_gone;
   control.max_parallelism = lim.max_query_parallelism;
+  control.shard = shard;
+  control.shard_count = shard_count;
   // max_query_lookback also bounds the entries the range aggregations read.
   if (lim.max_query_lookback_ns > 0) {
     control.min_ts = SaturatingSub(NowNanos(), lim.max_query_lookback_ns);

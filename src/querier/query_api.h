@@ -128,7 +128,8 @@ class QueryApi {
  private:
   StatusOr<QueryResult> EvaluateMetric(std::string_view tenant, const logql::Expr& expr,
                                        int64_t start, int64_t end, int64_t step,
-                                       const std::function<bool()>& client_gone);
+                                       const std::function<bool()>& client_gone, uint32_t shard = 0,
+                                       uint32_t shard_count = 0);
 
   // `the query time range exceeds the limit (...)` when end - start is over max_query_length.
   Status CheckQueryLength(std::string_view tenant, int64_t start, int64_t end) const;

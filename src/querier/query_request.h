@@ -23,6 +23,10 @@ struct RangeQuery {
   // True once nobody will read the answer (the client closed the connection); the query
   // then stops with 499. May be null.
   std::function<bool()> client_gone;
+  // The query frontend's `shards=<shard>_of_<shard_count>`: only the streams whose fingerprint
+  // modulo shard_count is `shard` (shard_count 0: all streams).
+  uint32_t shard = 0;
+  uint32_t shard_count = 0;
 };
 
 // query (instant): `query` evaluated at time_ns.

@@ -68,6 +68,7 @@ class Ring {
 
   const std::vector<InstanceDesc>& instances() const { return instances_; }
   const InstanceDesc* Find(std::string_view id) const;
+  int64_t heartbeat_timeout_ns() const { return heartbeat_timeout_ns_; }
   // Share of the token space each instance owns, by id order of instances().
   std::vector<double> Ownership() const;
 

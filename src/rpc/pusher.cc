@@ -6,51 +6,11 @@
 
 #include "core/labels.h"
 #include "logproto/push.grpc.pb.h"
+#include "rpc/internal.h"
 
 namespace skald::rpc {
 
 namespace {
-
-constexpr char kOrgIdKey[] = "x-scope-orgid";
-
-grpc::Status ToGrpc(const Status& st) {
-  switch (st.code()) {
-    case StatusCode::kOk:
-      return grpc::Status::OK;
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kUnprocessable:
-      return {grpc::StatusCode::INVALID_ARGUMENT, st.message()};
-    case StatusCode::kResourceExhausted:
-    case StatusCode::kTooLarge:
-      return {grpc::StatusCode::RESOURCE_EXHAUSTED, st.message()};
-    case StatusCode::kUnauthenticated:
-      return {grpc::StatusCode::UNAUTHENTICATED, st.message()};
-    case StatusCode::kUnavailable:
-      return {grpc::StatusCode::UNAVAILABLE, st.message()};
-    default:
-      return {grpc::StatusCode::INTERNAL, st.message()};
-  }
-}
-
-Status FromGrpc(const grpc::Status& st) {
-  const std::string& m = st.error_message();
-  switch (st.error_code()) {
-    case grpc::StatusCode::OK:
-      return Status::OK();
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return Status::InvalidArgument(m);
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return Status::ResourceExhausted(m);
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return Status::Unauthenticated(m);
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-    case grpc::StatusCode::CANCELLED:
-      return Status::Unavailable("ingester push: " + m);
-    default:
-      return Status::Internal("ingester push: " + m);
-  }
-}
 
 // What a stream's result says went wrong, as the status of the whole push (empty: nothing).
 Status StreamOutcome(const Labels& labels, const ingester::AppendResult& r) {
@@ -84,9 +44,7 @@ class PusherService final : public logproto::Pusher::Service {
 
   grpc::Status Push(grpc::ServerContext* ctx, const logproto::PushRequest* req,
                     logproto::PushResponse*) override {
-    std::string tenant = no_auth_tenant_;
-    auto it = ctx->client_metadata().find(kOrgIdKey);
-    if (it != ctx->client_metadata().end()) tenant.assign(it->second.data(), it->second.size());
+    const std::string tenant = TenantOf(*ctx, no_auth_tenant_);
     if (tenant.empty()) return {grpc::StatusCode::UNAUTHENTICATED, "no org id"};
 
     const int n = req->streams_size();
@@ -133,40 +91,9 @@ class PusherService final : public logproto::Pusher::Service {
 
 }  // namespace
 
-struct PusherServer::Impl {
-  std::unique_ptr<PusherService> service;
-  std::unique_ptr<grpc::Server> server;
-  int port = 0;
-  bool stopped = false;
-};
-
-PusherServer::PusherServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-
-PusherServer::~PusherServer() { Stop(); }
-
-StatusOr<std::unique_ptr<PusherServer>> PusherServer::Start(const std::string& address,
-                                                            ingester::Pusher* pusher,
-                                                            std::string no_auth_tenant) {
-  auto impl = std::make_unique<Impl>();
-  impl->service = std::make_unique<PusherService>(pusher, std::move(no_auth_tenant));
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &impl->port);
-  builder.RegisterService(impl->service.get());
-  builder.SetMaxReceiveMessageSize(100 << 20);  // Loki's grpc_server_max_recv_msg_size default
-  impl->server = builder.BuildAndStart();
-  if (impl->server == nullptr || impl->port == 0) {
-    return Status::Unavailable("gRPC: cannot listen on " + address);
-  }
-  return std::unique_ptr<PusherServer>(new PusherServer(std::move(impl)));
-}
-
-int PusherServer::port() const { return impl_->port; }
-
-void PusherServer::Stop() {
-  if (impl_ == nullptr || impl_->stopped) return;
-  impl_->stopped = true;
-  impl_->server->Shutdown();
-  impl_->server->Wait();
+std::unique_ptr<grpc::Service> NewPusherService(ingester::Pusher* pusher,
+                                                std::string no_auth_tenant) {
+  return std::make_unique<PusherService>(pusher, std::move(no_auth_tenant));
 }
 
 struct RemotePusher::Impl {
@@ -208,7 +135,7 @@ Status RemotePusher::PushBatch(std::string_view tenant, std::span<ingester::Stre
   ctx.AddMetadata(kOrgIdKey, std::string(tenant));
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::nanoseconds(impl_->timeout_ns));
   logproto::PushResponse resp;
-  Status st = FromGrpc(impl_->stub->Push(&ctx, req, &resp));
+  Status st = FromGrpc(impl_->stub->Push(&ctx, req, &resp), "ingester push");
   if (!st.ok()) return st;
   for (ingester::StreamAppend& s : streams) {
     s.result = ingester::AppendResult{};

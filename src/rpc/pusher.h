@@ -1,7 +1,8 @@
 // Pushes between roles over gRPC: Loki's logproto.Pusher service (proto/logproto/push.proto).
 //
-// PusherServer serves it in front of any ingester::Pusher (an ingester), taking the tenant from
-// the `x-scope-orgid` metadata as Loki's gRPC middleware does. RemotePusher is an
+// The server side (rpc/server.h) serves it in front of any ingester::Pusher (an ingester),
+// taking the tenant from the `x-scope-orgid` metadata as Loki's gRPC middleware does.
+// RemotePusher is an
 // ingester::Pusher that sends to one such server, so a distributor writes to a remote
 // ingester through the same interface it uses in process.
 //
@@ -20,26 +21,6 @@
 #include "ingester/interface.h"
 
 namespace skald::rpc {
-
-class PusherServer {
- public:
-  // Listens on `address` ("127.0.0.1:0" picks a free port) and serves pushes into `pusher`,
-  // which must outlive the server. `no_auth_tenant` is used when a request names none.
-  static StatusOr<std::unique_ptr<PusherServer>> Start(const std::string& address,
-                                                       ingester::Pusher* pusher,
-                                                       std::string no_auth_tenant);
-  ~PusherServer();  // Stop()s
-
-  int port() const;
-  // Stops taking calls and waits for the ones in flight.
-  void Stop();
-
-  struct Impl;
-
- private:
-  explicit PusherServer(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
-};
 
 class RemotePusher : public ingester::Pusher {
  public:

@@ -15,6 +15,8 @@
 #include "core/metrics.h"
 #include "core/thread_pool.h"
 #include "distributor/distributor.h"
+#include "frontend/queue.h"
+#include "frontend/results_cache.h"
 #include "index/index_store.h"
 #include "ingester/ingester.h"
 #include "limits/limits.h"
@@ -26,14 +28,18 @@
 #include "ring/kv.h"
 #include "ring/lifecycler.h"
 #include "ring/watcher.h"
+#include "rpc/frontend_worker.h"
 #include "rpc/pusher.h"
 #include "rpc/replicating_pusher.h"
+#include "rpc/server.h"
+#include "rpc/stream_reader.h"
 #include "ruler/alertmanager.h"
 #include "ruler/manager.h"
 #include "ruler/remote_write.h"
 #include "ruler/rule_store.h"
 #include "server/build_info.h"
 #include "server/compactor_api.h"
+#include "server/frontend_api.h"
 #include "server/http_server.h"
 #include "server/loki_api.h"
 #include "server/otlp_trace_exporter.h"
@@ -57,10 +63,35 @@ std::string AdvertisedAddr(const Config::Ingester::Lifecycler& lc, int port) {
          std::to_string(lc.port != 0 ? lc.port : port);
 }
 
+HttpServerOptions HttpOptionsFor(const Config& config, metrics::Registry* registry,
+                                 OtlpTraceExporter* exporter) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  HttpServerOptions ho;
+  ho.address = config.server.http_listen_address;
+  ho.port = config.server.http_listen_port;
+  ho.registry = registry;
+  // loki_request_duration_seconds etc., as Loki's dskit server names them.
+  ho.metrics_namespace = "loki";
+  ho.threads = cores;  // blocking handlers run on the pools (RunOn)
+  ho.read_timeout_ms = config.server.http_server_read_timeout_ns / kNanosPerMilli;
+  ho.write_timeout_ms = config.server.http_server_write_timeout_ns / kNanosPerMilli;
+  ho.idle_timeout_ms = config.server.http_server_idle_timeout_ns / kNanosPerMilli;
+  ho.shutdown_grace_ms = config.server.graceful_shutdown_timeout_ns / kNanosPerMilli;
+  ho.span_exporter = exporter;
+  return ho;
+}
+
+std::string GrpcAddress(const Config& config, int port) {
+  const std::string host =
+      config.server.grpc_listen_address.empty() ? "0.0.0.0" : config.server.grpc_listen_address;
+  return host + ":" + std::to_string(port);
+}
+
 }  // namespace
 
 struct App::Impl {
   Config config;
+  Targets targets;
   AppHooks hooks;
   // Declared before every component that registers metrics in it: destroyed last.
   metrics::Registry own_registry;
@@ -82,8 +113,15 @@ struct App::Impl {
   // gRPC: the Pusher service in front of the local ingester (targets all and ingester), and
   // a distributor's writes to the ring's ingesters (target distributor).
   ingester::Pusher* local_pusher = nullptr;
-  std::unique_ptr<rpc::PusherServer> grpc_server;
+  std::unique_ptr<rpc::GrpcServer> grpc_server;
   std::unique_ptr<rpc::ReplicatingPusher> replicating;
+  // A querier without a local ingester reads the ring's ingesters (target querier).
+  std::unique_ptr<rpc::RingStreamReader> ring_reader;
+  // The query frontend (target query-frontend): its queue, results cache; and a querier's
+  // worker pulling from it.
+  std::unique_ptr<frontend::RequestQueue> frontend_queue;
+  std::unique_ptr<frontend::ResultsCache> results_cache;
+  std::unique_ptr<rpc::FrontendWorker> frontend_worker;
   std::unique_ptr<limits::Overrides> limits;
   // Reloads the per-tenant overrides in `limits` (null without -runtime-config.file).
   std::unique_ptr<RuntimeConfigLoader> runtime_config;
@@ -127,11 +165,12 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   Impl& s = *app->impl_;
   s.config = config;
   s.hooks = std::move(hooks);
-  if (config.target != "all" && config.target != "compactor" && config.target != "ingester" &&
-      config.target != "distributor") {
-    return Status::Unimplemented("target '" + config.target +
-                                 "' is not supported yet; run with -target=all, ingester, "
-                                 "distributor or compactor");
+  SKALD_ASSIGN_OR_RETURN(s.targets, ParseTargets(config.target));
+  const Targets& t = s.targets;
+  if (t.query_frontend && (t.distributor || t.ingester || t.querier || t.compactor)) {
+    return Status::InvalidArgument(
+        "-target=query-frontend runs alone (it serves the same read "
+        "endpoints as a querier)");
   }
   metrics::RegisterProcessMetrics(s.registry);
   {
@@ -200,19 +239,7 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   }
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   auto http_options = [&](OtlpTraceExporter* exporter) {
-    HttpServerOptions ho;
-    ho.address = config.server.http_listen_address;
-    ho.port = config.server.http_listen_port;
-    ho.registry = s.registry;
-    // loki_request_duration_seconds etc., as Loki's dskit server names them.
-    ho.metrics_namespace = "loki";
-    ho.threads = cores;  // blocking handlers run on the pools below (RunOn)
-    ho.read_timeout_ms = config.server.http_server_read_timeout_ns / kNanosPerMilli;
-    ho.write_timeout_ms = config.server.http_server_write_timeout_ns / kNanosPerMilli;
-    ho.idle_timeout_ms = config.server.http_server_idle_timeout_ns / kNanosPerMilli;
-    ho.shutdown_grace_ms = config.server.graceful_shutdown_timeout_ns / kNanosPerMilli;
-    ho.span_exporter = exporter;
-    return ho;
+    return HttpOptionsFor(config, s.registry, exporter);
   };
   auto register_compactor_api = [&] {
     CompactorApiDeps cdeps;
@@ -224,7 +251,11 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
     cdeps.max_interval_ns = config.compactor.delete_max_interval_ns;
     RegisterCompactorApi(s.http.get(), cdeps);
   };
-  if (config.target == "compactor") {
+  if (t.query_frontend) {
+    SKALD_RETURN_IF_ERROR(app->CreateFrontend());
+    return app;
+  }
+  if (t.compactor && !t.distributor && !t.ingester && !t.querier) {
     // The compactor alone (docs/retention.md): compaction, retention, the delete API and the
     // operator endpoints, on the same store as the ingesters and queriers.
     s.http = std::make_unique<HttpServer>(http_options(nullptr));
@@ -257,7 +288,7 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   io.concurrent_flushes = config.ingester.concurrent_flushes;
   io.out_of_order_window = config.ingester.max_chunk_age_ns / 2;
   io.checkpoint_duration = config.ingester.wal.checkpoint_duration_ns;
-  if (config.ingester.wal.enabled) {
+  if (config.ingester.wal.enabled && t.ingester) {
     s.wal_dir = config.ingester.wal.dir.empty() ? (root / "wal").string() : config.ingester.wal.dir;
   }
   // Loki's limiter: the global limit / healthy ingesters * replication factor (the factor
@@ -306,13 +337,15 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
     rc.addr = AdvertisedAddr(lc, config.server.grpc_listen_port);
     rc.num_tokens = lc.num_tokens;
     rc.heartbeat_period_ns = lc.heartbeat_period_ns > 0 ? lc.heartbeat_period_ns : kNanosPerHour;
-    if (config.target != "distributor") {  // a distributor holds no streams
+    if (t.ingester) {  // only ingesters hold streams
       s.lifecycler = std::make_unique<ring::Lifecycler>(s.ring_kv.get(), rc);
     }
     ring::LifecyclerConfig dc = rc;  // the distributor ring: one token, its own prefix
     dc.prefix = lc.ring.prefix + "distributor/";
     dc.num_tokens = 1;
-    s.distributor_lifecycler = std::make_unique<ring::Lifecycler>(s.ring_kv.get(), dc);
+    if (t.distributor) {
+      s.distributor_lifecycler = std::make_unique<ring::Lifecycler>(s.ring_kv.get(), dc);
+    }
     const auto refresh = std::chrono::milliseconds(
         std::clamp<int64_t>(lc.heartbeat_period_ns / 1'000'000, 100, 1000));
     s.ingester_ring = std::make_unique<ring::RingWatcher>(s.ring_kv.get(), rc.prefix,
@@ -357,7 +390,7 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   s.tails = std::make_unique<tail::TailHub>(pusher, s.registry);
   pusher = s.tails.get();
   s.local_pusher = pusher;
-  if (config.target == "distributor") {
+  if (t.distributor && !t.ingester) {
     // Writes go to the ring's ingesters over gRPC, replicated (docs/operations/scale-out.md).
     ring::RingWatcher* w = s.ingester_ring.get();
     s.replicating = std::make_unique<rpc::ReplicatingPusher>(
@@ -383,8 +416,18 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
     compactor::Compactor* c = s.compactor.get();
     qo.erasure = [c](std::string_view tenant) { return c->ErasureFor(tenant, NowNanos()); };
   }
-  s.querier =
-      std::make_unique<querier::Querier>(qo, s.ingester.get(), s.index.get(), s.store.get());
+  ingester::StreamReader* reader = s.ingester.get();
+  if (t.querier && !t.ingester) {
+    // Reads go to the ring's ingesters over gRPC, replicas merged (rpc/stream_reader.h).
+    rpc::RingReaderOptions ro;
+    ro.replication_factor = config.ingester.lifecycler.ring.replication_factor;
+    ro.timeout_ns = std::max<int64_t>(config.limits_config.query_timeout_ns, kNanosPerSecond);
+    ro.query_ingesters_within_ns = config.querier.query_ingesters_within_ns;
+    ring::RingWatcher* w = s.ingester_ring.get();
+    s.ring_reader = std::make_unique<rpc::RingStreamReader>([w] { return w->ring(); }, ro);
+    reader = s.ring_reader.get();
+  }
+  s.querier = std::make_unique<querier::Querier>(qo, reader, s.index.get(), s.store.get());
   s.queries = std::make_unique<querier::QueryApi>(s.querier.get(), s.limits.get());
 
   // Tracing (docs/tracing.md): the endpoint from the config, else from OpenTelemetry's env.
@@ -413,6 +456,8 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   s.http = std::make_unique<HttpServer>(http_options(s.trace_exporter.get()));
   LokiApiDeps deps;
   deps.config = &s.config;
+  deps.serve_writes = t.distributor || t.ingester;
+  deps.serve_reads = t.querier || t.ingester;
   deps.limits = s.limits.get();
   deps.distributor = s.distributor.get();
   deps.queries = s.queries.get();
@@ -514,18 +559,119 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
         "/loki/api/v1/index/stats", "/loki/api/v1/index/volume", "/loki/api/v1/index/volume_range",
         "/loki/api/v1/detected_labels", "/loki/api/v1/detected_fields",
         "/loki/api/v1/detected_field/*", "/loki/api/v1/patterns"}) {
+    if (!deps.serve_reads) break;
     SKALD_RETURN_IF_ERROR(s.http->RunOn(path, s.query_pool.get(), /*probe_client=*/true));
   }
   for (const char* path : {"/loki/api/v1/push", "/api/prom/push", "/otlp/v1/logs", "/flush"}) {
+    if (!deps.serve_writes) break;
     SKALD_RETURN_IF_ERROR(s.http->RunOn(path, s.push_pool.get()));
   }
+  if (t.querier && !config.frontend_worker.frontend_address.empty()) {
+    // Pull queries from the query frontend and answer them with this process' own read API.
+    rpc::FrontendWorkerOptions wo;
+    wo.frontend_address = config.frontend_worker.frontend_address;
+    wo.concurrency = config.querier.max_concurrent;
+    char host[256] = {};
+    wo.client_id = (::gethostname(host, sizeof host - 1) == 0 ? std::string(host) : "querier") +
+                   ":" + std::to_string(::getpid());
+    HttpServer* http = s.http.get();
+    s.frontend_worker =
+        std::make_unique<rpc::FrontendWorker>(wo, [http](const frontend::Request& r) {
+          HttpRequest req;
+          req.method = r.method;
+          req.target = r.url;
+          frontend::Response out;
+          if (!ParseTarget(&req)) {
+            out.code = 400;
+            out.body = "400 Bad Request";
+            return out;
+          }
+          req.headers = r.headers;
+          req.body = r.body;
+          HttpResponse resp;
+          http->Serve(req, &resp);
+          out.code = resp.status;
+          if (!resp.content_type.empty())
+            out.headers.emplace_back("Content-Type", resp.content_type);
+          for (auto& h : resp.headers) out.headers.push_back(std::move(h));
+          out.body = std::move(resp.body);
+          return out;
+        });
+  }
   return app;
+}
+
+Status App::CreateFrontend() {
+  Impl& s = *impl_;
+  const Config& config = s.config;
+  s.limits = std::make_unique<limits::Overrides>(config.limits_config);
+  if (!config.runtime_config.file.empty()) {
+    s.runtime_config = std::make_unique<RuntimeConfigLoader>(
+        config.runtime_config.file, config.runtime_config.period_ns, s.limits.get(), s.registry);
+    Status st = s.runtime_config->Load();
+    if (!st.ok()) return Status::InvalidArgument("error loading runtime config: " + st.message());
+    s.runtime_config->Start();
+  }
+  frontend::QueueOptions qo;
+  qo.max_outstanding_per_tenant = config.frontend.max_outstanding_per_tenant;
+  qo.max_retries = config.query_range.max_retries;
+  s.frontend_queue = std::make_unique<frontend::RequestQueue>(qo, s.registry);
+  if (config.query_range.cache_results) {
+    s.results_cache = std::make_unique<frontend::ResultsCache>(
+        static_cast<size_t>(config.query_range.results_cache_max_size_mb) << 20, s.registry);
+  }
+  s.http = std::make_unique<HttpServer>(HttpOptionsFor(config, s.registry, nullptr));
+  // Handlers wait for queriers: many may wait at once, each costing a thread, not CPU.
+  s.query_pool = std::make_unique<ThreadPool>("skald-frontend", 64, 4096);
+  FrontendApiDeps fd;
+  fd.queue = s.frontend_queue.get();
+  fd.cache = s.results_cache.get();
+  fd.limits = s.limits.get();
+  fd.auth_enabled = config.auth_enabled;
+  fd.no_auth_tenant = config.no_auth_tenant;
+  fd.shards = config.query_range.parallelise_shardable_queries ? config.query_range.shards : 1;
+  RegisterFrontendApi(s.http.get(), fd);
+  for (const std::string& path : FrontendPaths()) {
+    SKALD_RETURN_IF_ERROR(s.http->RunOn(path, s.query_pool.get()));
+  }
+  Impl* impl = &s;
+  LokiApiDeps deps;
+  deps.config = &s.config;
+  deps.registry = s.registry;
+  deps.limits = s.limits.get();
+  deps.not_ready_reason = [impl]() -> std::string {
+    if (impl->stopping.load()) return "Application is stopping";
+    if (!impl->ready.load()) return "Query Frontend not ready";
+    if (impl->frontend_queue->connected_clients() == 0) {
+      return "Query Frontend not ready: not ready: number of queriers connected to "
+             "query-frontend is 0";
+    }
+    return "";
+  };
+  RegisterOperatorApi(s.http.get(), deps);
+  return Status::OK();
 }
 
 Status App::Start() {
   Impl& s = *impl_;
   // Listen first so /ready can say "not ready" while the WAL replays.
   SKALD_RETURN_IF_ERROR(s.http->Start());
+  if (s.frontend_queue) {  // -target=query-frontend
+    rpc::GrpcServices services;
+    services.frontend = s.frontend_queue.get();
+    SKALD_ASSIGN_OR_RETURN(
+        s.grpc_server,
+        rpc::GrpcServer::Start(GrpcAddress(s.config, s.config.server.grpc_listen_port), services));
+    s.ready = true;
+    log::Info("Skald started", {{"target", s.config.target},
+                                {"http_port", std::to_string(s.http->port())},
+                                {"grpc_port", std::to_string(s.grpc_server->port())}});
+    for (const std::string& key : s.config.ignored_keys) {
+      log::Warn("config key accepted for Loki compatibility but not implemented: it has no effect",
+                {{"key", key}});
+    }
+    return Status::OK();
+  }
   if (s.ingester == nullptr) {  // -target=compactor
     s.ready = true;
     s.compactor->Start();
@@ -538,14 +684,14 @@ Status App::Start() {
     }
     return Status::OK();
   }
-  if (s.config.target == "all" || s.config.target == "ingester") {
-    const std::string host = s.config.server.grpc_listen_address.empty()
-                                 ? "0.0.0.0"
-                                 : s.config.server.grpc_listen_address;
+  if (s.targets.ingester) {
+    rpc::GrpcServices services;
+    services.pusher = s.local_pusher;
+    services.reader = s.ingester.get();
+    services.no_auth_tenant = s.config.no_auth_tenant;
     SKALD_ASSIGN_OR_RETURN(
         s.grpc_server,
-        rpc::PusherServer::Start(host + ":" + std::to_string(s.config.server.grpc_listen_port),
-                                 s.local_pusher, s.config.no_auth_tenant));
+        rpc::GrpcServer::Start(GrpcAddress(s.config, s.config.server.grpc_listen_port), services));
     const Config::Ingester::Lifecycler& lc = s.config.ingester.lifecycler;
     if (s.lifecycler && lc.port == 0) {  // advertise the port actually bound
       s.lifecycler->SetAddr(AdvertisedAddr(lc, s.grpc_server->port()));
@@ -614,13 +760,17 @@ Status App::Start() {
     Status st = s.distributor_lifecycler->Join();
     if (st.ok()) st = s.distributor_lifecycler->SetState(ring::State::kActive);
     if (!st.ok()) return Status(st.code(), "joining the distributor ring: " + st.message());
-    st = s.ingester_ring->Start();
+  }
+  if (s.ingester_ring) {
+    Status st = s.ingester_ring->Start();
     if (st.ok()) st = s.distributor_ring->Start();
     if (!st.ok()) return Status(st.code(), "watching the rings: " + st.message());
   }
+  if (s.frontend_worker) s.frontend_worker->Start();
   s.ready = true;
   s.ruler->Start();
-  s.compactor->Start();
+  // One compactor per store: only where the target asks for it.
+  if (s.targets.compactor) s.compactor->Start();
   log::Info("Skald started", {{"http_port", std::to_string(s.http->port())},
                               {"path_prefix", s.config.common.path_prefix},
                               {"chunk_encoding", s.config.ingester.chunk_encoding},
@@ -631,8 +781,8 @@ Status App::Start() {
               {{"key", key}});
   }
   if (s.grpc_server) {
-    log::Info("serving gRPC",
-              {{"port", std::to_string(s.grpc_server->port())}, {"services", "logproto.Pusher"}});
+    log::Info("serving gRPC", {{"port", std::to_string(s.grpc_server->port())},
+                               {"services", s.grpc_server->names()}});
   }
   return Status::OK();
 }
@@ -657,6 +807,8 @@ Status App::Shutdown() {
   s.stopping = true;
   if (s.runtime_config) s.runtime_config->Stop();
   if (s.tails) s.tails->Stop();  // tail clients get a close frame before the server stops
+  if (s.frontend_worker) s.frontend_worker->Stop();  // queries in hand finish first
+  if (s.frontend_queue) s.frontend_queue->Stop();    // waiting queries answer 503
   if (s.http) s.http->Stop();
   if (s.grpc_server) s.grpc_server->Stop();
   if (s.distributor_lifecycler && !s.distributor_lifecycler->left()) {

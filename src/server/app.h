@@ -43,6 +43,8 @@ class App {
 
  private:
   App();
+  // -target=query-frontend: the read API in front of the work queue (no store, no ring).
+  Status CreateFrontend();
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

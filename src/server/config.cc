@@ -329,6 +329,40 @@ const std::vector<Field>& Fields() {
                     compactor.working_directory,
                     "Directory where files can be downloaded for compaction (Skald compacts in "
                     "memory; accepted for compatibility)."),
+        SKALD_FIELD("querier.query_ingesters_within", "querier.query-ingesters-within", kGoDuration,
+                    querier.query_ingesters_within_ns,
+                    "Maximum lookback beyond which queries are not sent to ingester. 0 means all "
+                    "queries are sent to ingester."),
+        SKALD_FIELD("querier.max_concurrent", "querier.max-concurrent", kInt,
+                    querier.max_concurrent,
+                    "The maximum number of queries that can be simultaneously processed by the "
+                    "querier (its streams to the query frontend)."),
+        SKALD_FIELD("frontend_worker.frontend_address", "querier.frontend-address", kString,
+                    frontend_worker.frontend_address,
+                    "Address of the query frontend's gRPC server (host:port); a querier pulls "
+                    "queries from it."),
+        SKALD_FIELD("frontend.max_outstanding_per_tenant",
+                    "querier.max-outstanding-requests-per-tenant", kInt,
+                    frontend.max_outstanding_per_tenant,
+                    "Maximum number of outstanding requests per tenant per frontend; requests "
+                    "beyond this error with HTTP 429."),
+        SKALD_FIELD("query_range.cache_results", "querier.cache-results", kBool,
+                    query_range.cache_results, "Cache query results."),
+        SKALD_FIELD("query_range.results_cache.cache.embedded_cache.max_size_mb",
+                    "frontend.embedded-cache.max-size-mb", kInt64,
+                    query_range.results_cache_max_size_mb,
+                    "Maximum memory size of the results cache in MB."),
+        SKALD_FIELD("query_range.parallelise_shardable_queries",
+                    "querier.parallelise-shardable-queries", kBool,
+                    query_range.parallelise_shardable_queries,
+                    "Perform query parallelisations based on stream fingerprints."),
+        SKALD_FIELD("query_range.shards", "querier.shards", kInt, query_range.shards,
+                    "Skald: shards per time split of a shardable query (log queries; sum over "
+                    "additive range aggregations)."),
+        SKALD_FIELD("query_range.max_retries", "querier.max-retries-per-request", kInt,
+                    query_range.max_retries,
+                    "Maximum number of retries for a single request; beyond this, the downstream "
+                    "error is returned."),
         SKALD_FIELD("compactor.compaction_interval", "compactor.compaction-interval", kGoDuration,
                     compactor.compaction_interval_ns,
                     "Interval at which to re-run the compaction operation."),
@@ -466,9 +500,9 @@ const std::set<std::string>& LokiOnlyKeys() {
         "max_query_range tsdb_max_query_parallelism "
         "tsdb_max_bytes_per_shard tsdb_sharding_strategy tsdb_precompute_chunks "
         "cardinality_limit max_streams_matchers_per_query "
-        "max_cache_freshness_per_query max_metadata_cache_freshness max_stats_cache_freshness "
+        "max_metadata_cache_freshness max_stats_cache_freshness "
         "max_queriers_per_tenant max_query_capacity query_ready_index_num_days "
-        "split_queries_by_interval split_metadata_queries_by_interval "
+        "split_metadata_queries_by_interval "
         "split_recent_metadata_queries_by_interval recent_metadata_query_window "
         "split_instant_metric_queries_by_interval engine_results_cache_time_bucket_interval "
         "split_ingester_queries_by_interval min_sharding_lookback max_query_bytes_read "
@@ -989,6 +1023,16 @@ Status ApplyLimitsYamlMap(const YAML::Node& map, const std::string& where, limit
   return st;
 }
 
+// Whether `path` or one of its ancestors is a Loki key Skald accepts and ignores.
+bool UnderLokiOnlyKey(std::string_view path) {
+  for (;;) {
+    if (LokiOnlyKeys().count(std::string(path)) > 0) return true;
+    const size_t dot = path.rfind('.');
+    if (dot == std::string_view::npos) return false;
+    path = path.substr(0, dot);
+  }
+}
+
 Status ApplyYamlMap(const YAML::Node& map, const std::string& prefix, Config* c) {
   for (const auto& kv : map) {
     const YAML::Node& key = kv.first;
@@ -1019,7 +1063,7 @@ Status ApplyYamlMap(const YAML::Node& map, const std::string& prefix, Config* c)
                                        LineSuffix(kv.second));
       }
       SKALD_RETURN_IF_ERROR(ApplyYamlMap(kv.second, path, c));
-    } else if (LokiOnlyKeys().count(path) > 0 || LokiOnlyKeys().count(prefix) > 0) {
+    } else if (UnderLokiOnlyKey(path)) {
       c->ignored_keys.push_back(path);
     } else {
       return Status::InvalidArgument("unknown config key \"" + path + "\"" + LineSuffix(key));
@@ -1032,7 +1076,16 @@ Status ApplyYamlMap(const YAML::Node& map, const std::string& prefix, Config* c)
 // Flags
 
 // Command-line-only flags.
-enum class CliFlag { kNone, kConfigFile, kExpandEnv, kHelp, kVersion, kPrintConfig, kIgnoredBool };
+enum class CliFlag {
+  kNone,
+  kConfigFile,
+  kExpandEnv,
+  kHelp,
+  kVersion,
+  kPrintConfig,
+  kVerifyConfig,
+  kIgnoredBool
+};
 
 CliFlag FindCli(std::string_view name) {
   if (name == "config.file") return CliFlag::kConfigFile;
@@ -1040,6 +1093,7 @@ CliFlag FindCli(std::string_view name) {
   if (name == "h" || name == "help") return CliFlag::kHelp;
   if (name == "version") return CliFlag::kVersion;
   if (name == "print-config-stderr") return CliFlag::kPrintConfig;
+  if (name == "verify-config") return CliFlag::kVerifyConfig;
   if (name == "log-config-reverse-order") return CliFlag::kIgnoredBool;
   return CliFlag::kNone;
 }
@@ -1130,6 +1184,9 @@ Status ApplyFlag(const FlagValue& fv, Config* c) {
       break;
     case CliFlag::kPrintConfig:
       (void)ParseBool(fv.value, &c->cli.print_config_stderr);
+      break;
+    case CliFlag::kVerifyConfig:
+      (void)ParseBool(fv.value, &c->cli.verify_config);
       break;
     case CliFlag::kIgnoredBool:
     case CliFlag::kNone:
@@ -1410,7 +1467,51 @@ StatusOr<std::optional<storage::S3Config>> ObjectStoreS3Config(const Config& c) 
   return std::optional<storage::S3Config>(std::move(s3));
 }
 
+StatusOr<Targets> ParseTargets(std::string_view list) {
+  Targets t;
+  bool any = false;
+  while (true) {
+    const size_t comma = list.find(',');
+    std::string_view name = list.substr(0, comma);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (name == "all") {
+      t.distributor = t.ingester = t.querier = t.compactor = true;
+      t.all = true;
+    } else if (name == "distributor") {
+      t.distributor = true;
+    } else if (name == "ingester") {
+      t.ingester = true;
+    } else if (name == "querier") {
+      t.querier = true;
+    } else if (name == "query-frontend") {
+      t.query_frontend = true;
+    } else if (name == "compactor") {
+      t.compactor = true;
+    } else {
+      return Status::InvalidArgument(
+          "unrecognised module name: " + std::string(name) +
+          " (Skald runs all, distributor, ingester, querier, query-frontend, compactor)");
+    }
+    any = true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  if (!any) return Status::InvalidArgument("no target given");
+  return t;
+}
+
 Status ValidateConfig(const Config& c) {
+  SKALD_RETURN_IF_ERROR(ParseTargets(c.target).status());
+  if (c.querier.max_concurrent < 1) {
+    return Status::InvalidArgument("querier.max_concurrent must be at least 1");
+  }
+  if (c.frontend.max_outstanding_per_tenant < 1) {
+    return Status::InvalidArgument("frontend.max_outstanding_per_tenant must be at least 1");
+  }
+  if (c.query_range.shards < 1 || c.query_range.shards > 256) {
+    return Status::InvalidArgument("query_range.shards must be in [1, 256]");
+  }
   const auto& lc = c.ingester.lifecycler;
   if (lc.ring.store != "inmemory" && lc.ring.store != "etcd") {
     return Status::InvalidArgument("invalid ingester.lifecycler.ring.kvstore.store \"" +
@@ -1695,6 +1796,7 @@ std::string FlagsHelp() {
                   "false"});
   rows.push_back(
       {"print-config-stderr", "", "Dump the entire Skald config object to stderr", "false"});
+  rows.push_back({"verify-config", "", "Verify config file and exits", "false"});
   rows.push_back({"version", "", "Print this build's version information", "false"});
   rows.push_back({"help", "", "Print this help text", "false"});
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.name < b.name; });

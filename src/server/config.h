@@ -90,6 +90,25 @@ struct Config {
     S3Storage aws;
   } storage_config;
 
+  // The query path when scaled out (docs/operations/scale-out.md).
+  struct Querier {
+    int64_t query_ingesters_within_ns = 3 * kNanosPerHour;  // -querier.query-ingesters-within
+    int max_concurrent = 4;                                 // -querier.max-concurrent
+  } querier;
+  struct FrontendWorker {
+    std::string frontend_address;  // -querier.frontend-address (host:port, gRPC)
+  } frontend_worker;
+  struct Frontend {
+    int max_outstanding_per_tenant = 2048;  // -querier.max-outstanding-requests-per-tenant
+  } frontend;
+  struct QueryRange {
+    bool cache_results = false;                 // -querier.cache-results
+    int64_t results_cache_max_size_mb = 100;    // -frontend.embedded-cache.max-size-mb
+    bool parallelise_shardable_queries = true;  // -querier.parallelise-shardable-queries
+    int shards = 4;                             // -querier.shards (Skald)
+    int max_retries = 5;                        // -querier.max-retries-per-request
+  } query_range;
+
   struct Ingester {
     // ingester.lifecycler: this instance's membership in the ingester ring (ring/).
     struct Lifecycler {
@@ -201,12 +220,25 @@ struct Config {
     bool help = false;                 // -help / -h / --help
     bool version = false;              // -version
     bool print_config_stderr = false;  // -print-config-stderr
+    bool verify_config = false;        // -verify-config
   } cli;
 
   // Keys found in the YAML that Loki knows but Skald ignores (full paths, in file
   // order), so the caller can log a warning for each.
   std::vector<std::string> ignored_keys;
 };
+
+// What -target asks this process to run: `all`, or a comma list of roles.
+struct Targets {
+  bool all = false;  // monolithic: every role, the query path in process
+  bool distributor = false;
+  bool ingester = false;
+  bool querier = false;
+  bool query_frontend = false;
+  bool compactor = false;
+};
+// InvalidArgument for an unknown name (Loki's "unrecognised module name").
+StatusOr<Targets> ParseTargets(std::string_view list);
 
 // Parses argv (argv[0] is the program name) Go-flag style: `-name=value`,
 // `-name value`, `--name=value`; booleans as `-name` (= true) or `-name=false`;

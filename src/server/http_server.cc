@@ -722,16 +722,7 @@ class Session : public std::enable_shared_from_this<Session> {
     req.method = std::string(breq.method_string());
     req.target = std::string(breq.target());
     req.remote_address = remote_;
-    std::string_view target = req.target;
-    if (target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0) {
-      size_t scheme_end = target.find("//") + 2;
-      size_t path_start = target.find('/', scheme_end);
-      target =
-          path_start == std::string_view::npos ? std::string_view("/") : target.substr(path_start);
-    }
-    size_t qpos = target.find('?');
-    if (qpos != std::string_view::npos) req.query = std::string(target.substr(qpos + 1));
-    bool path_ok = DecodePath(target.substr(0, qpos), &req.path);
+    bool path_ok = ParseTarget(&req);
     req.headers.reserve(std::distance(breq.begin(), breq.end()));
     for (const auto& f : breq) {
       req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
@@ -1029,6 +1020,44 @@ void HttpServer::RouteWebSocket(std::string path, WebSocketHandler handler, size
   if (routes.pattern.empty()) routes.pattern = path;
   routes.websocket = std::move(handler);
   routes.ws_max_queued = std::max<size_t>(1, max_queued);
+}
+
+bool ParseTarget(HttpRequest* req) {
+  std::string_view target = req->target;
+  if (target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0) {
+    size_t scheme_end = target.find("//") + 2;
+    size_t path_start = target.find('/', scheme_end);
+    target =
+        path_start == std::string_view::npos ? std::string_view("/") : target.substr(path_start);
+  }
+  size_t qpos = target.find('?');
+  if (qpos != std::string_view::npos) req->query = std::string(target.substr(qpos + 1));
+  return DecodePath(target.substr(0, qpos), &req->path);
+}
+
+void HttpServer::Serve(const HttpRequest& req, HttpResponse* resp) const {
+  const PathRoutes* routes = impl_->Match(req.path);
+  if (routes == nullptr) {
+    resp->SetText(404, "404 page not found\n");
+    return;
+  }
+  for (const auto& e : routes->entries) {
+    if (std::find(e.methods.begin(), e.methods.end(), req.method) == e.methods.end()) continue;
+    try {
+      e.handler(req, resp);
+    } catch (const std::exception& ex) {
+      log::Error("panic in HTTP handler", {{"path", req.path}, {"err", ex.what()}});
+      *resp = HttpResponse();
+      resp->SetText(500, std::string("internal server error: ") + ex.what());
+    } catch (...) {
+      log::Error("panic in HTTP handler", {{"path", req.path}, {"err", "unknown exception"}});
+      *resp = HttpResponse();
+      resp->SetText(500, "internal server error");
+    }
+    return;
+  }
+  resp->status = 405;
+  resp->content_type.clear();
 }
 
 Status HttpServer::RunOn(const std::string& path, Executor* executor, bool probe_client) {

@@ -172,6 +172,13 @@ class HttpServer {
   // Errors: NotFound if no route has that pattern.
   Status RunOn(const std::string& path, Executor* executor, bool probe_client = false);
 
+  // Runs the handler `req` would reach, on the calling thread, without a connection: what a
+  // querier does with a query the query frontend handed it over gRPC. Unknown paths get 404,
+  // other methods 405, a handler that throws 500 (as over the network). `req.path` and
+  // `req.query` must be set (ParseTarget fills them from `req.target`). No request metrics or
+  // spans are recorded here. Thread-safe once the routes are registered.
+  void Serve(const HttpRequest& req, HttpResponse* resp) const;
+
   // Binds and listens, then starts the io threads. Errors: Unavailable with the
   // OS reason when the address cannot be resolved or bound, or when already started.
   Status Start();
@@ -190,6 +197,10 @@ class HttpServer {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+// Fills req->path (percent-decoded) and req->query from req->target ("/a/b?x=1"). False when
+// the path does not decode.
+bool ParseTarget(HttpRequest* req);
 
 // Loki/dskit route label for a path pattern ("/loki/api/v1/push" -> "loki_api_v1_push").
 std::string RouteLabel(std::string_view pattern);

@@ -627,16 +627,23 @@ void RegisterLokiApi(HttpServer* http, const LokiApiDeps& deps) {
     return [api, fn](const HttpRequest& req, HttpResponse* resp) { ((*api).*fn)(req, resp); };
   };
   const std::vector<std::string> kGetPost = {"GET", "POST"};
-  http->Route({"POST"}, "/loki/api/v1/push", bind(&Api::Push));
-  http->Route({"POST"}, "/api/prom/push", bind(&Api::Push));
-  http->Route({"POST"}, "/otlp/v1/logs", bind(&Api::OtlpPush));
+  if (deps.serve_writes) {
+    http->Route({"POST"}, "/loki/api/v1/push", bind(&Api::Push));
+    http->Route({"POST"}, "/api/prom/push", bind(&Api::Push));
+    http->Route({"POST"}, "/otlp/v1/logs", bind(&Api::OtlpPush));
+    http->Route({"GET", "POST"}, "/flush", bind(&Api::Flush));
+  }
+  http->Route(kGetPost, "/loki/api/v1/format_query", bind(&Api::FormatQuery));
+  if (!deps.serve_reads) {
+    RegisterOperatorRoutes(http, api);
+    return;
+  }
   http->Route(kGetPost, "/loki/api/v1/query_range", bind(&Api::QueryRange));
   http->Route(kGetPost, "/loki/api/v1/query", bind(&Api::InstantQuery));
   http->Route(kGetPost, "/loki/api/v1/labels", bind(&Api::LabelNames));
   http->Route(kGetPost, "/loki/api/v1/label", bind(&Api::LabelNames));
   http->Route(kGetPost, "/loki/api/v1/label/*", bind(&Api::LabelValues));
   http->Route(kGetPost, "/loki/api/v1/series", bind(&Api::Series));
-  http->Route(kGetPost, "/loki/api/v1/format_query", bind(&Api::FormatQuery));
   http->Route(kGetPost, "/loki/api/v1/index/stats", bind(&Api::IndexStats));
   http->Route(kGetPost, "/loki/api/v1/index/volume", bind(&Api::IndexVolume));
   http->Route(kGetPost, "/loki/api/v1/index/volume_range", bind(&Api::IndexVolume));
@@ -647,7 +654,6 @@ void RegisterLokiApi(HttpServer* http, const LokiApiDeps& deps) {
   });
   http->Route(kGetPost, "/loki/api/v1/detected_fields", bind(&Api::DetectedFields));
   http->Route(kGetPost, "/loki/api/v1/detected_field/*", bind(&Api::DetectedFields));
-  http->Route({"GET", "POST"}, "/flush", bind(&Api::Flush));
   RegisterOperatorRoutes(http, api);
 }
 

@@ -44,6 +44,10 @@ namespace skald::server {
 
 struct LokiApiDeps {
   const Config* config = nullptr;
+  // Which halves of the API this process serves (a querier takes no pushes; a distributor
+  // answers no queries). Routes not served answer 404.
+  bool serve_writes = true;
+  bool serve_reads = true;
   distributor::Distributor* distributor = nullptr;
   querier::QueryApi* queries = nullptr;
   ingester::Ingester* ingester = nullptr;

@@ -1,6 +1,8 @@
 // Loki HTTP API parameter parsing (see query_params.h).
 #include "server/query_params.h"
 
+#include <charconv>
+
 #include <cmath>
 #include <limits>
 
@@ -284,6 +286,21 @@ StatusOr<RangeParams> ParseRangeParams(const Params& p, int64_t now_ns) {
     SKALD_ASSIGN_OR_RETURN(r.interval_ns, ParseSecondsOrDuration(interval));
   }
   if (r.interval_ns < 0) return Status::InvalidArgument("interval must be >= 0");
+  // The query frontend's shard of the streams: `shards=2_of_8`.
+  if (std::string_view shards = p.Get("shards"); !shards.empty()) {
+    const size_t of = shards.find("_of_");
+    uint32_t i = 0, n = 0;
+    auto ok = [](std::string_view s, uint32_t* v) {
+      auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
+      return ec == std::errc() && end == s.data() + s.size();
+    };
+    if (of == std::string_view::npos || !ok(shards.substr(0, of), &i) ||
+        !ok(shards.substr(of + 4), &n) || n == 0 || i >= n) {
+      return Status::InvalidArgument("invalid shard: " + std::string(shards));
+    }
+    r.shard = i;
+    r.shard_count = n;
+  }
   return r;
 }
 

@@ -32,7 +32,7 @@ TEST(LimitsTest, EveryDescriptorNamesADistinctMemberKeyAndFlag) {
     EXPECT_TRUE(flags.insert(d.flag).second) << "duplicate flag " << d.flag;
     EXPECT_NE(std::string(d.help), "") << d.yaml_key;
   }
-  EXPECT_EQ(members.size(), 33u);
+  EXPECT_EQ(members.size(), 35u);
 }
 
 TEST(LimitsTest, DescriptorsReadAndWriteTheMembersTheyName) {

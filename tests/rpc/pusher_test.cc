@@ -1,5 +1,6 @@
 // logproto.Pusher over real gRPC on loopback, in front of a real in-process Ingester.
 #include "rpc/pusher.h"
+#include "rpc/server.h"
 
 #include <gtest/gtest.h>
 
@@ -17,7 +18,9 @@ class PusherTest : public ::testing::Test {
   void SetUp() override {
     ing_ = std::make_unique<ingester::Ingester>(ingester::IngesterOptions{}, &store_, &index_,
                                                 nullptr);
-    auto server = PusherServer::Start("127.0.0.1:0", ing_.get(), "fake");
+    GrpcServices services;
+    services.pusher = ing_.get();
+    auto server = GrpcServer::Start("127.0.0.1:0", services);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(*server);
     ASSERT_GT(server_->port(), 0);
@@ -50,7 +53,7 @@ class PusherTest : public ::testing::Test {
   storage::MemObjectStore store_;
   index::IndexStore index_{&store_};
   std::unique_ptr<ingester::Ingester> ing_;
-  std::unique_ptr<PusherServer> server_;
+  std::unique_ptr<GrpcServer> server_;
   std::unique_ptr<RemotePusher> client_;
 };
 

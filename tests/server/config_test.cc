@@ -141,7 +141,8 @@ ruler:
             (std::vector<std::string>{
                 "server.grpc_server_max_concurrent_streams", "common.instance_addr",
                 "common.storage.filesystem", "common.replication_factor", "common.ring",
-                "query_range", "limits_config.metric_aggregation_enabled", "schema_config"}));
+                "query_range.results_cache.cache.embedded_cache.enabled",
+                "limits_config.metric_aggregation_enabled", "schema_config"}));
   EXPECT_EQ(c->ruler.alertmanager_url, "http://localhost:9093");
 }
 
@@ -473,8 +474,8 @@ configs:
   EXPECT_FALSE(b.reject_old_samples);
   EXPECT_EQ(b.reject_old_samples_max_age_ns, 7 * kNanosPerDay);
   EXPECT_EQ(b.max_line_size, 1000);  // from the defaults given, not the built-in ones
-  EXPECT_EQ(rt->ignored_keys,
-            (std::vector<std::string>{"overrides.tenant-a.split_queries_by_interval", "configs"}));
+  EXPECT_EQ(rt->ignored_keys, (std::vector<std::string>{"configs"}));
+  EXPECT_EQ(a.split_queries_by_interval_ns, kNanosPerHour);
 }
 
 TEST(RuntimeConfigTest, ErrorsNameTheTenantAndKey) {
