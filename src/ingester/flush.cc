@@ -2,6 +2,8 @@
 // their index entries to the store, then dropping what was written from memory.
 #include <algorithm>
 #include <map>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "core/allocator.h"
 #include "core/logging.h"
@@ -154,9 +156,133 @@ struct Ingester::FlushItem {
   StatusOr<std::string> key = Status::Unavailable("not written");
 };
 
+namespace {
+
+// An entry's identity (what a query returns once): timestamp, line and structured metadata.
+void AppendIdentity(const chunk::DecodedBlock& d, size_t i, std::string* out) {
+  out->clear();
+  const int64_t ts = d.ts(i);
+  out->append(reinterpret_cast<const char*>(&ts), sizeof ts);
+  const std::string_view line = d.line(i);
+  const uint32_t n = static_cast<uint32_t>(line.size());
+  out->append(reinterpret_cast<const char*>(&n), sizeof n);
+  out->append(line);
+  for (size_t j = 0; j < d.metadata_count(i); j++) {
+    const MetadataPair p = d.metadata(i, j);
+    out->push_back('\0');
+    out->append(p.name);
+    out->push_back('\0');
+    out->append(p.value);
+  }
+}
+
+}  // namespace
+
+std::vector<bool> Ingester::StoredByOwners(std::string_view tenant,
+                                           const std::vector<const FlushItem*>& check) {
+  std::vector<bool> out(check.size(), false);
+  if (check.empty()) return out;
+  // One index query for the batch: the stored chunks of these streams over its time span.
+  int64_t from = INT64_MAX, through = INT64_MIN;
+  std::unordered_map<uint64_t, std::vector<size_t>> items_of;  // fingerprint -> check indexes
+  for (size_t k = 0; k < check.size(); k++) {
+    from = std::min(from, check[k]->chunk->min_ts);
+    through = std::max(through, check[k]->chunk->max_ts);
+    items_of[check[k]->stream->fp_].push_back(k);
+  }
+  auto series = index_->Query(tenant, from, through, {});
+  if (!series.ok()) return out;
+  std::vector<storage::ChunkStore::Want> wants;
+  std::vector<uint64_t> want_fp;
+  for (const auto& s : *series) {
+    if (items_of.count(s.fingerprint) == 0) continue;
+    for (const index::ChunkRef& c : s.chunks) {
+      wants.push_back({c.key, s.fingerprint});
+      want_fp.push_back(s.fingerprint);
+    }
+  }
+  if (wants.empty()) return out;
+  // Every stored entry of these streams, by stream; a chunk that cannot be read counts as
+  // missing (its stream's chunks are stored again).
+  std::unordered_map<uint64_t, std::unordered_set<std::string>> stored;
+  std::unordered_set<uint64_t> unreadable;
+  std::string key;
+  chunk::DecodedBlock d;
+  auto opened = chunks_.OpenMany(tenant, wants);
+  for (size_t w = 0; w < opened.size(); w++) {
+    const uint64_t fp = want_fp[w];
+    if (!opened[w].ok()) {
+      unreadable.insert(fp);
+      continue;
+    }
+    const storage::StoredChunk& sc = **opened[w];
+    auto& set = stored[fp];
+    for (size_t b = 0; b < sc.blocks().size(); b++) {
+      if (!sc.ReadBlock(b, &d).ok()) {
+        unreadable.insert(fp);
+        break;
+      }
+      for (size_t i = 0; i < d.size(); i++) {
+        AppendIdentity(d, i, &key);
+        set.insert(key);
+      }
+    }
+  }
+  for (size_t k = 0; k < check.size(); k++) {
+    const ClosedChunk& c = *check[k]->chunk;
+    const uint64_t fp = check[k]->stream->fp_;
+    auto it = stored.find(fp);
+    if (it == stored.end() || unreadable.count(fp) > 0) continue;
+    bool all = true;
+    for (const chunk::BlockMeta& m : c.blocks) {
+      if (!chunk::DecodeBlock(std::string_view(c.bytes->data() + m.offset, m.length), &d,
+                              chunk::BlockColumns::kAll)
+               .ok()) {
+        all = false;
+        break;
+      }
+      for (size_t i = 0; all && i < d.size(); i++) {
+        AppendIdentity(d, i, &key);
+        all = it->second.count(key) > 0;
+      }
+      if (!all) break;
+    }
+    out[k] = all;
+  }
+  return out;
+}
+
 void Ingester::FlushBatch(TenantInstance* inst, std::vector<FlushItem>& pending, int64_t now,
                           const std::function<void(const Status&)>& note_failure,
-                          bool* released_any) {
+                          bool* released_any, bool force) {
+  // Replica flushes: a stream's flush owner stores its chunks; the other replicas wait
+  // replica_flush_delay, then drop a chunk whose every entry the store holds and store the
+  // ones it does not (the owner was down, or missed a push), so nothing is lost either way.
+  if (opts_.flush_owner) {
+    std::vector<FlushItem> store;
+    std::vector<const FlushItem*> check;
+    store.reserve(pending.size());
+    for (FlushItem& p : pending) {
+      if (opts_.flush_owner(p.stream->fp_)) {
+        store.push_back(std::move(p));
+      } else if (force || now - p.chunk->closed_ns >= opts_.replica_flush_delay) {
+        check.push_back(&p);
+      }  // else: too early, kept for a later pass
+    }
+    const std::vector<bool> held = StoredByOwners(inst->tenant_, check);
+    for (size_t k = 0; k < check.size(); k++) {
+      if (held[k]) {
+        if (metrics_->replica_chunks_deduped) metrics_->replica_chunks_deduped->Inc();
+        DropFlushed(inst, *check[k]);
+        *released_any = true;
+      } else {
+        if (metrics_->replica_chunks_stored) metrics_->replica_chunks_stored->Inc();
+        store.push_back(std::move(*const_cast<FlushItem*>(check[k])));
+      }
+    }
+    pending.swap(store);
+    if (pending.empty()) return;
+  }
   // Chunks of provisional head blocks are re-encoded into blocks of block_size with
   // filters at the stored compression level, by the worker that writes them. The
   // in-memory chunk stays as it is until the write succeeds; a failed write re-encodes
@@ -322,15 +448,19 @@ void Ingester::FlushBatch(TenantInstance* inst, std::vector<FlushItem>& pending,
                                       (10.0 * static_cast<double>(opts_.block_size)));
       metrics_->chunk_age->Observe(static_cast<double>(now - c.min_ts) / 1e9);
     }
-    std::lock_guard<SmallMutex> lock(p.stream->mu_);
-    auto& closed = p.stream->closed_;
-    auto it = std::find(closed.begin(), closed.end(), p.chunk);
-    if (it != closed.end()) {
-      Stream::MemoryUse before = p.stream->Usage();
-      metrics_->memory_chunks.fetch_sub(1, std::memory_order_relaxed);
-      closed.erase(it);
-      AccountLocked(inst, before, p.stream->Usage());
-    }
+    DropFlushed(inst, p);
+  }
+}
+
+void Ingester::DropFlushed(TenantInstance* inst, const FlushItem& p) {
+  std::lock_guard<SmallMutex> lock(p.stream->mu_);
+  auto& closed = p.stream->closed_;
+  auto it = std::find(closed.begin(), closed.end(), p.chunk);
+  if (it != closed.end()) {
+    Stream::MemoryUse before = p.stream->Usage();
+    metrics_->memory_chunks.fetch_sub(1, std::memory_order_relaxed);
+    closed.erase(it);
+    AccountLocked(inst, before, p.stream->Usage());
   }
 }
 
@@ -389,7 +519,7 @@ Status Ingester::FlushPass(bool force) {
           batch_bytes += c->bytes->size() + kFlushBytesPerChunk;
         }
       }
-      if (!pending.empty()) FlushBatch(inst, pending, now, note_failure, &released_any);
+      if (!pending.empty()) FlushBatch(inst, pending, now, note_failure, &released_any, force);
     }
     // Drop streams left empty (those of the pass's snapshot: a stream created since holds
     // what it was created for).

@@ -70,6 +70,18 @@ Ingester::Ingester(IngesterOptions opts, storage::ObjectStore* store, index::Ind
                                     .WithLabels();
     metrics_->blocks_cut =
         &r.AddCounter("skald_ingester_blocks_cut_total", "Head blocks compressed.").WithLabels();
+    metrics_->replica_chunks_deduped =
+        &r.AddCounter("skald_ingester_replica_chunks_deduped_total",
+                      "Chunks of streams another replica owns that were found in the store "
+                      "already and dropped instead of being stored again.",
+                      {})
+             .WithLabels();
+    metrics_->replica_chunks_stored =
+        &r.AddCounter("skald_ingester_replica_chunks_stored_total",
+                      "Chunks of streams another replica owns that were stored because the "
+                      "store lacked some of their entries.",
+                      {})
+             .WithLabels();
     metrics_->chunks_reencoded =
         &r.AddCounter("skald_ingester_chunks_reencoded_total",
                       "Chunks of provisional head blocks re-encoded into stored blocks at flush.")

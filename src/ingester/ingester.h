@@ -73,6 +73,14 @@ struct IngesterOptions {
   int64_t chunk_idle_period = 30 * kNanosPerMinute;
   int64_t flush_check_period = 30 * kNanosPerSecond;
   int concurrent_flushes = 32;  // threads of the flush pool (chunk writes in flight)
+  // Replicated ingesters (docs/operations/scale-out.md, "Replica flushes"): true when this
+  // ingester is the flush owner of a stream (the first healthy replica of its ring token).
+  // Null: it owns every stream (one ingester, or no ring).
+  std::function<bool(uint64_t fingerprint)> flush_owner;
+  // A closed chunk of a stream this ingester does not own waits this long before the flush
+  // checks whether the owner stored its entries (then it is dropped, not stored again) or not
+  // (then it is stored). A forced flush (shutdown, /flush) checks at once.
+  int64_t replica_flush_delay = 2 * kNanosPerMinute;
   // A flush pass writes a tenant's chunks into packed objects of about this many bytes each
   // (docs/formats/pack.md) instead of one object per chunk; 0 = one object per chunk.
   size_t pack_target_size = 32u << 20;
@@ -121,6 +129,7 @@ struct ReplayReport {
 };
 
 class Stream;
+struct ClosedChunk;
 struct StreamMemoryUse;
 struct BlockEncoding;
 class TenantInstance;
@@ -253,11 +262,19 @@ class Ingester : public Pusher, public StreamReader {
   // One flush pass. force: close every chunk regardless of age/size.
   Status FlushPass(bool force);
   struct FlushItem;
+  // Replica flushes: for each chunk, whether every entry of it (timestamp, line, metadata) is
+  // in the store already (stored by the stream's flush owner): one index query and one
+  // coalesced read for the batch. Errors count as "no" (the chunk is stored).
+  std::vector<bool> StoredByOwners(std::string_view tenant,
+                                   const std::vector<const FlushItem*>& check);
   // Writes one batch of a tenant's closed chunks (packs, or an object each), then one index
   // file per day they touch, and drops from memory what was written; what fails is passed
   // to note_failure and stays in memory. REQUIRES: flush_mu_ held.
   void FlushBatch(TenantInstance* inst, std::vector<FlushItem>& pending, int64_t now,
-                  const std::function<void(const Status&)>& note_failure, bool* released_any);
+                  const std::function<void(const Status&)>& note_failure, bool* released_any,
+                  bool force);
+  // Drops a flushed (or owner-stored) chunk from its stream's memory.
+  void DropFlushed(TenantInstance* inst, const FlushItem& p);
   BlockEncoding Encoding() const;  // of the streams' blocks, from opts_
 
   IngesterOptions opts_;

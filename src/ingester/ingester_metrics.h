@@ -24,6 +24,8 @@ struct Ingester::Metrics {
   metrics::Histogram* chunk_age = nullptr;          // seconds since first entry
   metrics::Counter* flush_failures = nullptr;
   metrics::Counter* blocks_cut = nullptr;
+  metrics::Counter* replica_chunks_deduped = nullptr;  // non-owner chunks the owner had stored
+  metrics::Counter* replica_chunks_stored = nullptr;   // non-owner chunks stored (owner had not)
   metrics::Counter* chunks_reencoded = nullptr;        // provisional chunks re-encoded at flush
   metrics::Family<metrics::Gauge>* streams = nullptr;  // by tenant
   metrics::Family<metrics::Counter>* streams_created = nullptr;  // by tenant

@@ -6,6 +6,7 @@
 #include <xxhash.h>
 
 #include "core/coding.h"
+#include "core/time.h"
 
 namespace skald::ingester {
 
@@ -100,6 +101,7 @@ void Stream::CloseChunk(std::string_view tenant, const BlockEncoding& enc, const
   chunk::ChunkWriter writer(enc.codec, std::string(tenant), fp_, std::string());
   auto closed = std::make_shared<ClosedChunk>();
   closed->reason = reason;
+  closed->closed_ns = NowNanos();
   closed->provisional = open_provisional_;
   closed->min_ts = INT64_MAX;
   closed->max_ts = INT64_MIN;

@@ -71,6 +71,7 @@ struct ClosedChunk {
   // when the chunk holds its filters itself.
   std::string filter;
   const char* reason = "";  // why it was cut: Loki's flush reasons (full, idle, max_age, forced)
+  int64_t closed_ns = 0;    // Unix ns when it was cut
 };
 
 // One stream's in-memory data. Guarded by mu_.

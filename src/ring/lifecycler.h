@@ -48,6 +48,7 @@ class Lifecycler {
   InstanceDesc desc() const;
   // Whether Leave() succeeded (the entry is gone; Join() registers again).
   bool left() const;
+  const std::string& id() const { return cfg_.id; }
   // Heartbeats published and failed so far.
   uint64_t heartbeats() const { return heartbeats_.load(); }
   uint64_t heartbeat_failures() const { return heartbeat_failures_.load(); }

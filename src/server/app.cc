@@ -286,6 +286,7 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
   io.chunk_idle_period = config.ingester.chunk_idle_period_ns;
   io.flush_check_period = config.ingester.flush_check_period_ns;
   io.concurrent_flushes = config.ingester.concurrent_flushes;
+  io.replica_flush_delay = config.ingester.replica_flush_delay_ns;
   io.out_of_order_window = config.ingester.max_chunk_age_ns / 2;
   io.checkpoint_duration = config.ingester.wal.checkpoint_duration_ns;
   if (config.ingester.wal.enabled && t.ingester) {
@@ -306,6 +307,19 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
     }
     return local == 0 ? global : global == 0 ? local : std::min(local, global);
   };
+  if (config.ingester.lifecycler.ring.store == "etcd" && rf > 1) {
+    // Replica flushes (docs/operations/scale-out.md): the first healthy replica of a stream's
+    // token stores its chunks; the others check the store before storing theirs.
+    io.flush_owner = [limiter_impl, rf](uint64_t fp) {
+      if (limiter_impl->ingester_ring == nullptr || limiter_impl->lifecycler == nullptr) {
+        return true;
+      }
+      const std::shared_ptr<const ring::Ring> r = limiter_impl->ingester_ring->ring();
+      auto set = r->Get(ring::TokenFor(fp), ring::Operation::kWrite, rf, NowNanos());
+      if (!set.ok() || set->instances.empty()) return true;  // cannot tell: store it
+      return set->instances.front()->id == limiter_impl->lifecycler->id();
+    };
+  }
   // The memory guard (docs/limits.md): the process cap and each tenant's.
   io.max_head_bytes = config.ingester.max_head_bytes;
   io.max_head_bytes_per_tenant = [ov = s.limits.get()](std::string_view tenant) -> int64_t {

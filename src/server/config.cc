@@ -195,6 +195,11 @@ const std::vector<Field>& Fields() {
         SKALD_FIELD("ingester.concurrent_flushes", "ingester.concurrent-flushes", kInt,
                     ingester.concurrent_flushes,
                     "How many flushes can happen concurrently from each stream."),
+        SKALD_FIELD("ingester.replica_flush_delay", "ingester.replica-flush-delay", kGoDuration,
+                    ingester.replica_flush_delay_ns,
+                    "Skald: with replication, how long a replica that is not a stream's flush "
+                    "owner keeps a closed chunk before checking that the owner stored its "
+                    "entries (then it is dropped) or storing it."),
         SKALD_FIELD("ingester.flush_check_period", "ingester.flush-check-period", kGoDuration,
                     ingester.flush_check_period_ns,
                     "How often should the ingester see if there are any blocks to flush."),

@@ -137,6 +137,7 @@ struct Config {
     int64_t max_chunk_age_ns = 2 * kNanosPerHour;          // -ingester.max-chunk-age
     int64_t chunk_idle_period_ns = 30 * kNanosPerMinute;   // -ingester.chunks-idle-period
     int64_t flush_check_period_ns = 30 * kNanosPerSecond;  // -ingester.flush-check-period
+    int64_t replica_flush_delay_ns = 2 * kNanosPerMinute;  // -ingester.replica-flush-delay
     int concurrent_flushes = 32;                           // -ingester.concurrent-flushes
     int64_t flush_op_timeout_ns = 10 * kNanosPerMinute;    // -ingester.flush-op-timeout
     // -ingester.max-head-bytes (Skald): the memory guard's cap on unflushed bytes for the

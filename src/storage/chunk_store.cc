@@ -8,6 +8,8 @@
 #include "core/coding.h"
 #include "core/crc32c.h"
 
+#include <xxhash.h>
+
 namespace skald::storage {
 
 namespace {
@@ -45,7 +47,9 @@ std::string ChunkStore::KeyFor(std::string_view tenant, uint64_t fingerprint, in
 
 StatusOr<std::string> ChunkStore::Put(std::string_view tenant, uint64_t fingerprint, int64_t min_ts,
                                       int64_t max_ts, std::string_view chunk_bytes) {
-  std::string key = KeyFor(tenant, fingerprint, min_ts, max_ts, Crc32c(chunk_bytes));
+  std::string key =
+      KeyFor(tenant, fingerprint, min_ts, max_ts,
+             static_cast<uint32_t>(XXH3_64bits(chunk_bytes.data(), chunk_bytes.size())));
   SKALD_RETURN_IF_ERROR(store_->Put(key, chunk_bytes));
   return key;
 }
@@ -168,14 +172,23 @@ StatusOr<std::vector<std::string>> ChunkStore::PutPack(std::string_view tenant,
   footer.push_back(static_cast<char>(kPackVersion));
   std::vector<std::string_view> parts;
   parts.reserve(items.size() + 1);
-  uint32_t crc = 0;
+  // The key's checksum is a hash of the whole object, so different packs over the same span
+  // get different keys and identical ones the same key. Not a CRC: a running CRC-32C over
+  // chunks that each end their sections with the sections' own CRC does not change when a
+  // section's content does (a CRC followed by its own checksum leaves a constant residue),
+  // and packs of replicas holding other entries over the same span overwrote each other.
+  XXH3_state_t* state = XXH3_createState();
+  if (state == nullptr) return Status::ResourceExhausted("pack: no memory for the hash");
+  XXH3_64bits_reset(state);
   for (const PackItem& it : items) {
     parts.push_back(it.bytes);
-    crc = Crc32c(it.bytes, crc);
+    XXH3_64bits_update(state, it.bytes.data(), it.bytes.size());
   }
   parts.push_back(footer);
-  crc = Crc32c(footer, crc);
-  const std::string key = PackKeyFor(tenant, min_ts, max_ts, crc);
+  XXH3_64bits_update(state, footer.data(), footer.size());
+  const auto hash = static_cast<uint32_t>(XXH3_64bits_digest(state));
+  XXH3_freeState(state);
+  const std::string key = PackKeyFor(tenant, min_ts, max_ts, hash);
   SKALD_RETURN_IF_ERROR(store_->PutParts(key, parts));
   std::vector<std::string> locators;
   locators.reserve(items.size());

@@ -1955,3 +1955,92 @@ TEST_F(IngesterTest, MemoryGuardNeverRefusesWalReplayAndRefusedPushesAreNotLogge
 
 }  // namespace
 }  // namespace skald::ingester
+
+namespace skald::ingester {
+namespace {
+
+// Replica flushes: the stream's flush owner stores a chunk; another replica holding the same
+// entries drops its copy after checking the store holds every one of them, and stores its copy
+// when the store lacks any (the owner missed a push), so nothing is lost and nothing is
+// stored three times.
+class ReplicaFlushTest : public IngesterTest {
+ protected:
+  std::unique_ptr<Ingester> Replica(bool owner, metrics::Registry* reg) {
+    IngesterOptions o;
+    o.flush_owner = [owner](uint64_t) { return owner; };
+    o.replica_flush_delay = 0;
+    // Each replica has its own index reader on the shared store, as separate processes do.
+    indexes_.push_back(std::make_unique<index::IndexStore>(&store_));
+    return std::make_unique<Ingester>(o, &store_, indexes_.back().get(), reg);
+  }
+  std::vector<std::unique_ptr<index::IndexStore>> indexes_;
+};
+
+TEST_F(ReplicaFlushTest, TheOwnerStoresAndAReplicaWithNothingNewDropsItsCopy) {
+  metrics::Registry reg_owner, reg_other;
+  auto owner = Replica(true, &reg_owner);
+  auto other = Replica(false, &reg_other);
+  const Labels l = *ParseLabels(R"({app="r"})");
+  std::vector<Entry> entries;
+  for (int i = 0; i < 50; i++) entries.push_back({kBase + i, Line(i), {{"k", std::to_string(i)}}});
+  Push(*owner, kTenant, l, entries);
+  Push(*other, kTenant, l, entries);
+
+  // The other replica flushes first: the store has nothing yet, so it stores its copy.
+  ASSERT_TRUE(other->FlushAll().ok());
+  EXPECT_EQ(ChunkObjects(), 1u);
+  EXPECT_EQ(SampleValue(reg_other.Expose(), "skald_ingester_replica_chunks_stored_total"), 1);
+  // The owner always stores; its pack has the same bytes, so the same content-addressed key
+  // (docs/formats/pack.md): still one object.
+  ASSERT_TRUE(owner->FlushAll().ok());
+  EXPECT_EQ(ChunkObjects(), 1u);
+
+  // Next round, the owner first: the replica's copy is dropped, not stored.
+  std::vector<Entry> more;
+  for (int i = 50; i < 80; i++) more.push_back({kBase + i, Line(i), {}});
+  Push(*owner, kTenant, l, more);
+  Push(*other, kTenant, l, more);
+  ASSERT_TRUE(owner->FlushAll().ok());
+  EXPECT_EQ(ChunkObjects(), 2u);
+  ASSERT_TRUE(other->FlushAll().ok());
+  EXPECT_EQ(ChunkObjects(), 2u);
+  EXPECT_EQ(SampleValue(reg_other.Expose(), "skald_ingester_replica_chunks_deduped_total"), 1);
+  EXPECT_TRUE(other->Snapshot(kTenant, {}, INT64_MIN, INT64_MAX).empty());  // memory released
+
+  // The owner missed a push: the replica's copy holds an entry the store lacks and is stored.
+  std::vector<Entry> last = {{kBase + 100, "both", {}}};
+  Push(*owner, kTenant, l, last);
+  Push(*other, kTenant, l, last);
+  Push(*other, kTenant, l, {{kBase + 101, "only the replica", {}}});
+  ASSERT_TRUE(owner->FlushAll().ok());
+  ASSERT_TRUE(other->FlushAll().ok());
+  EXPECT_EQ(ChunkObjects(), 4u);
+  EXPECT_EQ(SampleValue(reg_other.Expose(), "skald_ingester_replica_chunks_stored_total"), 2);
+  std::set<std::string> lines;
+  for (const auto& [labels, es] : StoredEntries(kTenant)) {
+    for (const Entry& e : es) lines.insert(e.line);
+  }
+  EXPECT_EQ(lines.size(), 82u);  // 80 + "both" + "only the replica"
+  EXPECT_EQ(lines.count("only the replica"), 1u);
+}
+
+TEST_F(ReplicaFlushTest, SameLineWithOtherMetadataIsNotTheSameEntry) {
+  metrics::Registry reg;
+  auto owner = Replica(true, nullptr);
+  auto other = Replica(false, &reg);
+  const Labels l = *ParseLabels(R"({app="m"})");
+  Push(*owner, kTenant, l, {{kBase, "x", {{"trace", "1"}}}});
+  Push(*other, kTenant, l, {{kBase, "x", {{"trace", "2"}}}});
+  ASSERT_TRUE(owner->FlushAll().ok());
+  ASSERT_TRUE(other->FlushAll().ok());
+  EXPECT_EQ(SampleValue(reg.Expose(), "skald_ingester_replica_chunks_stored_total"), 1);
+  EXPECT_EQ(ChunkObjects(), 2u);  // two packs over one span, both kept (keys hash content)
+  std::set<std::string> traces;
+  for (const auto& [labels, es] : StoredEntries(kTenant)) {
+    for (const Entry& e : es) traces.insert(e.md.empty() ? "" : e.md[0].second);
+  }
+  EXPECT_EQ(traces, (std::set<std::string>{"1", "2"}));
+}
+
+}  // namespace
+}  // namespace skald::ingester
