@@ -32,6 +32,7 @@
 #   distributor-1,2 4-5 B+34, B+35     B+44, B+45      31034, 31035 / 31044, 31045
 #   querier-1,2     6-7 B+36, B+37     B+46, B+47      31036, 31037 / 31046, 31047
 #   query-frontend  8   B+38           B+48            31038 / 31048
+#   ingester-4      9   B+39           B+49            31039 / 31049  (CLUSTER_SPARE_INGESTER=1)
 # Keep B+48 below the ephemeral port range (/proc/sys/net/ipv4/ip_local_port_range, usually
 # 32768-60999) and away from the test suite's fixed ports (17379-17380, 17480-17512).
 #
@@ -54,6 +55,7 @@
 #   CLUSTER_ROLES          which roles `up` starts (default
 #                          "compactor ingester distributor querier query-frontend")
 #   CLUSTER_EXTRA_ARGS     more flags for every Skald role (e.g. "-log.level=debug")
+#   CLUSTER_SPARE_INGESTER 1: also start ingester-4 (to watch it take over a dead one's streams)
 #   CLUSTER_READY_TIMEOUT  seconds `up`/`restart` wait for /ready (default 90)
 #   CLUSTER_STOP_TIMEOUT   seconds a role gets to exit after SIGTERM before SIGKILL (default 60)
 #   S3_BUCKET (default skald), S3_ACCESS_KEY, S3_SECRET: passed to start-ceph-rgw.sh
@@ -69,7 +71,7 @@ STOP_TIMEOUT=${CLUSTER_STOP_TIMEOUT:-60}
 ALL_TARGETS="compactor ingester distributor querier query-frontend"
 # Every Skald process; its index in this list gives its ports (see the table above).
 NAMES=(compactor ingester-1 ingester-2 ingester-3 distributor-1 distributor-2
-  querier-1 querier-2 query-frontend)
+  querier-1 querier-2 query-frontend ingester-4)
 
 log() { echo "local-cluster: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -135,6 +137,8 @@ check_roles() {
 selected_names() {
   local n
   for n in "${NAMES[@]}"; do
+    # ingester-4 is a spare, started only with CLUSTER_SPARE_INGESTER=1.
+    if [ "$n" = ingester-4 ] && [ "${CLUSTER_SPARE_INGESTER:-0}" != 1 ]; then continue; fi
     case " ${CLUSTER_ROLES:-$ALL_TARGETS} " in *" $(target_of "$n") "*) echo "$n" ;; esac
   done
 }
@@ -368,7 +372,7 @@ stop_all() {
   # First what takes requests, so no push reaches an ingester while it flushes; then the
   # ingesters (they flush to S3 and leave the ring: S3 and etcd must still run) and the compactor.
   m=$(stop_group query-frontend querier-1 querier-2 distributor-1 distributor-2); n=$((n + m))
-  m=$(stop_group ingester-1 ingester-2 ingester-3 compactor); n=$((n + m))
+  m=$(stop_group ingester-1 ingester-2 ingester-3 ingester-4 compactor); n=$((n + m))
   if alive rgw || [ -s "$DIR/rgw/run/mon.pidf" ] || [ -s "$DIR/rgw/run/osd.pidf" ]; then
     if alive rgw; then n=$((n + 1)); fi
     log "stopping radosgw, ceph-osd, ceph-mon (stop-ceph-rgw.sh)"

@@ -185,8 +185,13 @@ class Ingester : public Pusher, public StreamReader {
   // StreamReader: the same, never failing.
   StatusOr<std::vector<StreamSnapshot>> QuerySnapshot(std::string_view tenant,
                                                       const std::vector<Matcher>& matchers,
-                                                      int64_t from, int64_t through) override {
-    return Snapshot(tenant, matchers, from, through);
+                                                      int64_t from, int64_t through,
+                                                      StreamShard shard) override {
+    std::vector<StreamSnapshot> out = Snapshot(tenant, matchers, from, through);
+    if (shard.count > 1) {
+      std::erase_if(out, [&](const StreamSnapshot& s) { return shard.Excludes(s.fingerprint); });
+    }
+    return out;
   }
   StatusOr<std::vector<std::string>> QueryLabelNames(std::string_view tenant) override {
     return LabelNames(tenant);

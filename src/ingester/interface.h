@@ -102,6 +102,14 @@ class Pusher {
   virtual Status PushBatch(std::string_view tenant, std::span<StreamAppend> streams) = 0;
 };
 
+// A query frontend's shard of the streams: those whose fingerprint % count == index
+// (count 0 or 1: every stream).
+struct StreamShard {
+  uint32_t index = 0;
+  uint32_t count = 0;
+  bool Excludes(uint64_t fingerprint) const { return count > 1 && fingerprint % count != index; }
+};
+
 // What a querier may call: an ingester in process, or the ingesters of a ring over gRPC
 // (rpc/stream_reader.h; then the calls may fail, Unavailable when too few replicas answered).
 // All methods are thread-safe and return nothing for an unknown tenant.
@@ -112,9 +120,11 @@ class StreamReader {
   // Streams of the tenant matching all matchers that hold data overlapping
   // [from, through), with the blocks that overlap it. A stream held by several replicas comes
   // back once with the blocks of all of them (the querier drops the duplicate entries).
+  // Only the streams of `shard`.
   virtual StatusOr<std::vector<StreamSnapshot>> QuerySnapshot(std::string_view tenant,
                                                               const std::vector<Matcher>& matchers,
-                                                              int64_t from, int64_t through) = 0;
+                                                              int64_t from, int64_t through,
+                                                              StreamShard shard) = 0;
   // Label names / values of the tenant's in-memory streams, sorted, unique.
   virtual StatusOr<std::vector<std::string>> QueryLabelNames(std::string_view tenant) = 0;
   virtual StatusOr<std::vector<std::string>> QueryLabelValues(std::string_view tenant,

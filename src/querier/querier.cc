@@ -277,6 +277,9 @@ void Preload(const storage::ChunkStore& chunks, std::string_view tenant, StreamW
 // and only chunks up to kPreloadChunkBytes (a larger chunk is read efficiently on its own).
 constexpr uint64_t kPreloadBatchBytes = 8u << 20;
 constexpr uint64_t kPreloadChunkBytes = 256u << 10;
+// Log queries preload a stream's chunks only when it has at most this many in the window
+// (replicas' copies of one chunk: the replication factor).
+constexpr size_t kPreloadChunksPerStream = 3;
 
 // Where a stream's first stored chunk lies: (object, offset) of its locator; ("", 0) for a
 // stream with nothing stored.
@@ -544,15 +547,15 @@ Querier::Querier(QuerierOptions opts, ingester::StreamReader* ingester, index::I
 StatusOr<std::vector<Querier::StreamWork>> Querier::Gather(
     std::string_view tenant, const std::vector<Matcher>& matchers, int64_t start, int64_t end,
     const logql::LiteralRequirement* need, QueryStats* stats, const QueryControl* control) {
-  SKALD_ASSIGN_OR_RETURN(auto snaps, ingester_->QuerySnapshot(tenant, matchers, start, end));
-  const uint32_t shards = control != nullptr ? control->shard_count : 0;
-  auto other_shard = [shards, control](uint64_t fp) {
-    return shards > 1 && fp % shards != control->shard;
-  };
-  if (shards > 1) {
-    std::erase_if(snaps,
-                  [&](const ingester::StreamSnapshot& s) { return other_shard(s.fingerprint); });
+  ingester::StreamShard shard;
+  if (control != nullptr) {
+    shard.index = control->shard;
+    shard.count = control->shard_count;
   }
+  // The ingesters give only the shard's streams; the index is filtered here.
+  SKALD_ASSIGN_OR_RETURN(auto snaps, ingester_->QuerySnapshot(tenant, matchers, start, end, shard));
+  const uint32_t shards = shard.count;
+  auto other_shard = [shard](uint64_t fp) { return shard.Excludes(fp); };
   auto by_fp = [](const auto& a, const auto& b) { return a.fingerprint < b.fingerprint; };
   // The local ingester gives them in fingerprint order already.
   if (!std::is_sorted(snaps.begin(), snaps.end(), by_fp)) {
@@ -728,11 +731,12 @@ StatusOr<uint32_t> ScanWindow(const ScanContext& ctx, const QuerierOptions& opts
   Status first_error;
   std::atomic<bool> failed{false};
   WindowTop top(ctx.limit, ctx.forward);
-  // A stream whose only source in the window (the window's works hold only what overlaps
-  // it) is one small stored chunk reads it whatever the limit: such chunks (many small
-  // streams) are fetched ahead in batches, neighbours of a pack in one read.
+  // A stream whose only sources in the window (the window's works hold only what overlaps
+  // it) are a few small stored chunks reads them whatever the limit: such chunks (many small
+  // streams; with replication, the copies replicas stored of one chunk) are fetched ahead in
+  // batches, neighbours of a pack in one read.
   auto wanted = [](const StreamWork& w, const index::ChunkRef& c) {
-    return w.ingester_blocks.empty() && w.chunks.size() == 1 &&
+    return w.ingester_blocks.empty() && w.chunks.size() <= kPreloadChunksPerStream &&
            c.compressed_bytes <= kPreloadChunkBytes;
   };
   std::vector<StreamWork*> batch;

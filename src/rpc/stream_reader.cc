@@ -92,7 +92,13 @@ class StreamReaderService final : public pb::StreamReader::Service {
     if (tenant.empty()) return {grpc::StatusCode::UNAUTHENTICATED, "no org id"};
     auto matchers = FromProto(req->matchers());
     if (!matchers.ok()) return ToGrpc(matchers.status());
-    auto snaps = reader_->QuerySnapshot(tenant, *matchers, req->from(), req->through());
+    ingester::StreamShard shard;
+    shard.index = req->shard();
+    shard.count = req->shard_count();
+    if (shard.count > 1 && shard.index >= shard.count) {
+      return {grpc::StatusCode::INVALID_ARGUMENT, "invalid shard"};
+    }
+    auto snaps = reader_->QuerySnapshot(tenant, *matchers, req->from(), req->through(), shard);
     if (!snaps.ok()) return ToGrpc(snaps.status());
     pb::SnapshotResponse batch;
     size_t bytes = 0;
@@ -226,11 +232,14 @@ RemoteStreamReader::RemoteStreamReader(const std::string& target, int64_t timeou
 RemoteStreamReader::~RemoteStreamReader() = default;
 
 StatusOr<std::vector<ingester::StreamSnapshot>> RemoteStreamReader::QuerySnapshot(
-    std::string_view tenant, const std::vector<Matcher>& matchers, int64_t from, int64_t through) {
+    std::string_view tenant, const std::vector<Matcher>& matchers, int64_t from, int64_t through,
+    ingester::StreamShard shard) {
   pb::SnapshotRequest req;
   ToProto(matchers, req.mutable_matchers());
   req.set_from(from);
   req.set_through(through);
+  req.set_shard(shard.index);
+  req.set_shard_count(shard.count);
   grpc::ClientContext ctx;
   impl_->Prepare(&ctx, tenant);
   std::unique_ptr<grpc::ClientReader<pb::SnapshotResponse>> reader(
@@ -391,12 +400,13 @@ StatusOr<std::vector<T>> RingStreamReader::ForEachIngester(
 }
 
 StatusOr<std::vector<ingester::StreamSnapshot>> RingStreamReader::QuerySnapshot(
-    std::string_view tenant, const std::vector<Matcher>& matchers, int64_t from, int64_t through) {
+    std::string_view tenant, const std::vector<Matcher>& matchers, int64_t from, int64_t through,
+    ingester::StreamShard shard) {
   if (Skip(through)) return std::vector<ingester::StreamSnapshot>{};
   using Part = std::vector<ingester::StreamSnapshot>;
   SKALD_ASSIGN_OR_RETURN(std::vector<Part> parts,
                          ForEachIngester<Part>([&](ingester::StreamReader* r) {
-                           return r->QuerySnapshot(tenant, matchers, from, through);
+                           return r->QuerySnapshot(tenant, matchers, from, through, shard);
                          }));
   // One snapshot per stream, with the blocks of every replica.
   std::unordered_map<uint64_t, size_t> at;

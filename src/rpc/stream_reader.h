@@ -35,8 +35,8 @@ class RemoteStreamReader : public ingester::StreamReader {
   ~RemoteStreamReader() override;
 
   StatusOr<std::vector<ingester::StreamSnapshot>> QuerySnapshot(
-      std::string_view tenant, const std::vector<Matcher>& matchers, int64_t from,
-      int64_t through) override;
+      std::string_view tenant, const std::vector<Matcher>& matchers, int64_t from, int64_t through,
+      ingester::StreamShard shard) override;
   StatusOr<std::vector<std::string>> QueryLabelNames(std::string_view tenant) override;
   StatusOr<std::vector<std::string>> QueryLabelValues(std::string_view tenant,
                                                       std::string_view name) override;
@@ -67,8 +67,8 @@ class RingStreamReader : public ingester::StreamReader {
   ~RingStreamReader() override;
 
   StatusOr<std::vector<ingester::StreamSnapshot>> QuerySnapshot(
-      std::string_view tenant, const std::vector<Matcher>& matchers, int64_t from,
-      int64_t through) override;
+      std::string_view tenant, const std::vector<Matcher>& matchers, int64_t from, int64_t through,
+      ingester::StreamShard shard) override;
   StatusOr<std::vector<std::string>> QueryLabelNames(std::string_view tenant) override;
   StatusOr<std::vector<std::string>> QueryLabelValues(std::string_view tenant,
                                                       std::string_view name) override;

@@ -152,6 +152,7 @@ struct S3ObjectStore::Impl {
   std::atomic<uint64_t> seed{0};
   metrics::Family<metrics::Histogram>* durations = nullptr;
   metrics::Family<metrics::Counter>* retry_counter = nullptr;
+  metrics::Family<metrics::Counter>* bytes = nullptr;  // {operation, direction}
 };
 
 Status ValidateS3Config(const S3Config& cfg) {
@@ -184,6 +185,11 @@ S3ObjectStore::S3ObjectStore(S3Config cfg, metrics::Registry* registry)
     impl_->retry_counter =
         &registry->Counter("skald_s3_request_retries_total",
                            "Requests to object storage retried after a failure.", {"operation"});
+    impl_->bytes = &registry->Counter(
+        "skald_s3_request_bytes_total",
+        "Payload bytes of successful object storage requests: sent (PUT, part uploads) or "
+        "received (GET).",
+        {"operation", "direction"});
     CircuitBreaker* b = &breaker_;
     registry->GaugeFunc("skald_s3_circuit_breaker_state",
                         "State of the object storage circuit breaker: 0 closed, 1 open, 2 "
@@ -344,6 +350,14 @@ StatusOr<Reply> Execute(S3ObjectStore::Impl* impl, const S3Config& cfg, CircuitB
       breaker->RecordFailure(MonoNanos());
     } else {
       breaker->RecordSuccess();
+      if (impl->bytes != nullptr && r->status / 100 == 2) {
+        size_t sent = 0;
+        for (std::string_view part : call.body) sent += part.size();
+        if (sent > 0) impl->bytes->WithLabels({call.op, "sent"}).Inc(static_cast<double>(sent));
+        if (!r->body.empty()) {
+          impl->bytes->WithLabels({call.op, "received"}).Inc(static_cast<double>(r->body.size()));
+        }
+      }
       return r;
     }
     if (attempt >= cfg.backoff.max_retries) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "core/labels.h"
 #include "core/time.h"
 #include "index/index_store.h"
@@ -90,7 +92,7 @@ TEST_F(StreamReaderTest, ReplicasMergeIntoOneStreamAndTheQuerierReturnsEachLineO
   Push({0, 1}, R"({app="a"})", {{3, "a3"}});
   Push({0, 1, 2}, R"({app="b", env="x"})", {{5, "b1"}});
   auto reader = Reader();
-  auto snaps = reader->QuerySnapshot("t", {}, kT0, kT0 + 100);
+  auto snaps = reader->QuerySnapshot("t", {}, kT0, kT0 + 100, {});
   ASSERT_TRUE(snaps.ok()) << snaps.status().ToString();
   ASSERT_EQ(snaps->size(), 2u);  // one per stream, not per replica
   EXPECT_LT((*snaps)[0].fingerprint, (*snaps)[1].fingerprint);
@@ -139,11 +141,11 @@ TEST_F(StreamReaderTest, ToleratesOneFailedReplicaOfThreeButNotTwo) {
   Push({0, 1, 2}, R"({app="a"})", {{1, "a1"}});
   auto reader = Reader();
   nodes_[2]->server->Stop();
-  auto one_down = reader->QuerySnapshot("t", {}, kT0, kT0 + 100);
+  auto one_down = reader->QuerySnapshot("t", {}, kT0, kT0 + 100, {});
   ASSERT_TRUE(one_down.ok()) << one_down.status().ToString();
   ASSERT_EQ(one_down->size(), 1u);
   nodes_[1]->server->Stop();
-  auto two_down = reader->QuerySnapshot("t", {}, kT0, kT0 + 100);
+  auto two_down = reader->QuerySnapshot("t", {}, kT0, kT0 + 100, {});
   EXPECT_EQ(two_down.status().code(), StatusCode::kUnavailable) << two_down.status().ToString();
   // Unhealthy in the ring counts against the same budget: one stale + one failing is too many.
   SetRing(NowNanos(), /*stale=*/1);
@@ -155,10 +157,10 @@ TEST_F(StreamReaderTest, OldQueriesSkipTheIngesters) {
   Push({0, 1, 2}, R"({app="a"})", {{1, "a1"}});
   auto reader = Reader(/*within_ns=*/3 * kNanosPerHour);
   // kT0 is in 2023: far older than now - 3h, so the ingesters are not asked.
-  auto snaps = reader->QuerySnapshot("t", {}, kT0, kT0 + 100);
+  auto snaps = reader->QuerySnapshot("t", {}, kT0, kT0 + 100, {});
   ASSERT_TRUE(snaps.ok());
   EXPECT_TRUE(snaps->empty());
-  auto recent = Reader(0)->QuerySnapshot("t", {}, kT0, kT0 + 100);
+  auto recent = Reader(0)->QuerySnapshot("t", {}, kT0, kT0 + 100, {});
   ASSERT_TRUE(recent.ok());
   EXPECT_EQ(recent->size(), 1u);
 }
@@ -170,9 +172,37 @@ TEST_F(StreamReaderTest, BadMatcherIsInvalidArgument) {
   // A matcher built here is valid; the server recompiles it. An unknown tenant is empty.
   auto m = Matcher::Create(MatchType::kRegexMatch, "app", "a.*");
   ASSERT_TRUE(m.ok());
-  auto snaps = one.QuerySnapshot("nobody", {*m}, kT0, kT0 + 100);
+  auto snaps = one.QuerySnapshot("nobody", {*m}, kT0, kT0 + 100, {});
   ASSERT_TRUE(snaps.ok());
   EXPECT_TRUE(snaps->empty());
+}
+
+}  // namespace
+}  // namespace skald::rpc
+
+namespace skald::rpc {
+namespace {
+
+TEST_F(StreamReaderTest, ShardsSplitTheStreamsAtTheIngesters) {
+  for (int s = 0; s < 20; s++)
+    Push({0, 1, 2}, "{app=\"s\", n=\"" + std::to_string(s) + "\"}", {{1, "x"}});
+  auto reader = Reader();
+  std::set<uint64_t> seen;
+  size_t total = 0;
+  for (uint32_t i = 0; i < 3; i++) {
+    ingester::StreamShard shard;
+    shard.index = i;
+    shard.count = 3;
+    auto part = reader->QuerySnapshot("t", {}, kT0, kT0 + 100, shard);
+    ASSERT_TRUE(part.ok()) << part.status().ToString();
+    for (const auto& s : *part) {
+      EXPECT_EQ(s.fingerprint % 3, i);
+      seen.insert(s.fingerprint);
+    }
+    total += part->size();
+  }
+  EXPECT_EQ(total, 20u);        // disjoint
+  EXPECT_EQ(seen.size(), 20u);  // and complete
 }
 
 }  // namespace
