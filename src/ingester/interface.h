@@ -102,12 +102,17 @@ class Pusher {
   virtual Status PushBatch(std::string_view tenant, std::span<StreamAppend> streams) = 0;
 };
 
-// A query frontend's shard of the streams: those whose fingerprint % count == index
-// (count 0 or 1: every stream).
+// A query frontend's shard of the streams: the index-th of `count` equal ranges of the
+// fingerprint space (count 0 or 1: every stream). Ranges, not residues: packs hold chunks in
+// fingerprint order, so a shard's chunks are one contiguous run of each pack, read in one
+// ranged GET (with residues they were spread over the whole pack, a read each).
 struct StreamShard {
   uint32_t index = 0;
   uint32_t count = 0;
-  bool Excludes(uint64_t fingerprint) const { return count > 1 && fingerprint % count != index; }
+  static uint32_t Of(uint64_t fingerprint, uint32_t count) {
+    return static_cast<uint32_t>((static_cast<unsigned __int128>(fingerprint) * count) >> 64);
+  }
+  bool Excludes(uint64_t fingerprint) const { return count > 1 && Of(fingerprint, count) != index; }
 };
 
 // What a querier may call: an ingester in process, or the ingesters of a ring over gRPC

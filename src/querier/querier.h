@@ -78,8 +78,8 @@ struct QueryControl {
   // The tenant's max_query_lookback floor: metric queries read no entry older than this
   // (log queries have their range clamped by QueryApi instead).
   int64_t min_ts = INT64_MIN;
-  // The query frontend's shard: only streams whose fingerprint % shard_count == shard
-  // (shard_count 0: every stream).
+  // The query frontend's shard: only streams in the shard-th of shard_count
+  // equal fingerprint ranges (ingester::StreamShard; shard_count 0: every stream).
   uint32_t shard = 0;
   uint32_t shard_count = 0;
 

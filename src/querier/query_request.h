@@ -23,8 +23,8 @@ struct RangeQuery {
   // True once nobody will read the answer (the client closed the connection); the query
   // then stops with 499. May be null.
   std::function<bool()> client_gone;
-  // The query frontend's `shards=<shard>_of_<shard_count>`: only the streams whose fingerprint
-  // modulo shard_count is `shard` (shard_count 0: all streams).
+  // The query frontend's `shards=<shard>_of_<shard_count>`: only the streams in the shard-th of
+  // shard_count equal fingerprint ranges (ingester::StreamShard; shard_count 0: all streams).
   uint32_t shard = 0;
   uint32_t shard_count = 0;
 };

@@ -196,7 +196,7 @@ TEST_F(StreamReaderTest, ShardsSplitTheStreamsAtTheIngesters) {
     auto part = reader->QuerySnapshot("t", {}, kT0, kT0 + 100, shard);
     ASSERT_TRUE(part.ok()) << part.status().ToString();
     for (const auto& s : *part) {
-      EXPECT_EQ(s.fingerprint % 3, i);
+      EXPECT_EQ(ingester::StreamShard::Of(s.fingerprint, 3), i);
       seen.insert(s.fingerprint);
     }
     total += part->size();
