@@ -113,30 +113,51 @@ RemotePusher::RemotePusher(const std::string& target, int64_t timeout_ns)
 
 RemotePusher::~RemotePusher() = default;
 
-Status RemotePusher::PushBatch(std::string_view tenant, std::span<ingester::StreamAppend> streams) {
-  logproto::PushRequest req;
-  for (const ingester::StreamAppend& s : streams) {
+struct EncodedPush::Impl {
+  google::protobuf::Arena arena;
+  logproto::PushRequest* req = nullptr;
+};
+
+EncodedPush::EncodedPush(std::span<const ingester::StreamAppend> streams,
+                         std::span<const size_t> which)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->req = google::protobuf::Arena::CreateMessage<logproto::PushRequest>(&impl_->arena);
+  logproto::PushRequest& req = *impl_->req;
+  req.mutable_streams()->Reserve(static_cast<int>(which.size()));
+  for (size_t i : which) {
+    const ingester::StreamAppend& s = streams[i];
     logproto::StreamAdapter* out = req.add_streams();
     out->set_labels(s.labels->ToString());
     out->set_hash(s.fingerprint != 0 ? s.fingerprint : s.labels->Fingerprint());
+    out->mutable_entries()->Reserve(static_cast<int>(s.entries.size()));
     for (const ingester::AppendEntry& e : s.entries) {
       logproto::EntryAdapter* entry = out->add_entries();
       entry->mutable_timestamp()->set_seconds(e.ts / 1'000'000'000);
       entry->mutable_timestamp()->set_nanos(static_cast<int32_t>(e.ts % 1'000'000'000));
-      entry->set_line(std::string(e.line));
+      entry->set_line(e.line.data(), e.line.size());
       for (const MetadataPair& p : e.metadata) {
         logproto::LabelPairAdapter* md = entry->add_structuredmetadata();
-        md->set_name(std::string(p.name));
-        md->set_value(std::string(p.value));
+        md->set_name(p.name.data(), p.name.size());
+        md->set_value(p.value.data(), p.value.size());
       }
     }
   }
+}
+
+EncodedPush::~EncodedPush() = default;
+
+Status RemotePusher::Send(std::string_view tenant, const EncodedPush& push) {
   grpc::ClientContext ctx;
   ctx.AddMetadata(kOrgIdKey, std::string(tenant));
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::nanoseconds(impl_->timeout_ns));
   logproto::PushResponse resp;
-  Status st = FromGrpc(impl_->stub->Push(&ctx, req, &resp), "ingester push");
-  if (!st.ok()) return st;
+  return FromGrpc(impl_->stub->Push(&ctx, *push.impl().req, &resp), "ingester push");
+}
+
+Status RemotePusher::PushBatch(std::string_view tenant, std::span<ingester::StreamAppend> streams) {
+  std::vector<size_t> all(streams.size());
+  for (size_t i = 0; i < all.size(); i++) all[i] = i;
+  SKALD_RETURN_IF_ERROR(Send(tenant, EncodedPush(streams, all)));
   for (ingester::StreamAppend& s : streams) {
     s.result = ingester::AppendResult{};
     s.result.appended = static_cast<uint32_t>(s.entries.size());

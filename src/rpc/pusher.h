@@ -15,12 +15,31 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "core/status.h"
 #include "ingester/interface.h"
 
 namespace skald::rpc {
+
+// A push request built once (in one arena) from some of a push's streams, to be sent to each
+// of the ingesters that replicate them: replicas of a stream get the same bytes, so the request
+// is built once per set of streams, not once per ingester.
+class EncodedPush {
+ public:
+  // streams[i] for every i in `which`; the streams' views are copied.
+  EncodedPush(std::span<const ingester::StreamAppend> streams, std::span<const size_t> which);
+  ~EncodedPush();
+  EncodedPush(const EncodedPush&) = delete;
+  EncodedPush& operator=(const EncodedPush&) = delete;
+
+  struct Impl;
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
 
 class RemotePusher : public ingester::Pusher {
  public:
@@ -29,6 +48,9 @@ class RemotePusher : public ingester::Pusher {
   ~RemotePusher() override;
 
   Status PushBatch(std::string_view tenant, std::span<ingester::StreamAppend> streams) override;
+  // Sends a request built beforehand (thread-safe; one EncodedPush may go to several
+  // ingesters at once). OK when the ingester took it whole.
+  Status Send(std::string_view tenant, const EncodedPush& push);
 
   struct Impl;
 

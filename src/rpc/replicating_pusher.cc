@@ -37,26 +37,26 @@ Status ReplicatingPusher::PushBatch(std::string_view tenant,
     need[i] = static_cast<int>(set->instances.size()) - set->max_errors;
     for (const ring::InstanceDesc* d : set->instances) by_addr[d->addr].push_back(i);
   }
-  // One request per ingester, in parallel.
+  // One request per ingester, in parallel; ingesters given the same streams (replicas: with
+  // as many ingesters as the replication factor, all of them) share one built request.
+  std::map<std::vector<size_t>, std::unique_ptr<EncodedPush>> built;
   struct Call {
     std::string addr;
-    std::vector<ingester::StreamAppend> part;
+    const EncodedPush* push = nullptr;
     Status status;
   };
   std::vector<Call> calls;
   calls.reserve(by_addr.size());
   for (auto& [addr, idx] : by_addr) {
+    std::unique_ptr<EncodedPush>& push = built[idx];
+    if (push == nullptr) push = std::make_unique<EncodedPush>(streams, idx);
     Call c;
     c.addr = addr;
-    for (size_t i : idx) {
-      ingester::StreamAppend copy = streams[i];
-      copy.result = {};
-      c.part.push_back(copy);
-    }
+    c.push = push.get();
     calls.push_back(std::move(c));
   }
   ParallelFor(pool_.get(), calls.size(), calls.empty() ? 0 : calls.size() - 1, [&](size_t k) {
-    calls[k].status = ClientFor(calls[k].addr)->PushBatch(tenant, calls[k].part);
+    calls[k].status = ClientFor(calls[k].addr)->Send(tenant, *calls[k].push);
   });
 
   Status refusal;  // the first client error an ingester gave
