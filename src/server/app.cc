@@ -154,6 +154,19 @@ struct App::Impl {
   std::atomic<int64_t> last_wal_probe_ns{0};
   std::atomic<bool> stopping{false};
   bool shut_down = false;
+
+  // The per-tenant limits, and their reloading from -runtime-config.file. As Loki: a bad
+  // runtime config at start is a startup error; later ones keep the last good overrides.
+  Status LoadLimits() {
+    limits = std::make_unique<limits::Overrides>(config.limits_config);
+    if (config.runtime_config.file.empty()) return Status::OK();
+    runtime_config = std::make_unique<RuntimeConfigLoader>(
+        config.runtime_config.file, config.runtime_config.period_ns, limits.get(), registry);
+    Status st = runtime_config->Load();
+    if (!st.ok()) return Status::InvalidArgument("error loading runtime config: " + st.message());
+    runtime_config->Start();
+    return Status::OK();
+  }
 };
 
 App::App() : impl_(std::make_unique<Impl>()) {}
@@ -191,6 +204,10 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
         .WithLabels({b.branch, goarch, "linux", b.go_version, b.revision, "unknown", b.version})
         .Set(1);
   }
+  if (t.query_frontend) {  // no store, no ring: the read API in front of the queue
+    SKALD_RETURN_IF_ERROR(app->CreateFrontend());
+    return app;
+  }
   std::filesystem::path root(config.common.path_prefix);
   SKALD_ASSIGN_OR_RETURN(std::optional<storage::S3Config> s3, ObjectStoreS3Config(config));
   if (s3.has_value()) {
@@ -216,16 +233,7 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
     SKALD_ASSIGN_OR_RETURN(s.store, storage::FsObjectStore::Open((root / "store").string()));
   }
   s.index = std::make_unique<index::IndexStore>(s.store.get());
-  s.limits = std::make_unique<limits::Overrides>(config.limits_config);
-  if (!config.runtime_config.file.empty()) {
-    // As Loki: a bad runtime config at start is a startup error; later ones keep the last
-    // good overrides.
-    s.runtime_config = std::make_unique<RuntimeConfigLoader>(
-        config.runtime_config.file, config.runtime_config.period_ns, s.limits.get(), s.registry);
-    Status st = s.runtime_config->Load();
-    if (!st.ok()) return Status::InvalidArgument("error loading runtime config: " + st.message());
-    s.runtime_config->Start();
-  }
+  SKALD_RETURN_IF_ERROR(s.LoadLimits());
   // The compactor (part of `all`): built before the querier, which hides what it erases.
   {
     compactor::CompactorOptions co;
@@ -251,10 +259,6 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
     cdeps.max_interval_ns = config.compactor.delete_max_interval_ns;
     RegisterCompactorApi(s.http.get(), cdeps);
   };
-  if (t.query_frontend) {
-    SKALD_RETURN_IF_ERROR(app->CreateFrontend());
-    return app;
-  }
   if (t.compactor && !t.distributor && !t.ingester && !t.querier) {
     // The compactor alone (docs/retention.md): compaction, retention, the delete API and the
     // operator endpoints, on the same store as the ingesters and queriers.
@@ -618,14 +622,7 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
 Status App::CreateFrontend() {
   Impl& s = *impl_;
   const Config& config = s.config;
-  s.limits = std::make_unique<limits::Overrides>(config.limits_config);
-  if (!config.runtime_config.file.empty()) {
-    s.runtime_config = std::make_unique<RuntimeConfigLoader>(
-        config.runtime_config.file, config.runtime_config.period_ns, s.limits.get(), s.registry);
-    Status st = s.runtime_config->Load();
-    if (!st.ok()) return Status::InvalidArgument("error loading runtime config: " + st.message());
-    s.runtime_config->Start();
-  }
+  SKALD_RETURN_IF_ERROR(s.LoadLimits());
   frontend::QueueOptions qo;
   qo.max_outstanding_per_tenant = config.frontend.max_outstanding_per_tenant;
   qo.max_retries = config.query_range.max_retries;
