@@ -78,6 +78,13 @@ class Frontend {
         d_.shards > 1 ? frontend::Shardability(**expr) : frontend::ShardMerge::kNone;
     const int shards = shard_merge == frontend::ShardMerge::kNone ? 1 : d_.shards;
     if (is_log && range->interval_ns > 0) return Forward(req, resp);
+    // A query over max_query_length is refused whole (by the querier), never split into
+    // pieces that would each pass the check.
+    if (lim->max_query_length_ns > 0 &&
+        static_cast<uint64_t>(range->end_ns) - static_cast<uint64_t>(range->start_ns) >
+            static_cast<uint64_t>(lim->max_query_length_ns)) {
+      return Forward(req, resp);
+    }
 
     std::vector<frontend::Interval> pieces;
     querier::StepGrid grid{};
@@ -267,7 +274,8 @@ const std::vector<std::string>& FrontendPaths() {
                                                   "/loki/api/v1/detected_labels",
                                                   "/loki/api/v1/detected_fields",
                                                   "/loki/api/v1/detected_field/*",
-                                                  "/loki/api/v1/patterns"};
+                                                  "/loki/api/v1/patterns",
+                                                  "/loki/api/v1/format_query"};
   return kPaths;
 }
 

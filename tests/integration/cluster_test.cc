@@ -229,7 +229,9 @@ TEST_F(ClusterTest, NothingAcknowledgedIsLostOrDuplicatedThroughFailures) {
   SkaldProcess* compactor = Add("compactor", "compactor");
   ASSERT_TRUE(compactor->Start()) << compactor->log();
   // The frontend reports ready only once a querier is connected: start it without waiting.
-  SkaldProcess* frontend = Add("frontend", "query-frontend", {"-querier.shards=4"});
+  // Short splits, so the window's queries are cut in time as well as by shard.
+  SkaldProcess* frontend = Add("frontend", "query-frontend",
+                               {"-querier.shards=4", "-querier.split-queries-by-interval=5s"});
   EXPECT_FALSE(frontend->Start(3000));  // alive, not ready: no querier yet
   const int frontend_grpc = GrpcPort(*frontend);
   ASSERT_GT(frontend_grpc, 0) << frontend->log();
@@ -250,7 +252,8 @@ TEST_F(ClusterTest, NothingAcknowledgedIsLostOrDuplicatedThroughFailures) {
 
   const int64_t base = (NowNanos() / kNanosPerSecond - 1800) * kNanosPerSecond;
   const int64_t q_start = base - kNanosPerSecond;
-  auto q_end = [] { return NowNanos() + kNanosPerSecond; };
+  // Lines are stamped base + i ms: a minute covers every one pushed here.
+  auto q_end = [base] { return base + 60 * kNanosPerSecond; };
   Pusher pusher(distributors, base);
   std::this_thread::sleep_for(std::chrono::seconds(2));
 
@@ -311,6 +314,26 @@ TEST_F(ClusterTest, NothingAcknowledgedIsLostOrDuplicatedThroughFailures) {
     deduped += SampleValue(m->body, "skald_ingester_replica_chunks_deduped_total").value_or(0);
   }
   EXPECT_GT(deduped, 0);
+
+  // Split and sharded answers equal a querier's whole answer.
+  auto result = [](const SkaldProcess& p, const std::string& target) {
+    auto r = p.Call("GET", target);
+    if (!r.ok() || r->status != 200) return std::string("error");
+    const size_t a = r->body.find("\"result\":"), b = r->body.find(",\"stats\":");
+    return a == std::string::npos || b == std::string::npos ? r->body : r->body.substr(a, b - a);
+  };
+  const std::string metric = "/loki/api/v1/query_range?query=" +
+                             QueryEscape("sum by (s) (count_over_time({app=\"cluster\"}[2s]))") +
+                             "&start=" + std::to_string(base) +
+                             "&end=" + std::to_string(base + 40 * kNanosPerSecond) + "&step=1";
+  const std::string whole = result(*procs_["querier-1"], metric);
+  EXPECT_NE(whole.find("\"values\""), std::string::npos) << whole;
+  EXPECT_EQ(result(*frontend, metric), whole);
+  const std::string logs =
+      "/loki/api/v1/query_range?query=" + QueryEscape("{app=\"cluster\"} |= \"line 1\"") +
+      "&limit=37&start=" + std::to_string(base) +
+      "&end=" + std::to_string(base + 40 * kNanosPerSecond);
+  EXPECT_EQ(result(*frontend, logs), result(*procs_["querier-1"], logs));
 
   for (auto& [id, p] : procs_) {
     if (id == "ingester-3") continue;  // already stopped
