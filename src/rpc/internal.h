@@ -26,7 +26,7 @@ namespace skald::rpc {
 inline constexpr char kOrgIdKey[] = "x-scope-orgid";
 
 // The tenant of a call: its x-scope-orgid metadata, else `no_auth_tenant` ("" = none).
-std::string TenantOf(const grpc::ServerContext& ctx, const std::string& no_auth_tenant);
+std::string TenantOf(const grpc::ServerContextBase& ctx, const std::string& no_auth_tenant);
 
 grpc::Status ToGrpc(const Status& st);
 // A failed call's status; `what` prefixes the message of transport errors ("ingester push").

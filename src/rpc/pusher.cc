@@ -5,8 +5,10 @@
 #include <thread>
 
 #include "core/labels.h"
+#include "core/thread_pool.h"
 #include "logproto/push.grpc.pb.h"
 #include "rpc/internal.h"
+#include "wire/push.h"
 
 namespace skald::rpc {
 
@@ -37,56 +39,87 @@ Status StreamOutcome(const Labels& labels, const ingester::AppendResult& r) {
   return Status::OK();
 }
 
-class PusherService final : public logproto::Pusher::Service {
+// Push is served from its raw bytes (gRPC's callback API): the request is decoded by the same
+// zero-copy decoder as an HTTP protobuf push (wire/push.h), not into a protobuf message with
+// an allocation per line, and applied on a pool of the service's own (it waits for the WAL).
+class PusherService final
+    : public logproto::Pusher::WithRawCallbackMethod_Push<logproto::Pusher::Service> {
  public:
   PusherService(ingester::Pusher* pusher, std::string no_auth_tenant)
-      : pusher_(pusher), no_auth_tenant_(std::move(no_auth_tenant)) {}
+      : pusher_(pusher),
+        no_auth_tenant_(std::move(no_auth_tenant)),
+        pool_(std::make_unique<ThreadPool>("skald-grpc-push", 32, 4096)) {}
+  ~PusherService() override { pool_->Shutdown(); }
 
-  grpc::Status Push(grpc::ServerContext* ctx, const logproto::PushRequest* req,
-                    logproto::PushResponse*) override {
-    const std::string tenant = TenantOf(*ctx, no_auth_tenant_);
-    if (tenant.empty()) return {grpc::StatusCode::UNAUTHENTICATED, "no org id"};
+  grpc::ServerUnaryReactor* Push(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
+                                 grpc::ByteBuffer* response) override {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    std::string tenant = TenantOf(*ctx, no_auth_tenant_);
+    if (tenant.empty()) {
+      reactor->Finish({grpc::StatusCode::UNAUTHENTICATED, "no org id"});
+      return reactor;
+    }
+    std::vector<grpc::Slice> slices;
+    if (!request->Dump(&slices).ok()) {
+      reactor->Finish({grpc::StatusCode::INTERNAL, "cannot read the request"});
+      return reactor;
+    }
+    std::string raw;
+    raw.reserve(request->Length());
+    for (const grpc::Slice& sl : slices) {
+      raw.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+    }
+    auto task = [this, reactor, response, tenant = std::move(tenant),
+                 raw = std::move(raw)]() mutable {
+      grpc::Status st = Apply(tenant, std::move(raw));
+      if (st.ok()) {
+        grpc::Slice empty;  // PushResponse has no fields: its encoding is empty
+        *response = grpc::ByteBuffer(&empty, 1);
+      }
+      reactor->Finish(st);
+    };
+    if (!pool_->TrySubmit(std::move(task))) {
+      reactor->Finish({grpc::StatusCode::UNAVAILABLE, "ingester push queue full"});
+    }
+    return reactor;
+  }
 
-    const int n = req->streams_size();
-    std::vector<Labels> labels(static_cast<size_t>(n));
-    std::vector<std::vector<ingester::AppendEntry>> entries(static_cast<size_t>(n));
-    std::vector<std::vector<MetadataPair>> metadata;
-    size_t total = 0;
-    for (const auto& s : req->streams()) total += static_cast<size_t>(s.entries_size());
-    metadata.resize(total);
-    std::vector<ingester::StreamAppend> appends(static_cast<size_t>(n));
-    size_t m = 0;
-    for (int i = 0; i < n; i++) {
-      const logproto::StreamAdapter& s = req->streams(i);
-      auto ls = ParseLabels(s.labels());
+ private:
+  grpc::Status Apply(const std::string& tenant, std::string raw) {
+    auto req = wire::DecodePushProtobufRaw(std::move(raw));
+    if (!req.ok()) return {grpc::StatusCode::INVALID_ARGUMENT, req.status().message()};
+    const size_t n = req->streams.size();
+    std::vector<Labels> labels(n);
+    std::vector<std::vector<ingester::AppendEntry>> entries(n);
+    std::vector<ingester::StreamAppend> appends(n);
+    for (size_t i = 0; i < n; i++) {
+      const wire::PushStream& s = req->streams[i];
+      auto ls = ParseLabels(s.labels);
       if (!ls.ok()) {
         return {grpc::StatusCode::INVALID_ARGUMENT,
-                "error parsing labels '" + s.labels() + "': " + ls.status().message()};
+                "error parsing labels '" + std::string(s.labels) + "': " + ls.status().message()};
       }
       labels[i] = std::move(*ls);
       auto& es = entries[i];
-      es.reserve(static_cast<size_t>(s.entries_size()));
-      for (const logproto::EntryAdapter& e : s.entries()) {
-        auto& md = metadata[m++];
-        for (const auto& p : e.structuredmetadata()) md.push_back({p.name(), p.value()});
-        const int64_t ts = e.timestamp().seconds() * 1'000'000'000 + e.timestamp().nanos();
-        es.push_back({ts, e.line(), md});
+      es.reserve(s.entries.size());
+      for (const wire::PushEntry& e : s.entries) {
+        es.push_back({e.timestamp_ns, e.line, req->MetadataOf(e)});
       }
       appends[i].labels = &labels[i];
       appends[i].entries = es;
     }
     Status st = pusher_->PushBatch(tenant, appends);
     if (!st.ok()) return ToGrpc(st);
-    for (int i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
       Status outcome = StreamOutcome(labels[i], appends[i].result);
       if (!outcome.ok()) return ToGrpc(outcome);
     }
     return grpc::Status::OK;
   }
 
- private:
   ingester::Pusher* pusher_;
   const std::string no_auth_tenant_;
+  std::unique_ptr<ThreadPool> pool_;
 };
 
 }  // namespace

@@ -7,7 +7,7 @@
 
 namespace skald::rpc {
 
-std::string TenantOf(const grpc::ServerContext& ctx, const std::string& no_auth_tenant) {
+std::string TenantOf(const grpc::ServerContextBase& ctx, const std::string& no_auth_tenant) {
   auto it = ctx.client_metadata().find(kOrgIdKey);
   if (it != ctx.client_metadata().end()) return std::string(it->second.data(), it->second.size());
   return no_auth_tenant;
