@@ -18,6 +18,38 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::object;
 
+// Writes `e` as JSON with the response's own string escaping (the one encoder for every
+// string of merged statistics, so merging an answer again gives it back unchanged).
+void AppendJsonValue(const element& e, std::string* out) {
+  if (e.is_object()) {
+    *out += '{';
+    bool first = true;
+    const object o = e.get_object().value_unsafe();
+    for (auto [k, v] : o) {
+      if (!first) *out += ',';
+      first = false;
+      AppendJsonString(out, k);
+      *out += ':';
+      AppendJsonValue(v, out);
+    }
+    *out += '}';
+  } else if (e.is_array()) {
+    *out += '[';
+    bool first = true;
+    const simdjson::dom::array a = e.get_array().value_unsafe();
+    for (element v : a) {
+      if (!first) *out += ',';
+      first = false;
+      AppendJsonValue(v, out);
+    }
+    *out += ']';
+  } else if (e.is_string()) {
+    AppendJsonString(out, e.get_string().value_unsafe());
+  } else {
+    *out += simdjson::minify(e);  // numbers, booleans, null
+  }
+}
+
 // Adds `b` into the merged copy of `a`, written to *out: objects key by key (keys of either),
 // numbers added, anything else taken from `a`.
 void MergeStats(const element* a, const element* b, std::string* out) {
@@ -26,7 +58,7 @@ void MergeStats(const element* a, const element* b, std::string* out) {
     return;
   }
   if (a == nullptr || b == nullptr) {
-    *out += simdjson::minify(a != nullptr ? *a : *b);
+    AppendJsonValue(a != nullptr ? *a : *b, out);
     return;
   }
   if (a->is_object() && b->is_object()) {
@@ -53,7 +85,7 @@ void MergeStats(const element* a, const element* b, std::string* out) {
       first = false;
       AppendJsonString(out, k);
       *out += ':';
-      *out += simdjson::minify(vb);
+      AppendJsonValue(vb, out);
     }
     *out += '}';
     return;
@@ -69,7 +101,7 @@ void MergeStats(const element* a, const element* b, std::string* out) {
     out->append(buf, end);
     return;
   }
-  *out += simdjson::minify(*a);
+  AppendJsonValue(*a, out);
 }
 
 // The parsed bodies, each with its own parser (elements point into it).
@@ -117,7 +149,7 @@ void AppendMergedStats(const std::vector<Parsed>& parsed, std::string* out) {
   for (const Parsed& p : parsed) {
     if (!p.has_stats) continue;
     if (!have) {
-      acc = simdjson::minify(p.stats);
+      MergeStats(&p.stats, nullptr, &acc);
       have = true;
     } else {
       std::string next;
@@ -264,7 +296,7 @@ StatusOr<std::string> MergeStreams(const std::vector<std::string_view>& bodies, 
   for (const Parsed& p : parsed) {
     element f;
     if (flags.empty() && p.data["encodingFlags"].get(f) == simdjson::SUCCESS) {
-      flags = simdjson::minify(f);
+      AppendJsonValue(f, &flags);
     }
     const simdjson::dom::array results = p.result.get_array().value_unsafe();
     for (element s : results) {
@@ -285,8 +317,9 @@ StatusOr<std::string> MergeStreams(const std::vector<std::string_view>& bodies, 
         }
         int64_t t = 0;
         std::from_chars(ts.data(), ts.data() + ts.size(), t);
-        entries.push_back(
-            {t, it->second, static_cast<uint32_t>(entries.size()), simdjson::minify(e)});
+        std::string json;
+        AppendJsonValue(e, &json);  // Go's escaping, as the querier wrote it
+        entries.push_back({t, it->second, static_cast<uint32_t>(entries.size()), std::move(json)});
       }
     }
   }
