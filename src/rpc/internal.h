@@ -10,15 +10,7 @@
 #include <string_view>
 
 #include "core/status.h"
-
-namespace skald::ingester {
-class Pusher;
-class StreamReader;
-}  // namespace skald::ingester
-
-namespace skald::frontend {
-class RequestQueue;
-}
+#include "rpc/server.h"  // the services' interfaces (forward-declared there)
 
 namespace skald::rpc {
 

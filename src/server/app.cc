@@ -155,6 +155,16 @@ struct App::Impl {
   std::atomic<bool> stopping{false};
   bool shut_down = false;
 
+  // What the operator endpoints (/ready, /metrics, /config, ...) need; not_ready_reason is
+  // the caller's.
+  LokiApiDeps OperatorDeps() {
+    LokiApiDeps d;
+    d.config = &config;
+    d.registry = registry;
+    d.limits = limits.get();
+    return d;
+  }
+
   // The per-tenant limits, and their reloading from -runtime-config.file. As Loki: a bad
   // runtime config at start is a startup error; later ones keep the last good overrides.
   Status LoadLimits() {
@@ -264,10 +274,7 @@ StatusOr<std::unique_ptr<App>> App::Create(const Config& config, AppHooks hooks)
     // operator endpoints, on the same store as the ingesters and queriers.
     s.http = std::make_unique<HttpServer>(http_options(nullptr));
     Impl* impl = app->impl_.get();
-    LokiApiDeps deps;
-    deps.config = &s.config;
-    deps.registry = s.registry;
-    deps.limits = s.limits.get();
+    LokiApiDeps deps = s.OperatorDeps();
     deps.not_ready_reason = [impl]() -> std::string {
       if (impl->stopping.load()) return "Application is stopping";
       return impl->ready.load() ? "" : "Compactor not ready";
@@ -646,10 +653,7 @@ Status App::CreateFrontend() {
     SKALD_RETURN_IF_ERROR(s.http->RunOn(path, s.query_pool.get()));
   }
   Impl* impl = &s;
-  LokiApiDeps deps;
-  deps.config = &s.config;
-  deps.registry = s.registry;
-  deps.limits = s.limits.get();
+  LokiApiDeps deps = s.OperatorDeps();
   deps.not_ready_reason = [impl]() -> std::string {
     if (impl->stopping.load()) return "Application is stopping";
     if (!impl->ready.load()) return "Query Frontend not ready";
