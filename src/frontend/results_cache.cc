@@ -10,7 +10,7 @@ struct ResultsCache::Metrics {
 };
 
 ResultsCache::ResultsCache(size_t max_bytes, metrics::Registry* registry)
-    : max_bytes_(max_bytes), metrics_(std::make_shared<Metrics>()) {
+    : max_bytes_(max_bytes), metrics_(std::make_unique<Metrics>()) {
   if (registry != nullptr) {
     metrics_->lookups = &registry
                              ->AddCounter("skald_results_cache_lookups_total",
@@ -24,6 +24,8 @@ ResultsCache::ResultsCache(size_t max_bytes, metrics::Registry* registry)
                         [this] { return static_cast<double>(bytes()); });
   }
 }
+
+ResultsCache::~ResultsCache() = default;
 
 std::optional<std::string> ResultsCache::Get(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -23,6 +23,7 @@ namespace skald::frontend {
 class ResultsCache {
  public:
   ResultsCache(size_t max_bytes, metrics::Registry* registry);
+  ~ResultsCache();
 
   std::optional<std::string> Get(const std::string& key);
   void Put(const std::string& key, std::string value);
@@ -39,7 +40,7 @@ class ResultsCache {
   std::unordered_map<std::string, std::list<Item>::iterator> index_;
   size_t bytes_ = 0;
   struct Metrics;
-  std::shared_ptr<Metrics> metrics_;
+  std::unique_ptr<Metrics> metrics_;
 };
 
 }  // namespace skald::frontend
