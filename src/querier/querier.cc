@@ -554,8 +554,6 @@ StatusOr<std::vector<Querier::StreamWork>> Querier::Gather(
   }
   // The ingesters give only the shard's streams; the index is filtered here.
   SKALD_ASSIGN_OR_RETURN(auto snaps, ingester_->QuerySnapshot(tenant, matchers, start, end, shard));
-  const uint32_t shards = shard.count;
-  auto other_shard = [shard](uint64_t fp) { return shard.Excludes(fp); };
   auto by_fp = [](const auto& a, const auto& b) { return a.fingerprint < b.fingerprint; };
   // The local ingester gives them in fingerprint order already.
   if (!std::is_sorted(snaps.begin(), snaps.end(), by_fp)) {
@@ -576,8 +574,8 @@ StatusOr<std::vector<Querier::StreamWork>> Querier::Gather(
   SKALD_ASSIGN_OR_RETURN(auto series, index_->Query(tenant, start, end - 1, matchers,
                                                     need != nullptr ? &probe : nullptr, &refuted));
   if (probed) stats->used_block_filters = true;
-  if (shards > 1) {
-    std::erase_if(series, [&](const auto& s) { return other_shard(s.fingerprint); });
+  if (shard.count > 1) {
+    std::erase_if(series, [&](const auto& s) { return shard.Excludes(s.fingerprint); });
   }
   // A refuted chunk is one refuted block (filters are detached from one-block chunks only).
   stats->chunks_ref += refuted;

@@ -81,6 +81,8 @@ Labels FromProto(const google::protobuf::RepeatedPtrField<pb::LabelPair>& in) {
   return Labels(std::move(pairs));
 }
 
+grpc::Status NoTenant() { return {grpc::StatusCode::UNAUTHENTICATED, "no org id"}; }
+
 class StreamReaderService final : public pb::StreamReader::Service {
  public:
   StreamReaderService(ingester::StreamReader* reader, std::string no_auth_tenant)
@@ -89,7 +91,7 @@ class StreamReaderService final : public pb::StreamReader::Service {
   grpc::Status Snapshot(grpc::ServerContext* ctx, const pb::SnapshotRequest* req,
                         grpc::ServerWriter<pb::SnapshotResponse>* writer) override {
     const std::string tenant = TenantOf(*ctx, no_auth_tenant_);
-    if (tenant.empty()) return {grpc::StatusCode::UNAUTHENTICATED, "no org id"};
+    if (tenant.empty()) return NoTenant();
     auto matchers = FromProto(req->matchers());
     if (!matchers.ok()) return ToGrpc(matchers.status());
     ingester::StreamShard shard;
@@ -133,7 +135,7 @@ class StreamReaderService final : public pb::StreamReader::Service {
   grpc::Status Volumes(grpc::ServerContext* ctx, const pb::SnapshotRequest* req,
                        grpc::ServerWriter<pb::VolumesResponse>* writer) override {
     const std::string tenant = TenantOf(*ctx, no_auth_tenant_);
-    if (tenant.empty()) return {grpc::StatusCode::UNAUTHENTICATED, "no org id"};
+    if (tenant.empty()) return NoTenant();
     auto matchers = FromProto(req->matchers());
     if (!matchers.ok()) return ToGrpc(matchers.status());
     auto vols = reader_->QueryVolumes(tenant, *matchers, req->from(), req->through());
@@ -165,7 +167,7 @@ class StreamReaderService final : public pb::StreamReader::Service {
   grpc::Status LabelNames(grpc::ServerContext* ctx, const pb::LabelNamesRequest*,
                           pb::LabelsResponse* resp) override {
     const std::string tenant = TenantOf(*ctx, no_auth_tenant_);
-    if (tenant.empty()) return {grpc::StatusCode::UNAUTHENTICATED, "no org id"};
+    if (tenant.empty()) return NoTenant();
     auto names = reader_->QueryLabelNames(tenant);
     if (!names.ok()) return ToGrpc(names.status());
     for (std::string& n : *names) resp->add_values(std::move(n));
@@ -175,7 +177,7 @@ class StreamReaderService final : public pb::StreamReader::Service {
   grpc::Status LabelValues(grpc::ServerContext* ctx, const pb::LabelValuesRequest* req,
                            pb::LabelsResponse* resp) override {
     const std::string tenant = TenantOf(*ctx, no_auth_tenant_);
-    if (tenant.empty()) return {grpc::StatusCode::UNAUTHENTICATED, "no org id"};
+    if (tenant.empty()) return NoTenant();
     auto values = reader_->QueryLabelValues(tenant, req->name());
     if (!values.ok()) return ToGrpc(values.status());
     for (std::string& v : *values) resp->add_values(std::move(v));
@@ -185,7 +187,7 @@ class StreamReaderService final : public pb::StreamReader::Service {
   grpc::Status Series(grpc::ServerContext* ctx, const pb::SeriesRequest* req,
                       pb::SeriesResponse* resp) override {
     const std::string tenant = TenantOf(*ctx, no_auth_tenant_);
-    if (tenant.empty()) return {grpc::StatusCode::UNAUTHENTICATED, "no org id"};
+    if (tenant.empty()) return NoTenant();
     auto matchers = FromProto(req->matchers());
     if (!matchers.ok()) return ToGrpc(matchers.status());
     auto series = reader_->QuerySeries(tenant, *matchers);
