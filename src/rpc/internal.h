@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/service_type.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,6 +20,9 @@ inline constexpr char kOrgIdKey[] = "x-scope-orgid";
 
 // The tenant of a call: its x-scope-orgid metadata, else `no_auth_tenant` ("" = none).
 std::string TenantOf(const grpc::ServerContextBase& ctx, const std::string& no_auth_tenant);
+
+// A client call's tenant (x-scope-orgid) and deadline (now + timeout_ns).
+void PrepareCall(grpc::ClientContext* ctx, std::string_view tenant, int64_t timeout_ns);
 
 grpc::Status ToGrpc(const Status& st);
 // A failed call's status; `what` prefixes the message of transport errors ("ingester push").

@@ -181,8 +181,7 @@ EncodedPush::~EncodedPush() = default;
 
 Status RemotePusher::Send(std::string_view tenant, const EncodedPush& push) {
   grpc::ClientContext ctx;
-  ctx.AddMetadata(kOrgIdKey, std::string(tenant));
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::nanoseconds(impl_->timeout_ns));
+  PrepareCall(&ctx, tenant, impl_->timeout_ns);
   logproto::PushResponse resp;
   return FromGrpc(impl_->stub->Push(&ctx, *push.impl().req, &resp), "ingester push");
 }

@@ -13,6 +13,11 @@ std::string TenantOf(const grpc::ServerContextBase& ctx, const std::string& no_a
   return no_auth_tenant;
 }
 
+void PrepareCall(grpc::ClientContext* ctx, std::string_view tenant, int64_t timeout_ns) {
+  ctx->AddMetadata(kOrgIdKey, std::string(tenant));
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::nanoseconds(timeout_ns));
+}
+
 grpc::Status ToGrpc(const Status& st) {
   switch (st.code()) {
     case StatusCode::kOk:

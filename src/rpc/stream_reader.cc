@@ -217,8 +217,7 @@ struct RemoteStreamReader::Impl {
   int64_t timeout_ns = 0;
 
   void Prepare(grpc::ClientContext* ctx, std::string_view tenant) const {
-    ctx->AddMetadata(kOrgIdKey, std::string(tenant));
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::nanoseconds(timeout_ns));
+    PrepareCall(ctx, tenant, timeout_ns);
   }
 };
 
